@@ -1,0 +1,129 @@
+# hivebox — see README.md.  `make demo` sets up and runs the example,
+# `make check` runs every test.
+PREFIX ?= /usr/local
+DESTDIR ?=
+BINDIR = $(PREFIX)/bin
+MANDIR = $(PREFIX)/share/man
+# The interpreter whose root file system is compiled in.
+INTERPRETER ?= /usr/bin/python3
+# Debian's python3, not whatever python3 comes first in PATH.
+PYTHON ?= /usr/bin/python3
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+HB_CFLAGS = -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
+	-Wmissing-prototypes -Wstrict-prototypes -Ilauncher -Ibuild \
+	$(shell pkg-config --cflags json-c)
+LIBS = -linih -lcap -ljson-c
+TEST_LIBS = -lcriterion
+
+B = build
+SRCS = launcher/util.c launcher/policy.c launcher/plan.c launcher/mounts.c \
+	launcher/sandbox.c launcher/supervisor.c launcher/result.c \
+	launcher/cli.c
+OBJS = $(SRCS:launcher/%.c=$(B)/%.o) $(B)/rootfs_data.o
+ASAN_OBJS = $(SRCS:launcher/%.c=$(B)/asan/%.o) $(B)/asan/rootfs_data.o
+UNIT_SRCS = $(wildcard tests/unit/*.c)
+HEADERS = $(wildcard launcher/*.h)
+ASAN = -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all
+
+DEB_PACKAGES = build-essential pkg-config python3 libinih-dev libcap-dev \
+	libjson-c-dev libseccomp-dev libmnl-dev libcriterion-dev \
+	python3-pytest clang-format cppcheck bubblewrap hyperfine
+
+.PHONY: all deps demo check unit unit-asan integration lint format \
+	install uninstall bench clean
+
+all: $(B)/hivebox
+
+$(B):
+	mkdir -p $(B)/asan
+
+$(B)/rootfs_data.c: scripts/gen-rootfs $(wildcard rootfs/etc/*) | $(B)
+	$(PYTHON) -I scripts/gen-rootfs $(INTERPRETER) $(B)/python3.manifest $@ rootfs/etc
+
+$(B)/%.o: launcher/%.c $(HEADERS) | $(B)
+	$(CC) $(CFLAGS) $(HB_CFLAGS) -c -o $@ $<
+
+$(B)/rootfs_data.o: $(B)/rootfs_data.c launcher/rootfs.h
+	$(CC) $(CFLAGS) $(HB_CFLAGS) -c -o $@ $<
+
+$(B)/libhivebox.a: $(OBJS)
+	ar rcs $@ $^
+
+$(B)/hivebox: $(B)/main.o $(B)/libhivebox.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(B)/asan/%.o: launcher/%.c $(HEADERS) | $(B)
+	$(CC) $(CFLAGS) $(HB_CFLAGS) $(ASAN) -c -o $@ $<
+
+$(B)/asan/rootfs_data.o: $(B)/rootfs_data.c launcher/rootfs.h | $(B)
+	$(CC) $(CFLAGS) $(HB_CFLAGS) $(ASAN) -c -o $@ $<
+
+$(B)/unit-tests: $(UNIT_SRCS) $(B)/libhivebox.a
+	$(CC) $(CFLAGS) $(HB_CFLAGS) -o $@ $(UNIT_SRCS) $(B)/libhivebox.a \
+		$(LIBS) $(TEST_LIBS)
+
+$(B)/unit-tests-asan: $(UNIT_SRCS) $(ASAN_OBJS)
+	$(CC) $(CFLAGS) $(HB_CFLAGS) $(ASAN) -o $@ $(UNIT_SRCS) \
+		$(ASAN_OBJS) $(LIBS) $(TEST_LIBS)
+
+# Small programs the integration tests run inside the sandbox.
+$(B)/fixtures/%: tests/fixtures/%.c | $(B)
+	mkdir -p $(B)/fixtures
+	$(CC) -O2 -Wall -Werror -o $@ $<
+
+deps:
+	@if [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends $(DEB_PACKAGES); \
+	else \
+		echo "make deps: run as root to install: $(DEB_PACKAGES)"; \
+	fi
+
+demo: deps all
+	cd examples && ../$(B)/hivebox --policy ../policies/strict.ini \
+		hello.py from the sandbox
+
+unit: $(B)/unit-tests
+	$(B)/unit-tests
+
+unit-asan: $(B)/unit-tests-asan
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		$(B)/unit-tests-asan
+
+integration: $(B)/hivebox $(B)/fixtures/showid
+	HIVEBOX=$(CURDIR)/$(B)/hivebox FIXTURE_BIN=$(CURDIR)/$(B)/fixtures \
+		$(PYTHON) -m pytest -q -ra tests/integration
+
+lint:
+	clang-format --dry-run --Werror launcher/*.c launcher/*.h tests/unit/*.c \
+		tests/fixtures/*.c
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
+		--inline-suppr -D_GNU_SOURCE -Ilauncher launcher tests/unit
+
+format:
+	clang-format -i launcher/*.c launcher/*.h tests/unit/*.c tests/fixtures/*.c
+
+check: lint unit unit-asan integration
+
+bench: $(B)/hivebox
+	scripts/bench
+
+install: $(B)/hivebox
+	install -D -m 0755 $(B)/hivebox $(DESTDIR)$(BINDIR)/hivebox
+	install -D -m 0644 man/hivebox.1 $(DESTDIR)$(MANDIR)/man1/hivebox.1
+	install -D -m 0644 man/hivebox-policy.5 \
+		$(DESTDIR)$(MANDIR)/man5/hivebox-policy.5
+	install -d $(DESTDIR)$(PREFIX)/share/hivebox/policies
+	install -m 0644 policies/*.ini $(DESTDIR)$(PREFIX)/share/hivebox/policies
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/hivebox $(DESTDIR)$(MANDIR)/man1/hivebox.1 \
+		$(DESTDIR)$(MANDIR)/man5/hivebox-policy.5
+	rm -rf $(DESTDIR)$(PREFIX)/share/hivebox
+
+clean:
+	rm -rf $(B)

@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: MIT */
+#include "cli.h"
+
+#include <getopt.h>
+#include <string.h>
+
+enum {
+	OPT_POLICY = 1000,
+	OPT_DRY_RUN,
+	OPT_RESULT,
+	OPT_RESULT_FD,
+	OPT_QUIET,
+	OPT_TIGHTEN, /* + index into tighten_opts */
+};
+
+static const struct {
+	const char *name;
+	const char *flag;
+	enum hb_key key;
+} tighten_opts[] = {
+	{"timeout", "--timeout", HB_K_TIMEOUT},
+	{"cpu", "--cpu", HB_K_CPU},
+	{"memory", "--memory", HB_K_MEMORY},
+	{"file-size", "--file-size", HB_K_FILE_SIZE},
+	{"max-processes", "--max-processes", HB_K_MAX_PROCESSES},
+	{"max-open-files", "--max-open-files", HB_K_MAX_OPEN_FILES},
+	{"tmp-size", "--tmp-size", HB_K_TMP_SIZE},
+};
+
+void hb_cli_usage(FILE *out)
+{
+	fputs("Usage: hivebox [OPTIONS] --policy FILE SCRIPT [ARG...]\n"
+	      "       hivebox policy show FILE\n"
+	      "\n"
+	      "Run SCRIPT with the policy's interpreter in fresh user, mount, "
+	      "PID,\n"
+	      "network, IPC, UTS and cgroup namespaces, on a minimal read-only "
+	      "root.\n"
+	      "\n"
+	      "Options:\n"
+	      "  --policy FILE          the policy to run under (required)\n"
+	      "  --dry-run              print the plan and run nothing\n"
+	      "  --result FILE          write the result as JSON to FILE\n"
+	      "  --result-fd N          write the result as JSON to descriptor "
+	      "N\n"
+	      "  --quiet                no notices on stderr, only errors\n"
+	      "  --timeout SECONDS      lower timeout_seconds\n"
+	      "  --cpu SECONDS          lower cpu_seconds\n"
+	      "  --memory MB            lower memory_mb\n"
+	      "  --file-size MB         lower file_size_mb\n"
+	      "  --max-processes N      lower max_processes\n"
+	      "  --max-open-files N     lower max_open_files\n"
+	      "  --tmp-size MB          lower tmp_size_mb\n"
+	      "  -h, --help             show this help\n"
+	      "  --version              show the version\n"
+	      "\n"
+	      "Options may only tighten the policy; a value above it is an "
+	      "error.\n"
+	      "Exit status: the script's own; 124 timeout; 125 hivebox failed "
+	      "and\n"
+	      "nothing ran; 126 interpreter cannot run; 127 interpreter not "
+	      "found;\n"
+	      "128+N killed by signal N.  See hivebox(1), hivebox-policy(5).\n",
+	      out);
+}
+
+static int parse_policy_verb(struct hb_cli *cli, int argc, char **argv,
+			     struct hb_diag *diag)
+{
+	if (argc < 3 || strcmp(argv[2], "show") != 0)
+		return hb_diag_set(diag, NULL, 0,
+				   "usage: hivebox policy show FILE");
+	if (argc != 4)
+		return hb_diag_set(diag, NULL, 0,
+				   "usage: hivebox policy show FILE");
+	cli->verb = HB_VERB_POLICY_SHOW;
+	cli->policy = argv[3];
+	return 0;
+}
+
+static int parse_fd(const char *s, int *ret, struct hb_diag *diag)
+{
+	unsigned long long v;
+
+	if (hb_parse_u64(s, 1 << 20, &v) < 0)
+		return hb_diag_set(diag, NULL, 0,
+				   "bad value '%s' for --result-fd: expected a "
+				   "descriptor number",
+				   s);
+	*ret = (int)v;
+	return 0;
+}
+
+int hb_cli_parse(struct hb_cli *cli, int argc, char **argv,
+		 struct hb_diag *diag)
+{
+	struct option opts[ARRAY_SIZE(tighten_opts) + 9] = {
+		{"policy", required_argument, NULL, OPT_POLICY},
+		{"dry-run", no_argument, NULL, OPT_DRY_RUN},
+		{"result", required_argument, NULL, OPT_RESULT},
+		{"result-fd", required_argument, NULL, OPT_RESULT_FD},
+		{"quiet", no_argument, NULL, OPT_QUIET},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+	};
+	size_t n = 7;
+	int c, r;
+
+	memset(cli, 0, sizeof(*cli));
+	cli->result_fd = -1;
+	if (argc >= 2 && strcmp(argv[1], "policy") == 0)
+		return parse_policy_verb(cli, argc, argv, diag);
+	for (size_t i = 0; i < ARRAY_SIZE(tighten_opts); i++)
+		opts[n++] =
+			(struct option){tighten_opts[i].name, required_argument,
+					NULL, OPT_TIGHTEN + (int)i};
+	optind = 1;
+	opterr = 0;
+	/* "+": the first operand is the script; what follows is its own. */
+	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_POLICY:
+			cli->policy = optarg;
+			break;
+		case OPT_DRY_RUN:
+			cli->dry_run = true;
+			break;
+		case OPT_RESULT:
+			cli->result_file = optarg;
+			break;
+		case OPT_RESULT_FD:
+			r = parse_fd(optarg, &cli->result_fd, diag);
+			if (r < 0)
+				return r;
+			break;
+		case OPT_QUIET:
+			cli->quiet = true;
+			break;
+		case 'h':
+			cli->verb = HB_VERB_HELP;
+			return 0;
+		case 'V':
+			cli->verb = HB_VERB_VERSION;
+			return 0;
+		case '?':
+			return hb_diag_set(diag, NULL, 0,
+					   "unknown option '%s' (try --help)",
+					   argv[optind - 1]);
+		case ':':
+			return hb_diag_set(diag, NULL, 0,
+					   "option '%s' needs a value",
+					   argv[optind - 1]);
+		default:
+			if (c >= OPT_TIGHTEN &&
+			    cli->n_tighten < ARRAY_SIZE(cli->tighten)) {
+				size_t i = (size_t)(c - OPT_TIGHTEN);
+				cli->tighten[cli->n_tighten++] =
+					(struct hb_tighten){
+						tighten_opts[i].key,
+						tighten_opts[i].flag, optarg};
+			}
+			break;
+		}
+	}
+	if (!cli->policy)
+		return hb_diag_set(diag, NULL, 0,
+				   "no policy: use --policy FILE (try --help)");
+	if (optind >= argc)
+		return hb_diag_set(diag, NULL, 0,
+				   "no script to run (try --help)");
+	cli->script = argv[optind];
+	cli->args = argv + optind + 1;
+	cli->n_args = (size_t)(argc - optind - 1);
+	return 0;
+}

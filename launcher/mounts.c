@@ -1,0 +1,302 @@
+/* SPDX-License-Identifier: MIT */
+/* The root is built with the new mount API.  Every host source is cloned
+ * with open_tree() while the host's tree is still our root, so no source
+ * path is ever resolved in a half-built root.  Every target is reached one
+ * component at a time with O_NOFOLLOW from a descriptor of the new root, so
+ * a symlink planted at a mount target is refused, never followed, and the
+ * mount lands on the checked inode via move_mount(). */
+#include "mounts.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+static unsigned to_mount_attr(unsigned attrs)
+{
+	unsigned a = 0;
+
+	if (attrs & HB_ATTR_RDONLY)
+		a |= MOUNT_ATTR_RDONLY;
+	if (attrs & HB_ATTR_NOSUID)
+		a |= MOUNT_ATTR_NOSUID;
+	if (attrs & HB_ATTR_NODEV)
+		a |= MOUNT_ATTR_NODEV;
+	if (attrs & HB_ATTR_NOEXEC)
+		a |= MOUNT_ATTR_NOEXEC;
+	return a;
+}
+
+/* A detached, private clone of a host path with the plan's attributes,
+ * applied to every submount. */
+static int clone_source(const struct hb_mount *m)
+{
+	struct mount_attr attr = {.attr_set = to_mount_attr(m->attrs),
+				  .propagation = MS_PRIVATE};
+	_cleanup_close_ int fd = -1;
+
+	fd = open_tree(AT_FDCWD, m->source,
+		       OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	if (fd < 0)
+		return -errno;
+	if (mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr,
+			  sizeof(attr)) < 0)
+		return -errno;
+	return TAKE_FD(fd);
+}
+
+/* fsconfig() every "key=value" of a comma-separated option string. */
+static int configure(int fs, const char *options)
+{
+	_cleanup_free_ char *copy = strdup(options);
+	char *save = NULL;
+
+	if (!copy)
+		return -ENOMEM;
+	for (char *o = strtok_r(copy, ",", &save); o;
+	     o = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(o, '=');
+		int r;
+		if (eq) {
+			*eq = '\0';
+			r = fsconfig(fs, FSCONFIG_SET_STRING, o, eq + 1, 0);
+		} else {
+			r = fsconfig(fs, FSCONFIG_SET_FLAG, o, NULL, 0);
+		}
+		if (r < 0)
+			return -errno;
+	}
+	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		return -errno;
+	return 0;
+}
+
+static int new_fs(const char *type, const char *options, unsigned attrs)
+{
+	_cleanup_close_ int fs = fsopen(type, FSOPEN_CLOEXEC);
+	int r, fd;
+
+	if (fs < 0)
+		return -errno;
+	r = configure(fs, options);
+	if (r < 0)
+		return r;
+	fd = fsmount(fs, FSMOUNT_CLOEXEC, to_mount_attr(attrs));
+	return fd < 0 ? -errno : fd;
+}
+
+/* Walk from dir to the parent of path's last component, creating missing
+ * directories and refusing symlinks.  Returns the parent's descriptor and
+ * points *ret_name at the last component. */
+static int walk_parent(int root, char *path, char **ret_name)
+{
+	_cleanup_close_ int cur = fcntl(root, F_DUPFD_CLOEXEC, 3);
+	char *comp = path, *slash;
+
+	if (cur < 0)
+		return -errno;
+	while (*comp == '/')
+		comp++;
+	while ((slash = strchr(comp, '/'))) {
+		int next;
+		*slash = '\0';
+		if (mkdirat(cur, comp, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		next = openat(cur, comp,
+			      O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
+		if (next < 0)
+			return errno == ENOTDIR ? -ELOOP : -errno;
+		close(cur);
+		cur = next;
+		comp = slash + 1;
+		while (*comp == '/')
+			comp++;
+	}
+	*ret_name = comp;
+	return TAKE_FD(cur);
+}
+
+/* The mount point itself: a directory or an empty file, never a
+ * symlink. */
+static int make_target(int parent, const char *name, bool dir)
+{
+	struct stat st;
+	int fd;
+
+	if (dir) {
+		if (mkdirat(parent, name, 0755) < 0 && errno != EEXIST)
+			return -errno;
+	} else {
+		/* O_EXCL: never open (and block on) a FIFO left there. */
+		fd = openat(parent, name,
+			    O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW |
+				    O_CLOEXEC,
+			    0444);
+		if (fd < 0 && errno != EEXIST && errno != EROFS &&
+		    errno != EACCES)
+			return -errno;
+		if (fd >= 0)
+			close(fd);
+	}
+	fd = openat(parent, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || S_ISLNK(st.st_mode)) {
+		close(fd);
+		return -ELOOP;
+	}
+	if (dir != !!S_ISDIR(st.st_mode)) {
+		close(fd);
+		return dir ? -ENOTDIR : -EISDIR;
+	}
+	return fd;
+}
+
+static int write_file(int parent, const char *name, const char *content)
+{
+	_cleanup_close_ int fd = openat(
+		parent, name,
+		O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+	size_t len = strlen(content);
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, content, len) != (ssize_t)len)
+		return -EIO;
+	return 0;
+}
+
+static int attach(int tree, int target)
+{
+	if (move_mount(tree, "", target, "",
+		       MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return -errno;
+	return 0;
+}
+
+/* procfs through the old API: the kernel checks that the caller can see
+ * a full procfs already, which it can until the old root goes. */
+static int mount_proc(int target, const struct hb_mount *m)
+{
+	char path[64];
+	unsigned long flags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", target);
+	if (mount("proc", path, "proc", flags, m->data) < 0)
+		return -errno;
+	return 0;
+}
+
+static int place(int root, const struct hb_mount *m, int tree)
+{
+	_cleanup_free_ char *path = strdup(m->target);
+	_cleanup_close_ int parent = -1;
+	_cleanup_close_ int target = -1;
+	_cleanup_close_ int fs = -1;
+	char *name = NULL;
+	bool dir;
+
+	if (!path)
+		return -ENOMEM;
+	parent = walk_parent(root, path, &name);
+	if (parent < 0)
+		return parent;
+	switch (m->kind) {
+	case HB_MNT_SYMLINK:
+		return symlinkat(m->data, parent, name) < 0 ? -errno : 0;
+	case HB_MNT_FILE:
+		return write_file(parent, name, m->data);
+	default:
+		break;
+	}
+	dir = m->kind != HB_MNT_BIND || m->is_dir;
+	target = make_target(parent, name, dir);
+	if (target < 0)
+		return target;
+	switch (m->kind) {
+	case HB_MNT_BIND:
+		return attach(tree, target);
+	case HB_MNT_TMPFS:
+		fs = new_fs("tmpfs", m->data, m->attrs);
+		return fs < 0 ? fs : attach(fs, target);
+	case HB_MNT_PROC:
+		return mount_proc(target, m);
+	default:
+		return 0;
+	}
+}
+
+static int pivot(int root)
+{
+	struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY};
+
+	if (fchdir(root) < 0)
+		return -errno;
+	/* pivot_root(".", ".") stacks the old root on top of the new one;
+	 * detaching "." then leaves only the new root. */
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		return -errno;
+	if (umount2(".", MNT_DETACH) < 0)
+		return -errno;
+	if (chdir("/") < 0)
+		return -errno;
+	if (mount_setattr(AT_FDCWD, "/", 0, &ro, sizeof(ro)) < 0)
+		return -errno;
+	return 0;
+}
+
+static void close_all(int *fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	free(fds);
+}
+
+int hb_mounts_apply(const struct hb_plan *plan, const char **ret_what)
+{
+	_cleanup_close_ int root = -1;
+	_cleanup_close_ int stage = -1;
+	int *trees;
+	int r = 0;
+
+	*ret_what = "/";
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return -errno;
+	trees = calloc(plan->n_mounts + 1, sizeof(int));
+	if (!trees)
+		return -ENOMEM;
+	for (size_t i = 0; i < plan->n_mounts; i++) {
+		trees[i] = -1;
+		if (plan->mounts[i].kind != HB_MNT_BIND)
+			continue;
+		*ret_what = plan->mounts[i].source;
+		trees[i] = clone_source(&plan->mounts[i]);
+		if (trees[i] < 0) {
+			r = trees[i];
+			goto out;
+		}
+	}
+	*ret_what = "/";
+	root = new_fs("tmpfs", "mode=0755,size=1m",
+		      HB_ATTR_NOSUID | HB_ATTR_NODEV);
+	stage = open("/tmp", O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0 || stage < 0) {
+		r = root < 0 ? root : -errno;
+		goto out;
+	}
+	r = attach(root, stage);
+	for (size_t i = 0; r == 0 && i < plan->n_mounts; i++) {
+		*ret_what = plan->mounts[i].target;
+		r = place(root, &plan->mounts[i], trees[i]);
+	}
+	if (r == 0) {
+		*ret_what = "pivot_root";
+		r = pivot(root);
+	}
+out:
+	close_all(trees, plan->n_mounts);
+	return r;
+}

@@ -1,0 +1,543 @@
+/* SPDX-License-Identifier: MIT */
+#include "plan.h"
+#include "rootfs.h"
+
+#include <limits.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define ATTR_SYSTEM (HB_ATTR_RDONLY | HB_ATTR_NOSUID | HB_ATTR_NODEV)
+#define ATTR_RW (HB_ATTR_NOSUID | HB_ATTR_NODEV | HB_ATTR_NOEXEC)
+
+static const char *const dev_nodes[] = {"null", "zero", "full", "random",
+					"urandom"};
+
+static const char *origin_of(const struct hb_policy *p, enum hb_key key)
+{
+	return p->origin[key].file ? p->origin[key].file : "built-in default";
+}
+
+static int add_mount(struct hb_plan *plan, enum hb_mount_kind kind,
+		     const char *source, const char *target, const char *data,
+		     unsigned attrs, const char *why)
+{
+	struct hb_mount *m;
+
+	m = realloc(plan->mounts, (plan->n_mounts + 1) * sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	plan->mounts = m;
+	m = &plan->mounts[plan->n_mounts];
+	*m = (struct hb_mount){.kind = kind,
+			       .attrs = attrs,
+			       .why = why,
+			       .seq = (unsigned)plan->n_mounts};
+	m->source = source ? strdup(source) : NULL;
+	m->target = strdup(target);
+	m->data = data ? strdup(data) : NULL;
+	plan->n_mounts++;
+	if ((source && !m->source) || !m->target || (data && !m->data))
+		return -ENOMEM;
+	return 0;
+}
+
+/* A bind of a host path: the source must exist; its type decides
+ * whether the mount point is a file or a directory. */
+static int add_bind(struct hb_plan *plan, const char *source,
+		    const char *target, unsigned attrs, const char *why)
+{
+	struct stat st;
+	int r;
+
+	if (stat(source, &st) < 0)
+		return -errno;
+	r = add_mount(plan, HB_MNT_BIND, source, target, NULL, attrs, why);
+	if (r < 0)
+		return r;
+	plan->mounts[plan->n_mounts - 1].is_dir = S_ISDIR(st.st_mode);
+	return 0;
+}
+
+static const struct hb_manifest *find_manifest(const char *interp)
+{
+	char real[PATH_MAX];
+
+	if (!realpath(interp, real))
+		return NULL;
+	for (size_t i = 0; i < hb_n_manifests; i++)
+		if (strcmp(hb_manifests[i].interpreter, interp) == 0 ||
+		    strcmp(hb_manifests[i].realpath, real) == 0)
+			return &hb_manifests[i];
+	return NULL;
+}
+
+static int plan_interpreter(struct hb_plan *plan, const struct hb_policy *p,
+			    struct hb_diag *diag)
+{
+	const struct hb_manifest *man;
+	int r;
+
+	if (access(p->interpreter, X_OK) < 0)
+		return hb_diag_set(diag, origin_of(p, HB_K_INTERPRETER),
+				   p->origin[HB_K_INTERPRETER].line,
+				   "interpreter '%s' cannot be run: %s",
+				   p->interpreter, strerror(errno));
+	man = find_manifest(p->interpreter);
+	if (!man)
+		return hb_diag_set(diag, origin_of(p, HB_K_INTERPRETER),
+				   p->origin[HB_K_INTERPRETER].line,
+				   "no root file system manifest for "
+				   "interpreter '%s' (this build knows %s)",
+				   p->interpreter, hb_manifests[0].interpreter);
+	plan->interpreter = strdup(p->interpreter);
+	if (!plan->interpreter)
+		return -ENOMEM;
+	for (size_t i = 0; i < man->n_entries; i++) {
+		const struct hb_rootfs_entry *e = &man->entries[i];
+		if (e->kind == HB_ROOTFS_SYMLINK)
+			r = add_mount(plan, HB_MNT_SYMLINK, NULL, e->path,
+				      e->target, 0, "interpreter");
+		else
+			r = add_bind(plan, e->path, e->path, ATTR_SYSTEM,
+				     "interpreter");
+		if (r < 0)
+			return hb_diag_set(
+				diag, NULL, 0,
+				"the interpreter's root file system lists "
+				"'%s', which is missing here (%s); rebuild "
+				"hivebox on this machine",
+				e->path, strerror(-r));
+	}
+	return 0;
+}
+
+static int plan_system(struct hb_plan *plan, const struct hb_policy *p)
+{
+	char opts[64];
+	char path[64];
+	int r = 0;
+
+	snprintf(opts, sizeof(opts), "mode=1777,size=%llum", p->tmp_size_mb);
+	r |= add_mount(plan, HB_MNT_PROC, NULL, "/proc", "hidepid=invisible",
+		       ATTR_RW, "system");
+	r |= add_mount(plan, HB_MNT_TMPFS, NULL, "/dev", "mode=0755,size=64k",
+		       HB_ATTR_NOSUID | HB_ATTR_NOEXEC, "system");
+	for (size_t i = 0; i < ARRAY_SIZE(dev_nodes); i++) {
+		snprintf(path, sizeof(path), "/dev/%s", dev_nodes[i]);
+		r |= add_bind(plan, path, path, HB_ATTR_NOSUID | HB_ATTR_NOEXEC,
+			      "system");
+	}
+	r |= add_mount(plan, HB_MNT_SYMLINK, NULL, "/dev/fd", "/proc/self/fd",
+		       0, "system");
+	r |= add_mount(plan, HB_MNT_SYMLINK, NULL, "/dev/stdin",
+		       "/proc/self/fd/0", 0, "system");
+	r |= add_mount(plan, HB_MNT_SYMLINK, NULL, "/dev/stdout",
+		       "/proc/self/fd/1", 0, "system");
+	r |= add_mount(plan, HB_MNT_SYMLINK, NULL, "/dev/stderr",
+		       "/proc/self/fd/2", 0, "system");
+	r |= add_mount(plan, HB_MNT_TMPFS, NULL, "/dev/shm", opts, ATTR_RW,
+		       "system");
+	r |= add_mount(plan, HB_MNT_TMPFS, NULL, "/tmp", opts, ATTR_RW,
+		       "system");
+	return r < 0 ? -ENOMEM : 0;
+}
+
+static int plan_etc(struct hb_plan *plan)
+{
+	char passwd[256], group[256];
+	char real[PATH_MAX];
+	int r = 0;
+
+	for (size_t i = 0; i < hb_n_etc_files; i++)
+		r |= add_mount(plan, HB_MNT_FILE, NULL, hb_etc_files[i].path,
+			       hb_etc_files[i].content, 0, "system");
+	snprintf(passwd, sizeof(passwd),
+		 "%s:x:%u:%u:hivebox sandbox:/tmp:/nonexistent\n"
+		 "nobody:x:65534:65534:nobody:/nonexistent:/nonexistent\n",
+		 plan->inside_uid == 0 ? "root" : "sandbox", plan->inside_uid,
+		 plan->inside_gid);
+	snprintf(group, sizeof(group), "%s:x:%u:\nnogroup:x:65534:\n",
+		 plan->inside_gid == 0 ? "root" : "sandbox", plan->inside_gid);
+	r |= add_mount(plan, HB_MNT_FILE, NULL, "/etc/passwd", passwd, 0,
+		       "system");
+	r |= add_mount(plan, HB_MNT_FILE, NULL, "/etc/group", group, 0,
+		       "system");
+	if (r < 0)
+		return -ENOMEM;
+	/* The time zone and the loader cache are the host's, read-only. */
+	if (realpath("/etc/localtime", real) &&
+	    add_bind(plan, real, "/etc/localtime", ATTR_SYSTEM, "system") < 0)
+		return -ENOMEM;
+	if (access("/etc/ld.so.cache", R_OK) == 0 &&
+	    add_bind(plan, "/etc/ld.so.cache", "/etc/ld.so.cache", ATTR_SYSTEM,
+		     "system") < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+/* Targets that the sandbox makes itself and a policy cannot replace. */
+static bool reserved(const char *target)
+{
+	static const char *const exact[] = {"/", "/tmp", "/etc", "/dev/shm"};
+
+	for (size_t i = 0; i < ARRAY_SIZE(exact); i++)
+		if (strcmp(target, exact[i]) == 0)
+			return true;
+	return hb_path_under(target, "/proc") || hb_path_under(target, "/dev");
+}
+
+static int plan_policy_path(struct hb_plan *plan, const struct hb_policy *p,
+			    enum hb_key key, const char *path,
+			    struct hb_diag *diag)
+{
+	const char *file = origin_of(p, key);
+	unsigned line = p->origin[key].line;
+	_cleanup_free_ char *abs = NULL;
+	char real[PATH_MAX];
+	struct stat st;
+	bool rw = key == HB_K_READ_WRITE;
+	int r;
+
+	r = hb_path_absolute(plan->cwd, path, &abs);
+	if (r < 0)
+		return r;
+	if (reserved(abs))
+		return hb_diag_set(
+			diag, file, line,
+			"%s path '%s' collides with the sandbox's own %s",
+			hb_key_name(key), path, abs);
+	if (lstat(abs, &st) < 0)
+		return hb_diag_set(diag, file, line, "%s path '%s' (%s): %s",
+				   hb_key_name(key), path, abs,
+				   strerror(errno));
+	if (rw && S_ISLNK(st.st_mode))
+		return hb_diag_set(diag, file, line,
+				   "read_write path '%s' (%s) is a symlink; "
+				   "name its target instead",
+				   path, abs);
+	if (!realpath(abs, real))
+		return hb_diag_set(diag, file, line, "%s path '%s' (%s): %s",
+				   hb_key_name(key), path, abs,
+				   strerror(errno));
+	return add_bind(plan, real, abs, rw ? ATTR_RW : ATTR_SYSTEM,
+			hb_key_name(key));
+}
+
+static int plan_policy_paths(struct hb_plan *plan, const struct hb_policy *p,
+			     struct hb_diag *diag)
+{
+	size_t first = plan->n_mounts;
+	int r;
+
+	for (size_t i = 0; i < p->read_only.n; i++) {
+		r = plan_policy_path(plan, p, HB_K_READ_ONLY, p->read_only.v[i],
+				     diag);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; i < p->read_write.n; i++) {
+		r = plan_policy_path(plan, p, HB_K_READ_WRITE,
+				     p->read_write.v[i], diag);
+		if (r < 0)
+			return r;
+	}
+	/* Two spellings of one path, one read-only and one read-write. */
+	for (size_t i = first; i < plan->n_mounts; i++)
+		for (size_t j = i + 1; j < plan->n_mounts; j++)
+			if (strcmp(plan->mounts[i].target,
+				   plan->mounts[j].target) == 0 &&
+			    plan->mounts[i].attrs != plan->mounts[j].attrs)
+				return hb_diag_set(
+					diag, origin_of(p, HB_K_READ_WRITE),
+					p->origin[HB_K_READ_WRITE].line,
+					"'%s' is both read_only and read_write",
+					plan->mounts[i].target);
+	return 0;
+}
+
+/* Is target visible through a directory bind already in the plan? */
+static bool covered(const struct hb_plan *plan, const char *target)
+{
+	for (size_t i = 0; i < plan->n_mounts; i++) {
+		const struct hb_mount *m = &plan->mounts[i];
+		if (m->kind == HB_MNT_BIND && m->is_dir &&
+		    hb_path_under(target, m->target))
+			return true;
+	}
+	return false;
+}
+
+static int plan_script(struct hb_plan *plan, const struct hb_invocation *inv,
+		       struct hb_diag *diag)
+{
+	char real[PATH_MAX];
+	struct stat st;
+	int r;
+
+	r = hb_path_absolute(plan->cwd, inv->script, &plan->script);
+	if (r < 0)
+		return r;
+	if (stat(plan->script, &st) < 0 || !realpath(plan->script, real))
+		return hb_diag_set(diag, inv->script, 0,
+				   "cannot use script: %s", strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return hb_diag_set(diag, inv->script, 0,
+				   "cannot use script: not a regular file");
+	if (access(plan->script, R_OK) < 0)
+		return hb_diag_set(diag, inv->script, 0,
+				   "cannot use script: %s", strerror(errno));
+	if (covered(plan, plan->script))
+		return 0;
+	return add_bind(plan, real, plan->script, ATTR_SYSTEM | HB_ATTR_NOEXEC,
+			"script");
+}
+
+static int mount_cmp(const void *a, const void *b)
+{
+	const struct hb_mount *x = a, *y = b;
+
+	/* A parent sorts before everything below it, so it is mounted
+	 * first; equal targets keep the order in which they were added. */
+	int c = strcmp(x->target, y->target);
+	return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+static int plan_ids(struct hb_plan *plan, const struct hb_policy *p,
+		    const struct hb_invocation *inv, struct hb_diag *diag)
+{
+	unsigned long long v;
+
+	plan->privileged = inv->euid == 0;
+	if (!plan->privileged) {
+		if (strcmp(p->host_uid, "auto") != 0)
+			return hb_diag_set(diag, origin_of(p, HB_K_HOST_UID),
+					   p->origin[HB_K_HOST_UID].line,
+					   "host_uid = %s needs hivebox to be "
+					   "started as root",
+					   p->host_uid);
+		plan->inside_uid = plan->host_uid = inv->uid;
+		plan->inside_gid = plan->host_gid = inv->gid;
+		return 0;
+	}
+	plan->inside_uid = 0;
+	plan->inside_gid = 0;
+	if (strcmp(p->host_uid, "root") == 0)
+		v = 0;
+	else if (strcmp(p->host_uid, "auto") == 0)
+		v = HB_UID_BASE + (unsigned)inv->pid % HB_UID_RANGE;
+	else if (hb_parse_u64(p->host_uid, 4294967294ULL, &v) < 0)
+		return -EINVAL;
+	plan->host_uid = (uid_t)v;
+	plan->host_gid = (gid_t)v;
+	return 0;
+}
+
+/* NAME=value replaces an earlier NAME. */
+static int env_put(struct hb_strv *env, const char *entry)
+{
+	size_t len = strcspn(entry, "=");
+
+	for (size_t i = 0; i < env->n; i++)
+		if (strncmp(env->v[i], entry, len) == 0 &&
+		    env->v[i][len] == '=') {
+			char *copy = strdup(entry);
+			if (!copy)
+				return -ENOMEM;
+			free(env->v[i]);
+			env->v[i] = copy;
+			return 0;
+		}
+	return hb_strv_push(env, entry);
+}
+
+static int plan_env(struct hb_plan *plan, const struct hb_policy *p,
+		    const struct hb_invocation *inv)
+{
+	static const char *const defaults[] = {"PATH=/usr/bin:/bin",
+					       "HOME=/tmp", "LANG=C.UTF-8"};
+	int r = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(defaults); i++)
+		r |= env_put(&plan->env, defaults[i]);
+	for (size_t i = 0; i < p->env_keep.n; i++) {
+		size_t len = strlen(p->env_keep.v[i]);
+		for (char **e = inv->environ; e && *e; e++)
+			if (strncmp(*e, p->env_keep.v[i], len) == 0 &&
+			    (*e)[len] == '=')
+				r |= env_put(&plan->env, *e);
+	}
+	for (size_t i = 0; i < p->env_set.n; i++)
+		r |= env_put(&plan->env, p->env_set.v[i]);
+	return r < 0 ? -ENOMEM : 0;
+}
+
+static int plan_argv(struct hb_plan *plan, const struct hb_invocation *inv)
+{
+	int r = 0;
+
+	/* -I: isolated mode, no user site, no PYTHON* variables. */
+	r |= hb_strv_push(&plan->argv, plan->interpreter);
+	r |= hb_strv_push(&plan->argv, "-I");
+	r |= hb_strv_push(&plan->argv, inv->script);
+	for (size_t i = 0; i < inv->n_args; i++)
+		r |= hb_strv_push(&plan->argv, inv->args[i]);
+	return r < 0 ? -ENOMEM : 0;
+}
+
+static void plan_rlimits(struct hb_plan *plan, const struct hb_policy *p)
+{
+	const rlim_t mib = 1024 * 1024;
+	struct hb_rlimit l[] = {
+		/* SIGXCPU at the limit, SIGKILL one second later. */
+		{RLIMIT_CPU, "cpu", p->cpu_seconds, p->cpu_seconds + 1},
+		{RLIMIT_AS, "as", p->memory_mb * mib, p->memory_mb * mib},
+		{RLIMIT_FSIZE, "fsize", p->file_size_mb * mib,
+		 p->file_size_mb * mib},
+		/* The sandbox's init is one process of the same user. */
+		{RLIMIT_NPROC, "nproc", p->max_processes + 1,
+		 p->max_processes + 1},
+		{RLIMIT_NOFILE, "nofile", p->max_open_files, p->max_open_files},
+		{RLIMIT_CORE, "core", 0, 0},
+	};
+
+	memcpy(plan->rlimits, l, sizeof(l));
+	plan->n_rlimits = ARRAY_SIZE(l);
+}
+
+int hb_plan_build(struct hb_plan *plan, const struct hb_policy *policy,
+		  const struct hb_invocation *inv, struct hb_diag *diag)
+{
+	int r;
+
+	memset(plan, 0, sizeof(*plan));
+	plan->policy = policy;
+	plan->hostname = "hivebox";
+	plan->timeout_ms = policy->timeout_seconds * 1000;
+	plan->grace_ms = HB_GRACE_MS;
+	plan->cwd = strdup(inv->cwd);
+	if (!plan->cwd)
+		return -ENOMEM;
+	r = plan_ids(plan, policy, inv, diag);
+	if (r < 0)
+		return r;
+	r = plan_interpreter(plan, policy, diag);
+	if (r < 0)
+		return r;
+	r = plan_system(plan, policy);
+	if (r < 0)
+		return r;
+	r = plan_etc(plan);
+	if (r < 0)
+		return r;
+	r = plan_policy_paths(plan, policy, diag);
+	if (r < 0)
+		return r;
+	r = plan_script(plan, inv, diag);
+	if (r < 0)
+		return r;
+	if (!covered(plan, plan->cwd) && !reserved(plan->cwd)) {
+		r = add_mount(plan, HB_MNT_DIR, NULL, plan->cwd, NULL, 0,
+			      "start directory");
+		if (r < 0)
+			return r;
+	}
+	qsort(plan->mounts, plan->n_mounts, sizeof(*plan->mounts), mount_cmp);
+	plan_rlimits(plan, policy);
+	r = plan_env(plan, policy, inv);
+	if (r < 0)
+		return r;
+	return plan_argv(plan, inv);
+}
+
+void hb_plan_free(struct hb_plan *plan)
+{
+	for (size_t i = 0; i < plan->n_mounts; i++) {
+		free(plan->mounts[i].source);
+		free(plan->mounts[i].target);
+		free(plan->mounts[i].data);
+	}
+	free(plan->mounts);
+	free(plan->interpreter);
+	free(plan->script);
+	free(plan->cwd);
+	hb_strv_clear(&plan->argv);
+	hb_strv_clear(&plan->env);
+	memset(plan, 0, sizeof(*plan));
+}
+
+const char *hb_mount_kind_name(enum hb_mount_kind kind)
+{
+	static const char *const names[] = {"bind",    "tmpfs", "proc",
+					    "symlink", "file",	"dir"};
+	return kind < ARRAY_SIZE(names) ? names[kind] : "?";
+}
+
+static void print_attrs(unsigned attrs, FILE *out)
+{
+	fputs(attrs & HB_ATTR_RDONLY ? "ro" : "rw", out);
+	if (attrs & HB_ATTR_NOSUID)
+		fputs(",nosuid", out);
+	if (attrs & HB_ATTR_NODEV)
+		fputs(",nodev", out);
+	if (attrs & HB_ATTR_NOEXEC)
+		fputs(",noexec", out);
+}
+
+static void print_mount(const struct hb_mount *m, FILE *out)
+{
+	fprintf(out, "  %-8s %-48s ", hb_mount_kind_name(m->kind), m->target);
+	switch (m->kind) {
+	case HB_MNT_BIND:
+		print_attrs(m->attrs, out);
+		fprintf(out, " from %s", m->source);
+		break;
+	case HB_MNT_TMPFS:
+	case HB_MNT_PROC:
+		print_attrs(m->attrs, out);
+		fprintf(out, " %s", m->data);
+		break;
+	case HB_MNT_SYMLINK:
+		fprintf(out, "-> %s", m->data);
+		break;
+	case HB_MNT_FILE:
+		fprintf(out, "%zu bytes", strlen(m->data));
+		break;
+	case HB_MNT_DIR:
+		break;
+	}
+	fprintf(out, "  (%s)\n", m->why);
+}
+
+void hb_plan_print(const struct hb_plan *plan, FILE *out)
+{
+	fprintf(out, "policy: %s\n", plan->policy->path);
+	fputs("namespaces: user mount pid network(lo only) ipc uts cgroup\n",
+	      out);
+	fprintf(out, "id map: uid %u -> host %u, gid %u -> host %u%s\n",
+		plan->inside_uid, plan->host_uid, plan->inside_gid,
+		plan->host_gid,
+		plan->privileged ? "" : " (unprivileged: caller's own ids)");
+	fprintf(out, "hostname: %s\n", plan->hostname);
+	fprintf(out, "start directory: %s\n", plan->cwd);
+	fputs("command:", out);
+	for (size_t i = 0; i < plan->argv.n; i++)
+		fprintf(out, " %s", plan->argv.v[i]);
+	fputs("\nenvironment:\n", out);
+	for (size_t i = 0; i < plan->env.n; i++)
+		fprintf(out, "  %s\n", plan->env.v[i]);
+	fprintf(out, "timeout: %llu ms, then SIGTERM, SIGKILL after %llu ms\n",
+		plan->timeout_ms, plan->grace_ms);
+	fputs("rlimits:\n", out);
+	for (size_t i = 0; i < plan->n_rlimits; i++)
+		fprintf(out, "  %-7s soft %llu hard %llu\n",
+			plan->rlimits[i].name,
+			(unsigned long long)plan->rlimits[i].soft,
+			(unsigned long long)plan->rlimits[i].hard);
+	fputs("capabilities: none (all sets empty, securebits locked, "
+	      "no_new_privs)\n",
+	      out);
+	fprintf(out, "mounts (%zu, in order; root is a read-only tmpfs):\n",
+		plan->n_mounts);
+	for (size_t i = 0; i < plan->n_mounts; i++)
+		print_mount(&plan->mounts[i], out);
+}

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: MIT */
+/* The plan: everything a run will do, as data, built from the policy and
+ * the invocation before any namespace exists.  --dry-run prints it; the
+ * sandbox init and the supervisor only carry it out. */
+#pragma once
+
+#include "policy.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+enum hb_mount_kind {
+	HB_MNT_BIND,	/* host source bound at target */
+	HB_MNT_TMPFS,	/* a fresh tmpfs; data holds its options */
+	HB_MNT_PROC,	/* a new procfs for the new PID namespace */
+	HB_MNT_SYMLINK, /* a symlink whose text is data */
+	HB_MNT_FILE,	/* a file in the root tmpfs holding data */
+	HB_MNT_DIR,	/* an empty directory, e.g. the start directory */
+};
+
+/* Mount attributes, as in mount_setattr(2). */
+#define HB_ATTR_RDONLY 0x1u
+#define HB_ATTR_NOSUID 0x2u
+#define HB_ATTR_NODEV 0x4u
+#define HB_ATTR_NOEXEC 0x8u
+
+struct hb_mount {
+	enum hb_mount_kind kind;
+	char *source; /* host path, resolved (bind only) */
+	char *target; /* absolute path inside the sandbox */
+	char *data;   /* tmpfs options, symlink text or file content */
+	unsigned attrs;
+	bool is_dir;	 /* bind: the source is a directory */
+	const char *why; /* "interpreter", "script", "read_only", ... */
+	unsigned seq;	 /* order of addition, the tie-break of the sort */
+};
+
+struct hb_rlimit {
+	int resource;
+	const char *name;
+	rlim_t soft, hard;
+};
+
+struct hb_invocation {
+	const char *script; /* as given on the command line */
+	char **args;	    /* the script's arguments */
+	size_t n_args;
+	const char *cwd;
+	uid_t uid, euid;
+	gid_t gid;
+	pid_t pid; /* picks the dedicated host uid */
+	char **environ;
+};
+
+#define HB_UID_BASE 2000000000u
+#define HB_UID_RANGE 65536u
+#define HB_GRACE_MS 1000
+
+struct hb_plan {
+	const struct hb_policy *policy;
+	char *interpreter;
+	char *script; /* absolute, lexical */
+	char *cwd;
+	struct hb_strv argv;
+	struct hb_strv env;
+	bool privileged; /* started as root: ids map to a dedicated uid */
+	uid_t inside_uid, host_uid;
+	gid_t inside_gid, host_gid;
+	struct hb_mount *mounts;
+	size_t n_mounts;
+	struct hb_rlimit rlimits[6];
+	size_t n_rlimits;
+	unsigned long long timeout_ms, grace_ms;
+	const char *hostname;
+};
+
+int hb_plan_build(struct hb_plan *plan, const struct hb_policy *policy,
+		  const struct hb_invocation *inv, struct hb_diag *diag);
+void hb_plan_free(struct hb_plan *plan);
+void hb_plan_print(const struct hb_plan *plan, FILE *out);
+const char *hb_mount_kind_name(enum hb_mount_kind kind);

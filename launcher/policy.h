@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: MIT */
+/* The policy: INI files parsed with inih, merged along "extends", checked
+ * key by key.  Everything here is pure data; nothing is created. */
+#pragma once
+
+#include "util.h"
+
+#include <stdio.h>
+
+enum hb_key {
+	HB_K_EXTENDS,
+	HB_K_DESCRIPTION,
+	HB_K_INTERPRETER,
+	HB_K_TIMEOUT,
+	HB_K_CPU,
+	HB_K_MEMORY,
+	HB_K_FILE_SIZE,
+	HB_K_MAX_PROCESSES,
+	HB_K_MAX_OPEN_FILES,
+	HB_K_TMP_SIZE,
+	HB_K_READ_ONLY,
+	HB_K_READ_WRITE,
+	HB_K_NETWORK_MODE,
+	HB_K_ENV_KEEP,
+	HB_K_ENV_SET,
+	HB_K_HOST_UID,
+	HB_K_MAX,
+};
+
+/* Where a value came from, for messages and "policy show". */
+struct hb_origin {
+	char *file;
+	unsigned line;
+};
+
+struct hb_policy {
+	char *path; /* the file named on the command line, absolute */
+	char *description;
+	char *interpreter;
+	unsigned long long timeout_seconds;
+	unsigned long long cpu_seconds;
+	unsigned long long memory_mb;
+	unsigned long long file_size_mb;
+	unsigned long long max_processes;
+	unsigned long long max_open_files;
+	unsigned long long tmp_size_mb;
+	struct hb_strv read_only; /* as written: relative to the start dir */
+	struct hb_strv read_write;
+	char *network_mode;		   /* "none" */
+	struct hb_strv env_keep;	   /* variable names */
+	struct hb_strv env_set;		   /* NAME=value */
+	char *host_uid;			   /* "auto", "root" or a number */
+	struct hb_origin origin[HB_K_MAX]; /* file NULL: built-in default */
+};
+
+void hb_policy_init(struct hb_policy *p);
+void hb_policy_free(struct hb_policy *p);
+
+/* Load path (and what it extends) on top of the built-in defaults. */
+int hb_policy_load(struct hb_policy *p, const char *path, struct hb_diag *diag);
+/* Parse one INI stream named name into p; used by load and by tests. */
+int hb_policy_parse(struct hb_policy *p, FILE *f, const char *name, int depth,
+		    struct hb_diag *diag);
+/* Cross-key checks once every file is merged. */
+int hb_policy_validate(const struct hb_policy *p, struct hb_diag *diag);
+
+/* Command-line tightening: value must not exceed the policy's. */
+int hb_policy_tighten(struct hb_policy *p, enum hb_key key, const char *option,
+		      const char *value, struct hb_diag *diag);
+
+/* The effective policy as INI, each value with its origin. */
+void hb_policy_show(const struct hb_policy *p, FILE *out);
+
+const char *hb_key_name(enum hb_key key);

@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: MIT */
+#include "result.h"
+#include "sandbox.h"
+
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <signal.h>
+#include <string.h>
+
+const char *hb_cgroup_status(void)
+{
+	char buf[256] = "";
+	_cleanup_fclose_ FILE *f =
+		fopen("/sys/fs/cgroup/cgroup.controllers", "re");
+
+	if (!f)
+		return "no unified cgroup v2 hierarchy at /sys/fs/cgroup; "
+		       "limits are per-process rlimits";
+	if (!fgets(buf, sizeof(buf), f) || !strstr(buf, "memory") ||
+	    !strstr(buf, "pids"))
+		return "cgroup v2 has no memory and pids controllers here; "
+		       "limits are per-process rlimits";
+	return "per-run cgroups are not built yet; limits are per-process "
+	       "rlimits";
+}
+
+static void add_limit(json_object *limits, const char *name,
+		      unsigned long long value, const char *mechanism)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "value", json_object_new_uint64(value));
+	json_object_object_add(o, "enforced_by",
+			       json_object_new_string(mechanism));
+	json_object_object_add(limits, name, o);
+}
+
+static json_object *limits_json(const struct hb_policy *p)
+{
+	json_object *l = json_object_new_object();
+
+	add_limit(l, "timeout_seconds", p->timeout_seconds,
+		  "supervisor timer: SIGTERM to the namespace, SIGKILL 1 s "
+		  "later");
+	add_limit(l, "cpu_seconds", p->cpu_seconds,
+		  "RLIMIT_CPU, per process: SIGXCPU, SIGKILL 1 s later");
+	add_limit(l, "memory_mb", p->memory_mb,
+		  "RLIMIT_AS, per process: allocations beyond it fail");
+	add_limit(l, "file_size_mb", p->file_size_mb,
+		  "RLIMIT_FSIZE, per file: writes beyond it fail with EFBIG");
+	add_limit(l, "max_processes", p->max_processes,
+		  "RLIMIT_NPROC, counted in the sandbox's user namespace");
+	add_limit(l, "max_open_files", p->max_open_files,
+		  "RLIMIT_NOFILE, per process");
+	add_limit(l, "tmp_size_mb", p->tmp_size_mb,
+		  "tmpfs size of /tmp and of /dev/shm, each");
+	return l;
+}
+
+static json_object *setup_json(const struct hb_result *r)
+{
+	json_object *o;
+
+	if (r->reason != HB_REASON_SETUP_ERROR)
+		return NULL;
+	o = json_object_new_object();
+	json_object_object_add(o, "stage",
+			       json_object_new_string(hb_stage_name(
+				       (enum hb_stage)r->setup_stage)));
+	json_object_object_add(o, "errno", json_object_new_int(r->setup_errno));
+	json_object_object_add(
+		o, "error", json_object_new_string(strerror(r->setup_errno)));
+	json_object_object_add(o, "what",
+			       json_object_new_string(r->setup_what));
+	return o;
+}
+
+char *hb_result_json(const struct hb_result *r, const struct hb_plan *plan)
+{
+	json_object *o = json_object_new_object();
+	json_object *cg = json_object_new_object();
+	char *text;
+
+	json_object_object_add(
+		o, "reason", json_object_new_string(hb_reason_name(r->reason)));
+	json_object_object_add(o, "exit_code",
+			       r->reason == HB_REASON_EXIT
+				       ? json_object_new_int(r->exit_code)
+				       : NULL);
+	json_object_object_add(
+		o, "signal", r->signal ? json_object_new_int(r->signal) : NULL);
+	json_object_object_add(
+		o, "signal_name",
+		r->signal ? json_object_new_string(sigabbrev_np(r->signal))
+			  : NULL);
+	json_object_object_add(o, "hivebox_exit_code",
+			       json_object_new_int(r->hivebox_exit));
+	json_object_object_add(o, "wall_ms",
+			       json_object_new_uint64(r->wall_ms));
+	json_object_object_add(o, "cpu_user_ms",
+			       json_object_new_uint64(r->user_ms));
+	json_object_object_add(o, "cpu_system_ms",
+			       json_object_new_uint64(r->system_ms));
+	json_object_object_add(o, "peak_rss_kb",
+			       json_object_new_uint64(r->peak_rss_kb));
+	json_object_object_add(o, "setup_error", setup_json(r));
+	json_object_object_add(o, "limits", limits_json(plan->policy));
+	json_object_object_add(cg, "used", json_object_new_boolean(0));
+	json_object_object_add(cg, "why_not",
+			       json_object_new_string(hb_cgroup_status()));
+	json_object_object_add(o, "cgroup", cg);
+	json_object_object_add(o, "policy",
+			       json_object_new_string(plan->policy->path));
+	json_object_object_add(o, "script",
+			       json_object_new_string(plan->script));
+	text = strdup(
+		json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+	return text;
+}
+
+int hb_result_write_fd(int fd, const struct hb_result *r,
+		       const struct hb_plan *plan)
+{
+	_cleanup_free_ char *text = hb_result_json(r, plan);
+	size_t len, off = 0;
+
+	if (!text)
+		return -ENOMEM;
+	len = strlen(text);
+	text[len] = '\n';
+	while (off < len + 1) {
+		ssize_t n = write(fd, text + off, len + 1 - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+int hb_result_write_file(const char *path, const struct hb_result *r,
+			 const struct hb_plan *plan)
+{
+	_cleanup_close_ int fd =
+		open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		return -errno;
+	return hb_result_write_fd(fd, r, plan);
+}

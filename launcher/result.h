@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: MIT */
+/* The machine-readable result: one JSON object per run, written to
+ * --result FILE or --result-fd N, so that a script cannot forge its
+ * outcome through its exit code. */
+#pragma once
+
+#include "supervisor.h"
+
+/* Why no per-run cgroup bounds this run, in one sentence. */
+const char *hb_cgroup_status(void);
+
+/* The JSON text; the caller frees it. */
+char *hb_result_json(const struct hb_result *r, const struct hb_plan *plan);
+int hb_result_write_fd(int fd, const struct hb_result *r,
+		       const struct hb_plan *plan);
+int hb_result_write_file(const char *path, const struct hb_result *r,
+			 const struct hb_plan *plan);

@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: MIT */
+#include "sandbox.h"
+#include "mounts.h"
+
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/close_range.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <grp.h>
+#include <sys/capability.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <linux/securebits.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+static const char *const stage_names[HB_STAGE_MAX] = {
+	[HB_STAGE_SYNC] = "wait for id maps",
+	[HB_STAGE_IDS] = "switch to the mapped ids",
+	[HB_STAGE_HOSTNAME] = "set the hostname",
+	[HB_STAGE_MOUNTS] = "build the root file system",
+	[HB_STAGE_PRIVILEGES] = "drop privileges",
+	[HB_STAGE_FORK] = "fork the interpreter",
+	[HB_STAGE_RLIMITS] = "set rlimits",
+	[HB_STAGE_CHDIR] = "enter the start directory",
+	[HB_STAGE_EXEC] = "execute the interpreter",
+};
+
+const char *hb_stage_name(enum hb_stage stage)
+{
+	return stage < HB_STAGE_MAX ? stage_names[stage] : "?";
+}
+
+static void report(int sock, enum hb_msg_type type, enum hb_stage stage,
+		   int err, int status, const char *what)
+{
+	struct hb_msg m = {
+		.type = type, .stage = stage, .err = err, .status = status};
+
+	if (what)
+		snprintf(m.what, sizeof(m.what), "%s", what);
+	/* Nothing to do if the supervisor is gone: we die with it. */
+	(void)!send(sock, &m, sizeof(m), MSG_NOSIGNAL);
+}
+
+static _Noreturn void fail(int sock, enum hb_stage stage, int err,
+			   const char *what)
+{
+	report(sock, HB_MSG_SETUP_FAILED, stage, err, 0, what);
+	_exit(125);
+}
+
+static int switch_ids(const struct hb_plan *plan)
+{
+	/* Root's supplementary groups (host gid 0 among them) must not
+	 * follow us in; unprivileged callers cannot drop theirs. */
+	if (plan->privileged && setgroups(0, NULL) < 0)
+		return -errno;
+	if (setresgid(plan->inside_gid, plan->inside_gid, plan->inside_gid) < 0)
+		return -errno;
+	if (setresuid(plan->inside_uid, plan->inside_uid, plan->inside_uid) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Empty every capability set for good: securebits first (they need
+ * CAP_SETPCAP), so that uid 0 in here regains nothing on execve, then the
+ * bounding and ambient sets, then the rest. */
+static int drop_privileges(void)
+{
+	const unsigned long bits =
+		SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
+		SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED |
+		SECBIT_NO_CAP_AMBIENT_RAISE |
+		SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED;
+	cap_t empty;
+	int r;
+
+	if (prctl(PR_SET_SECUREBITS, bits) < 0)
+		return -errno;
+	for (int c = 0; c <= CAP_LAST_CAP; c++)
+		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
+			return -errno;
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
+		return -errno;
+	empty = cap_init();
+	if (!empty)
+		return -ENOMEM;
+	r = cap_set_proc(empty);
+	cap_free(empty);
+	if (r < 0)
+		return -errno;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -errno;
+	return 0;
+}
+
+static int set_rlimits(const struct hb_plan *plan)
+{
+	for (size_t i = 0; i < plan->n_rlimits; i++) {
+		struct rlimit rl = {plan->rlimits[i].soft,
+				    plan->rlimits[i].hard};
+		if (setrlimit(plan->rlimits[i].resource, &rl) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+static _Noreturn void exec_interpreter(const struct hb_plan *plan, int sock)
+{
+	sigset_t none;
+	int r;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	r = set_rlimits(plan);
+	if (r < 0)
+		fail(sock, HB_STAGE_RLIMITS, -r, NULL);
+	if (chdir(plan->cwd) < 0)
+		fail(sock, HB_STAGE_CHDIR, errno, plan->cwd);
+	/* Descriptors 0-2 are the caller's; nothing else goes in. */
+	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		fail(sock, HB_STAGE_EXEC, errno, "close_range");
+	execve(plan->interpreter, plan->argv.v, plan->env.v);
+	report(sock, HB_MSG_EXEC_FAILED, HB_STAGE_EXEC, errno, 0,
+	       plan->interpreter);
+	_exit(127);
+}
+
+/* PID 1 stays as a tiny init: the kernel does not deliver unhandled
+ * signals such as SIGXCPU to a namespace's init, and someone must reap
+ * orphans.  It forwards termination signals to everyone in here and
+ * reports the interpreter's wait status. */
+static _Noreturn void reap(pid_t child, int sock)
+{
+	sigset_t all;
+
+	sigfillset(&all);
+	for (;;) {
+		siginfo_t si;
+		int sig = sigwaitinfo(&all, &si);
+		int status;
+		pid_t pid;
+
+		if (sig < 0)
+			continue;
+		if (sig != SIGCHLD) {
+			if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP ||
+			    sig == SIGQUIT || sig == SIGUSR1 || sig == SIGUSR2)
+				kill(-1, sig);
+			continue;
+		}
+		while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+			if (pid == child) {
+				report(sock, HB_MSG_EXITED, HB_STAGE_EXEC, 0,
+				       status, NULL);
+				/* Our exit takes down what is left. */
+				_exit(0);
+			}
+	}
+}
+
+static void die_with_supervisor(int sock)
+{
+	struct pollfd p = {.fd = sock, .events = POLLIN};
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* The supervisor may have died before the line above. */
+	if (poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR)))
+		_exit(125);
+}
+
+_Noreturn void hb_sandbox_main(const struct hb_plan *plan, int sock)
+{
+	const char *what = NULL;
+	sigset_t all;
+	char go;
+	pid_t child;
+	int r;
+
+	prctl(PR_SET_DUMPABLE, 0);
+	/* Nothing of the supervisor's comes in but the report socket. */
+	close_range(3, (unsigned)sock - 1, 0);
+	close_range((unsigned)sock + 1, ~0U, 0);
+	die_with_supervisor(sock);
+	if (recv(sock, &go, 1, 0) != 1)
+		_exit(125);
+	r = switch_ids(plan);
+	if (r < 0)
+		fail(sock, HB_STAGE_IDS, -r, NULL);
+	/* A change of ids cleared the parent-death signal. */
+	die_with_supervisor(sock);
+	if (sethostname(plan->hostname, strlen(plan->hostname)) < 0)
+		fail(sock, HB_STAGE_HOSTNAME, errno, NULL);
+	r = hb_mounts_apply(plan, &what);
+	if (r < 0)
+		fail(sock, HB_STAGE_MOUNTS, -r, what);
+	if (setsid() < 0)
+		fail(sock, HB_STAGE_PRIVILEGES, errno, "setsid");
+	r = drop_privileges();
+	if (r < 0)
+		fail(sock, HB_STAGE_PRIVILEGES, -r, NULL);
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	child = fork();
+	if (child < 0)
+		fail(sock, HB_STAGE_FORK, errno, NULL);
+	if (child == 0)
+		exec_interpreter(plan, sock);
+	reap(child, sock);
+}

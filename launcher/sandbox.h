@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/* The sandbox init: PID 1 of the new PID namespace.  It builds the root,
+ * drops every privilege, forks the interpreter, reaps, and reports to the
+ * supervisor over a SOCK_SEQPACKET socket. */
+#pragma once
+
+#include "plan.h"
+
+#include <stdint.h>
+
+enum hb_stage {
+	HB_STAGE_SYNC,
+	HB_STAGE_IDS,
+	HB_STAGE_HOSTNAME,
+	HB_STAGE_MOUNTS,
+	HB_STAGE_PRIVILEGES,
+	HB_STAGE_FORK,
+	HB_STAGE_RLIMITS,
+	HB_STAGE_CHDIR,
+	HB_STAGE_EXEC,
+	HB_STAGE_MAX,
+};
+
+enum hb_msg_type {
+	HB_MSG_SETUP_FAILED = 1, /* stage, err, what */
+	HB_MSG_EXEC_FAILED,	 /* err */
+	HB_MSG_EXITED,		 /* status: the interpreter's wait status */
+};
+
+struct hb_msg {
+	int32_t type;
+	int32_t stage;
+	int32_t err;
+	int32_t status;
+	char what[256];
+};
+
+const char *hb_stage_name(enum hb_stage stage);
+
+/* Never returns.  sock is the init's end of the report socket. */
+_Noreturn void hb_sandbox_main(const struct hb_plan *plan, int sock);

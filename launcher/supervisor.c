@@ -1,0 +1,331 @@
+/* SPDX-License-Identifier: MIT */
+#include "supervisor.h"
+#include "sandbox.h"
+
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#define NS_FLAGS                                                               \
+	(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET |           \
+	 CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP)
+
+static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+
+const char *hb_reason_name(enum hb_reason reason)
+{
+	static const char *const names[] = {
+		"exit",		"signal",	   "timeout",	  "cpu_limit",
+		"memory_limit", "file_size_limit", "setup_error",
+	};
+	return reason < ARRAY_SIZE(names) ? names[reason] : "?";
+}
+
+static int write_file(const char *path, const char *text)
+{
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+	size_t len = strlen(text);
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, len) != (ssize_t)len)
+		return -errno;
+	return 0;
+}
+
+static int write_maps(const struct hb_plan *plan, pid_t pid)
+{
+	char path[64], map[64];
+	int r;
+
+	/* Unprivileged, gid_map may only be written once setgroups is
+	 * denied; as root, the init drops its groups itself. */
+	if (!plan->privileged) {
+		snprintf(path, sizeof(path), "/proc/%d/setgroups", pid);
+		r = write_file(path, "deny");
+		if (r < 0)
+			return r;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/uid_map", pid);
+	snprintf(map, sizeof(map), "%u %u 1\n", plan->inside_uid,
+		 plan->host_uid);
+	r = write_file(path, map);
+	if (r < 0)
+		return r;
+	snprintf(path, sizeof(path), "/proc/%d/gid_map", pid);
+	snprintf(map, sizeof(map), "%u %u 1\n", plan->inside_gid,
+		 plan->host_gid);
+	return write_file(path, map);
+}
+
+static pid_t clone_init(int *ret_pidfd)
+{
+	struct clone_args args = {
+		.flags = NS_FLAGS | CLONE_PIDFD,
+		.pidfd = (uint64_t)(uintptr_t)ret_pidfd,
+		.exit_signal = SIGCHLD,
+	};
+
+	return (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+}
+
+static int arm(int tfd, unsigned long long ms)
+{
+	struct itimerspec its = {
+		.it_value = {.tv_sec = (time_t)(ms / 1000),
+			     .tv_nsec = (long)(ms % 1000) * 1000000L},
+	};
+
+	return timerfd_settime(tfd, 0, &its, NULL) < 0 ? -errno : 0;
+}
+
+static unsigned long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (unsigned long long)ts.tv_sec * 1000 +
+	       (unsigned long long)ts.tv_nsec / 1000000;
+}
+
+static int send_signal(int pidfd, int sig)
+{
+	return syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0 ? -errno
+								       : 0;
+}
+
+struct loop {
+	int pidfd, sfd, tfd, sock;
+	int timeout_stage; /* 0 running, 1 TERM sent, 2 KILL sent */
+	bool have_status;
+	int status;
+	struct hb_msg failure;
+	bool failed;
+};
+
+static void read_messages(struct loop *l)
+{
+	struct hb_msg m;
+
+	while (recv(l->sock, &m, sizeof(m), MSG_DONTWAIT) == sizeof(m)) {
+		m.what[sizeof(m.what) - 1] = '\0';
+		if (m.type == HB_MSG_EXITED) {
+			l->have_status = true;
+			l->status = m.status;
+		} else if (!l->failed) {
+			l->failure = m;
+			l->failed = true;
+		}
+	}
+}
+
+static void on_timer(struct loop *l, const struct hb_plan *plan)
+{
+	uint64_t ticks;
+
+	(void)!read(l->tfd, &ticks, sizeof(ticks));
+	if (l->timeout_stage == 0) {
+		/* The init passes TERM to every process in the namespace;
+		 * after the grace period the namespace goes with the init. */
+		send_signal(l->pidfd, SIGTERM);
+		arm(l->tfd, plan->grace_ms);
+		l->timeout_stage = 1;
+	} else {
+		send_signal(l->pidfd, SIGKILL);
+		l->timeout_stage = 2;
+	}
+}
+
+static void on_signal(struct loop *l, struct hb_result *res)
+{
+	struct signalfd_siginfo si;
+
+	if (read(l->sfd, &si, sizeof(si)) != sizeof(si))
+		return;
+	/* A second signal while the first is being handled ends it. */
+	if (res->forwarded_signal)
+		send_signal(l->pidfd, SIGKILL);
+	else
+		send_signal(l->pidfd, (int)si.ssi_signo);
+	res->forwarded_signal = (int)si.ssi_signo;
+}
+
+static int event_loop(struct loop *l, const struct hb_plan *plan,
+		      struct hb_result *res)
+{
+	struct pollfd fds[] = {
+		{.fd = l->pidfd, .events = POLLIN},
+		{.fd = l->sfd, .events = POLLIN},
+		{.fd = l->tfd, .events = POLLIN},
+		{.fd = l->sock, .events = POLLIN},
+	};
+
+	for (;;) {
+		if (poll(fds, ARRAY_SIZE(fds), -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (fds[3].revents & POLLIN)
+			read_messages(l);
+		if (fds[3].revents & (POLLHUP | POLLERR))
+			fds[3].fd = -1;
+		if (fds[2].revents & POLLIN)
+			on_timer(l, plan);
+		if (fds[1].revents & POLLIN)
+			on_signal(l, res);
+		if (fds[0].revents & POLLIN)
+			return 0;
+	}
+}
+
+static int setup_fds(struct loop *l, sigset_t *mask, int socks[2])
+{
+	sigemptyset(mask);
+	for (size_t i = 0; i < ARRAY_SIZE(forwarded); i++)
+		sigaddset(mask, forwarded[i]);
+	if (sigprocmask(SIG_BLOCK, mask, NULL) < 0)
+		return -errno;
+	l->sfd = signalfd(-1, mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	l->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (l->sfd < 0 || l->tfd < 0)
+		return -errno;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, socks) < 0)
+		return -errno;
+	return 0;
+}
+
+static void finish(struct loop *l, const struct hb_plan *plan, pid_t pid,
+		   unsigned long long start, struct hb_result *res)
+{
+	struct rusage ru = {0};
+	int status = 0;
+
+	while (wait4(pid, &status, 0, &ru) < 0 && errno == EINTR)
+		;
+	read_messages(l);
+	res->wall_ms = now_ms() - start;
+	res->user_ms = (unsigned long long)ru.ru_utime.tv_sec * 1000 +
+		       (unsigned long long)ru.ru_utime.tv_usec / 1000;
+	res->system_ms = (unsigned long long)ru.ru_stime.tv_sec * 1000 +
+			 (unsigned long long)ru.ru_stime.tv_usec / 1000;
+	res->peak_rss_kb = (unsigned long long)ru.ru_maxrss;
+	if (l->timeout_stage) {
+		res->reason = HB_REASON_TIMEOUT;
+		res->hivebox_exit = 124;
+		res->signal = l->have_status && WIFSIGNALED(l->status)
+				      ? WTERMSIG(l->status)
+				      : SIGKILL;
+	} else if (l->failed) {
+		res->reason = HB_REASON_SETUP_ERROR;
+		res->setup_stage = l->failure.stage;
+		res->setup_errno = l->failure.err;
+		snprintf(res->setup_what, sizeof(res->setup_what), "%s",
+			 l->failure.what);
+		res->exec_failed = l->failure.type == HB_MSG_EXEC_FAILED;
+		res->hivebox_exit = !res->exec_failed	       ? 125
+				    : l->failure.err == ENOENT ? 127
+							       : 126;
+	} else if (l->have_status) {
+		hb_result_classify(res, l->status, plan);
+	} else {
+		/* The init died without a word: killed from outside. */
+		res->reason = HB_REASON_SETUP_ERROR;
+		res->setup_stage = HB_STAGE_SYNC;
+		res->setup_errno = WIFSIGNALED(status) ? EINTR : EIO;
+		snprintf(res->setup_what, sizeof(res->setup_what),
+			 "the sandbox init ended unexpectedly");
+		res->hivebox_exit = 125;
+	}
+}
+
+void hb_result_classify(struct hb_result *r, int status,
+			const struct hb_plan *plan)
+{
+	unsigned long long cpu_ms = r->user_ms + r->system_ms;
+
+	if (WIFEXITED(status)) {
+		r->reason = HB_REASON_EXIT;
+		r->exit_code = WEXITSTATUS(status);
+		r->hivebox_exit = r->exit_code;
+		return;
+	}
+	r->signal = WTERMSIG(status);
+	r->hivebox_exit = 128 + r->signal;
+	r->reason = HB_REASON_SIGNAL;
+	/* SIGXCPU at the soft limit; SIGKILL at the hard one if the soft
+	 * signal was caught or ignored. */
+	if (r->signal == SIGXCPU ||
+	    (r->signal == SIGKILL &&
+	     cpu_ms >= plan->policy->cpu_seconds * 1000))
+		r->reason = HB_REASON_CPU_LIMIT;
+	else if (r->signal == SIGXFSZ)
+		r->reason = HB_REASON_FILE_SIZE_LIMIT;
+}
+
+int hb_supervise(const struct hb_plan *plan, struct hb_result *res)
+{
+	struct loop l = {.pidfd = -1, .sfd = -1, .tfd = -1, .sock = -1};
+	unsigned long long start = now_ms();
+	int socks[2] = {-1, -1};
+	sigset_t mask;
+	pid_t pid = -1;
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	r = setup_fds(&l, &mask, socks);
+	if (r < 0)
+		goto out;
+	pid = clone_init(&l.pidfd);
+	if (pid < 0)
+		r = -errno;
+out:
+	if (r < 0) {
+		/* Nothing was started: hivebox failed, nothing ran. */
+		res->reason = HB_REASON_SETUP_ERROR;
+		res->hivebox_exit = 125;
+		res->setup_errno = -r;
+		snprintf(res->setup_what, sizeof(res->setup_what),
+			 "new namespaces (clone3)");
+		goto close;
+	}
+	if (pid == 0) {
+		close(socks[0]);
+		hb_sandbox_main(plan, socks[1]);
+	}
+	close(TAKE_FD(socks[1]));
+	l.sock = socks[0];
+	r = write_maps(plan, pid);
+	if (r == 0 && send(l.sock, "g", 1, MSG_NOSIGNAL) != 1)
+		r = -errno;
+	if (r == 0)
+		r = arm(l.tfd, plan->timeout_ms);
+	if (r == 0)
+		r = event_loop(&l, plan, res);
+	if (r < 0)
+		send_signal(l.pidfd, SIGKILL);
+	finish(&l, plan, pid, start, res);
+	if (r < 0) {
+		res->reason = HB_REASON_SETUP_ERROR;
+		res->hivebox_exit = 125;
+		res->setup_errno = -r;
+		snprintf(res->setup_what, sizeof(res->setup_what),
+			 "id maps and supervision");
+	}
+close:
+	hb_closep(&l.pidfd);
+	hb_closep(&l.sfd);
+	hb_closep(&l.tfd);
+	hb_closep(&socks[0]);
+	hb_closep(&socks[1]);
+	return r;
+}

@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: MIT */
+#include "util.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <string.h>
+
+int hb_diag_set(struct hb_diag *d, const char *file, unsigned line,
+		const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!d)
+		return -EINVAL;
+	snprintf(d->file, sizeof(d->file), "%s", file ? file : "");
+	d->line = line;
+	va_start(ap, fmt);
+	vsnprintf(d->msg, sizeof(d->msg), fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+void hb_diag_print(const struct hb_diag *d, FILE *out)
+{
+	if (d->file[0] && d->line)
+		fprintf(out, "hivebox: %s:%u: %s\n", d->file, d->line, d->msg);
+	else if (d->file[0])
+		fprintf(out, "hivebox: %s: %s\n", d->file, d->msg);
+	else
+		fprintf(out, "hivebox: %s\n", d->msg);
+}
+
+int hb_strv_push_take(struct hb_strv *s, char *str)
+{
+	char **v;
+
+	if (!str)
+		return -ENOMEM;
+	v = realloc(s->v, (s->n + 2) * sizeof(char *));
+	if (!v) {
+		free(str);
+		return -ENOMEM;
+	}
+	v[s->n++] = str;
+	v[s->n] = NULL;
+	s->v = v;
+	return 0;
+}
+
+int hb_strv_push(struct hb_strv *s, const char *str)
+{
+	return hb_strv_push_take(s, strdup(str));
+}
+
+void hb_strv_clear(struct hb_strv *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->v[i]);
+	free(s->v);
+	s->v = NULL;
+	s->n = 0;
+}
+
+int hb_strv_copy(struct hb_strv *dst, const struct hb_strv *src)
+{
+	hb_strv_clear(dst);
+	for (size_t i = 0; i < src->n; i++) {
+		int r = hb_strv_push(dst, src->v[i]);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+bool hb_strv_contains(const struct hb_strv *s, const char *str)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (strcmp(s->v[i], str) == 0)
+			return true;
+	return false;
+}
+
+/* Append one component to out (which holds a normalised absolute path),
+ * handling "." and "..". */
+static void path_push(char *out, const char *comp, size_t len)
+{
+	size_t olen = strlen(out);
+
+	if (len == 0 || (len == 1 && comp[0] == '.'))
+		return;
+	if (len == 2 && comp[0] == '.' && comp[1] == '.') {
+		char *slash = strrchr(out, '/');
+		if (slash == out)
+			out[1] = '\0';
+		else if (slash)
+			*slash = '\0';
+		return;
+	}
+	if (olen > 1)
+		out[olen++] = '/';
+	memcpy(out + olen, comp, len);
+	out[olen + len] = '\0';
+}
+
+static void path_push_all(char *out, const char *p)
+{
+	while (*p) {
+		size_t len = strcspn(p, "/");
+		path_push(out, p, len);
+		p += len;
+		while (*p == '/')
+			p++;
+	}
+}
+
+int hb_path_absolute(const char *cwd, const char *path, char **ret)
+{
+	size_t cap;
+	char *out;
+
+	if (!path || !*path)
+		return -EINVAL;
+	if (path[0] != '/' && (!cwd || cwd[0] != '/'))
+		return -EINVAL;
+	cap = strlen(path) + (cwd ? strlen(cwd) : 0) + 3;
+	out = malloc(cap);
+	if (!out)
+		return -ENOMEM;
+	strcpy(out, "/");
+	if (path[0] != '/')
+		path_push_all(out, cwd);
+	path_push_all(out, path);
+	*ret = out;
+	return 0;
+}
+
+bool hb_path_under(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	if (strcmp(dir, "/") == 0)
+		return true;
+	return strncmp(path, dir, n) == 0 &&
+	       (path[n] == '\0' || path[n] == '/');
+}
+
+int hb_parse_u64(const char *s, unsigned long long max, unsigned long long *ret)
+{
+	unsigned long long v = 0;
+
+	if (!s || !*s)
+		return -EINVAL;
+	for (const char *p = s; *p; p++) {
+		if (!isdigit((unsigned char)*p))
+			return -EINVAL;
+		if (v > (max - (unsigned)(*p - '0')) / 10)
+			return -ERANGE;
+		v = v * 10 + (unsigned)(*p - '0');
+	}
+	*ret = v;
+	return 0;
+}
+
+char *hb_strip(char *s)
+{
+	char *end;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	end = s + strlen(s);
+	while (end > s && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+	return s;
+}

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: MIT */
+/* Small helpers shared by every module: cleanup attributes, ownership
+ * transfer, diagnostics and string vectors.  Library code never prints and
+ * never exits; it returns -errno and fills a struct hb_diag. */
+#pragma once
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define _cleanup_(f) __attribute__((cleanup(f)))
+#define _unused_ __attribute__((unused))
+#define _printf_(a, b) __attribute__((format(printf, a, b)))
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static inline void hb_freep(void *p)
+{
+	free(*(void **)p);
+}
+
+static inline void hb_closep(int *fd)
+{
+	if (*fd >= 0) {
+		int saved = errno;
+		close(*fd);
+		errno = saved;
+	}
+}
+
+static inline void hb_fclosep(FILE **f)
+{
+	if (*f)
+		fclose(*f);
+}
+
+#define _cleanup_free_ _cleanup_(hb_freep)
+#define _cleanup_close_ _cleanup_(hb_closep)
+#define _cleanup_fclose_ _cleanup_(hb_fclosep)
+
+/* Hand ownership of a pointer or descriptor to someone else: the cleanup
+ * attribute of the old variable then has nothing left to release. */
+#define TAKE_PTR(p)                                                            \
+	({                                                                     \
+		__typeof__(p) _p = (p);                                        \
+		(p) = NULL;                                                    \
+		_p;                                                            \
+	})
+#define TAKE_FD(fd)                                                            \
+	({                                                                     \
+		int _fd = (fd);                                                \
+		(fd) = -1;                                                     \
+		_fd;                                                           \
+	})
+
+/* Where a piece of input went wrong: "strict.ini:12: unknown key ...".
+ * line is 0 when the message is about the file as a whole, and file is
+ * empty when it is about the command line. */
+struct hb_diag {
+	char file[512];
+	unsigned line;
+	char msg[512];
+};
+
+int hb_diag_set(struct hb_diag *d, const char *file, unsigned line,
+		const char *fmt, ...) _printf_(4, 5);
+void hb_diag_print(const struct hb_diag *d, FILE *out);
+
+/* A NULL-terminated vector of owned strings. */
+struct hb_strv {
+	char **v;
+	size_t n;
+};
+
+int hb_strv_push(struct hb_strv *s, const char *str);
+int hb_strv_push_take(struct hb_strv *s, char *str);
+void hb_strv_clear(struct hb_strv *s);
+int hb_strv_copy(struct hb_strv *dst, const struct hb_strv *src);
+bool hb_strv_contains(const struct hb_strv *s, const char *str);
+
+/* Make path absolute against cwd and remove "." / ".." / "//" lexically,
+ * without following symlinks; "/a/b/../c" becomes "/a/c". */
+int hb_path_absolute(const char *cwd, const char *path, char **ret);
+/* Is path equal to or below dir?  Both absolute and normalised. */
+bool hb_path_under(const char *path, const char *dir);
+
+int hb_parse_u64(const char *s, unsigned long long max,
+		 unsigned long long *ret);
+char *hb_strip(char *s);
