@@ -6,6 +6,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define HB_EXTENDS_DEPTH 8
 
@@ -561,6 +562,7 @@ static int load_file(struct hb_policy *p, const char *path, int depth,
 		     struct hb_diag *diag)
 {
 	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	struct stat st;
 
 	if (!f) {
 		int e = errno;
@@ -568,6 +570,9 @@ static int load_file(struct hb_policy *p, const char *path, int depth,
 			    strerror(e));
 		return -e;
 	}
+	if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode))
+		return hb_diag_set(diag, path, 0,
+				   "cannot read policy: not a regular file");
 	return hb_policy_parse(p, f, path, depth, diag);
 }
 

@@ -75,6 +75,17 @@ static json_object *setup_json(const struct hb_result *r)
 	return o;
 }
 
+static json_object *signal_name(int sig)
+{
+	char name[32];
+	const char *abbrev = sig ? sigabbrev_np(sig) : NULL;
+
+	if (!abbrev)
+		return NULL;
+	snprintf(name, sizeof(name), "SIG%s", abbrev);
+	return json_object_new_string(name);
+}
+
 char *hb_result_json(const struct hb_result *r, const struct hb_plan *plan)
 {
 	json_object *o = json_object_new_object();
