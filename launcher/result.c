@@ -100,10 +100,7 @@ char *hb_result_json(const struct hb_result *r, const struct hb_plan *plan)
 				       : NULL);
 	json_object_object_add(
 		o, "signal", r->signal ? json_object_new_int(r->signal) : NULL);
-	json_object_object_add(
-		o, "signal_name",
-		r->signal ? json_object_new_string(sigabbrev_np(r->signal))
-			  : NULL);
+	json_object_object_add(o, "signal_name", signal_name(r->signal));
 	json_object_object_add(o, "hivebox_exit_code",
 			       json_object_new_int(r->hivebox_exit));
 	json_object_object_add(o, "wall_ms",
