@@ -681,6 +681,11 @@ void hb_policy_show(const struct hb_policy *p, FILE *out)
 				fputs("; set = (none)\n", out);
 			continue;
 		}
+		if (list_field(mp, k->key) && !list_field(mp, k->key)->n) {
+			fprintf(out, "; %s = (none)", k->name);
+			show_origin(p, k->key, out);
+			continue;
+		}
 		fprintf(out, "%s = ", k->name);
 		if (u64_field(mp, k->key))
 			fprintf(out, "%llu", *u64_field(mp, k->key));
