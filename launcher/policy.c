@@ -196,11 +196,34 @@ struct parse_ctx {
 	struct raw *raws;
 	size_t n_raws;
 	bool oom;
+	unsigned bad_section_line; /* first unknown [section], even if empty */
+	char bad_section[64];
 };
+
+static bool known_section(const char *s);
 
 /* inih reads through this so that we know the line of every key, and so
  * that a line longer than inih's buffer is an error instead of being split
  * into two lines silently. */
+/* inih only reports a section through its keys, so an unknown section
+ * with no keys would pass unnoticed; look at every header as it is read. */
+static void note_section(struct parse_ctx *c, const char *line)
+{
+	const char *p = line + strspn(line, " \t");
+	size_t len;
+
+	if (*p != '[' || c->bad_section_line)
+		return;
+	p++;
+	len = strcspn(p, "]");
+	if (p[len] != ']' || len >= sizeof(c->bad_section))
+		return;
+	memcpy(c->bad_section, p, len);
+	c->bad_section[len] = '\0';
+	if (!known_section(hb_strip(c->bad_section)))
+		c->bad_section_line = c->line;
+}
+
 static char *counting_reader(char *str, int num, void *stream)
 {
 	struct parse_ctx *c = stream;
@@ -218,6 +241,7 @@ static char *counting_reader(char *str, int num, void *stream)
 			;
 		str[0] = '\0';
 	}
+	note_section(c, str);
 	return str;
 }
 
@@ -533,8 +557,18 @@ int hb_policy_parse(struct hb_policy *p, FILE *f, const char *name, int depth,
 			if (ret < 0)
 				goto out;
 		}
-	for (size_t i = 0; i < c.n_raws; i++) {
+	for (size_t i = 0; i <= c.n_raws; i++) {
 		const struct key_def *k = NULL;
+		/* Errors are reported in line order. */
+		if (c.bad_section_line &&
+		    (i == c.n_raws || c.raws[i].line > c.bad_section_line)) {
+			ret = hb_diag_set(diag, name, c.bad_section_line,
+					  "unknown section [%s]",
+					  hb_strip(c.bad_section));
+			goto out;
+		}
+		if (i == c.n_raws)
+			break;
 		ret = lookup(&c.raws[i], name, &k, diag);
 		if (ret < 0)
 			goto out;
