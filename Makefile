@@ -14,13 +14,13 @@ CFLAGS ?= -O2 -g
 HB_CFLAGS = -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
 	-Wmissing-prototypes -Wstrict-prototypes -Ilauncher -Ibuild \
 	$(shell pkg-config --cflags json-c)
-LIBS = -linih -lcap -ljson-c
+LIBS = -linih -lcap -ljson-c -lmnl
 TEST_LIBS = -lcriterion
 
 B = build
 SRCS = launcher/util.c launcher/policy.c launcher/plan.c launcher/mounts.c \
 	launcher/sandbox.c launcher/supervisor.c launcher/result.c \
-	launcher/cli.c
+	launcher/cli.c launcher/netlink.c
 OBJS = $(SRCS:launcher/%.c=$(B)/%.o) $(B)/rootfs_data.o
 ASAN_OBJS = $(SRCS:launcher/%.c=$(B)/asan/%.o) $(B)/asan/rootfs_data.o
 UNIT_SRCS = $(wildcard tests/unit/*.c)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "sandbox.h"
 #include "mounts.h"
+#include "netlink.h"
 
 #include <fcntl.h>
 #include <linux/capability.h>
@@ -20,6 +21,7 @@ static const char *const stage_names[HB_STAGE_MAX] = {
 	[HB_STAGE_SYNC] = "wait for id maps",
 	[HB_STAGE_IDS] = "switch to the mapped ids",
 	[HB_STAGE_HOSTNAME] = "set the hostname",
+	[HB_STAGE_LOOPBACK] = "bring the loopback interface up",
 	[HB_STAGE_MOUNTS] = "build the root file system",
 	[HB_STAGE_PRIVILEGES] = "drop privileges",
 	[HB_STAGE_FORK] = "fork the interpreter",
@@ -194,6 +196,9 @@ _Noreturn void hb_sandbox_main(const struct hb_plan *plan, int sock)
 	die_with_supervisor(sock);
 	if (sethostname(plan->hostname, strlen(plan->hostname)) < 0)
 		fail(sock, HB_STAGE_HOSTNAME, errno, NULL);
+	r = hb_netlink_loopback_up();
+	if (r < 0)
+		fail(sock, HB_STAGE_LOOPBACK, -r, "lo");
 	r = hb_mounts_apply(plan, &what);
 	if (r < 0)
 		fail(sock, HB_STAGE_MOUNTS, -r, what);
