@@ -14,13 +14,15 @@ CFLAGS ?= -O2 -g
 HB_CFLAGS = -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
 	-Wmissing-prototypes -Wstrict-prototypes -Ilauncher -Ibuild \
 	$(shell pkg-config --cflags json-c)
-LIBS = -linih -lcap -ljson-c -lmnl
+LIBS = -linih -lcap -ljson-c -lmnl -lcrypto
 TEST_LIBS = -lcriterion
 
 B = build
 SRCS = launcher/util.c launcher/policy.c launcher/plan.c launcher/mounts.c \
 	launcher/sandbox.c launcher/supervisor.c launcher/result.c \
-	launcher/cli.c launcher/netlink.c
+	launcher/cli.c launcher/netlink.c launcher/audit.c \
+	launcher/audit_verify.c launcher/monitor.c launcher/watch.c \
+	launcher/record.c
 OBJS = $(SRCS:launcher/%.c=$(B)/%.o) $(B)/rootfs_data.o
 ASAN_OBJS = $(SRCS:launcher/%.c=$(B)/asan/%.o) $(B)/asan/rootfs_data.o
 UNIT_SRCS = $(wildcard tests/unit/*.c)
@@ -30,7 +32,7 @@ ASAN = -fsanitize=address,undefined -fno-omit-frame-pointer \
 
 DEB_PACKAGES = build-essential pkg-config python3 libinih-dev libcap-dev \
 	libjson-c-dev libseccomp-dev libmnl-dev libcriterion-dev \
-	python3-pytest clang-format cppcheck bubblewrap hyperfine
+	libssl-dev python3-pytest clang-format cppcheck bubblewrap hyperfine
 
 .PHONY: all deps demo check unit unit-asan integration lint format \
 	install uninstall bench clean

@@ -10,6 +10,7 @@ enum {
 	OPT_RESULT,
 	OPT_RESULT_FD,
 	OPT_QUIET,
+	OPT_AUDIT_DIR,
 	OPT_TIGHTEN, /* + index into tighten_opts */
 };
 
@@ -44,6 +45,7 @@ void hb_cli_usage(FILE *out)
 	      "  --result-fd N          write the result as JSON to descriptor "
 	      "N\n"
 	      "  --quiet                no notices on stderr, only errors\n"
+	      "  --audit-dir DIR        write the audit trail to DIR\n"
 	      "  --timeout SECONDS      lower timeout_seconds\n"
 	      "  --cpu SECONDS          lower cpu_seconds\n"
 	      "  --memory MB            lower memory_mb\n"
@@ -100,10 +102,11 @@ int hb_cli_parse(struct hb_cli *cli, int argc, char **argv,
 		{"result", required_argument, NULL, OPT_RESULT},
 		{"result-fd", required_argument, NULL, OPT_RESULT_FD},
 		{"quiet", no_argument, NULL, OPT_QUIET},
+		{"audit-dir", required_argument, NULL, OPT_AUDIT_DIR},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 	};
-	size_t n = 7;
+	size_t n = 8;
 	int c, r;
 
 	memset(cli, 0, sizeof(*cli));
@@ -135,6 +138,9 @@ int hb_cli_parse(struct hb_cli *cli, int argc, char **argv,
 			break;
 		case OPT_QUIET:
 			cli->quiet = true;
+			break;
+		case OPT_AUDIT_DIR:
+			cli->audit_dir = optarg;
 			break;
 		case 'h':
 			cli->verb = HB_VERB_HELP;

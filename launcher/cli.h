@@ -28,6 +28,7 @@ struct hb_cli {
 	bool dry_run;
 	bool quiet;
 	const char *result_file;
+	const char *audit_dir;
 	int result_fd; /* -1: none */
 	struct hb_tighten tighten[8];
 	size_t n_tighten;

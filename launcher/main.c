@@ -4,6 +4,7 @@
 #include "cli.h"
 #include "plan.h"
 #include "policy.h"
+#include "record.h"
 #include "result.h"
 #include "sandbox.h"
 #include "supervisor.h"
@@ -11,6 +12,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <syslog.h>
 
 #ifndef HB_VERSION
 #define HB_VERSION "0.1"
@@ -95,73 +97,246 @@ static int report(const struct hb_cli *cli, const struct hb_result *res,
 	return res->hivebox_exit;
 }
 
-/* Load, tighten and check: everything that can refuse the run before
- * anything is created. */
-static int prepare(const struct hb_cli *cli, struct hb_policy *policy,
-		   struct hb_plan *plan, struct hb_diag *d)
+/* Everything one run holds, so that each stage below is one call. */
+struct run {
+	const struct hb_cli *cli;
+	struct hb_policy policy;
+	struct hb_plan plan;
+	struct hb_audit audit;
+	bool have_audit, audit_required;
+	struct hb_watch watch;
+	struct hb_run_info info;
+	struct hb_result res;
+	struct hb_diag diag;
+};
+
+static int load_policy(struct run *run)
+{
+	const struct hb_cli *cli = run->cli;
+	int r = hb_policy_load(&run->policy, cli->policy, &run->diag);
+
+	if (r == 0 && cli->result_fd >= 0 && fcntl(cli->result_fd, F_GETFD) < 0)
+		r = hb_diag_set(&run->diag, NULL, 0,
+				"--result-fd %d is not an open descriptor",
+				cli->result_fd);
+	return r;
+}
+
+/* The audit trail opens before anything runs.  Without it, a run that
+ * requires it ([audit] required, the default for root) does not start. */
+static int open_audit(struct run *run)
+{
+	const struct hb_policy *p = &run->policy;
+	_cleanup_free_ char *dflt = NULL;
+	const char *dir = run->cli->audit_dir ?: p->audit_dir;
+	int r;
+
+	run->audit_required = strcmp(p->audit_required, "auto") == 0
+				      ? geteuid() == 0
+				      : strcmp(p->audit_required, "yes") == 0;
+	if (!dir) {
+		r = hb_audit_default_dir(&dflt);
+		if (r < 0)
+			return hb_diag_set(&run->diag, NULL, 0,
+					   "no audit directory: %s",
+					   strerror(-r));
+		dir = dflt;
+	}
+	r = hb_audit_open(&run->audit, dir,
+			  p->audit_key_file ?: HB_AUDIT_DEFAULT_KEY,
+			  &run->diag);
+	run->have_audit = r == 0;
+	if (r < 0)
+		hb_audit_close(&run->audit);
+	return r;
+}
+
+static void init_watch(struct run *run)
+{
+	const struct hb_policy *p = &run->policy;
+	struct hb_watch *w = &run->watch;
+
+	memset(w, 0, sizeof(*w));
+	w->audit = run->have_audit ? &run->audit : NULL;
+	memcpy(w->exec_id, run->info.exec_id, sizeof(w->exec_id));
+	w->quiet = run->cli->quiet;
+	w->cpu_alert_pct = (unsigned)p->cpu_alert_pct;
+	w->memory_alert_pct = (unsigned)p->memory_alert_pct;
+	w->alert_command = p->alert_command;
+	w->alert_timeout_s = (unsigned)p->alert_timeout_seconds;
+	w->sample_ms = (unsigned)p->sample_interval_ms;
+}
+
+/* An attempt to loosen the policy from the command line is refused and,
+ * where the audit trail can be had, recorded. */
+static int tighten(struct run *run)
+{
+	const struct hb_cli *cli = run->cli;
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < cli->n_tighten; i++)
+		r = hb_policy_tighten(&run->policy, cli->tighten[i].key,
+				      cli->tighten[i].option,
+				      cli->tighten[i].value, &run->diag);
+	if (r < 0 && strstr(run->diag.msg, "loosen") && open_audit(run) == 0) {
+		json_object *d = json_object_new_object();
+		json_object_object_add(
+			d, "policy", json_object_new_string(run->policy.path));
+		hb_uuid(run->info.exec_id);
+		init_watch(run);
+		run->watch.quiet = true;
+		hb_watch_event(&run->watch, "refusal", HB_EV_VIOLATION,
+			       run->diag.msg, d);
+	}
+	return r;
+}
+
+static int build_plan(struct run *run)
 {
 	_cleanup_free_ char *cwd = getcwd(NULL, 0);
+	const struct hb_cli *cli = run->cli;
 	struct hb_invocation inv = {
 		.script = cli->script,
 		.args = cli->args,
 		.n_args = cli->n_args,
+		.cwd = cwd,
 		.uid = getuid(),
 		.euid = geteuid(),
 		.gid = getgid(),
 		.pid = getpid(),
 		.environ = environ,
 	};
-	int r;
 
 	if (!cwd)
-		return hb_diag_set(d, NULL, 0,
+		return hb_diag_set(&run->diag, NULL, 0,
 				   "cannot tell the current directory: %s",
 				   strerror(errno));
-	inv.cwd = cwd;
-	r = hb_policy_load(policy, cli->policy, d);
-	for (size_t i = 0; r == 0 && i < cli->n_tighten; i++)
-		r = hb_policy_tighten(policy, cli->tighten[i].key,
-				      cli->tighten[i].option,
-				      cli->tighten[i].value, d);
-	if (r == 0 && cli->result_fd >= 0 && fcntl(cli->result_fd, F_GETFD) < 0)
-		r = hb_diag_set(d, NULL, 0,
-				"--result-fd %d is not an open descriptor",
-				cli->result_fd);
+	return hb_plan_build(&run->plan, &run->policy, &inv, &run->diag);
+}
+
+static int record_start(struct run *run)
+{
+	int r = hb_uuid(run->info.exec_id);
+
 	if (r == 0)
-		r = hb_plan_build(plan, policy, &inv, d);
-	if (r < 0 && !d->msg[0])
-		hb_diag_set(d, NULL, 0, "cannot prepare the run: %s",
+		r = hb_record_prepare(&run->info,
+				      run->have_audit ? &run->audit : NULL,
+				      &run->plan);
+	if (r == 0 && run->have_audit)
+		r = hb_audit_append(&run->audit, HB_LOG_EXEC,
+				    hb_record_start(&run->info, &run->plan),
+				    NULL);
+	if (r < 0)
+		hb_diag_set(&run->diag, run->have_audit ? run->audit.dir : NULL,
+			    0, "cannot write the start record: %s",
 			    strerror(-r));
 	return r;
 }
 
-static int run(const struct hb_cli *cli)
+/* A limit that ended the run is a violation of the policy. */
+static void record_limit(struct run *run)
 {
-	struct hb_policy policy;
-	struct hb_plan plan = {0};
-	struct hb_result res;
-	struct hb_diag d = {0};
-	int r, code;
+	const struct hb_result *res = &run->res;
+	char msg[256];
 
-	hb_policy_init(&policy);
-	r = prepare(cli, &policy, &plan, &d);
+	if (res->reason != HB_REASON_TIMEOUT &&
+	    res->reason != HB_REASON_CPU_LIMIT &&
+	    res->reason != HB_REASON_MEMORY_LIMIT &&
+	    res->reason != HB_REASON_FILE_SIZE_LIMIT)
+		return;
+	snprintf(msg, sizeof(msg), "%s ended %s", hb_reason_name(res->reason),
+		 run->plan.script);
+	hb_watch_event(&run->watch, hb_reason_name(res->reason),
+		       HB_EV_VIOLATION, msg, NULL);
+}
+
+static void record_end(struct run *run)
+{
+	struct hb_result *res = &run->res;
+	char hash[HB_SHA256_HEX];
+	int r;
+
+	res->violations = run->watch.violations;
+	res->alerts = run->watch.alerts;
+	res->peak_memory_kb = run->watch.peak_total_kb;
+	res->peak_processes = run->watch.peak_processes;
+	memcpy(res->exec_id, run->info.exec_id, sizeof(res->exec_id));
+	if (!run->have_audit)
+		return;
+	res->audit_dir = run->audit.dir;
+	res->audit_hmac = run->audit.have_key;
+	r = hb_audit_append(&run->audit, HB_LOG_EXEC,
+			    hb_record_end(&run->info, &run->plan, res), hash);
 	if (r < 0) {
-		code = fail_diag(&d);
-		goto out;
+		run->watch.audit_errors++;
+		fprintf(stderr, "hivebox: cannot write the end record: %s\n",
+			strerror(-r));
+	} else {
+		/* An anchor outside the log: a cut tail shows against it. */
+		syslog(LOG_INFO, "exec %s ended; %s head %s", run->info.exec_id,
+		       HB_AUDIT_EXEC_LOG, hash);
 	}
-	if (cli->dry_run) {
-		hb_plan_print(&plan, stdout);
+	res->audit_errors = run->watch.audit_errors;
+}
+
+static int run_script(const struct hb_cli *cli, int argc, char **argv)
+{
+	struct run *run = calloc(1, sizeof(*run));
+	int r, code = EXIT_HIVEBOX;
+
+	if (!run)
+		return EXIT_HIVEBOX;
+	run->cli = cli;
+	run->info.argc = argc;
+	run->info.argv = argv;
+	hb_policy_init(&run->policy);
+	openlog("hivebox", LOG_PID, LOG_AUTHPRIV);
+	r = load_policy(run);
+	if (r == 0)
+		r = tighten(run);
+	if (r == 0)
+		r = build_plan(run);
+	if (r == 0 && cli->dry_run) {
+		hb_plan_print(&run->plan, stdout);
 		code = 0;
 		goto out;
 	}
-	r = hb_supervise(&plan, &res);
-	if (r < 0 && res.reason != HB_REASON_SETUP_ERROR)
+	if (r == 0 && open_audit(run) < 0 && !run->audit_required) {
+		/* Not required: say so once and run without it. */
+		hb_diag_print(&run->diag, stderr);
+		memset(&run->diag, 0, sizeof(run->diag));
+	} else if (r == 0 && !run->have_audit) {
+		r = -EIO;
+	}
+	if (r == 0 && record_start(run) < 0 && run->audit_required)
+		r = -EIO;
+	if (r < 0) {
+		if (!run->diag.msg[0])
+			hb_diag_set(&run->diag, NULL, 0,
+				    "cannot prepare the run: %s", strerror(-r));
+		if (run->audit_required && run->plan.script)
+			fprintf(stderr,
+				"hivebox: the audit trail is required ([audit] "
+				"required); refusing to run\n");
+		code = fail_diag(&run->diag);
+		goto out;
+	}
+	init_watch(run);
+	r = hb_supervise(&run->plan, &run->watch, &run->res);
+	if (r < 0 && run->res.reason != HB_REASON_SETUP_ERROR)
 		fprintf(stderr, "hivebox: cannot start the sandbox: %s\n",
 			strerror(-r));
-	code = report(cli, &res, &plan);
+	record_limit(run);
+	record_end(run);
+	hb_watch_reap(&run->watch, true);
+	code = report(cli, &run->res, &run->plan);
 out:
-	hb_plan_free(&plan);
-	hb_policy_free(&policy);
+	if (run->have_audit)
+		hb_audit_close(&run->audit);
+	hb_plan_free(&run->plan);
+	hb_policy_free(&run->policy);
+	free(run);
+	closelog();
 	return code;
 }
 
@@ -182,7 +357,7 @@ int main(int argc, char **argv)
 	case HB_VERB_POLICY_SHOW:
 		return policy_show(&cli);
 	case HB_VERB_RUN:
-		return run(&cli);
+		return run_script(&cli, argc, argv);
 	}
 	return EXIT_HIVEBOX;
 }

@@ -19,6 +19,7 @@ enum hb_type {
 	T_ENVSET,  /* NAME=value, one per line, repeatable */
 	T_CHOICE,  /* one of choices */
 	T_UID,	   /* auto | root | a number */
+	T_OPTPATH, /* an absolute path, or unset */
 };
 
 struct key_def {
@@ -111,6 +112,11 @@ void hb_policy_init(struct hb_policy *p)
 	p->tmp_size_mb = 64;
 	p->network_mode = strdup("none");
 	p->host_uid = strdup("auto");
+	p->audit_required = strdup("auto");
+	p->cpu_alert_pct = 80;
+	p->memory_alert_pct = 90;
+	p->alert_timeout_seconds = 10;
+	p->sample_interval_ms = 100;
 }
 
 void hb_policy_free(struct hb_policy *p)
@@ -120,6 +126,10 @@ void hb_policy_free(struct hb_policy *p)
 	free(p->interpreter);
 	free(p->network_mode);
 	free(p->host_uid);
+	free(p->audit_dir);
+	free(p->audit_required);
+	free(p->audit_key_file);
+	free(p->alert_command);
 	hb_strv_clear(&p->read_only);
 	hb_strv_clear(&p->read_write);
 	hb_strv_clear(&p->env_keep);
@@ -146,6 +156,14 @@ static unsigned long long *u64_field(struct hb_policy *p, enum hb_key key)
 		return &p->max_open_files;
 	case HB_K_TMP_SIZE:
 		return &p->tmp_size_mb;
+	case HB_K_CPU_ALERT:
+		return &p->cpu_alert_pct;
+	case HB_K_MEMORY_ALERT:
+		return &p->memory_alert_pct;
+	case HB_K_ALERT_TIMEOUT:
+		return &p->alert_timeout_seconds;
+	case HB_K_SAMPLE_MS:
+		return &p->sample_interval_ms;
 	default:
 		return NULL;
 	}
@@ -162,6 +180,14 @@ static char **str_field(struct hb_policy *p, enum hb_key key)
 		return &p->network_mode;
 	case HB_K_HOST_UID:
 		return &p->host_uid;
+	case HB_K_AUDIT_DIR:
+		return &p->audit_dir;
+	case HB_K_AUDIT_REQUIRED:
+		return &p->audit_required;
+	case HB_K_AUDIT_KEY:
+		return &p->audit_key_file;
+	case HB_K_ALERT_COMMAND:
+		return &p->alert_command;
 	default:
 		return NULL;
 	}
@@ -370,6 +396,20 @@ static int check_u64(const struct key_def *k, const char *value,
 	return 0;
 }
 
+/* Is value one of the '|'-separated choices? */
+static bool in_choices(const char *value, const char *choices)
+{
+	size_t len = strlen(value);
+
+	for (const char *c = choices; *c;) {
+		size_t n = strcspn(c, "|");
+		if (n == len && strncmp(c, value, n) == 0)
+			return true;
+		c += n + (c[n] == '|');
+	}
+	return false;
+}
+
 static int check_scalar(const struct key_def *k, const char *value,
 			const char *file, unsigned line, struct hb_diag *diag)
 {
@@ -377,6 +417,7 @@ static int check_scalar(const struct key_def *k, const char *value,
 
 	switch (k->type) {
 	case T_ABSPATH:
+	case T_OPTPATH:
 		if (value[0] != '/')
 			return hb_diag_set(
 				diag, file, line,
@@ -384,7 +425,7 @@ static int check_scalar(const struct key_def *k, const char *value,
 				k->name, value);
 		return 0;
 	case T_CHOICE:
-		if (strcmp(value, k->choices) != 0) {
+		if (!in_choices(value, k->choices)) {
 			if (k->key == HB_K_NETWORK_MODE &&
 			    strcmp(value, "filtered") == 0)
 				return hb_diag_set(
@@ -715,8 +756,16 @@ void hb_policy_show(const struct hb_policy *p, FILE *out)
 				fputs("; set = (none)\n", out);
 			continue;
 		}
-		if (list_field(mp, k->key) && !list_field(mp, k->key)->n) {
+		if ((list_field(mp, k->key) && !list_field(mp, k->key)->n) ||
+		    (str_field(mp, k->key) && !*str_field(mp, k->key))) {
 			fprintf(out, "; %s = (none)", k->name);
+			show_origin(p, k->key, out);
+			continue;
+		}
+		if (k->key == HB_K_AUDIT_REQUIRED &&
+		    strcmp(p->audit_required, "auto") == 0) {
+			fputs("; required = (yes when run as root, else no)",
+			      out);
 			show_origin(p, k->key, out);
 			continue;
 		}

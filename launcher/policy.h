@@ -24,6 +24,14 @@ enum hb_key {
 	HB_K_ENV_KEEP,
 	HB_K_ENV_SET,
 	HB_K_HOST_UID,
+	HB_K_AUDIT_DIR,
+	HB_K_AUDIT_REQUIRED,
+	HB_K_AUDIT_KEY,
+	HB_K_CPU_ALERT,
+	HB_K_MEMORY_ALERT,
+	HB_K_ALERT_COMMAND,
+	HB_K_ALERT_TIMEOUT,
+	HB_K_SAMPLE_MS,
 	HB_K_MAX,
 };
 
@@ -46,10 +54,18 @@ struct hb_policy {
 	unsigned long long tmp_size_mb;
 	struct hb_strv read_only; /* as written: relative to the start dir */
 	struct hb_strv read_write;
-	char *network_mode;		   /* "none" */
-	struct hb_strv env_keep;	   /* variable names */
-	struct hb_strv env_set;		   /* NAME=value */
-	char *host_uid;			   /* "auto", "root" or a number */
+	char *network_mode;	 /* "none" */
+	struct hb_strv env_keep; /* variable names */
+	struct hb_strv env_set;	 /* NAME=value */
+	char *host_uid;		 /* "auto", "root" or a number */
+	char *audit_dir;	 /* NULL: the default for the caller */
+	char *audit_required;	 /* "yes", "no" or "auto" (yes for root) */
+	char *audit_key_file;	 /* NULL: HB_AUDIT_DEFAULT_KEY */
+	unsigned long long cpu_alert_pct;    /* 0: off */
+	unsigned long long memory_alert_pct; /* 0: off */
+	char *alert_command;		     /* NULL: none */
+	unsigned long long alert_timeout_seconds;
+	unsigned long long sample_interval_ms;
 	struct hb_origin origin[HB_K_MAX]; /* file NULL: built-in default */
 };
 

@@ -86,12 +86,29 @@ static json_object *signal_name(int sig)
 	return json_object_new_string(name);
 }
 
-char *hb_result_json(const struct hb_result *r, const struct hb_plan *plan)
+static json_object *audit_json(const struct hb_result *r)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(
+		o, "dir",
+		r->audit_dir ? json_object_new_string(r->audit_dir) : NULL);
+	json_object_object_add(o, "hmac",
+			       json_object_new_boolean(r->audit_hmac));
+	json_object_object_add(o, "write_errors",
+			       json_object_new_int((int)r->audit_errors));
+	return o;
+}
+
+json_object *hb_result_object(const struct hb_result *r,
+			      const struct hb_plan *plan)
 {
 	json_object *o = json_object_new_object();
 	json_object *cg = json_object_new_object();
-	char *text;
 
+	json_object_object_add(
+		o, "exec_id",
+		r->exec_id[0] ? json_object_new_string(r->exec_id) : NULL);
 	json_object_object_add(
 		o, "reason", json_object_new_string(hb_reason_name(r->reason)));
 	json_object_object_add(o, "exit_code",
@@ -111,6 +128,14 @@ char *hb_result_json(const struct hb_result *r, const struct hb_plan *plan)
 			       json_object_new_uint64(r->system_ms));
 	json_object_object_add(o, "peak_rss_kb",
 			       json_object_new_uint64(r->peak_rss_kb));
+	json_object_object_add(o, "peak_memory_kb",
+			       json_object_new_uint64(r->peak_memory_kb));
+	json_object_object_add(o, "peak_processes",
+			       json_object_new_int((int)r->peak_processes));
+	json_object_object_add(o, "violations",
+			       json_object_new_int((int)r->violations));
+	json_object_object_add(o, "alerts",
+			       json_object_new_int((int)r->alerts));
 	json_object_object_add(o, "setup_error", setup_json(r));
 	json_object_object_add(o, "limits", limits_json(plan->policy));
 	json_object_object_add(cg, "used", json_object_new_boolean(0));
@@ -121,8 +146,16 @@ char *hb_result_json(const struct hb_result *r, const struct hb_plan *plan)
 			       json_object_new_string(plan->policy->path));
 	json_object_object_add(o, "script",
 			       json_object_new_string(plan->script));
-	text = strdup(
-		json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	json_object_object_add(o, "audit", audit_json(r));
+	return o;
+}
+
+char *hb_result_json(const struct hb_result *r, const struct hb_plan *plan)
+{
+	json_object *o = hb_result_object(r, plan);
+	char *text = strdup(json_object_to_json_string_ext(
+		o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+
 	json_object_put(o);
 	return text;
 }

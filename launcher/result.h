@@ -6,10 +6,15 @@
 
 #include "supervisor.h"
 
+#include <json-c/json.h>
+
 /* Why no per-run cgroup bounds this run, in one sentence. */
 const char *hb_cgroup_status(void);
 
-/* The JSON text; the caller frees it. */
+/* The result as a JSON object (the caller puts it), and as text (the
+ * caller frees it). */
+json_object *hb_result_object(const struct hb_result *r,
+			      const struct hb_plan *plan);
 char *hb_result_json(const struct hb_result *r, const struct hb_plan *plan);
 int hb_result_write_fd(int fd, const struct hb_result *r,
 		       const struct hb_plan *plan);

@@ -88,15 +88,6 @@ static int arm(int tfd, unsigned long long ms)
 	return timerfd_settime(tfd, 0, &its, NULL) < 0 ? -errno : 0;
 }
 
-static unsigned long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (unsigned long long)ts.tv_sec * 1000 +
-	       (unsigned long long)ts.tv_nsec / 1000000;
-}
-
 static int send_signal(int pidfd, int sig)
 {
 	return syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0 ? -errno
@@ -104,7 +95,9 @@ static int send_signal(int pidfd, int sig)
 }
 
 struct loop {
-	int pidfd, sfd, tfd, sock;
+	int pidfd, sfd, tfd, sock, sample_fd;
+	pid_t pid;
+	struct hb_watch *watch;
 	int timeout_stage; /* 0 running, 1 TERM sent, 2 KILL sent */
 	bool have_status;
 	int status;
@@ -159,6 +152,18 @@ static void on_signal(struct loop *l, struct hb_result *res)
 	res->forwarded_signal = (int)si.ssi_signo;
 }
 
+static void on_sample(struct loop *l, const struct hb_plan *plan)
+{
+	uint64_t ticks;
+
+	(void)!read(l->sample_fd, &ticks, sizeof(ticks));
+	/* Without a cgroup, the supervisor bounds the sandbox's total
+	 * memory: every process's RSS plus its tmpfs pages. */
+	if (hb_watch_sample(l->watch, l->pid, plan->policy->memory_mb,
+			    plan->policy->cpu_seconds))
+		send_signal(l->pidfd, SIGKILL);
+}
+
 static int event_loop(struct loop *l, const struct hb_plan *plan,
 		      struct hb_result *res)
 {
@@ -167,6 +172,7 @@ static int event_loop(struct loop *l, const struct hb_plan *plan,
 		{.fd = l->sfd, .events = POLLIN},
 		{.fd = l->tfd, .events = POLLIN},
 		{.fd = l->sock, .events = POLLIN},
+		{.fd = l->sample_fd, .events = POLLIN},
 	};
 
 	for (;;) {
@@ -183,6 +189,8 @@ static int event_loop(struct loop *l, const struct hb_plan *plan,
 			on_timer(l, plan);
 		if (fds[1].revents & POLLIN)
 			on_signal(l, res);
+		if (fds[4].revents & POLLIN)
+			on_sample(l, plan);
 		if (fds[0].revents & POLLIN)
 			return 0;
 	}
@@ -213,13 +221,17 @@ static void finish(struct loop *l, const struct hb_plan *plan, pid_t pid,
 	while (wait4(pid, &status, 0, &ru) < 0 && errno == EINTR)
 		;
 	read_messages(l);
-	res->wall_ms = now_ms() - start;
+	res->wall_ms = hb_now_ms() - start;
 	res->user_ms = (unsigned long long)ru.ru_utime.tv_sec * 1000 +
 		       (unsigned long long)ru.ru_utime.tv_usec / 1000;
 	res->system_ms = (unsigned long long)ru.ru_stime.tv_sec * 1000 +
 			 (unsigned long long)ru.ru_stime.tv_usec / 1000;
 	res->peak_rss_kb = (unsigned long long)ru.ru_maxrss;
-	if (l->timeout_stage) {
+	if (l->watch->memory_killed && !l->timeout_stage) {
+		res->reason = HB_REASON_MEMORY_LIMIT;
+		res->signal = SIGKILL;
+		res->hivebox_exit = 128 + SIGKILL;
+	} else if (l->timeout_stage) {
 		res->reason = HB_REASON_TIMEOUT;
 		res->hivebox_exit = 124;
 		res->signal = l->have_status && WIFSIGNALED(l->status)
@@ -272,10 +284,32 @@ void hb_result_classify(struct hb_result *r, int status,
 		r->reason = HB_REASON_FILE_SIZE_LIMIT;
 }
 
-int hb_supervise(const struct hb_plan *plan, struct hb_result *res)
+static int arm_sampling(struct loop *l)
 {
-	struct loop l = {.pidfd = -1, .sfd = -1, .tfd = -1, .sock = -1};
-	unsigned long long start = now_ms();
+	unsigned long long ms = l->watch->sample_ms;
+	struct itimerspec its = {
+		.it_value = {.tv_sec = (time_t)(ms / 1000),
+			     .tv_nsec = (long)(ms % 1000) * 1000000L},
+	};
+
+	its.it_interval = its.it_value;
+	l->sample_fd =
+		timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (l->sample_fd < 0)
+		return -errno;
+	return timerfd_settime(l->sample_fd, 0, &its, NULL) < 0 ? -errno : 0;
+}
+
+int hb_supervise(const struct hb_plan *plan, struct hb_watch *watch,
+		 struct hb_result *res)
+{
+	struct loop l = {.pidfd = -1,
+			 .sfd = -1,
+			 .tfd = -1,
+			 .sock = -1,
+			 .sample_fd = -1,
+			 .watch = watch};
+	unsigned long long start = hb_now_ms();
 	int socks[2] = {-1, -1};
 	sigset_t mask;
 	pid_t pid = -1;
@@ -304,11 +338,14 @@ out:
 	}
 	close(TAKE_FD(socks[1]));
 	l.sock = socks[0];
+	l.pid = pid;
 	r = write_maps(plan, pid);
 	if (r == 0 && send(l.sock, "g", 1, MSG_NOSIGNAL) != 1)
 		r = -errno;
 	if (r == 0)
 		r = arm(l.tfd, plan->timeout_ms);
+	if (r == 0)
+		r = arm_sampling(&l);
 	if (r == 0)
 		r = event_loop(&l, plan, res);
 	if (r < 0)
@@ -325,6 +362,7 @@ close:
 	hb_closep(&l.pidfd);
 	hb_closep(&l.sfd);
 	hb_closep(&l.tfd);
+	hb_closep(&l.sample_fd);
 	hb_closep(&socks[0]);
 	hb_closep(&socks[1]);
 	return r;

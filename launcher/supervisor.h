@@ -5,6 +5,7 @@
 #pragma once
 
 #include "plan.h"
+#include "watch.h"
 
 #include <stdbool.h>
 
@@ -29,9 +30,18 @@ struct hb_result {
 	bool exec_failed;
 	unsigned long long wall_ms, user_ms, system_ms, peak_rss_kb;
 	int forwarded_signal; /* a signal hivebox got and passed on */
+	/* Filled in by main from the watch and the audit trail. */
+	char exec_id[37];
+	unsigned violations, alerts, audit_errors;
+	unsigned long long peak_memory_kb; /* sampled: RSS sum + tmpfs */
+	unsigned peak_processes;
+	const char *audit_dir; /* NULL: no audit trail for this run */
+	bool audit_hmac;
 };
 
-int hb_supervise(const struct hb_plan *plan, struct hb_result *ret);
+/* Run the plan; watch receives events and samples (never NULL). */
+int hb_supervise(const struct hb_plan *plan, struct hb_watch *watch,
+		 struct hb_result *ret);
 const char *hb_reason_name(enum hb_reason reason);
 /* The result from the interpreter's wait status, CPU time and limits. */
 void hb_result_classify(struct hb_result *r, int status,

@@ -1,0 +1,542 @@
+/* SPDX-License-Identifier: MIT */
+/* Record format: one JSON object per line.  The hash covers the exact
+ * bytes of the object as written without its "hash" and "hmac" members,
+ * which are appended last; so a reader needs no canonical JSON to check
+ * it, and the line stays plain JSON for everyone else. */
+#include "audit.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <pwd.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#define GENESIS                                                                \
+	"0000000000000000000000000000000000000000000000000000000000000000"
+#define JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+#define MAX_LINE (16u << 20)
+
+const char *hb_log_name(enum hb_log log)
+{
+	return log == HB_LOG_EXEC ? HB_AUDIT_EXEC_LOG : HB_AUDIT_SECURITY_LOG;
+}
+
+static void to_hex(const unsigned char *in, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+void hb_sha256_hex(const void *data, size_t len, char out[HB_SHA256_HEX])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+
+	EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
+	to_hex(md, mdlen, out);
+}
+
+void hb_hmac_sha256_hex(const unsigned char *key, const void *data, size_t len,
+			char out[HB_SHA256_HEX])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+
+	HMAC(EVP_sha256(), key, HB_AUDIT_KEY_LEN, data, len, md, &mdlen);
+	to_hex(md, mdlen, out);
+}
+
+int hb_sha256_file(const char *path, char out[HB_SHA256_HEX])
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	unsigned char md[EVP_MAX_MD_SIZE], buf[65536];
+	unsigned mdlen = 0;
+	EVP_MD_CTX *ctx;
+	ssize_t n;
+	int r = 0;
+
+	if (fd < 0)
+		return -errno;
+	ctx = EVP_MD_CTX_new();
+	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
+		EVP_MD_CTX_free(ctx);
+		return -ENOMEM;
+	}
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		EVP_DigestUpdate(ctx, buf, (size_t)n);
+	if (n < 0)
+		r = -errno;
+	EVP_DigestFinal_ex(ctx, md, &mdlen);
+	EVP_MD_CTX_free(ctx);
+	to_hex(md, mdlen, out);
+	return r;
+}
+
+int hb_uuid(char out[37])
+{
+	unsigned char b[16];
+
+	if (getrandom(b, sizeof(b), 0) != sizeof(b))
+		return -errno;
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+	snprintf(out, 37,
+		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%"
+		 "02x%02x",
+		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9],
+		 b[10], b[11], b[12], b[13], b[14], b[15]);
+	return 0;
+}
+
+static void now_iso(char out[32])
+{
+	struct timespec ts;
+	struct tm tm;
+	size_t n;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out + n, 32 - n, ".%03dZ", (int)(ts.tv_nsec / 1000000));
+}
+
+int hb_audit_default_dir(char **ret)
+{
+	const char *state = secure_getenv("XDG_STATE_HOME");
+	const char *home = secure_getenv("HOME");
+	char buf[4096];
+
+	if (geteuid() == 0) {
+		*ret = strdup(HB_AUDIT_DEFAULT_DIR);
+		return *ret ? 0 : -ENOMEM;
+	}
+	if (state && state[0] == '/')
+		snprintf(buf, sizeof(buf), "%s/hivebox", state);
+	else {
+		struct passwd *pw = getpwuid(geteuid());
+		if (!home || home[0] != '/')
+			home = pw ? pw->pw_dir : NULL;
+		if (!home)
+			return -ENOENT;
+		snprintf(buf, sizeof(buf), "%s/.local/state/hivebox", home);
+	}
+	*ret = strdup(buf);
+	return *ret ? 0 : -ENOMEM;
+}
+
+/* mkdir -p, refusing a symlink at any level we create or enter last. */
+static int make_dirs(const char *dir)
+{
+	_cleanup_free_ char *copy = strdup(dir);
+	struct stat st;
+
+	if (!copy)
+		return -ENOMEM;
+	for (char *p = copy + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(copy, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(copy, 0750) < 0 && errno != EEXIST)
+		return -errno;
+	if (lstat(copy, &st) < 0)
+		return -errno;
+	if (S_ISLNK(st.st_mode))
+		return -ELOOP;
+	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+}
+
+static int load_key(struct hb_audit *a, const char *key_file,
+		    struct hb_diag *diag)
+{
+	_cleanup_close_ int fd = -1;
+	unsigned char extra;
+	ssize_t n;
+
+	fd = open(key_file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		/* No key, or not ours to read: a plain hash chain. */
+		if (errno == ENOENT || errno == EACCES)
+			return 0;
+		return hb_diag_set(diag, key_file, 0,
+				   "cannot read the audit key: %s",
+				   strerror(errno));
+	}
+	n = read(fd, a->key, sizeof(a->key));
+	if (n != (ssize_t)sizeof(a->key) || read(fd, &extra, 1) != 0)
+		return hb_diag_set(diag, key_file, 0,
+				   "the audit key must be exactly %d bytes",
+				   HB_AUDIT_KEY_LEN);
+	a->have_key = true;
+	return 0;
+}
+
+int hb_audit_open(struct hb_audit *a, const char *dir, const char *key_file,
+		  struct hb_diag *diag)
+{
+	int r;
+
+	memset(a, 0, sizeof(*a));
+	a->dirfd = -1;
+	if (dir[0] != '/')
+		return hb_diag_set(diag, dir, 0,
+				   "audit directory must be an absolute path");
+	r = make_dirs(dir);
+	if (r == -ELOOP)
+		return hb_diag_set(
+			diag, dir, 0,
+			"audit directory is a symlink; refusing to follow it");
+	if (r < 0)
+		return hb_diag_set(diag, dir, 0,
+				   "cannot create the audit directory: %s",
+				   strerror(-r));
+	a->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (a->dirfd < 0)
+		return hb_diag_set(diag, dir, 0,
+				   "cannot open the audit directory: %s",
+				   strerror(errno));
+	a->dir = strdup(dir);
+	if (!a->dir)
+		return -ENOMEM;
+	return key_file ? load_key(a, key_file, diag) : 0;
+}
+
+void hb_audit_close(struct hb_audit *a)
+{
+	if (a->dirfd >= 0)
+		close(a->dirfd);
+	free(a->dir);
+	explicit_bzero(a->key, sizeof(a->key));
+	memset(a, 0, sizeof(*a));
+	a->dirfd = -1;
+}
+
+char *hb_audit_encode(json_object *rec, unsigned long long seq,
+		      const char *prev_hash, const unsigned char *key,
+		      char ret_hash[HB_SHA256_HEX])
+{
+	json_object *o = json_object_new_object();
+	char when[32], mac[HB_SHA256_HEX];
+	const char *body;
+	char *line = NULL;
+	size_t len;
+
+	now_iso(when);
+	json_object_object_add(o, "seq", json_object_new_uint64(seq));
+	json_object_object_add(o, "time", json_object_new_string(when));
+	json_object_object_add(o, "prev_hash",
+			       json_object_new_string(prev_hash));
+	json_object_object_foreach(rec, k, v)
+	{
+		if (strcmp(k, "seq") && strcmp(k, "time") &&
+		    strcmp(k, "prev_hash") && strcmp(k, "hash") &&
+		    strcmp(k, "hmac"))
+			json_object_object_add(o, k, json_object_get(v));
+	}
+	body = json_object_to_json_string_ext(o, JSON_FLAGS);
+	len = strlen(body);
+	hb_sha256_hex(body, len, ret_hash);
+	if (key)
+		hb_hmac_sha256_hex(key, body, len, mac);
+	/* body ends in '}': replace it with the hash members. */
+	if (asprintf(&line, "%.*s,\"hash\":\"%s\"%s%s%s}\n", (int)(len - 1),
+		     body, ret_hash, key ? ",\"hmac\":\"" : "", key ? mac : "",
+		     key ? "\"" : "") < 0)
+		line = NULL;
+	json_object_put(o);
+	return line;
+}
+
+/* The last complete line of fd, or NULL for an empty file. */
+static int last_line(int fd, char **ret)
+{
+	struct stat st;
+	size_t chunk = 4096;
+	char *buf = NULL;
+
+	*ret = NULL;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (st.st_size == 0)
+		return 0;
+	for (;;) {
+		size_t want =
+			chunk < (size_t)st.st_size ? chunk : (size_t)st.st_size;
+		off_t off = st.st_size - (off_t)want;
+		char *nl;
+		free(buf);
+		buf = malloc(want + 1);
+		if (!buf)
+			return -ENOMEM;
+		if (pread(fd, buf, want, off) != (ssize_t)want) {
+			free(buf);
+			return -EIO;
+		}
+		buf[want] = '\0';
+		if (buf[want - 1] != '\n') {
+			free(buf);
+			return -EBADMSG; /* a torn last record */
+		}
+		buf[want - 1] = '\0';
+		nl = strrchr(buf, '\n');
+		if (nl || want == (size_t)st.st_size) {
+			char *line = strdup(nl ? nl + 1 : buf);
+			free(buf);
+			*ret = line;
+			return line ? 0 : -ENOMEM;
+		}
+		if (chunk >= MAX_LINE) {
+			free(buf);
+			return -E2BIG;
+		}
+		chunk *= 4;
+	}
+}
+
+int hb_audit_tail(int fd, unsigned long long *ret_seq,
+		  char ret_hash[HB_SHA256_HEX])
+{
+	_cleanup_free_ char *line = NULL;
+	json_object *o, *seq, *hash;
+	int r = last_line(fd, &line);
+
+	if (r < 0)
+		return r;
+	if (!line) {
+		*ret_seq = 0;
+		strcpy(ret_hash, GENESIS);
+		return 0;
+	}
+	o = json_tokener_parse(line);
+	if (!o || !json_object_object_get_ex(o, "seq", &seq) ||
+	    !json_object_object_get_ex(o, "hash", &hash) ||
+	    json_object_get_string_len(hash) != HB_SHA256_HEX - 1) {
+		json_object_put(o);
+		return -EBADMSG;
+	}
+	*ret_seq = (unsigned long long)json_object_get_uint64(seq);
+	snprintf(ret_hash, HB_SHA256_HEX, "%s", json_object_get_string(hash));
+	json_object_put(o);
+	return 0;
+}
+
+static void try_append_only(int fd)
+{
+	int flags = 0;
+
+	if (geteuid() != 0 || ioctl(fd, FS_IOC_GETFLAGS, &flags) < 0)
+		return;
+	flags |= FS_APPEND_FL;
+	(void)ioctl(fd, FS_IOC_SETFLAGS, &flags);
+}
+
+/* Open name for appending with the lock held.  A rotation may rename the
+ * file between our open and our lock; then the name is a new file and we
+ * start again on it. */
+static int open_locked(struct hb_audit *a, const char *name)
+{
+	for (int tries = 0; tries < 16; tries++) {
+		struct stat st, now;
+		int fd = openat(a->dirfd, name,
+				O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW |
+					O_CLOEXEC,
+				0640);
+		if (fd < 0)
+			return -errno;
+		if (flock(fd, LOCK_EX) < 0 || fstat(fd, &st) < 0) {
+			int e = errno;
+			close(fd);
+			return -e;
+		}
+		if (fstatat(a->dirfd, name, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    now.st_ino == st.st_ino && now.st_dev == st.st_dev) {
+			if (st.st_size == 0)
+				try_append_only(fd);
+			return fd;
+		}
+		close(fd);
+	}
+	return -EAGAIN;
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -ENOSPC;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* The anchor outside the log: its last seq and hash, so that a cut tail
+ * is found.  Replaced atomically. */
+int hb_audit_write_head(struct hb_audit *a, const char *name,
+			unsigned long long seq, const char *hash)
+{
+	char head[512], tmp[256], final[256], mac[HB_SHA256_HEX] = "";
+	_cleanup_close_ int fd = -1;
+	int len, r;
+
+	if (a->have_key) {
+		char msg[128];
+		snprintf(msg, sizeof(msg), "%llu:%s", seq, hash);
+		hb_hmac_sha256_hex(a->key, msg, strlen(msg), mac);
+	}
+	len = snprintf(head, sizeof(head),
+		       "{\"file\":\"%s\",\"seq\":%llu,\"hash\":\"%s\"%s%s%s}\n",
+		       name, seq, hash, mac[0] ? ",\"hmac\":\"" : "", mac,
+		       mac[0] ? "\"" : "");
+	snprintf(tmp, sizeof(tmp), ".%s.head.tmp", name);
+	snprintf(final, sizeof(final), "%s.head", name);
+	fd = openat(a->dirfd, tmp,
+		    O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+		    0640);
+	if (fd < 0)
+		return -errno;
+	r = write_all(fd, head, (size_t)len);
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+	if (r == 0 && renameat(a->dirfd, tmp, a->dirfd, final) < 0)
+		r = -errno;
+	return r;
+}
+
+static int append_locked(struct hb_audit *a, int fd, const char *name,
+			 json_object *rec, char ret_hash[HB_SHA256_HEX])
+{
+	char prev[HB_SHA256_HEX];
+	unsigned long long seq;
+	_cleanup_free_ char *line = NULL;
+	struct stat st;
+	int r;
+
+	r = hb_audit_tail(fd, &seq, prev);
+	if (r < 0)
+		return r;
+	line = hb_audit_encode(rec, seq + 1, prev, a->have_key ? a->key : NULL,
+			       ret_hash);
+	if (!line)
+		return -ENOMEM;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	r = write_all(fd, line, strlen(line));
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+	if (r < 0) {
+		/* Do not leave half a record behind (a full disk). */
+		(void)!ftruncate(fd, st.st_size);
+		return r;
+	}
+	return hb_audit_write_head(a, name, seq + 1, ret_hash);
+}
+
+int hb_audit_append(struct hb_audit *a, enum hb_log log, json_object *rec,
+		    char ret_hash[HB_SHA256_HEX])
+{
+	char hash[HB_SHA256_HEX];
+	_cleanup_close_ int fd = -1;
+	int r;
+
+	fd = open_locked(a, hb_log_name(log));
+	if (fd < 0) {
+		json_object_put(rec);
+		return fd;
+	}
+	r = append_locked(a, fd, hb_log_name(log), rec, hash);
+	json_object_put(rec);
+	if (r == 0 && ret_hash)
+		memcpy(ret_hash, hash, HB_SHA256_HEX);
+	return r;
+}
+
+int hb_audit_store_policy(struct hb_audit *a, const char *text,
+			  char ret_sha[HB_SHA256_HEX])
+{
+	char name[128], tmp[160];
+	_cleanup_close_ int fd = -1;
+	int r;
+
+	hb_sha256_hex(text, strlen(text), ret_sha);
+	if (mkdirat(a->dirfd, "policies", 0750) < 0 && errno != EEXIST)
+		return -errno;
+	snprintf(name, sizeof(name), "policies/%s.ini", ret_sha);
+	if (faccessat(a->dirfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+		return 0;
+	snprintf(tmp, sizeof(tmp), "policies/.%s.%d", ret_sha, getpid());
+	fd = openat(a->dirfd, tmp,
+		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return -errno;
+	r = write_all(fd, text, strlen(text));
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+	if (r == 0 && renameat(a->dirfd, tmp, a->dirfd, name) < 0)
+		r = -errno;
+	if (r < 0)
+		unlinkat(a->dirfd, tmp, 0);
+	return r;
+}
+
+int hb_audit_init_key(const char *key_file, struct hb_diag *diag)
+{
+	unsigned char key[HB_AUDIT_KEY_LEN];
+	_cleanup_free_ char *dir = strdup(key_file);
+	_cleanup_close_ int fd = -1;
+	char *slash;
+	int r;
+
+	if (!dir)
+		return -ENOMEM;
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		r = make_dirs(dir);
+		if (r < 0)
+			return hb_diag_set(diag, dir, 0, "cannot create: %s",
+					   strerror(-r));
+	}
+	fd = open(key_file,
+		  O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == EEXIST)
+		return 0;
+	if (fd < 0)
+		return hb_diag_set(diag, key_file, 0,
+				   "cannot create the audit key: %s",
+				   strerror(errno));
+	if (getrandom(key, sizeof(key), 0) != sizeof(key))
+		return hb_diag_set(diag, key_file, 0, "no random bytes: %s",
+				   strerror(errno));
+	r = write_all(fd, (const char *)key, sizeof(key));
+	explicit_bzero(key, sizeof(key));
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+	if (r < 0) {
+		unlink(key_file);
+		return hb_diag_set(diag, key_file, 0,
+				   "cannot write the audit key: %s",
+				   strerror(-r));
+	}
+	return 1; /* created */
+}

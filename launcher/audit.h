@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+/* The audit trail: two JSON Lines files, execution_audit.log and
+ * security_events.log, each record chained to the one before it by
+ * SHA-256 and, where a key exists, signed with HMAC-SHA-256.  This is the
+ * one way to record an execution or a security event. */
+#pragma once
+
+#include "util.h"
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#define HB_AUDIT_DEFAULT_DIR "/var/log/hivebox"
+#define HB_AUDIT_DEFAULT_KEY "/etc/hivebox/audit.key"
+#define HB_AUDIT_EXEC_LOG "execution_audit.log"
+#define HB_AUDIT_SECURITY_LOG "security_events.log"
+#define HB_AUDIT_KEY_LEN 32
+#define HB_SHA256_HEX 65 /* 64 hex digits and a NUL */
+
+enum hb_log {
+	HB_LOG_EXEC,
+	HB_LOG_SECURITY,
+	HB_LOG_MAX,
+};
+
+struct hb_audit {
+	int dirfd;
+	char *dir;
+	unsigned char key[HB_AUDIT_KEY_LEN];
+	bool have_key;
+	bool append_only_tried;
+};
+
+/* The default directory: /var/log/hivebox for root, else
+ * $XDG_STATE_HOME/hivebox or ~/.local/state/hivebox. */
+int hb_audit_default_dir(char **ret);
+
+/* Open (and create) dir, refusing a symlink; load the key if key_file is
+ * readable.  A missing key file means a plain hash chain. */
+int hb_audit_open(struct hb_audit *a, const char *dir, const char *key_file,
+		  struct hb_diag *diag);
+void hb_audit_close(struct hb_audit *a);
+
+/* Append one record: seq, time, prev_hash, hash and hmac are added here,
+ * under an exclusive lock, then written, fsynced and anchored in the
+ * head file.  rec is consumed. */
+int hb_audit_append(struct hb_audit *a, enum hb_log log, json_object *rec,
+		    char ret_hash[HB_SHA256_HEX]);
+
+/* The line for rec given the previous record's seq and hash: pure, for
+ * tests and for append.  Returns a malloc'd string ending in '\n'. */
+char *hb_audit_encode(json_object *rec, unsigned long long seq,
+		      const char *prev_hash, const unsigned char *key,
+		      char ret_hash[HB_SHA256_HEX]);
+
+/* SHA-256 of a buffer or a file, as lower-case hex. */
+void hb_sha256_hex(const void *data, size_t len, char out[HB_SHA256_HEX]);
+void hb_hmac_sha256_hex(const unsigned char *key, const void *data, size_t len,
+			char out[HB_SHA256_HEX]);
+int hb_sha256_file(const char *path, char out[HB_SHA256_HEX]);
+
+/* A random UUID (version 4). */
+int hb_uuid(char out[37]);
+
+/* Store text once under dir/policies/<sha256>.ini. */
+int hb_audit_store_policy(struct hb_audit *a, const char *text,
+			  char ret_sha[HB_SHA256_HEX]);
+
+/* Check one log (and the files it was rotated from); print a report to
+ * out.  Returns 0 if intact, 1 if a record is bad, -errno on error. */
+int hb_audit_verify(struct hb_audit *a, enum hb_log log, FILE *out);
+
+/* Start a new file whose first record names the last hash of the old. */
+int hb_audit_rotate(struct hb_audit *a, enum hb_log log);
+
+/* Create the key file (0600) if it does not exist. */
+int hb_audit_init_key(const char *key_file, struct hb_diag *diag);
+
+const char *hb_log_name(enum hb_log log);
+
+/* Shared by append and rotate: the last record's seq and hash of an open
+ * log (0 and the genesis hash for an empty one), and the head anchor. */
+int hb_audit_tail(int fd, unsigned long long *ret_seq,
+		  char ret_hash[HB_SHA256_HEX]);
+int hb_audit_write_head(struct hb_audit *a, const char *name,
+			unsigned long long seq, const char *hash);

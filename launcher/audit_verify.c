@@ -1,0 +1,386 @@
+/* SPDX-License-Identifier: MIT */
+/* Verification and rotation of the audit logs. */
+#include "audit.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+
+#define GENESIS                                                                \
+	"0000000000000000000000000000000000000000000000000000000000000000"
+#define ROTATED_DIGITS 12
+
+struct chain {
+	bool started;
+	unsigned long long seq;
+	char hash[HB_SHA256_HEX];
+	unsigned long records, files, unchecked_hmac;
+	bool after_rotation; /* the oldest file left begins with a rotation */
+	char where[600];     /* file:line of the first bad record */
+	char why[300];
+};
+
+static int fail(struct chain *c, const char *file, unsigned long line,
+		const char *fmt, const char *detail)
+{
+	snprintf(c->where, sizeof(c->where), "%s:%lu", file, line);
+	snprintf(c->why, sizeof(c->why), fmt, detail ? detail : "");
+	return 1;
+}
+
+static const char *get_str(json_object *o, const char *k)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, k, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+/* The bytes the hash covers: the line up to its "hash" member, closed. */
+static char *hashed_body(const char *line)
+{
+	const char *mark = strstr(line, ",\"hash\":\"");
+	char *body;
+
+	if (!mark)
+		return NULL;
+	for (const char *next; (next = strstr(mark + 1, ",\"hash\":\""));)
+		mark = next;
+	body = malloc((size_t)(mark - line) + 2);
+	if (!body)
+		return NULL;
+	memcpy(body, line, (size_t)(mark - line));
+	body[mark - line] = '}';
+	body[mark - line + 1] = '\0';
+	return body;
+}
+
+static int check_hashes(struct chain *c, const struct hb_audit *a,
+			json_object *o, const char *line, const char *file,
+			unsigned long n)
+{
+	_cleanup_free_ char *body = hashed_body(line);
+	const char *hash = get_str(o, "hash"), *mac = get_str(o, "hmac");
+	char want[HB_SHA256_HEX];
+
+	if (!body || !hash)
+		return fail(c, file, n, "record has no hash%s", NULL);
+	hb_sha256_hex(body, strlen(body), want);
+	if (strcmp(want, hash) != 0)
+		return fail(
+			c, file, n,
+			"hash does not match the record's content (edited)%s",
+			NULL);
+	if (a->have_key) {
+		if (!mac)
+			return fail(c, file, n,
+				    "record has no HMAC although a key exists "
+				    "(rewritten without the key?)%s",
+				    NULL);
+		hb_hmac_sha256_hex(a->key, body, strlen(body), want);
+		if (strcmp(want, mac) != 0)
+			return fail(c, file, n,
+				    "HMAC does not match (rewritten without "
+				    "the key)%s",
+				    NULL);
+	} else if (mac) {
+		c->unchecked_hmac++;
+	}
+	return 0;
+}
+
+static int check_link(struct chain *c, json_object *o, const char *file,
+		      unsigned long n)
+{
+	const char *prev = get_str(o, "prev_hash"), *type = get_str(o, "type");
+	json_object *seqo;
+	unsigned long long seq;
+
+	if (!prev || !json_object_object_get_ex(o, "seq", &seqo))
+		return fail(c, file, n, "record has no seq or prev_hash%s",
+			    NULL);
+	seq = (unsigned long long)json_object_get_uint64(seqo);
+	if (!c->started) {
+		if (type && strcmp(type, "rotation") == 0)
+			c->after_rotation = true;
+		else if (strcmp(prev, GENESIS) != 0 || seq != 1)
+			return fail(c, file, n,
+				    "the first record does not start the chain "
+				    "(records before it deleted?)%s",
+				    NULL);
+	} else if (seq != c->seq + 1) {
+		char d[96];
+		snprintf(d, sizeof(d), "seq %llu follows seq %llu", seq,
+			 c->seq);
+		return fail(c, file, n,
+			    "%s: a record was deleted, inserted or moved", d);
+	} else if (strcmp(prev, c->hash) != 0) {
+		return fail(c, file, n,
+			    "prev_hash is not the previous record's hash "
+			    "(chain broken)%s",
+			    NULL);
+	}
+	c->started = true;
+	c->seq = seq;
+	snprintf(c->hash, sizeof(c->hash), "%s", get_str(o, "hash"));
+	return 0;
+}
+
+static int check_file(struct chain *c, const struct hb_audit *a,
+		      const char *name)
+{
+	_cleanup_close_ int fd =
+		openat(a->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_fclose_ FILE *f = NULL;
+	_cleanup_free_ char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	unsigned long n = 0;
+
+	if (fd < 0)
+		return -errno;
+	f = fdopen(TAKE_FD(fd), "r");
+	if (!f)
+		return -errno;
+	c->files++;
+	while ((len = getline(&line, &cap, f)) > 0) {
+		json_object *o;
+		int r;
+		n++;
+		if (line[len - 1] != '\n')
+			return fail(c, name, n,
+				    "the last record is cut short (truncated "
+				    "mid-record)%s",
+				    NULL);
+		line[len - 1] = '\0';
+		o = json_tokener_parse(line);
+		if (!o || !json_object_is_type(o, json_type_object)) {
+			json_object_put(o);
+			return fail(c, name, n, "not a JSON object%s", NULL);
+		}
+		r = check_hashes(c, a, o, line, name, n);
+		if (r == 0)
+			r = check_link(c, o, name, n);
+		json_object_put(o);
+		if (r)
+			return r;
+		c->records++;
+	}
+	return 0;
+}
+
+static int cmp_names(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/* name.NNNNNNNNNNNN files, oldest first. */
+static int rotated_files(const struct hb_audit *a, const char *name,
+			 struct hb_strv *out)
+{
+	int fd = openat(a->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	size_t nlen = strlen(name);
+	struct dirent *de;
+	DIR *d;
+
+	if (fd < 0 || !(d = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		return -errno;
+	}
+	while ((de = readdir(d))) {
+		const char *s = de->d_name + nlen + 1;
+		if (strncmp(de->d_name, name, nlen) != 0 ||
+		    de->d_name[nlen] != '.' || strlen(s) != ROTATED_DIGITS ||
+		    strspn(s, "0123456789") != ROTATED_DIGITS)
+			continue;
+		if (hb_strv_push(out, de->d_name) < 0) {
+			closedir(d);
+			return -ENOMEM;
+		}
+	}
+	closedir(d);
+	if (out->n)
+		qsort(out->v, out->n, sizeof(char *), cmp_names);
+	return 0;
+}
+
+static int check_head(struct chain *c, const struct hb_audit *a,
+		      const char *name, FILE *out)
+{
+	char path[300], buf[1024], msg[128], mac[HB_SHA256_HEX];
+	_cleanup_close_ int fd = -1;
+	json_object *o, *seqo;
+	const char *hash, *hmac;
+	unsigned long long seq;
+	ssize_t n;
+	int r = 0;
+
+	snprintf(path, sizeof(path), "%s.head", name);
+	fd = openat(a->dirfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(out, "  head: none (%s); a cut tail cannot be seen\n",
+			strerror(errno));
+		return 0;
+	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	o = json_tokener_parse(buf);
+	hash = o ? get_str(o, "hash") : NULL;
+	hmac = o ? get_str(o, "hmac") : NULL;
+	if (!hash || !json_object_object_get_ex(o, "seq", &seqo)) {
+		json_object_put(o);
+		return fail(c, path, 1, "head file is not readable%s", NULL);
+	}
+	seq = (unsigned long long)json_object_get_uint64(seqo);
+	snprintf(msg, sizeof(msg), "%llu:%s", seq, hash);
+	if (a->have_key)
+		hb_hmac_sha256_hex(a->key, msg, strlen(msg), mac);
+	if (a->have_key && (!hmac || strcmp(hmac, mac) != 0))
+		r = fail(c, path, 1, "head HMAC does not match (rewritten)%s",
+			 NULL);
+	else if (seq > c->seq)
+		r = fail(c, name, c->records,
+			 "the log ends before the head's last record (tail "
+			 "truncated)%s",
+			 NULL);
+	else if (seq == c->seq && strcmp(hash, c->hash) != 0)
+		r = fail(c, name, c->records,
+			 "the last record is not the one the head names "
+			 "(replaced)%s",
+			 NULL);
+	else if (seq < c->seq)
+		fprintf(out,
+			"  head: seq %llu, behind the log's %llu (a writer "
+			"died between append and anchor)\n",
+			seq, c->seq);
+	else
+		fprintf(out, "  head: matches seq %llu\n", seq);
+	json_object_put(o);
+	return r;
+}
+
+static void report_flags(const struct hb_audit *a, const char *name, FILE *out)
+{
+	_cleanup_close_ int fd =
+		openat(a->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int flags = 0;
+
+	if (fd < 0 || ioctl(fd, FS_IOC_GETFLAGS, &flags) < 0)
+		fputs("  append-only flag: unknown on this file system\n", out);
+	else
+		fprintf(out, "  append-only flag: %s\n",
+			flags & FS_APPEND_FL ? "set" : "not set");
+}
+
+int hb_audit_verify(struct hb_audit *a, enum hb_log log, FILE *out)
+{
+	const char *name = hb_log_name(log);
+	struct hb_strv files = {0};
+	struct chain c = {0};
+	int r;
+
+	r = rotated_files(a, name, &files);
+	if (r == 0 && faccessat(a->dirfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+		r = hb_strv_push(&files, name);
+	for (size_t i = 0; r == 0 && i < files.n; i++)
+		r = check_file(&c, a, files.v[i]);
+	if (r == 0 && files.n)
+		r = check_head(&c, a, name, out);
+	if (r < 0) {
+		hb_strv_clear(&files);
+		return r;
+	}
+	if (r > 0) {
+		fprintf(out, "%s: FAIL at %s: %s\n", name, c.where, c.why);
+	} else {
+		fprintf(out, "%s: OK, %lu records in %lu file%s, %s\n", name,
+			c.records, c.files, c.files == 1 ? "" : "s",
+			a->have_key ? "HMAC-SHA-256 and hash chain verified"
+				    : "hash chain verified; no key, so no HMAC "
+				      "checked");
+		if (c.unchecked_hmac)
+			fprintf(out,
+				"  %lu records carry an HMAC that could not be "
+				"checked without the key\n",
+				c.unchecked_hmac);
+		if (c.after_rotation)
+			fputs("  the oldest file left begins with a rotation; "
+			      "older files were removed\n",
+			      out);
+	}
+	if (files.n)
+		report_flags(a, name, out);
+	hb_strv_clear(&files);
+	return r;
+}
+
+static void set_append(int fd, bool on)
+{
+	int flags = 0;
+
+	if (ioctl(fd, FS_IOC_GETFLAGS, &flags) < 0)
+		return;
+	flags = on ? flags | FS_APPEND_FL : flags & ~FS_APPEND_FL;
+	(void)ioctl(fd, FS_IOC_SETFLAGS, &flags);
+}
+
+int hb_audit_rotate(struct hb_audit *a, enum hb_log log)
+{
+	const char *name = hb_log_name(log);
+	char rotated[300], tmp[300], prev[HB_SHA256_HEX], hash[HB_SHA256_HEX];
+	_cleanup_close_ int fd = -1;
+	_cleanup_close_ int nfd = -1;
+	_cleanup_free_ char *line = NULL;
+	unsigned long long seq;
+	json_object *rec;
+	int r;
+
+	fd = openat(a->dirfd, name, O_RDWR | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (flock(fd, LOCK_EX) < 0)
+		return -errno;
+	r = hb_audit_tail(fd, &seq, prev);
+	if (r < 0 || seq == 0)
+		return r;
+	snprintf(rotated, sizeof(rotated), "%s.%0*llu", name, ROTATED_DIGITS,
+		 seq);
+	snprintf(tmp, sizeof(tmp), ".%s.new", name);
+	rec = json_object_new_object();
+	json_object_object_add(rec, "type", json_object_new_string("rotation"));
+	json_object_object_add(rec, "previous_file",
+			       json_object_new_string(rotated));
+	json_object_object_add(rec, "previous_seq",
+			       json_object_new_uint64(seq));
+	line = hb_audit_encode(rec, seq + 1, prev, a->have_key ? a->key : NULL,
+			       hash);
+	json_object_put(rec);
+	if (!line)
+		return -ENOMEM;
+	nfd = openat(a->dirfd, tmp,
+		     O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0640);
+	if (nfd < 0)
+		return -errno;
+	if (write(nfd, line, strlen(line)) != (ssize_t)strlen(line) ||
+	    fsync(nfd) < 0)
+		return -EIO;
+	/* A hard link to an append-only file is refused: lift the flag for
+	 * the link and set it again on both names. */
+	set_append(fd, false);
+	r = linkat(a->dirfd, name, a->dirfd, rotated, 0) < 0 ? -errno : 0;
+	if (r == 0 && renameat(a->dirfd, tmp, a->dirfd, name) < 0)
+		r = -errno;
+	set_append(fd, true);
+	if (r < 0)
+		return r;
+	if (geteuid() == 0)
+		set_append(nfd, true);
+	return hb_audit_write_head(a, name, seq + 1, hash);
+}

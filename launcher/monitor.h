@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+/* Resource sampling of a running sandbox from the host's /proc: every
+ * process below the sandbox init, and the sandbox's tmpfs usage.  Used
+ * where no per-run cgroup exists, which is every machine today. */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct hb_sample {
+	unsigned long long rss_kb;     /* sum over the sandbox's processes */
+	unsigned long long tmpfs_kb;   /* /tmp and /dev/shm in use */
+	unsigned long long total_kb;   /* rss_kb + tmpfs_kb */
+	unsigned long long cpu_ms;     /* sum of user and system time */
+	unsigned long long cpu_max_ms; /* the busiest single process */
+	unsigned processes;
+};
+
+/* Sample the tree below init (a host pid). */
+int hb_monitor_sample(pid_t init, struct hb_sample *ret);

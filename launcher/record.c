@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: MIT */
+#include "record.h"
+#include "result.h"
+
+#include <pwd.h>
+#include <string.h>
+#include <time.h>
+
+static void iso_now(char out[32])
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static char *effective_text(const struct hb_policy *p)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f)
+		return NULL;
+	hb_policy_show(p, f);
+	fclose(f);
+	return text;
+}
+
+int hb_record_prepare(struct hb_run_info *info, struct hb_audit *audit,
+		      const struct hb_plan *plan)
+{
+	_cleanup_free_ char *text = effective_text(plan->policy);
+	int r;
+
+	iso_now(info->start_time);
+	r = hb_sha256_file(plan->script, info->script_sha);
+	if (r < 0)
+		return r;
+	r = hb_sha256_file(plan->policy->path, info->policy_sha);
+	if (r < 0)
+		return r;
+	if (!text)
+		return -ENOMEM;
+	if (audit)
+		return hb_audit_store_policy(audit, text, info->effective_sha);
+	hb_sha256_hex(text, strlen(text), info->effective_sha);
+	return 0;
+}
+
+static json_object *strv_json(char **v, size_t n)
+{
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_object_array_add(a, json_object_new_string(v[i]));
+	return a;
+}
+
+static json_object *user_json(void)
+{
+	json_object *o = json_object_new_object();
+	struct passwd *pw = getpwuid(getuid());
+
+	json_object_object_add(o, "uid", json_object_new_int((int)getuid()));
+	json_object_object_add(o, "euid", json_object_new_int((int)geteuid()));
+	json_object_object_add(o, "name",
+			       pw ? json_object_new_string(pw->pw_name) : NULL);
+	return o;
+}
+
+static json_object *file_json(const char *path, const char *sha)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "path", json_object_new_string(path));
+	json_object_object_add(o, "sha256", json_object_new_string(sha));
+	return o;
+}
+
+static void add_common(json_object *o, const char *type,
+		       const struct hb_run_info *info)
+{
+	json_object_object_add(o, "type", json_object_new_string(type));
+	json_object_object_add(o, "exec_id",
+			       json_object_new_string(info->exec_id));
+}
+
+json_object *hb_record_start(const struct hb_run_info *info,
+			     const struct hb_plan *plan)
+{
+	json_object *o = json_object_new_object();
+	json_object *pol = file_json(plan->policy->path, info->policy_sha);
+	json_object *lim = json_object_new_object();
+	const struct hb_policy *p = plan->policy;
+
+	add_common(o, "start", info);
+	json_object_object_add(o, "start_time",
+			       json_object_new_string(info->start_time));
+	json_object_object_add(o, "user", user_json());
+	json_object_object_add(o, "pid", json_object_new_int((int)getpid()));
+	json_object_object_add(o, "cwd", json_object_new_string(plan->cwd));
+	json_object_object_add(o, "script",
+			       file_json(plan->script, info->script_sha));
+	json_object_object_add(pol, "effective_sha256",
+			       json_object_new_string(info->effective_sha));
+	json_object_object_add(o, "policy", pol);
+	json_object_object_add(o, "argv",
+			       strv_json(info->argv, (size_t)info->argc));
+	json_object_object_add(o, "command",
+			       strv_json(plan->argv.v, plan->argv.n));
+	json_object_object_add(o, "host_uid",
+			       json_object_new_int64((int64_t)plan->host_uid));
+	json_object_object_add(lim, "timeout_seconds",
+			       json_object_new_uint64(p->timeout_seconds));
+	json_object_object_add(lim, "cpu_seconds",
+			       json_object_new_uint64(p->cpu_seconds));
+	json_object_object_add(lim, "memory_mb",
+			       json_object_new_uint64(p->memory_mb));
+	json_object_object_add(lim, "file_size_mb",
+			       json_object_new_uint64(p->file_size_mb));
+	json_object_object_add(lim, "max_processes",
+			       json_object_new_uint64(p->max_processes));
+	json_object_object_add(lim, "max_open_files",
+			       json_object_new_uint64(p->max_open_files));
+	json_object_object_add(lim, "tmp_size_mb",
+			       json_object_new_uint64(p->tmp_size_mb));
+	json_object_object_add(o, "limits", lim);
+	return o;
+}
+
+json_object *hb_record_end(const struct hb_run_info *info,
+			   const struct hb_plan *plan,
+			   const struct hb_result *res)
+{
+	json_object *o = json_object_new_object();
+	json_object *r = hb_result_object(res, plan);
+	char end[32];
+
+	iso_now(end);
+	add_common(o, "end", info);
+	json_object_object_add(o, "start_time",
+			       json_object_new_string(info->start_time));
+	json_object_object_add(o, "end_time", json_object_new_string(end));
+	json_object_object_add(o, "script",
+			       json_object_new_string(plan->script));
+	json_object_object_add(o, "policy",
+			       json_object_new_string(plan->policy->path));
+	/* The limits and paths are in the start record already. */
+	json_object_object_del(r, "limits");
+	json_object_object_del(r, "policy");
+	json_object_object_del(r, "script");
+	json_object_object_del(r, "exec_id");
+	json_object_object_add(o, "result", r);
+	json_object_object_add(o, "violations",
+			       json_object_new_int((int)res->violations));
+	json_object_object_add(o, "alerts",
+			       json_object_new_int((int)res->alerts));
+	return o;
+}

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+/* The execution records: what ran, under which policy, and how it ended.
+ * Built as JSON objects here; written by the audit module. */
+#pragma once
+
+#include "audit.h"
+#include "plan.h"
+#include "supervisor.h"
+
+#include <json-c/json.h>
+
+struct hb_run_info {
+	char exec_id[37];
+	char script_sha[HB_SHA256_HEX];
+	char policy_sha[HB_SHA256_HEX];	   /* the file named */
+	char effective_sha[HB_SHA256_HEX]; /* the merged policy, stored */
+	char start_time[32];
+	int argc;
+	char **argv; /* hivebox's own */
+};
+
+/* Hashes the script and the policy file, stores the effective policy. */
+int hb_record_prepare(struct hb_run_info *info, struct hb_audit *audit,
+		      const struct hb_plan *plan);
+json_object *hb_record_start(const struct hb_run_info *info,
+			     const struct hb_plan *plan);
+json_object *hb_record_end(const struct hb_run_info *info,
+			   const struct hb_plan *plan,
+			   const struct hb_result *res);

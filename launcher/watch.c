@@ -1,0 +1,222 @@
+/* SPDX-License-Identifier: MIT */
+#include "watch.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <time.h>
+
+unsigned long long hb_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (unsigned long long)ts.tv_sec * 1000 +
+	       (unsigned long long)ts.tv_nsec / 1000000;
+}
+
+static void spawn_child(const char *cmd, const char *kind, const char *id,
+			int in)
+{
+	char env_id[64];
+	char *argv[] = {(char *)cmd, (char *)kind, NULL};
+	char *envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", env_id, NULL};
+	sigset_t none;
+	int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+	snprintf(env_id, sizeof(env_id), "HIVEBOX_EXEC_ID=%s", id);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (dup2(in, 0) < 0 || null < 0 || dup2(null, 1) < 0 ||
+	    dup2(null, 2) < 0)
+		_exit(126);
+	execve(cmd, argv, envp);
+	_exit(127);
+}
+
+/* Start the alert command with the event on its stdin; never wait. */
+static void run_alert_command(struct hb_watch *w, const char *kind,
+			      const char *json)
+{
+	size_t slot = 0, len = strlen(json);
+	int p[2];
+	pid_t pid;
+
+	while (slot < HB_MAX_ALERT_CHILDREN && w->children[slot].pid > 0)
+		slot++;
+	if (slot == HB_MAX_ALERT_CHILDREN ||
+	    pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0) {
+		hb_watch_event(w, "alert_command_failed", HB_EV_ERROR,
+			       "too many alert commands running, or no pipe",
+			       NULL);
+		return;
+	}
+	pid = fork();
+	if (pid == 0)
+		spawn_child(w->alert_command, kind, w->exec_id, p[0]);
+	close(p[0]);
+	if (pid < 0) {
+		close(p[1]);
+		hb_watch_event(w, "alert_command_failed", HB_EV_ERROR,
+			       "cannot fork the alert command", NULL);
+		return;
+	}
+	/* The event is far smaller than a pipe: this write cannot block. */
+	(void)!write(p[1], json, len);
+	(void)!write(p[1], "\n", 1);
+	close(p[1]);
+	w->children[slot].pid = pid;
+	w->children[slot].deadline_ms =
+		hb_now_ms() + (unsigned long long)w->alert_timeout_s * 1000;
+	snprintf(w->children[slot].kind, sizeof(w->children[slot].kind), "%s",
+		 kind);
+}
+
+void hb_watch_event(struct hb_watch *w, const char *kind,
+		    enum hb_event_class cls, const char *message,
+		    json_object *details)
+{
+	static const char *const severity[] = {"alert", "violation", "error"};
+	json_object *rec = json_object_new_object();
+	int r = 0;
+
+	json_object_object_add(rec, "type", json_object_new_string("event"));
+	json_object_object_add(rec, "exec_id",
+			       json_object_new_string(w->exec_id));
+	json_object_object_add(rec, "kind", json_object_new_string(kind));
+	json_object_object_add(rec, "severity",
+			       json_object_new_string(severity[cls]));
+	json_object_object_add(rec, "message", json_object_new_string(message));
+	json_object_object_add(rec, "details",
+			       details ? details : json_object_new_object());
+	if (cls == HB_EV_ALERT)
+		w->alerts++;
+	else if (cls == HB_EV_VIOLATION)
+		w->violations++;
+	syslog(LOG_WARNING, "exec %s: %s: %s", w->exec_id, kind, message);
+	if (!w->quiet)
+		fprintf(stderr, "hivebox: %s: %s\n", kind, message);
+	if (cls != HB_EV_ERROR && w->alert_command)
+		run_alert_command(
+			w, kind,
+			json_object_to_json_string_ext(
+				rec, JSON_C_TO_STRING_PLAIN |
+					     JSON_C_TO_STRING_NOSLASHESCAPE));
+	if (w->audit)
+		r = hb_audit_append(w->audit, HB_LOG_SECURITY, rec, NULL);
+	else
+		json_object_put(rec);
+	if (r < 0) {
+		w->audit_errors++;
+		fprintf(stderr, "hivebox: cannot record a security event: %s\n",
+			strerror(-r));
+	}
+}
+
+static json_object *usage_json(unsigned long long used,
+			       unsigned long long limit, const char *unit)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "used", json_object_new_uint64(used));
+	json_object_object_add(o, "limit", json_object_new_uint64(limit));
+	json_object_object_add(o, "unit", json_object_new_string(unit));
+	return o;
+}
+
+static void check_alerts(struct hb_watch *w, const struct hb_sample *s,
+			 unsigned long long memory_mb, unsigned long long cpu_s)
+{
+	char msg[160];
+
+	if (w->memory_alert_pct && !w->memory_alerted &&
+	    s->total_kb * 100 >= memory_mb * 1024 * w->memory_alert_pct) {
+		w->memory_alerted = true;
+		snprintf(msg, sizeof(msg),
+			 "memory at %llu KiB, %u%% or more of memory_mb = %llu",
+			 s->total_kb, w->memory_alert_pct, memory_mb);
+		hb_watch_event(
+			w, "memory_usage_alert", HB_EV_ALERT, msg,
+			usage_json(s->total_kb, memory_mb * 1024, "KiB"));
+	}
+	if (w->cpu_alert_pct && !w->cpu_alerted &&
+	    s->cpu_max_ms * 100 >= cpu_s * 1000 * w->cpu_alert_pct) {
+		w->cpu_alerted = true;
+		snprintf(msg, sizeof(msg),
+			 "a process used %llu ms of CPU, %u%% or more of "
+			 "cpu_seconds = %llu",
+			 s->cpu_max_ms, w->cpu_alert_pct, cpu_s);
+		hb_watch_event(w, "cpu_usage_alert", HB_EV_ALERT, msg,
+			       usage_json(s->cpu_max_ms, cpu_s * 1000, "ms"));
+	}
+}
+
+bool hb_watch_sample(struct hb_watch *w, pid_t init,
+		     unsigned long long memory_mb, unsigned long long cpu_s)
+{
+	struct hb_sample s;
+
+	if (hb_monitor_sample(init, &s) < 0)
+		return false;
+	w->samples++;
+	if (s.total_kb > w->peak_total_kb)
+		w->peak_total_kb = s.total_kb;
+	if (s.rss_kb > w->peak_rss_kb)
+		w->peak_rss_kb = s.rss_kb;
+	if (s.tmpfs_kb > w->peak_tmpfs_kb)
+		w->peak_tmpfs_kb = s.tmpfs_kb;
+	if (s.processes > w->peak_processes)
+		w->peak_processes = s.processes;
+	check_alerts(w, &s, memory_mb, cpu_s);
+	hb_watch_reap(w, false);
+	if (s.total_kb <= memory_mb * 1024 || w->memory_killed)
+		return false;
+	w->memory_killed = true;
+	return true;
+}
+
+static void reap_one(struct hb_watch *w, size_t i, bool final)
+{
+	int status;
+	pid_t r = waitpid(w->children[i].pid, &status, WNOHANG);
+	char msg[160];
+
+	if (r == 0 && !final && hb_now_ms() < w->children[i].deadline_ms)
+		return;
+	if (r == 0 && final && hb_now_ms() < w->children[i].deadline_ms)
+		return;
+	if (r == 0) {
+		kill(w->children[i].pid, SIGKILL);
+		waitpid(w->children[i].pid, &status, 0);
+		snprintf(msg, sizeof(msg),
+			 "alert command %s for %s timed out after %u s",
+			 w->alert_command, w->children[i].kind,
+			 w->alert_timeout_s);
+	} else if (r > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		w->children[i].pid = 0;
+		return;
+	} else {
+		snprintf(msg, sizeof(msg),
+			 "alert command %s for %s failed (status %d)",
+			 w->alert_command, w->children[i].kind, status);
+	}
+	w->children[i].pid = 0;
+	hb_watch_event(w, "alert_command_failed", HB_EV_ERROR, msg, NULL);
+}
+
+void hb_watch_reap(struct hb_watch *w, bool final)
+{
+	for (;;) {
+		bool pending = false;
+		for (size_t i = 0; i < HB_MAX_ALERT_CHILDREN; i++) {
+			if (w->children[i].pid > 0)
+				reap_one(w, i, final);
+			pending |= w->children[i].pid > 0;
+		}
+		if (!final || !pending)
+			return;
+		usleep(10000);
+	}
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+/* What the supervisor reports to while a sandbox runs: security events
+ * into the audit trail, alerts to stderr, syslog and the policy's
+ * alert_command, and the resource peaks it sampled. */
+#pragma once
+
+#include "audit.h"
+#include "monitor.h"
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#define HB_MAX_ALERT_CHILDREN 8
+
+struct hb_watch {
+	struct hb_audit *audit; /* NULL: nothing is recorded */
+	char exec_id[37];
+	bool quiet;
+	unsigned cpu_alert_pct, memory_alert_pct; /* 0: off */
+	const char *alert_command;		  /* NULL: none */
+	unsigned alert_timeout_s;
+	unsigned sample_ms;
+	/* What happened. */
+	unsigned alerts, violations, audit_errors;
+	bool cpu_alerted, memory_alerted, memory_killed;
+	unsigned long long peak_total_kb, peak_rss_kb, peak_tmpfs_kb;
+	unsigned peak_processes, samples;
+	struct {
+		pid_t pid;
+		unsigned long long deadline_ms;
+		char kind[32];
+	} children[HB_MAX_ALERT_CHILDREN];
+};
+
+enum hb_event_class {
+	HB_EV_ALERT,	 /* a threshold crossed */
+	HB_EV_VIOLATION, /* a limit hit, a refusal, a denied operation */
+	HB_EV_ERROR, /* hivebox's own trouble, e.g. an alert command failed */
+};
+
+/* Record a security event in the security log and syslog, and on stderr
+ * unless quiet; alerts and violations also go to the alert_command.
+ * details is consumed. */
+void hb_watch_event(struct hb_watch *w, const char *kind,
+		    enum hb_event_class cls, const char *message,
+		    json_object *details);
+
+/* One sample: peaks, thresholds, the whole-sandbox memory limit.
+ * Returns true when the sandbox must be killed for memory. */
+bool hb_watch_sample(struct hb_watch *w, pid_t init,
+		     unsigned long long memory_mb, unsigned long long cpu_s);
+
+/* Reap finished alert commands; with final, wait for the rest until their
+ * deadlines and kill what is left. */
+void hb_watch_reap(struct hb_watch *w, bool final);
+
+unsigned long long hb_now_ms(void);
