@@ -190,12 +190,17 @@ int hb_audit_open(struct hb_audit *a, const char *dir, const char *key_file,
 		  struct hb_diag *diag)
 {
 	int r;
+	_cleanup_free_ char *cwd = NULL;
+	_cleanup_free_ char *abs = NULL;
 
 	memset(a, 0, sizeof(*a));
 	a->dirfd = -1;
-	if (dir[0] != '/')
-		return hb_diag_set(diag, dir, 0,
-				   "audit directory must be an absolute path");
+	if (dir[0] != '/' && !(cwd = getcwd(NULL, 0)))
+		return -errno;
+	r = hb_path_absolute(cwd, dir, &abs);
+	if (r < 0)
+		return r;
+	dir = abs;
 	r = make_dirs(dir);
 	if (r == -ELOOP)
 		return hb_diag_set(

@@ -212,7 +212,7 @@ static int rotated_files(const struct hb_audit *a, const char *name,
 }
 
 static int check_head(struct chain *c, const struct hb_audit *a,
-		      const char *name, FILE *out)
+		      const char *name, char *note, size_t note_len)
 {
 	char path[300], buf[1024], msg[128], mac[HB_SHA256_HEX];
 	_cleanup_close_ int fd = -1;
@@ -225,8 +225,9 @@ static int check_head(struct chain *c, const struct hb_audit *a,
 	snprintf(path, sizeof(path), "%s.head", name);
 	fd = openat(a->dirfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
-		fprintf(out, "  head: none (%s); a cut tail cannot be seen\n",
-			strerror(errno));
+		snprintf(note, note_len,
+			 "  head: none (%s); a cut tail cannot be seen\n",
+			 strerror(errno));
 		return 0;
 	}
 	n = read(fd, buf, sizeof(buf) - 1);
@@ -256,12 +257,12 @@ static int check_head(struct chain *c, const struct hb_audit *a,
 			 "(replaced)%s",
 			 NULL);
 	else if (seq < c->seq)
-		fprintf(out,
-			"  head: seq %llu, behind the log's %llu (a writer "
-			"died between append and anchor)\n",
-			seq, c->seq);
+		snprintf(note, note_len,
+			 "  head: seq %llu, behind the log's %llu (a writer "
+			 "died between append and anchor)\n",
+			 seq, c->seq);
 	else
-		fprintf(out, "  head: matches seq %llu\n", seq);
+		snprintf(note, note_len, "  head: matches seq %llu\n", seq);
 	json_object_put(o);
 	return r;
 }
@@ -284,6 +285,7 @@ int hb_audit_verify(struct hb_audit *a, enum hb_log log, FILE *out)
 	const char *name = hb_log_name(log);
 	struct hb_strv files = {0};
 	struct chain c = {0};
+	char note[256] = "";
 	int r;
 
 	r = rotated_files(a, name, &files);
@@ -292,12 +294,14 @@ int hb_audit_verify(struct hb_audit *a, enum hb_log log, FILE *out)
 	for (size_t i = 0; r == 0 && i < files.n; i++)
 		r = check_file(&c, a, files.v[i]);
 	if (r == 0 && files.n)
-		r = check_head(&c, a, name, out);
+		r = check_head(&c, a, name, note, sizeof(note));
 	if (r < 0) {
 		hb_strv_clear(&files);
 		return r;
 	}
-	if (r > 0) {
+	if (r == 0 && !files.n) {
+		fprintf(out, "%s: no records yet\n", name);
+	} else if (r > 0) {
 		fprintf(out, "%s: FAIL at %s: %s\n", name, c.where, c.why);
 	} else {
 		fprintf(out, "%s: OK, %lu records in %lu file%s, %s\n", name,
@@ -315,6 +319,7 @@ int hb_audit_verify(struct hb_audit *a, enum hb_log log, FILE *out)
 			      "older files were removed\n",
 			      out);
 	}
+	fputs(note, out);
 	if (files.n)
 		report_flags(a, name, out);
 	hb_strv_clear(&files);

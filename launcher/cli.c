@@ -32,6 +32,8 @@ void hb_cli_usage(FILE *out)
 {
 	fputs("Usage: hivebox [OPTIONS] --policy FILE SCRIPT [ARG...]\n"
 	      "       hivebox policy show FILE\n"
+	      "       hivebox audit init|verify|show|stats|rotate [--dir DIR] "
+	      "...\n"
 	      "\n"
 	      "Run SCRIPT with the policy's interpreter in fresh user, mount, "
 	      "PID,\n"
@@ -80,6 +82,76 @@ static int parse_policy_verb(struct hb_cli *cli, int argc, char **argv,
 	return 0;
 }
 
+static int parse_audit_verb(struct hb_cli *cli, int argc, char **argv,
+			    struct hb_diag *diag)
+{
+	static const char *const subs[] = {"init", "verify", "show", "stats",
+					   "rotate"};
+	static const struct option opts[] = {
+		{"dir", required_argument, NULL, 'd'},
+		{"key", required_argument, NULL, 'k'},
+		{"exec", required_argument, NULL, 'e'},
+		{"since", required_argument, NULL, 's'},
+		{"event", required_argument, NULL, 'E'},
+		{"script", required_argument, NULL, 'S'},
+		{"json", no_argument, NULL, 'j'},
+		{0},
+	};
+	struct hb_audit_cli *a = &cli->audit;
+	int c;
+
+	cli->verb = HB_VERB_AUDIT;
+	for (size_t i = 0; argc >= 3 && i < ARRAY_SIZE(subs); i++)
+		if (strcmp(argv[2], subs[i]) == 0)
+			a->sub = subs[i];
+	if (!a->sub)
+		return hb_diag_set(diag, NULL, 0,
+				   "usage: hivebox audit "
+				   "init|verify|show|stats|rotate [options]");
+	optind = 3;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			a->dir = optarg;
+			break;
+		case 'k':
+			a->key_file = optarg;
+			break;
+		case 'e':
+			a->exec_id = optarg;
+			break;
+		case 's':
+			a->since = optarg;
+			break;
+		case 'E':
+			a->event = optarg;
+			break;
+		case 'S':
+			a->script = optarg;
+			break;
+		case 'j':
+			a->json = true;
+			break;
+		case ':':
+			return hb_diag_set(diag, NULL, 0,
+					   "option '%s' needs a value",
+					   argv[optind - 1]);
+		default:
+			return hb_diag_set(diag, NULL, 0,
+					   "unknown option '%s' for audit %s",
+					   argv[optind - 1], a->sub);
+		}
+	}
+	if (optind < argc && strcmp(a->sub, "verify") == 0)
+		a->file = argv[optind++];
+	if (optind < argc)
+		return hb_diag_set(diag, NULL, 0,
+				   "unexpected argument '%s' for audit %s",
+				   argv[optind], a->sub);
+	return 0;
+}
+
 static int parse_fd(const char *s, int *ret, struct hb_diag *diag)
 {
 	unsigned long long v;
@@ -113,6 +185,8 @@ int hb_cli_parse(struct hb_cli *cli, int argc, char **argv,
 	cli->result_fd = -1;
 	if (argc >= 2 && strcmp(argv[1], "policy") == 0)
 		return parse_policy_verb(cli, argc, argv, diag);
+	if (argc >= 2 && strcmp(argv[1], "audit") == 0)
+		return parse_audit_verb(cli, argc, argv, diag);
 	for (size_t i = 0; i < ARRAY_SIZE(tighten_opts); i++)
 		opts[n++] =
 			(struct option){tighten_opts[i].name, required_argument,

@@ -9,6 +9,7 @@
 enum hb_verb {
 	HB_VERB_RUN,
 	HB_VERB_POLICY_SHOW,
+	HB_VERB_AUDIT,
 	HB_VERB_HELP,
 	HB_VERB_VERSION,
 };
@@ -19,8 +20,22 @@ struct hb_tighten {
 	const char *value;
 };
 
+/* hivebox audit SUB [options] */
+struct hb_audit_cli {
+	const char *sub; /* init, verify, show, stats, rotate */
+	const char *dir;
+	const char *key_file;
+	const char *exec_id;
+	const char *since; /* an ISO 8601 time or date prefix */
+	const char *event; /* a security event kind */
+	const char *script;
+	const char *file; /* verify: one log file */
+	bool json;
+};
+
 struct hb_cli {
 	enum hb_verb verb;
+	struct hb_audit_cli audit;
 	const char *policy;
 	const char *script;
 	char **args;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* hivebox: the run's table of contents.  Only this file prints errors and
  * turns them into exit codes. */
+#include "audit_show.h"
 #include "cli.h"
 #include "plan.h"
 #include "policy.h"
@@ -340,6 +341,120 @@ out:
 	return code;
 }
 
+static int open_audit_dir(const struct hb_audit_cli *ac, struct hb_audit *a,
+			  const char **ret_log)
+{
+	_cleanup_free_ char *dflt = NULL;
+	_cleanup_free_ char *dir = NULL;
+	struct hb_diag d = {0};
+	const char *key = ac->key_file ?: HB_AUDIT_DEFAULT_KEY;
+	int r;
+
+	*ret_log = NULL;
+	if (ac->file) {
+		/* verify FILE: its directory, and which of the two it is. */
+		char *slash;
+		dir = strdup(ac->file);
+		if (!dir)
+			return EXIT_HIVEBOX;
+		slash = strrchr(dir, '/');
+		*ret_log = slash ? slash + 1 : dir;
+		if (strcmp(*ret_log, HB_AUDIT_EXEC_LOG) &&
+		    strcmp(*ret_log, HB_AUDIT_SECURITY_LOG)) {
+			fprintf(stderr,
+				"hivebox: %s: not an audit log (expected %s or "
+				"%s)\n",
+				ac->file, HB_AUDIT_EXEC_LOG,
+				HB_AUDIT_SECURITY_LOG);
+			return EXIT_HIVEBOX;
+		}
+		*ret_log = strcmp(*ret_log, HB_AUDIT_EXEC_LOG) == 0
+				   ? HB_AUDIT_EXEC_LOG
+				   : HB_AUDIT_SECURITY_LOG;
+		if (slash)
+			*slash = '\0';
+		else
+			strcpy(dir, ".");
+	} else if (!ac->dir && hb_audit_default_dir(&dflt) < 0) {
+		fprintf(stderr, "hivebox: no audit directory; use --dir\n");
+		return EXIT_HIVEBOX;
+	}
+	r = hb_audit_open(a, dir ?: ac->dir ?: dflt, key, &d);
+	if (r < 0 && !d.msg[0])
+		hb_diag_set(&d, NULL, 0, "cannot open the audit directory: %s",
+			    strerror(-r));
+	if (r < 0) {
+		hb_audit_close(a);
+		return fail_diag(&d);
+	}
+	return 0;
+}
+
+static int audit_verify(struct hb_audit *a, const char *only)
+{
+	int bad = 0;
+
+	for (int log = 0; log < HB_LOG_MAX; log++) {
+		int r;
+		if (only && strcmp(only, hb_log_name(log)) != 0)
+			continue;
+		r = hb_audit_verify(a, log, stdout);
+		if (r < 0) {
+			fprintf(stderr, "hivebox: cannot verify %s/%s: %s\n",
+				a->dir, hb_log_name(log), strerror(-r));
+			return EXIT_HIVEBOX;
+		}
+		bad |= r;
+	}
+	return bad ? 1 : 0;
+}
+
+static int audit_init(const struct hb_audit_cli *ac, struct hb_audit *a)
+{
+	const char *key = ac->key_file ?: HB_AUDIT_DEFAULT_KEY;
+	struct hb_diag d = {0};
+	int r = hb_audit_init_key(key, &d);
+
+	if (r < 0)
+		return fail_diag(&d);
+	printf("%s: %s\n", key,
+	       r > 0 ? "created (0600, 32 random bytes)" : "exists, kept");
+	printf("%s: ready\n", a->dir);
+	return 0;
+}
+
+static int audit_command(const struct hb_cli *cli)
+{
+	const struct hb_audit_cli *ac = &cli->audit;
+	struct hb_audit_query q = {ac->exec_id, ac->since, ac->event,
+				   ac->script, ac->json};
+	struct hb_audit a;
+	const char *only = NULL;
+	int code, r = 0;
+
+	code = open_audit_dir(ac, &a, &only);
+	if (code)
+		return code;
+	if (strcmp(ac->sub, "verify") == 0)
+		code = audit_verify(&a, only);
+	else if (strcmp(ac->sub, "init") == 0)
+		code = audit_init(ac, &a);
+	else if (strcmp(ac->sub, "rotate") == 0) {
+		for (int log = 0; r == 0 && log < HB_LOG_MAX; log++)
+			r = hb_audit_rotate(&a, log);
+	} else if (strcmp(ac->sub, "show") == 0)
+		r = hb_audit_show(&a, &q, stdout);
+	else
+		r = hb_audit_stats(&a, &q, stdout);
+	if (r < 0) {
+		fprintf(stderr, "hivebox: audit %s in %s: %s\n", ac->sub, a.dir,
+			strerror(-r));
+		code = EXIT_HIVEBOX;
+	}
+	hb_audit_close(&a);
+	return code;
+}
+
 int main(int argc, char **argv)
 {
 	struct hb_cli cli;
@@ -356,6 +471,8 @@ int main(int argc, char **argv)
 		return 0;
 	case HB_VERB_POLICY_SHOW:
 		return policy_show(&cli);
+	case HB_VERB_AUDIT:
+		return audit_command(&cli);
 	case HB_VERB_RUN:
 		return run_script(&cli, argc, argv);
 	}

@@ -59,6 +59,20 @@ static const struct key_def keys[] = {
 	{"environment", "keep", HB_K_ENV_KEEP, T_NAMES, 0, 0, NULL, NULL},
 	{"environment", "set", HB_K_ENV_SET, T_ENVSET, 0, 0, NULL, NULL},
 	{"identity", "host_uid", HB_K_HOST_UID, T_UID, 0, 0, NULL, NULL},
+	{"audit", "dir", HB_K_AUDIT_DIR, T_OPTPATH, 0, 0, NULL, NULL},
+	{"audit", "required", HB_K_AUDIT_REQUIRED, T_CHOICE, 0, 0, NULL,
+	 "yes|no"},
+	{"audit", "key_file", HB_K_AUDIT_KEY, T_OPTPATH, 0, 0, NULL, NULL},
+	{"monitoring", "cpu_usage_alert", HB_K_CPU_ALERT, T_U64, 0, 100,
+	 "percent", NULL},
+	{"monitoring", "memory_usage_alert", HB_K_MEMORY_ALERT, T_U64, 0, 100,
+	 "percent", NULL},
+	{"monitoring", "alert_command", HB_K_ALERT_COMMAND, T_OPTPATH, 0, 0,
+	 NULL, NULL},
+	{"monitoring", "alert_timeout_seconds", HB_K_ALERT_TIMEOUT, T_U64, 1,
+	 300, "seconds", NULL},
+	{"monitoring", "sample_interval_ms", HB_K_SAMPLE_MS, T_U64, 10, 60000,
+	 "milliseconds", NULL},
 };
 
 /* Keys of features that are not built yet.  They are refused, never
@@ -74,8 +88,6 @@ static const struct {
 	{"network", "allowed_ports", "filtered networking"},
 	{"network", "blocked_ports", "filtered networking"},
 	{"syscalls", NULL, "system-call filtering"},
-	{"monitoring", NULL, "resource monitoring and alerts"},
-	{"audit", NULL, "the audit trail"},
 };
 
 static const char *const sections[] = {"policy",   "execution",	  "filesystem",
