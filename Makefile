@@ -85,9 +85,12 @@ deps:
 		echo "make deps: run as root to install: $(DEB_PACKAGES)"; \
 	fi
 
+# The demo keeps its audit trail in build/audit, not in /var/log/hivebox.
 demo: deps all
-	cd examples && ../$(B)/hivebox --policy ../policies/strict.ini \
-		hello.py from the sandbox
+	cd examples && ../$(B)/hivebox --audit-dir ../$(B)/audit \
+		--policy ../policies/strict.ini hello.py from the sandbox
+	$(B)/hivebox audit show --dir $(B)/audit
+	$(B)/hivebox audit verify --dir $(B)/audit
 
 unit: $(B)/unit-tests
 	$(B)/unit-tests
@@ -123,13 +126,22 @@ install: $(B)/hivebox
 	install -D -m 0644 man/hivebox.1 $(DESTDIR)$(MANDIR)/man1/hivebox.1
 	install -D -m 0644 man/hivebox-policy.5 \
 		$(DESTDIR)$(MANDIR)/man5/hivebox-policy.5
+	install -D -m 0644 man/hivebox-audit.5 \
+		$(DESTDIR)$(MANDIR)/man5/hivebox-audit.5
 	install -d $(DESTDIR)$(PREFIX)/share/hivebox/policies
 	install -m 0644 policies/*.ini $(DESTDIR)$(PREFIX)/share/hivebox/policies
+	@# The audit key and log directory belong to the machine, not to a
+	@# staged DESTDIR tree.
+	if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then \
+		$(BINDIR)/hivebox audit init; fi
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/hivebox $(DESTDIR)$(MANDIR)/man1/hivebox.1 \
-		$(DESTDIR)$(MANDIR)/man5/hivebox-policy.5
+		$(DESTDIR)$(MANDIR)/man5/hivebox-policy.5 \
+		$(DESTDIR)$(MANDIR)/man5/hivebox-audit.5
 	rm -rf $(DESTDIR)$(PREFIX)/share/hivebox
 
+# Audit logs written by root carry the append-only flag.
 clean:
+	-chattr -R -a $(B) 2>/dev/null
 	rm -rf $(B)
