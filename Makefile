@@ -14,7 +14,7 @@ CFLAGS ?= -O2 -g
 HB_CFLAGS = -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
 	-Wmissing-prototypes -Wstrict-prototypes -Ilauncher -Ibuild \
 	$(shell pkg-config --cflags json-c)
-LIBS = -linih -lcap -ljson-c -lmnl -lcrypto
+LIBS = -linih -lcap -ljson-c -lmnl -lsodium
 TEST_LIBS = -lcriterion
 
 B = build
@@ -32,7 +32,7 @@ ASAN = -fsanitize=address,undefined -fno-omit-frame-pointer \
 
 DEB_PACKAGES = build-essential pkg-config python3 libinih-dev libcap-dev \
 	libjson-c-dev libseccomp-dev libmnl-dev libcriterion-dev \
-	libssl-dev python3-pytest clang-format cppcheck bubblewrap hyperfine
+	libsodium-dev python3-pytest clang-format cppcheck bubblewrap hyperfine
 
 .PHONY: all deps demo check unit unit-asan integration lint format \
 	install uninstall bench clean

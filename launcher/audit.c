@@ -8,8 +8,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/fs.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <sodium.h>
 #include <pwd.h>
 #include <string.h>
 #include <sys/file.h>
@@ -41,47 +40,38 @@ static void to_hex(const unsigned char *in, size_t n, char *out)
 
 void hb_sha256_hex(const void *data, size_t len, char out[HB_SHA256_HEX])
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned mdlen = 0;
+	unsigned char md[crypto_hash_sha256_BYTES];
 
-	EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
-	to_hex(md, mdlen, out);
+	crypto_hash_sha256(md, data, len);
+	to_hex(md, sizeof(md), out);
 }
 
 void hb_hmac_sha256_hex(const unsigned char *key, const void *data, size_t len,
 			char out[HB_SHA256_HEX])
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned mdlen = 0;
+	unsigned char md[crypto_auth_hmacsha256_BYTES];
 
-	HMAC(EVP_sha256(), key, HB_AUDIT_KEY_LEN, data, len, md, &mdlen);
-	to_hex(md, mdlen, out);
+	crypto_auth_hmacsha256(md, data, len, key);
+	to_hex(md, sizeof(md), out);
 }
 
 int hb_sha256_file(const char *path, char out[HB_SHA256_HEX])
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	unsigned char md[EVP_MAX_MD_SIZE], buf[65536];
-	unsigned mdlen = 0;
-	EVP_MD_CTX *ctx;
+	unsigned char md[crypto_hash_sha256_BYTES], buf[16384];
+	crypto_hash_sha256_state st;
 	ssize_t n;
-	int r = 0;
 
 	if (fd < 0)
 		return -errno;
-	ctx = EVP_MD_CTX_new();
-	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
-		EVP_MD_CTX_free(ctx);
-		return -ENOMEM;
-	}
+	crypto_hash_sha256_init(&st);
 	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		EVP_DigestUpdate(ctx, buf, (size_t)n);
+		crypto_hash_sha256_update(&st, buf, (size_t)n);
 	if (n < 0)
-		r = -errno;
-	EVP_DigestFinal_ex(ctx, md, &mdlen);
-	EVP_MD_CTX_free(ctx);
-	to_hex(md, mdlen, out);
-	return r;
+		return -errno;
+	crypto_hash_sha256_final(&st, md);
+	to_hex(md, sizeof(md), out);
+	return 0;
 }
 
 int hb_uuid(char out[37])

@@ -15,7 +15,7 @@
 #define HB_AUDIT_DEFAULT_KEY "/etc/hivebox/audit.key"
 #define HB_AUDIT_EXEC_LOG "execution_audit.log"
 #define HB_AUDIT_SECURITY_LOG "security_events.log"
-#define HB_AUDIT_KEY_LEN 32
+#define HB_AUDIT_KEY_LEN 32 /* crypto_auth_hmacsha256_KEYBYTES */
 #define HB_SHA256_HEX 65 /* 64 hex digits and a NUL */
 
 enum hb_log {
