@@ -90,7 +90,7 @@ int hb_uuid(char out[37])
 	return 0;
 }
 
-static void now_iso(char out[32])
+void hb_audit_now_iso(char out[32])
 {
 	struct timespec ts;
 	struct tm tm;
@@ -151,7 +151,7 @@ static int make_dirs(const char *dir)
 	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
 }
 
-static int load_key(struct hb_audit *a, const char *key_file,
+static int load_key(struct hb_audit *a, const char *key_file, bool required,
 		    struct hb_diag *diag)
 {
 	_cleanup_close_ int fd = -1;
@@ -160,8 +160,9 @@ static int load_key(struct hb_audit *a, const char *key_file,
 
 	fd = open(key_file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
-		/* No key, or not ours to read: a plain hash chain. */
-		if (errno == ENOENT || errno == EACCES)
+		/* No key, or not ours to read: a plain hash chain, unless
+		 * the policy named the key (then it must be there). */
+		if (!required && (errno == ENOENT || errno == EACCES))
 			return 0;
 		return hb_diag_set(diag, key_file, 0,
 				   "cannot read the audit key: %s",
@@ -177,7 +178,7 @@ static int load_key(struct hb_audit *a, const char *key_file,
 }
 
 int hb_audit_open(struct hb_audit *a, const char *dir, const char *key_file,
-		  struct hb_diag *diag)
+		  unsigned flags, struct hb_diag *diag)
 {
 	int r;
 	_cleanup_free_ char *cwd = NULL;
@@ -191,14 +192,23 @@ int hb_audit_open(struct hb_audit *a, const char *dir, const char *key_file,
 	if (r < 0)
 		return r;
 	dir = abs;
-	r = make_dirs(dir);
+	if (flags & HB_AUDIT_CREATE) {
+		r = make_dirs(dir);
+	} else {
+		struct stat st;
+		r = lstat(dir, &st) < 0	  ? -errno
+		    : S_ISLNK(st.st_mode) ? -ELOOP
+		    : S_ISDIR(st.st_mode) ? 0
+					  : -ENOTDIR;
+	}
 	if (r == -ELOOP)
 		return hb_diag_set(
 			diag, dir, 0,
 			"audit directory is a symlink; refusing to follow it");
 	if (r < 0)
-		return hb_diag_set(diag, dir, 0,
-				   "cannot create the audit directory: %s",
+		return hb_diag_set(diag, dir, 0, "%s the audit directory: %s",
+				   flags & HB_AUDIT_CREATE ? "cannot create"
+							   : "no",
 				   strerror(-r));
 	a->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (a->dirfd < 0)
@@ -208,7 +218,9 @@ int hb_audit_open(struct hb_audit *a, const char *dir, const char *key_file,
 	a->dir = strdup(dir);
 	if (!a->dir)
 		return -ENOMEM;
-	return key_file ? load_key(a, key_file, diag) : 0;
+	return key_file ? load_key(a, key_file, flags & HB_AUDIT_KEY_REQUIRED,
+				   diag)
+			: 0;
 }
 
 void hb_audit_close(struct hb_audit *a)
@@ -231,7 +243,7 @@ char *hb_audit_encode(json_object *rec, unsigned long long seq,
 	char *line = NULL;
 	size_t len;
 
-	now_iso(when);
+	hb_audit_now_iso(when);
 	json_object_object_add(o, "seq", json_object_new_uint64(seq));
 	json_object_object_add(o, "time", json_object_new_string(when));
 	json_object_object_add(o, "prev_hash",

@@ -16,7 +16,7 @@
 #define HB_AUDIT_EXEC_LOG "execution_audit.log"
 #define HB_AUDIT_SECURITY_LOG "security_events.log"
 #define HB_AUDIT_KEY_LEN 32 /* crypto_auth_hmacsha256_KEYBYTES */
-#define HB_SHA256_HEX 65 /* 64 hex digits and a NUL */
+#define HB_SHA256_HEX 65    /* 64 hex digits and a NUL */
 
 enum hb_log {
 	HB_LOG_EXEC,
@@ -37,9 +37,14 @@ struct hb_audit {
 int hb_audit_default_dir(char **ret);
 
 /* Open (and create) dir, refusing a symlink; load the key if key_file is
- * readable.  A missing key file means a plain hash chain. */
+ * readable.  A missing key file means a plain hash chain, unless
+ * key_required (the policy named it). */
+enum {
+	HB_AUDIT_CREATE = 1 << 0,	/* make the directory if missing */
+	HB_AUDIT_KEY_REQUIRED = 1 << 1, /* the key file must be there */
+};
 int hb_audit_open(struct hb_audit *a, const char *dir, const char *key_file,
-		  struct hb_diag *diag);
+		  unsigned flags, struct hb_diag *diag);
 void hb_audit_close(struct hb_audit *a);
 
 /* Append one record: seq, time, prev_hash, hash and hmac are added here,
@@ -78,6 +83,13 @@ int hb_audit_rotate(struct hb_audit *a, enum hb_log log);
 int hb_audit_init_key(const char *key_file, struct hb_diag *diag);
 
 const char *hb_log_name(enum hb_log log);
+
+/* UTC, ISO 8601, milliseconds: "2026-11-28T01:02:03.456Z". */
+void hb_audit_now_iso(char out[32]);
+
+/* The rotated files of name (name.NNNNNNNNNNNN), oldest first. */
+int hb_audit_rotated_files(const struct hb_audit *a, const char *name,
+			   struct hb_strv *out);
 
 /* Shared by append and rotate: the last record's seq and hash of an open
  * log (0 and the genesis hash for an empty one), and the head anchor. */

@@ -1,20 +1,1022 @@
 /* SPDX-License-Identifier: MIT */
+/* Reading the audit trail back.  Both logs are read once, oldest file
+ * first, into one entry per exec_id that keeps only what show and stats
+ * print: memory grows with the number of runs, not with the logs.  The
+ * filters judge a run on its first record, so a run left out costs no
+ * more than its id.  Nothing is verified here; `audit verify` does that,
+ * and a line that is not a record is skipped with a warning. */
 #include "audit_show.h"
 
-/* Not built yet: the helper fills this in. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#define MAX_LINE (16u << 20) /* as audit.c: longer is not a record */
+#define MAX_WARNINGS 10
+#define JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+
+struct event {
+	char *time, *kind, *severity, *message;
+	json_object *details;
+};
+
+struct run {
+	size_t order; /* first seen: the tie-break among equal times */
+	char *exec_id, *start_time, *end_time, *script, *policy;
+	char *reason, *signal_name, *setup_stage;
+	bool has_start, has_end, has_exit, has_wall;
+	int exit_code, signal, pid;
+	unsigned long long wall_ms;
+	long long violations, alerts;	    /* the end record's counts */
+	long long ev_violations, ev_alerts; /* counted from the events */
+	struct event *ev;		    /* those --event lets through */
+	size_t n_ev, cap_ev;
+	const char *state; /* reason, or launcher_died, running, ... */
+	char outcome[96];
+};
+
+struct trail {
+	const struct hb_audit *a;
+	const struct hb_audit_query *q;
+	char since[32];	    /* --since as a UTC time comparable as text */
+	json_object *index; /* exec_id -> index in runs; -1: filtered out */
+	struct run *runs;
+	size_t n, cap;
+	unsigned long corrupt;
+};
+
+struct line_buf {
+	char *buf;
+	size_t cap;
+	bool too_long;
+};
+
+static const char *get_str(json_object *o, const char *k)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, k, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static bool get_int(json_object *o, const char *k, long long *ret)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, k, &v) ||
+	    !json_object_is_type(v, json_type_int))
+		return false;
+	*ret = (long long)json_object_get_int64(v);
+	return true;
+}
+
+/* The start record names a file as {path, sha256}, the end record as a
+ * plain path. */
+static const char *get_path(json_object *o, const char *k)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, k, &v))
+		return NULL;
+	if (json_object_is_type(v, json_type_object))
+		return get_str(v, "path");
+	return json_object_is_type(v, json_type_string)
+		       ? json_object_get_string(v)
+		       : NULL;
+}
+
+/* Keep the first value seen: the start record's, where there is one. */
+static int set_str(char **dst, const char *s)
+{
+	if (*dst || !s)
+		return 0;
+	*dst = strdup(s);
+	return *dst ? 0 : -ENOMEM;
+}
+
+/* --since as text that sorts with the logs' times ("2026-11-28T10:00:00Z"):
+ * a date, or a date and time with an optional fraction (ignored) and an
+ * optional Z or +hh:mm offset (applied). */
+static int parse_since(const char *s, char out[32])
+{
+	struct tm tm = {0};
+	const char *p = strptime(s, "%Y-%m-%d", &tm);
+	int oh = 0, om = 0, n = 0;
+	long offset = 0;
+	time_t t;
+
+	if (!p || !(*p == '\0' || *p == 'T' || *p == ' '))
+		return -EINVAL;
+	if (*p == '\0')
+		return strftime(out, 32, "%Y-%m-%d", &tm) ? 0 : -EINVAL;
+	p = strptime(p + 1, "%H:%M", &tm);
+	if (p && *p == ':')
+		p = strptime(p + 1, "%S", &tm);
+	if (p && *p == '.')
+		p += 1 + strspn(p + 1, "0123456789");
+	if (p && (*p == '+' || *p == '-') &&
+	    sscanf(p + 1, "%2d:%2d%n", &oh, &om, &n) == 2) {
+		offset = (*p == '+' ? 1 : -1) * (oh * 3600L + om * 60L);
+		p += 1 + n;
+	} else if (p && *p == 'Z') {
+		p++;
+	}
+	if (!p || *p)
+		return -EINVAL;
+	t = timegm(&tm) - offset;
+	if (!gmtime_r(&t, &tm))
+		return -EINVAL;
+	return strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm) ? 0 : -EINVAL;
+}
+
+static bool wanted(const struct trail *t, const char *when, const char *script)
+{
+	if (t->since[0] && (!when || strcmp(when, t->since) < 0))
+		return false;
+	return !t->q->script || (script && strcmp(script, t->q->script) == 0);
+}
+
+static int remember(struct trail *t, const char *id, int index)
+{
+	json_object *v = json_object_new_int(index);
+
+	if (!v || json_object_object_add(t->index, id, v) < 0) {
+		json_object_put(v);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* The entry for exec_id, created on its first record if the filters let
+ * it in.  *ret is NULL for a run that is filtered out. */
+static int find_run(struct trail *t, const char *id, const char *when,
+		    const char *script, struct run **ret)
+{
+	json_object *v;
+	struct run *run;
+
+	*ret = NULL;
+	if (t->q->exec_id && strcmp(id, t->q->exec_id) != 0)
+		return 0;
+	if (json_object_object_get_ex(t->index, id, &v)) {
+		int i = json_object_get_int(v);
+		*ret = i < 0 ? NULL : &t->runs[i];
+		return 0;
+	}
+	if (!wanted(t, when, script))
+		return remember(t, id, -1);
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 64;
+		run = reallocarray(t->runs, cap, sizeof(*run));
+		if (!run)
+			return -ENOMEM;
+		t->runs = run;
+		t->cap = cap;
+	}
+	run = &t->runs[t->n];
+	memset(run, 0, sizeof(*run));
+	run->order = t->n;
+	run->exec_id = strdup(id);
+	if (!run->exec_id || remember(t, id, (int)t->n) < 0) {
+		free(run->exec_id);
+		return -ENOMEM;
+	}
+	t->n++;
+	*ret = run;
+	return 0;
+}
+
+static int add_start(struct trail *t, json_object *o, const char *id)
+{
+	const char *when = get_str(o, "start_time") ?: get_str(o, "time");
+	const char *script = get_path(o, "script");
+	struct run *run;
+	long long pid = 0;
+	int r = find_run(t, id, when, script, &run);
+
+	if (r < 0 || !run)
+		return r;
+	run->has_start = true;
+	if (get_int(o, "pid", &pid))
+		run->pid = (int)pid;
+	if (set_str(&run->start_time, when) < 0 ||
+	    set_str(&run->script, script) < 0 ||
+	    set_str(&run->policy, get_path(o, "policy")) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+static int add_result(struct run *run, json_object *res)
+{
+	json_object *setup;
+	long long v;
+
+	if (get_int(res, "exit_code", &v)) {
+		run->has_exit = true;
+		run->exit_code = (int)v;
+	}
+	if (get_int(res, "signal", &v))
+		run->signal = (int)v;
+	if (get_int(res, "wall_ms", &v) && v >= 0) {
+		run->has_wall = true;
+		run->wall_ms = (unsigned long long)v;
+	}
+	if (json_object_object_get_ex(res, "setup_error", &setup) &&
+	    json_object_is_type(setup, json_type_object) &&
+	    set_str(&run->setup_stage, get_str(setup, "stage")) < 0)
+		return -ENOMEM;
+	if (set_str(&run->reason, get_str(res, "reason")) < 0 ||
+	    set_str(&run->signal_name, get_str(res, "signal_name")) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+static int add_end(struct trail *t, json_object *o, const char *id)
+{
+	const char *when = get_str(o, "start_time") ?: get_str(o, "time");
+	const char *script = get_path(o, "script");
+	json_object *res;
+	struct run *run;
+	int r = find_run(t, id, when, script, &run);
+
+	if (r < 0 || !run)
+		return r;
+	run->has_end = true;
+	get_int(o, "violations", &run->violations);
+	get_int(o, "alerts", &run->alerts);
+	if (set_str(&run->start_time, when) < 0 ||
+	    set_str(&run->end_time, get_str(o, "end_time")) < 0 ||
+	    set_str(&run->script, script) < 0 ||
+	    set_str(&run->policy, get_path(o, "policy")) < 0)
+		return -ENOMEM;
+	if (json_object_object_get_ex(o, "result", &res) &&
+	    json_object_is_type(res, json_type_object))
+		return add_result(run, res);
+	return 0;
+}
+
+static int push_event(struct run *run, json_object *o)
+{
+	json_object *details = NULL;
+	struct event *e;
+
+	if (run->n_ev == run->cap_ev) {
+		size_t cap = run->cap_ev ? run->cap_ev * 2 : 4;
+		e = reallocarray(run->ev, cap, sizeof(*e));
+		if (!e)
+			return -ENOMEM;
+		run->ev = e;
+		run->cap_ev = cap;
+	}
+	e = &run->ev[run->n_ev++];
+	memset(e, 0, sizeof(*e));
+	if (json_object_object_get_ex(o, "details", &details))
+		e->details = json_object_get(details);
+	if (set_str(&e->time, get_str(o, "time")) < 0 ||
+	    set_str(&e->kind, get_str(o, "kind")) < 0 ||
+	    set_str(&e->severity, get_str(o, "severity")) < 0 ||
+	    set_str(&e->message, get_str(o, "message")) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+/* An event whose exec_id has no execution record (a refusal before the
+ * run, or a run whose records were rotated away) is a run of its own. */
+static int add_event(struct trail *t, json_object *o, const char *id)
+{
+	const char *kind = get_str(o, "kind") ?: "?";
+	const char *sev = get_str(o, "severity") ?: "";
+	const char *when = get_str(o, "time");
+	json_object *details;
+	struct run *run;
+	int r = find_run(t, id, when, NULL, &run);
+
+	if (r < 0 || !run)
+		return r;
+	if (!run->has_start && !run->has_end) {
+		if (json_object_object_get_ex(o, "details", &details) &&
+		    set_str(&run->policy, get_str(details, "policy")) < 0)
+			return -ENOMEM;
+		if (set_str(&run->start_time, when) < 0)
+			return -ENOMEM;
+	}
+	run->ev_violations += strcmp(sev, "violation") == 0;
+	run->ev_alerts += strcmp(sev, "alert") == 0;
+	if (t->q->event && strcmp(kind, t->q->event) != 0)
+		return 0;
+	return push_event(run, o);
+}
+
+static int take_record(struct trail *t, enum hb_log log, json_object *o)
+{
+	const char *type = get_str(o, "type"), *id = get_str(o, "exec_id");
+
+	if (!type || !id) /* a rotation record */
+		return 0;
+	if (log == HB_LOG_SECURITY)
+		return strcmp(type, "event") == 0 ? add_event(t, o, id) : 0;
+	if (strcmp(type, "start") == 0)
+		return add_start(t, o, id);
+	if (strcmp(type, "end") == 0)
+		return add_end(t, o, id);
+	return 0;
+}
+
+/* One line without its '\n', or -1 at the end.  A line longer than
+ * MAX_LINE is read to its end but not kept. */
+static ssize_t read_line(FILE *f, struct line_buf *b)
+{
+	size_t len = 0;
+
+	b->too_long = false;
+	for (;;) {
+		if (b->cap - len < 2) {
+			size_t cap = b->cap ? b->cap * 2 : 4096;
+			char *buf;
+			if (b->cap >= MAX_LINE) {
+				b->too_long = true;
+				len = 0;
+				continue;
+			}
+			buf = realloc(b->buf, cap);
+			if (!buf)
+				return -ENOMEM;
+			b->buf = buf;
+			b->cap = cap;
+		}
+		if (!fgets(b->buf + len, (int)(b->cap - len), f)) {
+			if (ferror(f))
+				return -EIO;
+			/* The last line has no '\n': cut short. */
+			return len || b->too_long ? (ssize_t)len : -1;
+		}
+		len += strlen(b->buf + len);
+		if (len && b->buf[len - 1] == '\n') {
+			b->buf[--len] = '\0';
+			return (ssize_t)len;
+		}
+	}
+}
+
+static void warn_corrupt(struct trail *t, const char *name, unsigned long n)
+{
+	if (++t->corrupt <= MAX_WARNINGS)
+		fprintf(stderr,
+			"hivebox: %s/%s:%lu: not an audit record, skipped "
+			"(run `hivebox audit verify`)\n",
+			t->a->dir, name, n);
+	else if (t->corrupt == MAX_WARNINGS + 1)
+		fprintf(stderr,
+			"hivebox: more lines that are not audit records; "
+			"not naming them\n");
+}
+
+static int read_stream(struct trail *t, enum hb_log log, FILE *f,
+		       const char *name)
+{
+	struct line_buf b = {0};
+	unsigned long n = 0;
+	ssize_t len = 0;
+	int r = 0;
+
+	while (r == 0 && (len = read_line(f, &b)) >= 0) {
+		json_object *o = NULL;
+		n++;
+		if (!b.too_long && len > 0)
+			o = json_tokener_parse(b.buf);
+		if (!o || !json_object_is_type(o, json_type_object))
+			warn_corrupt(t, name, n);
+		else
+			r = take_record(t, log, o);
+		json_object_put(o);
+	}
+	free(b.buf);
+	return r < 0 ? r : len < -1 ? (int)len : 0;
+}
+
+static int read_fd(struct trail *t, enum hb_log log, int fd, const char *name)
+{
+	_cleanup_fclose_ FILE *f = fdopen(fd, "re");
+
+	if (!f) {
+		close(fd);
+		return -errno;
+	}
+	return read_stream(t, log, f, name);
+}
+
+/* A rotated file that is the current file we hold open was rotated
+ * while we listed: it is read once, as the current file, last. */
+static int read_rotated(struct trail *t, enum hb_log log, const char *name,
+			const struct stat *current)
+{
+	int fd = openat(t->a->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno; /* removed meanwhile */
+	if (fstat(fd, &st) < 0 || (current && st.st_dev == current->st_dev &&
+				   st.st_ino == current->st_ino)) {
+		int r = current ? 0 : -errno;
+		close(fd);
+		return r;
+	}
+	return read_fd(t, log, fd, name);
+}
+
+/* The current file is opened before the rotated ones are listed, so that
+ * a rotation meanwhile neither hides records nor shows them twice. */
+static int read_log(struct trail *t, enum hb_log log)
+{
+	const char *name = hb_log_name(log);
+	_cleanup_close_ int fd =
+		openat(t->a->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	struct hb_strv files = {0};
+	struct stat st;
+	int r;
+
+	if (fd < 0 && errno != ENOENT)
+		return -errno;
+	if (fd >= 0 && fstat(fd, &st) < 0)
+		return -errno;
+	r = hb_audit_rotated_files(t->a, name, &files);
+	for (size_t i = 0; r == 0 && i < files.n; i++)
+		r = read_rotated(t, log, files.v[i], fd >= 0 ? &st : NULL);
+	hb_strv_clear(&files);
+	if (r == 0 && fd >= 0)
+		r = read_fd(t, log, TAKE_FD(fd), name);
+	return r;
+}
+
+static bool hivebox_running(int pid)
+{
+	char path[64], comm[32] = "";
+	_cleanup_fclose_ FILE *f = NULL;
+
+	if (pid <= 0 || pid == getpid()) /* a reused pid: this is us */
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	f = fopen(path, "re");
+	return f && fgets(comm, sizeof(comm), f) &&
+	       strcmp(comm, "hivebox\n") == 0;
+}
+
+/* "exit 3", "signal SIGSEGV", "timeout SIGTERM", "setup_error (mounts)". */
+static void describe_end(struct run *run)
+{
+	const char *reason = run->reason ?: "unknown";
+	char *out = run->outcome;
+	size_t len = sizeof(run->outcome);
+
+	run->state = reason;
+	if (run->has_exit)
+		snprintf(out, len, "%s %d", reason, run->exit_code);
+	else if (run->signal_name)
+		snprintf(out, len, "%s %s", reason, run->signal_name);
+	else if (run->signal)
+		snprintf(out, len, "%s signal %d", reason, run->signal);
+	else if (run->setup_stage)
+		snprintf(out, len, "%s (%s)", reason, run->setup_stage);
+	else
+		snprintf(out, len, "%s", reason);
+}
+
+static void describe(struct run *run)
+{
+	if (run->has_end) {
+		describe_end(run);
+		return;
+	}
+	run->violations = run->ev_violations;
+	run->alerts = run->ev_alerts;
+	if (!run->has_start) {
+		run->state = "not_started";
+		snprintf(run->outcome, sizeof(run->outcome), "not started");
+	} else if (hivebox_running(run->pid)) {
+		run->state = "running";
+		snprintf(run->outcome, sizeof(run->outcome), "running (pid %d)",
+			 run->pid);
+	} else {
+		run->state = "launcher_died";
+		snprintf(run->outcome, sizeof(run->outcome), "launcher died");
+	}
+}
+
+static int cmp_runs(const void *x, const void *y)
+{
+	const struct run *a = *(struct run *const *)x;
+	const struct run *b = *(struct run *const *)y;
+	/* To the second: the runs' times have no fraction, the events' do. */
+	int c = strncmp(a->start_time ?: "", b->start_time ?: "", 19);
+
+	return c ? c : a->order < b->order ? -1 : a->order > b->order;
+}
+
+static void trail_free(struct trail *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		struct run *run = &t->runs[i];
+		for (size_t j = 0; j < run->n_ev; j++) {
+			free(run->ev[j].time);
+			free(run->ev[j].kind);
+			free(run->ev[j].severity);
+			free(run->ev[j].message);
+			json_object_put(run->ev[j].details);
+		}
+		free(run->ev);
+		free(run->exec_id);
+		free(run->start_time);
+		free(run->end_time);
+		free(run->script);
+		free(run->policy);
+		free(run->reason);
+		free(run->signal_name);
+		free(run->setup_stage);
+	}
+	free(t->runs);
+	json_object_put(t->index);
+}
+
+/* Both logs read and the runs that match, sorted by start time, in
+ * *ret_v (which points into t). */
+static int trail_load(struct trail *t, const struct hb_audit *a,
+		      const struct hb_audit_query *q, struct run ***ret_v,
+		      size_t *ret_n)
+{
+	struct run **v;
+	size_t n = 0;
+	int r = 0;
+
+	memset(t, 0, sizeof(*t));
+	t->a = a;
+	t->q = q;
+	t->index = json_object_new_object();
+	if (!t->index)
+		return -ENOMEM;
+	if (q->since)
+		r = parse_since(q->since, t->since);
+	for (int log = 0; r == 0 && log < HB_LOG_MAX; log++)
+		r = read_log(t, log);
+	if (r < 0)
+		return r;
+	v = calloc(t->n ?: 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->n; i++) {
+		if (q->event && !t->runs[i].n_ev)
+			continue;
+		describe(&t->runs[i]);
+		v[n++] = &t->runs[i];
+	}
+	qsort(v, n, sizeof(*v), cmp_runs);
+	*ret_v = v;
+	*ret_n = n;
+	return 0;
+}
+
+/* A log is written by whoever runs hivebox: no control character of it
+ * reaches the terminal. */
+static void put_text(FILE *out, const char *s, int width)
+{
+	int n = 0;
+
+	for (s = s ?: "-"; *s; s++, n++)
+		fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, out);
+	for (; n < width; n++)
+		fputc(' ', out);
+}
+
+enum { COL_TIME, COL_ID, COL_SCRIPT, COL_POLICY, COL_OUTCOME, COL_TEXT };
+
+static void text_cols(const struct run *run, const char *col[COL_TEXT])
+{
+	col[COL_TIME] = run->start_time ?: "-";
+	col[COL_ID] = run->exec_id;
+	col[COL_SCRIPT] = run->script ?: "-";
+	col[COL_POLICY] = run->policy ?: "-";
+	col[COL_OUTCOME] = run->outcome;
+}
+
+static void print_row(FILE *out, const char *col[COL_TEXT],
+		      const int width[COL_TEXT], const char *num[3])
+{
+	for (int i = 0; i < COL_TEXT; i++) {
+		put_text(out, col[i], width[i]);
+		fputs("  ", out);
+	}
+	fprintf(out, "%7s  %10s  %6s\n", num[0], num[1], num[2]);
+}
+
+static void print_run(FILE *out, const struct run *run,
+		      const int width[COL_TEXT])
+{
+	const char *col[COL_TEXT];
+	char wall[24] = "-", viol[24], alerts[24];
+	const char *num[3] = {wall, viol, alerts};
+
+	text_cols(run, col);
+	if (run->has_wall)
+		snprintf(wall, sizeof(wall), "%llu", run->wall_ms);
+	snprintf(viol, sizeof(viol), "%lld", run->violations);
+	snprintf(alerts, sizeof(alerts), "%lld", run->alerts);
+	print_row(out, col, width, num);
+	for (size_t i = 0; i < run->n_ev; i++) {
+		const struct event *e = &run->ev[i];
+		fputs("    ", out);
+		put_text(out, e->time, 24);
+		fputs("  ", out);
+		put_text(out, e->kind, 0);
+		fputs(": ", out);
+		put_text(out, e->message, 0);
+		fputc('\n', out);
+	}
+}
+
+static void print_table(FILE *out, struct run **v, size_t n)
+{
+	const char *head[COL_TEXT] = {"START", "EXEC ID", "SCRIPT", "POLICY",
+				      "OUTCOME"};
+	const char *num[3] = {"WALL MS", "VIOLATIONS", "ALERTS"};
+	int width[COL_TEXT];
+
+	for (int i = 0; i < COL_TEXT; i++)
+		width[i] = (int)strlen(head[i]);
+	for (size_t i = 0; i < n; i++) {
+		const char *col[COL_TEXT];
+		text_cols(v[i], col);
+		for (int j = 0; j < COL_TEXT; j++)
+			if ((int)strlen(col[j]) > width[j])
+				width[j] = (int)strlen(col[j]);
+	}
+	print_row(out, head, width, num);
+	for (size_t i = 0; i < n; i++)
+		print_run(out, v[i], width);
+}
+
+static json_object *str_or_null(const char *s)
+{
+	return s ? json_object_new_string(s) : NULL;
+}
+
+static json_object *events_json(const struct run *run)
+{
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; a && i < run->n_ev; i++) {
+		const struct event *e = &run->ev[i];
+		json_object *o = json_object_new_object();
+		if (!o)
+			break;
+		json_object_object_add(o, "time", str_or_null(e->time));
+		json_object_object_add(o, "kind", str_or_null(e->kind));
+		json_object_object_add(o, "severity", str_or_null(e->severity));
+		json_object_object_add(o, "message", str_or_null(e->message));
+		json_object_object_add(o, "details",
+				       json_object_get(e->details));
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
+static json_object *run_json(const struct run *run)
+{
+	json_object *o = json_object_new_object();
+
+	if (!o)
+		return NULL;
+	json_object_object_add(o, "exec_id", str_or_null(run->exec_id));
+	json_object_object_add(o, "start_time", str_or_null(run->start_time));
+	json_object_object_add(o, "end_time", str_or_null(run->end_time));
+	json_object_object_add(o, "script", str_or_null(run->script));
+	json_object_object_add(o, "policy", str_or_null(run->policy));
+	json_object_object_add(o, "outcome", str_or_null(run->outcome));
+	json_object_object_add(o, "reason", str_or_null(run->state));
+	json_object_object_add(
+		o, "exit_code",
+		run->has_exit ? json_object_new_int(run->exit_code) : NULL);
+	json_object_object_add(o, "signal",
+			       run->signal ? json_object_new_int(run->signal)
+					   : NULL);
+	json_object_object_add(
+		o, "wall_ms",
+		run->has_wall ? json_object_new_uint64(run->wall_ms) : NULL);
+	json_object_object_add(o, "violations",
+			       json_object_new_int64(run->violations));
+	json_object_object_add(o, "alerts", json_object_new_int64(run->alerts));
+	json_object_object_add(o, "events", events_json(run));
+	return o;
+}
+
+static int print_json_runs(FILE *out, struct run **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		json_object *o = run_json(v[i]);
+		if (!o)
+			return -ENOMEM;
+		fprintf(out, "%s\n",
+			json_object_to_json_string_ext(o, JSON_FLAGS));
+		json_object_put(o);
+	}
+	return 0;
+}
+
 int hb_audit_show(struct hb_audit *a, const struct hb_audit_query *q, FILE *out)
 {
-	(void)a;
-	(void)q;
-	(void)out;
-	return -ENOSYS;
+	struct trail t;
+	struct run **v = NULL;
+	size_t n = 0;
+	int r = trail_load(&t, a, q, &v, &n);
+
+	if (r == 0 && n == 0)
+		/* Not in the JSON Lines on stdout: no runs is no line. */
+		fputs("no runs match\n", q->json ? stderr : out);
+	else if (r == 0 && q->json)
+		r = print_json_runs(out, v, n);
+	else if (r == 0)
+		print_table(out, v, n);
+	free(v);
+	trail_free(&t);
+	if (r == 0 && (fflush(out) == EOF || ferror(out)))
+		r = -EIO;
+	return r;
+}
+
+/* Counters are JSON objects, which keep their keys in insertion order. */
+static int count(json_object *counts, const char *key)
+{
+	json_object *v;
+
+	if (json_object_object_get_ex(counts, key, &v))
+		return json_object_int_inc(v, 1) ? 0 : -EINVAL;
+	v = json_object_new_int64(1);
+	if (!v || json_object_object_add(counts, key, v) < 0) {
+		json_object_put(v);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+struct stats {
+	json_object *top; /* the --json object, which owns the counters */
+	json_object *by_reason, *by_policy, *by_script, *viol, *alerts;
+	long long executions, n_viol, n_alerts;
+	unsigned long long *wall;
+	size_t n_wall;
+};
+
+static int stats_init(struct stats *s, size_t n)
+{
+	static const char *const reasons[] = {
+		"exit",	       "signal",	"timeout",
+		"cpu_limit",   "memory_limit",	"file_size_limit",
+		"setup_error", "launcher_died",
+	};
+
+	memset(s, 0, sizeof(*s));
+	s->top = json_object_new_object();
+	s->by_reason = json_object_new_object();
+	s->by_policy = json_object_new_object();
+	s->by_script = json_object_new_object();
+	s->viol = json_object_new_object();
+	s->alerts = json_object_new_object();
+	s->wall = calloc(n ?: 1, sizeof(*s->wall));
+	if (!s->top || !s->by_reason || !s->by_policy || !s->by_script ||
+	    !s->viol || !s->alerts || !s->wall)
+		return -ENOMEM;
+	for (size_t i = 0; i < ARRAY_SIZE(reasons); i++)
+		if (json_object_object_add(s->by_reason, reasons[i],
+					   json_object_new_int64(0)) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
+static void stats_free(struct stats *s)
+{
+	json_object_put(s->top);
+	json_object_put(s->by_reason);
+	json_object_put(s->by_policy);
+	json_object_put(s->by_script);
+	json_object_put(s->viol);
+	json_object_put(s->alerts);
+	free(s->wall);
+}
+
+static int stats_events(struct stats *s, const struct run *run)
+{
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < run->n_ev; i++) {
+		const struct event *e = &run->ev[i];
+		const char *sev = e->severity ?: "";
+		if (strcmp(sev, "violation") == 0) {
+			s->n_viol++;
+			r = count(s->viol, e->kind ?: "?");
+		} else if (strcmp(sev, "alert") == 0) {
+			s->n_alerts++;
+			r = count(s->alerts, e->kind ?: "?");
+		}
+	}
+	return r;
+}
+
+/* An event without a run (a refusal) counts among the events only. */
+static int stats_add(struct stats *s, const struct run *run)
+{
+	int r = stats_events(s, run);
+
+	if (r < 0 || (!run->has_start && !run->has_end))
+		return r;
+	s->executions++;
+	if (run->has_wall)
+		s->wall[s->n_wall++] = run->wall_ms;
+	r = count(s->by_reason, run->state);
+	if (r == 0)
+		r = count(s->by_policy, run->policy ?: "(unknown)");
+	if (r == 0)
+		r = count(s->by_script, run->script ?: "(unknown)");
+	return r;
+}
+
+static int cmp_u64(const void *x, const void *y)
+{
+	unsigned long long a = *(const unsigned long long *)x;
+	unsigned long long b = *(const unsigned long long *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+/* Nearest rank: the smallest value with at least pct % at or below it. */
+static unsigned long long percentile(const struct stats *s, unsigned pct)
+{
+	size_t rank = (s->n_wall * pct + 99) / 100;
+
+	return s->wall[rank ? rank - 1 : 0];
+}
+
+struct count_entry {
+	const char *key;
+	long long n;
+};
+
+static int cmp_counts(const void *x, const void *y)
+{
+	const struct count_entry *a = x, *b = y;
+
+	if (a->n != b->n)
+		return a->n > b->n ? -1 : 1;
+	return strcmp(a->key, b->key);
+}
+
+/* The keys, by count (most first) or as inserted; the caller frees the
+ * array. */
+static struct count_entry *list_counts(json_object *counts, bool sort,
+				       size_t *ret_n)
+{
+	size_t n = (size_t)json_object_object_length(counts), i = 0;
+	struct count_entry *v = calloc(n ?: 1, sizeof(*v));
+
+	if (!v)
+		return NULL;
+	json_object_object_foreach(counts, key, val)
+	{
+		v[i].key = key;
+		v[i++].n = json_object_get_int64(val);
+	}
+	if (sort)
+		qsort(v, n, sizeof(*v), cmp_counts);
+	*ret_n = n;
+	return v;
+}
+
+static int print_counts(FILE *out, const char *title, json_object *counts,
+			bool sort)
+{
+	_cleanup_free_ struct count_entry *v = NULL;
+	size_t n = 0;
+	int width = 0;
+
+	fprintf(out, "%s:\n", title);
+	v = list_counts(counts, sort, &n);
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if ((int)strlen(v[i].key) > width)
+			width = (int)strlen(v[i].key);
+	for (size_t i = 0; i < n; i++) {
+		fputs("  ", out);
+		put_text(out, v[i].key, width);
+		fprintf(out, "  %lld\n", v[i].n);
+	}
+	if (!n)
+		fputs("  none\n", out);
+	return 0;
+}
+
+static int print_stats_text(FILE *out, const struct stats *s,
+			    const struct hb_audit_query *q)
+{
+	int r;
+
+	fprintf(out, "executions: %lld", s->executions);
+	if (q->since) {
+		fputs(" since ", out);
+		put_text(out, q->since, 0);
+	}
+	fputc('\n', out);
+	r = print_counts(out, "by reason", s->by_reason, false);
+	if (r == 0)
+		r = print_counts(out, "by policy", s->by_policy, true);
+	if (r == 0)
+		r = print_counts(out, "by script", s->by_script, true);
+	fprintf(out, "violations: %lld\n", s->n_viol);
+	if (r == 0)
+		r = print_counts(out, "violations by kind", s->viol, true);
+	fprintf(out, "alerts: %lld\n", s->n_alerts);
+	if (r == 0)
+		r = print_counts(out, "alerts by kind", s->alerts, true);
+	if (s->n_wall)
+		fprintf(out,
+			"wall ms: median %llu, p95 %llu (over %zu finished "
+			"run%s)\n",
+			percentile(s, 50), percentile(s, 95), s->n_wall,
+			s->n_wall == 1 ? "" : "s");
+	else
+		fputs("wall ms: no finished runs\n", out);
+	return r;
+}
+
+/* Sorted copies: a JSON object prints its keys in insertion order. */
+static json_object *sorted_object(json_object *counts)
+{
+	_cleanup_free_ struct count_entry *v = NULL;
+	json_object *o = json_object_new_object();
+	size_t n = 0;
+
+	v = list_counts(counts, true, &n);
+	if (!o || !v) {
+		json_object_put(o);
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++)
+		json_object_object_add(o, v[i].key,
+				       json_object_new_int64(v[i].n));
+	return o;
+}
+
+static int print_stats_json(FILE *out, struct stats *s,
+			    const struct hb_audit_query *q)
+{
+	json_object *o = s->top;
+
+	json_object_object_add(o, "since", str_or_null(q->since));
+	json_object_object_add(o, "executions",
+			       json_object_new_int64(s->executions));
+	json_object_object_add(o, "by_reason", json_object_get(s->by_reason));
+	json_object_object_add(o, "by_policy", sorted_object(s->by_policy));
+	json_object_object_add(o, "by_script", sorted_object(s->by_script));
+	json_object_object_add(o, "violations",
+			       json_object_new_int64(s->n_viol));
+	json_object_object_add(o, "violations_by_kind", sorted_object(s->viol));
+	json_object_object_add(o, "alerts", json_object_new_int64(s->n_alerts));
+	json_object_object_add(o, "alerts_by_kind", sorted_object(s->alerts));
+	json_object_object_add(o, "finished_runs",
+			       json_object_new_uint64(s->n_wall));
+	json_object_object_add(
+		o, "median_wall_ms",
+		s->n_wall ? json_object_new_uint64(percentile(s, 50)) : NULL);
+	json_object_object_add(
+		o, "p95_wall_ms",
+		s->n_wall ? json_object_new_uint64(percentile(s, 95)) : NULL);
+	fprintf(out, "%s\n", json_object_to_json_string_ext(o, JSON_FLAGS));
+	return 0;
 }
 
 int hb_audit_stats(struct hb_audit *a, const struct hb_audit_query *q,
 		   FILE *out)
 {
-	(void)a;
-	(void)q;
-	(void)out;
-	return -ENOSYS;
+	struct trail t;
+	struct stats s = {0};
+	struct run **v = NULL;
+	size_t n = 0;
+	int r = trail_load(&t, a, q, &v, &n);
+
+	if (r == 0)
+		r = stats_init(&s, n);
+	for (size_t i = 0; r == 0 && i < n; i++)
+		r = stats_add(&s, v[i]);
+	if (r == 0 && s.n_wall)
+		qsort(s.wall, s.n_wall, sizeof(*s.wall), cmp_u64);
+	if (r == 0)
+		r = q->json ? print_stats_json(out, &s, q)
+			    : print_stats_text(out, &s, q);
+	stats_free(&s);
+	free(v);
+	trail_free(&t);
+	if (r == 0 && (fflush(out) == EOF || ferror(out)))
+		r = -EIO;
+	return r;
 }

@@ -12,7 +12,6 @@
 
 #define GENESIS                                                                \
 	"0000000000000000000000000000000000000000000000000000000000000000"
-#define ROTATED_DIGITS 12
 
 struct chain {
 	bool started;
@@ -181,8 +180,8 @@ static int cmp_names(const void *x, const void *y)
 }
 
 /* name.NNNNNNNNNNNN files, oldest first. */
-static int rotated_files(const struct hb_audit *a, const char *name,
-			 struct hb_strv *out)
+int hb_audit_rotated_files(const struct hb_audit *a, const char *name,
+			   struct hb_strv *out)
 {
 	int fd = openat(a->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	size_t nlen = strlen(name);
@@ -197,8 +196,9 @@ static int rotated_files(const struct hb_audit *a, const char *name,
 	while ((de = readdir(d))) {
 		const char *s = de->d_name + nlen + 1;
 		if (strncmp(de->d_name, name, nlen) != 0 ||
-		    de->d_name[nlen] != '.' || strlen(s) != ROTATED_DIGITS ||
-		    strspn(s, "0123456789") != ROTATED_DIGITS)
+		    de->d_name[nlen] != '.' ||
+		    strlen(s) != HB_AUDIT_ROTATED_DIGITS ||
+		    strspn(s, "0123456789") != HB_AUDIT_ROTATED_DIGITS)
 			continue;
 		if (hb_strv_push(out, de->d_name) < 0) {
 			closedir(d);
@@ -288,7 +288,7 @@ int hb_audit_verify(struct hb_audit *a, enum hb_log log, FILE *out)
 	char note[256] = "";
 	int r;
 
-	r = rotated_files(a, name, &files);
+	r = hb_audit_rotated_files(a, name, &files);
 	if (r == 0 && faccessat(a->dirfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
 		r = hb_strv_push(&files, name);
 	for (size_t i = 0; r == 0 && i < files.n; i++)
@@ -355,8 +355,8 @@ int hb_audit_rotate(struct hb_audit *a, enum hb_log log)
 	r = hb_audit_tail(fd, &seq, prev);
 	if (r < 0 || seq == 0)
 		return r;
-	snprintf(rotated, sizeof(rotated), "%s.%0*llu", name, ROTATED_DIGITS,
-		 seq);
+	snprintf(rotated, sizeof(rotated), "%s.%0*llu", name,
+		 HB_AUDIT_ROTATED_DIGITS, seq);
 	snprintf(tmp, sizeof(tmp), ".%s.new", name);
 	rec = json_object_new_object();
 	json_object_object_add(rec, "type", json_object_new_string("rotation"));

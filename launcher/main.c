@@ -143,9 +143,11 @@ static int open_audit(struct run *run)
 					   strerror(-r));
 		dir = dflt;
 	}
-	r = hb_audit_open(&run->audit, dir,
-			  p->audit_key_file ?: HB_AUDIT_DEFAULT_KEY,
-			  &run->diag);
+	r = hb_audit_open(
+		&run->audit, dir, p->audit_key_file ?: HB_AUDIT_DEFAULT_KEY,
+		HB_AUDIT_CREATE |
+			(p->audit_key_file ? HB_AUDIT_KEY_REQUIRED : 0),
+		&run->diag);
 	run->have_audit = r == 0;
 	if (r < 0)
 		hb_audit_close(&run->audit);
@@ -379,7 +381,14 @@ static int open_audit_dir(const struct hb_audit_cli *ac, struct hb_audit *a,
 		fprintf(stderr, "hivebox: no audit directory; use --dir\n");
 		return EXIT_HIVEBOX;
 	}
-	r = hb_audit_open(a, dir ?: ac->dir ?: dflt, key, &d);
+	/* Only init and rotate may create the directory; reading a
+	 * mistyped one must not. */
+	r = hb_audit_open(a, dir ?: ac->dir ?: dflt, key,
+			  strcmp(ac->sub, "init") == 0 ||
+					  strcmp(ac->sub, "rotate") == 0 ?
+				  HB_AUDIT_CREATE :
+				  0,
+			  &d);
 	if (r < 0 && !d.msg[0])
 		hb_diag_set(&d, NULL, 0, "cannot open the audit directory: %s",
 			    strerror(-r));

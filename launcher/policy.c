@@ -574,7 +574,9 @@ static int load_parent(struct hb_policy *p, const char *file,
 		parent = joined;
 	}
 	ret = load_file(p, parent, depth + 1, diag);
-	if (ret < 0 && !diag->file[0])
+	/* A parent that cannot be read is this file's error, at its line. */
+	if (ret < 0 && (!diag->file[0] ||
+			(strcmp(diag->file, parent) == 0 && diag->line == 0)))
 		hb_diag_set(diag, file, r->line, "cannot extend '%s': %s",
 			    r->value, strerror(-ret));
 	return ret;
@@ -762,8 +764,10 @@ void hb_policy_show(const struct hb_policy *p, FILE *out)
 			fprintf(out, "\n[%s]\n", section);
 		}
 		if (k->type == T_ENVSET) {
-			for (size_t j = 0; j < p->env_set.n; j++)
-				fprintf(out, "set = %s\n", p->env_set.v[j]);
+			for (size_t j = 0; j < p->env_set.n; j++) {
+				fprintf(out, "set = %s", p->env_set.v[j]);
+				show_origin(p, k->key, out);
+			}
 			if (!p->env_set.n)
 				fputs("; set = (none)\n", out);
 			continue;

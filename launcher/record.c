@@ -4,16 +4,6 @@
 
 #include <pwd.h>
 #include <string.h>
-#include <time.h>
-
-static void iso_now(char out[32])
-{
-	time_t t = time(NULL);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
 
 static char *effective_text(const struct hb_policy *p)
 {
@@ -34,7 +24,7 @@ int hb_record_prepare(struct hb_run_info *info, struct hb_audit *audit,
 	_cleanup_free_ char *text = effective_text(plan->policy);
 	int r;
 
-	iso_now(info->start_time);
+	hb_audit_now_iso(info->start_time);
 	r = hb_sha256_file(plan->script, info->script_sha);
 	if (r < 0)
 		return r;
@@ -138,7 +128,7 @@ json_object *hb_record_end(const struct hb_run_info *info,
 	json_object *r = hb_result_object(res, plan);
 	char end[32];
 
-	iso_now(end);
+	hb_audit_now_iso(end);
 	add_common(o, "end", info);
 	json_object_object_add(o, "start_time",
 			       json_object_new_string(info->start_time));

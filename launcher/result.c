@@ -45,7 +45,9 @@ static json_object *limits_json(const struct hb_policy *p)
 	add_limit(l, "cpu_seconds", p->cpu_seconds,
 		  "RLIMIT_CPU, per process: SIGXCPU, SIGKILL 1 s later");
 	add_limit(l, "memory_mb", p->memory_mb,
-		  "RLIMIT_AS, per process: allocations beyond it fail");
+		  "RLIMIT_AS per process (allocations beyond it fail), and the "
+		  "supervisor on the whole sandbox (RSS of every process plus "
+		  "tmpfs, sampled; SIGKILL past it)");
 	add_limit(l, "file_size_mb", p->file_size_mb,
 		  "RLIMIT_FSIZE, per file: writes beyond it fail with EFBIG");
 	add_limit(l, "max_processes", p->max_processes,

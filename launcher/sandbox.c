@@ -182,13 +182,15 @@ _Noreturn void hb_sandbox_main(const struct hb_plan *plan, int sock)
 	pid_t child;
 	int r;
 
-	prctl(PR_SET_DUMPABLE, 0);
 	/* Nothing of the supervisor's comes in but the report socket. */
 	close_range(3, (unsigned)sock - 1, 0);
 	close_range((unsigned)sock + 1, ~0U, 0);
 	die_with_supervisor(sock);
 	if (recv(sock, &go, 1, 0) != 1)
 		_exit(125);
+	/* Not before: a non-dumpable process's /proc files belong to root,
+	 * and an unprivileged supervisor could no longer write our id maps. */
+	prctl(PR_SET_DUMPABLE, 0);
 	r = switch_ids(plan);
 	if (r < 0)
 		fail(sock, HB_STAGE_IDS, -r, NULL);
