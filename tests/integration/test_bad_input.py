@@ -1,0 +1,184 @@
+"""Bad input of every class: exit 125, one line on stderr that says what
+and where, and nothing created (no result file, nothing run)."""
+import os
+
+import pytest
+
+from conftest import assert_refused
+
+# (id, policy text, pattern of the one stderr line).  The policy is written
+# as bad.ini and run with hello.py, from the directory that holds both.
+BAD_POLICIES = [
+    ("unknown section", "[execution]\ntimeout_seconds = 5\n[bogus]\nx = 1\n",
+     r"^hivebox: bad\.ini:3: unknown section \[bogus\]$"),
+    ("unknown key", "[execution]\nmemroy_mb = 64\n",
+     r"^hivebox: bad\.ini:2: unknown key 'memroy_mb' in \[execution\]$"),
+    ("key outside a section", "timeout_seconds = 5\n",
+     r"^hivebox: bad\.ini:1: .*timeout_seconds"),
+    ("duplicate key", "[execution]\nmemory_mb = 64\nmemory_mb = 32\n",
+     r"^hivebox: bad\.ini:3: duplicate key 'memory_mb'"),
+    ("syntax error", "[execution\n",
+     r"^hivebox: bad\.ini:1: "),
+    ("blocked_operations", "[filesystem]\nblocked_operations = delete\n",
+     r"^hivebox: bad\.ini:2: 'blocked_operations' .*not supported yet"),
+    ("executables", "[filesystem]\nexecutables = /usr/bin/git\n",
+     r"^hivebox: bad\.ini:2: 'executables' .*not supported yet"),
+    ("mode = filtered", "[network]\nmode = filtered\n",
+     r"^hivebox: bad\.ini:2: mode = filtered is not supported yet"),
+    ("allowed_ports", "[network]\nallowed_ports = 443\n",
+     r"^hivebox: bad\.ini:2: 'allowed_ports' .*not supported yet"),
+    ("[syscalls]", "[syscalls]\ndeny = @mount\n",
+     r"^hivebox: bad\.ini:2: 'deny' in \[syscalls\] is not supported yet"),
+    ("allowed_domains", "[network]\nallowed_domains = example.org\n",
+     r"^hivebox: bad\.ini:2: 'allowed_domains' .*not supported yet"),
+    ("blocked_ports", "[network]\nblocked_ports = 22\n",
+     r"^hivebox: bad\.ini:2: 'blocked_ports' .*not supported yet"),
+    ("unknown key in [monitoring]", "[monitoring]\nlog_level = INFO\n",
+     r"^hivebox: bad\.ini:2: unknown key 'log_level' in \[monitoring\]$"),
+    ("unknown key in [audit]",
+     "[execution]\nmemory_mb = 64\n[audit]\nbogus = 1\n",
+     r"^hivebox: bad\.ini:4: unknown key 'bogus' in \[audit\]$"),
+    ("alert above 100 %", "[monitoring]\ncpu_usage_alert = 101\n",
+     r"^hivebox: bad\.ini:2: bad value '101' for cpu_usage_alert"),
+    ("unit suffix", "[execution]\nmemory_mb = 512MB\n",
+     r"^hivebox: bad\.ini:2: bad value '512MB' for memory_mb"),
+    ("negative", "[execution]\ntimeout_seconds = -1\n",
+     r"^hivebox: bad\.ini:2: bad value '-1' for timeout_seconds"),
+    ("not a number", "[execution]\ncpu_seconds = abc\n",
+     r"^hivebox: bad\.ini:2: bad value 'abc' for cpu_seconds"),
+    ("zero where min is 1", "[execution]\nmax_processes = 0\n",
+     r"^hivebox: bad\.ini:2: bad value '0' for max_processes: .*from 1 "),
+    ("below min", "[execution]\nmemory_mb = 8\n",
+     r"^hivebox: bad\.ini:2: bad value '8' for memory_mb: .*from 16 "),
+    ("too large", "[execution]\ntimeout_seconds = 99999999999999999999\n",
+     r"^hivebox: bad\.ini:2: bad value '9+' for timeout_seconds"),
+    ("bad network mode", "[network]\nmode = open\n",
+     r"^hivebox: bad\.ini:2: bad value 'open' for mode"),
+    ("bad host_uid", "[identity]\nhost_uid = 0\n",
+     r"^hivebox: bad\.ini:2: bad value '0' for host_uid"),
+    ("bad env name", "[environment]\nkeep = 1FOO\n",
+     r"^hivebox: bad\.ini:2: bad environment variable name '1FOO'"),
+    ("same path ro and rw", "[filesystem]\nread_only = ./data\n"
+     "read_write = ./data\n",
+     r"^hivebox: bad\.ini:3: '\./data' is both read_only \(bad\.ini:2\) "
+     r"and read_write$"),
+    ("one path spelt twice ro and rw", "[filesystem]\nread_only = ./data\n"
+     "read_write = data/\n",
+     r"^hivebox: bad\.ini:3: '/.*/data' is both read_only and read_write$"),
+    ("missing interpreter",
+     "[execution]\ninterpreter = /usr/bin/no-such-python\n",
+     r"^hivebox: bad\.ini:2: interpreter '/usr/bin/no-such-python' cannot "
+     r"be run"),
+    ("relative interpreter", "[execution]\ninterpreter = python3\n",
+     r"^hivebox: bad\.ini:2: interpreter must be an absolute path"),
+    ("read_write is a symlink", "[filesystem]\nread_write = ./link\n",
+     r"^hivebox: bad\.ini:2: read_write path '\./link' .* is a symlink"),
+    ("read_write does not exist", "[filesystem]\nread_write = ./missing\n",
+     r"^hivebox: bad\.ini:2: read_write path '\./missing' .*"
+     r"No such file or directory$"),
+    ("read_only does not exist", "[filesystem]\nread_only = ./missing\n",
+     r"^hivebox: bad\.ini:2: read_only path '\./missing' .*"
+     r"No such file or directory$"),
+    ("read_write over /proc", "[filesystem]\nread_write = /proc/sys\n",
+     r"^hivebox: bad\.ini:2: read_write path '/proc/sys' collides"),
+    ("missing parent", "[policy]\nextends = nowhere.ini\n",
+     r"^hivebox: bad\.ini:2: .*nowhere\.ini.*No such file"),
+]
+
+
+@pytest.fixture
+def bad_dir(hb):
+    data = hb.mkdir("data", 0o777)
+    (hb.dir / "link").symlink_to(data)
+    hb.script("hello.py")
+    return hb
+
+
+@pytest.mark.parametrize("text,pattern",
+                         [pytest.param(t, p, id=i) for i, t, p in BAD_POLICIES])
+def test_bad_policy(bad_dir, text, pattern):
+    hb = bad_dir
+    policy = hb.policy(text, extends=None, name="bad.ini")
+    result = hb.result_file()
+
+    run = hb.run_argv(["--result", result, "--policy", policy.name,
+                       "hello.py"], result_path=result)
+
+    assert_refused(run, pattern)
+
+
+def test_bad_policy_shown(bad_dir):
+    """`policy show` refuses the same way."""
+    hb = bad_dir
+    hb.policy("[execution]\nmemroy_mb = 64\n", extends=None, name="bad.ini")
+
+    run = hb.run_argv(["policy", "show", "bad.ini"])
+
+    assert_refused(run, r"^hivebox: bad\.ini:2: unknown key 'memroy_mb'")
+
+
+def test_error_in_a_parent_names_the_parent(bad_dir):
+    hb = bad_dir
+    parent = hb.policy("[execution]\ntimeout_seconds = 5\nmemroy_mb = 64\n",
+                       extends=None, name="parent.ini")
+    child = hb.policy("[execution]\nmemory_mb = 64\n", extends="parent.ini",
+                      name="child.ini")
+    result = hb.result_file()
+
+    run = hb.run_argv(["--result", result, "--policy", child, "hello.py"],
+                      result_path=result)
+
+    assert_refused(run, rf"^hivebox: {parent}:3: unknown key 'memroy_mb'")
+
+
+def good_policy(hb):
+    return hb.policy("", name="good.ini").name
+
+
+# (id, argv after the binary, pattern); "RESULT" is the result file,
+# "GOOD" a valid policy.
+BAD_ARGV = [
+    ("missing policy", ["--policy", "missing.ini", "hello.py"],
+     r"^hivebox: missing\.ini: cannot read policy: No such file or "
+     r"directory$"),
+    ("policy is a directory", ["--policy", "data", "hello.py"],
+     r"^hivebox: data: .*not a regular file"),
+    ("missing script", ["--policy", "GOOD", "missing.py"],
+     r"^hivebox: missing\.py: cannot use script: No such file or "
+     r"directory$"),
+    ("script is a directory", ["--policy", "GOOD", "data"],
+     r"^hivebox: data: cannot use script: not a regular file$"),
+    ("unknown option", ["--bogus", "--policy", "GOOD", "hello.py"],
+     r"^hivebox: unknown option '--bogus'"),
+    ("option without value", ["--policy", "GOOD", "--timeout"],
+     r"^hivebox: option '--timeout' needs a value"),
+    ("no policy", ["hello.py"], r"^hivebox: no policy"),
+    ("no script", ["--policy", "GOOD"], r"^hivebox: no script"),
+    ("argv loosens", ["--timeout", "999", "--policy", "GOOD", "hello.py"],
+     r"^hivebox: --timeout 999 would loosen the policy's "
+     r"timeout_seconds = 20 \(.*limits\.ini:2\)"),
+    ("argv bad unit", ["--memory", "128MB", "--policy", "GOOD", "hello.py"],
+     r"^hivebox: bad value '128MB' for --memory"),
+    ("argv zero", ["--max-processes", "0", "--policy", "GOOD", "hello.py"],
+     r"^hivebox: bad value '0' for --max-processes"),
+    ("result-fd not open", ["--result-fd", "87", "--policy", "GOOD",
+                            "hello.py"],
+     r"^hivebox: --result-fd 87 is not an open descriptor$"),
+    ("result-fd not a number", ["--result-fd", "x", "--policy", "GOOD",
+                                "hello.py"],
+     r"^hivebox: bad value 'x' for --result-fd"),
+]
+
+
+@pytest.mark.parametrize("args,pattern",
+                         [pytest.param(a, p, id=i) for i, a, p in BAD_ARGV])
+def test_bad_argv(bad_dir, args, pattern):
+    hb = bad_dir
+    good = good_policy(hb)
+    result = hb.result_file()
+    args = [good if a == "GOOD" else a for a in args]
+
+    run = hb.run_argv(["--result", result] + args, result_path=result)
+
+    assert_refused(run, pattern)
+    assert sorted(os.listdir(hb.dir / "data")) == []

@@ -1,0 +1,244 @@
+"""What the script can see and do of the host: files, processes, paths,
+privileges, environment, setuid binaries; and what is left once hivebox
+is gone."""
+import errno
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import (FIXTURE_BIN, HIVEBOX, LIMITS, UID_BASE, UID_RANGE,
+                      assert_result, descendants, needs_root, needs_userns,
+                      proc_starttime, proc_status, proc_uids,
+                      processes_of_uid, require_root, require_userns,
+                      sandbox_uid)
+
+NOBODY = 65534
+
+
+@needs_userns
+def test_host_files_processes_and_descriptors_are_invisible(hb):
+    for path in ("/etc/shadow", "/root", "/home"):
+        assert os.path.exists(path), f"the host has no {path} to hide"
+    (hb.dir / "secret.txt").write_text("next to the script\n")
+    r, w = os.pipe()
+    try:
+        # A descriptor hivebox inherits must not reach the script.
+        run = hb.run("probe_host.py", pass_fds=(r, w))
+    finally:
+        os.close(r)
+        os.close(w)
+
+    assert run.rc == 0, run
+    assert_result(run, "exit", exit_code=0)
+    seen = run.json()
+    for key in ("shadow", "root", "home"):
+        assert seen[key].get("errno") == errno.ENOENT, seen
+    # The start directory holds the script and nothing else of the host's.
+    assert seen["cwd"] == ["probe_host.py"], seen
+    # A new PID namespace: its init (1), the interpreter (2), itself.
+    assert seen["self"] in seen["pids"], seen
+    assert set(seen["pids"]) <= {1, 2, seen["self"]}, seen
+    for cmdline in seen["cmdlines"].values():
+        assert "pytest" not in cmdline and "hivebox" not in cmdline, seen
+    # Standard input, output, error and the probe's own listing.
+    assert seen["fds"] == [0, 1, 2, 3], seen
+    # A network namespace of its own: loopback only.
+    assert seen["interfaces"] == ["lo"], seen
+
+
+@needs_userns
+def test_read_only_and_read_write_paths(hb):
+    ro = hb.mkdir("in", 0o777)
+    (ro / "existing").write_text("host data\n")
+    rw = hb.mkdir("out", 0o777)
+    policy = hb.policy("[filesystem]\nread_only = ./in\nread_write = ./out\n")
+    in_tmp = f"/tmp/hivebox-test-{os.getpid()}-{time.monotonic_ns()}"
+
+    run = hb.run("write_probe.py", "in/new", "in/existing", "out/new",
+                 "/new-in-root", in_tmp, policy=policy)
+
+    assert run.rc == 0, run
+    assert_result(run, "exit", exit_code=0)
+    assert run.json() == {
+        "in/new": "EROFS",
+        "in/existing": "EROFS",
+        "out/new": "ok",
+        "/new-in-root": "EROFS",
+        in_tmp: "ok",
+    }, run
+    assert sorted(os.listdir(ro)) == ["existing"]
+    assert (ro / "existing").read_text() == "host data\n"
+    assert (rw / "new").read_text() == "written in the sandbox\n"
+    if os.geteuid() == 0:
+        owner = (rw / "new").stat().st_uid
+        assert UID_BASE <= owner < UID_BASE + UID_RANGE, owner
+        assert owner == sandbox_uid(run.pid)
+    # That /tmp was the sandbox's own.
+    assert not os.path.exists(in_tmp)
+
+
+@needs_userns
+def test_no_capabilities_and_no_new_privs(hb):
+    outside = subprocess.run([sys.executable, "-I", hb.script("caps.py")],
+                             cwd=hb.dir, capture_output=True, text=True,
+                             timeout=30)
+    if os.geteuid() == 0:
+        # The probe would tell: root outside has a full bounding set.
+        assert '"CapBnd": "0000000000000000"' not in outside.stdout
+
+    run = hb.run("caps.py")
+
+    assert run.rc == 0, run
+    assert_result(run, "exit", exit_code=0)
+    status = run.json()
+    for name in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"):
+        assert status[name] == "0000000000000000", status
+    assert status["NoNewPrivs"] == "1", status
+
+
+@needs_userns
+def test_environment_is_clean(hb):
+    env = dict(os.environ, SECRET="hunter2", FOO="kept value")
+
+    run = hb.run("env_dump.py", env=env)
+
+    assert run.rc == 0, run
+    assert_result(run, "exit", exit_code=0)
+    assert "hunter2" not in run.stdout
+    assert set(run.json()) == {"PATH", "HOME", "LANG"}, run
+
+    policy = hb.policy("[environment]\nkeep = FOO, NOT_SET_ANYWHERE\n"
+                       "set = GREETING=hi there\nset = LANG=C\n",
+                       name="env.ini")
+    run = hb.run("env_dump.py", policy=policy, env=env)
+
+    assert run.rc == 0, run
+    assert_result(run, "exit", exit_code=0)
+    seen = run.json()
+    assert "hunter2" not in run.stdout
+    assert set(seen) == {"PATH", "HOME", "LANG", "FOO", "GREETING"}, seen
+    assert seen["FOO"] == "kept value"
+    assert seen["GREETING"] == "hi there"
+    assert seen["LANG"] == "C"
+
+
+@needs_root
+@needs_userns
+def test_setuid_binaries_are_powerless(hb):
+    bindir = hb.mkdir("suid")
+    showid = bindir / "showid"
+    shutil.copy(FIXTURE_BIN / "showid", showid)
+    os.chown(showid, 0, 0)
+    showid.chmod(0o4755)
+    try:
+        # Outside, the binary really is setuid root.
+        outside = subprocess.run(
+            ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}",
+             "--clear-groups", str(showid)],
+            capture_output=True, text=True, timeout=30)
+        if f"ruid {NOBODY} euid 0" not in outside.stdout:
+            pytest.skip(f"{bindir} is nosuid on the host already: "
+                        f"{outside.stdout!r}")
+        policy = hb.policy("[filesystem]\nread_only = ./suid\n")
+
+        run = hb.run("run_setuid.py", str(showid), policy=policy)
+    finally:
+        showid.unlink()
+
+    assert run.rc == 0, run
+    assert_result(run, "exit", exit_code=0)
+    seen = run.json()
+    assert seen["rc"] == 0, seen
+    uid = seen["my_uid"]
+    assert seen["stdout"] == f"ruid {uid} euid {uid}\n" \
+        "CapEff:\t0000000000000000\n", seen
+    options = seen["mount_options"].split(",")
+    assert "nosuid" in options and "ro" in options, seen
+
+
+def wait_for(path, text, proc, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists() and text in path.read_text():
+            return
+        if proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    errors = path.with_name("stderr.txt").read_text()
+    raise AssertionError(f"{text!r} never appeared in {path}; hivebox "
+                         f"exit {proc.poll()}, stderr {errors!r}")
+
+
+@needs_userns
+def test_sigkill_of_hivebox_leaves_nothing_behind(hb):
+    out = hb.dir / "stdout.txt"
+    with open(out, "w") as stdout, open(hb.dir / "stderr.txt", "w") as err:
+        args = ["--policy", str(hb.policy()), hb.script("ignore_term.py")]
+        proc = subprocess.Popen(
+            [str(HIVEBOX)] + hb.audit_options(args) + args,
+            cwd=hb.dir, stdin=subprocess.DEVNULL, stdout=stdout, stderr=err)
+    try:
+        wait_for(out, "waiting", proc, 20)
+        wait_for(out, "grandchild", proc, 20)
+        tree = descendants(proc.pid)
+        # The sandbox init, the script, its grandchild.
+        assert len(tree) >= 3, tree
+        alive = {pid: proc_starttime(pid) for pid in tree}
+        uids = {proc_uids(proc_status(pid))[0] for pid in tree}
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+
+    def running(pid):
+        status = proc_status(pid)
+        # Gone, reused or a zombie waiting for the host's init to reap it.
+        return status is not None and \
+            proc_starttime(pid) == alive[pid] and \
+            not status["State"].startswith("Z")
+
+    deadline = time.monotonic() + 10
+    while any(running(pid) for pid in tree) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [pid for pid in tree if running(pid)] == []
+    assert proc.returncode == -signal.SIGKILL
+    if os.geteuid() == 0:
+        assert uids == {sandbox_uid(proc.pid)}, uids
+        assert processes_of_uid(sandbox_uid(proc.pid)) == []
+
+
+def test_unprivileged_caller_keeps_its_own_uid(hb):
+    require_root()  # to become someone else
+    require_userns(NOBODY)
+    work = hb.mkdir("unpriv")
+    results = hb.mkdir("results", 0o777)
+    shutil.copy(hb.dir / hb.script("caps.py"), work / "caps.py")
+    (work / "policy.ini").write_text(LIMITS)
+    for path in work.iterdir():
+        path.chmod(0o644)
+    nobody = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}",
+              "--clear-groups"]
+    if subprocess.run(nobody + [str(HIVEBOX), "--version"],
+                      capture_output=True, timeout=30).returncode != 0:
+        pytest.skip(f"uid {NOBODY} cannot execute {HIVEBOX}")
+
+    # Several runs: each one must work, not just a lucky one.
+    for attempt in range(30):
+        result = results / f"result-{attempt}.json"
+        run = hb.run_argv(["--result", result, "--policy", "policy.ini",
+                           "caps.py"], cwd=work, prefix=nobody,
+                          result_path=result)
+
+        assert run.rc == 0, f"attempt {attempt}: {run}"
+        assert run.stderr == "", run
+        seen = run.json()
+        assert seen["Uid"].split() == [str(NOBODY)] * 4, seen
+        assert seen["Gid"].split() == [str(NOBODY)] * 4, seen
+        assert seen["CapEff"] == "0000000000000000", seen
+        assert_result(run, "exit", exit_code=0,
+                      script=str(work / "caps.py"))
+        assert result.stat().st_uid == NOBODY

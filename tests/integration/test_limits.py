@@ -1,0 +1,146 @@
+"""Every limit, on a real script that runs into it."""
+import os
+import signal
+
+from conftest import (GRACE_S, UID_BASE, UID_RANGE, assert_result,
+                      needs_root, needs_userns, processes_of_uid,
+                      sandbox_uid)
+
+pytestmark = needs_userns
+
+MIB = 1024 * 1024
+
+
+def test_timeout_kills_what_ignores_sigterm_and_holds_stdout(hb):
+    """The script and an orphaned grandchild ignore SIGTERM, and the
+    grandchild keeps hivebox's stdout pipe open: hivebox must still return
+    promptly, not wait for the pipe."""
+    timeout = 2
+    policy = hb.policy(f"[execution]\ntimeout_seconds = {timeout}\n")
+
+    run = hb.run("ignore_term.py", policy=policy, timeout=60)
+
+    assert run.rc == 124, run
+    assert "grandchild" in run.stdout, run
+    assert "waiting" in run.stdout, run
+    assert "timeout" in run.stderr, run
+    # A correctness bound, not a benchmark: a hivebox that waited for the
+    # grandchild's pipe would only end at the test's own 60 s timeout.
+    assert run.elapsed < timeout + GRACE_S + 5, run
+    res = assert_result(run, "timeout", exit_code=None,
+                        signal=int(signal.SIGKILL), signal_name="SIGKILL")
+    assert res["wall_ms"] >= timeout * 1000, res
+    assert res["limits"]["timeout_seconds"]["value"] == timeout
+    if os.geteuid() == 0:
+        assert processes_of_uid(sandbox_uid(run.pid)) == []
+
+
+def test_cpu_limit_sends_sigxcpu(hb):
+    policy = hb.policy("[execution]\ncpu_seconds = 1\n")
+
+    run = hb.run("cpu_burn.py", policy=policy)
+
+    assert run.rc == 128 + signal.SIGXCPU == 152, run
+    assert run.stdout == "RLIMIT_CPU 1 2\n", run
+    assert "cpu_limit" in run.stderr, run
+    res = assert_result(run, "cpu_limit", exit_code=None,
+                        signal=int(signal.SIGXCPU), signal_name="SIGXCPU")
+    # rusage is sampled and may read somewhat under the 1 s that
+    # RLIMIT_CPU counted; well above zero is what shows the script burned.
+    assert res["cpu_user_ms"] + res["cpu_system_ms"] >= 500, res
+    assert res["wall_ms"] < 10000, res
+    assert res["limits"]["cpu_seconds"]["value"] == 1
+    assert "RLIMIT_CPU" in res["limits"]["cpu_seconds"]["enforced_by"]
+
+
+def test_memory_limit_fails_the_allocation(hb):
+    """RLIMIT_AS: the allocation fails and Python raises MemoryError; the
+    script then exits on its own, so the reason is honestly "exit"."""
+    policy = hb.policy("[execution]\nmemory_mb = 64\n")
+
+    run = hb.run("memory_hog.py", "128", policy=policy)
+
+    assert run.rc == 3, run
+    assert run.stdout == f"RLIMIT_AS {64 * MIB} {64 * MIB}\nMemoryError\n"
+    res = assert_result(run, "exit", exit_code=3, signal=None)
+    assert res["limits"]["memory_mb"]["value"] == 64
+    assert "RLIMIT_AS" in res["limits"]["memory_mb"]["enforced_by"]
+    assert res["peak_rss_kb"] < 64 * 1024, res
+
+    # Below the limit the same script gets its memory.
+    run = hb.run("memory_hog.py", "16", policy=policy)
+    assert run.rc == 0, run
+    assert run.stdout.endswith("allocated 16 MiB\n"), run
+    res = assert_result(run, "exit", exit_code=0)
+    assert res["peak_rss_kb"] >= 16 * 1024, res
+
+
+def test_memory_limit_bounds_the_sandbox_total(hb):
+    """Three processes of 30 MiB each stay within their own RLIMIT_AS of
+    64 MiB, but not their total: the supervisor ends the sandbox."""
+    policy = hb.policy("[execution]\nmemory_mb = 64\n")
+
+    run = hb.run("memory_spread.py", "3", "30", policy=policy)
+
+    assert run.rc == 128 + signal.SIGKILL, run
+    assert "all children ended on their own" not in run.stdout, run
+    assert "memory_limit" in run.stderr, run
+    assert run.elapsed < 15, run
+    assert_result(run, "memory_limit", exit_code=None,
+                  signal=int(signal.SIGKILL), signal_name="SIGKILL")
+
+
+def file_size_setup(hb):
+    out = hb.mkdir("out", 0o777)
+    policy = hb.policy("[execution]\nfile_size_mb = 2\ntmp_size_mb = 16\n"
+                       "[filesystem]\nread_write = ./out\n")
+    return out, policy
+
+
+def test_file_size_limit_write_fails_with_efbig(hb):
+    """Python ignores SIGXFSZ, so the write past the limit fails."""
+    out, policy = file_size_setup(hb)
+
+    run = hb.run("file_size.py", "out/big", "4", "catch", policy=policy)
+
+    assert run.rc == 4, run
+    assert run.stdout == f"error EFBIG after {2 * MIB}\n", run
+    res = assert_result(run, "exit", exit_code=4, signal=None)
+    assert res["limits"]["file_size_mb"]["value"] == 2
+    assert "RLIMIT_FSIZE" in res["limits"]["file_size_mb"]["enforced_by"]
+    assert (out / "big").stat().st_size == 2 * MIB
+
+
+def test_file_size_limit_kills_with_sigxfsz(hb):
+    """A script that restores SIGXFSZ's default action is killed."""
+    out, policy = file_size_setup(hb)
+
+    run = hb.run("file_size.py", "out/big", "4", "default", policy=policy)
+
+    assert run.rc == 128 + signal.SIGXFSZ == 153, run
+    assert run.stdout == "", run
+    assert "file_size_limit" in run.stderr, run
+    assert_result(run, "file_size_limit", exit_code=None,
+                  signal=int(signal.SIGXFSZ), signal_name="SIGXFSZ")
+    assert (out / "big").stat().st_size == 2 * MIB
+
+
+@needs_root
+def test_fork_bomb_is_contained_and_cleaned_up(hb):
+    max_processes = 4
+    policy = hb.policy(f"[execution]\nmax_processes = {max_processes}\n")
+
+    run = hb.run("fork_bomb.py", policy=policy)
+
+    assert run.rc == 0, run
+    lines = dict(line.split() for line in run.stdout.splitlines())
+    forks = int(lines["forks"])
+    # The script is one of max_processes; fork fails with EAGAIN past it.
+    assert 1 <= forks <= max_processes - 1, run
+    assert_result(run, "exit", exit_code=0)
+    uid = int(lines["uid_map"])
+    assert UID_BASE <= uid < UID_BASE + UID_RANGE, run
+    assert uid == sandbox_uid(run.pid), run
+    # The children outlived the script; none may outlive the run.  Only
+    # this run's uid is checked: other sandboxes may run on this machine.
+    assert processes_of_uid(uid) == []

@@ -1,0 +1,185 @@
+"""A run from start to end: output, exit status, the result, the command
+line, --dry-run and `policy show`."""
+import json
+import os
+import re
+import signal
+
+import pytest
+
+from conftest import (GRACE_S, LIMITS, assert_refused, assert_result,
+                      needs_userns)
+
+@needs_userns
+def test_hello_with_args_and_stdin(hb):
+    run = hb.run("hello.py", "a b", "c", input="some input\nline 2\n")
+
+    assert run.rc == 0, run
+    assert run.stdout == ("hello a b c\n"
+                          'argv ["a b", "c"]\n'
+                          'stdin "some input\\nline 2\\n"\n'), run
+    assert run.stderr == "", run
+    res = assert_result(run, "exit", exit_code=0, signal=None,
+                        signal_name=None, setup_error=None,
+                        policy=str(hb.dir / "policy.ini"),
+                        script=str(hb.dir / "hello.py"))
+    assert res["limits"]["timeout_seconds"]["value"] == 20
+    assert res["limits"]["memory_mb"]["value"] == 256
+    assert set(res["limits"]) == {
+        "timeout_seconds", "cpu_seconds", "memory_mb", "file_size_mb",
+        "max_processes", "max_open_files", "tmp_size_mb"}
+    for limit in res["limits"].values():
+        assert limit["enforced_by"], res
+    assert res["cgroup"]["used"] is False
+    assert res["cgroup"]["why_not"]
+    assert 0 <= res["wall_ms"] < run.elapsed * 1000 + 100
+    assert res["peak_rss_kb"] > 1000, res
+
+
+@needs_userns
+@pytest.mark.parametrize("code", [3, 42])
+def test_exit_code_is_the_scripts(hb, code):
+    run = hb.run("exit_code.py", str(code))
+
+    assert run.rc == code, run
+    assert run.stdout == f"exiting with {code}\n"
+    assert run.stderr == ""
+    assert_result(run, "exit", exit_code=code, signal=None, signal_name=None)
+
+
+@needs_userns
+@pytest.mark.parametrize("sig", [signal.SIGUSR1, signal.SIGTERM,
+                                 signal.SIGKILL])
+def test_killed_by_signal_is_128_plus_n(hb, sig):
+    run = hb.run("self_kill.py", str(int(sig)))
+
+    assert run.rc == 128 + sig, run
+    assert run.stdout == f"killing myself with {int(sig)}\n", run
+    assert "still alive" not in run.stdout
+    assert_result(run, "signal", exit_code=None, signal=int(sig),
+                  signal_name=sig.name)
+
+
+@needs_userns
+def test_result_fd_with_a_pipe(hb):
+    r, w = os.pipe()
+    try:
+        run = hb.run_argv(["--result-fd", str(w), "--policy", hb.policy(),
+                           hb.script("exit_code.py"), "5"], pass_fds=(w,))
+        os.close(w)
+        w = -1
+        with os.fdopen(r, "r") as pipe:
+            r = -1
+            text = pipe.read()
+    finally:
+        for fd in (r, w):
+            if fd >= 0:
+                os.close(fd)
+
+    assert run.rc == 5, run
+    assert run.stdout == "exiting with 5\n"
+    assert text.count("\n") == 1 and text.endswith("\n"), text
+    res = json.loads(text)
+    assert res["reason"] == "exit"
+    assert res["exit_code"] == 5
+    assert res["hivebox_exit_code"] == 5
+    assert res["script"] == str(hb.dir / "exit_code.py")
+
+
+@needs_userns
+def test_command_line_may_tighten(hb):
+    run = hb.run("sleeper.py", "30", options=["--timeout", "1"])
+
+    assert run.rc == 124, run
+    assert run.stdout == "sleeping 30\n", run
+    assert "timeout" in run.stderr
+    assert run.elapsed < 1 + GRACE_S + 5, run
+    res = assert_result(run, "timeout", exit_code=None)
+    assert res["limits"]["timeout_seconds"]["value"] == 1
+    assert res["signal"] in (signal.SIGTERM, signal.SIGKILL), res
+
+
+def test_command_line_may_not_loosen(hb):
+    run = hb.run("hello.py", options=["--memory", "4096"])
+
+    assert_refused(run, r"--memory 4096 would loosen .*memory_mb = 256")
+    assert "loosen" in run.stderr
+
+
+def test_dry_run_prints_mounts_and_runs_nothing(hb):
+    ro = hb.mkdir("in")
+    rw = hb.mkdir("out", 0o777)
+    policy = hb.policy("[filesystem]\nread_only = ./in\n"
+                       "read_write = ./out\n")
+
+    run = hb.run_argv(["--dry-run", "--policy", policy,
+                       hb.script("write_probe.py"), "out/marker"])
+
+    assert run.rc == 0, run
+    assert run.stderr == "", run
+    assert not (rw / "marker").exists()
+    out = run.stdout
+    assert '"out/marker"' not in out  # the script's own output
+    assert "command: /usr/bin/python3 -I write_probe.py out/marker\n" in out
+
+    def mount(kind, target, rest):
+        line = rf"^\s+{kind}\s+{re.escape(str(target))}\s+{rest}$"
+        assert re.search(line, out, re.M), f"{line!r} not in\n{out}"
+
+    mount("bind", ro, rf"ro,nosuid,nodev from {re.escape(str(ro))}\s+"
+          r"\(read_only\)")
+    mount("bind", rw, rf"rw,nosuid,nodev,noexec from {re.escape(str(rw))}"
+          r"\s+\(read_write\)")
+    mount("bind", hb.dir / "write_probe.py",
+          r"ro,nosuid,nodev,noexec from .*\(script\)")
+    mount("proc", "/proc", r"rw,nosuid,nodev,noexec hidepid=invisible.*")
+    mount("tmpfs", "/tmp", r"rw,nosuid,nodev,noexec mode=1777,size=16m.*")
+    mount("bind", "/usr/bin/python3.11", r"ro,nosuid,nodev from .*")
+    assert not list(hb.dir.glob("result*"))
+
+
+def policy_show(hb):
+    hb.mkdir("in")
+    parent = hb.policy(LIMITS + "[filesystem]\nread_only = ./in\n",
+                       extends=None, name="parent.ini")
+    hb.policy("[execution]\nmemory_mb = 64\n"
+              "[environment]\nset = GREETING=hi\n",
+              extends="parent.ini", name="child.ini")
+    run = hb.run_argv(["policy", "show", "child.ini"])
+    return parent, run
+
+
+def test_policy_show_after_extends_with_origins(hb):
+    parent, run = policy_show(hb)
+
+    assert run.rc == 0, run
+    assert run.stderr == "", run
+    out = run.stdout
+    assert out.startswith(f"; effective policy of {hb.dir / 'child.ini'}\n")
+
+    def line(key, value, origin):
+        pattern = rf"^{key} = {re.escape(value)}\s*; {origin}$"
+        assert re.search(pattern, out, re.M), f"{pattern!r} not in\n{out}"
+
+    # The child overrides the parent, the parent the built-in defaults.
+    line("memory_mb", "64", r"(.*/)?child\.ini:4")
+    line("timeout_seconds", "20", rf"{re.escape(str(parent))}:2")
+    line("max_processes", "8", rf"{re.escape(str(parent))}:6")
+    line("read_only", "./in", rf"{re.escape(str(parent))}:10")
+    line("interpreter", "/usr/bin/python3", "built-in default")
+    line("mode", "none", "built-in default")
+    assert re.search(r"^set = GREETING=hi\b", out, re.M), out
+    assert not re.search(r"^;? ?extends", out, re.M), out
+    assert "memory_mb = 256" not in out
+
+
+def test_policy_show_gives_every_value_its_origin(hb):
+    """README: 'each value with the file and line it came from'."""
+    _, run = policy_show(hb)
+
+    assert run.rc == 0, run
+    values = [ln for ln in run.stdout.splitlines()
+              if re.match(r"^\w+ = ", ln)]
+    assert values
+    missing = [ln for ln in values if not re.search(r"\s; \S", ln)]
+    assert not missing, f"no origin on: {missing}\n{run.stdout}"
