@@ -22,6 +22,16 @@
 #define JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 #define MAX_LINE (16u << 20)
 
+const char *hb_json_str(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
 const char *hb_log_name(enum hb_log log)
 {
 	return log == HB_LOG_EXEC ? HB_AUDIT_EXEC_LOG : HB_AUDIT_SECURITY_LOG;

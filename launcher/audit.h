@@ -84,6 +84,9 @@ int hb_audit_init_key(const char *key_file, struct hb_diag *diag);
 
 const char *hb_log_name(enum hb_log log);
 
+/* o's member key if it is a string, else NULL. */
+const char *hb_json_str(json_object *o, const char *key);
+
 /* UTC, ISO 8601, milliseconds: "2026-11-28T01:02:03.456Z". */
 void hb_audit_now_iso(char out[32]);
 

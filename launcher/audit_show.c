@@ -53,16 +53,6 @@ struct line_buf {
 	bool too_long;
 };
 
-static const char *get_str(json_object *o, const char *k)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(o, k, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
 static bool get_int(json_object *o, const char *k, long long *ret)
 {
 	json_object *v;
@@ -83,7 +73,7 @@ static const char *get_path(json_object *o, const char *k)
 	if (!json_object_object_get_ex(o, k, &v))
 		return NULL;
 	if (json_object_is_type(v, json_type_object))
-		return get_str(v, "path");
+		return hb_json_str(v, "path");
 	return json_object_is_type(v, json_type_string)
 		       ? json_object_get_string(v)
 		       : NULL;
@@ -192,7 +182,8 @@ static int find_run(struct trail *t, const char *id, const char *when,
 
 static int add_start(struct trail *t, json_object *o, const char *id)
 {
-	const char *when = get_str(o, "start_time") ?: get_str(o, "time");
+	const char *when =
+		hb_json_str(o, "start_time") ?: hb_json_str(o, "time");
 	const char *script = get_path(o, "script");
 	struct run *run;
 	long long pid = 0;
@@ -227,17 +218,18 @@ static int add_result(struct run *run, json_object *res)
 	}
 	if (json_object_object_get_ex(res, "setup_error", &setup) &&
 	    json_object_is_type(setup, json_type_object) &&
-	    set_str(&run->setup_stage, get_str(setup, "stage")) < 0)
+	    set_str(&run->setup_stage, hb_json_str(setup, "stage")) < 0)
 		return -ENOMEM;
-	if (set_str(&run->reason, get_str(res, "reason")) < 0 ||
-	    set_str(&run->signal_name, get_str(res, "signal_name")) < 0)
+	if (set_str(&run->reason, hb_json_str(res, "reason")) < 0 ||
+	    set_str(&run->signal_name, hb_json_str(res, "signal_name")) < 0)
 		return -ENOMEM;
 	return 0;
 }
 
 static int add_end(struct trail *t, json_object *o, const char *id)
 {
-	const char *when = get_str(o, "start_time") ?: get_str(o, "time");
+	const char *when =
+		hb_json_str(o, "start_time") ?: hb_json_str(o, "time");
 	const char *script = get_path(o, "script");
 	json_object *res;
 	struct run *run;
@@ -249,7 +241,7 @@ static int add_end(struct trail *t, json_object *o, const char *id)
 	get_int(o, "violations", &run->violations);
 	get_int(o, "alerts", &run->alerts);
 	if (set_str(&run->start_time, when) < 0 ||
-	    set_str(&run->end_time, get_str(o, "end_time")) < 0 ||
+	    set_str(&run->end_time, hb_json_str(o, "end_time")) < 0 ||
 	    set_str(&run->script, script) < 0 ||
 	    set_str(&run->policy, get_path(o, "policy")) < 0)
 		return -ENOMEM;
@@ -276,10 +268,10 @@ static int push_event(struct run *run, json_object *o)
 	memset(e, 0, sizeof(*e));
 	if (json_object_object_get_ex(o, "details", &details))
 		e->details = json_object_get(details);
-	if (set_str(&e->time, get_str(o, "time")) < 0 ||
-	    set_str(&e->kind, get_str(o, "kind")) < 0 ||
-	    set_str(&e->severity, get_str(o, "severity")) < 0 ||
-	    set_str(&e->message, get_str(o, "message")) < 0)
+	if (set_str(&e->time, hb_json_str(o, "time")) < 0 ||
+	    set_str(&e->kind, hb_json_str(o, "kind")) < 0 ||
+	    set_str(&e->severity, hb_json_str(o, "severity")) < 0 ||
+	    set_str(&e->message, hb_json_str(o, "message")) < 0)
 		return -ENOMEM;
 	return 0;
 }
@@ -288,9 +280,9 @@ static int push_event(struct run *run, json_object *o)
  * run, or a run whose records were rotated away) is a run of its own. */
 static int add_event(struct trail *t, json_object *o, const char *id)
 {
-	const char *kind = get_str(o, "kind") ?: "?";
-	const char *sev = get_str(o, "severity") ?: "";
-	const char *when = get_str(o, "time");
+	const char *kind = hb_json_str(o, "kind") ?: "?";
+	const char *sev = hb_json_str(o, "severity") ?: "";
+	const char *when = hb_json_str(o, "time");
 	json_object *details;
 	struct run *run;
 	int r = find_run(t, id, when, NULL, &run);
@@ -299,7 +291,7 @@ static int add_event(struct trail *t, json_object *o, const char *id)
 		return r;
 	if (!run->has_start && !run->has_end) {
 		if (json_object_object_get_ex(o, "details", &details) &&
-		    set_str(&run->policy, get_str(details, "policy")) < 0)
+		    set_str(&run->policy, hb_json_str(details, "policy")) < 0)
 			return -ENOMEM;
 		if (set_str(&run->start_time, when) < 0)
 			return -ENOMEM;
@@ -313,7 +305,8 @@ static int add_event(struct trail *t, json_object *o, const char *id)
 
 static int take_record(struct trail *t, enum hb_log log, json_object *o)
 {
-	const char *type = get_str(o, "type"), *id = get_str(o, "exec_id");
+	const char *type = hb_json_str(o, "type"),
+		   *id = hb_json_str(o, "exec_id");
 
 	if (!type || !id) /* a rotation record */
 		return 0;

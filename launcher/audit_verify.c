@@ -31,16 +31,6 @@ static int fail(struct chain *c, const char *file, unsigned long line,
 	return 1;
 }
 
-static const char *get_str(json_object *o, const char *k)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(o, k, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
 /* The bytes the hash covers: the line up to its "hash" member, closed. */
 static char *hashed_body(const char *line)
 {
@@ -65,7 +55,8 @@ static int check_hashes(struct chain *c, const struct hb_audit *a,
 			unsigned long n)
 {
 	_cleanup_free_ char *body = hashed_body(line);
-	const char *hash = get_str(o, "hash"), *mac = get_str(o, "hmac");
+	const char *hash = hb_json_str(o, "hash"),
+		   *mac = hb_json_str(o, "hmac");
 	char want[HB_SHA256_HEX];
 
 	if (!body || !hash)
@@ -97,7 +88,8 @@ static int check_hashes(struct chain *c, const struct hb_audit *a,
 static int check_link(struct chain *c, json_object *o, const char *file,
 		      unsigned long n)
 {
-	const char *prev = get_str(o, "prev_hash"), *type = get_str(o, "type");
+	const char *prev = hb_json_str(o, "prev_hash"),
+		   *type = hb_json_str(o, "type");
 	json_object *seqo;
 	unsigned long long seq;
 
@@ -127,7 +119,7 @@ static int check_link(struct chain *c, json_object *o, const char *file,
 	}
 	c->started = true;
 	c->seq = seq;
-	snprintf(c->hash, sizeof(c->hash), "%s", get_str(o, "hash"));
+	snprintf(c->hash, sizeof(c->hash), "%s", hb_json_str(o, "hash"));
 	return 0;
 }
 
@@ -233,8 +225,8 @@ static int check_head(struct chain *c, const struct hb_audit *a,
 	n = read(fd, buf, sizeof(buf) - 1);
 	buf[n > 0 ? n : 0] = '\0';
 	o = json_tokener_parse(buf);
-	hash = o ? get_str(o, "hash") : NULL;
-	hmac = o ? get_str(o, "hmac") : NULL;
+	hash = o ? hb_json_str(o, "hash") : NULL;
+	hmac = o ? hb_json_str(o, "hmac") : NULL;
 	if (!hash || !json_object_object_get_ex(o, "seq", &seqo)) {
 		json_object_put(o);
 		return fail(c, path, 1, "head file is not readable%s", NULL);
