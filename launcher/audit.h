@@ -15,8 +15,9 @@
 #define HB_AUDIT_DEFAULT_KEY "/etc/hivebox/audit.key"
 #define HB_AUDIT_EXEC_LOG "execution_audit.log"
 #define HB_AUDIT_SECURITY_LOG "security_events.log"
-#define HB_AUDIT_KEY_LEN 32 /* crypto_auth_hmacsha256_KEYBYTES */
-#define HB_SHA256_HEX 65    /* 64 hex digits and a NUL */
+#define HB_AUDIT_KEY_LEN 32	   /* crypto_auth_hmacsha256_KEYBYTES */
+#define HB_SHA256_HEX 65	   /* 64 hex digits and a NUL */
+#define HB_AUDIT_ROTATED_DIGITS 12 /* name.NNNNNNNNNNNN */
 
 enum hb_log {
 	HB_LOG_EXEC,

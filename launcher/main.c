@@ -104,7 +104,7 @@ struct run {
 	struct hb_policy policy;
 	struct hb_plan plan;
 	struct hb_audit audit;
-	bool have_audit, audit_required;
+	bool have_audit, audit_required, start_record_failed;
 	struct hb_watch watch;
 	struct hb_run_info info;
 	struct hb_result res;
@@ -279,7 +279,33 @@ static void record_end(struct run *run)
 		syslog(LOG_INFO, "exec %s ended; %s head %s", run->info.exec_id,
 		       HB_AUDIT_EXEC_LOG, hash);
 	}
-	res->audit_errors = run->watch.audit_errors;
+	res->audit_errors = run->watch.audit_errors + run->start_record_failed;
+}
+
+/* Open the trail and write the start record.  Where the trail is
+ * required, a failure refuses the run; where not, it is said once and the
+ * run goes on without it. */
+static int start_audit(struct run *run)
+{
+	int r = open_audit(run);
+
+	if (r == 0)
+		r = record_start(run);
+	if (r == 0)
+		return 0;
+	if (run->audit_required) {
+		size_t n = strlen(run->diag.msg);
+		snprintf(run->diag.msg + n, sizeof(run->diag.msg) - n,
+			 "; the audit trail is required ([audit] required), "
+			 "so the script was not run");
+		return -EIO;
+	}
+	hb_diag_print(&run->diag, stderr);
+	memset(&run->diag, 0, sizeof(run->diag));
+	run->start_record_failed = true;
+	if (!run->have_audit)
+		return record_start(run) < 0 ? -EIO : 0;
+	return 0;
 }
 
 static int run_script(const struct hb_cli *cli, int argc, char **argv)
@@ -304,23 +330,12 @@ static int run_script(const struct hb_cli *cli, int argc, char **argv)
 		code = 0;
 		goto out;
 	}
-	if (r == 0 && open_audit(run) < 0 && !run->audit_required) {
-		/* Not required: say so once and run without it. */
-		hb_diag_print(&run->diag, stderr);
-		memset(&run->diag, 0, sizeof(run->diag));
-	} else if (r == 0 && !run->have_audit) {
-		r = -EIO;
-	}
-	if (r == 0 && record_start(run) < 0 && run->audit_required)
-		r = -EIO;
+	if (r == 0)
+		r = start_audit(run);
 	if (r < 0) {
 		if (!run->diag.msg[0])
 			hb_diag_set(&run->diag, NULL, 0,
 				    "cannot prepare the run: %s", strerror(-r));
-		if (run->audit_required && run->plan.script)
-			fprintf(stderr,
-				"hivebox: the audit trail is required ([audit] "
-				"required); refusing to run\n");
 		code = fail_diag(&run->diag);
 		goto out;
 	}
