@@ -1,5 +1,6 @@
 # hivebox — see README.md.  `make demo` sets up and runs the example,
 # `make check` runs every test.
+SHELL = /bin/bash
 PREFIX ?= /usr/local
 DESTDIR ?=
 BINDIR = $(PREFIX)/bin
@@ -39,8 +40,8 @@ DEB_PACKAGES = build-essential pkg-config python3 libinih-dev libcap-dev \
 
 all: $(B)/hivebox
 
-$(B):
-	mkdir -p $(B)/asan
+$(B) $(B)/asan:
+	mkdir -p $@
 
 $(B)/rootfs_data.c: scripts/gen-rootfs $(wildcard rootfs/etc/*) | $(B)
 	$(PYTHON) -I scripts/gen-rootfs $(INTERPRETER) $(B)/python3.manifest $@ rootfs/etc
@@ -57,10 +58,10 @@ $(B)/libhivebox.a: $(OBJS)
 $(B)/hivebox: $(B)/main.o $(B)/libhivebox.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-$(B)/asan/%.o: launcher/%.c $(HEADERS) | $(B)
+$(B)/asan/%.o: launcher/%.c $(HEADERS) | $(B)/asan
 	$(CC) $(CFLAGS) $(HB_CFLAGS) $(ASAN) -c -o $@ $<
 
-$(B)/asan/rootfs_data.o: $(B)/rootfs_data.c launcher/rootfs.h | $(B)
+$(B)/asan/rootfs_data.o: $(B)/rootfs_data.c launcher/rootfs.h | $(B)/asan
 	$(CC) $(CFLAGS) $(HB_CFLAGS) $(ASAN) -c -o $@ $<
 
 $(B)/unit-tests: $(UNIT_SRCS) $(B)/libhivebox.a
@@ -95,9 +96,14 @@ demo: deps all
 unit: $(B)/unit-tests
 	$(B)/unit-tests
 
+# Criterion runs each test in a child whose sanitizer report does not fail
+# the test, so any report in the output fails the target.
 unit-asan: $(B)/unit-tests-asan
-	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-		$(B)/unit-tests-asan
+	set -o pipefail; ASAN_OPTIONS=detect_leaks=1 \
+		UBSAN_OPTIONS=print_stacktrace=1 \
+		$(B)/unit-tests-asan 2>&1 | tee $(B)/unit-asan.log
+	@if grep -q "Sanitizer" $(B)/unit-asan.log; then \
+		echo "unit-asan: sanitizer reports above" >&2; exit 1; fi
 
 integration: $(B)/hivebox $(B)/fixtures/showid
 	HIVEBOX=$(CURDIR)/$(B)/hivebox FIXTURE_BIN=$(CURDIR)/$(B)/fixtures \

@@ -223,6 +223,13 @@ int hb_cli_parse(struct hb_cli *cli, int argc, char **argv,
 			cli->verb = HB_VERB_VERSION;
 			return 0;
 		case '?':
+			/* optopt names a short option; a long one is the
+			 * word getopt just stepped over. */
+			if (optopt > 0 && optopt < 128)
+				return hb_diag_set(
+					diag, NULL, 0,
+					"unknown option '-%c' (try --help)",
+					optopt);
 			return hb_diag_set(diag, NULL, 0,
 					   "unknown option '%s' (try --help)",
 					   argv[optind - 1]);
@@ -232,7 +239,10 @@ int hb_cli_parse(struct hb_cli *cli, int argc, char **argv,
 					   argv[optind - 1]);
 		default:
 			if (c >= OPT_TIGHTEN &&
-			    cli->n_tighten < ARRAY_SIZE(cli->tighten)) {
+			    cli->n_tighten == ARRAY_SIZE(cli->tighten))
+				return hb_diag_set(diag, NULL, 0,
+						   "too many limit options");
+			if (c >= OPT_TIGHTEN) {
 				size_t i = (size_t)(c - OPT_TIGHTEN);
 				cli->tighten[cli->n_tighten++] =
 					(struct hb_tighten){

@@ -45,7 +45,7 @@ struct hb_cli {
 	const char *result_file;
 	const char *audit_dir;
 	int result_fd; /* -1: none */
-	struct hb_tighten tighten[8];
+	struct hb_tighten tighten[32];
 	size_t n_tighten;
 };
 

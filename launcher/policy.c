@@ -235,7 +235,7 @@ struct parse_ctx {
 	size_t n_raws;
 	bool oom;
 	unsigned bad_section_line; /* first unknown [section], even if empty */
-	char bad_section[64];
+	char bad_section[256];	   /* lines are shorter */
 };
 
 static bool known_section(const char *s);
@@ -254,7 +254,9 @@ static void note_section(struct parse_ctx *c, const char *line)
 		return;
 	p++;
 	len = strcspn(p, "]");
-	if (p[len] != ']' || len >= sizeof(c->bad_section))
+	if (p[len] != ']')
+		return;
+	if (len >= sizeof(c->bad_section))
 		return;
 	memcpy(c->bad_section, p, len);
 	c->bad_section[len] = '\0';
@@ -271,13 +273,16 @@ static char *counting_reader(char *str, int num, void *stream)
 		return NULL;
 	c->line++;
 	n = strlen(str);
-	if (n == (size_t)num - 1 && str[n - 1] != '\n' && !feof(c->f)) {
-		int ch;
-		if (!c->long_line)
-			c->long_line = c->line;
-		while ((ch = fgetc(c->f)) != EOF && ch != '\n')
-			;
-		str[0] = '\0';
+	if (n == (size_t)num - 1 && str[n - 1] != '\n') {
+		/* The buffer is full: fine if the line ends right here. */
+		int ch = fgetc(c->f);
+		if (ch != EOF && ch != '\n') {
+			if (!c->long_line)
+				c->long_line = c->line;
+			while ((ch = fgetc(c->f)) != EOF && ch != '\n')
+				;
+			str[0] = '\0';
+		}
 	}
 	note_section(c, str);
 	return str;
@@ -367,15 +372,15 @@ static int split_list(const char *value, const struct key_def *k,
 		      struct hb_diag *diag)
 {
 	_cleanup_free_ char *copy = strdup(value);
-	char *save = NULL;
+	char *rest = copy, *tok;
 
 	if (!copy)
 		return -ENOMEM;
 	if (!*hb_strip(copy))
 		return hb_diag_set(diag, file, line, "empty value for %s",
 				   k->name);
-	for (char *tok = strtok_r(copy, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
+	/* strsep, not strtok: "a,,b" has an empty item, and says so. */
+	while ((tok = strsep(&rest, ","))) {
 		char *item = hb_strip(tok);
 		int r;
 		if (!*item)
@@ -574,11 +579,21 @@ static int load_parent(struct hb_policy *p, const char *file,
 		parent = joined;
 	}
 	ret = load_file(p, parent, depth + 1, diag);
-	/* A parent that cannot be read is this file's error, at its line. */
-	if (ret < 0 && (!diag->file[0] ||
-			(strcmp(diag->file, parent) == 0 && diag->line == 0)))
+	/* A parent that cannot be read is this file's error, at its line;
+	 * keep the parent's reason ("not a regular file", ENOENT, ...). */
+	if (ret < 0 && !diag->file[0]) {
 		hb_diag_set(diag, file, r->line, "cannot extend '%s': %s",
 			    r->value, strerror(-ret));
+	} else if (ret < 0 && strcmp(diag->file, parent) == 0 &&
+		   diag->line == 0) {
+		char why[sizeof(diag->msg)];
+		const char *msg = diag->msg;
+		if (strncmp(msg, "cannot read policy: ", 20) == 0)
+			msg += 20;
+		snprintf(why, sizeof(why), "%s", msg);
+		hb_diag_set(diag, file, r->line, "cannot extend '%s': %s",
+			    r->value, why);
+	}
 	return ret;
 }
 
@@ -719,13 +734,20 @@ int hb_policy_tighten(struct hb_policy *p, enum hb_key key, const char *option,
 				   "bad value '%s' for %s: expected a whole "
 				   "number of %s from %llu to %llu",
 				   value, option, k->unit, k->min, k->max);
-	if (v > *field)
+	if (v > *field) {
+		char where[600];
+		if (p->origin[key].file && p->origin[key].line)
+			snprintf(where, sizeof(where), "%s:%u",
+				 p->origin[key].file, p->origin[key].line);
+		else
+			snprintf(where, sizeof(where), "%s",
+				 origin_file(p, key));
 		return hb_diag_set(
 			diag, NULL, 0,
-			"%s %llu would loosen the policy's %s = %llu (%s:%u); "
-			"the command line may only tighten",
-			option, v, k->name, *field, origin_file(p, key),
-			p->origin[key].line);
+			"%s %llu would loosen the policy's %s = %llu "
+			"(%s); the command line may only tighten",
+			option, v, k->name, *field, where);
+	}
 	*field = v;
 	return set_origin(p, key, option, 0);
 }

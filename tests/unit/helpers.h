@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared by the unit tests: INI text through fmemopen(), throw-away
+ * directories, and output captured in memory. */
+#pragma once
+
+#include "plan.h"
+#include "policy.h"
+
+/* hb_policy_init(p), then parse text as "test.ini" into it. */
+int parse_text(struct hb_policy *p, const char *text, struct hb_diag *d);
+/* Parse text named name on top of p as it stands (no init). */
+int parse_more(struct hb_policy *p, const char *text, const char *name,
+	       struct hb_diag *d);
+
+/* A new directory under /tmp, absolute and free of symlinks. */
+char *tmpdir_new(void);
+/* rm -rf dir, then free it. */
+void tmpdir_remove(char *dir);
+/* dir/name, malloc'ed. */
+char *path_join(const char *dir, const char *name);
+/* Create dir/name holding text (a file) or a directory (text NULL). */
+void make_file(const char *dir, const char *name, const char *text);
+void make_dir(const char *dir, const char *name);
+void make_symlink(const char *dir, const char *name, const char *target);
+
+/* What hb_policy_show() / hb_diag_print() print, malloc'ed. */
+char *policy_show_text(const struct hb_policy *p);
+char *diag_print_text(const struct hb_diag *d);

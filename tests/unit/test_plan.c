@@ -1,0 +1,967 @@
+/* SPDX-License-Identifier: MIT */
+/* plan.c: the mount table, ids, environment, argv and rlimits that a
+ * policy and an invocation turn into, before anything is created. */
+#include "helpers.h"
+#include "plan.h"
+
+#include <criterion/criterion.h>
+#include <string.h>
+
+#define ATTR_RO (HB_ATTR_RDONLY | HB_ATTR_NOSUID | HB_ATTR_NODEV)
+#define ATTR_RW (HB_ATTR_NOSUID | HB_ATTR_NODEV | HB_ATTR_NOEXEC)
+
+static char *dir;
+static char *host_env[] = {
+	"PATH=/host/bin", "HOME=/root", "FOO=bar",	    "FOOBAR=no",
+	"SECRET=hunter2", "TZ=Etc/UTC", "LANG=de_DE.UTF-8", NULL,
+};
+
+/* dir: job.py, sub/job2.py, data/in.csv, data/sub/, out/, alias.py ->
+ * job.py, link -> data. */
+static void plan_setup(void)
+{
+	dir = tmpdir_new();
+	make_file(dir, "job.py", "print('hi')\n");
+	make_dir(dir, "sub");
+	make_file(dir, "sub/job2.py", "print('two')\n");
+	make_dir(dir, "data");
+	make_dir(dir, "data/sub");
+	make_file(dir, "data/in.csv", "a,b\n");
+	make_dir(dir, "out");
+	make_symlink(dir, "alias.py", "job.py");
+	make_symlink(dir, "link", "data");
+}
+
+static void plan_teardown(void)
+{
+	tmpdir_remove(dir);
+	dir = NULL;
+}
+
+/* cppcheck-suppress unknownMacro */
+TestSuite(plan, .init = plan_setup, .fini = plan_teardown);
+
+/* Started as root, in dir, running job.py. */
+static struct hb_invocation invocation(void)
+{
+	return (struct hb_invocation){
+		.script = "job.py",
+		.cwd = dir,
+		.uid = 0,
+		.euid = 0,
+		.gid = 0,
+		.pid = 12345,
+		.environ = host_env,
+	};
+}
+
+static void policy_of(struct hb_policy *p, const char *text)
+{
+	struct hb_diag d = {0};
+
+	cr_assert_eq(parse_text(p, text, &d), 0, "%u: %s", d.line, d.msg);
+}
+
+/* Build a plan that must succeed. */
+static void build_ok(struct hb_plan *plan, struct hb_policy *p,
+		     const char *text, const struct hb_invocation *inv)
+{
+	struct hb_diag d = {0};
+
+	policy_of(p, text);
+	cr_assert_eq(hb_plan_build(plan, p, inv, &d), 0, "%s:%u: %s", d.file,
+		     d.line, d.msg);
+}
+
+/* Build a plan that must fail, with d->msg containing want. */
+static void build_fails(const char *text, const struct hb_invocation *inv,
+			struct hb_diag *d, const char *want)
+{
+	struct hb_policy p;
+	struct hb_plan plan;
+
+	policy_of(&p, text);
+	cr_assert_lt(hb_plan_build(&plan, &p, inv, d), 0, "built:\n%s", text);
+	cr_assert_not_null(strstr(d->msg, want), "'%s' lacks '%s'", d->msg,
+			   want);
+	hb_plan_free(&plan);
+	hb_policy_free(&p);
+}
+
+static const struct hb_mount *find(const struct hb_plan *plan,
+				   const char *target)
+{
+	for (size_t i = 0; i < plan->n_mounts; i++)
+		if (strcmp(plan->mounts[i].target, target) == 0)
+			return &plan->mounts[i];
+	return NULL;
+}
+
+static const struct hb_mount *find_in(const struct hb_plan *plan,
+				      const char *name)
+{
+	char *target = path_join(dir, name);
+	const struct hb_mount *m = find(plan, target);
+
+	free(target);
+	return m;
+}
+
+static const struct hb_mount *must_find(const struct hb_plan *plan,
+					const char *target)
+{
+	const struct hb_mount *m = find(plan, target);
+
+	cr_assert_not_null(m, "no mount at %s", target);
+	return m;
+}
+
+static size_t count_why(const struct hb_plan *plan, const char *why)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < plan->n_mounts; i++)
+		n += strcmp(plan->mounts[i].why, why) == 0;
+	return n;
+}
+
+static const struct hb_rlimit *rlimit_of(const struct hb_plan *plan,
+					 int resource)
+{
+	for (size_t i = 0; i < plan->n_rlimits; i++)
+		if (plan->rlimits[i].resource == resource)
+			return &plan->rlimits[i];
+	cr_assert_fail("no rlimit %d", resource);
+	return NULL;
+}
+
+Test(plan, system_mounts)
+{
+	struct hb_policy p;
+	struct hb_plan plan;
+	struct hb_invocation inv = invocation();
+	const struct hb_mount *m;
+
+	build_ok(&plan, &p, "", &inv);
+	m = must_find(&plan, "/proc");
+	cr_assert_eq(m->kind, HB_MNT_PROC);
+	cr_assert_str_eq(m->data, "hidepid=invisible");
+	cr_assert_eq(m->attrs, ATTR_RW);
+	m = must_find(&plan, "/tmp");
+	cr_assert_eq(m->kind, HB_MNT_TMPFS);
+	cr_assert_str_eq(m->data, "mode=1777,size=64m");
+	cr_assert_eq(m->attrs, ATTR_RW);
+	m = must_find(&plan, "/dev/shm");
+	cr_assert_eq(m->kind, HB_MNT_TMPFS);
+	cr_assert_str_eq(m->data, "mode=1777,size=64m");
+	cr_assert_eq(m->attrs, ATTR_RW);
+	/* /dev and its nodes cannot be nodev, or the nodes would not work. */
+	m = must_find(&plan, "/dev");
+	cr_assert_eq(m->kind, HB_MNT_TMPFS);
+	cr_assert_eq(m->attrs, HB_ATTR_NOSUID | HB_ATTR_NOEXEC);
+	cr_assert_str_eq(m->data, "mode=0755,size=64k");
+	cr_assert_null(m->source);
+	hb_plan_free(&plan);
+	hb_policy_free(&p);
+}
+
+Test(plan, dev_nodes_and_links)
+{
+	static const char *const nodes[] = {"/dev/null", "/dev/zero",
+					    "/dev/full", "/dev/random",
+					    "/dev/urandom"};
+	struct hb_policy p;
+	struct hb_plan plan;
+	struct hb_invocation inv = invocation();
+	const struct hb_mount *m;
+
+	build_ok(&plan, &p, "", &inv);
+	for (size_t i = 0; i < ARRAY_SIZE(nodes); i++) {
+		m = must_find(&plan, nodes[i]);
+		cr_assert_eq(m->kind, HB_MNT_BIND);
+		cr_assert_str_eq(m->source, nodes[i]);
+		cr_assert_eq(m->attrs, HB_ATTR_NOSUID | HB_ATTR_NOEXEC, "%s",
+			     nodes[i]);
+		cr_assert_not(m->is_dir);
+	}
+	cr_assert_null(find(&plan, "/dev/sda"));
+	cr_assert_null(find(&plan, "/dev/tty"));
+	m = must_find(&plan, "/dev/fd");
+	cr_assert_eq(m->kind, HB_MNT_SYMLINK);
+	cr_assert_str_eq(m->data, "/proc/self/fd");
+	m = must_find(&plan, "/dev/stderr");
+	cr_assert_eq(m->kind, HB_MNT_SYMLINK);
+	cr_assert_str_eq(m->data, "/proc/self/fd/2");
+	hb_plan_free(&plan);
+	hb_policy_free(&p);
+}
+
+Test(plan, tmp_size_from_policy)
+{
+	struct hb_policy p;
+	struct hb_plan plan;
+	struct hb_invocation inv = invocation();
+
+	build_ok(&plan, &p, "[execution]\ntmp_size_mb = 16\n", &inv);
+	cr_assert_str_eq(must_find(&plan, "/tmp")->data, "mode=1777,size=16m");
+	cr_assert_str_eq(must_find(&plan, "/dev/shm")->data,
+			 "mode=1777,size=16m");
+	hb_plan_free(&plan);
+	hb_policy_free(&p);
+}
+
+Test(plan, etc_files_and_interpreter)
+{
+	struct hb_policy p;
+	struct hb_plan plan;
+	struct hb_invocation inv = invocation();
+	const struct hb_mount *m;
+
+	build_ok(&plan, &p, "", &inv);
+	cr_assert_str_eq(plan.interpreter, "/usr/bin/python3");
+	m = must_find(&plan, "/etc/hostname");
+	cr_assert_eq(m->kind, HB_MNT_FILE);
+	cr_assert_str_eq(m->data, "hivebox\n");
+	m = must_find(&plan, "/etc/passwd");
+	cr_assert_eq(m->kind, HB_MNT_FILE);
+	cr_assert_not_null(strstr(m->data, "root:x:0:0:"), "%s", m->data);
+	m = must_find(&plan, "/etc/group");
+	cr_assert_not_null(strstr(m->data, "root:x:0:"), "%s", m->data);
+	/* The interpreter's root: read-only binds and its symlinks. */
+	cr_assert_gt(count_why(&plan, "interpreter"), 0);
+	for (size_t i = 0; i < plan.n_mounts; i++) {
+		m = &plan.mounts[i];
+		if (strcmp(m->why, "interpreter") != 0)
+			continue;
+		cr_assert(m->kind == HB_MNT_BIND || m->kind == HB_MNT_SYMLINK);
+		if (m->kind == HB_MNT_BIND)
+			cr_assert_eq(m->attrs, ATTR_RO, "%s", m->target);
+	}
+	hb_plan_free(&plan);
+	hb_policy_free(&p);
+}
+
+Test(plan, sorted_parents_first)
+{
+	struct hb_policy p;
+	struct hb_plan plan;
+	struct hb_invocation inv = invocation();
+	const struct hb_mount *m = NULL;
+
+	build_ok(&plan, &p,
+		 "[filesystem]\nread_write = data/sub\nread_only = data\n",
+		 &inv);
+	for (size_t i = 0; i < plan.n_mounts; i++) {
+		m = &plan.mounts[i];
+		if (i)
+			cr_assert_leq(strcmp(m[-1].target, m->target), 0,
+				      "%s before %s", m[-1].target, m->target);
+		for (size_t j = i + 1; j < plan.n_mounts; j++)
+			cr_assert_not(hb_path_under(m->target,
+						    plan.mounts[j].target) &&
+					      strcmp(m->target,
+						     plan.mounts[j].target),
+				      "%s comes before its parent %s",
+				      m->target, plan.mounts[j].target);
+	}
+	/* The read-only parent is mounted before the read-write child,
+	 * although the policy names them the other way round. */
+	cr_assert_not_null(find_in(&plan, "data"));
+	cr_assert_not_null(find_in(&plan, "data/sub"));
+	cr_assert_lt(find_in(&plan, "data"), find_in(&plan, "data/sub"));
+	cr_assert_lt(must_find(&plan, "/dev"), must_find(&plan, "/dev/null"));
+	cr_assert_lt(must_find(&plan, "/dev"), must_find(&plan, "/dev/shm"));
+	hb_plan_free(&plan);
+	hb_policy_free(&p);
+}
+
+Test(plan, equal_targets_keep_their_order)
+{
+	struct hb_policy p;
+	struct hb_plan plan;
+	struct hb_invocation inv = invocation();
+	size_t n = 0;
+	unsigned last = 0;
+
+	build_ok(&plan, &p, "[filesystem]\nread_only = data, ./data, data/.\n",
+		 &inv);
+	for (size_t i = 0; i < plan.n_mounts; i++) {
+		if (strcmp(plan.mounts[i].why, "read_only") != 0)
+			continue;
+		if (n++)
+			cr_assert_gt(plan.mounts[i].seq, last);
+		last = plan.mounts[i].seq;
+	}
+	cr_assert_eq(n, 3);
+	hb_plan_free(&plan);
+	hb_policy_free(&p);
+}
+
+Test(plan, script_bound_read_only_noexec)
+{
+	struct hb_policy p;
+	struct hb_plan plan;
+	struct hb_invocation inv = invocation();
+	char *want = path_join(dir, "job.py");
+	const struct hb_mount *m;
+
+	build_ok(&plan, &p, "", &inv);
+	cr_assert_str_eq(plan.script, want);
+	m = must_find(&plan, want);
+	cr_assert_eq(m->kind, HB_MNT_BIND);
+	cr_assert_str_eq(m->source, want);
+	cr_assert_eq(m->attrs, ATTR_RO | HB_ATTR_NOEXEC);
+	cr_assert_not(m->is_dir);
+	cr_assert_str_eq(m->why, "script");
+	cr_assert_eq(count_why(&plan, "script"), 1);
+	hb_plan_free(&plan);
+	hb_policy_free(&p);
+	free(want);
+}
+
+Test(plan, script_path_is_made_absolute)
+{
+	struct hb_policy p;
+	struct hb_plan plan;
+	struct hb_invocation inv = invocation();
+	char *want = path_join(dir, "job.py");
+
+	inv.script = "./sub/../job.py";
+	build_ok(&plan, &p, "", &inv);
+	cr_assert_str_eq(plan.script, want);
+	cr_assert_str_eq(must_find(&plan, want)->why, "script");
+	hb_plan_free(&plan);
+	hb_policy_free(&p);
+	/* An absolute script path, from another directory. */
+	inv = invocation();
+	inv.script = want;
+	inv.cwd = "/";
+	build_ok(&plan, &p, "", &inv);
+	cr_assert_str_eq(plan.script, want);
+	cr_assert_str_eq(must_find(&plan, want)->why, "script");
+	hb_plan_free(&plan);
+	hb_policy_free(&p);
+	free(want);
+}
+
+Test(plan, script_symlink_binds_its_target)
+{
+	struct hb_policy p;
+	struct hb_plan plan;
+	struct hb_invocation inv = invocation();
+	char *target = path_join(dir, "alias.py");
+	char *source = path_join(dir, "job.py");
+	const struct hb_mount *m;
+
+	inv.script = "alias.py";
+	build_ok(&plan, &p, "", &inv);
+	m = must_find(&plan, target);
+	cr_assert_str_eq(m->source, source);
+	cr_assert_eq(m->attrs, ATTR_RO | HB_ATTR_NOEXEC);
+	hb_plan_free(&plan);
+	hb_policy_free(&p);
+	free(target);
+	free(source);
+}
+
+Test(plan, script_inside_read_only_dir_not_bound_again)
+{
+	struct hb_policy p;
+	struct hb_plan plan;
+	struct hb_invocation inv = invocation();
+	const struct hb_mount *m;
+
+	inv.script = "sub/job2.py";
+	build_ok(&plan, &p, "[filesystem]\nread_only = sub\n", &inv);
+	cr_assert_eq(count_why(&plan, "script"), 0);
+	cr_assert_null(find_in(&plan, "sub/job2.py"));
+	m = find_in(&plan, "sub");
+	cr_assert_not_null(m);
+	cr_assert(m->is_dir);
+	cr_assert_eq(m->attrs, ATTR_RO);
+	hb_plan_free(&plan);
+	hb_policy_free(&p);
+}
+
+Test(plan, read_only_and_read_write_attrs)
+{
+	struct hb_policy p;
+	struct hb_plan plan;
+	struct hb_invocation inv = invocation();
+	char *data = path_join(dir, "data");
+	const struct hb_mount *m;
+
+	build_ok(&plan, &p,
+		 "[filesystem]\nread_only = data, data/in.csv\n"
+		 "read_write = out\n",
+		 &inv);
+	m = find_in(&plan, "data");
+	cr_assert_not_null(m);
+	cr_assert_eq(m->kind, HB_MNT_BIND);
+	cr_assert_str_eq(m->source, data);
+	cr_assert_eq(m->attrs, ATTR_RO);
+	cr_assert(m->is_dir);
+	cr_assert_str_eq(m->why, "read_only");
+	m = find_in(&plan, "data/in.csv");
+	cr_assert_not_null(m);
+	cr_assert_not(m->is_dir);
+	cr_assert_eq(m->attrs, ATTR_RO);
+	m = find_in(&plan, "out");
+	cr_assert_not_null(m);
+	cr_assert_eq(m->attrs, ATTR_RW);
+	cr_assert_not(m->attrs & HB_ATTR_RDONLY);
+	cr_assert(m->is_dir);
+	cr_assert_str_eq(m->why, "read_write");
+	hb_plan_free(&plan);
+	hb_policy_free(&p);
+	free(data);
+}
+
+Test(plan, relative_paths_against_cwd)
+{
+	struct hb_policy p;
+	struct hb_plan plan;
+	struct hb_invocation inv = invocation();
+	char *out = path_join(dir, "out");
+	char text[1024];
+
+	/* From dir/sub, "../data" is dir/data; an absolute path stays. */
+	inv.cwd = path_join(dir, "sub");
+	inv.script = "job2.py";
+	snprintf(
+		text, sizeof(text),
+		"[filesystem]\nread_only = ../data/./sub/..\nread_write = %s\n",
+		out);
+	build_ok(&plan, &p, text, &inv);
+	cr_assert_not_null(find_in(&plan, "data"));
+	cr_assert_null(find(&plan, "../data/./sub/.."));
+	cr_assert_eq(must_find(&plan, out)->attrs, ATTR_RW);
+	cr_assert_str_eq(plan.cwd, inv.cwd);
+	hb_plan_free(&plan);
+	hb_policy_free(&p);
+	free((char *)inv.cwd);
+	free(out);
+}
+
+Test(plan, read_only_symlink_binds_its_target)
+{
+	struct hb_policy p;
+	struct hb_plan plan;
+	struct hb_invocation inv = invocation();
+	char *data = path_join(dir, "data");
+	const struct hb_mount *m;
+
+	build_ok(&plan, &p, "[filesystem]\nread_only = link\n", &inv);
+	m = find_in(&plan, "link");
+	cr_assert_not_null(m);
+	cr_assert_str_eq(m->source, data);
+	cr_assert(m->is_dir);
+	hb_plan_free(&plan);
+	hb_policy_free(&p);
+	free(data);
+}
+
+Test(plan, missing_path)
+{
+	struct hb_invocation inv = invocation();
+	struct hb_diag d = {0};
+	char want[1024];
+
+	snprintf(want, sizeof(want),
+		 "read_only path 'nope' (%s/nope): No such file or directory",
+		 dir);
+	build_fails("[filesystem]\n\nread_only = data, nope\n", &inv, &d, want);
+	cr_assert_str_eq(d.file, "test.ini");
+	cr_assert_eq(d.line, 3);
+	build_fails("[filesystem]\nread_write = out/missing\n", &inv, &d,
+		    "read_write path 'out/missing'");
+	cr_assert_eq(d.line, 2);
+}
+
+Test(plan, read_write_symlink)
+{
+	struct hb_invocation inv = invocation();
+	struct hb_diag d = {0};
+	char want[1024];
+
+	snprintf(want, sizeof(want),
+		 "read_write path 'link' (%s/link) is a symlink", dir);
+	build_fails("[filesystem]\nread_write = link\n", &inv, &d, want);
+	cr_assert_str_eq(d.file, "test.ini");
+	cr_assert_eq(d.line, 2);
+}
+
+Test(plan, reserved_targets)
+{
+	static const struct {
+		const char *path, *abs;
+	} cases[] = {
+		{"/proc/self", "/proc/self"},
+		{"/proc/sys/kernel", "/proc/sys/kernel"},
+		{"/proc", "/proc"},
+		{"/dev/sda", "/dev/sda"},
+		{"/dev/null", "/dev/null"},
+		{"/dev/shm", "/dev/shm"},
+		{"/dev/nonexistent", "/dev/nonexistent"},
+		{"/tmp", "/tmp"},
+		{"/tmp/../tmp/", "/tmp"},
+		{"/", "/"},
+		{"/etc", "/etc"},
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct hb_invocation inv = invocation();
+		struct hb_diag d = {0};
+		char text[256], want[256];
+
+		snprintf(text, sizeof(text), "[filesystem]\nread_only = %s\n",
+			 cases[i].path);
+		snprintf(want, sizeof(want),
+			 "read_only path '%s' collides with the sandbox's own "
+			 "%s",
+			 cases[i].path, cases[i].abs);
+		build_fails(text, &inv, &d, want);
+		cr_assert_eq(d.line, 2);
+	}
+}
+
+Test(plan, below_tmp_is_not_reserved)
+{
+	struct hb_policy p;
+	struct hb_plan plan;
+	struct hb_invocation inv = invocation();
+
+	/* dir itself lives in /tmp: only /tmp itself is the sandbox's. */
+	build_ok(&plan, &p, "[filesystem]\nread_only = .\n", &inv);
+	cr_assert_not_null(find(&plan, dir));
+	hb_plan_free(&plan);
+	hb_policy_free(&p);
+}
+
+Test(plan, two_spellings_ro_and_rw)
+{
+	struct hb_invocation inv = invocation();
+	struct hb_diag d = {0};
+	char want[1024];
+
+	snprintf(want, sizeof(want),
+		 "'%s/data' is both read_only and read_write", dir);
+	build_fails("[filesystem]\nread_only = data\nread_write = ./data/\n",
+		    &inv, &d, want);
+	cr_assert_eq(d.line, 3);
+}
+
+Test(plan, missing_interpreter)
+{
+	struct hb_invocation inv = invocation();
+	struct hb_diag d = {0};
+
+	build_fails("[execution]\ninterpreter = /nonexistent/python3\n", &inv,
+		    &d,
+		    "interpreter '/nonexistent/python3' cannot be run: No such "
+		    "file or directory");
+	cr_assert_str_eq(d.file, "test.ini");
+	cr_assert_eq(d.line, 2);
+}
+
+Test(plan, interpreter_without_manifest)
+{
+	struct hb_invocation inv = invocation();
+	struct hb_diag d = {0};
+
+	build_fails("[execution]\n\ninterpreter = /bin/sh\n", &inv, &d,
+		    "no root file system manifest for interpreter '/bin/sh'");
+	cr_assert_eq(d.line, 3);
+}
+
+Test(plan, missing_script)
+{
+	struct hb_invocation inv = invocation();
+	struct hb_diag d = {0};
+
+	inv.script = "missing.py";
+	build_fails("", &inv, &d,
+		    "cannot use script: No such file or directory");
+	cr_assert_str_eq(d.file, "missing.py");
+	cr_assert_eq(d.line, 0);
+}
+
+Test(plan, script_not_regular)
+{
+	struct hb_invocation inv = invocation();
+	struct hb_diag d = {0};
+
+	inv.script = "data";
+	build_fails("", &inv, &d, "cannot use script: not a regular file");
+	cr_assert_str_eq(d.file, "data");
+	inv.script = "/dev/null";
+	build_fails("", &inv, &d, "not a regular file");
+}
+
+Test(plan, start_directory_when_not_covered)
+{
+	struct hb_policy p;
+	struct hb_plan plan;
+	struct hb_invocation inv = invocation();
+	const struct hb_mount *m;
+
+	build_ok(&plan, &p, "", &inv);
+	cr_assert_str_eq(plan.cwd, dir);
+	m = must_find(&plan, dir);
+	cr_assert_eq(m->kind, HB_MNT_DIR);
+	cr_assert_null(m->source);
+	cr_assert_str_eq(m->why, "start directory");
+	hb_plan_free(&plan);
+	hb_policy_free(&p);
+}
+
+Test(plan, start_directory_covered)
+{
+	struct hb_policy p;
+	struct hb_plan plan;
+	struct hb_invocation inv = invocation();
+
+	/* Covered by a read_only bind of it: no empty directory, and the
+	 * script inside is not bound on its own. */
+	build_ok(&plan, &p, "[filesystem]\nread_only = .\n", &inv);
+	for (size_t i = 0; i < plan.n_mounts; i++)
+		cr_assert_neq(plan.mounts[i].kind, HB_MNT_DIR, "%s",
+			      plan.mounts[i].target);
+	cr_assert_eq(must_find(&plan, dir)->kind, HB_MNT_BIND);
+	cr_assert_eq(count_why(&plan, "script"), 0);
+	hb_plan_free(&plan);
+	hb_policy_free(&p);
+	/* Covered by a read_write bind of a parent. */
+	inv = invocation();
+	inv.cwd = path_join(dir, "out");
+	inv.script = "../job.py";
+	build_ok(&plan, &p, "[filesystem]\nread_write = ..\n", &inv);
+	cr_assert_null(find(&plan, inv.cwd));
+	cr_assert_eq(count_why(&plan, "start directory"), 0);
+	hb_plan_free(&plan);
+	hb_policy_free(&p);
+	free((char *)inv.cwd);
+}
+
+Test(plan, start_directory_reserved)
+{
+	struct hb_policy p;
+	struct hb_plan plan;
+	struct hb_invocation inv = invocation();
+	char *script = path_join(dir, "job.py");
+
+	inv.cwd = "/tmp";
+	inv.script = script;
+	build_ok(&plan, &p, "", &inv);
+	cr_assert_eq(count_why(&plan, "start directory"), 0);
+	cr_assert_eq(must_find(&plan, "/tmp")->kind, HB_MNT_TMPFS);
+	hb_plan_free(&plan);
+	hb_policy_free(&p);
+	free(script);
+}
+
+Test(plan, ids_root_auto)
+{
+	struct hb_policy p;
+	struct hb_plan plan;
+	struct hb_invocation inv = invocation();
+
+	build_ok(&plan, &p, "", &inv);
+	cr_assert(plan.privileged);
+	cr_assert_eq(plan.inside_uid, 0);
+	cr_assert_eq(plan.inside_gid, 0);
+	cr_assert_eq(plan.host_uid, HB_UID_BASE + 12345);
+	cr_assert_eq(plan.host_gid, HB_UID_BASE + 12345);
+	hb_plan_free(&plan);
+	hb_policy_free(&p);
+	/* The pid wraps around the range. */
+	inv.pid = (pid_t)(3 * HB_UID_RANGE + 7);
+	build_ok(&plan, &p, "[identity]\nhost_uid = auto\n", &inv);
+	cr_assert_eq(plan.host_uid, HB_UID_BASE + 7);
+	cr_assert_eq(plan.host_gid, HB_UID_BASE + 7);
+	hb_plan_free(&plan);
+	hb_policy_free(&p);
+}
+
+Test(plan, ids_root_explicit)
+{
+	struct hb_policy p;
+	struct hb_plan plan;
+	struct hb_invocation inv = invocation();
+
+	build_ok(&plan, &p, "[identity]\nhost_uid = root\n", &inv);
+	cr_assert(plan.privileged);
+	cr_assert_eq(plan.host_uid, 0);
+	cr_assert_eq(plan.host_gid, 0);
+	cr_assert_eq(plan.inside_uid, 0);
+	hb_plan_free(&plan);
+	hb_policy_free(&p);
+	build_ok(&plan, &p, "[identity]\nhost_uid = 12345\n", &inv);
+	cr_assert_eq(plan.host_uid, 12345);
+	cr_assert_eq(plan.host_gid, 12345);
+	cr_assert_eq(plan.inside_uid, 0);
+	hb_plan_free(&plan);
+	hb_policy_free(&p);
+}
+
+Test(plan, ids_unprivileged)
+{
+	struct hb_policy p;
+	struct hb_plan plan;
+	struct hb_invocation inv = invocation();
+	const struct hb_mount *m;
+
+	inv.uid = inv.euid = 1000;
+	inv.gid = 1001;
+	build_ok(&plan, &p, "", &inv);
+	cr_assert_not(plan.privileged);
+	cr_assert_eq(plan.inside_uid, 1000);
+	cr_assert_eq(plan.host_uid, 1000);
+	cr_assert_eq(plan.inside_gid, 1001);
+	cr_assert_eq(plan.host_gid, 1001);
+	m = must_find(&plan, "/etc/passwd");
+	cr_assert_not_null(strstr(m->data, "sandbox:x:1000:1001:"), "%s",
+			   m->data);
+	cr_assert_null(strstr(m->data, "root"), "%s", m->data);
+	cr_assert_not_null(strstr(must_find(&plan, "/etc/group")->data,
+				  "sandbox:x:1001:"));
+	hb_plan_free(&plan);
+	hb_policy_free(&p);
+}
+
+Test(plan, ids_unprivileged_cannot_pick_host_uid)
+{
+	struct hb_invocation inv = invocation();
+	struct hb_diag d = {0};
+
+	inv.uid = inv.euid = 1000;
+	build_fails("[identity]\nhost_uid = root\n", &inv, &d,
+		    "host_uid = root needs hivebox to be started as root");
+	cr_assert_str_eq(d.file, "test.ini");
+	cr_assert_eq(d.line, 2);
+	build_fails("[identity]\n\nhost_uid = 12345\n", &inv, &d,
+		    "host_uid = 12345 needs hivebox to be started as root");
+	cr_assert_eq(d.line, 3);
+}
+
+static bool env_has(const struct hb_plan *plan, const char *entry)
+{
+	return hb_strv_contains(&plan->env, entry);
+}
+
+Test(plan, environment_defaults_only)
+{
+	struct hb_policy p;
+	struct hb_plan plan;
+	struct hb_invocation inv = invocation();
+
+	build_ok(&plan, &p, "", &inv);
+	cr_assert_eq(plan.env.n, 3);
+	cr_assert_str_eq(plan.env.v[0], "PATH=/usr/bin:/bin");
+	cr_assert_str_eq(plan.env.v[1], "HOME=/tmp");
+	cr_assert_str_eq(plan.env.v[2], "LANG=C.UTF-8");
+	cr_assert_null(plan.env.v[3]);
+	hb_plan_free(&plan);
+	hb_policy_free(&p);
+}
+
+Test(plan, environment_keep)
+{
+	struct hb_policy p;
+	struct hb_plan plan;
+	struct hb_invocation inv = invocation();
+
+	build_ok(&plan, &p, "[environment]\nkeep = FOO, ABSENT, TZ\n", &inv);
+	cr_assert(env_has(&plan, "FOO=bar"));
+	cr_assert(env_has(&plan, "TZ=Etc/UTC"));
+	cr_assert_not(env_has(&plan, "FOOBAR=no"), "FOO does not keep FOOBAR");
+	cr_assert_eq(plan.env.n, 5, "ABSENT adds nothing");
+	for (size_t i = 0; i < plan.env.n; i++)
+		cr_assert_neq(strncmp(plan.env.v[i], "ABSENT", 6), 0);
+	hb_plan_free(&plan);
+	hb_policy_free(&p);
+}
+
+Test(plan, environment_keep_replaces_default)
+{
+	struct hb_policy p;
+	struct hb_plan plan;
+	struct hb_invocation inv = invocation();
+
+	build_ok(&plan, &p, "[environment]\nkeep = LANG\n", &inv);
+	cr_assert_eq(plan.env.n, 3);
+	cr_assert(env_has(&plan, "LANG=de_DE.UTF-8"));
+	cr_assert_not(env_has(&plan, "LANG=C.UTF-8"));
+	hb_plan_free(&plan);
+	hb_policy_free(&p);
+}
+
+Test(plan, environment_set_overrides)
+{
+	struct hb_policy p;
+	struct hb_plan plan;
+	struct hb_invocation inv = invocation();
+
+	build_ok(&plan, &p,
+		 "[environment]\nkeep = FOO\nset = FOO=set\nset = HOME=/work\n"
+		 "set = NEW=a=b\n",
+		 &inv);
+	cr_assert(env_has(&plan, "FOO=set"));
+	cr_assert_not(env_has(&plan, "FOO=bar"));
+	cr_assert(env_has(&plan, "HOME=/work"));
+	cr_assert_not(env_has(&plan, "HOME=/tmp"));
+	cr_assert(env_has(&plan, "NEW=a=b"));
+	cr_assert(env_has(&plan, "PATH=/usr/bin:/bin"));
+	cr_assert_eq(plan.env.n, 5);
+	hb_plan_free(&plan);
+	hb_policy_free(&p);
+}
+
+Test(plan, environment_never_leaks_the_rest)
+{
+	struct hb_policy p;
+	struct hb_plan plan;
+	struct hb_invocation inv = invocation();
+
+	build_ok(&plan, &p, "[environment]\nkeep = FOO, TZ\nset = X=1\n", &inv);
+	for (size_t i = 0; i < plan.env.n; i++) {
+		cr_assert_null(strstr(plan.env.v[i], "SECRET"), "%s",
+			       plan.env.v[i]);
+		cr_assert_null(strstr(plan.env.v[i], "hunter2"), "%s",
+			       plan.env.v[i]);
+		cr_assert_null(strstr(plan.env.v[i], "/host/bin"), "%s",
+			       plan.env.v[i]);
+		cr_assert_null(strstr(plan.env.v[i], "/root"), "%s",
+			       plan.env.v[i]);
+	}
+	hb_plan_free(&plan);
+	hb_policy_free(&p);
+}
+
+Test(plan, argv)
+{
+	struct hb_policy p;
+	struct hb_plan plan;
+	struct hb_invocation inv = invocation();
+	char *args[] = {"--date", "2026-11-27", "x y", NULL};
+
+	inv.args = args;
+	inv.n_args = 3;
+	build_ok(&plan, &p, "", &inv);
+	cr_assert_eq(plan.argv.n, 6);
+	cr_assert_str_eq(plan.argv.v[0], "/usr/bin/python3");
+	cr_assert_str_eq(plan.argv.v[1], "-I");
+	cr_assert_str_eq(plan.argv.v[2], "job.py");
+	cr_assert_str_eq(plan.argv.v[3], "--date");
+	cr_assert_str_eq(plan.argv.v[4], "2026-11-27");
+	cr_assert_str_eq(plan.argv.v[5], "x y");
+	cr_assert_null(plan.argv.v[6]);
+	hb_plan_free(&plan);
+	hb_policy_free(&p);
+}
+
+Test(plan, argv_without_args)
+{
+	struct hb_policy p;
+	struct hb_plan plan;
+	struct hb_invocation inv = invocation();
+
+	build_ok(&plan, &p, "", &inv);
+	cr_assert_eq(plan.argv.n, 3);
+	cr_assert_str_eq(plan.argv.v[2], "job.py");
+	hb_plan_free(&plan);
+	hb_policy_free(&p);
+}
+
+Test(plan, rlimits)
+{
+	const rlim_t mib = 1024 * 1024;
+	struct hb_policy p;
+	struct hb_plan plan;
+	struct hb_invocation inv = invocation();
+	const struct hb_rlimit *l;
+
+	build_ok(&plan, &p,
+		 "[execution]\ncpu_seconds = 7\nmemory_mb = 300\n"
+		 "file_size_mb = 3\nmax_processes = 5\nmax_open_files = 40\n",
+		 &inv);
+	cr_assert_eq(plan.n_rlimits, 6);
+	l = rlimit_of(&plan, RLIMIT_CPU);
+	cr_assert_eq(l->soft, 7);
+	cr_assert_eq(l->hard, 8);
+	cr_assert_str_eq(l->name, "cpu");
+	l = rlimit_of(&plan, RLIMIT_AS);
+	cr_assert_eq(l->soft, 300 * mib);
+	cr_assert_eq(l->hard, 300 * mib);
+	l = rlimit_of(&plan, RLIMIT_FSIZE);
+	cr_assert_eq(l->soft, 3 * mib);
+	cr_assert_eq(l->hard, 3 * mib);
+	l = rlimit_of(&plan, RLIMIT_NPROC);
+	cr_assert_eq(l->soft, 6);
+	cr_assert_eq(l->hard, 6);
+	l = rlimit_of(&plan, RLIMIT_NOFILE);
+	cr_assert_eq(l->soft, 40);
+	cr_assert_eq(l->hard, 40);
+	l = rlimit_of(&plan, RLIMIT_CORE);
+	cr_assert_eq(l->soft, 0);
+	cr_assert_eq(l->hard, 0);
+	hb_plan_free(&plan);
+	hb_policy_free(&p);
+}
+
+Test(plan, timeout_and_hostname)
+{
+	struct hb_policy p;
+	struct hb_plan plan;
+	struct hb_invocation inv = invocation();
+
+	build_ok(&plan, &p, "[execution]\ntimeout_seconds = 42\n", &inv);
+	cr_assert_eq(plan.timeout_ms, 42000);
+	cr_assert_eq(plan.grace_ms, HB_GRACE_MS);
+	cr_assert_str_eq(plan.hostname, "hivebox");
+	cr_assert_eq(plan.policy, &p);
+	hb_plan_free(&plan);
+	hb_policy_free(&p);
+}
+
+Test(plan, print)
+{
+	struct hb_policy p;
+	struct hb_plan plan;
+	struct hb_invocation inv = invocation();
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	build_ok(&plan, &p, "[filesystem]\nread_write = out\n", &inv);
+	p.path = strdup("/etc/hivebox/p.ini");
+	f = open_memstream(&buf, &len);
+	cr_assert_not_null(f);
+	hb_plan_print(&plan, f);
+	fclose(f);
+	cr_assert_not_null(strstr(buf, "policy: /etc/hivebox/p.ini\n"), "%s",
+			   buf);
+	cr_assert_not_null(strstr(buf, "id map: uid 0 -> host 2000012345, "
+				       "gid 0 -> host 2000012345\n"),
+			   "%s", buf);
+	cr_assert_not_null(strstr(buf, "command: /usr/bin/python3 -I job.py\n"),
+			   "%s", buf);
+	cr_assert_not_null(strstr(buf, "rw,nosuid,nodev,noexec from "), "%s",
+			   buf);
+	cr_assert_not_null(strstr(buf, "  cpu     soft 60 hard 61\n"), "%s",
+			   buf);
+	free(buf);
+	hb_plan_free(&plan);
+	hb_policy_free(&p);
+}
+
+Test(plan, mount_kind_names)
+{
+	cr_assert_str_eq(hb_mount_kind_name(HB_MNT_BIND), "bind");
+	cr_assert_str_eq(hb_mount_kind_name(HB_MNT_TMPFS), "tmpfs");
+	cr_assert_str_eq(hb_mount_kind_name(HB_MNT_PROC), "proc");
+	cr_assert_str_eq(hb_mount_kind_name(HB_MNT_SYMLINK), "symlink");
+	cr_assert_str_eq(hb_mount_kind_name(HB_MNT_FILE), "file");
+	cr_assert_str_eq(hb_mount_kind_name(HB_MNT_DIR), "dir");
+	cr_assert_str_eq(hb_mount_kind_name((enum hb_mount_kind)99), "?");
+}

@@ -1,0 +1,453 @@
+/* SPDX-License-Identifier: MIT */
+/* result.c and hb_result_classify(): wait statuses in, reasons and JSON
+ * out, the JSON parsed back with json-c. */
+#include "helpers.h"
+#include "result.h"
+#include "sandbox.h"
+
+#include <criterion/criterion.h>
+#include <json-c/json.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+
+static struct hb_policy policy;
+static struct hb_plan plan;
+
+static void result_setup(void)
+{
+	hb_policy_init(&policy);
+	policy.cpu_seconds = 10;
+	policy.memory_mb = 128;
+	policy.path = strdup("/etc/hivebox/strict.ini");
+	plan = (struct hb_plan){.policy = &policy};
+	plan.script = strdup("/srv/jobs/tally.py");
+}
+
+static void result_teardown(void)
+{
+	hb_plan_free(&plan);
+	hb_policy_free(&policy);
+}
+
+/* cppcheck-suppress unknownMacro */
+TestSuite(result, .init = result_setup, .fini = result_teardown);
+
+static struct hb_result classify(int status, unsigned long long user_ms,
+				 unsigned long long system_ms)
+{
+	struct hb_result r;
+
+	memset(&r, 0, sizeof(r));
+	r.user_ms = user_ms;
+	r.system_ms = system_ms;
+	hb_result_classify(&r, status, &plan);
+	return r;
+}
+
+Test(result, reason_names)
+{
+	cr_assert_str_eq(hb_reason_name(HB_REASON_EXIT), "exit");
+	cr_assert_str_eq(hb_reason_name(HB_REASON_SIGNAL), "signal");
+	cr_assert_str_eq(hb_reason_name(HB_REASON_TIMEOUT), "timeout");
+	cr_assert_str_eq(hb_reason_name(HB_REASON_CPU_LIMIT), "cpu_limit");
+	cr_assert_str_eq(hb_reason_name(HB_REASON_MEMORY_LIMIT),
+			 "memory_limit");
+	cr_assert_str_eq(hb_reason_name(HB_REASON_FILE_SIZE_LIMIT),
+			 "file_size_limit");
+	cr_assert_str_eq(hb_reason_name(HB_REASON_SETUP_ERROR), "setup_error");
+	cr_assert_str_eq(hb_reason_name((enum hb_reason)42), "?");
+}
+
+Test(result, classify_exit)
+{
+	struct hb_result r = classify(W_EXITCODE(3, 0), 5, 5);
+
+	cr_assert_eq(r.reason, HB_REASON_EXIT);
+	cr_assert_eq(r.exit_code, 3);
+	cr_assert_eq(r.hivebox_exit, 3);
+	cr_assert_eq(r.signal, 0);
+	r = classify(W_EXITCODE(0, 0), 0, 0);
+	cr_assert_eq(r.reason, HB_REASON_EXIT);
+	cr_assert_eq(r.hivebox_exit, 0);
+	r = classify(W_EXITCODE(255, 0), 0, 0);
+	cr_assert_eq(r.exit_code, 255);
+	cr_assert_eq(r.hivebox_exit, 255);
+}
+
+Test(result, classify_exit_after_much_cpu)
+{
+	/* An exit is an exit, however much CPU it used. */
+	struct hb_result r = classify(W_EXITCODE(1, 0), 60000, 60000);
+
+	cr_assert_eq(r.reason, HB_REASON_EXIT);
+	cr_assert_eq(r.hivebox_exit, 1);
+}
+
+Test(result, classify_signal)
+{
+	struct hb_result r = classify(W_EXITCODE(0, SIGTERM), 0, 0);
+
+	cr_assert_eq(r.reason, HB_REASON_SIGNAL);
+	cr_assert_eq(r.signal, SIGTERM);
+	cr_assert_eq(r.hivebox_exit, 128 + SIGTERM);
+	/* A core dump flag does not change the signal. */
+	r = classify(SIGSEGV | WCOREFLAG, 0, 0);
+	cr_assert_eq(r.reason, HB_REASON_SIGNAL);
+	cr_assert_eq(r.signal, SIGSEGV);
+	cr_assert_eq(r.hivebox_exit, 128 + SIGSEGV);
+}
+
+Test(result, classify_sigxcpu)
+{
+	struct hb_result r = classify(SIGXCPU, 10000, 0);
+
+	cr_assert_eq(r.reason, HB_REASON_CPU_LIMIT);
+	cr_assert_eq(r.signal, SIGXCPU);
+	cr_assert_eq(r.hivebox_exit, 128 + SIGXCPU);
+}
+
+Test(result, classify_sigkill_after_cpu_limit)
+{
+	/* user + system together reach cpu_seconds. */
+	struct hb_result r = classify(SIGKILL, 6000, 4000);
+
+	cr_assert_eq(r.reason, HB_REASON_CPU_LIMIT);
+	cr_assert_eq(r.signal, SIGKILL);
+	cr_assert_eq(r.hivebox_exit, 128 + SIGKILL);
+	r = classify(SIGKILL, 11000, 0);
+	cr_assert_eq(r.reason, HB_REASON_CPU_LIMIT);
+}
+
+Test(result, classify_sigkill_below_cpu_limit)
+{
+	struct hb_result r = classify(SIGKILL, 6000, 3999);
+
+	cr_assert_eq(r.reason, HB_REASON_SIGNAL);
+	cr_assert_eq(r.signal, SIGKILL);
+	cr_assert_eq(r.hivebox_exit, 137);
+}
+
+Test(result, classify_sigxfsz)
+{
+	struct hb_result r = classify(SIGXFSZ, 0, 0);
+
+	cr_assert_eq(r.reason, HB_REASON_FILE_SIZE_LIMIT);
+	cr_assert_eq(r.signal, SIGXFSZ);
+	cr_assert_eq(r.hivebox_exit, 128 + SIGXFSZ);
+}
+
+/* The JSON of r, parsed back; the caller puts it. */
+static json_object *json_of(const struct hb_result *r)
+{
+	char *text = hb_result_json(r, &plan);
+	json_object *o;
+
+	cr_assert_not_null(text);
+	o = json_tokener_parse(text);
+	cr_assert_not_null(o, "not JSON: %s", text);
+	cr_assert(json_object_is_type(o, json_type_object));
+	free(text);
+	return o;
+}
+
+static json_object *field(json_object *o, const char *key)
+{
+	json_object *v = NULL;
+
+	cr_assert(json_object_object_get_ex(o, key, &v), "no '%s'", key);
+	return v;
+}
+
+static void expect_null(json_object *o, const char *key)
+{
+	cr_assert_null(field(o, key), "'%s' is not null", key);
+}
+
+static void expect_int(json_object *o, const char *key, int64_t want)
+{
+	json_object *v = field(o, key);
+
+	cr_assert(json_object_is_type(v, json_type_int), "'%s' is no int", key);
+	cr_assert_eq(json_object_get_int64(v), want, "'%s'", key);
+}
+
+static void expect_string(json_object *o, const char *key, const char *want)
+{
+	json_object *v = field(o, key);
+
+	cr_assert(json_object_is_type(v, json_type_string), "'%s' is no string",
+		  key);
+	cr_assert_str_eq(json_object_get_string(v), want, "'%s'", key);
+}
+
+Test(result, json_exit)
+{
+	struct hb_result r = classify(W_EXITCODE(3, 0), 120, 30);
+	json_object *o;
+
+	r.wall_ms = 1500;
+	r.peak_rss_kb = 20480;
+	o = json_of(&r);
+	expect_string(o, "reason", "exit");
+	expect_int(o, "exit_code", 3);
+	expect_null(o, "signal");
+	expect_null(o, "signal_name");
+	expect_int(o, "hivebox_exit_code", 3);
+	expect_int(o, "wall_ms", 1500);
+	expect_int(o, "cpu_user_ms", 120);
+	expect_int(o, "cpu_system_ms", 30);
+	expect_int(o, "peak_rss_kb", 20480);
+	expect_null(o, "setup_error");
+	expect_string(o, "policy", "/etc/hivebox/strict.ini");
+	expect_string(o, "script", "/srv/jobs/tally.py");
+	expect_null(o, "exec_id");
+	expect_int(o, "violations", 0);
+	expect_int(o, "alerts", 0);
+	json_object_put(o);
+}
+
+Test(result, json_monitoring_and_audit)
+{
+	struct hb_result r = classify(W_EXITCODE(0, 0), 0, 0);
+	json_object *o, *a;
+
+	snprintf(r.exec_id, sizeof(r.exec_id), "%s",
+		 "0f8fad5b-d9cb-469f-a165-70867728950e");
+	r.violations = 2;
+	r.alerts = 1;
+	r.peak_memory_kb = 65536;
+	r.peak_processes = 4;
+	r.audit_dir = "/var/log/hivebox";
+	r.audit_hmac = true;
+	r.audit_errors = 3;
+	o = json_of(&r);
+	expect_string(o, "exec_id", "0f8fad5b-d9cb-469f-a165-70867728950e");
+	expect_int(o, "violations", 2);
+	expect_int(o, "alerts", 1);
+	expect_int(o, "peak_memory_kb", 65536);
+	expect_int(o, "peak_processes", 4);
+	a = field(o, "audit");
+	expect_string(a, "dir", "/var/log/hivebox");
+	cr_assert(json_object_get_boolean(field(a, "hmac")));
+	expect_int(a, "write_errors", 3);
+	json_object_put(o);
+}
+
+Test(result, json_without_audit_trail)
+{
+	struct hb_result r = classify(W_EXITCODE(0, 0), 0, 0);
+	json_object *o = json_of(&r), *a = field(o, "audit");
+
+	expect_null(a, "dir");
+	cr_assert(json_object_is_type(field(a, "hmac"), json_type_boolean));
+	cr_assert_not(json_object_get_boolean(field(a, "hmac")));
+	expect_int(a, "write_errors", 0);
+	json_object_put(o);
+}
+
+Test(result, json_text_is_one_plain_line)
+{
+	struct hb_result r = classify(W_EXITCODE(0, 0), 0, 0);
+	char *text = hb_result_json(&r, &plan);
+
+	cr_assert_not_null(text);
+	cr_assert_null(strchr(text, '\n'), "%s", text);
+	/* Paths are written as they are, not as "\/srv\/jobs". */
+	cr_assert_not_null(strstr(text, "\"/srv/jobs/tally.py\""), "%s", text);
+	free(text);
+}
+
+Test(result, object_matches_text)
+{
+	struct hb_result r = classify(SIGXCPU, 10000, 0);
+	json_object *o = hb_result_object(&r, &plan);
+	json_object *t = json_of(&r);
+
+	cr_assert_not_null(o);
+	cr_assert(json_object_equal(o, t));
+	json_object_put(o);
+	json_object_put(t);
+}
+
+Test(result, json_exit_zero_is_not_null)
+{
+	struct hb_result r = classify(W_EXITCODE(0, 0), 0, 0);
+	json_object *o = json_of(&r);
+
+	expect_int(o, "exit_code", 0);
+	expect_int(o, "hivebox_exit_code", 0);
+	json_object_put(o);
+}
+
+Test(result, json_signal)
+{
+	struct hb_result r = classify(SIGXCPU, 10000, 0);
+	json_object *o = json_of(&r);
+
+	expect_string(o, "reason", "cpu_limit");
+	expect_null(o, "exit_code");
+	expect_int(o, "signal", SIGXCPU);
+	expect_string(o, "signal_name", "SIGXCPU");
+	expect_int(o, "hivebox_exit_code", 128 + SIGXCPU);
+	expect_null(o, "setup_error");
+	json_object_put(o);
+	r = classify(SIGXFSZ, 0, 0);
+	o = json_of(&r);
+	expect_string(o, "reason", "file_size_limit");
+	expect_string(o, "signal_name", "SIGXFSZ");
+	json_object_put(o);
+}
+
+/* A script can end itself with a real-time signal, which has no
+ * abbreviation: the result must still be written. */
+Test(result, json_realtime_signal)
+{
+	struct hb_result r = classify(SIGRTMIN + 2, 0, 0);
+	json_object *o;
+
+	cr_assert_eq(r.reason, HB_REASON_SIGNAL);
+	o = json_of(&r);
+	expect_int(o, "signal", SIGRTMIN + 2);
+	expect_int(o, "hivebox_exit_code", 128 + SIGRTMIN + 2);
+	expect_null(o, "signal_name");
+	json_object_put(o);
+}
+
+Test(result, json_timeout)
+{
+	struct hb_result r;
+	json_object *o;
+
+	memset(&r, 0, sizeof(r));
+	r.reason = HB_REASON_TIMEOUT;
+	r.signal = SIGKILL;
+	r.hivebox_exit = 124;
+	o = json_of(&r);
+	expect_string(o, "reason", "timeout");
+	expect_null(o, "exit_code");
+	expect_string(o, "signal_name", "SIGKILL");
+	expect_int(o, "hivebox_exit_code", 124);
+	json_object_put(o);
+}
+
+Test(result, json_setup_error)
+{
+	struct hb_result r;
+	json_object *o, *s;
+
+	memset(&r, 0, sizeof(r));
+	r.reason = HB_REASON_SETUP_ERROR;
+	r.hivebox_exit = 125;
+	r.setup_stage = HB_STAGE_MOUNTS;
+	r.setup_errno = ENOENT;
+	snprintf(r.setup_what, sizeof(r.setup_what), "bind /srv/data");
+	o = json_of(&r);
+	expect_string(o, "reason", "setup_error");
+	expect_null(o, "exit_code");
+	expect_null(o, "signal");
+	expect_int(o, "hivebox_exit_code", 125);
+	s = field(o, "setup_error");
+	cr_assert(json_object_is_type(s, json_type_object));
+	expect_string(s, "stage", hb_stage_name(HB_STAGE_MOUNTS));
+	expect_string(s, "stage", "build the root file system");
+	expect_int(s, "errno", ENOENT);
+	expect_string(s, "error", "No such file or directory");
+	expect_string(s, "what", "bind /srv/data");
+	json_object_put(o);
+}
+
+Test(result, json_limits_and_cgroup)
+{
+	static const struct {
+		const char *name;
+		unsigned long long value;
+		const char *mechanism;
+	} want[] = {
+		{"timeout_seconds", 300, "supervisor timer"},
+		{"cpu_seconds", 10, "RLIMIT_CPU"},
+		{"memory_mb", 128, "RLIMIT_AS"},
+		{"file_size_mb", 100, "RLIMIT_FSIZE"},
+		{"max_processes", 16, "RLIMIT_NPROC"},
+		{"max_open_files", 256, "RLIMIT_NOFILE"},
+		{"tmp_size_mb", 64, "tmpfs"},
+	};
+	struct hb_result r = classify(W_EXITCODE(0, 0), 0, 0);
+	json_object *o = json_of(&r), *limits, *cg;
+
+	limits = field(o, "limits");
+	cr_assert_eq((size_t)json_object_object_length(limits),
+		     ARRAY_SIZE(want));
+	for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
+		json_object *l = field(limits, want[i].name);
+		json_object *how = field(l, "enforced_by");
+
+		expect_int(l, "value", (int64_t)want[i].value);
+		cr_assert_not_null(
+			strstr(json_object_get_string(how), want[i].mechanism),
+			"%s: %s", want[i].name, json_object_get_string(how));
+	}
+	cg = field(o, "cgroup");
+	cr_assert(json_object_is_type(field(cg, "used"), json_type_boolean));
+	cr_assert_not(json_object_get_boolean(field(cg, "used")));
+	expect_string(cg, "why_not", hb_cgroup_status());
+	json_object_put(o);
+}
+
+Test(result, cgroup_status_is_a_sentence)
+{
+	const char *s = hb_cgroup_status();
+
+	cr_assert_not_null(s);
+	cr_assert_not_null(strstr(s, "rlimits"), "%s", s);
+}
+
+Test(result, write_fd_one_line)
+{
+	struct hb_result r = classify(W_EXITCODE(7, 0), 0, 0);
+	char buf[8192];
+	int fds[2];
+	ssize_t n;
+	json_object *o;
+
+	cr_assert_eq(pipe(fds), 0);
+	cr_assert_eq(hb_result_write_fd(fds[1], &r, &plan), 0);
+	close(fds[1]);
+	n = read(fds[0], buf, sizeof(buf) - 1);
+	close(fds[0]);
+	cr_assert_gt(n, 1);
+	buf[n] = '\0';
+	cr_assert_eq(buf[n - 1], '\n', "ends with a newline");
+	cr_assert_eq(strchr(buf, '\n'), buf + n - 1, "exactly one line");
+	o = json_tokener_parse(buf);
+	cr_assert_not_null(o);
+	expect_int(o, "exit_code", 7);
+	json_object_put(o);
+}
+
+Test(result, write_fd_bad_descriptor)
+{
+	struct hb_result r = classify(W_EXITCODE(0, 0), 0, 0);
+
+	cr_assert_eq(hb_result_write_fd(-1, &r, &plan), -EBADF);
+}
+
+Test(result, write_file)
+{
+	struct hb_result r = classify(SIGXFSZ, 0, 0);
+	char *dir = tmpdir_new();
+	char *path = path_join(dir, "result.json");
+	json_object *o;
+
+	make_file(dir, "result.json", "old content, longer than nothing\n");
+	cr_assert_eq(hb_result_write_file(path, &r, &plan), 0);
+	o = json_object_from_file(path);
+	cr_assert_not_null(o, "%s is not JSON", path);
+	expect_string(o, "reason", "file_size_limit");
+	json_object_put(o);
+	free(path);
+	path = path_join(dir, "no/such/dir.json");
+	cr_assert_eq(hb_result_write_file(path, &r, &plan), -ENOENT);
+	free(path);
+	tmpdir_remove(dir);
+}

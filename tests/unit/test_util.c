@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: MIT */
+/* util.c: lexical paths, numbers, stripping, string vectors, diagnostics. */
+#include "helpers.h"
+#include "util.h"
+
+#include <criterion/criterion.h>
+#include <limits.h>
+#include <string.h>
+
+static void expect_abs(const char *cwd, const char *path, const char *want)
+{
+	char *got = NULL;
+	int r = hb_path_absolute(cwd, path, &got);
+
+	cr_assert_eq(r, 0, "hb_path_absolute(%s, %s) = %d", cwd ? cwd : "NULL",
+		     path, r);
+	cr_assert_str_eq(got, want, "hb_path_absolute(%s, %s)",
+			 cwd ? cwd : "NULL", path);
+	free(got);
+}
+
+Test(path_absolute, absolute_path_ignores_cwd)
+{
+	expect_abs("/home/u", "/etc/passwd", "/etc/passwd");
+	expect_abs(NULL, "/etc/passwd", "/etc/passwd");
+}
+
+Test(path_absolute, relative_path_joins_cwd)
+{
+	expect_abs("/home/u", "data", "/home/u/data");
+	expect_abs("/home/u", "data/in.csv", "/home/u/data/in.csv");
+	expect_abs("/", "data", "/data");
+}
+
+Test(path_absolute, dot_and_dotdot)
+{
+	expect_abs("/home/u", "./data", "/home/u/data");
+	expect_abs("/home/u", "../v/x", "/home/v/x");
+	expect_abs("/home/u", "..", "/home");
+	expect_abs("/home/u", "../..", "/");
+	expect_abs("/", "/a/b/../c", "/a/c");
+	expect_abs("/", "/a/./b/.", "/a/b");
+	expect_abs("/", "/a/b/c/../../d", "/a/d");
+}
+
+Test(path_absolute, dotdot_stops_at_root)
+{
+	expect_abs("/", "/..", "/");
+	expect_abs("/", "/../../etc", "/etc");
+	expect_abs("/a", "../../../b", "/b");
+}
+
+Test(path_absolute, slashes_collapse)
+{
+	expect_abs("/", "//a//b///c", "/a/b/c");
+	expect_abs("/", "/a/b/", "/a/b");
+	expect_abs("/", "/", "/");
+	expect_abs("/x//y/", "z//", "/x/y/z");
+}
+
+Test(path_absolute, cwd_is_normalised_too)
+{
+	expect_abs("/a/./b/../c", "d", "/a/c/d");
+}
+
+Test(path_absolute, no_symlink_resolution)
+{
+	/* /proc/self is a symlink; the lexical result keeps it. */
+	expect_abs("/", "/proc/self/../1", "/proc/1");
+}
+
+Test(path_absolute, errors)
+{
+	char *got = NULL;
+
+	cr_assert_eq(hb_path_absolute("/a", "", &got), -EINVAL);
+	cr_assert_eq(hb_path_absolute("/a", NULL, &got), -EINVAL);
+	cr_assert_eq(hb_path_absolute(NULL, "rel", &got), -EINVAL);
+	cr_assert_eq(hb_path_absolute("rel/cwd", "x", &got), -EINVAL);
+	cr_assert_null(got, "no result on error");
+}
+
+Test(path_under, equal_and_below)
+{
+	cr_assert(hb_path_under("/a/b", "/a/b"));
+	cr_assert(hb_path_under("/a/b/c", "/a/b"));
+	cr_assert(hb_path_under("/a/b/c/d", "/a"));
+	cr_assert(hb_path_under("/anything", "/"));
+	cr_assert(hb_path_under("/", "/"));
+}
+
+Test(path_under, prefix_is_not_parent)
+{
+	cr_assert_not(hb_path_under("/a/bc", "/a/b"));
+	cr_assert_not(hb_path_under("/ab", "/a"));
+	cr_assert_not(hb_path_under("/a", "/a/b"));
+	cr_assert_not(hb_path_under("/", "/a"));
+	cr_assert_not(hb_path_under("/procfs", "/proc"));
+}
+
+Test(parse_u64, plain_numbers)
+{
+	unsigned long long v = 99;
+
+	cr_assert_eq(hb_parse_u64("0", 10, &v), 0);
+	cr_assert_eq(v, 0);
+	cr_assert_eq(hb_parse_u64("12345", ULLONG_MAX, &v), 0);
+	cr_assert_eq(v, 12345);
+	cr_assert_eq(hb_parse_u64("007", ULLONG_MAX, &v), 0);
+	cr_assert_eq(v, 7);
+}
+
+Test(parse_u64, max_is_inclusive)
+{
+	unsigned long long v = 0;
+
+	cr_assert_eq(hb_parse_u64("100", 100, &v), 0);
+	cr_assert_eq(v, 100);
+	cr_assert_eq(hb_parse_u64("101", 100, &v), -ERANGE);
+	cr_assert_eq(hb_parse_u64("1000", 100, &v), -ERANGE);
+	cr_assert_eq(hb_parse_u64("4294967294", 4294967294ULL, &v), 0);
+	cr_assert_eq(v, 4294967294ULL);
+	cr_assert_eq(hb_parse_u64("4294967295", 4294967294ULL, &v), -ERANGE);
+}
+
+Test(parse_u64, overflow)
+{
+	unsigned long long v = 0;
+
+	cr_assert_eq(hb_parse_u64("18446744073709551615", ULLONG_MAX, &v), 0);
+	cr_assert_eq(v, ULLONG_MAX);
+	cr_assert_eq(hb_parse_u64("18446744073709551616", ULLONG_MAX, &v),
+		     -ERANGE);
+	cr_assert_eq(hb_parse_u64("18446744073709551620", ULLONG_MAX, &v),
+		     -ERANGE);
+	cr_assert_eq(hb_parse_u64("99999999999999999999999", ULLONG_MAX, &v),
+		     -ERANGE);
+}
+
+Test(parse_u64, not_a_number)
+{
+	const char *bad[] = {"",   "-1",  "+1",	   " 1",   "1 ",
+			     "1a", "abc", "512MB", "0x10", "1.5"};
+	unsigned long long v = 42;
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		cr_assert_eq(hb_parse_u64(bad[i], ULLONG_MAX, &v), -EINVAL,
+			     "'%s' must be refused", bad[i]);
+	cr_assert_eq(hb_parse_u64(NULL, ULLONG_MAX, &v), -EINVAL);
+	cr_assert_eq(v, 42, "a refused number leaves ret alone");
+}
+
+Test(strip, both_ends)
+{
+	char a[] = "  a b \t\n";
+	char b[] = "plain";
+	char c[] = " \t \n";
+	char d[] = "";
+
+	cr_assert_str_eq(hb_strip(a), "a b");
+	cr_assert_str_eq(hb_strip(b), "plain");
+	cr_assert_str_eq(hb_strip(c), "");
+	cr_assert_str_eq(hb_strip(d), "");
+}
+
+Test(strv, push_keeps_order_and_null_terminates)
+{
+	struct hb_strv s = {0};
+	const char *src = "two";
+
+	cr_assert_eq(hb_strv_push(&s, "one"), 0);
+	cr_assert_eq(hb_strv_push(&s, src), 0);
+	cr_assert_eq(hb_strv_push_take(&s, strdup("three")), 0);
+	cr_assert_eq(s.n, 3);
+	cr_assert_str_eq(s.v[0], "one");
+	cr_assert_str_eq(s.v[1], "two");
+	cr_assert_str_eq(s.v[2], "three");
+	cr_assert_null(s.v[3]);
+	cr_assert_neq(s.v[1], src, "push copies");
+	hb_strv_clear(&s);
+	cr_assert_eq(s.n, 0);
+	cr_assert_null(s.v);
+}
+
+Test(strv, push_take_null_is_enomem)
+{
+	struct hb_strv s = {0};
+
+	cr_assert_eq(hb_strv_push_take(&s, NULL), -ENOMEM);
+	cr_assert_eq(s.n, 0);
+	hb_strv_clear(&s);
+}
+
+Test(strv, contains)
+{
+	struct hb_strv s = {0};
+
+	cr_assert_not(hb_strv_contains(&s, "a"));
+	hb_strv_push(&s, "alpha");
+	hb_strv_push(&s, "beta");
+	cr_assert(hb_strv_contains(&s, "beta"));
+	cr_assert(hb_strv_contains(&s, "alpha"));
+	cr_assert_not(hb_strv_contains(&s, "alp"));
+	cr_assert_not(hb_strv_contains(&s, "alphabet"));
+	hb_strv_clear(&s);
+}
+
+Test(strv, copy_replaces_destination)
+{
+	struct hb_strv src = {0}, dst = {0};
+
+	hb_strv_push(&src, "x");
+	hb_strv_push(&src, "y");
+	hb_strv_push(&dst, "old");
+	cr_assert_eq(hb_strv_copy(&dst, &src), 0);
+	cr_assert_eq(dst.n, 2);
+	cr_assert_str_eq(dst.v[0], "x");
+	cr_assert_str_eq(dst.v[1], "y");
+	cr_assert_null(dst.v[2]);
+	cr_assert_neq(dst.v[0], src.v[0], "a deep copy");
+	cr_assert_not(hb_strv_contains(&dst, "old"));
+	hb_strv_clear(&src);
+	hb_strv_clear(&dst);
+}
+
+Test(take, ptr_and_fd)
+{
+	char *p = strdup("x");
+	char *q = TAKE_PTR(p);
+	int fd = 7;
+	int g = TAKE_FD(fd);
+
+	cr_assert_null(p);
+	cr_assert_str_eq(q, "x");
+	cr_assert_eq(fd, -1);
+	cr_assert_eq(g, 7);
+	free(q);
+}
+
+Test(diag, set_returns_einval_and_fills)
+{
+	struct hb_diag d = {0};
+
+	cr_assert_eq(hb_diag_set(&d, "a.ini", 12, "unknown key '%s'", "k"),
+		     -EINVAL);
+	cr_assert_str_eq(d.file, "a.ini");
+	cr_assert_eq(d.line, 12);
+	cr_assert_str_eq(d.msg, "unknown key 'k'");
+	cr_assert_eq(hb_diag_set(&d, NULL, 0, "plain"), -EINVAL);
+	cr_assert_str_eq(d.file, "");
+	cr_assert_eq(d.line, 0);
+	cr_assert_eq(hb_diag_set(NULL, "x", 1, "y"), -EINVAL);
+}
+
+Test(diag, long_message_is_truncated)
+{
+	struct hb_diag d = {0};
+	char big[2000];
+
+	memset(big, 'm', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	hb_diag_set(&d, big, 1, "%s", big);
+	cr_assert_eq(strlen(d.file), sizeof(d.file) - 1);
+	cr_assert_eq(strlen(d.msg), sizeof(d.msg) - 1);
+}
+
+Test(diag, print_formats)
+{
+	struct hb_diag d = {0};
+	char *s;
+
+	hb_diag_set(&d, "strict.ini", 12, "unknown key 'memroy_mb'");
+	s = diag_print_text(&d);
+	cr_assert_str_eq(s,
+			 "hivebox: strict.ini:12: unknown key 'memroy_mb'\n");
+	free(s);
+	hb_diag_set(&d, "strict.ini", 0, "cannot read policy");
+	s = diag_print_text(&d);
+	cr_assert_str_eq(s, "hivebox: strict.ini: cannot read policy\n");
+	free(s);
+	hb_diag_set(&d, NULL, 0, "no script");
+	s = diag_print_text(&d);
+	cr_assert_str_eq(s, "hivebox: no script\n");
+	free(s);
+}
