@@ -228,6 +228,8 @@ int hb_audit_open(struct hb_audit *a, const char *dir, const char *key_file,
 	a->dir = strdup(dir);
 	if (!a->dir)
 		return -ENOMEM;
+	/* Setting the flag needs CAP_LINUX_IMMUTABLE: root only. */
+	a->append_only = (flags & HB_AUDIT_APPEND_ONLY) && geteuid() == 0;
 	return key_file ? load_key(a, key_file, flags & HB_AUDIT_KEY_REQUIRED,
 				   diag)
 			: 0;
@@ -352,11 +354,11 @@ int hb_audit_tail(int fd, unsigned long long *ret_seq,
 	return 0;
 }
 
-static void try_append_only(int fd)
+static void try_append_only(const struct hb_audit *a, int fd)
 {
 	int flags = 0;
 
-	if (geteuid() != 0 || ioctl(fd, FS_IOC_GETFLAGS, &flags) < 0)
+	if (!a->append_only || ioctl(fd, FS_IOC_GETFLAGS, &flags) < 0)
 		return;
 	flags |= FS_APPEND_FL;
 	(void)ioctl(fd, FS_IOC_SETFLAGS, &flags);
@@ -383,7 +385,7 @@ static int open_locked(struct hb_audit *a, const char *name)
 		if (fstatat(a->dirfd, name, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
 		    now.st_ino == st.st_ino && now.st_dev == st.st_dev) {
 			if (st.st_size == 0)
-				try_append_only(fd);
+				try_append_only(a, fd);
 			return fd;
 		}
 		close(fd);

@@ -30,7 +30,7 @@ struct hb_audit {
 	char *dir;
 	unsigned char key[HB_AUDIT_KEY_LEN];
 	bool have_key;
-	bool append_only_tried;
+	bool append_only; /* new logs get the append-only inode flag */
 };
 
 /* The default directory: /var/log/hivebox for root, else
@@ -43,6 +43,7 @@ int hb_audit_default_dir(char **ret);
 enum {
 	HB_AUDIT_CREATE = 1 << 0,	/* make the directory if missing */
 	HB_AUDIT_KEY_REQUIRED = 1 << 1, /* the key file must be there */
+	HB_AUDIT_APPEND_ONLY = 1 << 2,	/* chattr +a new logs (root only) */
 };
 int hb_audit_open(struct hb_audit *a, const char *dir, const char *key_file,
 		  unsigned flags, struct hb_diag *diag);

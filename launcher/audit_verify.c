@@ -318,14 +318,17 @@ int hb_audit_verify(struct hb_audit *a, enum hb_log log, FILE *out)
 	return r;
 }
 
-static void set_append(int fd, bool on)
+/* Set or clear the append-only flag; returns whether it was set. */
+static bool set_append(int fd, bool on)
 {
-	int flags = 0;
+	int flags = 0, was;
 
 	if (ioctl(fd, FS_IOC_GETFLAGS, &flags) < 0)
-		return;
+		return false;
+	was = flags & FS_APPEND_FL;
 	flags = on ? flags | FS_APPEND_FL : flags & ~FS_APPEND_FL;
 	(void)ioctl(fd, FS_IOC_SETFLAGS, &flags);
+	return was;
 }
 
 int hb_audit_rotate(struct hb_audit *a, enum hb_log log)
@@ -337,6 +340,7 @@ int hb_audit_rotate(struct hb_audit *a, enum hb_log log)
 	_cleanup_free_ char *line = NULL;
 	unsigned long long seq;
 	json_object *rec;
+	bool was_append;
 	int r;
 
 	fd = openat(a->dirfd, name, O_RDWR | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
@@ -370,14 +374,15 @@ int hb_audit_rotate(struct hb_audit *a, enum hb_log log)
 		return -EIO;
 	/* A hard link to an append-only file is refused: lift the flag for
 	 * the link and set it again on both names. */
-	set_append(fd, false);
+	was_append = set_append(fd, false);
 	r = linkat(a->dirfd, name, a->dirfd, rotated, 0) < 0 ? -errno : 0;
 	if (r == 0 && renameat(a->dirfd, tmp, a->dirfd, name) < 0)
 		r = -errno;
-	set_append(fd, true);
+	if (was_append)
+		set_append(fd, true);
 	if (r < 0)
 		return r;
-	if (geteuid() == 0)
+	if (was_append || a->append_only)
 		set_append(nfd, true);
 	return hb_audit_write_head(a, name, seq + 1, hash);
 }

@@ -130,6 +130,7 @@ static int open_audit(struct run *run)
 	const struct hb_policy *p = &run->policy;
 	_cleanup_free_ char *dflt = NULL;
 	const char *dir = run->cli->audit_dir ?: p->audit_dir;
+	unsigned flags = HB_AUDIT_CREATE;
 	int r;
 
 	run->audit_required = strcmp(p->audit_required, "auto") == 0
@@ -143,11 +144,16 @@ static int open_audit(struct run *run)
 					   strerror(-r));
 		dir = dflt;
 	}
-	r = hb_audit_open(
-		&run->audit, dir, p->audit_key_file ?: HB_AUDIT_DEFAULT_KEY,
-		HB_AUDIT_CREATE |
-			(p->audit_key_file ? HB_AUDIT_KEY_REQUIRED : 0),
-		&run->diag);
+	if (p->audit_key_file)
+		flags |= HB_AUDIT_KEY_REQUIRED;
+	/* The append-only flag by default only on the system's trail: a
+	 * directory of one's own (tests, a demo) stays removable. */
+	if (strcmp(p->audit_append_only, "yes") == 0 ||
+	    (strcmp(p->audit_append_only, "auto") == 0 && dflt))
+		flags |= HB_AUDIT_APPEND_ONLY;
+	r = hb_audit_open(&run->audit, dir,
+			  p->audit_key_file ?: HB_AUDIT_DEFAULT_KEY, flags,
+			  &run->diag);
 	run->have_audit = r == 0;
 	if (r < 0)
 		hb_audit_close(&run->audit);
@@ -365,6 +371,7 @@ static int open_audit_dir(const struct hb_audit_cli *ac, struct hb_audit *a,
 	_cleanup_free_ char *dir = NULL;
 	struct hb_diag d = {0};
 	const char *key = ac->key_file ?: HB_AUDIT_DEFAULT_KEY;
+	unsigned flags = 0;
 	int r;
 
 	*ret_log = NULL;
@@ -398,12 +405,13 @@ static int open_audit_dir(const struct hb_audit_cli *ac, struct hb_audit *a,
 	}
 	/* Only init and rotate may create the directory; reading a
 	 * mistyped one must not. */
-	r = hb_audit_open(a, dir ?: ac->dir ?: dflt, key,
-			  strcmp(ac->sub, "init") == 0 ||
-					  strcmp(ac->sub, "rotate") == 0 ?
-				  HB_AUDIT_CREATE :
-				  0,
-			  &d);
+	if (strcmp(ac->sub, "init") == 0 || strcmp(ac->sub, "rotate") == 0)
+		flags |= HB_AUDIT_CREATE;
+	/* A new file after rotation in the system's trail is append-only,
+	 * as the one it replaces. */
+	if (!ac->file && !ac->dir)
+		flags |= HB_AUDIT_APPEND_ONLY;
+	r = hb_audit_open(a, dir ?: ac->dir ?: dflt, key, flags, &d);
 	if (r < 0 && !d.msg[0])
 		hb_diag_set(&d, NULL, 0, "cannot open the audit directory: %s",
 			    strerror(-r));

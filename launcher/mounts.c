@@ -255,38 +255,53 @@ static void close_all(int *fds, size_t n)
 	free(fds);
 }
 
-int hb_mounts_apply(const struct hb_plan *plan, const char **ret_what)
+int hb_mounts_open_sources(const struct hb_plan *plan, int **ret_trees,
+			   const char **ret_what)
 {
-	_cleanup_close_ int root = -1;
-	_cleanup_close_ int stage = -1;
 	int *trees;
-	int r = 0;
 
 	*ret_what = "/";
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return -errno;
-	trees = calloc(plan->n_mounts + 1, sizeof(int));
+	trees = malloc((plan->n_mounts + 1) * sizeof(int));
 	if (!trees)
 		return -ENOMEM;
-	for (size_t i = 0; i < plan->n_mounts; i++) {
+	for (size_t i = 0; i < plan->n_mounts; i++)
 		trees[i] = -1;
+	for (size_t i = 0; i < plan->n_mounts; i++) {
 		if (plan->mounts[i].kind != HB_MNT_BIND)
 			continue;
 		*ret_what = plan->mounts[i].source;
 		trees[i] = clone_source(&plan->mounts[i]);
 		if (trees[i] < 0) {
-			r = trees[i];
-			goto out;
+			int r = trees[i];
+			hb_mounts_close_sources(plan, trees);
+			return r;
 		}
 	}
+	*ret_trees = trees;
+	return 0;
+}
+
+void hb_mounts_close_sources(const struct hb_plan *plan, int *trees)
+{
+	if (trees)
+		close_all(trees, plan->n_mounts);
+}
+
+int hb_mounts_apply(const struct hb_plan *plan, const int *trees,
+		    const char **ret_what)
+{
+	_cleanup_close_ int root = -1;
+	_cleanup_close_ int stage = -1;
+	int r;
+
 	*ret_what = "/";
 	root = new_fs("tmpfs", "mode=0755,size=1m",
 		      HB_ATTR_NOSUID | HB_ATTR_NODEV);
 	stage = open("/tmp", O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
-	if (root < 0 || stage < 0) {
-		r = root < 0 ? root : -errno;
-		goto out;
-	}
+	if (root < 0 || stage < 0)
+		return root < 0 ? root : -errno;
 	r = attach(root, stage);
 	for (size_t i = 0; r == 0 && i < plan->n_mounts; i++) {
 		*ret_what = plan->mounts[i].target;
@@ -296,7 +311,5 @@ int hb_mounts_apply(const struct hb_plan *plan, const char **ret_what)
 		*ret_what = "pivot_root";
 		r = pivot(root);
 	}
-out:
-	close_all(trees, plan->n_mounts);
 	return r;
 }

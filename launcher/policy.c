@@ -63,6 +63,8 @@ static const struct key_def keys[] = {
 	{"audit", "required", HB_K_AUDIT_REQUIRED, T_CHOICE, 0, 0, NULL,
 	 "yes|no"},
 	{"audit", "key_file", HB_K_AUDIT_KEY, T_OPTPATH, 0, 0, NULL, NULL},
+	{"audit", "append_only", HB_K_AUDIT_APPEND_ONLY, T_CHOICE, 0, 0, NULL,
+	 "yes|no"},
 	{"monitoring", "cpu_usage_alert", HB_K_CPU_ALERT, T_U64, 0, 100,
 	 "percent", NULL},
 	{"monitoring", "memory_usage_alert", HB_K_MEMORY_ALERT, T_U64, 0, 100,
@@ -125,6 +127,7 @@ void hb_policy_init(struct hb_policy *p)
 	p->network_mode = strdup("none");
 	p->host_uid = strdup("auto");
 	p->audit_required = strdup("auto");
+	p->audit_append_only = strdup("auto");
 	p->cpu_alert_pct = 80;
 	p->memory_alert_pct = 90;
 	p->alert_timeout_seconds = 10;
@@ -141,6 +144,7 @@ void hb_policy_free(struct hb_policy *p)
 	free(p->audit_dir);
 	free(p->audit_required);
 	free(p->audit_key_file);
+	free(p->audit_append_only);
 	free(p->alert_command);
 	hb_strv_clear(&p->read_only);
 	hb_strv_clear(&p->read_write);
@@ -198,6 +202,8 @@ static char **str_field(struct hb_policy *p, enum hb_key key)
 		return &p->audit_required;
 	case HB_K_AUDIT_KEY:
 		return &p->audit_key_file;
+	case HB_K_AUDIT_APPEND_ONLY:
+		return &p->audit_append_only;
 	case HB_K_ALERT_COMMAND:
 		return &p->alert_command;
 	default:
@@ -803,6 +809,14 @@ void hb_policy_show(const struct hb_policy *p, FILE *out)
 		if (k->key == HB_K_AUDIT_REQUIRED &&
 		    strcmp(p->audit_required, "auto") == 0) {
 			fputs("; required = (yes when run as root, else no)",
+			      out);
+			show_origin(p, k->key, out);
+			continue;
+		}
+		if (k->key == HB_K_AUDIT_APPEND_ONLY &&
+		    strcmp(p->audit_append_only, "auto") == 0) {
+			fputs("; append_only = (yes for root's default "
+			      "directory, else no)",
 			      out);
 			show_origin(p, k->key, out);
 			continue;

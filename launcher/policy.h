@@ -27,6 +27,7 @@ enum hb_key {
 	HB_K_AUDIT_DIR,
 	HB_K_AUDIT_REQUIRED,
 	HB_K_AUDIT_KEY,
+	HB_K_AUDIT_APPEND_ONLY,
 	HB_K_CPU_ALERT,
 	HB_K_MEMORY_ALERT,
 	HB_K_ALERT_COMMAND,
@@ -61,6 +62,7 @@ struct hb_policy {
 	char *audit_dir;	 /* NULL: the default for the caller */
 	char *audit_required;	 /* "yes", "no" or "auto" (yes for root) */
 	char *audit_key_file;	 /* NULL: HB_AUDIT_DEFAULT_KEY */
+	char *audit_append_only; /* "yes", "no" or "auto" */
 	unsigned long long cpu_alert_pct;    /* 0: off */
 	unsigned long long memory_alert_pct; /* 0: off */
 	char *alert_command;		     /* NULL: none */

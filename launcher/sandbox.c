@@ -177,6 +177,7 @@ static void die_with_supervisor(int sock)
 _Noreturn void hb_sandbox_main(const struct hb_plan *plan, int sock)
 {
 	const char *what = NULL;
+	int *trees = NULL;
 	sigset_t all;
 	char go;
 	pid_t child;
@@ -191,6 +192,9 @@ _Noreturn void hb_sandbox_main(const struct hb_plan *plan, int sock)
 	/* Not before: a non-dumpable process's /proc files belong to root,
 	 * and an unprivileged supervisor could no longer write our id maps. */
 	prctl(PR_SET_DUMPABLE, 0);
+	r = hb_mounts_open_sources(plan, &trees, &what);
+	if (r < 0)
+		fail(sock, HB_STAGE_MOUNTS, -r, what);
 	r = switch_ids(plan);
 	if (r < 0)
 		fail(sock, HB_STAGE_IDS, -r, NULL);
@@ -201,7 +205,8 @@ _Noreturn void hb_sandbox_main(const struct hb_plan *plan, int sock)
 	r = hb_netlink_loopback_up();
 	if (r < 0)
 		fail(sock, HB_STAGE_LOOPBACK, -r, "lo");
-	r = hb_mounts_apply(plan, &what);
+	r = hb_mounts_apply(plan, trees, &what);
+	hb_mounts_close_sources(plan, trees);
 	if (r < 0)
 		fail(sock, HB_STAGE_MOUNTS, -r, what);
 	if (setsid() < 0)

@@ -107,6 +107,7 @@ Test(policy_defaults, key_names)
 		[HB_K_AUDIT_DIR] = "dir",
 		[HB_K_AUDIT_REQUIRED] = "required",
 		[HB_K_AUDIT_KEY] = "key_file",
+		[HB_K_AUDIT_APPEND_ONLY] = "append_only",
 		[HB_K_CPU_ALERT] = "cpu_usage_alert",
 		[HB_K_MEMORY_ALERT] = "memory_usage_alert",
 		[HB_K_ALERT_COMMAND] = "alert_command",
@@ -152,7 +153,9 @@ static const char every_key[] =
 	"memory_usage_alert = 0\n"		      /* 30 */
 	"alert_command = /usr/local/bin/page\n"	      /* 31 */
 	"alert_timeout_seconds = 300\n"		      /* 32 */
-	"sample_interval_ms = 10\n";		      /* 33 */
+	"sample_interval_ms = 10\n"		      /* 33 */
+	"[audit]\n"				      /* 34 */
+	"append_only = yes\n";			      /* 35 */
 
 Test(policy_keys, every_key_value)
 {
@@ -184,6 +187,7 @@ Test(policy_keys, every_key_value)
 	cr_assert_str_eq(p.audit_dir, "/srv/audit");
 	cr_assert_str_eq(p.audit_required, "no");
 	cr_assert_str_eq(p.audit_key_file, "/etc/hb.key");
+	cr_assert_str_eq(p.audit_append_only, "yes");
 	cr_assert_eq(p.cpu_alert_pct, 50);
 	cr_assert_eq(p.memory_alert_pct, 0);
 	cr_assert_str_eq(p.alert_command, "/usr/local/bin/page");
@@ -206,7 +210,7 @@ Test(policy_keys, every_key_origin)
 		[HB_K_AUDIT_REQUIRED] = 26, [HB_K_AUDIT_KEY] = 27,
 		[HB_K_CPU_ALERT] = 29,	    [HB_K_MEMORY_ALERT] = 30,
 		[HB_K_ALERT_COMMAND] = 31,  [HB_K_ALERT_TIMEOUT] = 32,
-		[HB_K_SAMPLE_MS] = 33,
+		[HB_K_SAMPLE_MS] = 33,	    [HB_K_AUDIT_APPEND_ONLY] = 35,
 	};
 	struct hb_policy p;
 	struct hb_diag d = {0};
