@@ -107,7 +107,8 @@ unit-asan: $(B)/unit-tests-asan
 
 integration: $(B)/hivebox $(B)/fixtures/showid
 	HIVEBOX=$(CURDIR)/$(B)/hivebox FIXTURE_BIN=$(CURDIR)/$(B)/fixtures \
-		$(PYTHON) -m pytest -q -ra tests/integration
+		$(PYTHON) -m pytest -q -ra --basetemp=$(CURDIR)/$(B)/pytest \
+		tests/integration
 
 # cppcheck does not model __attribute__((cleanup)), so it reports every
 # _cleanup_ variable as a leak; leaks are caught by LeakSanitizer in

@@ -216,9 +216,10 @@ int hb_audit_open(struct hb_audit *a, const char *dir, const char *key_file,
 			diag, dir, 0,
 			"audit directory is a symlink; refusing to follow it");
 	if (r < 0)
-		return hb_diag_set(diag, dir, 0, "%s the audit directory: %s",
-				   flags & HB_AUDIT_CREATE ? "cannot create"
-							   : "no",
+		return hb_diag_set(diag, dir, 0, "%s: %s",
+				   flags & HB_AUDIT_CREATE
+					   ? "cannot create the audit directory"
+					   : "no audit directory",
 				   strerror(-r));
 	a->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (a->dirfd < 0)

@@ -321,13 +321,18 @@ static int take_record(struct trail *t, enum hb_log log, json_object *o)
 
 /* One line without its '\n', or -1 at the end.  A line longer than
  * MAX_LINE is read to its end but not kept. */
+/* One line without its '\n'.  Byte by byte, so that a NUL (what a crash
+ * can leave behind) stays inside its line instead of ending it. */
 static ssize_t read_line(FILE *f, struct line_buf *b)
 {
 	size_t len = 0;
+	int c;
 
 	b->too_long = false;
-	for (;;) {
-		if (b->cap - len < 2) {
+	while ((c = getc_unlocked(f)) != EOF && c != '\n') {
+		if (b->too_long)
+			continue;
+		if (len + 2 > b->cap) {
 			size_t cap = b->cap ? b->cap * 2 : 4096;
 			char *buf;
 			if (b->cap >= MAX_LINE) {
@@ -341,18 +346,15 @@ static ssize_t read_line(FILE *f, struct line_buf *b)
 			b->buf = buf;
 			b->cap = cap;
 		}
-		if (!fgets(b->buf + len, (int)(b->cap - len), f)) {
-			if (ferror(f))
-				return -EIO;
-			/* The last line has no '\n': cut short. */
-			return len || b->too_long ? (ssize_t)len : -1;
-		}
-		len += strlen(b->buf + len);
-		if (len && b->buf[len - 1] == '\n') {
-			b->buf[--len] = '\0';
-			return (ssize_t)len;
-		}
+		b->buf[len++] = (char)c;
 	}
+	if (c == EOF && ferror(f))
+		return -EIO;
+	if (c == EOF && len == 0 && !b->too_long)
+		return -1;
+	if (b->buf)
+		b->buf[len] = '\0';
+	return (ssize_t)len;
 }
 
 static void warn_corrupt(struct trail *t, const char *name, unsigned long n)

@@ -99,7 +99,7 @@ static unsigned long long tmpfs_used_kb(pid_t init, const char *dir)
 	       (unsigned long long)sf.f_bsize / 1024;
 }
 
-int hb_monitor_sample(pid_t init, struct hb_sample *ret)
+int hb_monitor_sample(pid_t init, bool with_tmpfs, struct hb_sample *ret)
 {
 	static pid_t list[MAX_PROCS];
 	size_t n = 0;
@@ -112,8 +112,9 @@ int hb_monitor_sample(pid_t init, struct hb_sample *ret)
 		if (read_stat(list[i], ret) == 0)
 			children(list[i], list, &n);
 	}
-	ret->tmpfs_kb =
-		tmpfs_used_kb(init, "/tmp") + tmpfs_used_kb(init, "/dev/shm");
+	if (with_tmpfs)
+		ret->tmpfs_kb = tmpfs_used_kb(init, "/tmp") +
+				tmpfs_used_kb(init, "/dev/shm");
 	ret->total_kb = ret->rss_kb + ret->tmpfs_kb;
 	return 0;
 }

@@ -16,5 +16,7 @@ struct hb_sample {
 	unsigned processes;
 };
 
-/* Sample the tree below init (a host pid). */
-int hb_monitor_sample(pid_t init, struct hb_sample *ret);
+/* Sample the tree below init (a host pid).  Before the init has pivoted,
+ * /proc/INIT/root is still the host's: with_tmpfs false leaves the tmpfs
+ * usage out. */
+int hb_monitor_sample(pid_t init, bool with_tmpfs, struct hb_sample *ret);

@@ -214,6 +214,8 @@ _Noreturn void hb_sandbox_main(const struct hb_plan *plan, int sock)
 	r = drop_privileges();
 	if (r < 0)
 		fail(sock, HB_STAGE_PRIVILEGES, -r, NULL);
+	/* From here on, /proc/PID/root of the init is the sandbox's. */
+	report(sock, HB_MSG_READY, HB_STAGE_FORK, 0, 0, NULL);
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
 	child = fork();

@@ -26,6 +26,7 @@ enum hb_msg_type {
 	HB_MSG_SETUP_FAILED = 1, /* stage, err, what */
 	HB_MSG_EXEC_FAILED,	 /* err */
 	HB_MSG_EXITED,		 /* status: the interpreter's wait status */
+	HB_MSG_READY,		 /* the new root is in place */
 };
 
 struct hb_msg {

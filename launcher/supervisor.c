@@ -100,6 +100,7 @@ struct loop {
 	struct hb_watch *watch;
 	int timeout_stage; /* 0 running, 1 TERM sent, 2 KILL sent */
 	bool have_status;
+	bool ready; /* the init has pivoted into the new root */
 	int status;
 	struct hb_msg failure;
 	bool failed;
@@ -114,6 +115,8 @@ static void read_messages(struct loop *l)
 		if (m.type == HB_MSG_EXITED) {
 			l->have_status = true;
 			l->status = m.status;
+		} else if (m.type == HB_MSG_READY) {
+			l->ready = true;
 		} else if (!l->failed) {
 			l->failure = m;
 			l->failed = true;
@@ -159,7 +162,7 @@ static void on_sample(struct loop *l, const struct hb_plan *plan)
 	(void)!read(l->sample_fd, &ticks, sizeof(ticks));
 	/* Without a cgroup, the supervisor bounds the sandbox's total
 	 * memory: every process's RSS plus its tmpfs pages. */
-	if (hb_watch_sample(l->watch, l->pid, plan->policy->memory_mb,
+	if (hb_watch_sample(l->watch, l->pid, l->ready, plan->policy->memory_mb,
 			    plan->policy->cpu_seconds))
 		send_signal(l->pidfd, SIGKILL);
 }

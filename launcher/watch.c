@@ -153,12 +153,12 @@ static void check_alerts(struct hb_watch *w, const struct hb_sample *s,
 	}
 }
 
-bool hb_watch_sample(struct hb_watch *w, pid_t init,
+bool hb_watch_sample(struct hb_watch *w, pid_t init, bool in_root,
 		     unsigned long long memory_mb, unsigned long long cpu_s)
 {
 	struct hb_sample s;
 
-	if (hb_monitor_sample(init, &s) < 0)
+	if (hb_monitor_sample(init, in_root, &s) < 0)
 		return false;
 	w->samples++;
 	if (s.total_kb > w->peak_total_kb)

@@ -46,9 +46,10 @@ void hb_watch_event(struct hb_watch *w, const char *kind,
 		    enum hb_event_class cls, const char *message,
 		    json_object *details);
 
-/* One sample: peaks, thresholds, the whole-sandbox memory limit.
+/* One sample: peaks, thresholds, the whole-sandbox memory limit.  The
+ * tmpfs usage counts only once the init is in its new root (in_root).
  * Returns true when the sandbox must be killed for memory. */
-bool hb_watch_sample(struct hb_watch *w, pid_t init,
+bool hb_watch_sample(struct hb_watch *w, pid_t init, bool in_root,
 		     unsigned long long memory_mb, unsigned long long cpu_s);
 
 /* Reap finished alert commands; with final, wait for the rest until their

@@ -289,10 +289,11 @@ class Hivebox:
     def run_argv(self, args, *, input: Optional[str] = None,
                  timeout: float = 60, env: Optional[dict] = None,
                  result_path: Optional[Path] = None, cwd=None,
-                 prefix=(), pass_fds=()) -> Run:
+                 prefix=(), pass_fds=(), binary: Optional[Path] = None) -> Run:
         """Run prefix + [hivebox] + args, always with a timeout."""
         args = [str(a) for a in args]
-        argv = list(prefix) + [str(HIVEBOX)] + self.audit_options(args) + args
+        argv = (list(prefix) + [str(binary or HIVEBOX)] +
+                self.audit_options(args) + args)
         start = time.monotonic()
         proc = subprocess.Popen(
             argv, cwd=cwd or self.dir, env=env, pass_fds=pass_fds,

@@ -2,9 +2,12 @@
 #include "helpers.h"
 
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <linux/fs.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 
 int parse_more(struct hb_policy *p, const char *text, const char *name,
@@ -114,5 +117,91 @@ char *diag_print_text(const struct hb_diag *d)
 	cr_assert_not_null(f);
 	hb_diag_print(d, f);
 	fclose(f);
+	return buf;
+}
+
+static int unflag_one(const char *path, const struct stat *st, int flag,
+		      struct FTW *ftw)
+{
+	int fd, flags = 0;
+
+	(void)ftw;
+	if (flag != FTW_F || !S_ISREG(st->st_mode))
+		return 0;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0 && (flags & FS_APPEND_FL)) {
+		flags &= ~FS_APPEND_FL;
+		(void)ioctl(fd, FS_IOC_SETFLAGS, &flags);
+	}
+	close(fd);
+	return 0;
+}
+
+void clear_append_only(const char *dir)
+{
+	if (dir)
+		nftw(dir, unflag_one, 16, FTW_PHYS);
+}
+
+char *read_text(const char *dir, const char *name)
+{
+	char *path = path_join(dir, name);
+	FILE *f = fopen(path, "re");
+	char *buf = NULL;
+	size_t cap = 0, len = 0;
+
+	free(path);
+	if (!f)
+		return NULL;
+	for (;;) {
+		size_t n;
+		if (cap - len < 4096) {
+			char *more = realloc(buf, cap + 65536);
+			cr_assert_not_null(more);
+			buf = more;
+			cap += 65536;
+		}
+		n = fread(buf + len, 1, cap - len - 1, f);
+		len += n;
+		if (n == 0)
+			break;
+	}
+	fclose(f);
+	buf[len] = '\0';
+	return buf;
+}
+
+static FILE *captured;
+static int saved_stderr = -1;
+
+void stderr_capture_start(void)
+{
+	fflush(stderr);
+	captured = tmpfile();
+	cr_assert_not_null(captured, "tmpfile: %s", strerror(errno));
+	saved_stderr = dup(STDERR_FILENO);
+	cr_assert_geq(saved_stderr, 0);
+	cr_assert_geq(dup2(fileno(captured), STDERR_FILENO), 0);
+}
+
+char *stderr_capture_stop(void)
+{
+	char *buf;
+	long len;
+
+	fflush(stderr);
+	dup2(saved_stderr, STDERR_FILENO);
+	close(saved_stderr);
+	saved_stderr = -1;
+	len = ftell(captured);
+	buf = calloc(1, (size_t)(len > 0 ? len : 0) + 1);
+	cr_assert_not_null(buf);
+	rewind(captured);
+	if (len > 0 && fread(buf, 1, (size_t)len, captured) != (size_t)len)
+		buf[0] = '\0';
+	fclose(captured);
+	captured = NULL;
 	return buf;
 }

@@ -26,3 +26,12 @@ void make_symlink(const char *dir, const char *name, const char *target);
 /* What hb_policy_show() / hb_diag_print() print, malloc'ed. */
 char *policy_show_text(const struct hb_policy *p);
 char *diag_print_text(const struct hb_diag *d);
+
+/* Lift the append-only inode flag from every file below dir, so that it
+ * can be rewritten or removed (root's audit logs carry the flag). */
+void clear_append_only(const char *dir);
+/* The whole of dir/name, malloc'ed; NULL if it cannot be read. */
+char *read_text(const char *dir, const char *name);
+/* Everything written to stderr (fd 2) between the two calls, malloc'ed. */
+void stderr_capture_start(void);
+char *stderr_capture_stop(void);
