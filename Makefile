@@ -15,7 +15,7 @@ CFLAGS ?= -O2 -g
 HB_CFLAGS = -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
 	-Wmissing-prototypes -Wstrict-prototypes -Ilauncher -Ibuild \
 	$(shell pkg-config --cflags json-c)
-LIBS = -linih -lcap -ljson-c -lmnl -lsodium
+LIBS = -linih -lcap -ljson-c -lmnl -lsodium -lseccomp
 TEST_LIBS = -lcriterion
 
 B = build
@@ -23,7 +23,8 @@ SRCS = launcher/util.c launcher/policy.c launcher/plan.c launcher/mounts.c \
 	launcher/sandbox.c launcher/supervisor.c launcher/result.c \
 	launcher/cli.c launcher/netlink.c launcher/audit.c \
 	launcher/audit_verify.c launcher/monitor.c launcher/watch.c \
-	launcher/record.c launcher/audit_show.c
+	launcher/record.c launcher/audit_show.c launcher/syscalls.c \
+	launcher/syscall_groups.c launcher/notify.c
 OBJS = $(SRCS:launcher/%.c=$(B)/%.o) $(B)/rootfs_data.o
 ASAN_OBJS = $(SRCS:launcher/%.c=$(B)/asan/%.o) $(B)/asan/rootfs_data.o
 UNIT_SRCS = $(wildcard tests/unit/*.c)

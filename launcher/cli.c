@@ -11,6 +11,7 @@ enum {
 	OPT_RESULT_FD,
 	OPT_QUIET,
 	OPT_AUDIT_DIR,
+	OPT_EXPORT_FILTER,
 	OPT_TIGHTEN, /* + index into tighten_opts */
 };
 
@@ -48,6 +49,8 @@ void hb_cli_usage(FILE *out)
 	      "N\n"
 	      "  --quiet                no notices on stderr, only errors\n"
 	      "  --audit-dir DIR        write the audit trail to DIR\n"
+	      "  --export-filter FILE   with --dry-run: write the seccomp BPF "
+	      "to FILE\n"
 	      "  --timeout SECONDS      lower timeout_seconds\n"
 	      "  --cpu SECONDS          lower cpu_seconds\n"
 	      "  --memory MB            lower memory_mb\n"
@@ -168,17 +171,18 @@ static int parse_fd(const char *s, int *ret, struct hb_diag *diag)
 int hb_cli_parse(struct hb_cli *cli, int argc, char **argv,
 		 struct hb_diag *diag)
 {
-	struct option opts[ARRAY_SIZE(tighten_opts) + 9] = {
+	struct option opts[ARRAY_SIZE(tighten_opts) + 10] = {
 		{"policy", required_argument, NULL, OPT_POLICY},
 		{"dry-run", no_argument, NULL, OPT_DRY_RUN},
 		{"result", required_argument, NULL, OPT_RESULT},
 		{"result-fd", required_argument, NULL, OPT_RESULT_FD},
 		{"quiet", no_argument, NULL, OPT_QUIET},
 		{"audit-dir", required_argument, NULL, OPT_AUDIT_DIR},
+		{"export-filter", required_argument, NULL, OPT_EXPORT_FILTER},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 	};
-	size_t n = 8;
+	size_t n = 9;
 	int c, r;
 
 	memset(cli, 0, sizeof(*cli));
@@ -215,6 +219,9 @@ int hb_cli_parse(struct hb_cli *cli, int argc, char **argv,
 			break;
 		case OPT_AUDIT_DIR:
 			cli->audit_dir = optarg;
+			break;
+		case OPT_EXPORT_FILTER:
+			cli->export_filter = optarg;
 			break;
 		case 'h':
 			cli->verb = HB_VERB_HELP;

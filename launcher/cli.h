@@ -44,6 +44,7 @@ struct hb_cli {
 	bool quiet;
 	const char *result_file;
 	const char *audit_dir;
+	const char *export_filter;
 	int result_fd; /* -1: none */
 	struct hb_tighten tighten[32];
 	size_t n_tighten;

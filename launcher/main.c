@@ -248,6 +248,18 @@ static void record_limit(struct run *run)
 	const struct hb_result *res = &run->res;
 	char msg[256];
 
+	/* The filter kills without a notification for a call of another
+	 * ABI (x32, int 0x80); the supervisor sees only the SIGSYS. */
+	if (res->reason == HB_REASON_SIGNAL && res->signal == SIGSYS &&
+	    !run->plan.filter.kill) {
+		snprintf(msg, sizeof(msg),
+			 "%s was killed by the system-call filter: a call of "
+			 "another ABI (x32, int 0x80)",
+			 run->plan.script);
+		hb_watch_event(&run->watch, "syscall_killed", HB_EV_VIOLATION,
+			       msg, NULL);
+		return;
+	}
 	if (res->reason != HB_REASON_TIMEOUT &&
 	    res->reason != HB_REASON_CPU_LIMIT &&
 	    res->reason != HB_REASON_MEMORY_LIMIT &&
@@ -314,6 +326,25 @@ static int start_audit(struct run *run)
 	return 0;
 }
 
+/* The BPF as the kernel gets it, for reading with a disassembler or
+ * loading elsewhere (scripts/bench gives it to bwrap). */
+static int export_filter(struct run *run)
+{
+	const struct hb_filter *f = &run->plan.filter;
+	FILE *out = fopen(run->cli->export_filter, "we");
+	size_t len = f->len * sizeof(*f->prog);
+	bool ok = out && fwrite(f->prog, 1, len, out) == len;
+
+	if (out && fclose(out) != 0)
+		ok = false;
+	if (!ok) {
+		fprintf(stderr, "hivebox: %s: cannot write the filter: %s\n",
+			run->cli->export_filter, strerror(errno));
+		return EXIT_HIVEBOX;
+	}
+	return 0;
+}
+
 static int run_script(const struct hb_cli *cli, int argc, char **argv)
 {
 	struct run *run = calloc(1, sizeof(*run));
@@ -333,7 +364,7 @@ static int run_script(const struct hb_cli *cli, int argc, char **argv)
 		r = build_plan(run);
 	if (r == 0 && cli->dry_run) {
 		hb_plan_print(&run->plan, stdout);
-		code = 0;
+		code = cli->export_filter ? export_filter(run) : 0;
 		goto out;
 	}
 	if (r == 0)
@@ -355,6 +386,7 @@ static int run_script(const struct hb_cli *cli, int argc, char **argv)
 	hb_watch_reap(&run->watch, true);
 	code = report(cli, &run->res, &run->plan);
 out:
+	json_object_put(run->res.denied_counts);
 	if (run->have_audit)
 		hb_audit_close(&run->audit);
 	hb_plan_free(&run->plan);

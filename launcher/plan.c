@@ -446,7 +446,13 @@ int hb_plan_build(struct hb_plan *plan, const struct hb_policy *policy,
 	r = plan_env(plan, policy, inv);
 	if (r < 0)
 		return r;
-	return plan_argv(plan, inv);
+	r = plan_argv(plan, inv);
+	if (r < 0)
+		return r;
+	/* The sandbox execs plan->interpreter itself: that pointer is the
+	 * one execve an allow-list lets through. */
+	return hb_filter_build(policy, (uintptr_t)plan->interpreter,
+			       &plan->filter, diag);
 }
 
 void hb_plan_free(struct hb_plan *plan)
@@ -462,6 +468,7 @@ void hb_plan_free(struct hb_plan *plan)
 	free(plan->cwd);
 	hb_strv_clear(&plan->argv);
 	hb_strv_clear(&plan->env);
+	hb_filter_free(&plan->filter);
 	memset(plan, 0, sizeof(*plan));
 }
 
@@ -536,6 +543,7 @@ void hb_plan_print(const struct hb_plan *plan, FILE *out)
 	fputs("capabilities: none (all sets empty, securebits locked, "
 	      "no_new_privs)\n",
 	      out);
+	hb_filter_print(plan->policy, &plan->filter, out);
 	fprintf(out, "mounts (%zu, in order; root is a read-only tmpfs):\n",
 		plan->n_mounts);
 	for (size_t i = 0; i < plan->n_mounts; i++)

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "policy.h"
+#include "syscalls.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -74,6 +75,7 @@ struct hb_plan {
 	size_t n_rlimits;
 	unsigned long long timeout_ms, grace_ms;
 	const char *hostname;
+	struct hb_filter filter; /* loaded last, right before execve */
 };
 
 int hb_plan_build(struct hb_plan *plan, const struct hb_policy *policy,

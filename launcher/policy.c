@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "policy.h"
+#include "syscalls.h"
 
 #include <ctype.h>
 #include <ini.h>
@@ -11,15 +12,18 @@
 #define HB_EXTENDS_DEPTH 8
 
 enum hb_type {
-	T_U64,	   /* a whole number within [min, max] */
-	T_TEXT,	   /* free text */
-	T_ABSPATH, /* one absolute path */
-	T_PATHS,   /* comma-separated paths */
-	T_NAMES,   /* comma-separated environment variable names */
-	T_ENVSET,  /* NAME=value, one per line, repeatable */
-	T_CHOICE,  /* one of choices */
-	T_UID,	   /* auto | root | a number */
-	T_OPTPATH, /* an absolute path, or unset */
+	T_U64,	      /* a whole number within [min, max] */
+	T_TEXT,	      /* free text */
+	T_ABSPATH,    /* one absolute path */
+	T_PATHS,      /* comma-separated paths */
+	T_NAMES,      /* comma-separated environment variable names */
+	T_ENVSET,     /* NAME=value, one per line, repeatable */
+	T_CHOICE,     /* one of choices */
+	T_UID,	      /* auto | root | a number */
+	T_OPTPATH,    /* an absolute path, or unset */
+	T_SYSCALLS,   /* comma-separated system calls and @groups */
+	T_OPERATIONS, /* comma-separated blocked_operations */
+	T_ERRNO,      /* an errno name */
 };
 
 struct key_def {
@@ -75,6 +79,15 @@ static const struct key_def keys[] = {
 	 300, "seconds", NULL},
 	{"monitoring", "sample_interval_ms", HB_K_SAMPLE_MS, T_U64, 10, 60000,
 	 "milliseconds", NULL},
+	{"filesystem", "blocked_operations", HB_K_BLOCKED_OPS, T_OPERATIONS, 0,
+	 0, NULL, NULL},
+	{"syscalls", "default", HB_K_SC_DEFAULT, T_CHOICE, 0, 0, NULL,
+	 "allow|deny"},
+	{"syscalls", "allow", HB_K_SC_ALLOW, T_SYSCALLS, 0, 0, NULL, NULL},
+	{"syscalls", "deny", HB_K_SC_DENY, T_SYSCALLS, 0, 0, NULL, NULL},
+	{"syscalls", "on_violation", HB_K_SC_ON_VIOLATION, T_CHOICE, 0, 0, NULL,
+	 "errno|kill"},
+	{"syscalls", "errno", HB_K_SC_ERRNO, T_ERRNO, 0, 0, NULL, NULL},
 };
 
 /* Keys of features that are not built yet.  They are refused, never
@@ -84,12 +97,10 @@ static const struct {
 	const char *name; /* NULL: the whole section */
 	const char *feature;
 } unsupported[] = {
-	{"filesystem", "blocked_operations", "system-call filtering"},
 	{"filesystem", "executables", "extra executables"},
 	{"network", "allowed_domains", "filtered networking"},
 	{"network", "allowed_ports", "filtered networking"},
 	{"network", "blocked_ports", "filtered networking"},
-	{"syscalls", NULL, "system-call filtering"},
 };
 
 static const char *const sections[] = {"policy",   "execution",	  "filesystem",
@@ -132,6 +143,9 @@ void hb_policy_init(struct hb_policy *p)
 	p->memory_alert_pct = 90;
 	p->alert_timeout_seconds = 10;
 	p->sample_interval_ms = 100;
+	p->syscalls_default = strdup("allow");
+	p->on_violation = strdup("errno");
+	p->violation_errno = strdup("EPERM");
 }
 
 void hb_policy_free(struct hb_policy *p)
@@ -146,6 +160,12 @@ void hb_policy_free(struct hb_policy *p)
 	free(p->audit_key_file);
 	free(p->audit_append_only);
 	free(p->alert_command);
+	free(p->syscalls_default);
+	free(p->on_violation);
+	free(p->violation_errno);
+	hb_strv_clear(&p->blocked_operations);
+	hb_strv_clear(&p->syscalls_allow);
+	hb_strv_clear(&p->syscalls_deny);
 	hb_strv_clear(&p->read_only);
 	hb_strv_clear(&p->read_write);
 	hb_strv_clear(&p->env_keep);
@@ -206,6 +226,12 @@ static char **str_field(struct hb_policy *p, enum hb_key key)
 		return &p->audit_append_only;
 	case HB_K_ALERT_COMMAND:
 		return &p->alert_command;
+	case HB_K_SC_DEFAULT:
+		return &p->syscalls_default;
+	case HB_K_SC_ON_VIOLATION:
+		return &p->on_violation;
+	case HB_K_SC_ERRNO:
+		return &p->violation_errno;
 	default:
 		return NULL;
 	}
@@ -222,6 +248,12 @@ static struct hb_strv *list_field(struct hb_policy *p, enum hb_key key)
 		return &p->env_keep;
 	case HB_K_ENV_SET:
 		return &p->env_set;
+	case HB_K_BLOCKED_OPS:
+		return &p->blocked_operations;
+	case HB_K_SC_ALLOW:
+		return &p->syscalls_allow;
+	case HB_K_SC_DENY:
+		return &p->syscalls_deny;
 	default:
 		return NULL;
 	}
@@ -393,6 +425,18 @@ static int split_list(const char *value, const struct key_def *k,
 			return hb_diag_set(diag, file, line,
 					   "empty item in the list for %s",
 					   k->name);
+		if (k->type == T_SYSCALLS && !hb_syscall_name_known(item))
+			return hb_diag_set(
+				diag, file, line,
+				"unknown system call or group '%s' in %s", item,
+				k->name);
+		if (k->type == T_OPERATIONS && !hb_operation_find(item))
+			return hb_diag_set(
+				diag, file, line,
+				"unknown operation '%s' in %s (known: delete, "
+				"chmod, chown, rename, link, truncate, mknod, "
+				"xattr)",
+				item, k->name);
 		if (k->type == T_NAMES && !valid_env_name(item, strlen(item)))
 			return hb_diag_set(
 				diag, file, line,
@@ -460,6 +504,12 @@ static int check_scalar(const struct key_def *k, const char *value,
 					   "bad value '%s' for %s: expected %s",
 					   value, k->name, k->choices);
 		}
+		return 0;
+	case T_ERRNO:
+		if (hb_errno_from_name(value) < 0)
+			return hb_diag_set(diag, file, line,
+					   "unknown errno name '%s' for %s",
+					   value, k->name);
 		return 0;
 	case T_UID:
 		if (strcmp(value, "auto") == 0 || strcmp(value, "root") == 0)
@@ -709,11 +759,48 @@ static const char *origin_file(const struct hb_policy *p, enum hb_key key)
 	return p->origin[key].file ? p->origin[key].file : "built-in default";
 }
 
+/* [syscalls]: allow goes with default = deny and deny with default =
+ * allow; nothing may allow what is denied whatever the policy says. */
+static int validate_syscalls(const struct hb_policy *p, struct hb_diag *diag)
+{
+	bool deny_default = strcmp(p->syscalls_default, "deny") == 0;
+
+	if (!deny_default && p->syscalls_allow.n)
+		return hb_diag_set(
+			diag, origin_file(p, HB_K_SC_ALLOW),
+			p->origin[HB_K_SC_ALLOW].line,
+			"allow = %s contradicts default = allow (%s:%u): "
+			"everything is allowed already; list what to deny",
+			p->syscalls_allow.v[0], origin_file(p, HB_K_SC_DEFAULT),
+			p->origin[HB_K_SC_DEFAULT].line);
+	if (deny_default && p->syscalls_deny.n)
+		return hb_diag_set(
+			diag, origin_file(p, HB_K_SC_DENY),
+			p->origin[HB_K_SC_DENY].line,
+			"deny = %s contradicts default = deny (%s:%u): "
+			"everything not allowed is denied already",
+			p->syscalls_deny.v[0], origin_file(p, HB_K_SC_DEFAULT),
+			p->origin[HB_K_SC_DEFAULT].line);
+	for (size_t i = 0; i < p->syscalls_allow.n; i++)
+		if (hb_syscall_always_denied(p->syscalls_allow.v[i]))
+			return hb_diag_set(
+				diag, origin_file(p, HB_K_SC_ALLOW),
+				p->origin[HB_K_SC_ALLOW].line,
+				"allow = %s: it is denied whatever the policy "
+				"says",
+				p->syscalls_allow.v[i]);
+	return 0;
+}
+
 int hb_policy_validate(const struct hb_policy *p, struct hb_diag *diag)
 {
-	/* The only cross-key rule today: a path cannot be both read-only
-	 * and read-write.  Paths are compared as written; the plan compares
-	 * them again once they are absolute. */
+	int r = validate_syscalls(p, diag);
+
+	if (r < 0)
+		return r;
+	/* A path cannot be both read-only and read-write.  Paths are
+	 * compared as written; the plan compares them again once they are
+	 * absolute. */
 	for (size_t i = 0; i < p->read_write.n; i++)
 		if (hb_strv_contains(&p->read_only, p->read_write.v[i]))
 			return hb_diag_set(

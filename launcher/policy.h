@@ -33,6 +33,12 @@ enum hb_key {
 	HB_K_ALERT_COMMAND,
 	HB_K_ALERT_TIMEOUT,
 	HB_K_SAMPLE_MS,
+	HB_K_BLOCKED_OPS,
+	HB_K_SC_DEFAULT,
+	HB_K_SC_ALLOW,
+	HB_K_SC_DENY,
+	HB_K_SC_ON_VIOLATION,
+	HB_K_SC_ERRNO,
 	HB_K_MAX,
 };
 
@@ -68,6 +74,12 @@ struct hb_policy {
 	char *alert_command;		     /* NULL: none */
 	unsigned long long alert_timeout_seconds;
 	unsigned long long sample_interval_ms;
+	struct hb_strv blocked_operations; /* delete, chmod, ... */
+	char *syscalls_default;		   /* "allow" or "deny" */
+	struct hb_strv syscalls_allow;	   /* names and @groups */
+	struct hb_strv syscalls_deny;
+	char *on_violation;		   /* "errno" or "kill" */
+	char *violation_errno;		   /* "EPERM", ... */
 	struct hb_origin origin[HB_K_MAX]; /* file NULL: built-in default */
 };
 

@@ -138,6 +138,12 @@ json_object *hb_result_object(const struct hb_result *r,
 			       json_object_new_int((int)r->violations));
 	json_object_object_add(o, "alerts",
 			       json_object_new_int((int)r->alerts));
+	json_object_object_add(o, "denied_syscalls",
+			       json_object_new_uint64(r->denied_syscalls));
+	json_object_object_add(o, "denied_syscall_counts",
+			       r->denied_counts
+				       ? json_object_get(r->denied_counts)
+				       : json_object_new_object());
 	json_object_object_add(o, "setup_error", setup_json(r));
 	json_object_object_add(o, "limits", limits_json(plan->policy));
 	json_object_object_add(cg, "used", json_object_new_boolean(0));

@@ -15,7 +15,9 @@
 #include <sys/resource.h>
 #include <linux/securebits.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <linux/seccomp.h>
 
 static const char *const stage_names[HB_STAGE_MAX] = {
 	[HB_STAGE_SYNC] = "wait for id maps",
@@ -27,6 +29,7 @@ static const char *const stage_names[HB_STAGE_MAX] = {
 	[HB_STAGE_FORK] = "fork the interpreter",
 	[HB_STAGE_RLIMITS] = "set rlimits",
 	[HB_STAGE_CHDIR] = "enter the start directory",
+	[HB_STAGE_SECCOMP] = "load the system-call filter",
 	[HB_STAGE_EXEC] = "execute the interpreter",
 };
 
@@ -110,6 +113,42 @@ static int set_rlimits(const struct hb_plan *plan)
 	return 0;
 }
 
+/* Hand the listener to the supervisor, which answers every denied call. */
+static int send_listener(int sock, int fd)
+{
+	struct hb_msg m = {.type = HB_MSG_LISTENER};
+	char control[CMSG_SPACE(sizeof(int))] = {0};
+	struct iovec iov = {.iov_base = &m, .iov_len = sizeof(m)};
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = control,
+			     .msg_controllen = sizeof(control)};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	return sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 ? -errno : 0;
+}
+
+/* The very last step before execve: from here on every call goes through
+ * the filter, these few included (the filter allows them). */
+static int load_filter(const struct hb_plan *plan, int sock)
+{
+	struct sock_fprog prog = {.len = plan->filter.len,
+				  .filter = plan->filter.prog};
+	int fd, r;
+
+	fd = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+			  SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+	if (fd < 0)
+		return -errno;
+	r = send_listener(sock, fd);
+	close(fd);
+	return r;
+}
+
 static _Noreturn void exec_interpreter(const struct hb_plan *plan, int sock)
 {
 	sigset_t none;
@@ -125,6 +164,9 @@ static _Noreturn void exec_interpreter(const struct hb_plan *plan, int sock)
 	/* Descriptors 0-2 are the caller's; nothing else goes in. */
 	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		fail(sock, HB_STAGE_EXEC, errno, "close_range");
+	r = load_filter(plan, sock);
+	if (r < 0)
+		fail(sock, HB_STAGE_SECCOMP, -r, NULL);
 	execve(plan->interpreter, plan->argv.v, plan->env.v);
 	report(sock, HB_MSG_EXEC_FAILED, HB_STAGE_EXEC, errno, 0,
 	       plan->interpreter);

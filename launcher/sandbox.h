@@ -18,6 +18,7 @@ enum hb_stage {
 	HB_STAGE_FORK,
 	HB_STAGE_RLIMITS,
 	HB_STAGE_CHDIR,
+	HB_STAGE_SECCOMP,
 	HB_STAGE_EXEC,
 	HB_STAGE_MAX,
 };
@@ -27,6 +28,7 @@ enum hb_msg_type {
 	HB_MSG_EXEC_FAILED,	 /* err */
 	HB_MSG_EXITED,		 /* status: the interpreter's wait status */
 	HB_MSG_READY,		 /* the new root is in place */
+	HB_MSG_LISTENER,	 /* the seccomp listener, in SCM_RIGHTS */
 };
 
 struct hb_msg {

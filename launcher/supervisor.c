@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "supervisor.h"
+#include "notify.h"
 #include "sandbox.h"
 
 #include <fcntl.h>
@@ -98,6 +99,8 @@ struct loop {
 	int pidfd, sfd, tfd, sock, sample_fd;
 	pid_t pid;
 	struct hb_watch *watch;
+	const struct hb_plan *plan;
+	struct hb_notify notify;
 	int timeout_stage; /* 0 running, 1 TERM sent, 2 KILL sent */
 	bool have_status;
 	bool ready; /* the init has pivoted into the new root */
@@ -106,12 +109,51 @@ struct loop {
 	bool failed;
 };
 
+/* One report; a listener arrives as SCM_RIGHTS beside its message. */
+static ssize_t recv_msg(int sock, struct hb_msg *m, int *ret_fd)
+{
+	char control[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = {.iov_base = m, .iov_len = sizeof(*m)};
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = control,
+			     .msg_controllen = sizeof(control)};
+	struct cmsghdr *c;
+	ssize_t n = recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+
+	*ret_fd = -1;
+	for (c = n > 0 ? CMSG_FIRSTHDR(&msg) : NULL; c;
+	     c = CMSG_NXTHDR(&msg, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+			memcpy(ret_fd, CMSG_DATA(c), sizeof(int));
+	return n;
+}
+
+static void on_listener(struct loop *l, int fd)
+{
+	const struct hb_filter *f = &l->plan->filter;
+
+	if (l->notify.fd >= 0 || hb_notify_init(&l->notify, fd, f->deny_errno,
+						f->kill, l->watch) < 0) {
+		/* One listener per run; anything else is not ours. */
+		close(fd);
+		return;
+	}
+}
+
 static void read_messages(struct loop *l)
 {
 	struct hb_msg m;
+	int fd;
 
-	while (recv(l->sock, &m, sizeof(m), MSG_DONTWAIT) == sizeof(m)) {
+	while (recv_msg(l->sock, &m, &fd) == sizeof(m)) {
 		m.what[sizeof(m.what) - 1] = '\0';
+		if (m.type == HB_MSG_LISTENER && fd >= 0) {
+			on_listener(l, fd);
+			continue;
+		}
+		if (fd >= 0)
+			close(fd);
 		if (m.type == HB_MSG_EXITED) {
 			l->have_status = true;
 			l->status = m.status;
@@ -176,9 +218,11 @@ static int event_loop(struct loop *l, const struct hb_plan *plan,
 		{.fd = l->tfd, .events = POLLIN},
 		{.fd = l->sock, .events = POLLIN},
 		{.fd = l->sample_fd, .events = POLLIN},
+		{.fd = -1, .events = POLLIN},
 	};
 
 	for (;;) {
+		fds[5].fd = l->notify.fd;
 		if (poll(fds, ARRAY_SIZE(fds), -1) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -194,6 +238,8 @@ static int event_loop(struct loop *l, const struct hb_plan *plan,
 			on_signal(l, res);
 		if (fds[4].revents & POLLIN)
 			on_sample(l, plan);
+		if (fds[5].revents & POLLIN)
+			hb_notify_handle(&l->notify);
 		if (fds[0].revents & POLLIN)
 			return 0;
 	}
@@ -311,7 +357,9 @@ int hb_supervise(const struct hb_plan *plan, struct hb_watch *watch,
 			 .tfd = -1,
 			 .sock = -1,
 			 .sample_fd = -1,
-			 .watch = watch};
+			 .watch = watch,
+			 .plan = plan,
+			 .notify = {.fd = -1}};
 	unsigned long long start = hb_now_ms();
 	int socks[2] = {-1, -1};
 	sigset_t mask;
@@ -366,6 +414,9 @@ close:
 	hb_closep(&l.sfd);
 	hb_closep(&l.tfd);
 	hb_closep(&l.sample_fd);
+	res->denied_syscalls = l.notify.total;
+	res->denied_counts = hb_notify_counts(&l.notify);
+	hb_notify_close(&l.notify);
 	hb_closep(&socks[0]);
 	hb_closep(&socks[1]);
 	return r;

@@ -7,6 +7,8 @@
 #include "plan.h"
 #include "watch.h"
 
+#include <json-c/json.h>
+
 #include <stdbool.h>
 
 enum hb_reason {
@@ -36,6 +38,8 @@ struct hb_result {
 	unsigned long long peak_memory_kb; /* sampled: RSS sum + tmpfs */
 	unsigned peak_processes;
 	const char *audit_dir; /* NULL: no audit trail for this run */
+	unsigned long long denied_syscalls; /* every denied call */
+	json_object *denied_counts;	    /* {"name": count}; main puts it */
 	bool audit_hmac;
 };
 

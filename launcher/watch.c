@@ -74,6 +74,19 @@ static void run_alert_command(struct hb_watch *w, const char *kind,
 		 kind);
 }
 
+static bool seen_kind(struct hb_watch *w, const char *kind)
+{
+	size_t i;
+
+	for (i = 0; i < HB_MAX_ALERT_KINDS && w->alerted_kinds[i][0]; i++)
+		if (strcmp(w->alerted_kinds[i], kind) == 0)
+			return true;
+	if (i < HB_MAX_ALERT_KINDS)
+		snprintf(w->alerted_kinds[i], sizeof(w->alerted_kinds[i]), "%s",
+			 kind);
+	return false;
+}
+
 void hb_watch_event(struct hb_watch *w, const char *kind,
 		    enum hb_event_class cls, const char *message,
 		    json_object *details)
@@ -98,7 +111,9 @@ void hb_watch_event(struct hb_watch *w, const char *kind,
 	syslog(LOG_WARNING, "exec %s: %s: %s", w->exec_id, kind, message);
 	if (!w->quiet)
 		fprintf(stderr, "hivebox: %s: %s\n", kind, message);
-	if (cls != HB_EV_ERROR && w->alert_command)
+	/* The alert command runs once per kind of event and run: a loop of
+	 * denied calls must not start a thousand of them. */
+	if (cls != HB_EV_ERROR && w->alert_command && !seen_kind(w, kind))
 		run_alert_command(
 			w, kind,
 			json_object_to_json_string_ext(

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #define HB_MAX_ALERT_CHILDREN 8
+#define HB_MAX_ALERT_KINDS 16
 
 struct hb_watch {
 	struct hb_audit *audit; /* NULL: nothing is recorded */
@@ -26,6 +27,7 @@ struct hb_watch {
 	bool cpu_alerted, memory_alerted, memory_killed;
 	unsigned long long peak_total_kb, peak_rss_kb, peak_tmpfs_kb;
 	unsigned peak_processes, samples;
+	char alerted_kinds[HB_MAX_ALERT_KINDS][32]; /* alert_command ran */
 	struct {
 		pid_t pid;
 		unsigned long long deadline_ms;

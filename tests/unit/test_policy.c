@@ -113,6 +113,12 @@ Test(policy_defaults, key_names)
 		[HB_K_ALERT_COMMAND] = "alert_command",
 		[HB_K_ALERT_TIMEOUT] = "alert_timeout_seconds",
 		[HB_K_SAMPLE_MS] = "sample_interval_ms",
+		[HB_K_BLOCKED_OPS] = "blocked_operations",
+		[HB_K_SC_DEFAULT] = "default",
+		[HB_K_SC_ALLOW] = "allow",
+		[HB_K_SC_DENY] = "deny",
+		[HB_K_SC_ON_VIOLATION] = "on_violation",
+		[HB_K_SC_ERRNO] = "errno",
 	};
 
 	for (int k = 0; k < HB_K_MAX; k++)
@@ -155,7 +161,15 @@ static const char every_key[] =
 	"alert_timeout_seconds = 300\n"		      /* 32 */
 	"sample_interval_ms = 10\n"		      /* 33 */
 	"[audit]\n"				      /* 34 */
-	"append_only = yes\n";			      /* 35 */
+	"append_only = yes\n"			      /* 35 */
+	"[filesystem]\n"			      /* 36 */
+	"blocked_operations = delete, chmod\n"	      /* 37 */
+	"[syscalls]\n"				      /* 38 */
+	"default = deny\n"			      /* 39 */
+	"allow = @python, @chown\n"		      /* 40 */
+	"on_violation = kill\n"			      /* 41 */
+	"errno = EACCES\n"			      /* 42 */
+	"deny = mount\n";			      /* 43 */
 
 Test(policy_keys, every_key_value)
 {
@@ -188,6 +202,14 @@ Test(policy_keys, every_key_value)
 	cr_assert_str_eq(p.audit_required, "no");
 	cr_assert_str_eq(p.audit_key_file, "/etc/hb.key");
 	cr_assert_str_eq(p.audit_append_only, "yes");
+	cr_assert_eq(p.blocked_operations.n, 2);
+	cr_assert_str_eq(p.blocked_operations.v[1], "chmod");
+	cr_assert_str_eq(p.syscalls_default, "deny");
+	cr_assert_eq(p.syscalls_allow.n, 2);
+	cr_assert_str_eq(p.syscalls_allow.v[0], "@python");
+	cr_assert_str_eq(p.syscalls_deny.v[0], "mount");
+	cr_assert_str_eq(p.on_violation, "kill");
+	cr_assert_str_eq(p.violation_errno, "EACCES");
 	cr_assert_eq(p.cpu_alert_pct, 50);
 	cr_assert_eq(p.memory_alert_pct, 0);
 	cr_assert_str_eq(p.alert_command, "/usr/local/bin/page");
@@ -211,6 +233,9 @@ Test(policy_keys, every_key_origin)
 		[HB_K_CPU_ALERT] = 29,	    [HB_K_MEMORY_ALERT] = 30,
 		[HB_K_ALERT_COMMAND] = 31,  [HB_K_ALERT_TIMEOUT] = 32,
 		[HB_K_SAMPLE_MS] = 33,	    [HB_K_AUDIT_APPEND_ONLY] = 35,
+		[HB_K_BLOCKED_OPS] = 37,    [HB_K_SC_DEFAULT] = 39,
+		[HB_K_SC_ALLOW] = 40,	    [HB_K_SC_ON_VIOLATION] = 41,
+		[HB_K_SC_ERRNO] = 42,	    [HB_K_SC_DENY] = 43,
 	};
 	struct hb_policy p;
 	struct hb_diag d = {0};
@@ -565,10 +590,6 @@ Test(policy_errors, duplicate_scalar_keeps_first_value_out)
 
 Test(policy_errors, not_supported_yet)
 {
-	expect_error(
-		"[filesystem]\nread_only = a\nblocked_operations = delete\n", 3,
-		"'blocked_operations' in [filesystem] is not supported "
-		"yet (system-call filtering is not built)");
 	expect_error("[filesystem]\nexecutables = /usr/bin/git\n", 2,
 		     "'executables' in [filesystem] is not supported yet");
 	expect_error("[network]\nmode = filtered\n", 2,
@@ -582,14 +603,55 @@ Test(policy_errors, not_supported_yet)
 		     "'blocked_ports' in [network] is not supported yet");
 }
 
-Test(policy_errors, not_supported_sections)
+Test(policy_errors, syscall_keys_are_checked)
 {
 	expect_error("[syscalls]\nanything = at all\n", 2,
-		     "'anything' in [syscalls] is not supported yet "
-		     "(system-call filtering is not built)");
-	expect_error("[execution]\ncpu_seconds = 3\n[syscalls]\n\n"
-		     "default = allow\n",
-		     5, "'default' in [syscalls] is not supported yet");
+		     "unknown key 'anything' in [syscalls]");
+	expect_error("[syscalls]\ndefault = sometimes\n", 2,
+		     "bad value 'sometimes' for default: expected allow|deny");
+	expect_error("[syscalls]\ndefault = deny\nallow = @python, @nosuch\n",
+		     3, "unknown system call or group '@nosuch' in allow");
+	expect_error("[syscalls]\ndeny = mount, frobnicate\n", 2,
+		     "unknown system call or group 'frobnicate' in deny");
+	expect_error("[syscalls]\non_violation = shout\n", 2,
+		     "bad value 'shout' for on_violation: expected errno|kill");
+	expect_error("[syscalls]\nerrno = EWHATEVER\n", 2,
+		     "unknown errno name 'EWHATEVER' for errno");
+	expect_error("[filesystem]\nread_only = a\nblocked_operations = "
+		     "delete, shred\n",
+		     3, "unknown operation 'shred' in blocked_operations");
+}
+
+Test(policy_errors, syscall_contradictions)
+{
+	struct hb_policy p;
+	struct hb_diag d = {0};
+	static const struct {
+		const char *text;
+		unsigned line;
+		const char *want;
+	} cases[] = {
+		{"[syscalls]\ndefault = allow\nallow = read\n", 3,
+		 "allow = read contradicts default = allow (test.ini:2)"},
+		{"[syscalls]\ndefault = deny\ndeny = mount\n", 3,
+		 "deny = mount contradicts default = deny (test.ini:2)"},
+		{"[syscalls]\ndefault = deny\nallow = @python, @mount\n", 3,
+		 "allow = @mount: it is denied whatever the policy says"},
+		{"[syscalls]\ndefault = deny\nallow = ptrace\n", 3,
+		 "allow = ptrace: it is denied whatever the policy says"},
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		int r = parse_text(&p, cases[i].text, &d);
+		if (r == 0)
+			r = hb_policy_validate(&p, &d);
+		hb_policy_free(&p);
+		cr_assert_lt(r, 0, "accepted:\n%s", cases[i].text);
+		cr_assert_eq(d.line, cases[i].line, "line %u for:\n%s", d.line,
+			     cases[i].text);
+		cr_assert_not_null(strstr(d.msg, cases[i].want),
+				   "'%s' lacks '%s'", d.msg, cases[i].want);
+	}
 }
 
 Test(policy_errors, audit_and_monitoring_keys_are_checked)

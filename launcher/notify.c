@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: MIT */
+#include "notify.h"
+
+#include <fcntl.h>
+#include <linux/seccomp.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+
+/* Which arguments of a call are paths, to be read from the caller. */
+static const struct {
+	const char *name;
+	signed char path[2]; /* argument indexes, -1 for none */
+} path_args[] = {
+	{"open", {0, -1}},	  {"openat", {1, -1}},
+	{"creat", {0, -1}},	  {"unlink", {0, -1}},
+	{"unlinkat", {1, -1}},	  {"rmdir", {0, -1}},
+	{"mkdir", {0, -1}},	  {"mkdirat", {1, -1}},
+	{"rename", {0, 1}},	  {"renameat", {1, 3}},
+	{"renameat2", {1, 3}},	  {"link", {0, 1}},
+	{"linkat", {1, 3}},	  {"symlink", {0, 1}},
+	{"symlinkat", {0, 2}},	  {"chmod", {0, -1}},
+	{"fchmodat", {1, -1}},	  {"fchmodat2", {1, -1}},
+	{"chown", {0, -1}},	  {"lchown", {0, -1}},
+	{"fchownat", {1, -1}},	  {"truncate", {0, -1}},
+	{"mknod", {0, -1}},	  {"mknodat", {1, -1}},
+	{"setxattr", {0, -1}},	  {"lsetxattr", {0, -1}},
+	{"removexattr", {0, -1}}, {"lremovexattr", {0, -1}},
+	{"mount", {0, 1}},	  {"umount2", {0, -1}},
+	{"pivot_root", {0, 1}},	  {"chroot", {0, -1}},
+	{"execve", {0, -1}},	  {"execveat", {1, -1}},
+	{"acct", {0, -1}},	  {"swapon", {0, -1}},
+	{"swapoff", {0, -1}},	  {"open_tree", {1, -1}},
+	{"fsopen", {0, -1}},
+};
+
+int hb_notify_init(struct hb_notify *n, int fd, int deny_errno, bool kill,
+		   struct hb_watch *watch)
+{
+	struct seccomp_notif_sizes sizes;
+
+	memset(n, 0, sizeof(*n));
+	n->fd = fd;
+	n->deny_errno = deny_errno;
+	n->kill = kill;
+	n->watch = watch;
+	if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) < 0)
+		return -errno;
+	/* The kernel may know more fields than these headers. */
+	n->req_size = sizes.seccomp_notif > sizeof(struct seccomp_notif)
+			      ? sizes.seccomp_notif
+			      : sizeof(struct seccomp_notif);
+	n->resp_size =
+		sizes.seccomp_notif_resp > sizeof(struct seccomp_notif_resp)
+			? sizes.seccomp_notif_resp
+			: sizeof(struct seccomp_notif_resp);
+	n->req = calloc(1, n->req_size);
+	n->resp = calloc(1, n->resp_size);
+	return n->req && n->resp ? 0 : -ENOMEM;
+}
+
+void hb_notify_close(struct hb_notify *n)
+{
+	if (n->fd >= 0)
+		close(n->fd);
+	free(n->req);
+	free(n->resp);
+	n->fd = -1;
+	n->req = n->resp = NULL;
+}
+
+/* A NUL-terminated string at addr in pid's memory, or NULL. */
+static char *read_string(pid_t pid, unsigned long long addr)
+{
+	char path[64], *buf = malloc(4097);
+	_cleanup_close_ int fd = -1;
+	ssize_t got;
+
+	if (!buf)
+		return NULL;
+	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* A string may end before a page that is not mapped: read up to
+	 * the page end first. */
+	got = fd < 0 ? -1 : pread(fd, buf, 4096 - (addr & 4095), (off_t)addr);
+	if (got > 0 && !memchr(buf, '\0', (size_t)got)) {
+		ssize_t more = pread(fd, buf + got, 4096 - (size_t)got,
+				     (off_t)(addr + (unsigned long long)got));
+		got = more > 0 ? got + more : got;
+	}
+	if (got <= 0) {
+		free(buf);
+		return NULL;
+	}
+	buf[got] = '\0';
+	return buf;
+}
+
+static json_object *describe(struct hb_notify *n,
+			     const struct seccomp_notif *req, const char *name)
+{
+	json_object *d = json_object_new_object();
+	json_object *args = json_object_new_array();
+
+	json_object_object_add(d, "syscall", json_object_new_string(name));
+	json_object_object_add(d, "nr", json_object_new_int(req->data.nr));
+	json_object_object_add(d, "host_pid",
+			       json_object_new_int((int)req->pid));
+	for (int i = 0; i < 6; i++) {
+		char hex[24];
+		snprintf(hex, sizeof(hex), "0x%llx",
+			 (unsigned long long)req->data.args[i]);
+		json_object_array_add(args, json_object_new_string(hex));
+	}
+	json_object_object_add(d, "args", args);
+	for (size_t i = 0; i < ARRAY_SIZE(path_args); i++) {
+		if (strcmp(path_args[i].name, name) != 0)
+			continue;
+		for (int j = 0; j < 2 && path_args[i].path[j] >= 0; j++) {
+			char key[16];
+			char *s = read_string(
+				req->pid, req->data.args[path_args[i].path[j]]);
+			snprintf(key, sizeof(key), j ? "path2" : "path");
+			json_object_object_add(
+				d, key, s ? json_object_new_string(s) : NULL);
+			free(s);
+		}
+	}
+	json_object_object_add(
+		d, "answer",
+		json_object_new_string(n->kill ? "SIGSYS"
+					       : strerror(n->deny_errno)));
+	return d;
+}
+
+static void record(struct hb_notify *n, const struct seccomp_notif *req)
+{
+	char *name =
+		seccomp_syscall_resolve_num_arch(req->data.arch, req->data.nr);
+	unsigned long long count = 0;
+	json_object *d;
+	char msg[160];
+
+	if (req->data.nr >= 0 && req->data.nr < HB_NOTIFY_NR_END)
+		count = ++n->counts[req->data.nr];
+	n->total++;
+	/* After the first few of a call, only count: a loop of a million
+	 * denied calls must not flood the log. */
+	if (count > HB_NOTIFY_DETAILED) {
+		n->watch->violations++;
+		free(name);
+		return;
+	}
+	d = describe(n, req, name ? name : "?");
+	/* The path was read from memory the caller may change: it counts
+	 * only if the call is still the one that was notified. */
+	if (ioctl(n->fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0)
+		json_object_object_add(d, "stale", json_object_new_boolean(1));
+	snprintf(msg, sizeof(msg), "denied %s (pid %u)%s", name ? name : "?",
+		 req->pid,
+		 count == HB_NOTIFY_DETAILED ? "; further ones are counted"
+					     : "");
+	hb_watch_event(n->watch, "syscall_denied", HB_EV_VIOLATION, msg, d);
+	free(name);
+}
+
+void hb_notify_handle(struct hb_notify *n)
+{
+	struct seccomp_notif *req = n->req;
+	struct seccomp_notif_resp *resp = n->resp;
+
+	memset(req, 0, n->req_size);
+	if (ioctl(n->fd, SECCOMP_IOCTL_NOTIF_RECV, req) < 0)
+		return; /* the caller died, or nothing was there */
+	record(n, req);
+	if (n->kill)
+		kill((pid_t)req->pid, SIGSYS);
+	memset(resp, 0, n->resp_size);
+	resp->id = req->id;
+	resp->error = -n->deny_errno;
+	/* Fails with ENOENT if the caller is gone: nothing to answer. */
+	(void)ioctl(n->fd, SECCOMP_IOCTL_NOTIF_SEND, resp);
+}
+
+json_object *hb_notify_counts(const struct hb_notify *n)
+{
+	json_object *o = json_object_new_object();
+
+	for (int nr = 0; nr < HB_NOTIFY_NR_END; nr++) {
+		char *name;
+		if (!n->counts[nr])
+			continue;
+		name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
+		json_object_object_add(o, name ? name : "?",
+				       json_object_new_uint64(n->counts[nr]));
+		free(name);
+	}
+	return o;
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/* The supervisor's side of the seccomp filter: every denied call arrives
+ * as a user notification, is recorded (the first few of each call in
+ * detail, the rest counted) and answered with the policy's errno, or with
+ * SIGSYS to the caller when the policy says kill. */
+#pragma once
+
+#include "watch.h"
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#define HB_NOTIFY_NR_END 512
+#define HB_NOTIFY_DETAILED 10 /* detailed events per system call */
+
+struct hb_notify {
+	int fd; /* the listener; -1 when there is none */
+	void *req, *resp;
+	size_t req_size, resp_size;
+	int deny_errno;
+	bool kill;
+	struct hb_watch *watch;
+	unsigned long long counts[HB_NOTIFY_NR_END];
+	unsigned long long total;
+};
+
+int hb_notify_init(struct hb_notify *n, int fd, int deny_errno, bool kill,
+		   struct hb_watch *watch);
+/* Receive and answer one notification.  Never blocks on the sandbox. */
+void hb_notify_handle(struct hb_notify *n);
+void hb_notify_close(struct hb_notify *n);
+/* {"name": count, ...} of the run's denied calls. */
+json_object *hb_notify_counts(const struct hb_notify *n);

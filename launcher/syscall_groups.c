@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: MIT */
+/* The named groups of system calls, in the manner of systemd's
+ * SystemCallFilter= sets.  One table; man/hivebox-policy.5 lists it.
+ * Names this architecture does not have are skipped when a filter is
+ * built. */
+#include "syscalls.h"
+
+const struct hb_syscall_group hb_syscall_groups[] = {
+	{"@basic-io",
+	 "_llseek close close_range dup dup2 dup3 lseek pread64 preadv preadv2 "
+	 "pwrite64 pwritev pwritev2 read readv write writev",
+	 "reading and writing open descriptors"},
+	{"@file-system",
+	 "access chdir chmod creat faccessat faccessat2 fallocate fchdir "
+	 "fchmod "
+	 "fchmodat fchmodat2 fcntl fcntl64 fgetxattr flistxattr fremovexattr "
+	 "fsetxattr fstat fstat64 fstatat64 fstatfs fstatfs64 ftruncate "
+	 "ftruncate64 futimesat getcwd getdents getdents64 getxattr "
+	 "inotify_add_watch inotify_init inotify_init1 inotify_rm_watch "
+	 "lgetxattr link linkat listxattr llistxattr lremovexattr lsetxattr "
+	 "lstat lstat64 mkdir mkdirat mknod mknodat newfstatat open openat "
+	 "readlink readlinkat removexattr rename renameat renameat2 rmdir "
+	 "setxattr stat stat64 statfs statfs64 statx symlink symlinkat "
+	 "truncate truncate64 umask unlink unlinkat utime utimensat utimes",
+	 "files and directories"},
+	{"@chown", "chown chown32 fchown fchown32 fchownat lchown lchown32",
+	 "changing file owners"},
+	{"@io-event",
+	 "_newselect epoll_create epoll_create1 epoll_ctl epoll_pwait "
+	 "epoll_pwait2 epoll_wait eventfd eventfd2 poll ppoll pselect6 select",
+	 "waiting for descriptors"},
+	{"@ipc",
+	 "memfd_create mq_getsetattr mq_notify mq_open mq_timedreceive "
+	 "mq_timedsend mq_unlink msgctl msgget msgrcv msgsnd pipe pipe2 semctl "
+	 "semget semop semtimedop shmat shmctl shmdt shmget",
+	 "pipes, System V and POSIX IPC (the sandbox has its own IPC "
+	 "namespace)"},
+	{"@process",
+	 "capget clone execve fork getrusage kill pidfd_open pidfd_send_signal "
+	 "prctl rt_sigqueueinfo rt_tgsigqueueinfo setpgid setsid tgkill times "
+	 "tkill vfork wait4 waitid",
+	 "processes and threads (clone without namespace flags)"},
+	{"@signal",
+	 "rt_sigaction rt_sigpending rt_sigprocmask rt_sigreturn rt_sigsuspend "
+	 "rt_sigtimedwait sigaltstack signalfd signalfd4",
+	 "signal handling"},
+	{"@timer",
+	 "alarm getitimer setitimer timer_create timer_delete timer_getoverrun "
+	 "timer_gettime timer_settime timerfd_create timerfd_gettime "
+	 "timerfd_settime",
+	 "timers"},
+	{"@time",
+	 "clock_getres clock_gettime clock_nanosleep gettimeofday nanosleep "
+	 "time",
+	 "reading the clock and sleeping"},
+	{"@sync", "fdatasync fsync msync sync sync_file_range syncfs",
+	 "flushing to disk"},
+	{"@memory",
+	 "brk get_mempolicy madvise mbind membarrier mincore mlock mlock2 "
+	 "mlockall mmap mprotect mremap munlock munlockall munmap "
+	 "set_mempolicy",
+	 "memory mappings"},
+	{"@network-io",
+	 "accept accept4 bind connect getpeername getsockname getsockopt "
+	 "listen "
+	 "recvfrom recvmmsg recvmsg sendmmsg sendmsg sendto setsockopt "
+	 "shutdown "
+	 "socket socketpair",
+	 "sockets (socket() itself is limited to AF_UNIX without a network)"},
+	{"@system-info", "getcpu sysinfo uname", "what machine this is"},
+	{"@resources",
+	 "getpriority getrlimit ioprio_get prlimit64 sched_get_priority_max "
+	 "sched_get_priority_min sched_getaffinity sched_getattr "
+	 "sched_getparam "
+	 "sched_getscheduler sched_rr_get_interval sched_setaffinity "
+	 "sched_yield setpriority setrlimit",
+	 "scheduling and resource limits (raising a hard limit needs a "
+	 "capability nobody here has)"},
+	{"@credentials",
+	 "getegid geteuid getgid getgroups getpgid getpgrp getpid getppid "
+	 "getresgid getresuid getsid gettid getuid",
+	 "asking who one is"},
+	{"@default",
+	 "arch_prctl exit exit_group futex futex_waitv get_robust_list "
+	 "getrandom restart_syscall rseq set_robust_list set_tid_address",
+	 "what every program needs"},
+	{"@files-extra",
+	 "copy_file_range flock ioctl readahead sendfile splice tee vmsplice",
+	 "more on descriptors (ioctl without TIOCSTI and TIOCLINUX)"},
+	/* What CPython 3 and its standard library need: the allow-list of
+	 * policies/strict.ini, proved by tests/fixtures/stdlib/. */
+	{"@python",
+	 "@basic-io @file-system @chown @io-event @ipc @process @signal "
+	 "@timer @time @sync @memory @network-io @system-info @resources "
+	 "@credentials @default @files-extra",
+	 "what CPython 3 and its standard library need"},
+	/* The groups below are denied whatever the policy says. */
+	{"@mount",
+	 "chroot fsconfig fsmount fsopen fspick mount mount_setattr move_mount "
+	 "open_tree pivot_root umount umount2",
+	 "mounting and changing the root"},
+	{"@module", "create_module delete_module finit_module init_module",
+	 "kernel modules"},
+	{"@reboot", "kexec_file_load kexec_load reboot", "rebooting"},
+	{"@swap", "swapoff swapon", "swap"},
+	{"@keyring", "add_key keyctl request_key", "the kernel keyring"},
+	{"@bpf", "bpf", "eBPF"},
+	{"@io_uring", "io_uring_enter io_uring_register io_uring_setup",
+	 "io_uring, which bypasses this filter"},
+	{"@raw-io",
+	 "ioperm iopl pciconfig_iobase pciconfig_read pciconfig_write",
+	 "raw hardware access"},
+	{"@debug",
+	 "kcmp lookup_dcookie perf_event_open process_madvise process_vm_readv "
+	 "process_vm_writev ptrace",
+	 "tracing and reading other processes"},
+	{"@namespaces", "setns unshare",
+	 "new namespaces (clone with namespace flags is denied too; clone3 "
+	 "answers ENOSYS so that libc falls back to clone)"},
+	{"@clock", "adjtimex clock_adjtime clock_settime settimeofday stime",
+	 "setting the clock"},
+	{"@cpu-emulation", "modify_ldt subpage_prot switch_endian vm86 vm86old",
+	 "CPU emulation"},
+	{"@obsolete",
+	 "_sysctl afs_syscall bdflush break create_module ftime "
+	 "get_kernel_syms getpmsg gtty idle lock mpx prof profil putpmsg "
+	 "query_module security sgetmask ssetmask stty sysfs tuxcall ulimit "
+	 "uselib ustat vserver",
+	 "calls nothing should use any more"},
+	{"@privileged",
+	 "acct nfsservctl open_by_handle_at quotactl quotactl_fd "
+	 "setdomainname sethostname userfaultfd vhangup",
+	 "administration"},
+};
+const size_t hb_n_syscall_groups = ARRAY_SIZE(hb_syscall_groups);
+
+/* Denied whatever the policy says: what namespaces do not contain. */
+const char hb_always_denied[] =
+	"@mount @module @reboot @swap @keyring @bpf @io_uring @raw-io @debug "
+	"@namespaces @clock @cpu-emulation @obsolete @privileged";
+
+const struct hb_operation hb_operations[] = {
+	{"delete", "unlink unlinkat rmdir",
+	 "removing files and directories (renaming onto an existing file is "
+	 "'rename')"},
+	{"chmod", "chmod fchmod fchmodat fchmodat2", "changing modes"},
+	{"chown", "@chown", "changing owners"},
+	{"rename", "rename renameat renameat2",
+	 "renaming, including onto an existing file"},
+	{"link", "link linkat symlink symlinkat", "hard and symbolic links"},
+	{"truncate", "truncate truncate64 ftruncate ftruncate64 creat",
+	 "truncating, including open() and openat() with O_TRUNC"},
+	{"mknod", "mknod mknodat", "device nodes and FIFOs"},
+	{"xattr",
+	 "setxattr lsetxattr fsetxattr removexattr lremovexattr fremovexattr "
+	 "setxattrat removexattrat",
+	 "setting and removing extended attributes"},
+};
+const size_t hb_n_operations = ARRAY_SIZE(hb_operations);

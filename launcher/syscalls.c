@@ -1,0 +1,370 @@
+/* SPDX-License-Identifier: MIT */
+#include "syscalls.h"
+#include "policy.h"
+
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <seccomp.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+
+/* Numbers above what this libseccomp knows are newer calls (mount
+ * family, xattr-at, ...): a filter that allows by default denies them. */
+#define HB_SYSCALL_NR_END 512
+
+extern const char hb_always_denied[];
+
+#define NS_FLAGS                                                               \
+	(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET |           \
+	 CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP | CLONE_NEWTIME)
+
+static const struct {
+	const char *name;
+	int value;
+} errnos[] = {
+	{"EPERM", EPERM},   {"EACCES", EACCES}, {"ENOSYS", ENOSYS},
+	{"EINVAL", EINVAL}, {"EROFS", EROFS},	{"ENOTSUP", ENOTSUP},
+	{"EIO", EIO},	    {"ENOENT", ENOENT},
+};
+
+int hb_errno_from_name(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(errnos); i++)
+		if (strcmp(errnos[i].name, name) == 0)
+			return errnos[i].value;
+	return -1;
+}
+
+const char *hb_errno_name(int e)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(errnos); i++)
+		if (errnos[i].value == e)
+			return errnos[i].name;
+	return "?";
+}
+
+const struct hb_syscall_group *hb_syscall_group_find(const char *name)
+{
+	for (size_t i = 0; i < hb_n_syscall_groups; i++)
+		if (strcmp(hb_syscall_groups[i].name, name) == 0)
+			return &hb_syscall_groups[i];
+	return NULL;
+}
+
+const struct hb_operation *hb_operation_find(const char *name)
+{
+	for (size_t i = 0; i < hb_n_operations; i++)
+		if (strcmp(hb_operations[i].name, name) == 0)
+			return &hb_operations[i];
+	return NULL;
+}
+
+bool hb_syscall_name_known(const char *name)
+{
+	if (name[0] == '@')
+		return hb_syscall_group_find(name) != NULL;
+	return seccomp_syscall_resolve_name(name) != __NR_SCMP_ERROR;
+}
+
+typedef int (*each_fn)(int nr, const char *name, void *user);
+
+/* Call fn for every system call a space-separated list names, groups
+ * expanded; names this architecture lacks are skipped. */
+static int each_syscall(const char *list, each_fn fn, void *user, int depth)
+{
+	_cleanup_free_ char *copy = strdup(list);
+	char *save = NULL;
+
+	if (!copy)
+		return -ENOMEM;
+	if (depth > 4)
+		return -ELOOP;
+	for (char *t = strtok_r(copy, " ", &save); t;
+	     t = strtok_r(NULL, " ", &save)) {
+		int r;
+		if (t[0] == '@') {
+			const struct hb_syscall_group *g =
+				hb_syscall_group_find(t);
+			r = g ? each_syscall(g->syscalls, fn, user, depth + 1)
+			      : -EINVAL;
+		} else {
+			int nr = seccomp_syscall_resolve_name(t);
+			r = nr == __NR_SCMP_ERROR ? 0 : fn(nr, t, user);
+		}
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int mark(int nr, const char *name, void *user)
+{
+	(void)name;
+	if (nr >= 0 && nr < HB_SYSCALL_NR_END)
+		((bool *)user)[nr] = true;
+	return 0;
+}
+
+bool hb_syscall_always_denied(const char *name)
+{
+	bool denied[HB_SYSCALL_NR_END] = {false};
+	bool named[HB_SYSCALL_NR_END] = {false};
+
+	if (each_syscall(hb_always_denied, mark, denied, 0) < 0 ||
+	    each_syscall(name, mark, named, 0) < 0)
+		return false;
+	for (int i = 0; i < HB_SYSCALL_NR_END; i++)
+		if (named[i] && denied[i])
+			return true;
+	return false;
+}
+
+/* The set of calls a list names, as a bitmap. */
+static int collect(const struct hb_strv *list, bool *set)
+{
+	for (size_t i = 0; i < list->n; i++) {
+		int r = each_syscall(list->v[i], mark, set, 0);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int collect_operations(const struct hb_strv *ops, bool *set)
+{
+	for (size_t i = 0; i < ops->n; i++) {
+		const struct hb_operation *op = hb_operation_find(ops->v[i]);
+		int r = op ? each_syscall(op->syscalls, mark, set, 0) : -EINVAL;
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* ioctl is allowed unless the low 32 bits of its request (all the kernel
+ * looks at) are TIOCSTI or TIOCLINUX.  libseccomp compares masked values
+ * for equality only, so "neither" is spelt out: a bit where the two agree
+ * differs in the request, or the bits where they disagree take a third
+ * pattern. */
+static int allow_ioctl(scmp_filter_ctx ctx)
+{
+	const uint32_t x1 = TIOCSTI, x2 = TIOCLINUX;
+	const uint32_t diff = x1 ^ x2, same = ~diff;
+	int r = 0;
+
+	for (int i = 0; r == 0 && i < 32; i++) {
+		uint32_t bit = 1u << i;
+		if (same & bit)
+			r = seccomp_rule_add(
+				ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+				SCMP_A1(SCMP_CMP_MASKED_EQ, bit, ~x1 & bit));
+	}
+	for (uint32_t v = diff; r == 0; v = (v - 1) & diff) {
+		if (v != (x1 & diff) && v != (x2 & diff))
+			r = seccomp_rule_add(
+				ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+				SCMP_A1(SCMP_CMP_MASKED_EQ, diff, v));
+		if (!v)
+			break;
+	}
+	return r;
+}
+
+/* Allow-list: the calls that need their arguments looked at. */
+static int allow_special(scmp_filter_ctx ctx, const bool *allow,
+			 const bool *blocked, uintptr_t exec_arg0)
+{
+	int r = 0;
+
+	if (allow[SCMP_SYS(ioctl)])
+		r = allow_ioctl(ctx);
+	if (r == 0 && allow[SCMP_SYS(clone)])
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+				     SCMP_A0(SCMP_CMP_MASKED_EQ, NS_FLAGS, 0));
+	/* The interpreter's own execve, by the address of its path. */
+	if (r == 0 && allow[SCMP_SYS(execve)])
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(execve), 1,
+				     SCMP_A0(SCMP_CMP_EQ, exec_arg0));
+	if (r == 0 && allow[SCMP_SYS(socket)])
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+				     SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
+	if (r == 0 && allow[SCMP_SYS(personality)])
+		r = seccomp_rule_add(
+			ctx, SCMP_ACT_ALLOW, SCMP_SYS(personality), 1,
+			SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffff, 0xffffffff));
+	/* truncate blocked: opening with O_TRUNC is truncating too. */
+	if (r == 0 && allow[SCMP_SYS(openat)])
+		r = seccomp_rule_add(
+			ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,
+			SCMP_A2(SCMP_CMP_MASKED_EQ,
+				blocked[SCMP_SYS(ftruncate)] ? O_TRUNC : 0, 0));
+	if (r == 0 && allow[SCMP_SYS(open)])
+		r = seccomp_rule_add(
+			ctx, SCMP_ACT_ALLOW, SCMP_SYS(open), 1,
+			SCMP_A1(SCMP_CMP_MASKED_EQ,
+				blocked[SCMP_SYS(ftruncate)] ? O_TRUNC : 0, 0));
+	return r;
+}
+
+static bool special(int nr)
+{
+	return nr == SCMP_SYS(ioctl) || nr == SCMP_SYS(clone) ||
+	       nr == SCMP_SYS(execve) || nr == SCMP_SYS(socket) ||
+	       nr == SCMP_SYS(personality) || nr == SCMP_SYS(openat) ||
+	       nr == SCMP_SYS(open) || nr == SCMP_SYS(clone3);
+}
+
+static int build_allow_list(scmp_filter_ctx ctx, const struct hb_policy *p,
+			    const bool *denied, const bool *blocked,
+			    uintptr_t exec_arg0)
+{
+	bool allow[HB_SYSCALL_NR_END] = {false};
+	int r = collect(&p->syscalls_allow, allow);
+
+	for (int nr = 0; r == 0 && nr < HB_SYSCALL_NR_END; nr++) {
+		if (!allow[nr] || denied[nr] || blocked[nr] || special(nr))
+			continue;
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
+	}
+	return r ? r : allow_special(ctx, allow, blocked, exec_arg0);
+}
+
+/* Deny-list: every call denied whole, then the argument checks. */
+static int build_deny_list(scmp_filter_ctx ctx, const struct hb_policy *p,
+			   bool *denied, const bool *blocked)
+{
+	int r = collect(&p->syscalls_deny, denied);
+
+	for (int nr = 0; r == 0 && nr < HB_SYSCALL_NR_END; nr++) {
+		char *name =
+			seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
+		/* Newer than this libseccomp: denied, to be safe. */
+		bool deny = denied[nr] || blocked[nr] || (!name && nr > 334);
+		free(name);
+		if (deny && nr != SCMP_SYS(clone3))
+			r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nr, 0);
+	}
+	for (uint32_t i = 0; r == 0 && i < 32; i++)
+		if (NS_FLAGS & (1u << i))
+			r = seccomp_rule_add(
+				ctx, SCMP_ACT_NOTIFY, SCMP_SYS(clone), 1,
+				SCMP_A0(SCMP_CMP_MASKED_EQ, 1u << i, 1u << i));
+	if (r == 0)
+		r = seccomp_rule_add(
+			ctx, SCMP_ACT_NOTIFY, SCMP_SYS(ioctl), 1,
+			SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffff, TIOCSTI));
+	if (r == 0)
+		r = seccomp_rule_add(
+			ctx, SCMP_ACT_NOTIFY, SCMP_SYS(ioctl), 1,
+			SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffff, TIOCLINUX));
+	/* personality: only the query (0xffffffff) is allowed. */
+	for (uint32_t i = 0; r == 0 && i < 32; i++)
+		r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY,
+				     SCMP_SYS(personality), 1,
+				     SCMP_A0(SCMP_CMP_MASKED_EQ, 1u << i, 0));
+	if (r == 0 && blocked[SCMP_SYS(ftruncate)]) {
+		r = seccomp_rule_add(
+			ctx, SCMP_ACT_NOTIFY, SCMP_SYS(openat), 1,
+			SCMP_A2(SCMP_CMP_MASKED_EQ, O_TRUNC, O_TRUNC));
+		if (r == 0)
+			r = seccomp_rule_add(
+				ctx, SCMP_ACT_NOTIFY, SCMP_SYS(open), 1,
+				SCMP_A1(SCMP_CMP_MASKED_EQ, O_TRUNC, O_TRUNC));
+	}
+	return r;
+}
+
+static int export(scmp_filter_ctx ctx, struct hb_filter *f)
+{
+	_cleanup_close_ int fd = memfd_create("hivebox-seccomp", MFD_CLOEXEC);
+	off_t len;
+
+	if (fd < 0)
+		return -errno;
+	if (seccomp_export_bpf(ctx, fd) < 0)
+		return -EINVAL;
+	len = lseek(fd, 0, SEEK_CUR);
+	if (len <= 0 || len % (off_t)sizeof(struct sock_filter) ||
+	    len / (off_t)sizeof(struct sock_filter) > BPF_MAXINSNS)
+		return -E2BIG;
+	f->prog = malloc((size_t)len);
+	if (!f->prog)
+		return -ENOMEM;
+	if (pread(fd, f->prog, (size_t)len, 0) != len)
+		return -EIO;
+	f->len = (unsigned short)(len / (off_t)sizeof(struct sock_filter));
+	return 0;
+}
+
+int hb_filter_build(const struct hb_policy *p, uintptr_t exec_arg0,
+		    struct hb_filter *ret, struct hb_diag *diag)
+{
+	bool denied[HB_SYSCALL_NR_END] = {false};
+	bool blocked[HB_SYSCALL_NR_END] = {false};
+	bool deny_default = strcmp(p->syscalls_default, "deny") == 0;
+	scmp_filter_ctx ctx;
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	ret->default_deny = deny_default;
+	ret->kill = strcmp(p->on_violation, "kill") == 0;
+	ret->deny_errno = hb_errno_from_name(p->violation_errno);
+	ctx = seccomp_init(deny_default ? SCMP_ACT_NOTIFY : SCMP_ACT_ALLOW);
+	if (!ctx)
+		return -ENOMEM;
+	/* x32 calls and int 0x80 from a 64-bit process: killed. */
+	r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH,
+			     SCMP_ACT_KILL_PROCESS);
+	if (r == 0)
+		r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
+	if (r == 0)
+		r = each_syscall(hb_always_denied, mark, denied, 0);
+	if (r == 0)
+		r = collect_operations(&p->blocked_operations, blocked);
+	/* clone3 carries its flags in memory the filter cannot read. */
+	if (r == 0)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS),
+				     SCMP_SYS(clone3), 0);
+	if (r == 0)
+		r = deny_default ? build_allow_list(ctx, p, denied, blocked,
+						    exec_arg0)
+				 : build_deny_list(ctx, p, denied, blocked);
+	if (r == 0)
+		r = export(ctx, ret);
+	seccomp_release(ctx);
+	if (r < 0)
+		return hb_diag_set(diag, p->path, 0,
+				   "cannot build the system-call filter: %s",
+				   strerror(-r));
+	return 0;
+}
+
+void hb_filter_free(struct hb_filter *f)
+{
+	free(f->prog);
+	memset(f, 0, sizeof(*f));
+}
+
+void hb_filter_print(const struct hb_policy *p, const struct hb_filter *f,
+		     FILE *out)
+{
+	fprintf(out,
+		"system calls: %s, denied calls %s and are logged; "
+		"%u BPF instructions, loaded last before execve\n",
+		f->default_deny ? "allow-list (default deny)"
+				: "deny-list (default allow)",
+		f->kill ? "kill the process (SIGSYS)" : "fail", f->len);
+	if (!f->kill)
+		fprintf(out, "  denied calls return %s\n",
+			hb_errno_name(f->deny_errno));
+	fprintf(out, "  always denied: %s\n", hb_always_denied);
+	for (size_t i = 0; i < p->syscalls_allow.n; i++)
+		fprintf(out, "  allow %s\n", p->syscalls_allow.v[i]);
+	for (size_t i = 0; i < p->syscalls_deny.n; i++)
+		fprintf(out, "  deny %s\n", p->syscalls_deny.v[i]);
+	for (size_t i = 0; i < p->blocked_operations.n; i++)
+		fprintf(out, "  blocked operation %s\n",
+			p->blocked_operations.v[i]);
+}
