@@ -18,6 +18,7 @@ struct chain {
 	unsigned long long seq;
 	char hash[HB_SHA256_HEX];
 	unsigned long records, files, unchecked_hmac;
+	unsigned long last_file_lines; /* lines of the file read last */
 	bool after_rotation; /* the oldest file left begins with a rotation */
 	char where[600];     /* file:line of the first bad record */
 	char why[300];
@@ -32,15 +33,39 @@ static int fail(struct chain *c, const char *file, unsigned long line,
 }
 
 /* The bytes the hash covers: the line up to its "hash" member, closed. */
+/* Does s start with `,"KEY":"` and 64 hex digits and a quote?  Returns
+ * what follows, or NULL. */
+static const char *hex_member(const char *s, const char *key)
+{
+	size_t klen = strlen(key);
+
+	if (strncmp(s, ",\"", 2) != 0 || strncmp(s + 2, key, klen) != 0 ||
+	    strncmp(s + 2 + klen, "\":\"", 3) != 0)
+		return NULL;
+	s += 5 + klen;
+	if (strspn(s, "0123456789abcdef") != HB_SHA256_HEX - 1 ||
+	    s[HB_SHA256_HEX - 1] != '"')
+		return NULL;
+	return s + HB_SHA256_HEX;
+}
+
+/* The bytes the hash covers: the line up to its "hash" member, closed.
+ * Nothing may follow hash and hmac but the closing brace: a member added
+ * after them would be covered by neither. */
 static char *hashed_body(const char *line)
 {
-	const char *mark = strstr(line, ",\"hash\":\"");
+	const char *mark = strstr(line, ",\"hash\":\""), *end;
 	char *body;
 
 	if (!mark)
 		return NULL;
 	for (const char *next; (next = strstr(mark + 1, ",\"hash\":\""));)
 		mark = next;
+	end = hex_member(mark, "hash");
+	if (end && strncmp(end, ",\"hmac\"", 7) == 0)
+		end = hex_member(end, "hmac");
+	if (!end || strcmp(end, "}") != 0)
+		return NULL;
 	body = malloc((size_t)(mark - line) + 2);
 	if (!body)
 		return NULL;
@@ -60,7 +85,9 @@ static int check_hashes(struct chain *c, const struct hb_audit *a,
 	char want[HB_SHA256_HEX];
 
 	if (!body || !hash)
-		return fail(c, file, n, "record has no hash%s", NULL);
+		return fail(c, file, n,
+			    "record has no hash, or something after it%s",
+			    NULL);
 	hb_sha256_hex(body, strlen(body), want);
 	if (strcmp(want, hash) != 0)
 		return fail(
@@ -163,6 +190,7 @@ static int check_file(struct chain *c, const struct hb_audit *a,
 			return r;
 		c->records++;
 	}
+	c->last_file_lines = n;
 	return 0;
 }
 
@@ -239,12 +267,12 @@ static int check_head(struct chain *c, const struct hb_audit *a,
 		r = fail(c, path, 1, "head HMAC does not match (rewritten)%s",
 			 NULL);
 	else if (seq > c->seq)
-		r = fail(c, name, c->records,
+		r = fail(c, name, c->last_file_lines,
 			 "the log ends before the head's last record (tail "
 			 "truncated)%s",
 			 NULL);
 	else if (seq == c->seq && strcmp(hash, c->hash) != 0)
-		r = fail(c, name, c->records,
+		r = fail(c, name, c->last_file_lines,
 			 "the last record is not the one the head names "
 			 "(replaced)%s",
 			 NULL);
