@@ -33,6 +33,7 @@ void hb_cli_usage(FILE *out)
 {
 	fputs("Usage: hivebox [OPTIONS] --policy FILE SCRIPT [ARG...]\n"
 	      "       hivebox policy show FILE\n"
+	      "       hivebox policy groups\n"
 	      "       hivebox audit init|verify|show|stats|rotate [--dir DIR] "
 	      "...\n"
 	      "\n"
@@ -74,12 +75,14 @@ void hb_cli_usage(FILE *out)
 static int parse_policy_verb(struct hb_cli *cli, int argc, char **argv,
 			     struct hb_diag *diag)
 {
-	if (argc < 3 || strcmp(argv[2], "show") != 0)
+	if (argc == 3 && strcmp(argv[2], "groups") == 0) {
+		cli->verb = HB_VERB_POLICY_GROUPS;
+		return 0;
+	}
+	if (argc != 4 || strcmp(argv[2], "show") != 0)
 		return hb_diag_set(diag, NULL, 0,
-				   "usage: hivebox policy show FILE");
-	if (argc != 4)
-		return hb_diag_set(diag, NULL, 0,
-				   "usage: hivebox policy show FILE");
+				   "usage: hivebox policy show FILE | hivebox "
+				   "policy groups");
 	cli->verb = HB_VERB_POLICY_SHOW;
 	cli->policy = argv[3];
 	return 0;

@@ -535,6 +535,9 @@ int main(int argc, char **argv)
 		return 0;
 	case HB_VERB_POLICY_SHOW:
 		return policy_show(&cli);
+	case HB_VERB_POLICY_GROUPS:
+		hb_syscall_groups_print(stdout);
+		return 0;
 	case HB_VERB_AUDIT:
 		return audit_command(&cli);
 	case HB_VERB_RUN:

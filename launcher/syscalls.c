@@ -368,3 +368,17 @@ void hb_filter_print(const struct hb_policy *p, const struct hb_filter *f,
 		fprintf(out, "  blocked operation %s\n",
 			p->blocked_operations.v[i]);
 }
+
+void hb_syscall_groups_print(FILE *out)
+{
+	for (size_t i = 0; i < hb_n_syscall_groups; i++)
+		fprintf(out, "%s\t%s\n\t%s\n", hb_syscall_groups[i].name,
+			hb_syscall_groups[i].doc,
+			hb_syscall_groups[i].syscalls);
+	fprintf(out, "\ndenied whatever the policy says:\n\t%s\n",
+		hb_always_denied);
+	fputs("\nblocked_operations:\n", out);
+	for (size_t i = 0; i < hb_n_operations; i++)
+		fprintf(out, "%s\t%s\n\t%s\n", hb_operations[i].name,
+			hb_operations[i].doc, hb_operations[i].syscalls);
+}

@@ -56,6 +56,10 @@ void hb_filter_free(struct hb_filter *f);
 void hb_filter_print(const struct hb_policy *p, const struct hb_filter *f,
 		     FILE *out);
 
+/* Every group, blocked operation and the always-denied set, for
+ * `hivebox policy groups`. */
+void hb_syscall_groups_print(FILE *out);
+
 /* Resolve an errno name ("EPERM") to its number; -1 if unknown. */
 int hb_errno_from_name(const char *name);
 const char *hb_errno_name(int e);
