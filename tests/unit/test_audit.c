@@ -1337,24 +1337,37 @@ Test(audit_rotate, torn_log_not_rotated)
 
 Test(audit_rotate, rotated_files_listed_oldest_first)
 {
-	const char *names[] = {LOG ".000000000010", LOG ".000000000002",
-			       LOG ".head",	    LOG ".12",
-			       LOG ".00000000000a", LOG ".0000000000001",
-			       SEC ".000000000001", "x" LOG ".000000000005"};
+	const char *others[] = {LOG,
+				LOG ".head",
+				LOG ".12",
+				LOG ".00000000000a",
+				LOG ".0000000000001",
+				SEC ".000000000001",
+				"x" LOG ".000000000005"};
+	const unsigned long long seqs[] = {2,	9,   10,   35,
+					   100, 123, 4096, 999999999999ULL};
 	struct hb_strv files = {0};
-	char got[512] = "";
+	char got[1024] = "", want[1024] = "", name[64];
 	int r;
 
 	open_log(false);
-	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
-		make_file(logdir, names[i], "");
+	for (size_t i = 0; i < ARRAY_SIZE(others); i++)
+		make_file(logdir, others[i], "");
+	/* Newest first, so that the order on disk is not the answer. */
+	for (size_t i = ARRAY_SIZE(seqs); i-- > 0;) {
+		snprintf(name, sizeof(name), "%s.%012llu", LOG, seqs[i]);
+		make_file(logdir, name, "");
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(seqs); i++)
+		snprintf(want + strlen(want), sizeof(want) - strlen(want),
+			 "%s%s.%012llu", i ? " " : "", LOG, seqs[i]);
 	r = hb_audit_rotated_files(&audit, LOG, &files);
 	for (size_t i = 0; i < files.n; i++)
 		snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s",
 			 i ? " " : "", files.v[i]);
 	hb_strv_clear(&files);
 	cr_assert_eq(r, 0);
-	cr_assert_str_eq(got, LOG ".000000000002 " LOG ".000000000010");
+	cr_assert_str_eq(got, want);
 }
 
 Test(audit_rotate, oldest_files_removed)
@@ -1718,6 +1731,20 @@ Test(audit_show, running_launcher)
 	expect_row(out, ID_E, "  launcher died  ", "-", "0", "0");
 }
 
+Test(audit_show, pid_reused_by_another_program)
+{
+	static const struct run_rec run_e = {ID_E, "2004-01-01T09:00:00.000Z",
+					     "/srv/e.py", STRICT};
+	struct hb_audit_query q = {0};
+	char *out;
+
+	open_log(false);
+	/* Alive, but the test runner, not a hivebox. */
+	append_start(&run_e, getppid());
+	cr_assert_eq(show(&q, &out), 0);
+	expect_row(out, ID_E, "  launcher died  ", "-", "0", "0");
+}
+
 Test(audit_show, exec_filter)
 {
 	struct hb_audit_query q = {.exec_id = ID_B};
@@ -1874,22 +1901,33 @@ Test(audit_show, control_characters_not_printed)
 	cr_assert_not_null(strstr(out, "/srv/?]0;owned?.py"), "%s", out);
 }
 
+/* A run wholly in the rotated file (A), one that spans the rotation (B),
+ * and its security event, also in a rotated file. */
 Test(audit_show, records_across_a_rotation)
 {
-	struct hb_result ra = {
+	struct hb_result ra = {.reason = HB_REASON_EXIT, .wall_ms = 7};
+	struct hb_result rb = {
 		.reason = HB_REASON_EXIT, .exit_code = 3, .wall_ms = 42};
 	struct hb_audit_query q = {0};
-	char *out;
+	pid_t gone = gone_pid();
+	char *out, *ev;
 
 	open_log(false);
-	append_start(&run_a, gone_pid());
-	cr_assert_eq(hb_audit_rotate(&audit, HB_LOG_EXEC), 0);
+	append_start(&run_a, gone);
 	append_end(&run_a, &ra);
+	append_start(&run_b, gone);
+	append_event(ID_B, "cpu_usage_alert", HB_EV_ALERT, "cpu at 80%", NULL);
+	cr_assert_eq(hb_audit_rotate(&audit, HB_LOG_EXEC), 0);
+	cr_assert_eq(hb_audit_rotate(&audit, HB_LOG_SECURITY), 0);
+	append_end(&run_b, &rb);
 	cr_assert_eq(show(&q, &out), 0);
-	expect_row(out, ID_A, "  exit 3  ", "42", "0", "0");
-	cr_assert_not_null(strstr(line_with(out, ID_A), "/srv/a.py"), "%s",
+	expect_row(out, ID_A, "  exit 0  ", "7", "0", "0");
+	expect_row(out, ID_B, "  exit 3  ", "42", "0", "0");
+	cr_assert_not_null(strstr(line_with(out, ID_B), "/srv/b.py"), "%s",
 			   out);
-	cr_assert_eq(count_lines(out), 2, "%s", out);
+	ev = strstr(out, "  cpu_usage_alert: cpu at 80%\n");
+	cr_assert(ev && ev > strstr(out, ID_B), "%s", out);
+	cr_assert_eq(count_lines(out), 4, "%s", out);
 }
 
 Test(audit_show, corrupt_lines_skipped)

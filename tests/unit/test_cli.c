@@ -199,11 +199,23 @@ Test(cli, policy_show)
 
 Test(cli, policy_verb_errors)
 {
-	PARSE_FAILS("usage: hivebox policy show FILE", "policy");
-	PARSE_FAILS("usage: hivebox policy show FILE", "policy", "list", "x");
-	PARSE_FAILS("usage: hivebox policy show FILE", "policy", "show");
-	PARSE_FAILS("usage: hivebox policy show FILE", "policy", "show", "a",
-		    "b");
+	static const char usage[] =
+		"usage: hivebox policy show FILE | hivebox policy groups";
+
+	PARSE_FAILS(usage, "policy");
+	PARSE_FAILS(usage, "policy", "list", "x");
+	PARSE_FAILS(usage, "policy", "show");
+	PARSE_FAILS(usage, "policy", "show", "a", "b");
+	PARSE_FAILS(usage, "policy", "groups", "extra");
+}
+
+Test(cli, policy_groups_verb)
+{
+	struct hb_cli c;
+	struct hb_diag d = {0};
+
+	cr_assert_eq(PARSE(&c, &d, "policy", "groups"), 0);
+	cr_assert_eq(c.verb, HB_VERB_POLICY_GROUPS);
 }
 
 Test(cli, help_and_version)
