@@ -253,8 +253,9 @@ static void record_limit(struct run *run)
 	if (res->reason == HB_REASON_SIGNAL && res->signal == SIGSYS &&
 	    !run->plan.filter.kill) {
 		snprintf(msg, sizeof(msg),
-			 "%s was killed by the system-call filter: a call of "
-			 "another ABI (x32, int 0x80)",
+			 "%s was killed by SIGSYS, which the system-call "
+			 "filter sends for a call of another ABI (x32, int "
+			 "0x80); a process may also have sent it itself",
 			 run->plan.script);
 		hb_watch_event(&run->watch, "syscall_killed", HB_EV_VIOLATION,
 			       msg, NULL);

@@ -33,7 +33,7 @@ static const struct {
 	{"execve", {0, -1}},	  {"execveat", {1, -1}},
 	{"acct", {0, -1}},	  {"swapon", {0, -1}},
 	{"swapoff", {0, -1}},	  {"open_tree", {1, -1}},
-	{"fsopen", {0, -1}},
+	{"fsopen", {0, -1}},	  {"openat2", {1, -1}},
 };
 
 int hb_notify_init(struct hb_notify *n, int fd, int deny_errno, bool kill,
@@ -98,7 +98,34 @@ static char *read_string(pid_t pid, unsigned long long addr)
 	return buf;
 }
 
-static json_object *describe(struct hb_notify *n,
+/* SIGSYS, as the kernel's own kill rules end a process, unless the caller
+ * could survive it: a process that ignores or catches SIGSYS, or has other
+ * threads that could start to while this one waits for our answer, gets
+ * SIGKILL. */
+static int kill_signal(pid_t pid)
+{
+	char path[64], line[256];
+	unsigned long long mask = 0, sys = 1ULL << (SIGSYS - 1);
+	unsigned threads = 0;
+	bool risky = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return SIGKILL;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "SigIgn: %llx", &mask) == 1 ||
+		    sscanf(line, "SigCgt: %llx", &mask) == 1)
+			risky |= (mask & sys) != 0;
+		else
+			sscanf(line, "Threads: %u", &threads);
+	}
+	fclose(f);
+	return risky || threads != 1 ? SIGKILL : SIGSYS;
+}
+
+static json_object *describe(const char *answer,
 			     const struct seccomp_notif *req, const char *name)
 {
 	json_object *d = json_object_new_object();
@@ -128,14 +155,12 @@ static json_object *describe(struct hb_notify *n,
 			free(s);
 		}
 	}
-	json_object_object_add(
-		d, "answer",
-		json_object_new_string(n->kill ? "SIGSYS"
-					       : strerror(n->deny_errno)));
+	json_object_object_add(d, "answer", json_object_new_string(answer));
 	return d;
 }
 
-static void record(struct hb_notify *n, const struct seccomp_notif *req)
+static void record(struct hb_notify *n, const struct seccomp_notif *req,
+		   const char *answer)
 {
 	char *name =
 		seccomp_syscall_resolve_num_arch(req->data.arch, req->data.nr);
@@ -153,7 +178,7 @@ static void record(struct hb_notify *n, const struct seccomp_notif *req)
 		free(name);
 		return;
 	}
-	d = describe(n, req, name ? name : "?");
+	d = describe(answer, req, name ? name : "?");
 	/* The path was read from memory the caller may change: it counts
 	 * only if the call is still the one that was notified. */
 	if (ioctl(n->fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0)
@@ -170,13 +195,18 @@ void hb_notify_handle(struct hb_notify *n)
 {
 	struct seccomp_notif *req = n->req;
 	struct seccomp_notif_resp *resp = n->resp;
+	int sig;
 
 	memset(req, 0, n->req_size);
 	if (ioctl(n->fd, SECCOMP_IOCTL_NOTIF_RECV, req) < 0)
 		return; /* the caller died, or nothing was there */
-	record(n, req);
-	if (n->kill)
-		kill((pid_t)req->pid, SIGSYS);
+	sig = n->kill ? kill_signal((pid_t)req->pid) : 0;
+	record(n, req,
+	       sig == SIGSYS	? "SIGSYS"
+	       : sig == SIGKILL ? "SIGKILL"
+				: strerror(n->deny_errno));
+	if (sig)
+		kill((pid_t)req->pid, sig);
 	memset(resp, 0, n->resp_size);
 	resp->id = req->id;
 	resp->error = -n->deny_errno;

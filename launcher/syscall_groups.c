@@ -82,8 +82,9 @@ const struct hb_syscall_group hb_syscall_groups[] = {
 	 "asking who one is"},
 	{"@default",
 	 "arch_prctl exit exit_group futex futex_waitv get_robust_list "
-	 "getrandom restart_syscall rseq set_robust_list set_tid_address",
-	 "what every program needs"},
+	 "getrandom personality restart_syscall rseq set_robust_list "
+	 "set_tid_address",
+	 "what every program needs (personality only to ask)"},
 	{"@files-extra",
 	 "copy_file_range flock ioctl readahead sendfile splice tee vmsplice",
 	 "more on descriptors (ioctl without TIOCSTI and TIOCLINUX)"},

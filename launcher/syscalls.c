@@ -264,6 +264,11 @@ static int build_deny_list(scmp_filter_ctx ctx, const struct hb_policy *p,
 		r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY,
 				     SCMP_SYS(personality), 1,
 				     SCMP_A0(SCMP_CMP_MASKED_EQ, 1u << i, 0));
+	/* openat2 keeps its flags in memory the filter cannot read: with
+	 * truncate blocked it goes whole (libc and CPython do not use it). */
+	if (r == 0 && blocked[SCMP_SYS(ftruncate)])
+		r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(openat2),
+				     0);
 	if (r == 0 && blocked[SCMP_SYS(ftruncate)]) {
 		r = seccomp_rule_add(
 			ctx, SCMP_ACT_NOTIFY, SCMP_SYS(openat), 1,
