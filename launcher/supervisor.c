@@ -101,6 +101,7 @@ struct loop {
 	struct hb_watch *watch;
 	const struct hb_plan *plan;
 	struct hb_notify notify;
+	bool notify_done;  /* the listener hung up */
 	int timeout_stage; /* 0 running, 1 TERM sent, 2 KILL sent */
 	bool have_status;
 	bool ready; /* the init has pivoted into the new root */
@@ -222,7 +223,9 @@ static int event_loop(struct loop *l, const struct hb_plan *plan,
 	};
 
 	for (;;) {
-		fds[5].fd = l->notify.fd;
+		/* Once every filtered task is gone the listener hangs up,
+		 * for good: stop polling it, or poll spins. */
+		fds[5].fd = l->notify_done ? -1 : l->notify.fd;
 		if (poll(fds, ARRAY_SIZE(fds), -1) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -240,6 +243,8 @@ static int event_loop(struct loop *l, const struct hb_plan *plan,
 			on_sample(l, plan);
 		if (fds[5].revents & POLLIN)
 			hb_notify_handle(&l->notify);
+		else if (fds[5].revents & (POLLHUP | POLLERR))
+			l->notify_done = true;
 		if (fds[0].revents & POLLIN)
 			return 0;
 	}

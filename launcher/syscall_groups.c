@@ -112,8 +112,8 @@ const struct hb_syscall_group hb_syscall_groups[] = {
 	 "ioperm iopl pciconfig_iobase pciconfig_read pciconfig_write",
 	 "raw hardware access"},
 	{"@debug",
-	 "kcmp lookup_dcookie perf_event_open process_madvise process_vm_readv "
-	 "process_vm_writev ptrace",
+	 "kcmp lookup_dcookie perf_event_open pidfd_getfd process_madvise "
+	 "process_vm_readv process_vm_writev ptrace",
 	 "tracing and reading other processes"},
 	{"@namespaces", "setns unshare",
 	 "new namespaces (clone with namespace flags is denied too; clone3 "
@@ -149,8 +149,9 @@ const struct hb_operation hb_operations[] = {
 	{"rename", "rename renameat renameat2",
 	 "renaming, including onto an existing file"},
 	{"link", "link linkat symlink symlinkat", "hard and symbolic links"},
-	{"truncate", "truncate truncate64 ftruncate ftruncate64 creat",
-	 "truncating, including open() and openat() with O_TRUNC"},
+	{"truncate", "truncate truncate64 ftruncate ftruncate64 creat openat2",
+	 "truncating, including open() and openat() with O_TRUNC, and "
+	 "openat2(), whose flags the filter cannot read"},
 	{"mknod", "mknod mknodat", "device nodes and FIFOs"},
 	{"xattr",
 	 "setxattr lsetxattr fsetxattr removexattr lremovexattr fremovexattr "

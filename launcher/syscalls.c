@@ -65,7 +65,9 @@ bool hb_syscall_name_known(const char *name)
 {
 	if (name[0] == '@')
 		return hb_syscall_group_find(name) != NULL;
-	return seccomp_syscall_resolve_name(name) != __NR_SCMP_ERROR;
+	/* Calls other architectures have resolve to negative pseudo
+	 * numbers here: a policy naming them would deny nothing. */
+	return seccomp_syscall_resolve_name(name) >= 0;
 }
 
 typedef int (*each_fn)(int nr, const char *name, void *user);
@@ -264,11 +266,6 @@ static int build_deny_list(scmp_filter_ctx ctx, const struct hb_policy *p,
 		r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY,
 				     SCMP_SYS(personality), 1,
 				     SCMP_A0(SCMP_CMP_MASKED_EQ, 1u << i, 0));
-	/* openat2 keeps its flags in memory the filter cannot read: with
-	 * truncate blocked it goes whole (libc and CPython do not use it). */
-	if (r == 0 && blocked[SCMP_SYS(ftruncate)])
-		r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(openat2),
-				     0);
 	if (r == 0 && blocked[SCMP_SYS(ftruncate)]) {
 		r = seccomp_rule_add(
 			ctx, SCMP_ACT_NOTIFY, SCMP_SYS(openat), 1,
@@ -339,10 +336,13 @@ int hb_filter_build(const struct hb_policy *p, uintptr_t exec_arg0,
 	if (r == 0)
 		r = export(ctx, ret);
 	seccomp_release(ctx);
-	if (r < 0)
-		return hb_diag_set(diag, p->path, 0,
-				   "cannot build the system-call filter: %s",
-				   strerror(-r));
+	if (r < 0) {
+		hb_filter_free(ret);
+		hb_diag_set(diag, p->path, 0,
+			    "cannot build the system-call filter: %s",
+			    strerror(-r));
+		return r;
+	}
 	return 0;
 }
 
