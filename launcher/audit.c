@@ -440,6 +440,9 @@ int hb_audit_write_head(struct hb_audit *a, const char *name,
 		r = -errno;
 	if (r == 0 && renameat(a->dirfd, tmp, a->dirfd, final) < 0)
 		r = -errno;
+	/* The rename is durable only once the directory is. */
+	if (r == 0 && fsync(a->dirfd) < 0)
+		r = -errno;
 	return r;
 }
 
@@ -495,27 +498,34 @@ int hb_audit_store_policy(struct hb_audit *a, const char *text,
 			  char ret_sha[HB_SHA256_HEX])
 {
 	char name[128], tmp[160];
+	_cleanup_close_ int dir = -1;
 	_cleanup_close_ int fd = -1;
 	int r;
 
 	hb_sha256_hex(text, strlen(text), ret_sha);
 	if (mkdirat(a->dirfd, "policies", 0750) < 0 && errno != EEXIST)
 		return -errno;
-	snprintf(name, sizeof(name), "policies/%s.ini", ret_sha);
-	if (faccessat(a->dirfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+	/* Through a descriptor of the real directory: a "policies" symlink
+	 * planted in a writable audit directory is refused. */
+	dir = openat(a->dirfd, "policies",
+		     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dir < 0)
+		return -errno;
+	snprintf(name, sizeof(name), "%s.ini", ret_sha);
+	if (faccessat(dir, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
 		return 0;
-	snprintf(tmp, sizeof(tmp), "policies/.%s.%d", ret_sha, getpid());
-	fd = openat(a->dirfd, tmp,
+	snprintf(tmp, sizeof(tmp), ".%s.%d", ret_sha, getpid());
+	fd = openat(dir, tmp,
 		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
 	if (fd < 0)
 		return -errno;
 	r = write_all(fd, text, strlen(text));
 	if (r == 0 && fsync(fd) < 0)
 		r = -errno;
-	if (r == 0 && renameat(a->dirfd, tmp, a->dirfd, name) < 0)
+	if (r == 0 && renameat(dir, tmp, dir, name) < 0)
 		r = -errno;
 	if (r < 0)
-		unlinkat(a->dirfd, tmp, 0);
+		unlinkat(dir, tmp, 0);
 	return r;
 }
 

@@ -245,10 +245,13 @@ static int check_head(struct chain *c, const struct hb_audit *a,
 	snprintf(path, sizeof(path), "%s.head", name);
 	fd = openat(a->dirfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
-		snprintf(note, note_len,
-			 "  head: none (%s); a cut tail cannot be seen\n",
-			 strerror(errno));
-		return 0;
+		/* The anchor goes with every append: records without it
+		 * mean it was removed, and with it any way to see a cut
+		 * tail. */
+		return fail(c, path, 0,
+			    "the head file is missing (%s); the log's tail "
+			    "cannot be checked",
+			    strerror(errno));
 	}
 	n = read(fd, buf, sizeof(buf) - 1);
 	buf[n > 0 ? n : 0] = '\0';

@@ -82,15 +82,15 @@ static void notice(const struct hb_cli *cli, const struct hb_result *r,
 			plan->script, plan->policy->file_size_mb);
 }
 
-static int report(const struct hb_cli *cli, const struct hb_result *res,
-		  const struct hb_plan *plan)
+static int report(const struct hb_cli *cli, int result_file_fd,
+		  const struct hb_result *res, const struct hb_plan *plan)
 {
 	int r = 0;
 
 	if (cli->result_fd >= 0)
 		r = hb_result_write_fd(cli->result_fd, res, plan);
-	if (r == 0 && cli->result_file)
-		r = hb_result_write_file(cli->result_file, res, plan);
+	if (r == 0 && result_file_fd >= 0)
+		r = hb_result_write_file(result_file_fd, res, plan);
 	if (r < 0)
 		fprintf(stderr, "hivebox: cannot write the result: %s\n",
 			strerror(-r));
@@ -105,6 +105,7 @@ struct run {
 	struct hb_plan plan;
 	struct hb_audit audit;
 	bool have_audit, audit_required, start_record_failed;
+	int result_file_fd; /* --result FILE, opened before the run */
 	struct hb_watch watch;
 	struct hb_run_info info;
 	struct hb_result res;
@@ -354,6 +355,7 @@ static int run_script(const struct hb_cli *cli, int argc, char **argv)
 	if (!run)
 		return EXIT_HIVEBOX;
 	run->cli = cli;
+	run->result_file_fd = -1;
 	run->info.argc = argc;
 	run->info.argv = argv;
 	hb_policy_init(&run->policy);
@@ -377,6 +379,20 @@ static int run_script(const struct hb_cli *cli, int argc, char **argv)
 		code = fail_diag(&run->diag);
 		goto out;
 	}
+	if (cli->result_file) {
+		run->result_file_fd = hb_result_open_file(cli->result_file);
+		if (run->result_file_fd < 0) {
+			fprintf(stderr,
+				"hivebox: %s: cannot write the result "
+				"there: %s\n",
+				cli->result_file,
+				run->result_file_fd == -EINVAL
+					? "not a regular file"
+					: strerror(-run->result_file_fd));
+			code = EXIT_HIVEBOX;
+			goto out;
+		}
+	}
 	init_watch(run);
 	r = hb_supervise(&run->plan, &run->watch, &run->res);
 	if (r < 0 && run->res.reason != HB_REASON_SETUP_ERROR)
@@ -385,8 +401,9 @@ static int run_script(const struct hb_cli *cli, int argc, char **argv)
 	record_limit(run);
 	record_end(run);
 	hb_watch_reap(&run->watch, true);
-	code = report(cli, &run->res, &run->plan);
+	code = report(cli, run->result_file_fd, &run->res, &run->plan);
 out:
+	hb_closep(&run->result_file_fd);
 	json_object_put(run->res.denied_counts);
 	if (run->have_audit)
 		hb_audit_close(&run->audit);

@@ -228,6 +228,42 @@ static int place(int root, const struct hb_mount *m, int tree)
 	}
 }
 
+/* What the kernel lets root of the host write or read through procfs, as
+ * OCI runtimes treat it: read-only, or hidden behind /dev/null.  Without
+ * capabilities the sandbox cannot write these anyway, unless the policy
+ * maps it to host root (host_uid = root). */
+static const char *const proc_readonly[] = {
+	"/proc/sys", "/proc/sysrq-trigger", "/proc/bus",
+	"/proc/fs",  "/proc/irq",
+};
+static const char *const proc_masked[] = {
+	"/proc/kcore",	       "/proc/keys",	    "/proc/timer_list",
+	"/proc/latency_stats", "/proc/sched_debug",
+};
+
+static int protect_proc(void)
+{
+	const unsigned long ro = MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID |
+				 MS_NODEV | MS_NOEXEC;
+
+	for (size_t i = 0; i < ARRAY_SIZE(proc_readonly); i++) {
+		const char *p = proc_readonly[i];
+		if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0) {
+			if (errno == ENOENT)
+				continue;
+			return -errno;
+		}
+		if (mount(NULL, p, NULL, ro, NULL) < 0)
+			return -errno;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(proc_masked); i++)
+		if (mount("/dev/null", proc_masked[i], NULL, MS_BIND, NULL) <
+			    0 &&
+		    errno != ENOENT)
+			return -errno;
+	return 0;
+}
+
 static int pivot(int root)
 {
 	struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY};
@@ -244,7 +280,10 @@ static int pivot(int root)
 		return -errno;
 	if (mount_setattr(AT_FDCWD, "/", 0, &ro, sizeof(ro)) < 0)
 		return -errno;
-	return 0;
+	/* /dev holds only what the plan put there; nothing may be added. */
+	if (mount_setattr(AT_FDCWD, "/dev", 0, &ro, sizeof(ro)) < 0)
+		return -errno;
+	return protect_proc();
 }
 
 static void close_all(int *fds, size_t n)

@@ -378,7 +378,8 @@ static int plan_argv(struct hb_plan *plan, const struct hb_invocation *inv)
 	/* -I: isolated mode, no user site, no PYTHON* variables. */
 	r |= hb_strv_push(&plan->argv, plan->interpreter);
 	r |= hb_strv_push(&plan->argv, "-I");
-	r |= hb_strv_push(&plan->argv, inv->script);
+	/* The absolute path: a script named "-c" stays a script. */
+	r |= hb_strv_push(&plan->argv, plan->script);
 	for (size_t i = 0; i < inv->n_args; i++)
 		r |= hb_strv_push(&plan->argv, inv->args[i]);
 	return r < 0 ? -ENOMEM : 0;

@@ -6,6 +6,7 @@
 #include <json-c/json.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
 
 const char *hb_cgroup_status(void)
 {
@@ -189,13 +190,30 @@ int hb_result_write_fd(int fd, const struct hb_result *r,
 	return 0;
 }
 
-int hb_result_write_file(const char *path, const struct hb_result *r,
+int hb_result_open_file(const char *path)
+{
+	struct stat st;
+	int fd;
+
+	/* Opened before the sandbox runs, never through a symlink or into a
+	 * FIFO: a script with a read_write path could plant either where
+	 * root writes the result afterwards. */
+	fd = open(path,
+		  O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+		  0644);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -EINVAL;
+	}
+	return fd;
+}
+
+int hb_result_write_file(int fd, const struct hb_result *r,
 			 const struct hb_plan *plan)
 {
-	_cleanup_close_ int fd =
-		open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-
-	if (fd < 0)
+	if (ftruncate(fd, 0) < 0 || lseek(fd, 0, SEEK_SET) < 0)
 		return -errno;
 	return hb_result_write_fd(fd, r, plan);
 }

@@ -18,5 +18,8 @@ json_object *hb_result_object(const struct hb_result *r,
 char *hb_result_json(const struct hb_result *r, const struct hb_plan *plan);
 int hb_result_write_fd(int fd, const struct hb_result *r,
 		       const struct hb_plan *plan);
-int hb_result_write_file(const char *path, const struct hb_result *r,
+/* --result FILE: opened before the run (a regular file, no symlink),
+ * written after it. */
+int hb_result_open_file(const char *path);
+int hb_result_write_file(int fd, const struct hb_result *r,
 			 const struct hb_plan *plan);

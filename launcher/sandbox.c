@@ -240,7 +240,9 @@ _Noreturn void hb_sandbox_main(const struct hb_plan *plan, int sock)
 	r = switch_ids(plan);
 	if (r < 0)
 		fail(sock, HB_STAGE_IDS, -r, NULL);
-	/* A change of ids cleared the parent-death signal. */
+	/* A change of ids cleared the parent-death signal, and reset the
+	 * dumpable flag to fs.suid_dumpable: set both again. */
+	prctl(PR_SET_DUMPABLE, 0);
 	die_with_supervisor(sock);
 	if (sethostname(plan->hostname, strlen(plan->hostname)) < 0)
 		fail(sock, HB_STAGE_HOSTNAME, errno, NULL);

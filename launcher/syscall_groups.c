@@ -30,11 +30,14 @@ const struct hb_syscall_group hb_syscall_groups[] = {
 	 "epoll_pwait2 epoll_wait eventfd eventfd2 poll ppoll pselect6 select",
 	 "waiting for descriptors"},
 	{"@ipc",
-	 "memfd_create mq_getsetattr mq_notify mq_open mq_timedreceive "
-	 "mq_timedsend mq_unlink msgctl msgget msgrcv msgsnd pipe pipe2 semctl "
-	 "semget semop semtimedop shmat shmctl shmdt shmget",
-	 "pipes, System V and POSIX IPC (the sandbox has its own IPC "
+	 "mq_getsetattr mq_notify mq_open mq_timedreceive mq_timedsend "
+	 "mq_unlink msgctl msgget msgrcv msgsnd pipe pipe2 semctl semget semop "
+	 "semtimedop",
+	 "pipes, message queues, semaphores (the sandbox has its own IPC "
 	 "namespace)"},
+	{"@hidden-memory", "memfd_create shmat shmctl shmdt shmget",
+	 "memory no process's RSS shows (memfd, System V shared memory), "
+	 "which the whole-sandbox memory limit cannot see"},
 	{"@process",
 	 "capget clone execve fork getrusage kill pidfd_open pidfd_send_signal "
 	 "prctl rt_sigqueueinfo rt_tgsigqueueinfo setpgid setsid tgkill times "
@@ -144,14 +147,20 @@ const struct hb_operation hb_operations[] = {
 	{"delete", "unlink unlinkat rmdir",
 	 "removing files and directories (renaming onto an existing file is "
 	 "'rename')"},
-	{"chmod", "chmod fchmod fchmodat fchmodat2", "changing modes"},
+	{"chmod",
+	 "chmod fchmod fchmodat fchmodat2 setxattr lsetxattr fsetxattr "
+	 "setxattrat",
+	 "changing modes, including through POSIX ACLs (so setting any "
+	 "extended attribute)"},
 	{"chown", "@chown", "changing owners"},
 	{"rename", "rename renameat renameat2",
 	 "renaming, including onto an existing file"},
 	{"link", "link linkat symlink symlinkat", "hard and symbolic links"},
-	{"truncate", "truncate truncate64 ftruncate ftruncate64 creat openat2",
-	 "truncating, including open() and openat() with O_TRUNC, and "
-	 "openat2(), whose flags the filter cannot read"},
+	{"truncate",
+	 "truncate truncate64 ftruncate ftruncate64 creat openat2 fallocate",
+	 "truncating, including open() and openat() with O_TRUNC, openat2() "
+	 "(whose flags the filter cannot read) and fallocate() (which can "
+	 "punch or collapse ranges)"},
 	{"mknod", "mknod mknodat", "device nodes and FIFOs"},
 	{"xattr",
 	 "setxattr lsetxattr fsetxattr removexattr lremovexattr fremovexattr "

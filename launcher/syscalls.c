@@ -225,12 +225,47 @@ static int build_allow_list(scmp_filter_ctx ctx, const struct hb_policy *p,
 	bool allow[HB_SYSCALL_NR_END] = {false};
 	int r = collect(&p->syscalls_allow, allow);
 
+	/* Between loading the filter and execve the sandbox hands the
+	 * listener over (sendmsg), closes it and executes: without these
+	 * it would wait for ever on a listener nobody reads. */
+	if (r == 0 &&
+	    (!allow[SCMP_SYS(sendmsg)] || !allow[SCMP_SYS(close)] ||
+	     !allow[SCMP_SYS(execve)] || !allow[SCMP_SYS(exit_group)]))
+		return -ENOEXEC;
 	for (int nr = 0; r == 0 && nr < HB_SYSCALL_NR_END; nr++) {
 		if (!allow[nr] || denied[nr] || blocked[nr] || special(nr))
 			continue;
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
 	}
 	return r ? r : allow_special(ctx, allow, blocked, exec_arg0);
+}
+
+/* Deny-list: sockets of the families a script may need only.  Others
+ * reach past the network namespace (AF_VSOCK to the hypervisor) or load
+ * kernel modules.  The kernel reads the family as an int: compared on the
+ * low 32 bits, and anything above the known families denied whole. */
+static int deny_socket_families(scmp_filter_ctx ctx)
+{
+	static const int allowed[] = {AF_UNIX, AF_INET, AF_INET6, AF_NETLINK};
+	const int calls[] = {SCMP_SYS(socket), SCMP_SYS(socketpair)};
+	int r = 0;
+
+	for (size_t c = 0; r == 0 && c < ARRAY_SIZE(calls); c++) {
+		for (int fam = 0; r == 0 && fam < AF_MAX; fam++) {
+			bool ok = false;
+			for (size_t i = 0; i < ARRAY_SIZE(allowed); i++)
+				ok |= allowed[i] == fam;
+			if (!ok)
+				r = seccomp_rule_add(
+					ctx, SCMP_ACT_NOTIFY, calls[c], 1,
+					SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffff,
+						(uint64_t)fam));
+		}
+		if (r == 0)
+			r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, calls[c], 1,
+					     SCMP_A0(SCMP_CMP_GE, AF_MAX));
+	}
+	return r;
 }
 
 /* Deny-list: every call denied whole, then the argument checks. */
@@ -248,6 +283,8 @@ static int build_deny_list(scmp_filter_ctx ctx, const struct hb_policy *p,
 		if (deny && nr != SCMP_SYS(clone3))
 			r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nr, 0);
 	}
+	if (r == 0)
+		r = deny_socket_families(ctx);
 	for (uint32_t i = 0; r == 0 && i < 32; i++)
 		if (NS_FLAGS & (1u << i))
 			r = seccomp_rule_add(
@@ -300,6 +337,11 @@ static int export(scmp_filter_ctx ctx, struct hb_filter *f)
 	return 0;
 }
 
+static const char *origin_of_allow(const struct hb_policy *p)
+{
+	return p->origin[HB_K_SC_ALLOW].file ?: "built-in default";
+}
+
 int hb_filter_build(const struct hb_policy *p, uintptr_t exec_arg0,
 		    struct hb_filter *ret, struct hb_diag *diag)
 {
@@ -336,6 +378,12 @@ int hb_filter_build(const struct hb_policy *p, uintptr_t exec_arg0,
 	if (r == 0)
 		r = export(ctx, ret);
 	seccomp_release(ctx);
+	if (r == -ENOEXEC)
+		return hb_diag_set(
+			diag, origin_of_allow(p), p->origin[HB_K_SC_ALLOW].line,
+			"allow must include sendmsg, close, execve "
+			"and exit_group (hivebox needs them to start "
+			"the interpreter); @python has them");
 	if (r < 0) {
 		hb_filter_free(ret);
 		hb_diag_set(diag, p->path, 0,

@@ -2,6 +2,7 @@
 #include "watch.h"
 
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -32,6 +33,8 @@ static void spawn_child(const char *cmd, const char *kind, const char *id,
 	if (dup2(in, 0) < 0 || null < 0 || dup2(null, 1) < 0 ||
 	    dup2(null, 2) < 0)
 		_exit(126);
+	/* Nothing of hivebox's: not the --result-fd, not the caller's. */
+	close_range(3, ~0U, 0);
 	execve(cmd, argv, envp);
 	_exit(127);
 }

@@ -224,8 +224,10 @@ def test_run_writes_a_start_and_an_end_record(hb):
     assert start["pid"] == run.pid
     assert start["cwd"] == str(hb.dir)
     assert start["argv"] == run.argv
-    assert start["command"] == ["/usr/bin/python3", "-I", "exit_code.py",
-                                "3"]
+    # The interpreter gets the script's absolute path, so that a script
+    # named like an option stays a script.
+    assert start["command"] == ["/usr/bin/python3", "-I",
+                                str(hb.dir / "exit_code.py"), "3"], start
     if os.geteuid() == 0:
         assert start["host_uid"] == sandbox_uid(run.pid)
     assert start["limits"] == {

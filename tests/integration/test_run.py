@@ -120,7 +120,8 @@ def test_dry_run_prints_mounts_and_runs_nothing(hb):
     assert not (rw / "marker").exists()
     out = run.stdout
     assert '"out/marker"' not in out  # the script's own output
-    assert "command: /usr/bin/python3 -I write_probe.py out/marker\n" in out
+    assert ("command: /usr/bin/python3 -I %s out/marker\n"
+            % (hb.dir / "write_probe.py")) in out
 
     def mount(kind, target, rest):
         line = rf"^\s+{kind}\s+{re.escape(str(target))}\s+{rest}$"

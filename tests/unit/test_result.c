@@ -437,17 +437,27 @@ Test(result, write_file)
 	struct hb_result r = classify(SIGXFSZ, 0, 0);
 	char *dir = tmpdir_new();
 	char *path = path_join(dir, "result.json");
+	char *link = path_join(dir, "link.json");
 	json_object *o;
+	int fd;
 
 	make_file(dir, "result.json", "old content, longer than nothing\n");
-	cr_assert_eq(hb_result_write_file(path, &r, &plan), 0);
+	fd = hb_result_open_file(path);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(hb_result_write_file(fd, &r, &plan), 0);
+	close(fd);
 	o = json_object_from_file(path);
 	cr_assert_not_null(o, "%s is not JSON", path);
 	expect_string(o, "reason", "file_size_limit");
 	json_object_put(o);
+	/* Never through a symlink, never into a directory. */
+	cr_assert_eq(symlink(path, link), 0);
+	cr_assert_eq(hb_result_open_file(link), -ELOOP);
+	cr_assert_eq(hb_result_open_file(dir), -EISDIR);
 	free(path);
 	path = path_join(dir, "no/such/dir.json");
-	cr_assert_eq(hb_result_write_file(path, &r, &plan), -ENOENT);
+	cr_assert_eq(hb_result_open_file(path), -ENOENT);
 	free(path);
+	free(link);
 	tmpdir_remove(dir);
 }

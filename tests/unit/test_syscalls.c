@@ -393,11 +393,35 @@ Test(filter, every_group_builds)
 		hb_filter_free(&f);
 		if (in_always_denied(name))
 			continue;
+		/* With what hivebox itself needs before execve. */
 		snprintf(text, sizeof(text),
-			 "[syscalls]\ndefault = deny\nallow = %s\n", name);
+			 "[syscalls]\ndefault = deny\n"
+			 "allow = %s, sendmsg, close, execve, exit_group\n",
+			 name);
 		filter_of(text, &f);
 		hb_filter_free(&f);
 	}
+}
+
+/* An allow-list without what hivebox needs between loading the filter
+ * and execve would hang on its own listener: refused at load, with the
+ * line of allow. */
+Test(filter, allow_list_must_keep_what_hivebox_needs)
+{
+	struct hb_policy p;
+	struct hb_diag d = {0};
+	struct hb_filter f;
+	int r = parse_text(&p, "[syscalls]\ndefault = deny\nallow = @time\n",
+			   &d);
+
+	cr_assert_eq(r, 0, "%s", d.msg);
+	r = hb_filter_build(&p, 0, &f, &d);
+	hb_policy_free(&p);
+	cr_assert_lt(r, 0);
+	cr_assert_eq(d.line, 3);
+	cr_assert_not_null(strstr(d.msg, "allow must include sendmsg, close, "
+					 "execve and exit_group"),
+			   "%s", d.msg);
 }
 
 /* What parsing refuses, built by hand: refused with a message and
