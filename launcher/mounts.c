@@ -37,8 +37,11 @@ static int clone_source(const struct hb_mount *m)
 				  .propagation = MS_PRIVATE};
 	_cleanup_close_ int fd = -1;
 
+	/* Sources are real paths (the plan resolved them): a symlink that
+	 * appears at one since is not followed. */
 	fd = open_tree(AT_FDCWD, m->source,
-		       OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+		       OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE |
+			       AT_SYMLINK_NOFOLLOW);
 	if (fd < 0)
 		return -errno;
 	if (mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr,

@@ -195,18 +195,26 @@ void hb_notify_handle(struct hb_notify *n)
 {
 	struct seccomp_notif *req = n->req;
 	struct seccomp_notif_resp *resp = n->resp;
-	int sig;
+	int sig = 0, pidfd = -1;
 
 	memset(req, 0, n->req_size);
 	if (ioctl(n->fd, SECCOMP_IOCTL_NOTIF_RECV, req) < 0)
 		return; /* the caller died, or nothing was there */
-	sig = n->kill ? kill_signal((pid_t)req->pid) : 0;
+	/* The pid may be reused once the caller is gone: hold it by a
+	 * pidfd, and trust it only while the notification is still live. */
+	if (n->kill) {
+		pidfd = (int)syscall(SYS_pidfd_open, req->pid, 0);
+		if (pidfd >= 0 &&
+		    ioctl(n->fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) == 0)
+			sig = kill_signal((pid_t)req->pid);
+	}
 	record(n, req,
 	       sig == SIGSYS	? "SIGSYS"
 	       : sig == SIGKILL ? "SIGKILL"
 				: strerror(n->deny_errno));
 	if (sig)
-		kill((pid_t)req->pid, sig);
+		syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+	hb_closep(&pidfd);
 	memset(resp, 0, n->resp_size);
 	resp->id = req->id;
 	resp->error = -n->deny_errno;

@@ -219,6 +219,19 @@ static int plan_policy_path(struct hb_plan *plan, const struct hb_policy *p,
 		return hb_diag_set(diag, file, line, "%s path '%s' (%s): %s",
 				   hb_key_name(key), path, abs,
 				   strerror(errno));
+	/* Whoever can replace a directory on the way could point the
+	 * sandbox anywhere root can read: no symlink anywhere in the path. */
+	if (strcmp(real, abs) != 0)
+		return hb_diag_set(diag, file, line,
+				   "%s path '%s' has a symlink on its way (it "
+				   "resolves to %s); name that path instead",
+				   hb_key_name(key), path, real);
+	if (strcmp(real, "/") == 0 || hb_path_under(real, "/proc") ||
+	    hb_path_under(real, "/sys") || hb_path_under(real, "/dev"))
+		return hb_diag_set(diag, file, line,
+				   "%s path '%s' would give the sandbox the "
+				   "host's %s",
+				   hb_key_name(key), path, real);
 	return add_bind(plan, real, abs, rw ? ATTR_RW : ATTR_SYSTEM,
 			hb_key_name(key));
 }

@@ -443,22 +443,36 @@ Test(plan, relative_paths_against_cwd)
 	free(out);
 }
 
-Test(plan, read_only_symlink_binds_its_target)
+/* Whoever can replace a directory on the way could point the sandbox at
+ * anything root reads: a symlink anywhere in a policy path is refused,
+ * and the message names the real path to use instead. */
+Test(plan, read_only_symlink_is_refused)
 {
-	struct hb_policy p;
-	struct hb_plan plan;
 	struct hb_invocation inv = invocation();
-	char *data = path_join(dir, "data");
-	const struct hb_mount *m;
+	struct hb_diag d = {0};
+	char want[1024];
 
-	build_ok(&plan, &p, "[filesystem]\nread_only = link\n", &inv);
-	m = find_in(&plan, "link");
-	cr_assert_not_null(m);
-	cr_assert_str_eq(m->source, data);
-	cr_assert(m->is_dir);
-	hb_plan_free(&plan);
-	hb_policy_free(&p);
-	free(data);
+	snprintf(want, sizeof(want),
+		 "read_only path 'link' has a symlink on its way (it resolves "
+		 "to %s/data); name that path instead",
+		 dir);
+	build_fails("[filesystem]\nread_only = link\n", &inv, &d, want);
+	cr_assert_eq(d.line, 2);
+	snprintf(want, sizeof(want),
+		 "read_only path 'link/.' has a symlink on its way");
+	build_fails("[filesystem]\nread_only = link/.\n", &inv, &d, want);
+}
+
+Test(plan, host_roots_are_refused)
+{
+	struct hb_invocation inv = invocation();
+	struct hb_diag d = {0};
+
+	build_fails("[filesystem]\nread_only = /\n", &inv, &d,
+		    "collides with the sandbox's own /");
+	build_fails("[filesystem]\nread_only = /sys/kernel\n", &inv, &d,
+		    "read_only path '/sys/kernel' would give the sandbox the "
+		    "host's /sys/kernel");
 }
 
 Test(plan, missing_path)
