@@ -24,7 +24,7 @@ SRCS = launcher/util.c launcher/policy.c launcher/plan.c launcher/mounts.c \
 	launcher/cli.c launcher/netlink.c launcher/audit.c \
 	launcher/audit_verify.c launcher/monitor.c launcher/watch.c \
 	launcher/record.c launcher/audit_show.c launcher/syscalls.c \
-	launcher/syscall_groups.c launcher/notify.c
+	launcher/syscall_groups.c launcher/notify.c launcher/nflog.c
 OBJS = $(SRCS:launcher/%.c=$(B)/%.o) $(B)/rootfs_data.o
 ASAN_OBJS = $(SRCS:launcher/%.c=$(B)/asan/%.o) $(B)/asan/rootfs_data.o
 UNIT_SRCS = $(wildcard tests/unit/*.c)
