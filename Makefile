@@ -15,7 +15,7 @@ CFLAGS ?= -O2 -g
 HB_CFLAGS = -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
 	-Wmissing-prototypes -Wstrict-prototypes -Ilauncher -Ibuild \
 	$(shell pkg-config --cflags json-c)
-LIBS = -linih -lcap -ljson-c -lmnl -lsodium -lseccomp
+LIBS = -linih -lcap -ljson-c -lnftnl -lmnl -lsodium -lseccomp
 TEST_LIBS = -lcriterion
 
 B = build
@@ -24,7 +24,8 @@ SRCS = launcher/util.c launcher/policy.c launcher/plan.c launcher/mounts.c \
 	launcher/cli.c launcher/netlink.c launcher/audit.c \
 	launcher/audit_verify.c launcher/monitor.c launcher/watch.c \
 	launcher/record.c launcher/audit_show.c launcher/syscalls.c \
-	launcher/syscall_groups.c launcher/notify.c launcher/nflog.c
+	launcher/syscall_groups.c launcher/notify.c launcher/nflog.c \
+	launcher/nft.c launcher/netpool.c
 OBJS = $(SRCS:launcher/%.c=$(B)/%.o) $(B)/rootfs_data.o
 ASAN_OBJS = $(SRCS:launcher/%.c=$(B)/asan/%.o) $(B)/asan/rootfs_data.o
 UNIT_SRCS = $(wildcard tests/unit/*.c)
@@ -33,7 +34,7 @@ ASAN = -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all
 
 DEB_PACKAGES = build-essential pkg-config python3 libinih-dev libcap-dev \
-	libjson-c-dev libseccomp-dev libmnl-dev libcriterion-dev \
+	libjson-c-dev libseccomp-dev libmnl-dev libnftnl-dev libcriterion-dev \
 	libsodium-dev python3-pytest clang-format cppcheck bubblewrap hyperfine
 
 .PHONY: all deps demo check unit unit-asan integration lint format \

@@ -1,14 +1,24 @@
 /* SPDX-License-Identifier: MIT */
 #include "netlink.h"
 
+#include "util.h"
+
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <net/if.h> /* before linux/if.h, which then leaves out its copies */
 #include <libmnl/libmnl.h>
 #include <linux/if.h>
 #include <linux/rtnetlink.h>
+#include <linux/veth.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #define LOOPBACK_IFINDEX 1 /* "lo" is always the first in a new namespace */
+/* Room for any one request built here; the largest, a veth, is ~110 bytes. */
+#define REQUEST_MAX 512
 
 int hb_netlink_build_link_up(void *buf, size_t len, uint32_t ifindex,
 			     uint32_t seq)
@@ -65,4 +75,278 @@ int hb_netlink_loopback_up(void)
 out:
 	mnl_socket_close(nl);
 	return r;
+}
+
+/* Start a request of the given type whose fixed header (ifinfomsg,
+ * ifaddrmsg, rtmsg) of hdrlen bytes is zeroed; NULL if buf is too small. */
+static struct nlmsghdr *put_request(void *buf, size_t len, uint16_t type,
+				    uint16_t flags, uint32_t seq, size_t hdrlen)
+{
+	struct nlmsghdr *nlh;
+
+	if (len < MNL_NLMSG_HDRLEN + MNL_ALIGN(hdrlen))
+		return NULL;
+	/* libmnl before 1.0.5 leaves the padding after an attribute as it
+	 * found it; zeroed, the bytes sent are always the same. */
+	memset(buf, 0, len);
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
+	nlh->nlmsg_seq = seq;
+	mnl_nlmsg_put_extra_header(nlh, hdrlen);
+	return nlh;
+}
+
+/* Append size zeroed bytes that are not an attribute: the ifinfomsg that
+ * opens VETH_INFO_PEER. */
+static bool put_zeroed(struct nlmsghdr *nlh, size_t len, size_t size)
+{
+	if (nlh->nlmsg_len + MNL_ALIGN(size) > len)
+		return false;
+	memset(mnl_nlmsg_get_payload_tail(nlh), 0, MNL_ALIGN(size));
+	nlh->nlmsg_len += MNL_ALIGN(size);
+	return true;
+}
+
+/* The kernel takes at most IFNAMSIZ - 1 characters and would cut or
+ * refuse a longer name; we refuse it before anything is sent. */
+static bool valid_ifname(const char *name)
+{
+	return name && *name && strnlen(name, IFNAMSIZ) < IFNAMSIZ;
+}
+
+static bool valid_ifindex(uint32_t ifindex)
+{
+	return ifindex > 0 && ifindex <= INT_MAX;
+}
+
+int hb_netlink_build_veth(void *buf, size_t len, uint32_t seq,
+			  const char *host_name, const char *peer_name,
+			  int peer_netns_fd)
+{
+	struct nlattr *info, *data, *peer;
+	struct nlmsghdr *nlh;
+
+	if (!valid_ifname(host_name) || !valid_ifname(peer_name) ||
+	    peer_netns_fd < 0)
+		return -EINVAL;
+	nlh = put_request(buf, len, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, seq,
+			  sizeof(struct ifinfomsg));
+	if (!nlh || !mnl_attr_put_strz_check(nlh, len, IFLA_IFNAME, host_name))
+		return -ENOBUFS;
+	info = mnl_attr_nest_start_check(nlh, len, IFLA_LINKINFO);
+	if (!info || !mnl_attr_put_strz_check(nlh, len, IFLA_INFO_KIND, "veth"))
+		return -ENOBUFS;
+	data = mnl_attr_nest_start_check(nlh, len, IFLA_INFO_DATA);
+	peer = data ? mnl_attr_nest_start_check(nlh, len, VETH_INFO_PEER)
+		    : NULL;
+	/* The peer is described like a link of its own: an ifinfomsg, then
+	 * its attributes, among them the namespace it is born in. */
+	if (!peer || !put_zeroed(nlh, len, sizeof(struct ifinfomsg)) ||
+	    !mnl_attr_put_strz_check(nlh, len, IFLA_IFNAME, peer_name) ||
+	    !mnl_attr_put_u32_check(nlh, len, IFLA_NET_NS_FD,
+				    (uint32_t)peer_netns_fd))
+		return -ENOBUFS;
+	mnl_attr_nest_end(nlh, peer);
+	mnl_attr_nest_end(nlh, data);
+	mnl_attr_nest_end(nlh, info);
+	return (int)nlh->nlmsg_len;
+}
+
+int hb_netlink_build_addr(void *buf, size_t len, uint32_t seq, uint32_t ifindex,
+			  uint32_t ipv4, uint8_t prefixlen)
+{
+	struct nlmsghdr *nlh;
+	struct ifaddrmsg *ifa;
+
+	if (!valid_ifindex(ifindex) || prefixlen > 32)
+		return -EINVAL;
+	nlh = put_request(buf, len, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, seq,
+			  sizeof(*ifa));
+	if (!nlh)
+		return -ENOBUFS;
+	ifa = mnl_nlmsg_get_payload(nlh);
+	ifa->ifa_family = AF_INET;
+	ifa->ifa_prefixlen = prefixlen;
+	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+	ifa->ifa_index = ifindex;
+	/* Not a point-to-point link: IFA_ADDRESS is the local address too,
+	 * and the kernel adds the /prefixlen route from it. */
+	if (!mnl_attr_put_u32_check(nlh, len, IFA_LOCAL, ipv4) ||
+	    !mnl_attr_put_u32_check(nlh, len, IFA_ADDRESS, ipv4))
+		return -ENOBUFS;
+	return (int)nlh->nlmsg_len;
+}
+
+int hb_netlink_build_default_route(void *buf, size_t len, uint32_t seq,
+				   uint32_t ifindex, uint32_t gateway)
+{
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm;
+
+	if (!valid_ifindex(ifindex))
+		return -EINVAL;
+	nlh = put_request(buf, len, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL,
+			  seq, sizeof(*rtm));
+	if (!nlh)
+		return -ENOBUFS;
+	rtm = mnl_nlmsg_get_payload(nlh);
+	rtm->rtm_family = AF_INET;
+	rtm->rtm_dst_len = 0; /* 0.0.0.0/0 */
+	rtm->rtm_table = RT_TABLE_MAIN;
+	rtm->rtm_protocol = RTPROT_BOOT;
+	rtm->rtm_scope = RT_SCOPE_UNIVERSE;
+	rtm->rtm_type = RTN_UNICAST;
+	if (!mnl_attr_put_u32_check(nlh, len, RTA_GATEWAY, gateway) ||
+	    !mnl_attr_put_u32_check(nlh, len, RTA_OIF, ifindex))
+		return -ENOBUFS;
+	return (int)nlh->nlmsg_len;
+}
+
+int hb_netlink_build_del_link(void *buf, size_t len, uint32_t seq,
+			      const char *name)
+{
+	struct nlmsghdr *nlh;
+
+	if (!valid_ifname(name))
+		return -EINVAL;
+	/* ifi_index 0: the kernel finds the link by IFLA_IFNAME. */
+	nlh = put_request(buf, len, RTM_DELLINK, 0, seq,
+			  sizeof(struct ifinfomsg));
+	if (!nlh || !mnl_attr_put_strz_check(nlh, len, IFLA_IFNAME, name))
+		return -ENOBUFS;
+	return (int)nlh->nlmsg_len;
+}
+
+int hb_netlink_ifindex(const char *name)
+{
+	unsigned ifindex;
+
+	if (!valid_ifname(name))
+		return -EINVAL;
+	errno = 0;
+	ifindex = if_nametoindex(name);
+	if (ifindex == 0)
+		return errno ? -errno : -ENODEV;
+	return ifindex <= INT_MAX ? (int)ifindex : -ERANGE;
+}
+
+/* Read until the acknowledgement of seq arrives: 0, or its -errno. */
+static int read_ack(struct mnl_socket *nl, uint32_t seq, uint32_t portid)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+
+	for (;;) {
+		ssize_t n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+		int r;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		/* MNL_CB_STOP (0) is the ack with error 0; MNL_CB_OK (1)
+		 * something else, after which the ack is still to come. */
+		r = mnl_cb_run(buf, (size_t)n, seq, portid, NULL, NULL);
+		if (r < 0)
+			return -errno;
+		if (r == MNL_CB_STOP)
+			return 0;
+	}
+}
+
+int hb_netlink_request(const void *buf, size_t len)
+{
+	const struct nlmsghdr *nlh = buf;
+	struct mnl_socket *nl;
+	int on = 1, r;
+
+	if (len < MNL_NLMSG_HDRLEN || len > INT_MAX ||
+	    !mnl_nlmsg_ok(nlh, (int)len) || nlh->nlmsg_len != len ||
+	    !(nlh->nlmsg_flags & NLM_F_ACK))
+		return -EINVAL;
+	nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	if (!nl)
+		return -errno;
+	/* An error's ack then carries our header only, not the request. */
+	(void)mnl_socket_setsockopt(nl, NETLINK_CAP_ACK, &on, sizeof(on));
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
+	    mnl_socket_sendto(nl, buf, len) < 0)
+		r = -errno;
+	else
+		r = read_ack(nl, nlh->nlmsg_seq, mnl_socket_get_portid(nl));
+	mnl_socket_close(nl);
+	return r;
+}
+
+static int send_built(const void *buf, int len)
+{
+	return len < 0 ? len : hb_netlink_request(buf, (size_t)len);
+}
+
+/* Address interface name and bring it up; returns its ifindex. */
+static int addr_up(const char *name, uint32_t ipv4, uint8_t prefixlen)
+{
+	char buf[REQUEST_MAX];
+	int ifindex, r;
+
+	ifindex = hb_netlink_ifindex(name);
+	if (ifindex < 0)
+		return ifindex;
+	r = send_built(buf, hb_netlink_build_addr(buf, sizeof(buf), 1,
+						  (uint32_t)ifindex, ipv4,
+						  prefixlen));
+	if (r < 0)
+		return r;
+	r = send_built(buf, hb_netlink_build_link_up(buf, sizeof(buf),
+						     (uint32_t)ifindex, 2));
+	return r < 0 ? r : ifindex;
+}
+
+int hb_netlink_veth_setup(const char *host_name, const char *peer_name,
+			  pid_t sandbox_pid, uint32_t host_ip,
+			  uint8_t prefixlen)
+{
+	_cleanup_close_ int nsfd = -1;
+	char buf[REQUEST_MAX], path[64];
+	int r;
+
+	if (sandbox_pid <= 0)
+		return -EINVAL;
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)sandbox_pid);
+	nsfd = open(path, O_RDONLY | O_CLOEXEC);
+	if (nsfd < 0)
+		return -errno;
+	r = send_built(buf, hb_netlink_build_veth(buf, sizeof(buf), 1,
+						  host_name, peer_name, nsfd));
+	if (r < 0)
+		return r;
+	r = addr_up(host_name, host_ip, prefixlen);
+	if (r < 0) {
+		/* Deleting the host end takes the peer with it. */
+		(void)hb_netlink_del_link(host_name);
+		return r;
+	}
+	return 0;
+}
+
+int hb_netlink_sandbox_setup(const char *peer_name, uint32_t sandbox_ip,
+			     uint8_t prefixlen, uint32_t gateway)
+{
+	char buf[REQUEST_MAX];
+	int ifindex;
+
+	ifindex = addr_up(peer_name, sandbox_ip, prefixlen);
+	if (ifindex < 0)
+		return ifindex;
+	return send_built(
+		buf, hb_netlink_build_default_route(
+			     buf, sizeof(buf), 3, (uint32_t)ifindex, gateway));
+}
+
+int hb_netlink_del_link(const char *name)
+{
+	char buf[REQUEST_MAX];
+
+	return send_built(buf,
+			  hb_netlink_build_del_link(buf, sizeof(buf), 1, name));
 }

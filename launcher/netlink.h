@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* RTM_NEWLINK that sets IFF_UP on interface ifindex; returns the message
  * length, or -ENOBUFS if buf is too small. */
@@ -13,3 +14,49 @@ int hb_netlink_build_link_up(void *buf, size_t len, uint32_t ifindex,
 /* Bring the loopback interface of the current network namespace up and
  * wait for the kernel's acknowledgement. */
 int hb_netlink_loopback_up(void);
+
+/* The veth pair of a filtered network.  Each builder writes one request
+ * (with NLM_F_ACK) into buf and returns its length, -ENOBUFS if buf is too
+ * small or -EINVAL for an impossible argument; hb_netlink_request() sends
+ * it.  Addresses are IPv4 in network byte order. */
+
+/* RTM_NEWLINK creating host_name in the current namespace and its peer
+ * peer_name directly in the network namespace peer_netns_fd refers to. */
+int hb_netlink_build_veth(void *buf, size_t len, uint32_t seq,
+			  const char *host_name, const char *peer_name,
+			  int peer_netns_fd);
+/* RTM_NEWADDR: ipv4/prefixlen on interface ifindex. */
+int hb_netlink_build_addr(void *buf, size_t len, uint32_t seq, uint32_t ifindex,
+			  uint32_t ipv4, uint8_t prefixlen);
+/* RTM_NEWROUTE: default route of the main table through gateway, out of
+ * interface ifindex. */
+int hb_netlink_build_default_route(void *buf, size_t len, uint32_t seq,
+				   uint32_t ifindex, uint32_t gateway);
+/* RTM_DELLINK of the interface called name (for a veth, both ends go). */
+int hb_netlink_build_del_link(void *buf, size_t len, uint32_t seq,
+			      const char *name);
+
+/* The index of interface name in the current namespace, or -ENODEV. */
+int hb_netlink_ifindex(const char *name);
+/* Send the len-byte message in buf on a new NETLINK_ROUTE socket of the
+ * current network namespace and wait for its acknowledgement: 0, or the
+ * kernel's -errno. */
+int hb_netlink_request(const void *buf, size_t len);
+
+/* Host side of a filtered network, run in the host's namespace: create the
+ * pair with peer_name already in the network namespace of sandbox_pid,
+ * give host_name host_ip/prefixlen and bring it up.  On failure nothing is
+ * left behind. */
+int hb_netlink_veth_setup(const char *host_name, const char *peer_name,
+			  pid_t sandbox_pid, uint32_t host_ip,
+			  uint8_t prefixlen);
+/* Sandbox side, run inside the sandbox's network namespace: give
+ * peer_name sandbox_ip/prefixlen, bring it up and route everything through
+ * gateway (the host end's address). */
+int hb_netlink_sandbox_setup(const char *peer_name, uint32_t sandbox_ip,
+			     uint8_t prefixlen, uint32_t gateway);
+/* Remove interface name, and with it its veth peer.  -ENODEV if there is
+ * no such interface: at teardown that is normal, since the kernel removes
+ * both ends by itself (a little later) once the sandbox's network
+ * namespace is gone. */
+int hb_netlink_del_link(const char *name);

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/* The host-side filter of one sandbox: an nftables table of its own,
+ * programmed over netlink with libnftnl on libmnl.  The batch is built in a
+ * caller's buffer before any socket exists, so that its bytes can be
+ * unit-tested; applying it is one send and the kernel's acknowledgements. */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* What the filter of one sandbox lets through.  Addresses and the sandbox
+ * address are in network order, ports in host order. */
+struct hb_nft_rules {
+	char table[32];	  /* "hivebox_<id>", family inet */
+	char host_if[16]; /* the host end of the sandbox's veth */
+	uint32_t sandbox_ip;
+	const uint32_t *allowed_ips;
+	size_t n_allowed_ips;
+	const uint16_t *allowed_ports; /* TCP and UDP alike */
+	size_t n_allowed_ports;
+	const uint16_t *blocked_ports; /* win over allowed_ports */
+	size_t n_blocked_ports;
+	uint16_t nflog_group; /* where dropped packets are logged */
+};
+
+/* One nfnetlink batch (BATCH_BEGIN ... BATCH_END) that creates the table
+ * r->table with its sets, chains and rules; fails if the table exists.
+ * Messages are numbered from seq on.  -EINVAL for a bad name, -ENOBUFS if
+ * buf is too small; *ret_len is the batch's length. */
+int hb_nft_build(const struct hb_nft_rules *r, void *buf, size_t len,
+		 uint32_t seq, size_t *ret_len);
+/* A batch that deletes the table with everything in it. */
+int hb_nft_build_delete(const char *table, void *buf, size_t len, uint32_t seq,
+			size_t *ret_len);
+/* Send a batch over NETLINK_NETFILTER in the current network namespace and
+ * read every acknowledgement; the first error the kernel reports, or 0.
+ * The kernel applies the batch as a whole or not at all. */
+int hb_nft_apply(const void *batch, size_t len);
+/* Whether the inet table exists: 1, 0 or -errno. */
+int hb_nft_table_exists(const char *table);
