@@ -446,6 +446,30 @@ int hb_audit_write_head(struct hb_audit *a, const char *name,
 	return r;
 }
 
+/* Truncate fd after its last newline; returns the bytes cut.  Fails on an
+ * append-only file, which then needs an administrator. */
+static off_t cut_torn_tail(int fd)
+{
+	char buf[4096];
+	struct stat st;
+	off_t end, keep = 0;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	for (end = st.st_size; end > 0 && !keep;) {
+		size_t n = end < (off_t)sizeof(buf) ? (size_t)end : sizeof(buf);
+		if (pread(fd, buf, n, end - (off_t)n) != (ssize_t)n)
+			return -EIO;
+		for (size_t i = n; i > 0 && !keep; i--)
+			if (buf[i - 1] == '\n')
+				keep = end - (off_t)n + (off_t)i;
+		end -= (off_t)n;
+	}
+	if (ftruncate(fd, keep) < 0)
+		return -errno;
+	return st.st_size - keep;
+}
+
 static int append_locked(struct hb_audit *a, int fd, const char *name,
 			 json_object *rec, char ret_hash[HB_SHA256_HEX])
 {
@@ -456,6 +480,16 @@ static int append_locked(struct hb_audit *a, int fd, const char *name,
 	int r;
 
 	r = hb_audit_tail(fd, &seq, prev);
+	if (r == -EBADMSG) {
+		/* A writer died mid-line: cut the torn bytes (they were
+		 * never a record) and say so in the next record. */
+		off_t cut = cut_torn_tail(fd);
+		if (cut < 0)
+			return (int)cut;
+		json_object_object_add(rec, "repaired_torn_bytes",
+				       json_object_new_int64(cut));
+		r = hb_audit_tail(fd, &seq, prev);
+	}
 	if (r < 0)
 		return r;
 	line = hb_audit_encode(rec, seq + 1, prev, a->have_key ? a->key : NULL,
