@@ -112,14 +112,11 @@ integration: $(B)/hivebox $(B)/fixtures/showid
 		$(PYTHON) -m pytest -q -ra --basetemp=$(CURDIR)/$(B)/pytest \
 		tests/integration
 
-# cppcheck does not model __attribute__((cleanup)), so it reports every
-# _cleanup_ variable as a leak; leaks are caught by LeakSanitizer in
-# unit-asan instead.
 lint:
 	clang-format --dry-run --Werror $(wildcard launcher/*.[ch] \
 		tests/unit/*.c tests/fixtures/*.c)
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
-		--suppress=memleak --suppress=resourceLeak --inline-suppr \
+		--inline-suppr \
 		-D_GNU_SOURCE -Ilauncher launcher $(wildcard tests/unit)
 
 format:

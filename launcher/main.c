@@ -11,6 +11,7 @@
 #include "supervisor.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <string.h>
 #include <syslog.h>
@@ -414,42 +415,44 @@ out:
 	return code;
 }
 
+/* verify FILE: which of the two logs FILE is, and its directory. */
+static int log_of_file(const char *file, char dir[PATH_MAX],
+		       const char **ret_log)
+{
+	const char *slash = strrchr(file, '/');
+	const char *name = slash ? slash + 1 : file;
+
+	if (strcmp(name, HB_AUDIT_EXEC_LOG) == 0)
+		*ret_log = HB_AUDIT_EXEC_LOG;
+	else if (strcmp(name, HB_AUDIT_SECURITY_LOG) == 0)
+		*ret_log = HB_AUDIT_SECURITY_LOG;
+	else {
+		fprintf(stderr,
+			"hivebox: %s: not an audit log (expected %s or %s)\n",
+			file, HB_AUDIT_EXEC_LOG, HB_AUDIT_SECURITY_LOG);
+		return EXIT_HIVEBOX;
+	}
+	snprintf(dir, PATH_MAX, "%.*s", slash ? (int)(slash - file) : 1,
+		 slash ? file : ".");
+	if (!dir[0])
+		strcpy(dir, "/");
+	return 0;
+}
+
 static int open_audit_dir(const struct hb_audit_cli *ac, struct hb_audit *a,
 			  const char **ret_log)
 {
 	_cleanup_free_ char *dflt = NULL;
-	_cleanup_free_ char *dir = NULL;
+	char dir[PATH_MAX] = "";
 	struct hb_diag d = {0};
 	const char *key = ac->key_file ?: HB_AUDIT_DEFAULT_KEY;
 	unsigned flags = 0;
 	int r;
 
 	*ret_log = NULL;
-	if (ac->file) {
-		/* verify FILE: its directory, and which of the two it is. */
-		char *slash;
-		dir = strdup(ac->file);
-		if (!dir)
-			return EXIT_HIVEBOX;
-		slash = strrchr(dir, '/');
-		*ret_log = slash ? slash + 1 : dir;
-		if (strcmp(*ret_log, HB_AUDIT_EXEC_LOG) &&
-		    strcmp(*ret_log, HB_AUDIT_SECURITY_LOG)) {
-			fprintf(stderr,
-				"hivebox: %s: not an audit log (expected %s or "
-				"%s)\n",
-				ac->file, HB_AUDIT_EXEC_LOG,
-				HB_AUDIT_SECURITY_LOG);
-			return EXIT_HIVEBOX;
-		}
-		*ret_log = strcmp(*ret_log, HB_AUDIT_EXEC_LOG) == 0
-				   ? HB_AUDIT_EXEC_LOG
-				   : HB_AUDIT_SECURITY_LOG;
-		if (slash)
-			*slash = '\0';
-		else
-			strcpy(dir, ".");
-	} else if (!ac->dir && hb_audit_default_dir(&dflt) < 0) {
+	if (ac->file && log_of_file(ac->file, dir, ret_log))
+		return EXIT_HIVEBOX;
+	if (!ac->file && !ac->dir && hb_audit_default_dir(&dflt) < 0) {
 		fprintf(stderr, "hivebox: no audit directory; use --dir\n");
 		return EXIT_HIVEBOX;
 	}
@@ -461,7 +464,7 @@ static int open_audit_dir(const struct hb_audit_cli *ac, struct hb_audit *a,
 	 * as the one it replaces. */
 	if (!ac->file && !ac->dir)
 		flags |= HB_AUDIT_APPEND_ONLY;
-	r = hb_audit_open(a, dir ?: ac->dir ?: dflt, key, flags, &d);
+	r = hb_audit_open(a, dir[0] ? dir : ac->dir ?: dflt, key, flags, &d);
 	if (r < 0 && !d.msg[0])
 		hb_diag_set(&d, NULL, 0, "cannot open the audit directory: %s",
 			    strerror(-r));

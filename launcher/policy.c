@@ -4,7 +4,6 @@
 
 #include <ctype.h>
 #include <ini.h>
-#include <libgen.h>
 #include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -526,6 +525,17 @@ static int check_scalar(const struct key_def *k, const char *value,
 	}
 }
 
+static int replace_str(char **field, const char *value)
+{
+	char *copy = strdup(value);
+
+	if (!copy)
+		return -ENOMEM;
+	free(*field);
+	*field = copy;
+	return 0;
+}
+
 static int set_origin(struct hb_policy *p, enum hb_key key, const char *file,
 		      unsigned line)
 {
@@ -579,15 +589,9 @@ static int apply(struct hb_policy *p, const struct key_def *k,
 		if (ret == 0)
 			*u64_field(p, k->key) = v;
 	} else {
-		char **field = str_field(p, k->key);
-		char *copy;
 		ret = check_scalar(k, r->value, file, r->line, diag);
-		if (ret == 0 && !(copy = strdup(r->value)))
-			ret = -ENOMEM;
-		if (ret == 0) {
-			free(*field);
-			*field = copy;
-		}
+		if (ret == 0)
+			ret = replace_str(str_field(p, k->key), r->value);
 	}
 	if (ret < 0)
 		return ret;
@@ -601,39 +605,27 @@ static int load_file(struct hb_policy *p, const char *path, int depth,
 static int load_parent(struct hb_policy *p, const char *file,
 		       const struct raw *r, int depth, struct hb_diag *diag)
 {
-	_cleanup_free_ char *dircopy = strdup(file);
 	_cleanup_free_ char *cwd = NULL;
+	_cleanup_free_ char *abs = NULL;
+	_cleanup_free_ char *dir = NULL;
 	_cleanup_free_ char *parent = NULL;
 	int ret;
 
-	if (!dircopy)
-		return -ENOMEM;
 	if (depth >= HB_EXTENDS_DEPTH)
 		return hb_diag_set(
 			diag, file, r->line,
 			"extends goes deeper than %d files (a cycle?)",
 			HB_EXTENDS_DEPTH);
-	if (dircopy[0] != '/') {
-		cwd = getcwd(NULL, 0);
-		if (!cwd)
-			return -errno;
-	}
-	ret = hb_path_absolute(cwd, dirname(dircopy), &parent);
+	if (file[0] != '/' && !(cwd = getcwd(NULL, 0)))
+		return -errno;
+	/* Relative to the directory of the file that names it. */
+	ret = hb_path_absolute(cwd, file, &abs);
+	if (ret == 0)
+		ret = hb_path_absolute(abs, "..", &dir);
+	if (ret == 0)
+		ret = hb_path_absolute(dir, r->value, &parent);
 	if (ret < 0)
 		return ret;
-	if (r->value[0] == '/') {
-		free(parent);
-		parent = strdup(r->value);
-		if (!parent)
-			return -ENOMEM;
-	} else {
-		char *joined = NULL;
-		ret = hb_path_absolute(parent, r->value, &joined);
-		if (ret < 0)
-			return ret;
-		free(parent);
-		parent = joined;
-	}
 	ret = load_file(p, parent, depth + 1, diag);
 	/* A parent that cannot be read is this file's error, at its line;
 	 * keep the parent's reason ("not a regular file", ENOENT, ...). */

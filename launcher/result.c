@@ -11,14 +11,15 @@
 const char *hb_cgroup_status(void)
 {
 	char buf[256] = "";
-	_cleanup_fclose_ FILE *f =
-		fopen("/sys/fs/cgroup/cgroup.controllers", "re");
+	FILE *f = fopen("/sys/fs/cgroup/cgroup.controllers", "re");
+	bool read;
 
 	if (!f)
 		return "no unified cgroup v2 hierarchy at /sys/fs/cgroup; "
 		       "limits are per-process rlimits";
-	if (!fgets(buf, sizeof(buf), f) || !strstr(buf, "memory") ||
-	    !strstr(buf, "pids"))
+	read = fgets(buf, sizeof(buf), f) != NULL;
+	fclose(f);
+	if (!read || !strstr(buf, "memory") || !strstr(buf, "pids"))
 		return "cgroup v2 has no memory and pids controllers here; "
 		       "limits are per-process rlimits";
 	return "per-run cgroups are not built yet; limits are per-process "

@@ -76,13 +76,14 @@ typedef int (*each_fn)(int nr, const char *name, void *user);
  * expanded; names this architecture lacks are skipped. */
 static int each_syscall(const char *list, each_fn fn, void *user, int depth)
 {
-	_cleanup_free_ char *copy = strdup(list);
+	_cleanup_free_ char *copy = NULL;
 	char *save = NULL;
 
-	if (!copy)
-		return -ENOMEM;
 	if (depth > 4)
 		return -ELOOP;
+	copy = strdup(list);
+	if (!copy)
+		return -ENOMEM;
 	for (char *t = strtok_r(copy, " ", &save); t;
 	     t = strtok_r(NULL, " ", &save)) {
 		int r;
