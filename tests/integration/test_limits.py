@@ -5,10 +5,28 @@ import signal
 from conftest import (GRACE_S, UID_BASE, UID_RANGE, assert_result,
                       needs_root, needs_userns, processes_of_uid,
                       sandbox_uid)
+from test_audit import events, exec_records
 
 pytestmark = needs_userns
 
 MIB = 1024 * 1024
+
+
+def assert_recorded(hb, res, reason, violation=None):
+    """The audit trail says what the result says: the run's end record
+    carries the reason, and a limit that ended it is one violation event
+    of that kind (none when the script ended on its own)."""
+    ends = [r for r in exec_records(hb.audit_dir)
+            if r["type"] == "end" and r["exec_id"] == res["exec_id"]]
+    assert len(ends) == 1, ends
+    assert ends[0]["result"]["reason"] == reason, ends[0]
+    evs = [e for e in events(hb.audit_dir, res["exec_id"])
+           if e["severity"] == "violation"]
+    if violation is None:
+        assert evs == [], evs
+    else:
+        assert [e["kind"] for e in evs] == [violation], evs
+        assert ends[0]["violations"] == 1, ends[0]
 
 
 def test_timeout_kills_what_ignores_sigterm_and_holds_stdout(hb):
@@ -31,6 +49,7 @@ def test_timeout_kills_what_ignores_sigterm_and_holds_stdout(hb):
                         signal=int(signal.SIGKILL), signal_name="SIGKILL")
     assert res["wall_ms"] >= timeout * 1000, res
     assert res["limits"]["timeout_seconds"]["value"] == timeout
+    assert_recorded(hb, res, "timeout", violation="timeout")
     if os.geteuid() == 0:
         assert processes_of_uid(sandbox_uid(run.pid)) == []
 
@@ -51,6 +70,7 @@ def test_cpu_limit_sends_sigxcpu(hb):
     assert res["wall_ms"] < 10000, res
     assert res["limits"]["cpu_seconds"]["value"] == 1
     assert "RLIMIT_CPU" in res["limits"]["cpu_seconds"]["enforced_by"]
+    assert_recorded(hb, res, "cpu_limit", violation="cpu_limit")
 
 
 def test_memory_limit_fails_the_allocation(hb):
@@ -66,6 +86,7 @@ def test_memory_limit_fails_the_allocation(hb):
     assert res["limits"]["memory_mb"]["value"] == 64
     assert "RLIMIT_AS" in res["limits"]["memory_mb"]["enforced_by"]
     assert res["peak_rss_kb"] < 64 * 1024, res
+    assert_recorded(hb, res, "exit")
 
     # Below the limit the same script gets its memory.
     run = hb.run("memory_hog.py", "16", policy=policy)
@@ -86,8 +107,9 @@ def test_memory_limit_bounds_the_sandbox_total(hb):
     assert "all children ended on their own" not in run.stdout, run
     assert "memory_limit" in run.stderr, run
     assert run.elapsed < 15, run
-    assert_result(run, "memory_limit", exit_code=None,
-                  signal=int(signal.SIGKILL), signal_name="SIGKILL")
+    res = assert_result(run, "memory_limit", exit_code=None,
+                        signal=int(signal.SIGKILL), signal_name="SIGKILL")
+    assert_recorded(hb, res, "memory_limit", violation="memory_limit")
 
 
 def file_size_setup(hb):
@@ -109,6 +131,7 @@ def test_file_size_limit_write_fails_with_efbig(hb):
     assert res["limits"]["file_size_mb"]["value"] == 2
     assert "RLIMIT_FSIZE" in res["limits"]["file_size_mb"]["enforced_by"]
     assert (out / "big").stat().st_size == 2 * MIB
+    assert_recorded(hb, res, "exit")
 
 
 def test_file_size_limit_kills_with_sigxfsz(hb):
@@ -120,8 +143,9 @@ def test_file_size_limit_kills_with_sigxfsz(hb):
     assert run.rc == 128 + signal.SIGXFSZ == 153, run
     assert run.stdout == "", run
     assert "file_size_limit" in run.stderr, run
-    assert_result(run, "file_size_limit", exit_code=None,
-                  signal=int(signal.SIGXFSZ), signal_name="SIGXFSZ")
+    res = assert_result(run, "file_size_limit", exit_code=None,
+                        signal=int(signal.SIGXFSZ), signal_name="SIGXFSZ")
+    assert_recorded(hb, res, "file_size_limit", violation="file_size_limit")
     assert (out / "big").stat().st_size == 2 * MIB
 
 
@@ -137,7 +161,8 @@ def test_fork_bomb_is_contained_and_cleaned_up(hb):
     forks = int(lines["forks"])
     # The script is one of max_processes; fork fails with EAGAIN past it.
     assert 1 <= forks <= max_processes - 1, run
-    assert_result(run, "exit", exit_code=0)
+    res = assert_result(run, "exit", exit_code=0)
+    assert_recorded(hb, res, "exit")
     uid = int(lines["uid_map"])
     assert UID_BASE <= uid < UID_BASE + UID_RANGE, run
     assert uid == sandbox_uid(run.pid), run
