@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-const char *hb_cgroup_status(void)
+static const char *cgroup_status(void)
 {
 	char buf[256] = "";
 	FILE *f = fopen("/sys/fs/cgroup/cgroup.controllers", "re");
@@ -24,6 +24,16 @@ const char *hb_cgroup_status(void)
 		       "limits are per-process rlimits";
 	return "per-run cgroups are not built yet; limits are per-process "
 	       "rlimits";
+}
+
+/* Asked for by the result and by the end record: read the file once. */
+const char *hb_cgroup_status(void)
+{
+	static const char *status;
+
+	if (!status)
+		status = cgroup_status();
+	return status;
 }
 
 static void add_limit(json_object *limits, const char *name,

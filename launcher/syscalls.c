@@ -175,9 +175,16 @@ static int allow_ioctl(scmp_filter_ctx ctx)
 	return r;
 }
 
+/* Opening with O_TRUNC is truncating: it needs an argument rule besides
+ * the calls the operation lists. */
+static bool truncate_blocked(const struct hb_policy *p)
+{
+	return hb_strv_contains(&p->blocked_operations, "truncate");
+}
+
 /* Allow-list: the calls that need their arguments looked at. */
-static int allow_special(scmp_filter_ctx ctx, const bool *allow,
-			 const bool *blocked, uintptr_t exec_arg0)
+static int allow_special(scmp_filter_ctx ctx, const bool *allow, bool no_trunc,
+			 uintptr_t exec_arg0)
 {
 	int r = 0;
 
@@ -201,13 +208,11 @@ static int allow_special(scmp_filter_ctx ctx, const bool *allow,
 	if (r == 0 && allow[SCMP_SYS(openat)])
 		r = seccomp_rule_add(
 			ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,
-			SCMP_A2(SCMP_CMP_MASKED_EQ,
-				blocked[SCMP_SYS(ftruncate)] ? O_TRUNC : 0, 0));
+			SCMP_A2(SCMP_CMP_MASKED_EQ, no_trunc ? O_TRUNC : 0, 0));
 	if (r == 0 && allow[SCMP_SYS(open)])
 		r = seccomp_rule_add(
 			ctx, SCMP_ACT_ALLOW, SCMP_SYS(open), 1,
-			SCMP_A1(SCMP_CMP_MASKED_EQ,
-				blocked[SCMP_SYS(ftruncate)] ? O_TRUNC : 0, 0));
+			SCMP_A1(SCMP_CMP_MASKED_EQ, no_trunc ? O_TRUNC : 0, 0));
 	return r;
 }
 
@@ -238,7 +243,8 @@ static int build_allow_list(scmp_filter_ctx ctx, const struct hb_policy *p,
 			continue;
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
 	}
-	return r ? r : allow_special(ctx, allow, blocked, exec_arg0);
+	return r ? r
+		 : allow_special(ctx, allow, truncate_blocked(p), exec_arg0);
 }
 
 /* Deny-list: sockets of the families a script may need only.  Others
@@ -304,7 +310,7 @@ static int build_deny_list(scmp_filter_ctx ctx, const struct hb_policy *p,
 		r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY,
 				     SCMP_SYS(personality), 1,
 				     SCMP_A0(SCMP_CMP_MASKED_EQ, 1u << i, 0));
-	if (r == 0 && blocked[SCMP_SYS(ftruncate)]) {
+	if (r == 0 && truncate_blocked(p)) {
 		r = seccomp_rule_add(
 			ctx, SCMP_ACT_NOTIFY, SCMP_SYS(openat), 1,
 			SCMP_A2(SCMP_CMP_MASKED_EQ, O_TRUNC, O_TRUNC));
