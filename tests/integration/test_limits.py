@@ -149,6 +149,37 @@ def test_file_size_limit_kills_with_sigxfsz(hb):
     assert (out / "big").stat().st_size == 2 * MIB
 
 
+def test_max_open_files(hb):
+    """RLIMIT_NOFILE: open() fails with EMFILE at the limit, counting the
+    three standard descriptors."""
+    policy = hb.policy("[execution]\nmax_open_files = 20\n")
+
+    run = hb.run("open_files.py", policy=policy)
+
+    assert run.rc == 0, run
+    assert run.stdout == "EMFILE 20\n", run
+    res = assert_result(run, "exit", exit_code=0)
+    assert res["limits"]["max_open_files"]["value"] == 20
+    assert_recorded(hb, res, "exit")
+
+
+def test_tmp_size(hb):
+    """The private /tmp is a tmpfs of tmp_size_mb: writing past it fails
+    with ENOSPC, and nothing lands on the host."""
+    policy = hb.policy("[execution]\ntmp_size_mb = 4\n")
+
+    run = hb.run("fill_tmp.py", policy=policy)
+
+    assert run.rc == 0, run
+    verdict, blocks = run.stdout.split()
+    assert verdict == "ENOSPC", run
+    assert 0 <= int(blocks) <= 4, run
+    res = assert_result(run, "exit", exit_code=0)
+    assert res["limits"]["tmp_size_mb"]["value"] == 4
+    assert_recorded(hb, res, "exit")
+    assert not os.path.exists("/tmp/fill")
+
+
 @needs_root
 def test_fork_bomb_is_contained_and_cleaned_up(hb):
     max_processes = 4
