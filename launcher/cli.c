@@ -12,6 +12,7 @@ enum {
 	OPT_QUIET,
 	OPT_AUDIT_DIR,
 	OPT_EXPORT_FILTER,
+	OPT_CONFIG,
 	OPT_TIGHTEN, /* + index into tighten_opts */
 };
 
@@ -50,6 +51,8 @@ void hb_cli_usage(FILE *out)
 	      "N\n"
 	      "  --quiet                no notices on stderr, only errors\n"
 	      "  --audit-dir DIR        write the audit trail to DIR\n"
+	      "  --config FILE          hivebox's own settings (default\n"
+	      "                         /etc/hivebox/hivebox.conf)\n"
 	      "  --export-filter FILE   with --dry-run: write the seccomp BPF "
 	      "to FILE\n"
 	      "  --timeout SECONDS      lower timeout_seconds\n"
@@ -174,7 +177,7 @@ static int parse_fd(const char *s, int *ret, struct hb_diag *diag)
 int hb_cli_parse(struct hb_cli *cli, int argc, char **argv,
 		 struct hb_diag *diag)
 {
-	struct option opts[ARRAY_SIZE(tighten_opts) + 10] = {
+	struct option opts[ARRAY_SIZE(tighten_opts) + 11] = {
 		{"policy", required_argument, NULL, OPT_POLICY},
 		{"dry-run", no_argument, NULL, OPT_DRY_RUN},
 		{"result", required_argument, NULL, OPT_RESULT},
@@ -182,10 +185,11 @@ int hb_cli_parse(struct hb_cli *cli, int argc, char **argv,
 		{"quiet", no_argument, NULL, OPT_QUIET},
 		{"audit-dir", required_argument, NULL, OPT_AUDIT_DIR},
 		{"export-filter", required_argument, NULL, OPT_EXPORT_FILTER},
+		{"config", required_argument, NULL, OPT_CONFIG},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 	};
-	size_t n = 9;
+	size_t n = 10;
 	int c, r;
 
 	memset(cli, 0, sizeof(*cli));
@@ -225,6 +229,9 @@ int hb_cli_parse(struct hb_cli *cli, int argc, char **argv,
 			break;
 		case OPT_EXPORT_FILTER:
 			cli->export_filter = optarg;
+			break;
+		case OPT_CONFIG:
+			cli->config = optarg;
 			break;
 		case 'h':
 			cli->verb = HB_VERB_HELP;

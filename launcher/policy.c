@@ -2,6 +2,7 @@
 #include "policy.h"
 #include "syscalls.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <ini.h>
 #include <limits.h>
@@ -23,6 +24,8 @@ enum hb_type {
 	T_SYSCALLS,   /* comma-separated system calls and @groups */
 	T_OPERATIONS, /* comma-separated blocked_operations */
 	T_ERRNO,      /* an errno name */
+	T_HOSTS,      /* comma-separated host names and IPv4 addresses */
+	T_PORTS,      /* comma-separated port numbers */
 };
 
 struct key_def {
@@ -58,7 +61,14 @@ static const struct key_def keys[] = {
 	{"filesystem", "read_only", HB_K_READ_ONLY, T_PATHS, 0, 0, NULL, NULL},
 	{"filesystem", "read_write", HB_K_READ_WRITE, T_PATHS, 0, 0, NULL,
 	 NULL},
-	{"network", "mode", HB_K_NETWORK_MODE, T_CHOICE, 0, 0, NULL, "none"},
+	{"network", "mode", HB_K_NETWORK_MODE, T_CHOICE, 0, 0, NULL,
+	 "none|filtered"},
+	{"network", "allowed_domains", HB_K_NET_DOMAINS, T_HOSTS, 0, 0, NULL,
+	 NULL},
+	{"network", "allowed_ports", HB_K_NET_ALLOWED_PORTS, T_PORTS, 1, 65535,
+	 "port", NULL},
+	{"network", "blocked_ports", HB_K_NET_BLOCKED_PORTS, T_PORTS, 1, 65535,
+	 "port", NULL},
 	{"environment", "keep", HB_K_ENV_KEEP, T_NAMES, 0, 0, NULL, NULL},
 	{"environment", "set", HB_K_ENV_SET, T_ENVSET, 0, 0, NULL, NULL},
 	{"identity", "host_uid", HB_K_HOST_UID, T_UID, 0, 0, NULL, NULL},
@@ -97,9 +107,6 @@ static const struct {
 	const char *feature;
 } unsupported[] = {
 	{"filesystem", "executables", "extra executables"},
-	{"network", "allowed_domains", "filtered networking"},
-	{"network", "allowed_ports", "filtered networking"},
-	{"network", "blocked_ports", "filtered networking"},
 };
 
 static const char *const sections[] = {"policy",   "execution",	  "filesystem",
@@ -169,6 +176,9 @@ void hb_policy_free(struct hb_policy *p)
 	hb_strv_clear(&p->read_write);
 	hb_strv_clear(&p->env_keep);
 	hb_strv_clear(&p->env_set);
+	hb_strv_clear(&p->allowed_domains);
+	hb_strv_clear(&p->allowed_ports);
+	hb_strv_clear(&p->blocked_ports);
 	for (int i = 0; i < HB_K_MAX; i++)
 		free(p->origin[i].file);
 	memset(p, 0, sizeof(*p));
@@ -253,6 +263,12 @@ static struct hb_strv *list_field(struct hb_policy *p, enum hb_key key)
 		return &p->syscalls_allow;
 	case HB_K_SC_DENY:
 		return &p->syscalls_deny;
+	case HB_K_NET_DOMAINS:
+		return &p->allowed_domains;
+	case HB_K_NET_ALLOWED_PORTS:
+		return &p->allowed_ports;
+	case HB_K_NET_BLOCKED_PORTS:
+		return &p->blocked_ports;
 	default:
 		return NULL;
 	}
@@ -403,6 +419,39 @@ static bool valid_env_name(const char *s, size_t len)
 	return true;
 }
 
+/* A destination: an IPv4 address or a DNS name (RFC 1123 labels).  IPv6
+ * is refused by name, since the filter lets no IPv6 through at all. */
+static int check_host(const struct key_def *k, const char *item,
+		      const char *file, unsigned line, struct hb_diag *diag)
+{
+	struct in6_addr a6;
+	size_t len = strlen(item), label = 0;
+	bool ok = len > 0 && len <= 253;
+
+	if (inet_pton(AF_INET6, item, &a6) == 1)
+		return hb_diag_set(diag, file, line,
+				   "'%s' in %s is an IPv6 address; only IPv4 "
+				   "destinations can be allowed",
+				   item, k->name);
+	for (size_t i = 0; ok && i <= len; i++) {
+		char c = item[i];
+		if (c == '.' || c == '\0') {
+			ok = label > 0 && label <= 63 && item[i - 1] != '-';
+			label = 0;
+		} else if (isalnum((unsigned char)c) || (c == '-' && label)) {
+			label++;
+		} else {
+			ok = false;
+		}
+	}
+	if (!ok)
+		return hb_diag_set(diag, file, line,
+				   "'%s' in %s is neither an IPv4 address nor "
+				   "a host name",
+				   item, k->name);
+	return 0;
+}
+
 /* Split a comma-separated list; empty items are an error. */
 static int split_list(const char *value, const struct key_def *k,
 		      struct hb_strv *out, const char *file, unsigned line,
@@ -410,6 +459,7 @@ static int split_list(const char *value, const struct key_def *k,
 {
 	_cleanup_free_ char *copy = strdup(value);
 	char *rest = copy, *tok;
+	unsigned long long v = 0;
 
 	if (!copy)
 		return -ENOMEM;
@@ -436,6 +486,21 @@ static int split_list(const char *value, const struct key_def *k,
 				"chmod, chown, rename, link, truncate, mknod, "
 				"xattr)",
 				item, k->name);
+		if (k->type == T_HOSTS) {
+			r = check_host(k, item, file, line, diag);
+			if (r < 0)
+				return r;
+		}
+		if (k->type == T_PORTS && hb_parse_u64(item, k->max, &v) < 0)
+			return hb_diag_set(diag, file, line,
+					   "bad port '%s' in %s: expected a "
+					   "number from 1 to 65535",
+					   item, k->name);
+		if (k->type == T_PORTS && v < k->min)
+			return hb_diag_set(diag, file, line,
+					   "bad port '%s' in %s: expected a "
+					   "number from 1 to 65535",
+					   item, k->name);
 		if (k->type == T_NAMES && !valid_env_name(item, strlen(item)))
 			return hb_diag_set(
 				diag, file, line,
@@ -491,18 +556,10 @@ static int check_scalar(const struct key_def *k, const char *value,
 				k->name, value);
 		return 0;
 	case T_CHOICE:
-		if (!in_choices(value, k->choices)) {
-			if (k->key == HB_K_NETWORK_MODE &&
-			    strcmp(value, "filtered") == 0)
-				return hb_diag_set(
-					diag, file, line,
-					"mode = filtered is not supported yet "
-					"(filtered networking is not built); "
-					"refusing to run without it");
+		if (!in_choices(value, k->choices))
 			return hb_diag_set(diag, file, line,
 					   "bad value '%s' for %s: expected %s",
 					   value, k->name, k->choices);
-		}
 		return 0;
 	case T_ERRNO:
 		if (hb_errno_from_name(value) < 0)
@@ -784,10 +841,35 @@ static int validate_syscalls(const struct hb_policy *p, struct hb_diag *diag)
 	return 0;
 }
 
+/* Destinations without mode = filtered are most likely a forgotten mode
+ * line: refused unless some file says mode = none in so many words. */
+static int validate_network(const struct hb_policy *p, struct hb_diag *diag)
+{
+	static const enum hb_key lists[] = {HB_K_NET_DOMAINS,
+					    HB_K_NET_ALLOWED_PORTS,
+					    HB_K_NET_BLOCKED_PORTS};
+
+	if (strcmp(p->network_mode, "none") != 0 ||
+	    p->origin[HB_K_NETWORK_MODE].file)
+		return 0;
+	for (size_t i = 0; i < ARRAY_SIZE(lists); i++)
+		if (p->origin[lists[i]].file)
+			return hb_diag_set(
+				diag, origin_file(p, lists[i]),
+				p->origin[lists[i]].line,
+				"%s without mode = filtered: the network is "
+				"none (loopback only) by default; add mode = "
+				"filtered to [network]",
+				hb_key_name(lists[i]));
+	return 0;
+}
+
 int hb_policy_validate(const struct hb_policy *p, struct hb_diag *diag)
 {
 	int r = validate_syscalls(p, diag);
 
+	if (r == 0)
+		r = validate_network(p, diag);
 	if (r < 0)
 		return r;
 	/* A path cannot be both read-only and read-write.  Paths are

@@ -21,6 +21,9 @@ enum hb_key {
 	HB_K_READ_ONLY,
 	HB_K_READ_WRITE,
 	HB_K_NETWORK_MODE,
+	HB_K_NET_DOMAINS,
+	HB_K_NET_ALLOWED_PORTS,
+	HB_K_NET_BLOCKED_PORTS,
 	HB_K_ENV_KEEP,
 	HB_K_ENV_SET,
 	HB_K_HOST_UID,
@@ -61,7 +64,10 @@ struct hb_policy {
 	unsigned long long tmp_size_mb;
 	struct hb_strv read_only; /* as written: relative to the start dir */
 	struct hb_strv read_write;
-	char *network_mode;	 /* "none" */
+	char *network_mode;		/* "none" or "filtered" */
+	struct hb_strv allowed_domains; /* host names and IPv4 literals */
+	struct hb_strv allowed_ports;	/* decimal, 1-65535 */
+	struct hb_strv blocked_ports;
 	struct hb_strv env_keep; /* variable names */
 	struct hb_strv env_set;	 /* NAME=value */
 	char *host_uid;		 /* "auto", "root" or a number */

@@ -101,6 +101,9 @@ Test(policy_defaults, key_names)
 		[HB_K_READ_ONLY] = "read_only",
 		[HB_K_READ_WRITE] = "read_write",
 		[HB_K_NETWORK_MODE] = "mode",
+		[HB_K_NET_DOMAINS] = "allowed_domains",
+		[HB_K_NET_ALLOWED_PORTS] = "allowed_ports",
+		[HB_K_NET_BLOCKED_PORTS] = "blocked_ports",
 		[HB_K_ENV_KEEP] = "keep",
 		[HB_K_ENV_SET] = "set",
 		[HB_K_HOST_UID] = "host_uid",
@@ -127,49 +130,53 @@ Test(policy_defaults, key_names)
 }
 
 static const char every_key[] =
-	"; a full policy\n"			      /* 1 */
-	"[policy]\n"				      /* 2 */
-	"description = every key, once\n"	      /* 3 */
-	"[execution]\n"				      /* 4 */
-	"interpreter = /usr/bin/python3.11\n"	      /* 5 */
-	"timeout_seconds = 10\n"		      /* 6 */
-	"cpu_seconds = 5\n"			      /* 7 */
-	"memory_mb = 128\n"			      /* 8 */
-	"file_size_mb = 2\n"			      /* 9 */
-	"max_processes = 3\n"			      /* 10 */
-	"max_open_files = 32\n"			      /* 11 */
-	"tmp_size_mb = 8\n"			      /* 12 */
-	"\n"					      /* 13 */
-	"[filesystem]\n"			      /* 14 */
-	"read_only = ./config, /usr/share/zoneinfo\n" /* 15 */
-	"read_write = data\n"			      /* 16 */
-	"[network]\n"				      /* 17 */
-	"mode = none\n"				      /* 18 */
-	"[environment]\n"			      /* 19 */
-	"keep = TZ, LC_ALL\n"			      /* 20 */
-	"set = GREETING=hello world\n"		      /* 21 */
-	"[identity]\n"				      /* 22 */
-	"host_uid = 4242\n"			      /* 23 */
-	"[audit]\n"				      /* 24 */
-	"dir = /srv/audit\n"			      /* 25 */
-	"required = no\n"			      /* 26 */
-	"key_file = /etc/hb.key\n"		      /* 27 */
-	"[monitoring]\n"			      /* 28 */
-	"cpu_usage_alert = 50\n"		      /* 29 */
-	"memory_usage_alert = 0\n"		      /* 30 */
-	"alert_command = /usr/local/bin/page\n"	      /* 31 */
-	"alert_timeout_seconds = 300\n"		      /* 32 */
-	"sample_interval_ms = 10\n"		      /* 33 */
-	"[audit]\n"				      /* 34 */
-	"append_only = yes\n"			      /* 35 */
-	"[filesystem]\n"			      /* 36 */
-	"blocked_operations = delete, chmod\n"	      /* 37 */
-	"[syscalls]\n"				      /* 38 */
-	"default = deny\n"			      /* 39 */
-	"allow = @python, @chown\n"		      /* 40 */
-	"on_violation = kill\n"			      /* 41 */
-	"errno = EACCES\n"			      /* 42 */
-	"deny = mount\n";			      /* 43 */
+	"; a full policy\n"				   /* 1 */
+	"[policy]\n"					   /* 2 */
+	"description = every key, once\n"		   /* 3 */
+	"[execution]\n"					   /* 4 */
+	"interpreter = /usr/bin/python3.11\n"		   /* 5 */
+	"timeout_seconds = 10\n"			   /* 6 */
+	"cpu_seconds = 5\n"				   /* 7 */
+	"memory_mb = 128\n"				   /* 8 */
+	"file_size_mb = 2\n"				   /* 9 */
+	"max_processes = 3\n"				   /* 10 */
+	"max_open_files = 32\n"				   /* 11 */
+	"tmp_size_mb = 8\n"				   /* 12 */
+	"\n"						   /* 13 */
+	"[filesystem]\n"				   /* 14 */
+	"read_only = ./config, /usr/share/zoneinfo\n"	   /* 15 */
+	"read_write = data\n"				   /* 16 */
+	"[network]\n"					   /* 17 */
+	"mode = none\n"					   /* 18 */
+	"[environment]\n"				   /* 19 */
+	"keep = TZ, LC_ALL\n"				   /* 20 */
+	"set = GREETING=hello world\n"			   /* 21 */
+	"[identity]\n"					   /* 22 */
+	"host_uid = 4242\n"				   /* 23 */
+	"[audit]\n"					   /* 24 */
+	"dir = /srv/audit\n"				   /* 25 */
+	"required = no\n"				   /* 26 */
+	"key_file = /etc/hb.key\n"			   /* 27 */
+	"[monitoring]\n"				   /* 28 */
+	"cpu_usage_alert = 50\n"			   /* 29 */
+	"memory_usage_alert = 0\n"			   /* 30 */
+	"alert_command = /usr/local/bin/page\n"		   /* 31 */
+	"alert_timeout_seconds = 300\n"			   /* 32 */
+	"sample_interval_ms = 10\n"			   /* 33 */
+	"[audit]\n"					   /* 34 */
+	"append_only = yes\n"				   /* 35 */
+	"[filesystem]\n"				   /* 36 */
+	"blocked_operations = delete, chmod\n"		   /* 37 */
+	"[syscalls]\n"					   /* 38 */
+	"default = deny\n"				   /* 39 */
+	"allow = @python, @chown\n"			   /* 40 */
+	"on_violation = kill\n"				   /* 41 */
+	"errno = EACCES\n"				   /* 42 */
+	"deny = mount\n"				   /* 43 */
+	"[network]\n"					   /* 44 */
+	"allowed_domains = api.example.org, 203.0.113.7\n" /* 45 */
+	"allowed_ports = 443, 8443\n"			   /* 46 */
+	"blocked_ports = 22\n";				   /* 47 */
 
 Test(policy_keys, every_key_value)
 {
@@ -215,27 +222,52 @@ Test(policy_keys, every_key_value)
 	cr_assert_str_eq(p.alert_command, "/usr/local/bin/page");
 	cr_assert_eq(p.alert_timeout_seconds, 300);
 	cr_assert_eq(p.sample_interval_ms, 10);
+	cr_assert_eq(p.allowed_domains.n, 2);
+	cr_assert_str_eq(p.allowed_domains.v[0], "api.example.org");
+	cr_assert_str_eq(p.allowed_domains.v[1], "203.0.113.7");
+	cr_assert_eq(p.allowed_ports.n, 2);
+	cr_assert_str_eq(p.allowed_ports.v[1], "8443");
+	cr_assert_eq(p.blocked_ports.n, 1);
+	cr_assert_str_eq(p.blocked_ports.v[0], "22");
 	hb_policy_free(&p);
 }
 
 Test(policy_keys, every_key_origin)
 {
 	static const unsigned lines[HB_K_MAX] = {
-		[HB_K_DESCRIPTION] = 3,	    [HB_K_INTERPRETER] = 5,
-		[HB_K_TIMEOUT] = 6,	    [HB_K_CPU] = 7,
-		[HB_K_MEMORY] = 8,	    [HB_K_FILE_SIZE] = 9,
-		[HB_K_MAX_PROCESSES] = 10,  [HB_K_MAX_OPEN_FILES] = 11,
-		[HB_K_TMP_SIZE] = 12,	    [HB_K_READ_ONLY] = 15,
-		[HB_K_READ_WRITE] = 16,	    [HB_K_NETWORK_MODE] = 18,
-		[HB_K_ENV_KEEP] = 20,	    [HB_K_ENV_SET] = 21,
-		[HB_K_HOST_UID] = 23,	    [HB_K_AUDIT_DIR] = 25,
-		[HB_K_AUDIT_REQUIRED] = 26, [HB_K_AUDIT_KEY] = 27,
-		[HB_K_CPU_ALERT] = 29,	    [HB_K_MEMORY_ALERT] = 30,
-		[HB_K_ALERT_COMMAND] = 31,  [HB_K_ALERT_TIMEOUT] = 32,
-		[HB_K_SAMPLE_MS] = 33,	    [HB_K_AUDIT_APPEND_ONLY] = 35,
-		[HB_K_BLOCKED_OPS] = 37,    [HB_K_SC_DEFAULT] = 39,
-		[HB_K_SC_ALLOW] = 40,	    [HB_K_SC_ON_VIOLATION] = 41,
-		[HB_K_SC_ERRNO] = 42,	    [HB_K_SC_DENY] = 43,
+		[HB_K_DESCRIPTION] = 3,
+		[HB_K_INTERPRETER] = 5,
+		[HB_K_TIMEOUT] = 6,
+		[HB_K_CPU] = 7,
+		[HB_K_MEMORY] = 8,
+		[HB_K_FILE_SIZE] = 9,
+		[HB_K_MAX_PROCESSES] = 10,
+		[HB_K_MAX_OPEN_FILES] = 11,
+		[HB_K_TMP_SIZE] = 12,
+		[HB_K_READ_ONLY] = 15,
+		[HB_K_READ_WRITE] = 16,
+		[HB_K_NETWORK_MODE] = 18,
+		[HB_K_ENV_KEEP] = 20,
+		[HB_K_ENV_SET] = 21,
+		[HB_K_HOST_UID] = 23,
+		[HB_K_AUDIT_DIR] = 25,
+		[HB_K_AUDIT_REQUIRED] = 26,
+		[HB_K_AUDIT_KEY] = 27,
+		[HB_K_CPU_ALERT] = 29,
+		[HB_K_MEMORY_ALERT] = 30,
+		[HB_K_ALERT_COMMAND] = 31,
+		[HB_K_ALERT_TIMEOUT] = 32,
+		[HB_K_SAMPLE_MS] = 33,
+		[HB_K_AUDIT_APPEND_ONLY] = 35,
+		[HB_K_BLOCKED_OPS] = 37,
+		[HB_K_SC_DEFAULT] = 39,
+		[HB_K_SC_ALLOW] = 40,
+		[HB_K_SC_ON_VIOLATION] = 41,
+		[HB_K_SC_ERRNO] = 42,
+		[HB_K_SC_DENY] = 43,
+		[HB_K_NET_DOMAINS] = 45,
+		[HB_K_NET_ALLOWED_PORTS] = 46,
+		[HB_K_NET_BLOCKED_PORTS] = 47,
 	};
 	struct hb_policy p;
 	struct hb_diag d = {0};
@@ -592,15 +624,6 @@ Test(policy_errors, not_supported_yet)
 {
 	expect_error("[filesystem]\nexecutables = /usr/bin/git\n", 2,
 		     "'executables' in [filesystem] is not supported yet");
-	expect_error("[network]\nmode = filtered\n", 2,
-		     "mode = filtered is not supported yet");
-	expect_error("[network]\nallowed_ports = 443\n", 2,
-		     "'allowed_ports' in [network] is not supported yet "
-		     "(filtered networking is not built)");
-	expect_error("[network]\nallowed_domains = example.org\n", 2,
-		     "'allowed_domains' in [network] is not supported yet");
-	expect_error("[network]\nblocked_ports = 22\n", 2,
-		     "'blocked_ports' in [network] is not supported yet");
 }
 
 Test(policy_errors, syscall_keys_are_checked)
@@ -705,22 +728,73 @@ Test(policy_keys, audit_required_choices)
 	}
 }
 
-Test(policy_errors, not_supported_is_not_ignored_even_if_refusing)
+Test(policy_keys, filtered_network)
 {
 	struct hb_policy p;
 	struct hb_diag d = {0};
-	int r = parse_text(&p, "[network]\nmode = filtered\n", &d);
 
-	cr_assert_lt(r, 0);
-	cr_assert_str_eq(p.network_mode, "none");
-	cr_assert_not_null(strstr(d.msg, "refusing to run without it"));
+	cr_assert_eq(parse_text(&p,
+				"[network]\nmode = filtered\n"
+				"allowed_domains = a.example, 10.0.0.1\n"
+				"allowed_ports = 443\n",
+				&d),
+		     0, "%s", d.msg);
+	cr_assert_str_eq(p.network_mode, "filtered");
+	cr_assert_eq(hb_policy_validate(&p, &d), 0, "%s", d.msg);
+	hb_policy_free(&p);
+}
+
+Test(policy_errors, network_items_are_checked)
+{
+	expect_error("[network]\nmode = filtered\nallowed_ports = 443, 0\n", 3,
+		     "bad port '0' in allowed_ports: expected a number from 1 "
+		     "to 65535");
+	expect_error("[network]\nmode = filtered\nblocked_ports = 65536\n", 3,
+		     "bad port '65536' in blocked_ports");
+	expect_error("[network]\nmode = filtered\nallowed_ports = https\n", 3,
+		     "bad port 'https' in allowed_ports");
+	expect_error("[network]\nmode = filtered\nallowed_domains = ::1\n", 3,
+		     "'::1' in allowed_domains is an IPv6 address; only IPv4");
+	expect_error("[network]\nmode = filtered\n"
+		     "allowed_domains = a.example, bad_name.example\n",
+		     3,
+		     "'bad_name.example' in allowed_domains is neither an "
+		     "IPv4 address nor a host name");
+	expect_error("[network]\nmode = filtered\n"
+		     "allowed_domains = -a.example\n",
+		     3, "'-a.example' in allowed_domains is neither");
+	expect_error("[network]\nmode = filtered\nallowed_domains = a..b\n", 3,
+		     "'a..b' in allowed_domains is neither");
+}
+
+Test(policy_errors, network_lists_need_mode_filtered)
+{
+	struct hb_policy p;
+	struct hb_diag d = {0};
+
+	cr_assert_eq(parse_text(&p, "[network]\nallowed_ports = 443\n", &d), 0,
+		     "%s", d.msg);
+	cr_assert_lt(hb_policy_validate(&p, &d), 0);
+	cr_assert_eq(d.line, 2);
+	cr_assert_not_null(strstr(d.msg, "allowed_ports without mode = "
+					 "filtered"),
+			   "%s", d.msg);
+	hb_policy_free(&p);
+	/* Said in so many words, none wins and the lists are moot. */
+	memset(&d, 0, sizeof(d));
+	cr_assert_eq(parse_text(&p,
+				"[network]\nmode = none\n"
+				"allowed_domains = a.example\n",
+				&d),
+		     0, "%s", d.msg);
+	cr_assert_eq(hb_policy_validate(&p, &d), 0, "%s", d.msg);
 	hb_policy_free(&p);
 }
 
 Test(policy_errors, bad_choice)
 {
 	expect_error("[network]\nmode = host\n", 2,
-		     "bad value 'host' for mode: expected none");
+		     "bad value 'host' for mode: expected none|filtered");
 }
 
 static void expect_bad_number(const char *key, const char *value,

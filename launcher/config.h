@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+/* hivebox's own settings, which belong to the machine rather than to a
+ * policy: /etc/hivebox/hivebox.conf, an INI file read with inih. */
+#pragma once
+
+#include "netpool.h"
+#include "util.h"
+
+#include <stdbool.h>
+
+#define HB_CONFIG_DEFAULT "/etc/hivebox/hivebox.conf"
+#define HB_CONFIG_POOL_DEFAULT "10.251.0.0/16"
+#define HB_CONFIG_STATE_DIR_DEFAULT "/run/hivebox/network"
+/* One NFLOG group per pool index, from this number up: a pool of at most
+ * 2^14 subnets (a /16) stays within the 16-bit group numbers. */
+#define HB_CONFIG_POOL_MIN_PREFIXLEN 16
+
+struct hb_config {
+	char *path; /* the file read, or NULL when the default is absent */
+	char *pool_text;
+	struct hb_netpool pool;
+	char *state_dir;
+};
+
+/* Load path, or HB_CONFIG_DEFAULT when path is NULL; the default may be
+ * missing (built-in values then), a named file may not.  Errors name the
+ * file and line. */
+int hb_config_load(struct hb_config *c, const char *path, struct hb_diag *diag);
+void hb_config_free(struct hb_config *c);

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT */
+/* config.c: hivebox.conf, its defaults and its errors. */
+#include "config.h"
+#include "helpers.h"
+
+#include <criterion/criterion.h>
+#include <string.h>
+
+static char *dir;
+
+static void setup_dir(void)
+{
+	dir = tmpdir_new();
+}
+
+static void teardown_dir(void)
+{
+	tmpdir_remove(dir);
+}
+
+/* cppcheck-suppress unknownMacro */
+TestSuite(config, .init = setup_dir, .fini = teardown_dir);
+
+static int load_text(struct hb_config *c, const char *text, struct hb_diag *d)
+{
+	char *path;
+	int r;
+
+	make_file(dir, "hivebox.conf", text);
+	path = path_join(dir, "hivebox.conf");
+	r = hb_config_load(c, path, d);
+	free(path);
+	return r;
+}
+
+static void expect_error(const char *text, unsigned line, const char *want)
+{
+	struct hb_config c;
+	struct hb_diag d = {0};
+	int r = load_text(&c, text, &d);
+
+	hb_config_free(&c);
+	cr_assert_lt(r, 0, "accepted:\n%s", text);
+	cr_assert_eq(d.line, line, "line %u, not %u: %s", d.line, line, d.msg);
+	cr_assert_not_null(strstr(d.file, "hivebox.conf"));
+	cr_assert_not_null(strstr(d.msg, want), "'%s' lacks '%s'", d.msg, want);
+}
+
+Test(config, values)
+{
+	struct hb_config c;
+	struct hb_diag d = {0};
+
+	cr_assert_eq(load_text(&c,
+			       "; site settings\n[network]\n"
+			       "pool = 10.99.0.0/24\nstate_dir = /run/x\n",
+			       &d),
+		     0, "%s", d.msg);
+	cr_assert_str_eq(c.pool_text, "10.99.0.0/24");
+	cr_assert_eq(c.pool.network, 0x0a630000);
+	cr_assert_eq(c.pool.count, 64);
+	cr_assert_str_eq(c.state_dir, "/run/x");
+	cr_assert_not_null(strstr(c.path, "hivebox.conf"));
+	hb_config_free(&c);
+}
+
+Test(config, defaults_for_an_empty_file)
+{
+	struct hb_config c;
+	struct hb_diag d = {0};
+
+	cr_assert_eq(load_text(&c, "", &d), 0, "%s", d.msg);
+	cr_assert_str_eq(c.pool_text, HB_CONFIG_POOL_DEFAULT);
+	cr_assert_eq(c.pool.count, 16384);
+	cr_assert_str_eq(c.state_dir, HB_CONFIG_STATE_DIR_DEFAULT);
+	hb_config_free(&c);
+}
+
+Test(config, a_named_file_must_exist)
+{
+	struct hb_config c;
+	struct hb_diag d = {0};
+	char *path = path_join(dir, "nope.conf");
+
+	cr_assert_lt(hb_config_load(&c, path, &d), 0);
+	cr_assert_not_null(strstr(d.msg, "No such file"), "%s", d.msg);
+	hb_config_free(&c);
+	free(path);
+}
+
+Test(config, errors_name_the_line)
+{
+	expect_error("[network]\npool = 10.0.0.0/8\n", 2,
+		     "bad value '10.0.0.0/8' for pool");
+	expect_error("[network]\npool = 10.0.0.1/24\n", 2,
+		     "bad value '10.0.0.1/24' for pool");
+	expect_error("[network]\npool = 10.0.0.0/31\n", 2, "for pool");
+	expect_error("[network]\n\npools = 10.0.0.0/24\n", 3,
+		     "unknown key 'pools' in [network]");
+	expect_error("[net]\npool = 10.0.0.0/24\n", 2,
+		     "unknown key 'pool' in [net]");
+	expect_error("[network]\nstate_dir = run/x\n", 2,
+		     "state_dir must be an absolute path");
+	expect_error("[network]\npool = 10.0.0.0/24\npool = 10.1.0.0/24\n", 3,
+		     "duplicate key 'pool'");
+	expect_error("[network\n", 1, "syntax error");
+}
