@@ -178,6 +178,85 @@ int hb_netlink_build_addr(void *buf, size_t len, uint32_t seq, uint32_t ifindex,
 	return (int)nlh->nlmsg_len;
 }
 
+int hb_netlink_build_addrgenmode_none(void *buf, size_t len, uint32_t seq,
+				      uint32_t ifindex)
+{
+	struct nlattr *spec, *inet6;
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifm;
+
+	if (!valid_ifindex(ifindex))
+		return -EINVAL;
+	nlh = put_request(buf, len, RTM_NEWLINK, 0, seq, sizeof(*ifm));
+	if (!nlh)
+		return -ENOBUFS;
+	ifm = mnl_nlmsg_get_payload(nlh);
+	ifm->ifi_family = AF_UNSPEC;
+	ifm->ifi_index = (int)ifindex;
+	spec = mnl_attr_nest_start_check(nlh, len, IFLA_AF_SPEC);
+	inet6 = spec ? mnl_attr_nest_start_check(nlh, len, AF_INET6) : NULL;
+	if (!inet6 || !mnl_attr_put_u8_check(nlh, len, IFLA_INET6_ADDR_GEN_MODE,
+					     IN6_ADDR_GEN_MODE_NONE))
+		return -ENOBUFS;
+	mnl_attr_nest_end(nlh, inet6);
+	mnl_attr_nest_end(nlh, spec);
+	return (int)nlh->nlmsg_len;
+}
+
+int hb_netlink_build_addr6(void *buf, size_t len, uint32_t seq,
+			   uint32_t ifindex, const uint8_t addr[16],
+			   uint8_t prefixlen)
+{
+	struct nlmsghdr *nlh;
+	struct ifaddrmsg *ifa;
+
+	if (!valid_ifindex(ifindex) || prefixlen > 128)
+		return -EINVAL;
+	nlh = put_request(buf, len, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, seq,
+			  sizeof(*ifa));
+	if (!nlh)
+		return -ENOBUFS;
+	ifa = mnl_nlmsg_get_payload(nlh);
+	ifa->ifa_family = AF_INET6;
+	ifa->ifa_prefixlen = prefixlen;
+	ifa->ifa_scope = addr[0] == 0xfe && (addr[1] & 0xc0) == 0x80
+				 ? RT_SCOPE_LINK
+				 : RT_SCOPE_UNIVERSE;
+	ifa->ifa_flags = IFA_F_NODAD;
+	ifa->ifa_index = ifindex;
+	/* No duplicate detection: each end is alone on its link, and DAD
+	 * would hold the address back for a second. */
+	if (!mnl_attr_put_check(nlh, len, IFA_LOCAL, 16, addr) ||
+	    !mnl_attr_put_check(nlh, len, IFA_ADDRESS, 16, addr) ||
+	    !mnl_attr_put_u32_check(nlh, len, IFA_FLAGS, IFA_F_NODAD))
+		return -ENOBUFS;
+	return (int)nlh->nlmsg_len;
+}
+
+int hb_netlink_build_default_route6(void *buf, size_t len, uint32_t seq,
+				    uint32_t ifindex, const uint8_t gateway[16])
+{
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm;
+
+	if (!valid_ifindex(ifindex))
+		return -EINVAL;
+	nlh = put_request(buf, len, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL,
+			  seq, sizeof(*rtm));
+	if (!nlh)
+		return -ENOBUFS;
+	rtm = mnl_nlmsg_get_payload(nlh);
+	rtm->rtm_family = AF_INET6;
+	rtm->rtm_table = RT_TABLE_MAIN;
+	rtm->rtm_protocol = RTPROT_BOOT;
+	rtm->rtm_scope = RT_SCOPE_UNIVERSE;
+	rtm->rtm_type = RTN_UNICAST;
+	if (!mnl_attr_put_check(nlh, len, RTA_GATEWAY, 16, gateway) ||
+	    !mnl_attr_put_u32_check(nlh, len, RTA_OIF, ifindex))
+		return -ENOBUFS;
+	return (int)nlh->nlmsg_len;
+}
+
 int hb_netlink_build_default_route(void *buf, size_t len, uint32_t seq,
 				   uint32_t ifindex, uint32_t gateway)
 {
@@ -283,8 +362,16 @@ static int send_built(const void *buf, int len)
 	return len < 0 ? len : hb_netlink_request(buf, (size_t)len);
 }
 
-/* Address interface name and bring it up; returns its ifindex. */
-static int addr_up(const char *name, uint32_t ipv4, uint8_t prefixlen)
+/* Link-local addresses of the two ends: each is alone on its link. */
+static const uint8_t ll_host[16] = {0xfe, 0x80, [15] = 1};
+static const uint8_t ll_sandbox[16] = {0xfe, 0x80, [15] = 2};
+
+/* Address interface name and bring it up; returns its ifindex.  IPv6
+ * gets one fixed link-local address and no generated one: the kernel then
+ * sends nothing of its own accord but router solicitations and listener
+ * reports, which the host side drops without logging them. */
+static int addr_up(const char *name, uint32_t ipv4, uint8_t prefixlen,
+		   const uint8_t ll[16])
 {
 	char buf[REQUEST_MAX];
 	int ifindex, r;
@@ -292,13 +379,20 @@ static int addr_up(const char *name, uint32_t ipv4, uint8_t prefixlen)
 	ifindex = hb_netlink_ifindex(name);
 	if (ifindex < 0)
 		return ifindex;
-	r = send_built(buf, hb_netlink_build_addr(buf, sizeof(buf), 1,
-						  (uint32_t)ifindex, ipv4,
-						  prefixlen));
-	if (r < 0)
-		return r;
-	r = send_built(buf, hb_netlink_build_link_up(buf, sizeof(buf),
-						     (uint32_t)ifindex, 2));
+	r = send_built(buf, hb_netlink_build_addrgenmode_none(
+				    buf, sizeof(buf), 1, (uint32_t)ifindex));
+	if (r == 0)
+		r = send_built(buf, hb_netlink_build_addr(buf, sizeof(buf), 2,
+							  (uint32_t)ifindex,
+							  ipv4, prefixlen));
+	if (r == 0)
+		r = send_built(buf, hb_netlink_build_addr6(buf, sizeof(buf), 3,
+							   (uint32_t)ifindex,
+							   ll, 64));
+	if (r == 0)
+		r = send_built(buf,
+			       hb_netlink_build_link_up(buf, sizeof(buf),
+							(uint32_t)ifindex, 4));
 	return r < 0 ? r : ifindex;
 }
 
@@ -320,7 +414,7 @@ int hb_netlink_veth_setup(const char *host_name, const char *peer_name,
 						  host_name, peer_name, nsfd));
 	if (r < 0)
 		return r;
-	r = addr_up(host_name, host_ip, prefixlen);
+	r = addr_up(host_name, host_ip, prefixlen, ll_host);
 	if (r < 0) {
 		/* Deleting the host end takes the peer with it. */
 		(void)hb_netlink_del_link(host_name);
@@ -335,12 +429,21 @@ int hb_netlink_sandbox_setup(const char *peer_name, uint32_t sandbox_ip,
 	char buf[REQUEST_MAX];
 	int ifindex;
 
-	ifindex = addr_up(peer_name, sandbox_ip, prefixlen);
+	int r;
+
+	ifindex = addr_up(peer_name, sandbox_ip, prefixlen, ll_sandbox);
 	if (ifindex < 0)
 		return ifindex;
+	r = send_built(buf, hb_netlink_build_default_route(buf, sizeof(buf), 5,
+							   (uint32_t)ifindex,
+							   gateway));
+	if (r < 0)
+		return r;
+	/* IPv6 goes to the host end too, where it is logged and dropped:
+	 * without a route it would fail inside, unseen. */
 	return send_built(
-		buf, hb_netlink_build_default_route(
-			     buf, sizeof(buf), 3, (uint32_t)ifindex, gateway));
+		buf, hb_netlink_build_default_route6(
+			     buf, sizeof(buf), 6, (uint32_t)ifindex, ll_host));
 }
 
 int hb_netlink_del_link(const char *name)

@@ -32,6 +32,19 @@ int hb_netlink_build_addr(void *buf, size_t len, uint32_t seq, uint32_t ifindex,
  * interface ifindex. */
 int hb_netlink_build_default_route(void *buf, size_t len, uint32_t seq,
 				   uint32_t ifindex, uint32_t gateway);
+/* RTM_NEWLINK setting IPv6 address generation of ifindex to none: no
+ * link-local address of its own once it is up. */
+int hb_netlink_build_addrgenmode_none(void *buf, size_t len, uint32_t seq,
+				      uint32_t ifindex);
+/* RTM_NEWADDR: IPv6 addr/prefixlen on ifindex, without duplicate address
+ * detection. */
+int hb_netlink_build_addr6(void *buf, size_t len, uint32_t seq,
+			   uint32_t ifindex, const uint8_t addr[16],
+			   uint8_t prefixlen);
+/* RTM_NEWROUTE: IPv6 default route through gateway out of ifindex. */
+int hb_netlink_build_default_route6(void *buf, size_t len, uint32_t seq,
+				    uint32_t ifindex,
+				    const uint8_t gateway[16]);
 /* RTM_DELLINK of the interface called name (for a veth, both ends go). */
 int hb_netlink_build_del_link(void *buf, size_t len, uint32_t seq,
 			      const char *name);
@@ -52,7 +65,9 @@ int hb_netlink_veth_setup(const char *host_name, const char *peer_name,
 			  uint8_t prefixlen);
 /* Sandbox side, run inside the sandbox's network namespace: give
  * peer_name sandbox_ip/prefixlen, bring it up and route everything through
- * gateway (the host end's address). */
+ * gateway (the host end's address).  Both ends also get a fixed IPv6
+ * link-local address (fe80::1 on the host end, fe80::2 here) and IPv6 is
+ * routed through the host end as well, where the filter drops it. */
 int hb_netlink_sandbox_setup(const char *peer_name, uint32_t sandbox_ip,
 			     uint8_t prefixlen, uint32_t gateway);
 /* Remove interface name, and with it its veth peer.  -ENODEV if there is

@@ -15,6 +15,10 @@
 _Static_assert(HB_NETPOOL_IFNAME_MAX == IFNAMSIZ, "interface name size");
 
 #define LOCK_NAME "lock"
+/* Present while hivebox holds forwarding on that was off before it. */
+#define FORWARD_NOTE "ip_forward.hivebox"
+
+const char *hb_netpool_forward_path = "/proc/sys/net/ipv4/ip_forward";
 #define INDEX_NAME_MAX 16 /* "%u" and its NUL */
 
 enum slot_state {
@@ -280,18 +284,89 @@ int hb_netpool_acquire(const struct hb_netpool *pool, const char *state_dir,
 	return -EADDRNOTAVAIL;
 }
 
+static int read_forward(char *ret)
+{
+	_cleanup_close_ int fd = -1;
+
+	fd = open(hb_netpool_forward_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (read(fd, ret, 1) != 1)
+		return -EIO;
+	return 0;
+}
+
+static int write_forward(const char *value)
+{
+	_cleanup_close_ int fd = -1;
+
+	fd = open(hb_netpool_forward_path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, value, 2) != 2)
+		return -errno;
+	return 0;
+}
+
+int hb_netpool_forwarding_on(const char *state_dir)
+{
+	_cleanup_close_ int dirfd = -1, lockfd = -1, note = -1;
+	char now;
+	int r;
+
+	dirfd = open_state_dir(state_dir, true);
+	if (dirfd < 0)
+		return dirfd;
+	lockfd = lock_pool(dirfd);
+	if (lockfd < 0)
+		return lockfd;
+	r = read_forward(&now);
+	if (r < 0 || now != '0')
+		return r;
+	/* The note first: if we die between the two, the next start
+	 * writes 0 where it already is. */
+	note = openat(dirfd, FORWARD_NOTE,
+		      O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (note < 0)
+		return -errno;
+	r = write_forward("1\n");
+	return r < 0 ? r : 1;
+}
+
+static int held_count(int dirfd);
+
+/* With the lock held: once no slot is held, put forwarding back off if
+ * hivebox switched it on.  1 if it did so now. */
+static int forwarding_restore(int dirfd)
+{
+	int held, r;
+
+	if (faccessat(dirfd, FORWARD_NOTE, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	held = held_count(dirfd);
+	if (held != 0)
+		return held < 0 ? held : 0;
+	r = write_forward("0\n");
+	if (r < 0)
+		return r;
+	return unlinkat(dirfd, FORWARD_NOTE, 0) < 0 ? -errno : 1;
+}
+
 int hb_netpool_release(const char *state_dir, unsigned index)
 {
-	_cleanup_close_ int dirfd = -1;
+	_cleanup_close_ int dirfd = -1, lockfd = -1;
 	char name[INDEX_NAME_MAX];
 
 	dirfd = open_state_dir(state_dir, false);
 	if (dirfd < 0)
 		return dirfd == -ENOENT ? 0 : dirfd;
+	lockfd = lock_pool(dirfd);
+	if (lockfd < 0)
+		return lockfd;
 	snprintf(name, sizeof(name), "%u", index);
 	if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)
 		return -errno;
-	return 0;
+	return forwarding_restore(dirfd);
 }
 
 /* Is name a state file's, "0" or a decimal without leading zeros? */
@@ -334,6 +409,30 @@ static DIR *opendir_at(int dirfd)
 	return d;
 }
 
+/* How many indexes are held by running processes. */
+static int held_count(int dirfd)
+{
+	struct dirent *de;
+	unsigned index;
+	int n = 0, r;
+	DIR *d = opendir_at(dirfd);
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		if (!index_name(de->d_name, &index))
+			continue;
+		r = slot_state(dirfd, de->d_name);
+		if (r < 0) {
+			n = r;
+			break;
+		}
+		n += r == SLOT_HELD;
+	}
+	closedir(d);
+	return n;
+}
+
 int hb_netpool_stale(const char *state_dir,
 		     int (*cleanup)(unsigned index, void *userdata),
 		     void *userdata)
@@ -370,5 +469,10 @@ int hb_netpool_stale(const char *state_dir,
 			cleaned++;
 	}
 	closedir(d);
+	/* A killed last run left forwarding on; a failed cleanup keeps
+	 * its index, and with it forwarding, for the next start. */
+	r = forwarding_restore(dirfd);
+	if (r < 0 && first == 0)
+		first = r;
 	return first < 0 ? first : cleaned;
 }

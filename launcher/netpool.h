@@ -49,9 +49,20 @@ int hb_netpool_host_ifname(unsigned index, char *buf, size_t size);
  * over from a dead owner may still have its interface. */
 int hb_netpool_acquire(const struct hb_netpool *pool, const char *state_dir,
 		       unsigned *ret_index);
+/* net.ipv4.ip_forward, which filtered networks need on; tests point it at
+ * a namespace's own copy. */
+extern const char *hb_netpool_forward_path;
+
+/* Switch IPv4 forwarding on, under the pool's lock.  1 if it was off and
+ * this call switched it on: a note in state_dir then makes the release of
+ * the last held index (or hb_netpool_stale() after a crash) switch it
+ * back off.  0 if it was on already. */
+int hb_netpool_forwarding_on(const char *state_dir);
+
 /* Give index back; call it once the slot's interface and rules are gone,
  * since the next run may take the index at once.  Releasing an index that
- * is not held is not an error. */
+ * is not held is not an error.  Returns 1 if that was the last index and
+ * forwarding, which hivebox had switched on, is now off again. */
 int hb_netpool_release(const char *state_dir, unsigned index);
 /* For every index whose owner is gone, call cleanup(index, userdata) and,
  * if it returns >= 0, remove the state file; one that fails keeps its file

@@ -45,6 +45,12 @@ static int config(void *buf, size_t len, uint16_t group, uint8_t cmd,
 	if (mode &&
 	    !mnl_attr_put_check(nlh, len, NFULA_CFG_MODE, sizeof(*mode), mode))
 		return -ENOBUFS;
+	/* Each packet on its own, at once: by default the kernel holds up
+	 * to 100 for up to a second, and the last ones of a run would come
+	 * after its end. */
+	if (mode &&
+	    !mnl_attr_put_u32_check(nlh, len, NFULA_CFG_QTHRESH, htonl(1)))
+		return -ENOBUFS;
 	return (int)nlh->nlmsg_len;
 }
 

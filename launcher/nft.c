@@ -8,6 +8,12 @@
  *     set allowed_ips { type ipv4_addr; elements = { ... } }
  *     set allowed_ports { type inet_service; elements = { ... } }
  *     set blocked_ports { type inet_service; elements = { ... } }
+ *     chain prerouting {
+ *       type filter hook prerouting priority raw; policy accept;
+ *       iifname H meta nfproto ipv6 icmpv6 type 135-136 accept
+ *       iifname H meta nfproto ipv6 icmpv6 type 130-143 drop
+ *       iifname H meta nfproto ipv6 log group G drop
+ *     }
  *     chain forward {
  *       type filter hook forward priority filter; policy accept;
  *       iifname H ct state established,related accept
@@ -15,13 +21,15 @@
  *               tcp dport @allowed_ports tcp dport != @blocked_ports accept
  *       iifname H ip saddr S ip daddr @allowed_ips
  *               udp dport @allowed_ports udp dport != @blocked_ports accept
- *       iifname H log group G drop
+ *       iifname H meta nfproto ipv4 log group G
+ *               reject with icmpx admin-prohibited
  *       oifname H ct state established,related accept
  *       oifname H drop
  *     }
  *     chain input {
  *       type filter hook input priority filter; policy accept;
- *       iifname H log group G drop
+ *       iifname H meta nfproto ipv4 log group G
+ *               reject with icmpx admin-prohibited
  *     }
  *     chain postrouting {
  *       type nat hook postrouting priority srcnat; policy accept;
@@ -32,9 +40,10 @@
  * Every rule names H, and the policies accept, so the table says nothing
  * about the host's other traffic.  From the sandbox, only a new TCP or UDP
  * connection from its own address to an allowed address and port that is
- * not blocked gets through; ICMP, IPv6, other protocols and forged source
- * addresses have no accept rule and fall to the logged drop, which the
- * supervisor reads from group G.  The established rules carry the two legs
+ * not blocked gets through; ICMP, other protocols and forged source
+ * addresses have no accept rule and fall to the logged rejection, which
+ * the supervisor reads from group G; IPv6 is logged and dropped before
+ * routing (see put_prerouting).  The established rules carry the two legs
  * of those connections and their ICMP errors; conntrack only ever holds
  * connections the rules let start, because nothing from outside may open
  * one towards the sandbox (that drop is not logged: it is not the script's
@@ -106,6 +115,8 @@ static const struct chain_def {
 	uint32_t hook;
 	int32_t prio;
 } chains[] = {
+	/* raw: before conntrack, which need not see what is dropped here */
+	{"prerouting", "filter", NF_INET_PRE_ROUTING, -300},
 	{"forward", "filter", NF_INET_FORWARD, 0},
 	{"input", "filter", NF_INET_LOCAL_IN, 0},
 	{"postrouting", "nat", NF_INET_POST_ROUTING, 100},
@@ -439,6 +450,19 @@ static void verdict(struct rb *rb, uint32_t v)
 	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, v);
 }
 
+/* reject with icmpx admin-prohibited: the script fails at once with
+ * "no route to host" instead of waiting for its own timeout. */
+static void reject(struct rb *rb)
+{
+	struct nftnl_expr *e = rb_expr(rb, "reject");
+
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE, NFT_REJECT_ICMPX_UNREACH);
+	nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE,
+			  NFT_REJECT_ICMPX_ADMIN_PROHIBITED);
+}
+
 /* iifname/oifname compare all IFNAMSIZ bytes, so "veth1" is not "veth10". */
 static void match_ifname(struct rb *rb, uint32_t key, uint32_t op,
 			 const char *name)
@@ -504,16 +528,54 @@ static int rule_allow(struct batch *b, const struct hb_nft_rules *r,
 	return rb_put(b, &rb);
 }
 
-/* iifname H log group G drop */
-static int rule_log_drop(struct batch *b, const struct hb_nft_rules *r,
-			 const char *chain)
+/* iifname H meta nfproto ipv4 log group G reject */
+static int rule_log_reject(struct batch *b, const struct hb_nft_rules *r,
+			   const char *chain)
 {
 	_cleanup_(rb_done) struct rb rb = rb_new(r->table, chain);
 
 	match_ifname(&rb, NFT_META_IIFNAME, NFT_CMP_EQ, r->host_if);
+	match_meta_u8(&rb, NFT_META_NFPROTO, NFPROTO_IPV4);
 	log_group(&rb, r->nflog_group);
-	verdict(&rb, NF_DROP);
+	reject(&rb);
 	return rb_put(b, &rb);
+}
+
+/* iifname H meta nfproto ipv6 [icmpv6 type lo-hi] verdict, or with log
+ * group G first when log is set. */
+static int rule_ipv6(struct batch *b, const struct hb_nft_rules *r, uint8_t lo,
+		     uint8_t hi, bool log, uint32_t v)
+{
+	_cleanup_(rb_done) struct rb rb = rb_new(r->table, "prerouting");
+
+	match_ifname(&rb, NFT_META_IIFNAME, NFT_CMP_EQ, r->host_if);
+	match_meta_u8(&rb, NFT_META_NFPROTO, NFPROTO_IPV6);
+	if (hi) {
+		match_meta_u8(&rb, NFT_META_L4PROTO, IPPROTO_ICMPV6);
+		payload_load(&rb, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1);
+		cmp(&rb, NFT_CMP_GTE, &lo, 1);
+		cmp(&rb, NFT_CMP_LTE, &hi, 1);
+	}
+	if (log)
+		log_group(&rb, r->nflog_group);
+	verdict(&rb, v);
+	return rb_put(b, &rb);
+}
+
+/* IPv6 from the sandbox never gets past prerouting.  Neighbour discovery
+ * (types 135-136) goes on to the host end, which answers it, so that the
+ * sandbox sends what it tries next; the kernel's own router solicitations
+ * and listener reports (130-143) are dropped unlogged, being nobody's
+ * attempt; everything else is logged and dropped. */
+static int put_prerouting(struct batch *b, const struct hb_nft_rules *r)
+{
+	int k = rule_ipv6(b, r, 135, 136, false, NF_ACCEPT);
+
+	if (k == 0)
+		k = rule_ipv6(b, r, 130, 143, false, NF_DROP);
+	if (k == 0)
+		k = rule_ipv6(b, r, 0, 0, true, NF_DROP);
+	return k;
 }
 
 /* oifname H drop */
@@ -550,7 +612,7 @@ static int put_forward(struct batch *b, const struct hb_nft_rules *r)
 	k = rule_allow(b, r, IPPROTO_UDP);
 	if (k < 0)
 		return k;
-	k = rule_log_drop(b, r, "forward");
+	k = rule_log_reject(b, r, "forward");
 	if (k < 0)
 		return k;
 	k = rule_established(b, r, NFT_META_OIFNAME);
@@ -568,10 +630,13 @@ static int put_chains(struct batch *b, const struct hb_nft_rules *r)
 		if (k < 0)
 			return k;
 	}
+	k = put_prerouting(b, r);
+	if (k < 0)
+		return k;
 	k = put_forward(b, r);
 	if (k < 0)
 		return k;
-	k = rule_log_drop(b, r, "input");
+	k = rule_log_reject(b, r, "input");
 	if (k < 0)
 		return k;
 	return rule_masquerade(b, r);

@@ -641,3 +641,83 @@ Test(netlink_real, veth_between_two_namespaces, .timeout = 60)
 	cr_assert_eq(hb_netlink_ifindex(HOST_NAME), -ENODEV);
 	munmap(report, sizeof(*report));
 }
+
+Test(netlink_build, addrgenmode_none)
+{
+	const struct nlmsghdr *nlh;
+	const struct ifinfomsg *ifm;
+	const struct nlattr *spec, *inet6, *mode;
+	unsigned char buf[512];
+	int len;
+
+	garbage(buf, sizeof(buf));
+	len = hb_netlink_build_addrgenmode_none(buf, sizeof(buf), 44, 5);
+	cr_assert_gt(len, 0);
+	nlh = expect_header(buf, len, RTM_NEWLINK, REQ, 44);
+	ifm = mnl_nlmsg_get_payload(nlh);
+	cr_assert_eq(ifm->ifi_index, 5);
+	cr_assert_eq(ifm->ifi_change, 0, "changes no flag");
+	spec = mnl_nlmsg_get_payload_offset(nlh, sizeof(*ifm));
+	cr_assert_eq(mnl_attr_get_type(spec), IFLA_AF_SPEC);
+	inet6 = mnl_attr_get_payload(spec);
+	cr_assert_eq(mnl_attr_get_type(inet6), AF_INET6);
+	mode = mnl_attr_get_payload(inet6);
+	cr_assert_eq(mnl_attr_get_type(mode), IFLA_INET6_ADDR_GEN_MODE);
+	cr_assert_eq(mnl_attr_get_u8(mode), IN6_ADDR_GEN_MODE_NONE);
+	cr_assert_eq(hb_netlink_build_addrgenmode_none(buf, 20, 1, 5),
+		     -ENOBUFS);
+	cr_assert_eq(hb_netlink_build_addrgenmode_none(buf, sizeof(buf), 1, 0),
+		     -EINVAL);
+}
+
+Test(netlink_build, addr6_link_local_without_dad)
+{
+	static const uint8_t ll[16] = {0xfe, 0x80, [15] = 2};
+	const struct nlmsghdr *nlh;
+	const struct ifaddrmsg *ifa;
+	struct attrs top = {0};
+	unsigned char buf[512];
+	int len;
+
+	garbage(buf, sizeof(buf));
+	len = hb_netlink_build_addr6(buf, sizeof(buf), 45, 5, ll, 64);
+	cr_assert_gt(len, 0);
+	nlh = expect_header(buf, len, RTM_NEWADDR, NEW, 45);
+	ifa = mnl_nlmsg_get_payload(nlh);
+	cr_assert_eq(ifa->ifa_family, AF_INET6);
+	cr_assert_eq(ifa->ifa_prefixlen, 64);
+	cr_assert_eq(ifa->ifa_scope, RT_SCOPE_LINK);
+	cr_assert_eq(ifa->ifa_index, 5);
+	cr_assert_eq(mnl_attr_parse(nlh, sizeof(*ifa), collect, &top),
+		     MNL_CB_OK);
+	cr_assert_eq(mnl_attr_get_payload_len(top.tb[IFA_LOCAL]), 16);
+	cr_assert_eq(memcmp(mnl_attr_get_payload(top.tb[IFA_LOCAL]), ll, 16),
+		     0);
+	cr_assert_eq(mnl_attr_get_u32(top.tb[IFA_FLAGS]), IFA_F_NODAD);
+	cr_assert_eq(hb_netlink_build_addr6(buf, sizeof(buf), 1, 5, ll, 129),
+		     -EINVAL);
+}
+
+Test(netlink_build, default_route6)
+{
+	static const uint8_t gw[16] = {0xfe, 0x80, [15] = 1};
+	const struct nlmsghdr *nlh;
+	const struct rtmsg *rtm;
+	struct attrs top = {0};
+	unsigned char buf[512];
+	int len;
+
+	garbage(buf, sizeof(buf));
+	len = hb_netlink_build_default_route6(buf, sizeof(buf), 46, 5, gw);
+	cr_assert_gt(len, 0);
+	nlh = expect_header(buf, len, RTM_NEWROUTE, NEW, 46);
+	rtm = mnl_nlmsg_get_payload(nlh);
+	cr_assert_eq(rtm->rtm_family, AF_INET6);
+	cr_assert_eq(rtm->rtm_dst_len, 0);
+	cr_assert_eq(rtm->rtm_table, RT_TABLE_MAIN);
+	cr_assert_eq(mnl_attr_parse(nlh, sizeof(*rtm), collect, &top),
+		     MNL_CB_OK);
+	cr_assert_eq(memcmp(mnl_attr_get_payload(top.tb[RTA_GATEWAY]), gw, 16),
+		     0);
+	cr_assert_eq(mnl_attr_get_u32(top.tb[RTA_OIF]), 5);
+}

@@ -536,3 +536,74 @@ Test(netpool_state, concurrent_acquires_are_distinct, .timeout = 60)
 		acquire_race(&p);
 	}
 }
+
+/* Forwarding: a plain file stands in for the sysctl. */
+static char *forward;
+
+static void setup_forward(const char *value)
+{
+	make_file(dir, "ip_forward", value);
+	forward = path_join(dir, "ip_forward");
+	hb_netpool_forward_path = forward;
+}
+
+static char *forward_value(void)
+{
+	return read_text(dir, "ip_forward");
+}
+
+static void expect_forward(const char *want)
+{
+	char *got = forward_value();
+
+	cr_assert_str_eq(got, want);
+	free(got);
+}
+
+Test(netpool_state, forwarding_on_then_back_off_with_the_last_slot)
+{
+	struct hb_netpool p = pool_of("10.251.0.0/16");
+
+	setup_forward("0\n");
+	cr_assert_eq(acquire(&p), 0);
+	cr_assert_eq(hb_netpool_forwarding_on(state), 1, "switched on");
+	expect_forward("1\n");
+	cr_assert_eq(acquire(&p), 1);
+	cr_assert_eq(hb_netpool_forwarding_on(state), 0, "on already");
+	cr_assert_eq(hb_netpool_release(state, 0), 0, "one still held");
+	expect_forward("1\n");
+	cr_assert_eq(hb_netpool_release(state, 1), 1, "the last one");
+	expect_forward("0\n");
+	cr_assert_not(file_exists("ip_forward.hivebox"));
+	free(forward);
+}
+
+Test(netpool_state, forwarding_that_was_on_stays_on)
+{
+	struct hb_netpool p = pool_of("10.251.0.0/16");
+
+	setup_forward("1\n");
+	cr_assert_eq(acquire(&p), 0);
+	cr_assert_eq(hb_netpool_forwarding_on(state), 0);
+	cr_assert_eq(hb_netpool_release(state, 0), 0);
+	expect_forward("1\n");
+	free(forward);
+}
+
+/* The last run was killed: the next start's stale cleanup switches
+ * forwarding back off, once its leftovers are gone. */
+Test(netpool_state, forwarding_of_a_killed_run_is_restored_by_stale)
+{
+	struct hb_netpool p = pool_of("10.251.0.0/16");
+	unsigned long long start;
+	pid_t dead = dead_child(&start);
+
+	setup_forward("0\n");
+	cr_assert_eq(acquire(&p), 0);
+	cr_assert_eq(hb_netpool_forwarding_on(state), 1);
+	write_pid(0, dead, start);
+	cr_assert_eq(hb_netpool_stale(state, NULL, NULL), 1);
+	expect_forward("0\n");
+	cr_assert_not(file_exists("ip_forward.hivebox"));
+	free(forward);
+}

@@ -53,7 +53,7 @@ Test(nflog, bind_message)
 	const struct nlattr *a;
 	int n = hb_nflog_build_bind(buf, sizeof(buf), 7, 128, 42);
 	int cmd = -1, mode = -1;
-	uint32_t range = 0;
+	uint32_t range = 0, qthresh = 0;
 
 	cr_assert_gt(n, 0);
 	cr_assert_eq(nlh->nlmsg_len, (unsigned)n);
@@ -75,7 +75,11 @@ Test(nflog, bind_message)
 			mode = m->copy_mode;
 			range = ntohl(m->copy_range);
 		}
+		if (mnl_attr_get_type(a) == NFULA_CFG_QTHRESH)
+			qthresh = ntohl(mnl_attr_get_u32(a));
 	}
+	/* Sent one by one, not held for a second. */
+	cr_assert_eq(qthresh, 1);
 	cr_assert_eq(cmd, NFULNL_CFG_CMD_BIND);
 	cr_assert_eq(mode, NFULNL_COPY_PACKET);
 	cr_assert_eq(range, 128);

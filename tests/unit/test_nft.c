@@ -289,7 +289,7 @@ static void expect_chain(const struct nlmsghdr *nlh, const char *name,
 	nftnl_chain_free(c);
 }
 
-Test(nft_build, three_base_chains)
+Test(nft_build, four_base_chains)
 {
 	struct hb_nft_rules r = rules();
 	const struct nlmsghdr *m[MAX_MSGS];
@@ -297,10 +297,11 @@ Test(nft_build, three_base_chains)
 
 	build(&r);
 	split(batch, batch_len, &all);
-	cr_assert_eq(of_type(&all, NFT_MSG_NEWCHAIN, m), 3);
-	expect_chain(m[0], "forward", "filter", NF_INET_FORWARD, 0);
-	expect_chain(m[1], "input", "filter", NF_INET_LOCAL_IN, 0);
-	expect_chain(m[2], "postrouting", "nat", NF_INET_POST_ROUTING, 100);
+	cr_assert_eq(of_type(&all, NFT_MSG_NEWCHAIN, m), 4);
+	expect_chain(m[0], "prerouting", "filter", NF_INET_PRE_ROUTING, -300);
+	expect_chain(m[1], "forward", "filter", NF_INET_FORWARD, 0);
+	expect_chain(m[2], "input", "filter", NF_INET_LOCAL_IN, 0);
+	expect_chain(m[3], "postrouting", "nat", NF_INET_POST_ROUTING, 100);
 }
 
 /* All keys given to set name, over however many messages; returns the
@@ -442,9 +443,10 @@ Test(nft_build, forward_allows_only_listed_tcp_and_udp)
 	}
 	expect_l4proto(fw[1], IPPROTO_TCP);
 	expect_l4proto(fw[2], IPPROTO_UDP);
+	expect_text(fw[3], "[ meta load nfproto => reg 1 ]");
+	expect_text(fw[3], "[ cmp eq reg 1 0x00000002 ]"); /* IPv4 */
 	expect_text(fw[3], "[ log group 5 ");
-	expect_text(fw[3], "[ immediate reg 0 drop ]");
-	expect_no_text(fw[3], "cmp eq reg 1 0x00000002"); /* IPv6 too */
+	expect_text(fw[3], "[ reject type 2 code 3 ]"); /* icmpx admin */
 	free_rules(fw, 6);
 }
 
@@ -477,9 +479,39 @@ Test(nft_build, host_services_are_logged_and_dropped)
 	split(batch, batch_len, &all);
 	cr_assert_eq(chain_rules(&all, "input", in), 1);
 	expect_ifname(in[0], NFT_META_IIFNAME);
+	expect_text(in[0], "[ cmp eq reg 1 0x00000002 ]"); /* IPv4 */
 	expect_text(in[0], "[ log group 4242 ");
-	expect_text(in[0], "[ immediate reg 0 drop ]");
+	expect_text(in[0], "[ reject type 2 code 3 ]");
 	free_rules(in, 1);
+}
+
+/* IPv6: neighbour discovery passes to the host end, the kernel's own
+ * chatter is dropped silently, the rest is logged and dropped, all before
+ * routing decides anything. */
+Test(nft_build, ipv6_is_logged_and_dropped_before_routing)
+{
+	struct hb_nft_rules r = rules();
+	struct nftnl_rule *pre[4];
+	struct msgs all;
+
+	build(&r);
+	split(batch, batch_len, &all);
+	cr_assert_eq(chain_rules(&all, "prerouting", pre), 3);
+	for (int i = 0; i < 3; i++) {
+		expect_ifname(pre[i], NFT_META_IIFNAME);
+		expect_text(pre[i], "[ cmp eq reg 1 0x0000000a ]"); /* IPv6 */
+	}
+	expect_text(pre[0], "[ cmp gte reg 1 0x00000087 ]"); /* 135 */
+	expect_text(pre[0], "[ cmp lte reg 1 0x00000088 ]"); /* 136 */
+	expect_text(pre[0], "[ immediate reg 0 accept ]");
+	expect_text(pre[1], "[ cmp gte reg 1 0x00000082 ]"); /* 130 */
+	expect_text(pre[1], "[ cmp lte reg 1 0x0000008f ]"); /* 143 */
+	expect_text(pre[1], "[ immediate reg 0 drop ]");
+	expect_no_text(pre[1], "log");
+	expect_no_text(pre[2], "transport header");
+	expect_text(pre[2], "[ log group 5 ");
+	expect_text(pre[2], "[ immediate reg 0 drop ]");
+	free_rules(pre, 3);
 }
 
 Test(nft_build, egress_is_masqueraded)
