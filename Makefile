@@ -25,7 +25,7 @@ SRCS = launcher/util.c launcher/policy.c launcher/plan.c launcher/mounts.c \
 	launcher/audit_verify.c launcher/monitor.c launcher/watch.c \
 	launcher/record.c launcher/audit_show.c launcher/syscalls.c \
 	launcher/syscall_groups.c launcher/notify.c launcher/nflog.c \
-	launcher/nft.c launcher/netpool.c
+	launcher/nft.c launcher/netpool.c launcher/config.c launcher/netrun.c
 OBJS = $(SRCS:launcher/%.c=$(B)/%.o) $(B)/rootfs_data.o
 ASAN_OBJS = $(SRCS:launcher/%.c=$(B)/asan/%.o) $(B)/asan/rootfs_data.o
 UNIT_SRCS = $(wildcard tests/unit/*.c)

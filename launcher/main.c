@@ -103,6 +103,7 @@ static int report(const struct hb_cli *cli, int result_file_fd,
 struct run {
 	const struct hb_cli *cli;
 	struct hb_policy policy;
+	struct hb_config config;
 	struct hb_plan plan;
 	struct hb_audit audit;
 	bool have_audit, audit_required, start_record_failed;
@@ -218,10 +219,19 @@ static int build_plan(struct run *run)
 		.environ = environ,
 	};
 
+	int r;
+
 	if (!cwd)
 		return hb_diag_set(&run->diag, NULL, 0,
 				   "cannot tell the current directory: %s",
 				   strerror(errno));
+	/* The machine's settings matter to a filtered network only. */
+	if (strcmp(run->policy.network_mode, "filtered") == 0) {
+		r = hb_config_load(&run->config, cli->config, &run->diag);
+		if (r < 0)
+			return r;
+		inv.config = &run->config;
+	}
 	return hb_plan_build(&run->plan, &run->policy, &inv, &run->diag);
 }
 
@@ -406,6 +416,8 @@ static int run_script(const struct hb_cli *cli, int argc, char **argv)
 out:
 	hb_closep(&run->result_file_fd);
 	json_object_put(run->res.denied_counts);
+	json_object_put(run->res.network);
+	hb_config_free(&run->config);
 	if (run->have_audit)
 		hb_audit_close(&run->audit);
 	hb_plan_free(&run->plan);

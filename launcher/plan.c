@@ -2,7 +2,9 @@
 #include "plan.h"
 #include "rootfs.h"
 
+#include <arpa/inet.h>
 #include <limits.h>
+#include <netdb.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -173,6 +175,176 @@ static int plan_etc(struct hb_plan *plan)
 		     "system") < 0)
 		return -ENOMEM;
 	return 0;
+}
+
+/* Ports as numbers, each once; the policy checked their range. */
+static int parse_ports(const struct hb_strv *list, uint16_t **ret, size_t *n)
+{
+	*n = 0;
+	*ret = calloc(list->n + 1, sizeof(**ret));
+	if (!*ret)
+		return -ENOMEM;
+	for (size_t i = 0; i < list->n; i++) {
+		unsigned long long v;
+		bool dup = false;
+		if (hb_parse_u64(list->v[i], 65535, &v) < 0 || v == 0)
+			return -EINVAL;
+		for (size_t j = 0; j < *n; j++)
+			dup |= (*ret)[j] == v;
+		if (!dup)
+			(*ret)[(*n)++] = (uint16_t)v;
+	}
+	return 0;
+}
+
+static int add_ip(struct hb_net_plan *net, struct hb_net_name *name,
+		  uint32_t ip)
+{
+	uint32_t *v;
+	bool known = false;
+	uint8_t first = (uint8_t)(ntohl(ip) >> 24);
+
+	/* Inside, loopback is the sandbox's own; the rest reach no host. */
+	if (first == 0 || first == 127 || first >= 224)
+		return -EDESTADDRREQ;
+	for (size_t i = 0; i < name->n_ips; i++)
+		if (name->ips[i] == ip)
+			return 0;
+	v = realloc(name->ips, (name->n_ips + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	name->ips = v;
+	name->ips[name->n_ips++] = ip;
+	for (size_t i = 0; i < net->n_ips; i++)
+		known |= net->ips[i] == ip;
+	if (known)
+		return 0;
+	v = realloc(net->ips, (net->n_ips + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	net->ips = v;
+	net->ips[net->n_ips++] = ip;
+	return 0;
+}
+
+/* A name's IPv4 addresses, by the host's resolver, now: the sandbox
+ * reaches what the name meant when the run started. */
+static int resolve(struct hb_net_plan *net, struct hb_net_name *n,
+		   const struct hb_policy *p, struct hb_diag *diag)
+{
+	struct addrinfo hints = {.ai_family = AF_INET,
+				 .ai_socktype = SOCK_STREAM};
+	struct addrinfo *res = NULL;
+	struct in_addr a;
+	int r;
+
+	if (inet_pton(AF_INET, n->name, &a) == 1) {
+		n->literal = true;
+		r = add_ip(net, n, a.s_addr);
+		goto out;
+	}
+	r = getaddrinfo(n->name, NULL, &hints, &res);
+	if (r != 0)
+		return hb_diag_set(diag, origin_of(p, HB_K_NET_DOMAINS),
+				   p->origin[HB_K_NET_DOMAINS].line,
+				   "allowed_domains: cannot resolve '%s' to an "
+				   "IPv4 address: %s",
+				   n->name,
+				   r == EAI_SYSTEM ? strerror(errno)
+						   : gai_strerror(r));
+	for (struct addrinfo *ai = res; ai && r == 0; ai = ai->ai_next) {
+		a = ((struct sockaddr_in *)ai->ai_addr)->sin_addr;
+		r = add_ip(net, n, a.s_addr);
+	}
+	freeaddrinfo(res);
+out:
+	if (r == -EDESTADDRREQ) {
+		char text[INET_ADDRSTRLEN];
+		return hb_diag_set(
+			diag, origin_of(p, HB_K_NET_DOMAINS),
+			p->origin[HB_K_NET_DOMAINS].line,
+			"allowed_domains: '%s' is %s, a loopback, unspecified, "
+			"multicast or broadcast address, which leads to no "
+			"host from inside the sandbox",
+			n->name, inet_ntop(AF_INET, &a, text, sizeof(text)));
+	}
+	return r;
+}
+
+/* The sandbox's /etc/hosts: the built-in one, then every allowed name
+ * with the addresses it had at start.  Nothing else resolves inside. */
+static int plan_hosts(struct hb_plan *plan)
+{
+	struct hb_mount *m = NULL;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	for (size_t i = 0; i < plan->n_mounts; i++)
+		if (strcmp(plan->mounts[i].target, "/etc/hosts") == 0)
+			m = &plan->mounts[i];
+	if (!m)
+		return -ENOENT;
+	f = open_memstream(&text, &len);
+	if (!f)
+		return -ENOMEM;
+	fputs(m->data, f);
+	fputs("# allowed_domains, resolved by hivebox at start\n", f);
+	for (size_t i = 0; i < plan->net.n_names; i++) {
+		const struct hb_net_name *n = &plan->net.names[i];
+		char a[INET_ADDRSTRLEN];
+		for (size_t j = 0; !n->literal && j < n->n_ips; j++)
+			fprintf(f, "%s\t%s\n",
+				inet_ntop(AF_INET, &n->ips[j], a, sizeof(a)),
+				n->name);
+	}
+	if (fclose(f) != 0) {
+		free(text);
+		return -ENOMEM;
+	}
+	free(m->data);
+	m->data = text;
+	return 0;
+}
+
+static int plan_network(struct hb_plan *plan, const struct hb_policy *p,
+			const struct hb_invocation *inv, struct hb_diag *diag)
+{
+	struct hb_net_plan *net = &plan->net;
+	int r;
+
+	if (strcmp(p->network_mode, "filtered") != 0)
+		return 0;
+	/* Never a silent fallback to no network, or to an unfiltered one. */
+	if (!plan->privileged)
+		return hb_diag_set(
+			diag, origin_of(p, HB_K_NETWORK_MODE),
+			p->origin[HB_K_NETWORK_MODE].line,
+			"mode = filtered needs hivebox to be started "
+			"as root: its filter lives on the host");
+	if (!inv->config)
+		return -EINVAL;
+	net->filtered = true;
+	net->config = inv->config;
+	r = parse_ports(&p->allowed_ports, &net->ports, &net->n_ports);
+	if (r == 0)
+		r = parse_ports(&p->blocked_ports, &net->blocked,
+				&net->n_blocked);
+	if (r < 0)
+		return r;
+	net->names = calloc(p->allowed_domains.n + 1, sizeof(*net->names));
+	if (!net->names)
+		return -ENOMEM;
+	for (size_t i = 0; i < p->allowed_domains.n; i++) {
+		struct hb_net_name *n = &net->names[net->n_names++];
+		n->name = strdup(p->allowed_domains.v[i]);
+		if (!n->name)
+			return -ENOMEM;
+		r = resolve(net, n, p, diag);
+		if (r < 0)
+			return r;
+	}
+	return plan_hosts(plan);
 }
 
 /* Targets that the sandbox makes itself and a policy cannot replace. */
@@ -443,6 +615,9 @@ int hb_plan_build(struct hb_plan *plan, const struct hb_policy *policy,
 	r = plan_etc(plan);
 	if (r < 0)
 		return r;
+	r = plan_network(plan, policy, inv, diag);
+	if (r < 0)
+		return r;
 	r = plan_policy_paths(plan, policy, diag);
 	if (r < 0)
 		return r;
@@ -483,6 +658,14 @@ void hb_plan_free(struct hb_plan *plan)
 	hb_strv_clear(&plan->argv);
 	hb_strv_clear(&plan->env);
 	hb_filter_free(&plan->filter);
+	for (size_t i = 0; i < plan->net.n_names; i++) {
+		free(plan->net.names[i].name);
+		free(plan->net.names[i].ips);
+	}
+	free(plan->net.names);
+	free(plan->net.ips);
+	free(plan->net.ports);
+	free(plan->net.blocked);
 	memset(plan, 0, sizeof(*plan));
 }
 
@@ -529,11 +712,63 @@ static void print_mount(const struct hb_mount *m, FILE *out)
 	fprintf(out, "  (%s)\n", m->why);
 }
 
+static void print_ports(const uint16_t *ports, size_t n, FILE *out)
+{
+	for (size_t i = 0; i < n; i++)
+		fprintf(out, "%s%u", i ? ", " : "", ports[i]);
+	if (!n)
+		fputs("(none)", out);
+	fputc('\n', out);
+}
+
+static void print_network(const struct hb_net_plan *net, FILE *out)
+{
+	char a[INET_ADDRSTRLEN];
+
+	if (!net->filtered) {
+		fputs("network: none (loopback only)\n", out);
+		return;
+	}
+	fprintf(out,
+		"network: filtered; eth0 gets a /30 of pool %s (%s), taken "
+		"when the run starts\n",
+		net->config->pool_text,
+		net->config->path ? net->config->path : "built-in default");
+	fputs("  allowed destinations (resolved now):\n", out);
+	for (size_t i = 0; i < net->n_names; i++) {
+		const struct hb_net_name *n = &net->names[i];
+		fprintf(out, "    %s", n->name);
+		for (size_t j = 0; !n->literal && j < n->n_ips; j++)
+			fprintf(out, "%s%s", j ? ", " : " -> ",
+				inet_ntop(AF_INET, &n->ips[j], a, sizeof(a)));
+		fputc('\n', out);
+	}
+	if (!net->n_names)
+		fputs("    (none: every attempt is rejected and logged)\n",
+		      out);
+	fputs("  allowed ports (tcp, udp): ", out);
+	print_ports(net->ports, net->n_ports, out);
+	fputs("  blocked ports (win over allowed): ", out);
+	print_ports(net->blocked, net->n_blocked, out);
+	fputs("  host-side rules (nftables table hivebox_<slot>, on the host "
+	      "end H of the veth):\n"
+	      "    from the sandbox: a new tcp/udp connection to an allowed "
+	      "address and port, and\n"
+	      "      the replies of those, pass (masqueraded); everything "
+	      "else is logged and\n"
+	      "      rejected: other ports, icmp, other addresses, the "
+	      "host's own services\n"
+	      "    ipv6: logged and dropped before routing\n"
+	      "    towards the sandbox: only replies; nothing may open a "
+	      "connection to it\n",
+	      out);
+}
+
 void hb_plan_print(const struct hb_plan *plan, FILE *out)
 {
 	fprintf(out, "policy: %s\n", plan->policy->path);
-	fputs("namespaces: user mount pid network(lo only) ipc uts cgroup\n",
-	      out);
+	fprintf(out, "namespaces: user mount pid network(%s) ipc uts cgroup\n",
+		plan->net.filtered ? "lo, eth0 filtered" : "lo only");
 	fprintf(out, "id map: uid %u -> host %u, gid %u -> host %u%s\n",
 		plan->inside_uid, plan->host_uid, plan->inside_gid,
 		plan->host_gid,
@@ -558,6 +793,7 @@ void hb_plan_print(const struct hb_plan *plan, FILE *out)
 	      "no_new_privs)\n",
 	      out);
 	hb_filter_print(plan->policy, &plan->filter, out);
+	print_network(&plan->net, out);
 	fprintf(out, "mounts (%zu, in order; root is a read-only tmpfs):\n",
 		plan->n_mounts);
 	for (size_t i = 0; i < plan->n_mounts; i++)

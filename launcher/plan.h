@@ -4,6 +4,7 @@
  * sandbox init and the supervisor only carry it out. */
 #pragma once
 
+#include "config.h"
 #include "policy.h"
 #include "syscalls.h"
 
@@ -53,11 +54,36 @@ struct hb_invocation {
 	gid_t gid;
 	pid_t pid; /* picks the dedicated host uid */
 	char **environ;
+	const struct hb_config *config; /* read for mode = filtered only */
 };
 
 #define HB_UID_BASE 2000000000u
 #define HB_UID_RANGE 65536u
 #define HB_GRACE_MS 1000
+
+/* One allowed_domains item and what it stands for. */
+struct hb_net_name {
+	char *name;
+	bool literal;  /* an IPv4 address as written */
+	uint32_t *ips; /* network order */
+	size_t n_ips;
+};
+
+/* mode = filtered, as data: the destinations resolved at start and the
+ * ports, each list without duplicates.  The pool slot, and with it the
+ * addresses, is only taken when the run starts. */
+struct hb_net_plan {
+	bool filtered;
+	const struct hb_config *config;
+	struct hb_net_name *names;
+	size_t n_names;
+	uint32_t *ips;
+	size_t n_ips;
+	uint16_t *ports; /* host order */
+	size_t n_ports;
+	uint16_t *blocked;
+	size_t n_blocked;
+};
 
 struct hb_plan {
 	const struct hb_policy *policy;
@@ -76,6 +102,7 @@ struct hb_plan {
 	unsigned long long timeout_ms, grace_ms;
 	const char *hostname;
 	struct hb_filter filter; /* loaded last, right before execve */
+	struct hb_net_plan net;
 };
 
 int hb_plan_build(struct hb_plan *plan, const struct hb_policy *policy,

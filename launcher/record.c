@@ -2,6 +2,7 @@
 #include "record.h"
 #include "result.h"
 
+#include <arpa/inet.h>
 #include <pwd.h>
 #include <string.h>
 
@@ -77,6 +78,48 @@ static void add_common(json_object *o, const char *type,
 			       json_object_new_string(info->exec_id));
 }
 
+static json_object *ports_json(const uint16_t *ports, size_t n)
+{
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_object_array_add(a, json_object_new_int(ports[i]));
+	return a;
+}
+
+/* What the run may reach, with every name as resolved at start. */
+static json_object *network_json(const struct hb_net_plan *net)
+{
+	json_object *o = json_object_new_object();
+	json_object *dests;
+	char a[INET_ADDRSTRLEN];
+
+	json_object_object_add(
+		o, "mode",
+		json_object_new_string(net->filtered ? "filtered" : "none"));
+	if (!net->filtered)
+		return o;
+	dests = json_object_new_object();
+	for (size_t i = 0; i < net->n_names; i++) {
+		const struct hb_net_name *n = &net->names[i];
+		json_object *ips = json_object_new_array();
+		for (size_t j = 0; j < n->n_ips; j++)
+			json_object_array_add(
+				ips,
+				json_object_new_string(inet_ntop(
+					AF_INET, &n->ips[j], a, sizeof(a))));
+		json_object_object_add(dests, n->name, ips);
+	}
+	json_object_object_add(o, "allowed_domains", dests);
+	json_object_object_add(o, "allowed_ports",
+			       ports_json(net->ports, net->n_ports));
+	json_object_object_add(o, "blocked_ports",
+			       ports_json(net->blocked, net->n_blocked));
+	json_object_object_add(o, "pool",
+			       json_object_new_string(net->config->pool_text));
+	return o;
+}
+
 json_object *hb_record_start(const struct hb_run_info *info,
 			     const struct hb_plan *plan)
 {
@@ -117,6 +160,7 @@ json_object *hb_record_start(const struct hb_run_info *info,
 	json_object_object_add(lim, "tmp_size_mb",
 			       json_object_new_uint64(p->tmp_size_mb));
 	json_object_object_add(o, "limits", lim);
+	json_object_object_add(o, "network", network_json(&plan->net));
 	return o;
 }
 

@@ -114,6 +114,18 @@ static json_object *audit_json(const struct hb_result *r)
 	return o;
 }
 
+/* mode = none, or a filtered run that ended before it had an address. */
+static json_object *network_none(const struct hb_plan *plan)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "mode",
+			       json_object_new_string(plan->net.filtered
+							      ? "filtered"
+							      : "none"));
+	return o;
+}
+
 json_object *hb_result_object(const struct hb_result *r,
 			      const struct hb_plan *plan)
 {
@@ -156,6 +168,9 @@ json_object *hb_result_object(const struct hb_result *r,
 			       r->denied_counts
 				       ? json_object_get(r->denied_counts)
 				       : json_object_new_object());
+	json_object_object_add(o, "network",
+			       r->network ? json_object_get(r->network)
+					  : network_none(plan));
 	json_object_object_add(o, "setup_error", setup_json(r));
 	json_object_object_add(o, "limits", limits_json(plan->policy));
 	json_object_object_add(cg, "used", json_object_new_boolean(0));

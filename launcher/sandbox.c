@@ -24,6 +24,7 @@ static const char *const stage_names[HB_STAGE_MAX] = {
 	[HB_STAGE_IDS] = "switch to the mapped ids",
 	[HB_STAGE_HOSTNAME] = "set the hostname",
 	[HB_STAGE_LOOPBACK] = "bring the loopback interface up",
+	[HB_STAGE_NETWORK] = "set up the sandbox end of the network",
 	[HB_STAGE_MOUNTS] = "build the root file system",
 	[HB_STAGE_PRIVILEGES] = "drop privileges",
 	[HB_STAGE_FORK] = "fork the interpreter",
@@ -216,7 +217,34 @@ static void die_with_supervisor(int sock)
 		_exit(125);
 }
 
-_Noreturn void hb_sandbox_main(const struct hb_plan *plan, int sock)
+/* eth0 is there by now: the supervisor made the pair before "go".  Ping
+ * sockets are opened to our own group, so that ICMP reaches the host-side
+ * filter and is logged there, like everything else the script tries. */
+static int network_up(const struct hb_plan *plan,
+		      const struct hb_netpool_slot *slot, const char **what)
+{
+	char range[64];
+	int fd, r;
+
+	*what = HB_NETPOOL_SANDBOX_IFNAME;
+	r = hb_netlink_sandbox_setup(HB_NETPOOL_SANDBOX_IFNAME,
+				     slot->sandbox_ip,
+				     HB_NETPOOL_SLOT_PREFIXLEN, slot->host_ip);
+	if (r < 0)
+		return r;
+	*what = "/proc/sys/net/ipv4/ping_group_range";
+	fd = open(*what, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	snprintf(range, sizeof(range), "%u %u", plan->inside_gid,
+		 plan->inside_gid);
+	r = write(fd, range, strlen(range)) < 0 ? -errno : 0;
+	close(fd);
+	return r;
+}
+
+_Noreturn void hb_sandbox_main(const struct hb_plan *plan,
+			       const struct hb_netpool_slot *slot, int sock)
 {
 	const char *what = NULL;
 	int *trees = NULL;
@@ -249,6 +277,9 @@ _Noreturn void hb_sandbox_main(const struct hb_plan *plan, int sock)
 	r = hb_netlink_loopback_up();
 	if (r < 0)
 		fail(sock, HB_STAGE_LOOPBACK, -r, "lo");
+	r = slot ? network_up(plan, slot, &what) : 0;
+	if (r < 0)
+		fail(sock, HB_STAGE_NETWORK, -r, what);
 	r = hb_mounts_apply(plan, trees, &what);
 	hb_mounts_close_sources(plan, trees);
 	if (r < 0)

@@ -4,6 +4,7 @@
  * supervisor over a SOCK_SEQPACKET socket. */
 #pragma once
 
+#include "netpool.h"
 #include "plan.h"
 
 #include <stdint.h>
@@ -13,6 +14,7 @@ enum hb_stage {
 	HB_STAGE_IDS,
 	HB_STAGE_HOSTNAME,
 	HB_STAGE_LOOPBACK,
+	HB_STAGE_NETWORK,
 	HB_STAGE_MOUNTS,
 	HB_STAGE_PRIVILEGES,
 	HB_STAGE_FORK,
@@ -41,5 +43,7 @@ struct hb_msg {
 
 const char *hb_stage_name(enum hb_stage stage);
 
-/* Never returns.  sock is the init's end of the report socket. */
-_Noreturn void hb_sandbox_main(const struct hb_plan *plan, int sock);
+/* Never returns.  sock is the init's end of the report socket; slot is
+ * the filtered network's addresses, NULL without one. */
+_Noreturn void hb_sandbox_main(const struct hb_plan *plan,
+			       const struct hb_netpool_slot *slot, int sock);

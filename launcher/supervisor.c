@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "supervisor.h"
+#include "netrun.h"
 #include "notify.h"
 #include "sandbox.h"
 
@@ -101,8 +102,9 @@ struct loop {
 	struct hb_watch *watch;
 	const struct hb_plan *plan;
 	struct hb_notify notify;
-	bool notify_done;  /* the listener hung up */
-	int timeout_stage; /* 0 running, 1 TERM sent, 2 KILL sent */
+	struct hb_netrun *net; /* NULL for mode = none */
+	bool notify_done;      /* the listener hung up */
+	int timeout_stage;     /* 0 running, 1 TERM sent, 2 KILL sent */
 	bool have_status;
 	bool ready; /* the init has pivoted into the new root */
 	int status;
@@ -220,6 +222,7 @@ static int event_loop(struct loop *l, const struct hb_plan *plan,
 		{.fd = l->sock, .events = POLLIN},
 		{.fd = l->sample_fd, .events = POLLIN},
 		{.fd = -1, .events = POLLIN},
+		{.fd = l->net ? l->net->nflog_fd : -1, .events = POLLIN},
 	};
 
 	for (;;) {
@@ -245,6 +248,8 @@ static int event_loop(struct loop *l, const struct hb_plan *plan,
 			hb_notify_handle(&l->notify);
 		else if (fds[5].revents & (POLLHUP | POLLERR))
 			l->notify_done = true;
+		if (fds[6].revents & (POLLIN | POLLERR))
+			hb_netrun_read(l->net);
 		if (fds[0].revents & POLLIN)
 			return 0;
 	}
@@ -354,9 +359,37 @@ static int arm_sampling(struct loop *l)
 	return timerfd_settime(l->sample_fd, 0, &its, NULL) < 0 ? -errno : 0;
 }
 
+static void setup_failed(struct hb_result *res, int r, const char *what)
+{
+	res->reason = HB_REASON_SETUP_ERROR;
+	res->hivebox_exit = 125;
+	res->setup_errno = -r;
+	snprintf(res->setup_what, sizeof(res->setup_what), "%s", what);
+}
+
+/* The host side of a filtered network, once the init's namespace exists
+ * and before the init goes on to set up its end. */
+static int start_network(struct loop *l, struct hb_result *res)
+{
+	const char *what = NULL;
+	char msg[128];
+	int r;
+
+	if (!l->net)
+		return 0;
+	r = hb_netrun_host(l->net, l->pid, &what);
+	if (r < 0) {
+		snprintf(msg, sizeof(msg), "network: %s", what);
+		setup_failed(res, r, msg);
+	}
+	return r;
+}
+
 int hb_supervise(const struct hb_plan *plan, struct hb_watch *watch,
 		 struct hb_result *res)
 {
+	struct hb_netrun *net = NULL;
+	char failed_at[sizeof(res->setup_what)];
 	struct loop l = {.pidfd = -1,
 			 .sfd = -1,
 			 .tfd = -1,
@@ -372,6 +405,19 @@ int hb_supervise(const struct hb_plan *plan, struct hb_watch *watch,
 	int r;
 
 	memset(res, 0, sizeof(*res));
+	if (plan->net.filtered) {
+		const char *what = NULL;
+		char msg[128];
+		net = calloc(1, sizeof(*net));
+		r = net ? hb_netrun_acquire(net, &plan->net, &what) : -ENOMEM;
+		l.net = net;
+		if (r < 0) {
+			snprintf(msg, sizeof(msg), "network: %s",
+				 what ?: "memory");
+			setup_failed(res, r, msg);
+			goto close;
+		}
+	}
 	r = setup_fds(&l, &mask, socks);
 	if (r < 0)
 		goto out;
@@ -381,21 +427,23 @@ int hb_supervise(const struct hb_plan *plan, struct hb_watch *watch,
 out:
 	if (r < 0) {
 		/* Nothing was started: hivebox failed, nothing ran. */
-		res->reason = HB_REASON_SETUP_ERROR;
-		res->hivebox_exit = 125;
-		res->setup_errno = -r;
-		snprintf(res->setup_what, sizeof(res->setup_what),
-			 "new namespaces (clone3)");
+		setup_failed(res, r, "new namespaces (clone3)");
 		goto close;
 	}
 	if (pid == 0) {
 		close(socks[0]);
-		hb_sandbox_main(plan, socks[1]);
+		hb_sandbox_main(plan, net ? &net->slot : NULL, socks[1]);
 	}
 	close(TAKE_FD(socks[1]));
 	l.sock = socks[0];
 	l.pid = pid;
 	r = write_maps(plan, pid);
+	if (r < 0)
+		setup_failed(res, r, "id maps");
+	if (r == 0)
+		r = start_network(&l, res);
+	/* finish() reads the init's end into res; what failed here wins. */
+	snprintf(failed_at, sizeof(failed_at), "%s", res->setup_what);
 	if (r == 0 && send(l.sock, "g", 1, MSG_NOSIGNAL) != 1)
 		r = -errno;
 	if (r == 0)
@@ -407,14 +455,19 @@ out:
 	if (r < 0)
 		send_signal(l.pidfd, SIGKILL);
 	finish(&l, plan, pid, start, res);
-	if (r < 0) {
-		res->reason = HB_REASON_SETUP_ERROR;
-		res->hivebox_exit = 125;
-		res->setup_errno = -r;
-		snprintf(res->setup_what, sizeof(res->setup_what),
-			 "id maps and supervision");
-	}
+	if (r < 0)
+		setup_failed(res, r, failed_at[0] ? failed_at : "supervision");
 close:
+	if (net) {
+		/* What the filter dropped while the run ended is queued. */
+		hb_netrun_read(net);
+		hb_netrun_report(net, watch);
+		res->network = hb_netrun_json(net);
+		json_object_object_add(res->network, "blocked_packets",
+				       json_object_new_uint64(net->blocked));
+		hb_netrun_teardown(net);
+		free(net);
+	}
 	hb_closep(&l.pidfd);
 	hb_closep(&l.sfd);
 	hb_closep(&l.tfd);

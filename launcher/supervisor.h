@@ -40,6 +40,8 @@ struct hb_result {
 	const char *audit_dir; /* NULL: no audit trail for this run */
 	unsigned long long denied_syscalls; /* every denied call */
 	json_object *denied_counts;	    /* {"name": count}; main puts it */
+	json_object *network; /* the filtered network's addresses; main puts
+				 it */
 	bool audit_hmac;
 };
 

@@ -184,7 +184,7 @@ static bool truncate_blocked(const struct hb_policy *p)
 
 /* Allow-list: the calls that need their arguments looked at. */
 static int allow_special(scmp_filter_ctx ctx, const bool *allow, bool no_trunc,
-			 uintptr_t exec_arg0)
+			 bool inet, uintptr_t exec_arg0)
 {
 	int r = 0;
 
@@ -200,6 +200,14 @@ static int allow_special(scmp_filter_ctx ctx, const bool *allow, bool no_trunc,
 	if (r == 0 && allow[SCMP_SYS(socket)])
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
 				     SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
+	/* With a filtered network, IP sockets: the host side decides where
+	 * they may go, and logs where they may not. */
+	if (r == 0 && allow[SCMP_SYS(socket)] && inet)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+				     SCMP_A0(SCMP_CMP_EQ, AF_INET));
+	if (r == 0 && allow[SCMP_SYS(socket)] && inet)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+				     SCMP_A0(SCMP_CMP_EQ, AF_INET6));
 	if (r == 0 && allow[SCMP_SYS(personality)])
 		r = seccomp_rule_add(
 			ctx, SCMP_ACT_ALLOW, SCMP_SYS(personality), 1,
@@ -244,7 +252,9 @@ static int build_allow_list(scmp_filter_ctx ctx, const struct hb_policy *p,
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
 	}
 	return r ? r
-		 : allow_special(ctx, allow, truncate_blocked(p), exec_arg0);
+		 : allow_special(ctx, allow, truncate_blocked(p),
+				 strcmp(p->network_mode, "filtered") == 0,
+				 exec_arg0);
 }
 
 /* Deny-list: sockets of the families a script may need only.  Others

@@ -1,0 +1,297 @@
+/* SPDX-License-Identifier: MIT */
+#include "netrun.h"
+#include "netlink.h"
+#include "nft.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/netlink.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+static void table_name(unsigned index, char *buf, size_t size)
+{
+	snprintf(buf, size, "hivebox_%u", index);
+}
+
+static int delete_table(const char *table)
+{
+	char buf[512] __attribute__((aligned(8)));
+	size_t len;
+	int r = hb_nft_build_delete(table, buf, sizeof(buf), 1, &len);
+
+	if (r == 0)
+		r = hb_nft_apply(buf, len);
+	return r == -ENOENT ? 0 : r;
+}
+
+/* What a killed run left at index: its table and, if its namespace still
+ * lingers, its veth. */
+static int clean_stale(unsigned index, void *userdata)
+{
+	char table[32], ifname[HB_NETPOOL_IFNAME_MAX];
+	int r;
+
+	(void)userdata;
+	table_name(index, table, sizeof(table));
+	r = delete_table(table);
+	if (r < 0)
+		return r;
+	r = hb_netpool_host_ifname(index, ifname, sizeof(ifname));
+	if (r == 0)
+		r = hb_netlink_del_link(ifname);
+	return r == -ENODEV ? 0 : r;
+}
+
+int hb_netrun_acquire(struct hb_netrun *n, const struct hb_net_plan *np,
+		      const char **what)
+{
+	const struct hb_config *c = np->config;
+	unsigned index;
+	int r;
+
+	memset(n, 0, sizeof(*n));
+	n->np = np;
+	n->nflog_fd = -1;
+	n->forwarding = -1;
+	*what = "clean up after killed runs";
+	r = hb_netpool_stale(c->state_dir, clean_stale, NULL);
+	if (r < 0)
+		return r;
+	n->stale_cleaned = r;
+	*what = "take an address from the pool";
+	r = hb_netpool_acquire(&c->pool, c->state_dir, &index);
+	if (r < 0)
+		return r;
+	n->have_slot = true;
+	r = hb_netpool_slot(&c->pool, index, &n->slot);
+	if (r < 0)
+		return r;
+	n->group = (uint16_t)(HB_NETRUN_GROUP_BASE + index);
+	table_name(index, n->table, sizeof(n->table));
+	return 0;
+}
+
+static int apply_rules(struct hb_netrun *n)
+{
+	const struct hb_net_plan *np = n->np;
+	struct hb_nft_rules rules = {
+		.sandbox_ip = n->slot.sandbox_ip,
+		.allowed_ips = np->ips,
+		.n_allowed_ips = np->n_ips,
+		.allowed_ports = np->ports,
+		.n_allowed_ports = np->n_ports,
+		.blocked_ports = np->blocked,
+		.n_blocked_ports = np->n_blocked,
+		.nflog_group = n->group,
+	};
+	/* Room for the rules and every element, 64 per message. */
+	size_t size = 16384 + (np->n_ips + np->n_ports + np->n_blocked) * 32;
+	_cleanup_free_ void *buf = malloc(size);
+	size_t len;
+	int r;
+
+	if (!buf)
+		return -ENOMEM;
+	snprintf(rules.table, sizeof(rules.table), "%s", n->table);
+	snprintf(rules.host_if, sizeof(rules.host_if), "%s",
+		 n->slot.host_ifname);
+	r = hb_nft_build(&rules, buf, size, 1, &len);
+	if (r == 0)
+		r = hb_nft_apply(buf, len);
+	return r;
+}
+
+int hb_netrun_host(struct hb_netrun *n, pid_t pid, const char **what)
+{
+	int r;
+
+	/* The log socket first: no packet may be dropped unseen. */
+	*what = "bind the NFLOG group";
+	n->nflog_fd = hb_nflog_open(n->group);
+	if (n->nflog_fd < 0)
+		return n->nflog_fd;
+	*what = "create the veth pair";
+	r = hb_netlink_veth_setup(n->slot.host_ifname,
+				  HB_NETPOOL_SANDBOX_IFNAME, pid,
+				  n->slot.host_ip, HB_NETPOOL_SLOT_PREFIXLEN);
+	if (r < 0)
+		return r;
+	n->have_link = true;
+	*what = "switch IPv4 forwarding on";
+	r = hb_netpool_forwarding_on(n->np->config->state_dir);
+	if (r < 0)
+		return r;
+	n->forwarding = r;
+	*what = "add the nftables table";
+	r = apply_rules(n);
+	if (r < 0)
+		return r;
+	n->have_table = true;
+	return 0;
+}
+
+static bool same_dest(const struct hb_nflog_packet *a,
+		      const struct hb_nflog_packet *b)
+{
+	return a->family == b->family && a->proto == b->proto &&
+	       a->dport == b->dport && memcmp(a->dst, b->dst, 16) == 0;
+}
+
+static void note_packet(struct hb_netrun *n, const struct hb_nflog_packet *p)
+{
+	struct hb_netrun_dest *d;
+	struct timespec ts;
+
+	n->blocked++;
+	for (size_t i = 0; i < n->n_dests; i++)
+		if (same_dest(&n->dests[i].p, p)) {
+			n->dests[i].count++;
+			return;
+		}
+	if (n->n_dests == HB_NETRUN_DESTS_MAX) {
+		n->others++;
+		return;
+	}
+	d = &n->dests[n->n_dests++];
+	d->p = *p;
+	memset(d->p.src, 0, sizeof(d->p.src));
+	d->count = 1;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	d->first_ms = (unsigned long long)ts.tv_sec * 1000 +
+		      (unsigned long long)ts.tv_nsec / 1000000;
+}
+
+void hb_netrun_read(struct hb_netrun *n)
+{
+	char buf[65536] __attribute__((aligned(8)));
+	struct hb_nflog_packet p;
+	ssize_t got;
+
+	if (n->nflog_fd < 0)
+		return;
+	while ((got = recv(n->nflog_fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
+		const struct nlmsghdr *nlh = (const void *)buf;
+		int left = (int)got;
+		for (; NLMSG_OK(nlh, left); nlh = NLMSG_NEXT(nlh, left))
+			if (hb_nflog_parse(nlh, nlh->nlmsg_len, &p) == 0)
+				note_packet(n, &p);
+	}
+	/* ENOBUFS: the kernel dropped log messages; the packets themselves
+	 * were dropped all the same, only not counted. */
+	if (got < 0 && errno == ENOBUFS)
+		n->others++;
+}
+
+static const char *proto_name(uint8_t proto, char *buf, size_t size)
+{
+	switch (proto) {
+	case IPPROTO_TCP:
+		return "tcp";
+	case IPPROTO_UDP:
+		return "udp";
+	case IPPROTO_ICMP:
+		return "icmp";
+	case IPPROTO_ICMPV6:
+		return "icmpv6";
+	default:
+		snprintf(buf, size, "%u", proto);
+		return buf;
+	}
+}
+
+void hb_netrun_report(const struct hb_netrun *n, struct hb_watch *w)
+{
+	for (size_t i = 0; i < n->n_dests; i++) {
+		const struct hb_netrun_dest *d = &n->dests[i];
+		char addr[INET6_ADDRSTRLEN] = "?", what[96], msg[256], num[8];
+		json_object *j = json_object_new_object();
+
+		inet_ntop(d->p.family, d->p.dst, addr, sizeof(addr));
+		hb_nflog_describe(&d->p, what, sizeof(what));
+		snprintf(msg, sizeof(msg),
+			 "network: %s blocked (%llu packet%s)", what, d->count,
+			 d->count == 1 ? "" : "s");
+		json_object_object_add(j, "address",
+				       json_object_new_string(addr));
+		json_object_object_add(
+			j, "family",
+			json_object_new_string(
+				d->p.family == AF_INET6 ? "ipv6" : "ipv4"));
+		json_object_object_add(j, "protocol",
+				       json_object_new_string(proto_name(
+					       d->p.proto, num, sizeof(num))));
+		json_object_object_add(
+			j, "port",
+			d->p.dport ? json_object_new_int(d->p.dport) : NULL);
+		json_object_object_add(j, "count",
+				       json_object_new_uint64(d->count));
+		json_object_object_add(j, "first_seen_ms",
+				       json_object_new_uint64(d->first_ms));
+		hb_watch_event(w, "network_blocked", HB_EV_VIOLATION, msg, j);
+	}
+	if (n->others) {
+		char msg[160];
+		json_object *j = json_object_new_object();
+		snprintf(msg, sizeof(msg),
+			 "network: %llu more blocked packets to destinations "
+			 "past the first %d, or lost by the log",
+			 n->others, HB_NETRUN_DESTS_MAX);
+		json_object_object_add(j, "count",
+				       json_object_new_uint64(n->others));
+		hb_watch_event(w, "network_blocked", HB_EV_VIOLATION, msg, j);
+	}
+}
+
+void hb_netrun_teardown(struct hb_netrun *n)
+{
+	bool clean = true;
+
+	hb_closep(&n->nflog_fd);
+	if (n->have_table && delete_table(n->table) < 0)
+		clean = false;
+	n->have_table = false;
+	/* The namespace is gone, and the kernel is removing the pair; a
+	 * name still there would block the slot's next run. */
+	if (n->have_link) {
+		int r = hb_netlink_del_link(n->slot.host_ifname);
+		if (r < 0 && r != -ENODEV)
+			clean = false;
+	}
+	n->have_link = false;
+	/* What could not be removed keeps the slot: the next start's stale
+	 * cleanup tries again once this process is gone. */
+	if (n->have_slot && clean)
+		(void)hb_netpool_release(n->np->config->state_dir,
+					 n->slot.index);
+	n->have_slot = false;
+}
+
+json_object *hb_netrun_json(const struct hb_netrun *n)
+{
+	json_object *j = json_object_new_object();
+	char a[INET_ADDRSTRLEN];
+
+	json_object_object_add(j, "mode", json_object_new_string("filtered"));
+	json_object_object_add(
+		j, "sandbox_address",
+		json_object_new_string(
+			inet_ntop(AF_INET, &n->slot.sandbox_ip, a, sizeof(a))));
+	json_object_object_add(
+		j, "host_address",
+		json_object_new_string(
+			inet_ntop(AF_INET, &n->slot.host_ip, a, sizeof(a))));
+	json_object_object_add(j, "host_interface",
+			       json_object_new_string(n->slot.host_ifname));
+	json_object_object_add(j, "nft_table",
+			       json_object_new_string(n->table));
+	json_object_object_add(
+		j, "ip_forward",
+		json_object_new_string(n->forwarding == 1   ? "switched on"
+				       : n->forwarding == 0 ? "already on"
+							    : "unchanged"));
+	json_object_object_add(j, "stale_runs_cleaned",
+			       json_object_new_int(n->stale_cleaned));
+	return j;
+}

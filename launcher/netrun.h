@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/* The host side of one filtered network, from start to teardown: a pool
+ * slot, the veth pair, IPv4 forwarding, the nftables table and the NFLOG
+ * socket whose packets become security events.  The supervisor calls it;
+ * everything it adds is removed by hb_netrun_teardown(), or, if hivebox
+ * was killed, by the next start's hb_netrun_acquire(). */
+#pragma once
+
+#include "nflog.h"
+#include "netpool.h"
+#include "plan.h"
+#include "watch.h"
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+/* NFLOG group of pool index i: HB_NETRUN_GROUP_BASE + i. */
+#define HB_NETRUN_GROUP_BASE 16384
+/* Distinct destinations kept with their own event; the rest are counted. */
+#define HB_NETRUN_DESTS_MAX 256
+
+struct hb_netrun_dest {
+	struct hb_nflog_packet p; /* src unused */
+	unsigned long long count;
+	unsigned long long first_ms; /* CLOCK_REALTIME */
+};
+
+struct hb_netrun {
+	const struct hb_net_plan *np;
+	struct hb_netpool_slot slot;
+	bool have_slot, have_link, have_table;
+	int forwarding; /* 1: this run switched it on, 0: on already */
+	int stale_cleaned;
+	int nflog_fd;
+	uint16_t group;
+	char table[32];
+	struct hb_netrun_dest dests[HB_NETRUN_DESTS_MAX];
+	size_t n_dests;
+	unsigned long long blocked, others; /* packets; others: past the cap */
+};
+
+/* Before the clone: clean what killed runs left and take a slot.  On
+ * failure *what names the step. */
+int hb_netrun_acquire(struct hb_netrun *n, const struct hb_net_plan *np,
+		      const char **what);
+/* After the clone, before the sandbox goes on: the veth pair with its peer
+ * in pid's network namespace, forwarding, the table, the NFLOG socket. */
+int hb_netrun_host(struct hb_netrun *n, pid_t pid, const char **what);
+/* Read what NFLOG has queued; the supervisor calls it when nflog_fd is
+ * readable and once more at the end. */
+void hb_netrun_read(struct hb_netrun *n);
+/* One security event per attempted destination, with its count. */
+void hb_netrun_report(const struct hb_netrun *n, struct hb_watch *w);
+/* Remove everything this run added; safe after any partial start. */
+void hb_netrun_teardown(struct hb_netrun *n);
+/* The start record's "network" object (NULL for mode = none). */
+json_object *hb_netrun_json(const struct hb_netrun *n);
