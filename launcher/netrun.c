@@ -107,6 +107,13 @@ int hb_netrun_host(struct hb_netrun *n, pid_t pid, const char **what)
 {
 	int r;
 
+	/* The slot is ours now, so a table or interface of its name is a
+	 * leftover whose owner record went missing (a wiped state directory):
+	 * remove it rather than fail on it. */
+	*what = "remove leftovers of the slot";
+	r = clean_stale(n->slot.index, NULL);
+	if (r < 0)
+		return r;
 	/* The log socket first: no packet may be dropped unseen. */
 	*what = "bind the NFLOG group";
 	n->nflog_fd = hb_nflog_open(n->group);
@@ -165,7 +172,8 @@ static void note_packet(struct hb_netrun *n, const struct hb_nflog_packet *p)
 
 void hb_netrun_read(struct hb_netrun *n)
 {
-	char buf[65536] __attribute__((aligned(8)));
+	/* A logged packet is a ~250-byte message (128 bytes of it copied). */
+	char buf[16384] __attribute__((aligned(8)));
 	struct hb_nflog_packet p;
 	ssize_t got;
 
