@@ -35,7 +35,8 @@ ASAN = -fsanitize=address,undefined -fno-omit-frame-pointer \
 
 DEB_PACKAGES = build-essential pkg-config python3 libinih-dev libcap-dev \
 	libjson-c-dev libseccomp-dev libmnl-dev libnftnl-dev libcriterion-dev \
-	libsodium-dev python3-pytest clang-format cppcheck bubblewrap hyperfine
+	libsodium-dev python3-pytest clang-format cppcheck bubblewrap hyperfine \
+	iproute2 nftables util-linux
 
 .PHONY: all deps demo check unit unit-asan integration lint format \
 	install uninstall bench clean

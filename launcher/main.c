@@ -225,8 +225,10 @@ static int build_plan(struct run *run)
 		return hb_diag_set(&run->diag, NULL, 0,
 				   "cannot tell the current directory: %s",
 				   strerror(errno));
-	/* The machine's settings matter to a filtered network only. */
-	if (strcmp(run->policy.network_mode, "filtered") == 0) {
+	/* The machine's settings matter to a filtered network only, which
+	 * the plan refuses to an unprivileged caller before anything else. */
+	if (strcmp(run->policy.network_mode, "filtered") == 0 &&
+	    inv.euid == 0) {
 		r = hb_config_load(&run->config, cli->config, &run->diag);
 		if (r < 0)
 			return r;
