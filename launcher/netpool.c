@@ -252,7 +252,8 @@ static int write_owner(int dirfd, const char *name,
 }
 
 int hb_netpool_acquire(const struct hb_netpool *pool, const char *state_dir,
-		       unsigned *ret_index)
+		       bool (*usable)(unsigned index, void *userdata),
+		       void *userdata, unsigned *ret_index)
 {
 	_cleanup_close_ int dirfd = -1, lockfd = -1;
 	unsigned long long self;
@@ -273,7 +274,7 @@ int hb_netpool_acquire(const struct hb_netpool *pool, const char *state_dir,
 		r = slot_state(dirfd, name);
 		if (r < 0)
 			return r;
-		if (r == SLOT_HELD)
+		if (r == SLOT_HELD || (usable && !usable(i, userdata)))
 			continue;
 		r = write_owner(dirfd, name, self);
 		if (r < 0)

@@ -8,6 +8,7 @@
  * the leftovers of a run that was killed can be found. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -46,9 +47,12 @@ int hb_netpool_host_ifname(unsigned index, char *buf, size_t size);
  * is created 0700; one that is a symlink, not ours, or writable by group
  * or others is refused with -EPERM or -ELOOP/-ENOTDIR.  -EADDRNOTAVAIL
  * when every index is held.  Run hb_netpool_stale() first: an index taken
- * over from a dead owner may still have its interface. */
+ * over from a dead owner may still have its interface.  usable, if not
+ * NULL, may pass over an index that is free but not yet fit for use (its
+ * last run's interface is still on its way out). */
 int hb_netpool_acquire(const struct hb_netpool *pool, const char *state_dir,
-		       unsigned *ret_index);
+		       bool (*usable)(unsigned index, void *userdata),
+		       void *userdata, unsigned *ret_index);
 /* net.ipv4.ip_forward, which filtered networks need on; tests point it at
  * a namespace's own copy. */
 extern const char *hb_netpool_forward_path;

@@ -5,6 +5,8 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/close_range.h>
 #include <linux/netlink.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -15,33 +17,54 @@ static void table_name(unsigned index, char *buf, size_t size)
 	snprintf(buf, size, "hivebox_%u", index);
 }
 
-static int delete_table(const char *table)
+static int delete_table(struct hb_netrun *n, const char *table)
 {
 	char buf[512] __attribute__((aligned(8)));
 	size_t len;
-	int r = hb_nft_build_delete(table, buf, sizeof(buf), 1, &len);
+	int r = hb_nft_build_delete(table, buf, sizeof(buf), n->seq, &len);
 
+	n->seq += 3;
 	if (r == 0)
-		r = hb_nft_apply(buf, len);
+		r = hb_nft_apply_on(n->nft, buf, len);
 	return r == -ENOENT ? 0 : r;
+}
+
+/* A lookup first: a refused batch costs the kernel an RCU grace period,
+ * and a table is only ever there after a crash. */
+static int delete_table_if_there(struct hb_netrun *n, const char *table)
+{
+	int r = hb_nft_table_exists_on(n->nft, table, n->seq++);
+
+	return r > 0 ? delete_table(n, table) : r;
 }
 
 /* What a killed run left at index: its table and, if its namespace still
  * lingers, its veth. */
 static int clean_stale(unsigned index, void *userdata)
 {
+	struct hb_netrun *n = userdata;
 	char table[32], ifname[HB_NETPOOL_IFNAME_MAX];
 	int r;
 
-	(void)userdata;
 	table_name(index, table, sizeof(table));
-	r = delete_table(table);
+	r = delete_table_if_there(n, table);
 	if (r < 0)
 		return r;
 	r = hb_netpool_host_ifname(index, ifname, sizeof(ifname));
 	if (r == 0)
 		r = hb_netlink_del_link(ifname);
 	return r == -ENODEV ? 0 : r;
+}
+
+/* The host end of a finished run goes with its network namespace, which
+ * the kernel frees a little after the run; until then the index waits. */
+static bool link_gone(unsigned index, void *userdata)
+{
+	char ifname[HB_NETPOOL_IFNAME_MAX];
+
+	(void)userdata;
+	return hb_netpool_host_ifname(index, ifname, sizeof(ifname)) == 0 &&
+	       hb_netlink_ifindex(ifname) == -ENODEV;
 }
 
 int hb_netrun_acquire(struct hb_netrun *n, const struct hb_net_plan *np,
@@ -55,13 +78,18 @@ int hb_netrun_acquire(struct hb_netrun *n, const struct hb_net_plan *np,
 	n->np = np;
 	n->nflog_fd = -1;
 	n->forwarding = -1;
+	n->seq = 1;
+	*what = "open an nftables socket";
+	n->nft = hb_nft_socket();
+	if (!n->nft)
+		return -errno;
 	*what = "clean up after killed runs";
-	r = hb_netpool_stale(c->state_dir, clean_stale, NULL);
+	r = hb_netpool_stale(c->state_dir, clean_stale, n);
 	if (r < 0)
 		return r;
 	n->stale_cleaned = r;
 	*what = "take an address from the pool";
-	r = hb_netpool_acquire(&c->pool, c->state_dir, &index);
+	r = hb_netpool_acquire(&c->pool, c->state_dir, link_gone, NULL, &index);
 	if (r < 0)
 		return r;
 	n->have_slot = true;
@@ -97,9 +125,10 @@ static int apply_rules(struct hb_netrun *n)
 	snprintf(rules.table, sizeof(rules.table), "%s", n->table);
 	snprintf(rules.host_if, sizeof(rules.host_if), "%s",
 		 n->slot.host_ifname);
-	r = hb_nft_build(&rules, buf, size, 1, &len);
+	r = hb_nft_build(&rules, buf, size, n->seq, &len);
+	n->seq += 1000; /* more than any batch has messages */
 	if (r == 0)
-		r = hb_nft_apply(buf, len);
+		r = hb_nft_apply_on(n->nft, buf, len);
 	return r;
 }
 
@@ -111,7 +140,7 @@ int hb_netrun_host(struct hb_netrun *n, pid_t pid, const char **what)
 	 * leftover whose owner record went missing (a wiped state directory):
 	 * remove it rather than fail on it. */
 	*what = "remove leftovers of the slot";
-	r = clean_stale(n->slot.index, NULL);
+	r = clean_stale(n->slot.index, n);
 	if (r < 0)
 		return r;
 	/* The log socket first: no packet may be dropped unseen. */
@@ -252,21 +281,44 @@ void hb_netrun_report(const struct hb_netrun *n, struct hb_watch *w)
 	}
 }
 
+/* The last close of a NETLINK_NETFILTER socket waits until the kernel has
+ * freed what the run's batches deleted: an RCU grace period, 10-15 ms
+ * here, after the table is already gone from the ruleset.  A short-lived
+ * child that holds nothing else (no stdout a cron job waits on) makes that
+ * last close, so that hivebox need not wait for it. */
+static void close_detached(int nft_fd, int nflog_fd)
+{
+	int fds[2] = {nft_fd < nflog_fd ? nft_fd : nflog_fd,
+		      nft_fd < nflog_fd ? nflog_fd : nft_fd};
+	pid_t pid = fds[0] >= 0 ? fork() : -1;
+
+	if (pid == 0) {
+		close_range(0, (unsigned)fds[0] - 1, 0);
+		close_range((unsigned)fds[0] + 1, (unsigned)fds[1] - 1, 0);
+		close_range((unsigned)fds[1] + 1, ~0U, 0);
+		close(fds[0]);
+		close(fds[1]);
+		_exit(0);
+	}
+	/* Without a child (fork failed) the closes below are the last. */
+	close(fds[0]);
+	close(fds[1]);
+}
+
 void hb_netrun_teardown(struct hb_netrun *n)
 {
 	bool clean = true;
+	int nft_fd = -1;
 
-	hb_closep(&n->nflog_fd);
-	if (n->have_table && delete_table(n->table) < 0)
+	if (n->have_table && delete_table(n, n->table) < 0)
 		clean = false;
 	n->have_table = false;
-	/* The namespace is gone, and the kernel is removing the pair; a
-	 * name still there would block the slot's next run. */
-	if (n->have_link) {
-		int r = hb_netlink_del_link(n->slot.host_ifname);
-		if (r < 0 && r != -ENODEV)
-			clean = false;
-	}
+	/* The pair goes with the sandbox's network namespace, which the
+	 * kernel frees on its own once the last process in it is gone (the
+	 * supervisor has reaped the init by now): deleting the host end here
+	 * would wait for that same work synchronously, two RCU grace periods
+	 * or 10-20 ms.  The next runs pass over the index until it is gone
+	 * (link_gone), and a crashed run's is deleted by hb_netpool_stale(). */
 	n->have_link = false;
 	/* What could not be removed keeps the slot: the next start's stale
 	 * cleanup tries again once this process is gone. */
@@ -274,6 +326,16 @@ void hb_netrun_teardown(struct hb_netrun *n)
 		(void)hb_netpool_release(n->np->config->state_dir,
 					 n->slot.index);
 	n->have_slot = false;
+	if (n->nft) {
+		nft_fd = fcntl(mnl_socket_get_fd(n->nft), F_DUPFD_CLOEXEC, 3);
+		mnl_socket_close(n->nft);
+		n->nft = NULL;
+	}
+	if (nft_fd >= 0 && n->nflog_fd >= 0)
+		close_detached(nft_fd, TAKE_FD(n->nflog_fd));
+	else if (nft_fd >= 0)
+		close(nft_fd);
+	hb_closep(&n->nflog_fd);
 }
 
 json_object *hb_netrun_json(const struct hb_netrun *n)

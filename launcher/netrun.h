@@ -32,6 +32,8 @@ struct hb_netrun {
 	int forwarding; /* 1: this run switched it on, 0: on already */
 	int stale_cleaned;
 	int nflog_fd;
+	struct mnl_socket *nft; /* one NETLINK_NETFILTER socket per run */
+	uint32_t seq;
 	uint16_t group;
 	char table[32];
 	struct hb_netrun_dest dests[HB_NETRUN_DESTS_MAX];

@@ -780,22 +780,44 @@ static int read_acks(struct mnl_socket *nl, int wanted)
 	return first;
 }
 
-int hb_nft_apply(const void *batch, size_t len)
+struct mnl_socket *hb_nft_socket(void)
 {
-	_cleanup_(nl_closep) struct mnl_socket *nl = NULL;
-	int wanted, r;
+	struct mnl_socket *nl = NULL;
+	int r = nl_open(&nl);
+
+	if (r < 0)
+		errno = -r;
+	return nl;
+}
+
+int hb_nft_apply_on(struct mnl_socket *nl, const void *batch, size_t len)
+{
+	int wanted;
 
 	if (len > INT_MAX)
 		return -EMSGSIZE;
 	wanted = acks_wanted(batch, len);
 	if (wanted < 0)
 		return wanted;
-	r = nl_open(&nl);
-	if (r < 0)
-		return r;
 	if (mnl_socket_sendto(nl, batch, len) < 0)
 		return -errno;
 	return read_acks(nl, wanted);
+}
+
+int hb_nft_apply(const void *batch, size_t len)
+{
+	_cleanup_(nl_closep) struct mnl_socket *nl = NULL;
+	int r;
+
+	if (len > INT_MAX)
+		return -EMSGSIZE;
+	r = acks_wanted(batch, len);
+	if (r < 0)
+		return r;
+	r = nl_open(&nl);
+	if (r < 0)
+		return r;
+	return hb_nft_apply_on(nl, batch, len);
 }
 
 static int table_cb(const struct nlmsghdr *nlh, void *data)
@@ -825,23 +847,31 @@ static int read_table(struct mnl_socket *nl, uint32_t seq)
 	return found;
 }
 
-int hb_nft_table_exists(const char *table)
+int hb_nft_table_exists_on(struct mnl_socket *nl, const char *table,
+			   uint32_t seq)
 {
-	_cleanup_(nl_closep) struct mnl_socket *nl = NULL;
 	char buf[512] __attribute__((aligned(8))); /* names < 256 bytes */
 	struct nlmsghdr *nlh;
-	uint32_t seq = 1;
-	int r;
 
 	if (!name_ok(table, NFT_TABLE_MAXNAMELEN))
 		return -EINVAL;
 	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, NFPROTO_INET,
 				    NLM_F_ACK, seq);
 	mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, table);
-	r = nl_open(&nl);
-	if (r < 0)
-		return r;
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
 	return read_table(nl, seq);
+}
+
+int hb_nft_table_exists(const char *table)
+{
+	_cleanup_(nl_closep) struct mnl_socket *nl = NULL;
+	int r;
+
+	if (!name_ok(table, NFT_TABLE_MAXNAMELEN))
+		return -EINVAL;
+	r = nl_open(&nl);
+	if (r < 0)
+		return r;
+	return hb_nft_table_exists_on(nl, table, 1);
 }

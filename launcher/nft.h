@@ -5,6 +5,7 @@
  * unit-tested; applying it is one send and the kernel's acknowledgements. */
 #pragma once
 
+#include <libmnl/libmnl.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,3 +39,13 @@ int hb_nft_build_delete(const char *table, void *buf, size_t len, uint32_t seq,
 int hb_nft_apply(const void *batch, size_t len);
 /* Whether the inet table exists: 1, 0 or -errno. */
 int hb_nft_table_exists(const char *table);
+
+/* The same on a socket of the caller's, which a run keeps from start to
+ * end: closing a NETLINK_NETFILTER socket waits for the kernel to finish
+ * freeing whatever any recent batch deleted, an RCU grace period (10-15
+ * ms here), so a run closes one socket once rather than one per call.
+ * hb_nft_socket() returns NULL and sets errno on failure. */
+struct mnl_socket *hb_nft_socket(void);
+int hb_nft_apply_on(struct mnl_socket *nl, const void *batch, size_t len);
+int hb_nft_table_exists_on(struct mnl_socket *nl, const char *table,
+			   uint32_t seq);

@@ -361,6 +361,9 @@ static int arm_sampling(struct loop *l)
 
 static void setup_failed(struct hb_result *res, int r, const char *what)
 {
+	/* The host side of the network is the supervisor's own stage. */
+	if (strncmp(what, "network: ", 9) == 0)
+		res->setup_stage = HB_STAGE_NETWORK;
 	res->reason = HB_REASON_SETUP_ERROR;
 	res->hivebox_exit = 125;
 	res->setup_errno = -r;
@@ -405,6 +408,11 @@ int hb_supervise(const struct hb_plan *plan, struct hb_watch *watch,
 	int r;
 
 	memset(res, 0, sizeof(*res));
+	/* Signals first: a SIGTERM from here on is forwarded, and the
+	 * network's teardown still runs. */
+	r = setup_fds(&l, &mask, socks);
+	if (r < 0)
+		goto out;
 	if (plan->net.filtered) {
 		const char *what = NULL;
 		char msg[128];
@@ -418,9 +426,6 @@ int hb_supervise(const struct hb_plan *plan, struct hb_watch *watch,
 			goto close;
 		}
 	}
-	r = setup_fds(&l, &mask, socks);
-	if (r < 0)
-		goto out;
 	pid = clone_init(&l.pidfd);
 	if (pid < 0)
 		r = -errno;

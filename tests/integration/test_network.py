@@ -151,8 +151,13 @@ def topo(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def no_leftovers(topo):
-    """After every test, hivebox must have removed all it added."""
+    """After every test, hivebox must have removed all it added.  The veth
+    pair goes with the sandbox's network namespace, which the kernel frees
+    asynchronously, a few milliseconds after the run: give it a moment."""
     yield
+    deadline = time.monotonic() + 5
+    while host_links() and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert topo.leftovers() == []
 
 

@@ -167,7 +167,7 @@ static void teardown_dir(void)
 static unsigned acquire(const struct hb_netpool *p)
 {
 	unsigned index = 12345;
-	int r = hb_netpool_acquire(p, state, &index);
+	int r = hb_netpool_acquire(p, state, NULL, NULL, &index);
 
 	cr_assert_eq(r, 0, "acquire: %s", strerror(-r));
 	return index;
@@ -292,7 +292,8 @@ Test(netpool_state, full_pool)
 
 	cr_assert_eq(acquire(&p), 0);
 	cr_assert_eq(acquire(&p), 1);
-	cr_assert_eq(hb_netpool_acquire(&p, state, &index), -EADDRNOTAVAIL);
+	cr_assert_eq(hb_netpool_acquire(&p, state, NULL, NULL, &index),
+		     -EADDRNOTAVAIL);
 	cr_assert_eq(index, 77);
 	cr_assert_not(index_held(2));
 }
@@ -436,11 +437,11 @@ Test(netpool_state, unsafe_dir_is_refused)
 
 	cr_assert_eq(acquire(&p), 0);
 	cr_assert_eq(chmod(state, 0770), 0);
-	cr_assert_eq(hb_netpool_acquire(&p, state, &index), -EPERM);
+	cr_assert_eq(hb_netpool_acquire(&p, state, NULL, NULL, &index), -EPERM);
 	cr_assert_eq(hb_netpool_stale(state, NULL, NULL), -EPERM);
 	cr_assert_eq(chmod(state, 0700), 0);
 	cr_assert_eq(symlink(state, link), 0);
-	cr_assert_lt(hb_netpool_acquire(&p, link, &index), 0);
+	cr_assert_lt(hb_netpool_acquire(&p, link, NULL, NULL, &index), 0);
 	cr_assert_eq(hb_netpool_stale(link, NULL, NULL), -ENOTDIR);
 	free(link);
 }
@@ -457,7 +458,7 @@ static void child_acquires(const struct hb_netpool *p, int start, int out,
 
 	if (read(start, &c, 1) != 0)
 		_exit(2);
-	if (hb_netpool_acquire(p, state, &index) < 0)
+	if (hb_netpool_acquire(p, state, NULL, NULL, &index) < 0)
 		_exit(3);
 	msg[0] = (int)index;
 	msg[1] = (int)getpid();
@@ -606,4 +607,29 @@ Test(netpool_state, forwarding_of_a_killed_run_is_restored_by_stale)
 	expect_forward("0\n");
 	cr_assert_not(file_exists("ip_forward.hivebox"));
 	free(forward);
+}
+
+static bool odd_only(unsigned index, void *userdata)
+{
+	(*(int *)userdata)++;
+	return index % 2 == 1;
+}
+
+/* An index whose last interface is still going away is passed over. */
+Test(netpool_state, unusable_indexes_are_passed_over)
+{
+	struct hb_netpool p = pool_of("10.251.0.0/28");
+	unsigned index = 77;
+	int asked = 0;
+
+	cr_assert_eq(hb_netpool_acquire(&p, state, odd_only, &asked, &index),
+		     0);
+	cr_assert_eq(index, 1);
+	cr_assert_eq(hb_netpool_acquire(&p, state, odd_only, &asked, &index),
+		     0);
+	cr_assert_eq(index, 3);
+	cr_assert_eq(hb_netpool_acquire(&p, state, odd_only, &asked, &index),
+		     -EADDRNOTAVAIL);
+	cr_assert_not(index_held(0) || index_held(2));
+	cr_assert_gt(asked, 0);
 }
