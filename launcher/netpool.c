@@ -470,8 +470,9 @@ int hb_netpool_stale(const char *state_dir,
 			cleaned++;
 	}
 	closedir(d);
-	/* A killed last run left forwarding on; a failed cleanup keeps
-	 * its index, and with it forwarding, for the next start. */
+	/* A killed last run left forwarding on.  Only running owners hold
+	 * it: an index whose cleanup failed keeps its file for the next
+	 * start, but not forwarding. */
 	r = forwarding_restore(dirfd);
 	if (r < 0 && first == 0)
 		first = r;

@@ -9,6 +9,7 @@
 #include <linux/close_range.h>
 #include <linux/netlink.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -83,19 +84,23 @@ int hb_netrun_acquire(struct hb_netrun *n, const struct hb_net_plan *np,
 	n->nft = hb_nft_socket();
 	if (!n->nft)
 		return -errno;
-	*what = "clean up after killed runs";
-	r = hb_netpool_stale(c->state_dir, clean_stale, n);
-	if (r < 0)
-		return r;
-	n->stale_cleaned = r;
+	/* A leftover that cannot be removed now is no reason to refuse this
+	 * run: its index stays taken, and the next start tries again. */
+	n->stale_cleaned = hb_netpool_stale(c->state_dir, clean_stale, n);
 	*what = "take an address from the pool";
 	r = hb_netpool_acquire(&c->pool, c->state_dir, link_gone, NULL, &index);
 	if (r < 0)
 		return r;
-	n->have_slot = true;
+	n->have_slot = n->had_slot = true;
 	r = hb_netpool_slot(&c->pool, index, &n->slot);
 	if (r < 0)
 		return r;
+	/* This run's connections; 0 is every connection's mark by default. */
+	do
+		if (getrandom(&n->ct_mark, sizeof(n->ct_mark), 0) !=
+		    sizeof(n->ct_mark))
+			return -errno;
+	while (n->ct_mark == 0);
 	n->group = (uint16_t)(HB_NETRUN_GROUP_BASE + index);
 	table_name(index, n->table, sizeof(n->table));
 	return 0;
@@ -113,6 +118,7 @@ static int apply_rules(struct hb_netrun *n)
 		.blocked_ports = np->blocked,
 		.n_blocked_ports = np->n_blocked,
 		.nflog_group = n->group,
+		.ct_mark = n->ct_mark,
 	};
 	/* Room for the rules and every element, 64 per message. */
 	size_t size = 16384 + (np->n_ips + np->n_ports + np->n_blocked) * 32;
@@ -160,12 +166,12 @@ int hb_netrun_host(struct hb_netrun *n, pid_t pid, const char **what)
 	if (r < 0)
 		return r;
 	n->forwarding = r;
+	/* Before: an answer lost after the kernel committed the batch must
+	 * not leave the table behind (deleting one that is not there is no
+	 * error). */
 	*what = "add the nftables table";
-	r = apply_rules(n);
-	if (r < 0)
-		return r;
 	n->have_table = true;
-	return 0;
+	return apply_rules(n);
 }
 
 static bool same_dest(const struct hb_nflog_packet *a,
@@ -204,11 +210,16 @@ void hb_netrun_read(struct hb_netrun *n)
 	/* A logged packet is a ~250-byte message (128 bytes of it copied). */
 	char buf[16384] __attribute__((aligned(8)));
 	struct hb_nflog_packet p;
-	ssize_t got;
+	ssize_t got = 0;
+
+	int reads = 0;
 
 	if (n->nflog_fd < 0)
 		return;
-	while ((got = recv(n->nflog_fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
+	/* A bounded number per call, so that a flood of refused packets
+	 * cannot keep the supervisor from its timers and signals. */
+	while (reads++ < 64 &&
+	       (got = recv(n->nflog_fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
 		const struct nlmsghdr *nlh = (const void *)buf;
 		int left = (int)got;
 		for (; NLMSG_OK(nlh, left); nlh = NLMSG_NEXT(nlh, left))
@@ -323,8 +334,9 @@ void hb_netrun_teardown(struct hb_netrun *n)
 	/* What could not be removed keeps the slot: the next start's stale
 	 * cleanup tries again once this process is gone. */
 	if (n->have_slot && clean)
-		(void)hb_netpool_release(n->np->config->state_dir,
-					 n->slot.index);
+		n->forwarding_restored =
+			hb_netpool_release(n->np->config->state_dir,
+					   n->slot.index) > 0;
 	n->have_slot = false;
 	if (n->nft) {
 		nft_fd = fcntl(mnl_socket_get_fd(n->nft), F_DUPFD_CLOEXEC, 3);
@@ -344,6 +356,8 @@ json_object *hb_netrun_json(const struct hb_netrun *n)
 	char a[INET_ADDRSTRLEN];
 
 	json_object_object_add(j, "mode", json_object_new_string("filtered"));
+	if (!n->had_slot)
+		return j;
 	json_object_object_add(
 		j, "sandbox_address",
 		json_object_new_string(
@@ -361,7 +375,13 @@ json_object *hb_netrun_json(const struct hb_netrun *n)
 		json_object_new_string(n->forwarding == 1   ? "switched on"
 				       : n->forwarding == 0 ? "already on"
 							    : "unchanged"));
+	json_object_object_add(j, "ip_forward_restored",
+			       json_object_new_boolean(n->forwarding_restored));
 	json_object_object_add(j, "stale_runs_cleaned",
-			       json_object_new_int(n->stale_cleaned));
+			       n->stale_cleaned >= 0
+				       ? json_object_new_int(n->stale_cleaned)
+				       : NULL);
+	json_object_object_add(j, "blocked_packets",
+			       json_object_new_uint64(n->blocked));
 	return j;
 }

@@ -29,8 +29,11 @@ struct hb_netrun {
 	const struct hb_net_plan *np;
 	struct hb_netpool_slot slot;
 	bool have_slot, have_link, have_table;
+	bool had_slot;	/* for the record, after teardown */
 	int forwarding; /* 1: this run switched it on, 0: on already */
-	int stale_cleaned;
+	bool forwarding_restored; /* and the last run switched it back off */
+	int stale_cleaned;	  /* or -errno */
+	uint32_t ct_mark;	  /* this run's connections */
 	int nflog_fd;
 	struct mnl_socket *nft; /* one NETLINK_NETFILTER socket per run */
 	uint32_t seq;
@@ -55,5 +58,5 @@ void hb_netrun_read(struct hb_netrun *n);
 void hb_netrun_report(const struct hb_netrun *n, struct hb_watch *w);
 /* Remove everything this run added; safe after any partial start. */
 void hb_netrun_teardown(struct hb_netrun *n);
-/* The start record's "network" object (NULL for mode = none). */
+/* The result's "network" object, once torn down. */
 json_object *hb_netrun_json(const struct hb_netrun *n);

@@ -4,32 +4,40 @@
  * on H and lives where nothing inside the sandbox can reach it.  For a
  * sandbox with address S and NFLOG group G it is, as `nft list` shows it:
  *
- *   table inet hivebox_<id> {
+ *   table inet hivebox_<id> {            (flags owner: see hb_nft_build)
  *     set allowed_ips { type ipv4_addr; elements = { ... } }
  *     set allowed_ports { type inet_service; elements = { ... } }
  *     set blocked_ports { type inet_service; elements = { ... } }
  *     chain prerouting {
  *       type filter hook prerouting priority raw; policy accept;
- *       iifname H meta nfproto ipv6 icmpv6 type 135-136 accept
+ *       iifname H ip6 daddr fe80::1 icmpv6 type 135-136 accept
+ *       iifname H ip6 daddr ff02::1:ff00:1 icmpv6 type 135-136 accept
  *       iifname H meta nfproto ipv6 icmpv6 type 130-143 drop
  *       iifname H meta nfproto ipv6 log group G drop
  *     }
  *     chain forward {
  *       type filter hook forward priority filter; policy accept;
- *       iifname H ct state established,related accept
+ *       iifname H ct state established,related ct mark M accept
  *       iifname H ip saddr S ip daddr @allowed_ips
- *               tcp dport @allowed_ports tcp dport != @blocked_ports accept
- *       iifname H ip saddr S ip daddr @allowed_ips
- *               udp dport @allowed_ports udp dport != @blocked_ports accept
+ *               tcp dport @allowed_ports tcp dport != @blocked_ports
+ *               ct mark set M accept
+ *       (the same for udp)
  *       iifname H meta nfproto ipv4 log group G
  *               reject with icmpx admin-prohibited
- *       oifname H ct state established,related accept
+ *       iifname H drop
+ *       oifname H ct state established,related ct mark M accept
  *       oifname H drop
  *     }
  *     chain input {
  *       type filter hook input priority filter; policy accept;
  *       iifname H meta nfproto ipv4 log group G
  *               reject with icmpx admin-prohibited
+ *     }
+ *     chain output {
+ *       type filter hook output priority filter; policy accept;
+ *       oifname H ct state established,related accept
+ *       oifname H meta nfproto ipv6 icmpv6 type 135-136 accept
+ *       oifname H drop
  *     }
  *     chain postrouting {
  *       type nat hook postrouting priority srcnat; policy accept;
@@ -45,9 +53,11 @@
  * the supervisor reads from group G; IPv6 is logged and dropped before
  * routing (see put_prerouting).  The established rules carry the two legs
  * of those connections and their ICMP errors; conntrack only ever holds
- * connections the rules let start, because nothing from outside may open
- * one towards the sandbox (that drop is not logged: it is not the script's
- * doing).  The input chain keeps the host's own services, on any of its
+ * connections the rules let start, because nothing from outside, the
+ * host's own processes included, may open one towards the sandbox (that
+ * drop is not logged: it is not the script's doing).  M is a mark of this
+ * run's: conntrack may still hold connections that an earlier run with the
+ * same address opened, and they are not this run's to use.  The input chain keeps the host's own services, on any of its
  * addresses, out of reach.  Egress leaves with the host's address.
  *
  * Addresses and ports are sets, so the rule count does not grow with the
@@ -119,6 +129,7 @@ static const struct chain_def {
 	{"prerouting", "filter", NF_INET_PRE_ROUTING, -300},
 	{"forward", "filter", NF_INET_FORWARD, 0},
 	{"input", "filter", NF_INET_LOCAL_IN, 0},
+	{"output", "filter", NF_INET_LOCAL_OUT, 0},
 	{"postrouting", "nat", NF_INET_POST_ROUTING, 100},
 };
 
@@ -184,11 +195,13 @@ static int put_batch_end(struct batch *b)
 }
 
 static int put_table(struct batch *b, const char *name, uint16_t type,
-		     uint16_t flags)
+		     uint16_t flags, uint32_t table_flags)
 {
 	struct nlmsghdr *nlh = msg_start(b, type, flags);
 
 	mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, name);
+	if (table_flags)
+		mnl_attr_put_u32(nlh, NFTA_TABLE_FLAGS, htonl(table_flags));
 	return msg_end(b, nlh);
 }
 
@@ -432,6 +445,36 @@ static void ct_state(struct rb *rb, uint32_t states)
 	cmp(rb, NFT_CMP_NEQ, &zero, sizeof(zero));
 }
 
+/* ct mark == mark */
+static void ct_mark_is(struct rb *rb, uint32_t mark)
+{
+	struct nftnl_expr *e = rb_expr(rb, "ct");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_MARK);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+	}
+	cmp(rb, NFT_CMP_EQ, &mark, sizeof(mark));
+}
+
+/* ct mark set mark */
+static void ct_mark_set(struct rb *rb, uint32_t mark)
+{
+	struct nftnl_expr *e = rb_expr(rb, "immediate");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_1);
+		if (nftnl_expr_set_data(e, NFTNL_EXPR_IMM_DATA, &mark,
+					sizeof(mark)) < 0)
+			rb->err = -ENOMEM;
+	}
+	e = rb_expr(rb, "ct");
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_MARK);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_SREG, NFT_REG_1);
+	}
+}
+
 static void log_group(struct rb *rb, uint16_t group)
 {
 	struct nftnl_expr *e = rb_expr(rb, "log");
@@ -497,14 +540,19 @@ static void match_dport_in(struct rb *rb, int set, uint32_t flags)
 	lookup(rb, set, flags);
 }
 
-/* ifkey H ct state established,related accept */
+/* ifkey H ct state established,related [ct mark M] accept.  The mark is
+ * this run's: a connection an earlier run in the same slot (the same
+ * address) opened may still be in conntrack, and must not pass for one of
+ * this run's. */
 static int rule_established(struct batch *b, const struct hb_nft_rules *r,
-			    uint32_t ifkey)
+			    const char *chain, uint32_t ifkey, bool marked)
 {
-	_cleanup_(rb_done) struct rb rb = rb_new(r->table, "forward");
+	_cleanup_(rb_done) struct rb rb = rb_new(r->table, chain);
 
 	match_ifname(&rb, ifkey, NFT_CMP_EQ, r->host_if);
 	ct_state(&rb, ESTABLISHED_RELATED);
+	if (marked)
+		ct_mark_is(&rb, r->ct_mark);
 	verdict(&rb, NF_ACCEPT);
 	return rb_put(b, &rb);
 }
@@ -524,6 +572,7 @@ static int rule_allow(struct batch *b, const struct hb_nft_rules *r,
 	match_meta_u8(&rb, NFT_META_L4PROTO, proto);
 	match_dport_in(&rb, SET_PORTS, 0);
 	match_dport_in(&rb, SET_BLOCKED, NFT_LOOKUP_F_INV);
+	ct_mark_set(&rb, r->ct_mark);
 	verdict(&rb, NF_ACCEPT);
 	return rb_put(b, &rb);
 }
@@ -541,51 +590,96 @@ static int rule_log_reject(struct batch *b, const struct hb_nft_rules *r,
 	return rb_put(b, &rb);
 }
 
-/* iifname H meta nfproto ipv6 [icmpv6 type lo-hi] verdict, or with log
- * group G first when log is set. */
-static int rule_ipv6(struct batch *b, const struct hb_nft_rules *r, uint8_t lo,
-		     uint8_t hi, bool log, uint32_t v)
-{
-	_cleanup_(rb_done) struct rb rb = rb_new(r->table, "prerouting");
+/* Link-local addresses of the two ends (netlink.c), and the multicast
+ * group of the host end's. */
+static const uint8_t ll_host[16] = {0xfe, 0x80, [15] = 1};
+static const uint8_t ll_host_solicited[16] = {
+	0xff, 0x02, [11] = 1, [12] = 0xff, [15] = 1};
 
-	match_ifname(&rb, NFT_META_IIFNAME, NFT_CMP_EQ, r->host_if);
+/* A rule of IPv6 on H. */
+struct v6 {
+	const char *chain;
+	uint32_t ifkey;	      /* iifname or oifname */
+	const uint8_t *daddr; /* ip6 daddr, or NULL */
+	uint8_t lo, hi;	      /* icmpv6 type lo-hi, or hi 0 */
+	bool log;	      /* log group G */
+	uint32_t verdict;
+};
+
+/* ifkey H meta nfproto ipv6 [ip6 daddr A] [icmpv6 type lo-hi] [log group
+ * G] verdict */
+static int rule_ipv6(struct batch *b, const struct hb_nft_rules *r,
+		     const struct v6 *d)
+{
+	_cleanup_(rb_done) struct rb rb = rb_new(r->table, d->chain);
+	uint8_t lo = d->lo, hi = d->hi;
+
+	match_ifname(&rb, d->ifkey, NFT_CMP_EQ, r->host_if);
 	match_meta_u8(&rb, NFT_META_NFPROTO, NFPROTO_IPV6);
+	if (d->daddr) {
+		payload_load(&rb, NFT_PAYLOAD_NETWORK_HEADER, 24, 16);
+		cmp(&rb, NFT_CMP_EQ, d->daddr, 16);
+	}
 	if (hi) {
 		match_meta_u8(&rb, NFT_META_L4PROTO, IPPROTO_ICMPV6);
 		payload_load(&rb, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1);
 		cmp(&rb, NFT_CMP_GTE, &lo, 1);
 		cmp(&rb, NFT_CMP_LTE, &hi, 1);
 	}
-	if (log)
+	if (d->log)
 		log_group(&rb, r->nflog_group);
-	verdict(&rb, v);
+	verdict(&rb, d->verdict);
 	return rb_put(b, &rb);
 }
 
 /* IPv6 from the sandbox never gets past prerouting.  Neighbour discovery
- * (types 135-136) goes on to the host end, which answers it, so that the
- * sandbox sends what it tries next; the kernel's own router solicitations
- * and listener reports (130-143) are dropped unlogged, being nobody's
- * attempt; everything else is logged and dropped. */
+ * (types 135-136) for the host end's address goes on to the host end,
+ * which answers it, so that the sandbox sends what it tries next; the
+ * kernel's own router solicitations and listener reports (130-143) are
+ * dropped unlogged, being nobody's attempt; everything else is logged and
+ * dropped. */
 static int put_prerouting(struct batch *b, const struct hb_nft_rules *r)
 {
-	int k = rule_ipv6(b, r, 135, 136, false, NF_ACCEPT);
+	const struct v6 rules[] = {
+		{"prerouting", NFT_META_IIFNAME, ll_host, 135, 136, false,
+		 NF_ACCEPT},
+		{"prerouting", NFT_META_IIFNAME, ll_host_solicited, 135, 136,
+		 false, NF_ACCEPT},
+		{"prerouting", NFT_META_IIFNAME, NULL, 130, 143, false,
+		 NF_DROP},
+		{"prerouting", NFT_META_IIFNAME, NULL, 0, 0, true, NF_DROP},
+	};
+	int k = 0;
 
-	if (k == 0)
-		k = rule_ipv6(b, r, 130, 143, false, NF_DROP);
-	if (k == 0)
-		k = rule_ipv6(b, r, 0, 0, true, NF_DROP);
+	for (size_t i = 0; k == 0 && i < ARRAY_SIZE(rules); i++)
+		k = rule_ipv6(b, r, &rules[i]);
 	return k;
 }
 
-/* oifname H drop */
-static int rule_inbound_drop(struct batch *b, const struct hb_nft_rules *r)
+/* iifname H drop: what is neither IPv4 nor IPv6 */
+static int rule_drop(struct batch *b, const struct hb_nft_rules *r,
+		     const char *chain, uint32_t ifkey)
 {
-	_cleanup_(rb_done) struct rb rb = rb_new(r->table, "forward");
+	_cleanup_(rb_done) struct rb rb = rb_new(r->table, chain);
 
-	match_ifname(&rb, NFT_META_OIFNAME, NFT_CMP_EQ, r->host_if);
+	match_ifname(&rb, ifkey, NFT_CMP_EQ, r->host_if);
 	verdict(&rb, NF_DROP);
 	return rb_put(b, &rb);
+}
+
+/* The host's own processes may answer the sandbox (replies, the
+ * rejections above, neighbour discovery) but not open anything to it. */
+static int put_output(struct batch *b, const struct hb_nft_rules *r)
+{
+	const struct v6 nd = {"output", NFT_META_OIFNAME, NULL, 135, 136,
+			      false,	NF_ACCEPT};
+	int k = rule_established(b, r, "output", NFT_META_OIFNAME, false);
+
+	if (k == 0)
+		k = rule_ipv6(b, r, &nd);
+	if (k == 0)
+		k = rule_drop(b, r, "output", NFT_META_OIFNAME);
+	return k;
 }
 
 /* ip saddr S oifname != H masquerade */
@@ -603,7 +697,7 @@ static int put_forward(struct batch *b, const struct hb_nft_rules *r)
 {
 	int k;
 
-	k = rule_established(b, r, NFT_META_IIFNAME);
+	k = rule_established(b, r, "forward", NFT_META_IIFNAME, true);
 	if (k < 0)
 		return k;
 	k = rule_allow(b, r, IPPROTO_TCP);
@@ -615,10 +709,13 @@ static int put_forward(struct batch *b, const struct hb_nft_rules *r)
 	k = rule_log_reject(b, r, "forward");
 	if (k < 0)
 		return k;
-	k = rule_established(b, r, NFT_META_OIFNAME);
+	k = rule_drop(b, r, "forward", NFT_META_IIFNAME);
 	if (k < 0)
 		return k;
-	return rule_inbound_drop(b, r);
+	k = rule_established(b, r, "forward", NFT_META_OIFNAME, true);
+	if (k < 0)
+		return k;
+	return rule_drop(b, r, "forward", NFT_META_OIFNAME);
 }
 
 static int put_chains(struct batch *b, const struct hb_nft_rules *r)
@@ -639,6 +736,9 @@ static int put_chains(struct batch *b, const struct hb_nft_rules *r)
 	k = rule_log_reject(b, r, "input");
 	if (k < 0)
 		return k;
+	k = put_output(b, r);
+	if (k < 0)
+		return k;
 	return rule_masquerade(b, r);
 }
 
@@ -653,7 +753,8 @@ static bool name_ok(const char *s, size_t size)
 static int rules_check(const struct hb_nft_rules *r)
 {
 	if (!name_ok(r->table, sizeof(r->table)) ||
-	    !name_ok(r->host_if, sizeof(r->host_if)) || r->sandbox_ip == 0)
+	    !name_ok(r->host_if, sizeof(r->host_if)) || r->sandbox_ip == 0 ||
+	    r->ct_mark == 0)
 		return -EINVAL;
 	if ((r->n_allowed_ips && !r->allowed_ips) ||
 	    (r->n_allowed_ports && !r->allowed_ports) ||
@@ -674,8 +775,11 @@ int hb_nft_build(const struct hb_nft_rules *r, void *buf, size_t len,
 	k = put_batch_begin(&b);
 	if (k < 0)
 		return k;
-	k = put_table(&b, r->table, NFT_MSG_NEWTABLE,
-		      NLM_F_CREATE | NLM_F_EXCL);
+	/* Owned by the socket that sends the batch: no other socket may
+	 * change or delete it, and the kernel deletes it when that socket
+	 * closes, however hivebox ends. */
+	k = put_table(&b, r->table, NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_EXCL,
+		      NFT_TABLE_F_OWNER);
 	if (k < 0)
 		return k;
 	k = put_sets(&b, r);
@@ -702,7 +806,7 @@ int hb_nft_build_delete(const char *table, void *buf, size_t len, uint32_t seq,
 	k = put_batch_begin(&b);
 	if (k < 0)
 		return k;
-	k = put_table(&b, table, NFT_MSG_DELTABLE, 0);
+	k = put_table(&b, table, NFT_MSG_DELTABLE, 0, 0);
 	if (k < 0)
 		return k;
 	k = put_batch_end(&b);

@@ -22,10 +22,14 @@ struct hb_nft_rules {
 	const uint16_t *blocked_ports; /* win over allowed_ports */
 	size_t n_blocked_ports;
 	uint16_t nflog_group; /* where dropped packets are logged */
+	uint32_t ct_mark;     /* this run's connections; not 0 */
 };
 
 /* One nfnetlink batch (BATCH_BEGIN ... BATCH_END) that creates the table
  * r->table with its sets, chains and rules; fails if the table exists.
+ * The table is owned by the socket the batch is sent on (NFT_TABLE_F_OWNER,
+ * Linux 5.12): only that socket may change or delete it, and it goes when
+ * the socket is closed, so a killed hivebox leaves no filter behind.
  * Messages are numbered from seq on.  -EINVAL for a bad name, -ENOBUFS if
  * buf is too small; *ret_len is the batch's length. */
 int hb_nft_build(const struct hb_nft_rules *r, void *buf, size_t len,

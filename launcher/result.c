@@ -114,7 +114,9 @@ static json_object *audit_json(const struct hb_result *r)
 	return o;
 }
 
-/* mode = none, or a filtered run that ended before it had an address. */
+/* mode = none, or a filtered run that failed before the supervisor set
+ * anything up (a filtered run's own object says "filtered" and, once it
+ * had a slot, its addresses). */
 static json_object *network_none(const struct hb_plan *plan)
 {
 	json_object *o = json_object_new_object();

@@ -21,7 +21,10 @@
 	(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET |           \
 	 CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP)
 
-static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+/* What would end hivebox by default is passed on instead, so that it
+ * always gets to remove what it added to the host. */
+static const int forwarded[] = {SIGINT,	 SIGTERM, SIGHUP,
+				SIGQUIT, SIGUSR1, SIGUSR2};
 
 const char *hb_reason_name(enum hb_reason reason)
 {
@@ -411,8 +414,10 @@ int hb_supervise(const struct hb_plan *plan, struct hb_watch *watch,
 	/* Signals first: a SIGTERM from here on is forwarded, and the
 	 * network's teardown still runs. */
 	r = setup_fds(&l, &mask, socks);
-	if (r < 0)
-		goto out;
+	if (r < 0) {
+		setup_failed(res, r, "signal, timer and report descriptors");
+		goto close;
+	}
 	if (plan->net.filtered) {
 		const char *what = NULL;
 		char msg[128];
@@ -429,7 +434,6 @@ int hb_supervise(const struct hb_plan *plan, struct hb_watch *watch,
 	pid = clone_init(&l.pidfd);
 	if (pid < 0)
 		r = -errno;
-out:
 	if (r < 0) {
 		/* Nothing was started: hivebox failed, nothing ran. */
 		setup_failed(res, r, "new namespaces (clone3)");
@@ -467,10 +471,8 @@ close:
 		/* What the filter dropped while the run ended is queued. */
 		hb_netrun_read(net);
 		hb_netrun_report(net, watch);
-		res->network = hb_netrun_json(net);
-		json_object_object_add(res->network, "blocked_packets",
-				       json_object_new_uint64(net->blocked));
 		hb_netrun_teardown(net);
+		res->network = hb_netrun_json(net);
 		free(net);
 	}
 	hb_closep(&l.pidfd);

@@ -28,6 +28,7 @@
 #define TABLE "hivebox_t1"
 #define HOST_IF "hbv0"
 #define GROUP 5
+#define MARK 0x5eed1234u
 #define SEQ 1000
 #define MAX_MSGS 512
 
@@ -58,6 +59,7 @@ static struct hb_nft_rules rules(void)
 		.blocked_ports = blocked,
 		.n_blocked_ports = ARRAY_SIZE(blocked),
 		.nflog_group = GROUP,
+		.ct_mark = MARK,
 	};
 
 	ips[0] = addr("203.0.113.7");
@@ -266,6 +268,9 @@ Test(nft_build, creates_one_inet_table_exclusively)
 	cr_assert_eq(nftnl_table_nlmsg_parse(m[0], t), 0);
 	cr_assert_str_eq(nftnl_table_get_str(t, NFTNL_TABLE_NAME), TABLE);
 	cr_assert_eq(nftnl_table_get_u32(t, NFTNL_TABLE_FAMILY), NFPROTO_INET);
+	/* Owned by the socket that creates it. */
+	cr_assert_eq(nftnl_table_get_u32(t, NFTNL_TABLE_FLAGS),
+		     NFT_TABLE_F_OWNER);
 	nftnl_table_free(t);
 	cr_assert_eq(of_type(&all, NFT_MSG_DELTABLE, m), 0);
 }
@@ -289,7 +294,7 @@ static void expect_chain(const struct nlmsghdr *nlh, const char *name,
 	nftnl_chain_free(c);
 }
 
-Test(nft_build, four_base_chains)
+Test(nft_build, five_base_chains)
 {
 	struct hb_nft_rules r = rules();
 	const struct nlmsghdr *m[MAX_MSGS];
@@ -297,11 +302,12 @@ Test(nft_build, four_base_chains)
 
 	build(&r);
 	split(batch, batch_len, &all);
-	cr_assert_eq(of_type(&all, NFT_MSG_NEWCHAIN, m), 4);
+	cr_assert_eq(of_type(&all, NFT_MSG_NEWCHAIN, m), 5);
 	expect_chain(m[0], "prerouting", "filter", NF_INET_PRE_ROUTING, -300);
 	expect_chain(m[1], "forward", "filter", NF_INET_FORWARD, 0);
 	expect_chain(m[2], "input", "filter", NF_INET_LOCAL_IN, 0);
-	expect_chain(m[3], "postrouting", "nat", NF_INET_POST_ROUTING, 100);
+	expect_chain(m[3], "output", "filter", NF_INET_LOCAL_OUT, 0);
+	expect_chain(m[4], "postrouting", "nat", NF_INET_POST_ROUTING, 100);
 }
 
 /* All keys given to set name, over however many messages; returns the
@@ -413,9 +419,12 @@ Test(nft_build, empty_lists_give_empty_sets)
 	split(batch, batch_len, &all);
 	cr_assert_eq(of_type(&all, NFT_MSG_NEWSET, m), 3);
 	cr_assert_eq(of_type(&all, NFT_MSG_NEWSETELEM, m), 0);
-	cr_assert_eq(chain_rules(&all, "forward", fw), 6);
-	free_rules(fw, 6);
+	cr_assert_eq(chain_rules(&all, "forward", fw), 7);
+	free_rules(fw, 7);
 }
+
+/* The mark's text as libnftnl prints a cmp or immediate of it. */
+#define MARK_TEXT "0x5eed1234"
 
 Test(nft_build, forward_allows_only_listed_tcp_and_udp)
 {
@@ -425,11 +434,14 @@ Test(nft_build, forward_allows_only_listed_tcp_and_udp)
 
 	build(&r);
 	split(batch, batch_len, &all);
-	cr_assert_eq(chain_rules(&all, "forward", fw), 6);
-	for (int i = 0; i < 4; i++)
+	cr_assert_eq(chain_rules(&all, "forward", fw), 7);
+	for (int i = 0; i < 5; i++)
 		expect_ifname(fw[i], NFT_META_IIFNAME);
 	expect_text(fw[0], "[ ct load state => reg 1 ]");
 	expect_text(fw[0], "& 0x00000006 )"); /* established,related */
+	/* ... and this run's own: not an earlier run's at this address. */
+	expect_text(fw[0], "[ ct load mark => reg 1 ]");
+	expect_text(fw[0], "[ cmp eq reg 1 " MARK_TEXT " ]");
 	expect_text(fw[0], "accept");
 	for (int i = 1; i <= 2; i++) {
 		expect_saddr(fw[i]);
@@ -439,6 +451,8 @@ Test(nft_build, forward_allows_only_listed_tcp_and_udp)
 		expect_text(fw[i], "transport header + 2 => reg 1 ]");
 		expect_text(fw[i], "[ lookup reg 1 set allowed_ports 0x0 ]");
 		expect_text(fw[i], "[ lookup reg 1 set blocked_ports 0x1 ]");
+		expect_text(fw[i], "[ immediate reg 1 " MARK_TEXT " ]");
+		expect_text(fw[i], "[ ct set mark with reg 1 ]");
 		expect_text(fw[i], "[ immediate reg 0 accept ]");
 	}
 	expect_l4proto(fw[1], IPPROTO_TCP);
@@ -447,25 +461,52 @@ Test(nft_build, forward_allows_only_listed_tcp_and_udp)
 	expect_text(fw[3], "[ cmp eq reg 1 0x00000002 ]"); /* IPv4 */
 	expect_text(fw[3], "[ log group 5 ");
 	expect_text(fw[3], "[ reject type 2 code 3 ]"); /* icmpx admin */
-	free_rules(fw, 6);
+	/* Anything else from H that reached forward. */
+	expect_text(fw[4], "[ immediate reg 0 drop ]");
+	expect_no_text(fw[4], "nfproto");
+	free_rules(fw, 7);
+}
+
+Test(nft_build, a_zero_mark_is_refused)
+{
+	struct hb_nft_rules r = rules();
+	size_t len = 0;
+
+	r.ct_mark = 0;
+	cr_assert_eq(hb_nft_build(&r, batch, sizeof(batch), SEQ, &len),
+		     -EINVAL);
 }
 
 Test(nft_build, nothing_starts_from_outside)
 {
 	struct hb_nft_rules r = rules();
-	struct nftnl_rule *fw[16];
+	struct nftnl_rule *fw[16], *out[8];
 	struct msgs all;
 
 	build(&r);
 	split(batch, batch_len, &all);
-	cr_assert_eq(chain_rules(&all, "forward", fw), 6);
-	expect_ifname(fw[4], NFT_META_OIFNAME);
-	expect_text(fw[4], "[ ct load state => reg 1 ]");
-	expect_text(fw[4], "[ immediate reg 0 accept ]");
+	cr_assert_eq(chain_rules(&all, "forward", fw), 7);
 	expect_ifname(fw[5], NFT_META_OIFNAME);
-	expect_text(fw[5], "[ immediate reg 0 drop ]");
-	expect_no_text(fw[5], "log");
-	free_rules(fw, 6);
+	expect_text(fw[5], "[ ct load state => reg 1 ]");
+	expect_text(fw[5], "[ cmp eq reg 1 " MARK_TEXT " ]");
+	expect_text(fw[5], "[ immediate reg 0 accept ]");
+	expect_ifname(fw[6], NFT_META_OIFNAME);
+	expect_text(fw[6], "[ immediate reg 0 drop ]");
+	expect_no_text(fw[6], "log");
+	free_rules(fw, 7);
+	/* Nor from the host's own processes: replies, rejections and
+	 * neighbour discovery only. */
+	cr_assert_eq(chain_rules(&all, "output", out), 3);
+	for (int i = 0; i < 3; i++)
+		expect_ifname(out[i], NFT_META_OIFNAME);
+	expect_text(out[0], "& 0x00000006 )");
+	expect_text(out[0], "[ immediate reg 0 accept ]");
+	expect_text(out[1], "[ cmp gte reg 1 0x00000087 ]");
+	expect_text(out[1], "[ cmp lte reg 1 0x00000088 ]");
+	expect_text(out[1], "[ immediate reg 0 accept ]");
+	expect_text(out[2], "[ immediate reg 0 drop ]");
+	expect_no_text(out[2], "cmp gte");
+	free_rules(out, 3);
 }
 
 Test(nft_build, host_services_are_logged_and_dropped)
@@ -491,27 +532,33 @@ Test(nft_build, host_services_are_logged_and_dropped)
 Test(nft_build, ipv6_is_logged_and_dropped_before_routing)
 {
 	struct hb_nft_rules r = rules();
-	struct nftnl_rule *pre[4];
+	struct nftnl_rule *pre[8];
 	struct msgs all;
 
 	build(&r);
 	split(batch, batch_len, &all);
-	cr_assert_eq(chain_rules(&all, "prerouting", pre), 3);
-	for (int i = 0; i < 3; i++) {
+	cr_assert_eq(chain_rules(&all, "prerouting", pre), 4);
+	for (int i = 0; i < 4; i++) {
 		expect_ifname(pre[i], NFT_META_IIFNAME);
 		expect_text(pre[i], "[ cmp eq reg 1 0x0000000a ]"); /* IPv6 */
 	}
-	expect_text(pre[0], "[ cmp gte reg 1 0x00000087 ]"); /* 135 */
-	expect_text(pre[0], "[ cmp lte reg 1 0x00000088 ]"); /* 136 */
-	expect_text(pre[0], "[ immediate reg 0 accept ]");
-	expect_text(pre[1], "[ cmp gte reg 1 0x00000082 ]"); /* 130 */
-	expect_text(pre[1], "[ cmp lte reg 1 0x0000008f ]"); /* 143 */
-	expect_text(pre[1], "[ immediate reg 0 drop ]");
-	expect_no_text(pre[1], "log");
-	expect_no_text(pre[2], "transport header");
-	expect_text(pre[2], "[ log group 5 ");
+	/* Neighbour discovery, for the host end's address only. */
+	for (int i = 0; i < 2; i++) {
+		expect_text(pre[i], "network header + 24 => reg 1 ]");
+		expect_text(pre[i], "[ cmp gte reg 1 0x00000087 ]"); /* 135 */
+		expect_text(pre[i], "[ cmp lte reg 1 0x00000088 ]"); /* 136 */
+		expect_text(pre[i], "[ immediate reg 0 accept ]");
+	}
+	expect_text(pre[0], "0x000080fe 0x00000000 0x00000000 0x01000000");
+	expect_text(pre[1], "0x000002ff 0x00000000 0x01000000 0x010000ff");
+	expect_text(pre[2], "[ cmp gte reg 1 0x00000082 ]"); /* 130 */
+	expect_text(pre[2], "[ cmp lte reg 1 0x0000008f ]"); /* 143 */
 	expect_text(pre[2], "[ immediate reg 0 drop ]");
-	free_rules(pre, 3);
+	expect_no_text(pre[2], "log");
+	expect_no_text(pre[3], "transport header");
+	expect_text(pre[3], "[ log group 5 ");
+	expect_text(pre[3], "[ immediate reg 0 drop ]");
+	free_rules(pre, 4);
 }
 
 Test(nft_build, egress_is_masqueraded)
@@ -591,6 +638,7 @@ Test(nft_build_delete, one_deltable)
 	cr_assert_eq(nftnl_table_nlmsg_parse(m[0], t), 0);
 	cr_assert_str_eq(nftnl_table_get_str(t, NFTNL_TABLE_NAME), TABLE);
 	cr_assert_eq(nftnl_table_get_u32(t, NFTNL_TABLE_FAMILY), NFPROTO_INET);
+	cr_assert_not(nftnl_table_is_set(t, NFTNL_TABLE_FLAGS));
 	nftnl_table_free(t);
 	cr_assert_eq(hb_nft_build_delete(TABLE, batch, len - 1, 7, &len),
 		     -ENOBUFS);
@@ -612,28 +660,32 @@ Test(nft_apply, refuses_a_partial_batch_before_sending)
 struct seen {
 	int unshare_errno;
 	int absent_before, apply, exists, reapply;
-	int dump, rules[3];
-	char rule_text[8][1024];
+	int dump, rules[5];
+	char rule_text[24][1024];
 	int elems, n_blocked;
 	uint16_t blocked[8];
-	int delete, exists_after, redelete;
+	int foreign_delete, delete, exists_after, redelete;
+	int reowned, exists_while_owned, exists_after_close;
 };
 
-static const char *const chain_names[] = {"forward", "input", "postrouting"};
+static const char *const chain_names[] = {"prerouting", "forward", "input",
+					  "output", "postrouting"};
 
 static int rule_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct seen *s = data;
 	struct nftnl_rule *r = nftnl_rule_alloc();
-	int total = s->rules[0] + s->rules[1] + s->rules[2];
+	int total = 0;
 
+	for (int i = 0; i < 5; i++)
+		total += s->rules[i];
 	if (!r || nftnl_rule_nlmsg_parse(nlh, r) < 0)
 		return MNL_CB_ERROR;
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 5; i++)
 		if (!strcmp(nftnl_rule_get_str(r, NFTNL_RULE_CHAIN),
 			    chain_names[i]))
 			s->rules[i]++;
-	if (total < 8)
+	if (total < 24)
 		nftnl_rule_snprintf(s->rule_text[total], 1024, r,
 				    NFTNL_OUTPUT_DEFAULT, 0);
 	nftnl_rule_free(r);
@@ -705,14 +757,30 @@ static void in_new_netns(struct seen *s, const void *del, size_t del_len)
 		s->unshare_errno = errno;
 		return;
 	}
+	struct mnl_socket *owner = hb_nft_socket(), *other;
+
+	if (!owner)
+		_exit(1);
 	s->absent_before = hb_nft_table_exists(TABLE);
-	s->apply = hb_nft_apply(batch, batch_len);
+	s->apply = hb_nft_apply_on(owner, batch, batch_len);
 	s->exists = hb_nft_table_exists(TABLE);
-	s->reapply = hb_nft_apply(batch, batch_len);
+	s->reapply = hb_nft_apply_on(owner, batch, batch_len);
 	dump_kernel_state(s);
-	s->delete = hb_nft_apply(del, del_len);
+	/* Another socket may read the table but not delete it. */
+	s->foreign_delete = hb_nft_apply(del, del_len);
+	s->delete = hb_nft_apply_on(owner, del, del_len);
 	s->exists_after = hb_nft_table_exists(TABLE);
-	s->redelete = hb_nft_apply(del, del_len);
+	s->redelete = hb_nft_apply_on(owner, del, del_len);
+	mnl_socket_close(owner);
+	/* Closing the owner's socket deletes the table: a killed hivebox
+	 * leaves no filter behind. */
+	other = hb_nft_socket();
+	if (!other)
+		_exit(1);
+	s->reowned = hb_nft_apply_on(other, batch, batch_len);
+	s->exists_while_owned = hb_nft_table_exists(TABLE);
+	mnl_socket_close(other);
+	s->exists_after_close = hb_nft_table_exists(TABLE);
 }
 
 static int cmp_u16(const void *a, const void *b)
@@ -778,18 +846,32 @@ Test(nft_apply, table_comes_and_goes_in_a_network_namespace, .timeout = 20)
 	cr_assert_eq(s->exists, 1, "exists: %d", s->exists);
 	cr_assert_eq(s->reapply, -EEXIST, "a second apply: %d", s->reapply);
 	cr_assert_eq(s->dump, 0, "rule dump: %s", strerror(-s->dump));
-	cr_assert_eq(s->rules[0], 6);
-	cr_assert_eq(s->rules[1], 1);
+	cr_assert_eq(s->rules[0], 4);
+	cr_assert_eq(s->rules[1], 7);
 	cr_assert_eq(s->rules[2], 1);
-	cr_assert_not_null(strstr(s->rule_text[3], "[ log group 5 "), "%s",
-			   s->rule_text[3]);
-	cr_assert_not_null(strstr(s->rule_text[7], "[ masq ]"), "%s",
+	cr_assert_eq(s->rules[3], 3);
+	cr_assert_eq(s->rules[4], 1);
+	/* The kernel took every expression: the log and reject of forward,
+	 * the mark of an allowed connection, the masquerade. */
+	cr_assert_not_null(
+		strstr(s->rule_text[5], "[ ct set mark with reg 1 ]"), "%s",
+		s->rule_text[5]);
+	cr_assert_not_null(strstr(s->rule_text[7], "[ log group 5 "), "%s",
 			   s->rule_text[7]);
+	cr_assert_not_null(strstr(s->rule_text[7], "[ reject type 2 code 3 ]"),
+			   "%s", s->rule_text[7]);
+	cr_assert_not_null(strstr(s->rule_text[15], "[ masq ]"), "%s",
+			   s->rule_text[15]);
 	cr_assert_eq(s->elems, 0, "element dump: %s", strerror(-s->elems));
 	cr_assert_eq(s->n_blocked, 3);
 	expect_ports(s->blocked, 3, blocked);
+	cr_assert_eq(s->foreign_delete, -EPERM, "another socket's delete: %d",
+		     s->foreign_delete);
 	cr_assert_eq(s->delete, 0, "delete: %s", strerror(-s->delete));
 	cr_assert_eq(s->exists_after, 0, "after delete: %d", s->exists_after);
 	cr_assert_eq(s->redelete, -ENOENT, "a second delete: %d", s->redelete);
+	cr_assert_eq(s->reowned, 0, "apply again: %d", s->reowned);
+	cr_assert_eq(s->exists_while_owned, 1);
+	cr_assert_eq(s->exists_after_close, 0, "the owner's close deletes it");
 	munmap(s, sizeof(*s));
 }
