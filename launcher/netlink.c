@@ -153,29 +153,40 @@ int hb_netlink_build_veth(void *buf, size_t len, uint32_t seq,
 	return (int)nlh->nlmsg_len;
 }
 
-int hb_netlink_build_addr(void *buf, size_t len, uint32_t seq, uint32_t ifindex,
-			  uint32_t ipv4, uint8_t prefixlen)
+/* RTM_NEWADDR of either family: alen address bytes at addr. */
+static int build_addr(void *buf, size_t len, uint32_t seq, uint32_t ifindex,
+		      uint8_t family, const void *addr, uint16_t alen,
+		      uint8_t prefixlen, uint8_t scope, uint32_t flags)
 {
 	struct nlmsghdr *nlh;
 	struct ifaddrmsg *ifa;
 
-	if (!valid_ifindex(ifindex) || prefixlen > 32)
+	if (!valid_ifindex(ifindex) || prefixlen > alen * 8)
 		return -EINVAL;
 	nlh = put_request(buf, len, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, seq,
 			  sizeof(*ifa));
 	if (!nlh)
 		return -ENOBUFS;
 	ifa = mnl_nlmsg_get_payload(nlh);
-	ifa->ifa_family = AF_INET;
+	ifa->ifa_family = family;
 	ifa->ifa_prefixlen = prefixlen;
-	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+	ifa->ifa_scope = scope;
+	ifa->ifa_flags = (uint8_t)flags;
 	ifa->ifa_index = ifindex;
 	/* Not a point-to-point link: IFA_ADDRESS is the local address too,
 	 * and the kernel adds the /prefixlen route from it. */
-	if (!mnl_attr_put_u32_check(nlh, len, IFA_LOCAL, ipv4) ||
-	    !mnl_attr_put_u32_check(nlh, len, IFA_ADDRESS, ipv4))
+	if (!mnl_attr_put_check(nlh, len, IFA_LOCAL, alen, addr) ||
+	    !mnl_attr_put_check(nlh, len, IFA_ADDRESS, alen, addr) ||
+	    (flags && !mnl_attr_put_u32_check(nlh, len, IFA_FLAGS, flags)))
 		return -ENOBUFS;
 	return (int)nlh->nlmsg_len;
+}
+
+int hb_netlink_build_addr(void *buf, size_t len, uint32_t seq, uint32_t ifindex,
+			  uint32_t ipv4, uint8_t prefixlen)
+{
+	return build_addr(buf, len, seq, ifindex, AF_INET, &ipv4, 4, prefixlen,
+			  RT_SCOPE_UNIVERSE, 0);
 }
 
 int hb_netlink_build_addrgenmode_none(void *buf, size_t len, uint32_t seq,
@@ -207,30 +218,13 @@ int hb_netlink_build_addr6(void *buf, size_t len, uint32_t seq,
 			   uint32_t ifindex, const uint8_t addr[16],
 			   uint8_t prefixlen)
 {
-	struct nlmsghdr *nlh;
-	struct ifaddrmsg *ifa;
+	bool link_local = addr[0] == 0xfe && (addr[1] & 0xc0) == 0x80;
 
-	if (!valid_ifindex(ifindex) || prefixlen > 128)
-		return -EINVAL;
-	nlh = put_request(buf, len, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, seq,
-			  sizeof(*ifa));
-	if (!nlh)
-		return -ENOBUFS;
-	ifa = mnl_nlmsg_get_payload(nlh);
-	ifa->ifa_family = AF_INET6;
-	ifa->ifa_prefixlen = prefixlen;
-	ifa->ifa_scope = addr[0] == 0xfe && (addr[1] & 0xc0) == 0x80
-				 ? RT_SCOPE_LINK
-				 : RT_SCOPE_UNIVERSE;
-	ifa->ifa_flags = IFA_F_NODAD;
-	ifa->ifa_index = ifindex;
 	/* No duplicate detection: each end is alone on its link, and DAD
 	 * would hold the address back for a second. */
-	if (!mnl_attr_put_check(nlh, len, IFA_LOCAL, 16, addr) ||
-	    !mnl_attr_put_check(nlh, len, IFA_ADDRESS, 16, addr) ||
-	    !mnl_attr_put_u32_check(nlh, len, IFA_FLAGS, IFA_F_NODAD))
-		return -ENOBUFS;
-	return (int)nlh->nlmsg_len;
+	return build_addr(buf, len, seq, ifindex, AF_INET6, addr, 16, prefixlen,
+			  link_local ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE,
+			  IFA_F_NODAD);
 }
 
 int hb_netlink_build_default_route6(void *buf, size_t len, uint32_t seq,

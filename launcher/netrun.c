@@ -234,19 +234,12 @@ void hb_netrun_read(struct hb_netrun *n)
 
 static const char *proto_name(uint8_t proto, char *buf, size_t size)
 {
-	switch (proto) {
-	case IPPROTO_TCP:
-		return "tcp";
-	case IPPROTO_UDP:
-		return "udp";
-	case IPPROTO_ICMP:
-		return "icmp";
-	case IPPROTO_ICMPV6:
-		return "icmpv6";
-	default:
-		snprintf(buf, size, "%u", proto);
-		return buf;
-	}
+	const char *name = hb_nflog_proto_name(proto);
+
+	if (name)
+		return name;
+	snprintf(buf, size, "%u", proto);
+	return buf;
 }
 
 void hb_netrun_report(const struct hb_netrun *n, struct hb_watch *w)

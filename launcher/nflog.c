@@ -132,7 +132,7 @@ int hb_nflog_parse(const void *msg, size_t len, struct hb_nflog_packet *ret)
 			mnl_attr_get_payload_len(payload), ret);
 }
 
-static const char *proto_name(uint8_t proto)
+const char *hb_nflog_proto_name(uint8_t proto)
 {
 	switch (proto) {
 	case IPPROTO_TCP:
@@ -151,7 +151,7 @@ static const char *proto_name(uint8_t proto)
 void hb_nflog_describe(const struct hb_nflog_packet *p, char *out, size_t len)
 {
 	char addr[INET6_ADDRSTRLEN] = "?";
-	const char *name = proto_name(p->proto);
+	const char *name = hb_nflog_proto_name(p->proto);
 
 	inet_ntop(p->family, p->dst, addr, sizeof(addr));
 	if (!name)

@@ -25,6 +25,9 @@ int hb_nflog_build_unbind(void *buf, size_t len, uint16_t group, uint32_t seq);
  * one or its payload is not an IP packet. */
 int hb_nflog_parse(const void *msg, size_t len, struct hb_nflog_packet *ret);
 
+/* "tcp", "udp", "icmp", "icmpv6"; NULL for another protocol. */
+const char *hb_nflog_proto_name(uint8_t proto);
+
 /* "tcp 10.0.0.1:443" and the like. */
 void hb_nflog_describe(const struct hb_nflog_packet *p, char *out, size_t len);
 
