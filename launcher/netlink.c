@@ -227,8 +227,11 @@ int hb_netlink_build_addr6(void *buf, size_t len, uint32_t seq,
 			  IFA_F_NODAD);
 }
 
-int hb_netlink_build_default_route6(void *buf, size_t len, uint32_t seq,
-				    uint32_t ifindex, const uint8_t gateway[16])
+/* RTM_NEWROUTE: the default route of family (dst_len 0: everything)
+ * through the alen-byte gateway, out of ifindex. */
+static int build_default_route(void *buf, size_t len, uint32_t seq,
+			       uint32_t ifindex, uint8_t family,
+			       const void *gateway, uint16_t alen)
 {
 	struct nlmsghdr *nlh;
 	struct rtmsg *rtm;
@@ -240,40 +243,30 @@ int hb_netlink_build_default_route6(void *buf, size_t len, uint32_t seq,
 	if (!nlh)
 		return -ENOBUFS;
 	rtm = mnl_nlmsg_get_payload(nlh);
-	rtm->rtm_family = AF_INET6;
+	rtm->rtm_family = family;
+	rtm->rtm_dst_len = 0;
 	rtm->rtm_table = RT_TABLE_MAIN;
 	rtm->rtm_protocol = RTPROT_BOOT;
 	rtm->rtm_scope = RT_SCOPE_UNIVERSE;
 	rtm->rtm_type = RTN_UNICAST;
-	if (!mnl_attr_put_check(nlh, len, RTA_GATEWAY, 16, gateway) ||
+	if (!mnl_attr_put_check(nlh, len, RTA_GATEWAY, alen, gateway) ||
 	    !mnl_attr_put_u32_check(nlh, len, RTA_OIF, ifindex))
 		return -ENOBUFS;
 	return (int)nlh->nlmsg_len;
 }
 
+int hb_netlink_build_default_route6(void *buf, size_t len, uint32_t seq,
+				    uint32_t ifindex, const uint8_t gateway[16])
+{
+	return build_default_route(buf, len, seq, ifindex, AF_INET6, gateway,
+				   16);
+}
+
 int hb_netlink_build_default_route(void *buf, size_t len, uint32_t seq,
 				   uint32_t ifindex, uint32_t gateway)
 {
-	struct nlmsghdr *nlh;
-	struct rtmsg *rtm;
-
-	if (!valid_ifindex(ifindex))
-		return -EINVAL;
-	nlh = put_request(buf, len, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL,
-			  seq, sizeof(*rtm));
-	if (!nlh)
-		return -ENOBUFS;
-	rtm = mnl_nlmsg_get_payload(nlh);
-	rtm->rtm_family = AF_INET;
-	rtm->rtm_dst_len = 0; /* 0.0.0.0/0 */
-	rtm->rtm_table = RT_TABLE_MAIN;
-	rtm->rtm_protocol = RTPROT_BOOT;
-	rtm->rtm_scope = RT_SCOPE_UNIVERSE;
-	rtm->rtm_type = RTN_UNICAST;
-	if (!mnl_attr_put_u32_check(nlh, len, RTA_GATEWAY, gateway) ||
-	    !mnl_attr_put_u32_check(nlh, len, RTA_OIF, ifindex))
-		return -ENOBUFS;
-	return (int)nlh->nlmsg_len;
+	return build_default_route(buf, len, seq, ifindex, AF_INET, &gateway,
+				   4);
 }
 
 int hb_netlink_build_del_link(void *buf, size_t len, uint32_t seq,
