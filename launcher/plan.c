@@ -307,6 +307,73 @@ static int plan_hosts(struct hb_plan *plan)
 	return 0;
 }
 
+#define HB_RESOLV_CONF "/etc/resolv.conf"
+
+static bool has_port(const uint16_t *ports, size_t n, uint16_t port)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ports[i] == port)
+			return true;
+	return false;
+}
+
+static bool allowed_ip(const struct hb_net_plan *net, uint32_t ip)
+{
+	for (size_t i = 0; i < net->n_ips; i++)
+		if (net->ips[i] == ip)
+			return true;
+	return false;
+}
+
+static struct hb_mount *find_mount(struct hb_plan *plan, const char *target)
+{
+	for (size_t i = 0; i < plan->n_mounts; i++)
+		if (strcmp(plan->mounts[i].target, target) == 0)
+			return &plan->mounts[i];
+	return NULL;
+}
+
+/* A resolver only where the policy allows one: each IPv4 nameserver of
+ * the host's resolv.conf that is an allowed destination, with port 53
+ * allowed and not blocked.  (A loopback one, such as systemd-resolved's
+ * 127.0.0.53, can never be: inside, loopback is the sandbox's own.) */
+static int plan_resolver(struct hb_plan *plan)
+{
+	struct hb_net_plan *net = &plan->net;
+	_cleanup_fclose_ FILE *f = NULL;
+	char line[256], text[256] = "", *nss;
+	struct hb_mount *m;
+	size_t len = 0;
+
+	if (!has_port(net->ports, net->n_ports, 53) ||
+	    has_port(net->blocked, net->n_blocked, 53))
+		return 0;
+	f = fopen(HB_RESOLV_CONF, "re");
+	while (f && fgets(line, sizeof(line), f) &&
+	       net->n_nameservers < ARRAY_SIZE(net->nameservers)) {
+		char addr[INET_ADDRSTRLEN + 1];
+		struct in_addr a;
+		if (sscanf(line, " nameserver %16s", addr) != 1 ||
+		    inet_pton(AF_INET, addr, &a) != 1 ||
+		    !allowed_ip(net, a.s_addr))
+			continue;
+		net->nameservers[net->n_nameservers++] = a.s_addr;
+		len += (size_t)snprintf(text + len, sizeof(text) - len,
+					"nameserver %s\n", addr);
+	}
+	if (!net->n_nameservers)
+		return 0;
+	m = find_mount(plan, "/etc/nsswitch.conf");
+	nss = m ? strdup("passwd: files\ngroup: files\nhosts: files dns\n")
+		: NULL;
+	if (!nss)
+		return -ENOMEM;
+	free(m->data);
+	m->data = nss;
+	return add_mount(plan, HB_MNT_FILE, NULL, HB_RESOLV_CONF, text, 0,
+			 "network");
+}
+
 static int plan_network(struct hb_plan *plan, const struct hb_policy *p,
 			const struct hb_invocation *inv, struct hb_diag *diag)
 {
@@ -344,7 +411,8 @@ static int plan_network(struct hb_plan *plan, const struct hb_policy *p,
 		if (r < 0)
 			return r;
 	}
-	return plan_hosts(plan);
+	r = plan_resolver(plan);
+	return r < 0 ? r : plan_hosts(plan);
 }
 
 /* Targets that the sandbox makes itself and a policy cannot replace. */
@@ -746,6 +814,13 @@ static void print_network(const struct hb_net_plan *net, FILE *out)
 	if (!net->n_names)
 		fputs("    (none: every attempt is rejected and logged)\n",
 		      out);
+	fputs("  resolver: ", out);
+	for (size_t i = 0; i < net->n_nameservers; i++)
+		fprintf(out, "%s%s", i ? ", " : "nameserver ",
+			inet_ntop(AF_INET, &net->nameservers[i], a, sizeof(a)));
+	fputs(net->n_nameservers ? " (the host's, allowed on port 53)\n"
+				 : "none (only the names above resolve)\n",
+	      out);
 	fputs("  allowed ports (tcp, udp): ", out);
 	print_ports(net->ports, net->n_ports, out);
 	fputs("  blocked ports (win over allowed): ", out);

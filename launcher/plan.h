@@ -83,6 +83,8 @@ struct hb_net_plan {
 	size_t n_ports;
 	uint16_t *blocked;
 	size_t n_blocked;
+	uint32_t nameservers[3]; /* the host's, where the policy allows them */
+	size_t n_nameservers;
 };
 
 struct hb_plan {

@@ -117,6 +117,13 @@ static json_object *network_json(const struct hb_net_plan *net)
 			       ports_json(net->blocked, net->n_blocked));
 	json_object_object_add(o, "pool",
 			       json_object_new_string(net->config->pool_text));
+	dests = json_object_new_array();
+	for (size_t i = 0; i < net->n_nameservers; i++)
+		json_object_array_add(
+			dests,
+			json_object_new_string(inet_ntop(
+				AF_INET, &net->nameservers[i], a, sizeof(a))));
+	json_object_object_add(o, "nameservers", dests);
 	return o;
 }
 

@@ -85,7 +85,7 @@ class Topology:
         self.server = subprocess.Popen(
             ns + ["python3", "-I", str(Path(__file__).parent /
                                        "net_server.py"),
-                  f"{ALLOWED},{BLOCKED}", f"{ALLOWED},{UDP_OTHER}"],
+                  f"{ALLOWED},{BLOCKED}", f"{ALLOWED},{UDP_OTHER}", SERVER],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         assert self.server.stdout.readline().strip() == "ready"
         # One of the host's own services, on the test veth's address only.
@@ -300,6 +300,38 @@ def test_names_are_resolved_at_start_into_the_sandbox_hosts(hb, topo):
     assert dry.rc == 0, dry
     assert f"api.hbtest -> {SERVER}" in dry.stdout, dry.stdout
     assert f"allowed ports (tcp, udp): {ALLOWED}" in dry.stdout
+
+
+def test_a_nameserver_the_policy_allows_is_the_sandbox_resolver(hb, topo):
+    # The host's resolv.conf, in a private mount namespace: the test's
+    # server is its nameserver.
+    resolv = hb.dir / "resolv.conf"
+    resolv.write_text(f"# test\nnameserver {SERVER}\nnameserver {OTHER}\n")
+    wrap = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+            f'mount --bind "{resolv}" /etc/resolv.conf && exec "$@"', "sh"]
+    probes = ("name:dyn.hbtest", f"tcp:dyn.hbtest:{ALLOWED}")
+    # Port 53 allowed to the server: it is the sandbox's resolver; OTHER,
+    # not an allowed address, is not.
+    pol = policy(hb, ports=f"{ALLOWED}, 53")
+    run = hb.run("net_probe.py", *probes, policy=pol,
+                 options=["--config", topo.config], prefix=wrap)
+    assert run.rc == 0, run
+    got = run.json()
+    assert got["name:dyn.hbtest"] == f"ok {SERVER}", got
+    assert got[f"tcp:dyn.hbtest:{ALLOWED}"] == f"ok hello {ALLOWED}", got
+    start = [r for r in exec_records(hb.audit_dir) if r["type"] == "start"
+             and r["exec_id"] == run.result["exec_id"]][0]
+    assert start["network"]["nameservers"] == [SERVER], start["network"]
+    dry = hb.run_argv(["--dry-run", "--config", topo.config, "--policy", pol,
+                       "net_probe.py"], prefix=wrap)
+    assert f"resolver: nameserver {SERVER} (the host's" in dry.stdout
+    # Without port 53, no resolver: the name does not resolve, and no
+    # query leaves the sandbox.
+    run = hb.run("net_probe.py", *probes, policy=policy(hb),
+                 options=["--config", topo.config], prefix=wrap)
+    assert run.rc == 0, run
+    assert run.json()["name:dyn.hbtest"].startswith("err"), run.json()
+    assert blocked_events(hb, run) == {}
 
 
 def test_a_name_that_does_not_resolve_is_refused(hb, topo):
