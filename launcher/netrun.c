@@ -18,39 +18,25 @@ static void table_name(unsigned index, char *buf, size_t size)
 	snprintf(buf, size, "hivebox_%u", index);
 }
 
-static int delete_table(struct hb_netrun *n, const char *table)
+static int delete_table(struct hb_netrun *n)
 {
 	char buf[512] __attribute__((aligned(8)));
 	size_t len;
-	int r = hb_nft_build_delete(table, buf, sizeof(buf), n->seq, &len);
+	int r = hb_nft_build_delete(n->table, buf, sizeof(buf), 1, &len);
 
-	n->seq += 3;
 	if (r == 0)
 		r = hb_nft_apply_on(n->nft, buf, len);
 	return r == -ENOENT ? 0 : r;
 }
 
-/* A lookup first: a refused batch costs the kernel an RCU grace period,
- * and a table is only ever there after a crash. */
-static int delete_table_if_there(struct hb_netrun *n, const char *table)
-{
-	int r = hb_nft_table_exists_on(n->nft, table, n->seq++);
-
-	return r > 0 ? delete_table(n, table) : r;
-}
-
-/* What a killed run left at index: its table and, if its namespace still
- * lingers, its veth. */
+/* What a killed run left at index.  Its table went with the socket that
+ * owned it; its veth goes with its namespace, unless that lingers. */
 static int clean_stale(unsigned index, void *userdata)
 {
-	struct hb_netrun *n = userdata;
-	char table[32], ifname[HB_NETPOOL_IFNAME_MAX];
+	char ifname[HB_NETPOOL_IFNAME_MAX];
 	int r;
 
-	table_name(index, table, sizeof(table));
-	r = delete_table_if_there(n, table);
-	if (r < 0)
-		return r;
+	(void)userdata;
 	r = hb_netpool_host_ifname(index, ifname, sizeof(ifname));
 	if (r == 0)
 		r = hb_netlink_del_link(ifname);
@@ -79,14 +65,13 @@ int hb_netrun_acquire(struct hb_netrun *n, const struct hb_net_plan *np,
 	n->np = np;
 	n->nflog_fd = -1;
 	n->forwarding = -1;
-	n->seq = 1;
 	*what = "open an nftables socket";
 	n->nft = hb_nft_socket();
 	if (!n->nft)
 		return -errno;
 	/* A leftover that cannot be removed now is no reason to refuse this
 	 * run: its index stays taken, and the next start tries again. */
-	n->stale_cleaned = hb_netpool_stale(c->state_dir, clean_stale, n);
+	n->stale_cleaned = hb_netpool_stale(c->state_dir, clean_stale, NULL);
 	*what = "take an address from the pool";
 	r = hb_netpool_acquire(&c->pool, c->state_dir, link_gone, NULL, &index);
 	if (r < 0)
@@ -131,8 +116,7 @@ static int apply_rules(struct hb_netrun *n)
 	snprintf(rules.table, sizeof(rules.table), "%s", n->table);
 	snprintf(rules.host_if, sizeof(rules.host_if), "%s",
 		 n->slot.host_ifname);
-	r = hb_nft_build(&rules, buf, size, n->seq, &len);
-	n->seq += 1000; /* more than any batch has messages */
+	r = hb_nft_build(&rules, buf, size, 1, &len);
 	if (r == 0)
 		r = hb_nft_apply_on(n->nft, buf, len);
 	return r;
@@ -142,14 +126,9 @@ int hb_netrun_host(struct hb_netrun *n, pid_t pid, const char **what)
 {
 	int r;
 
-	/* The slot is ours now, so a table or interface of its name is a
-	 * leftover whose owner record went missing (a wiped state directory):
-	 * remove it rather than fail on it. */
-	*what = "remove leftovers of the slot";
-	r = clean_stale(n->slot.index, n);
-	if (r < 0)
-		return r;
-	/* The log socket first: no packet may be dropped unseen. */
+	/* No leftover of the slot can be in the way: a table goes with its
+	 * owner's socket, and acquire passed over indexes whose interface is
+	 * still there (link_gone).  The log socket first: no packet may be dropped unseen. */
 	*what = "bind the NFLOG group";
 	n->nflog_fd = hb_nflog_open(n->group);
 	if (n->nflog_fd < 0)
@@ -160,7 +139,6 @@ int hb_netrun_host(struct hb_netrun *n, pid_t pid, const char **what)
 				  n->slot.host_ip, HB_NETPOOL_SLOT_PREFIXLEN);
 	if (r < 0)
 		return r;
-	n->have_link = true;
 	*what = "switch IPv4 forwarding on";
 	r = hb_netpool_forwarding_on(n->np->config->state_dir);
 	if (r < 0)
@@ -314,7 +292,7 @@ void hb_netrun_teardown(struct hb_netrun *n)
 	bool clean = true;
 	int nft_fd = -1;
 
-	if (n->have_table && delete_table(n, n->table) < 0)
+	if (n->have_table && delete_table(n) < 0)
 		clean = false;
 	n->have_table = false;
 	/* The pair goes with the sandbox's network namespace, which the
@@ -323,7 +301,6 @@ void hb_netrun_teardown(struct hb_netrun *n)
 	 * would wait for that same work synchronously, two RCU grace periods
 	 * or 10-20 ms.  The next runs pass over the index until it is gone
 	 * (link_gone), and a crashed run's is deleted by hb_netpool_stale(). */
-	n->have_link = false;
 	/* What could not be removed keeps the slot: the next start's stale
 	 * cleanup tries again once this process is gone. */
 	if (n->have_slot && clean)

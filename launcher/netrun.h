@@ -28,7 +28,7 @@ struct hb_netrun_dest {
 struct hb_netrun {
 	const struct hb_net_plan *np;
 	struct hb_netpool_slot slot;
-	bool have_slot, have_link, have_table;
+	bool have_slot, have_table;
 	bool had_slot;	/* for the record, after teardown */
 	int forwarding; /* 1: this run switched it on, 0: on already */
 	bool forwarding_restored; /* and the last run switched it back off */
@@ -36,7 +36,6 @@ struct hb_netrun {
 	uint32_t ct_mark;	  /* this run's connections */
 	int nflog_fd;
 	struct mnl_socket *nft; /* one NETLINK_NETFILTER socket per run */
-	uint32_t seq;
 	uint16_t group;
 	char table[32];
 	struct hb_netrun_dest dests[HB_NETRUN_DESTS_MAX];

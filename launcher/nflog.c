@@ -42,14 +42,12 @@ static int config(void *buf, size_t len, uint16_t group, uint8_t cmd,
 	nlh = config_header(buf, group, seq);
 	if (!mnl_attr_put_check(nlh, len, NFULA_CFG_CMD, sizeof(c), &c))
 		return -ENOBUFS;
-	if (mode &&
-	    !mnl_attr_put_check(nlh, len, NFULA_CFG_MODE, sizeof(*mode), mode))
+	if (!mnl_attr_put_check(nlh, len, NFULA_CFG_MODE, sizeof(*mode), mode))
 		return -ENOBUFS;
 	/* Each packet on its own, at once: by default the kernel holds up
 	 * to 100 for up to a second, and the last ones of a run would come
 	 * after its end. */
-	if (mode &&
-	    !mnl_attr_put_u32_check(nlh, len, NFULA_CFG_QTHRESH, htonl(1)))
+	if (!mnl_attr_put_u32_check(nlh, len, NFULA_CFG_QTHRESH, htonl(1)))
 		return -ENOBUFS;
 	return (int)nlh->nlmsg_len;
 }
@@ -61,11 +59,6 @@ int hb_nflog_build_bind(void *buf, size_t len, uint16_t group,
 					      .copy_mode = NFULNL_COPY_PACKET};
 
 	return config(buf, len, group, NFULNL_CFG_CMD_BIND, &mode, seq);
-}
-
-int hb_nflog_build_unbind(void *buf, size_t len, uint16_t group, uint32_t seq)
-{
-	return config(buf, len, group, NFULNL_CFG_CMD_UNBIND, NULL, seq);
 }
 
 static uint16_t ports_of(const uint8_t *l4, size_t len, uint8_t proto)

@@ -19,7 +19,6 @@ struct hb_nflog_packet {
 /* NFULNL_MSG_CONFIG binding group with packet copies of copy_len bytes. */
 int hb_nflog_build_bind(void *buf, size_t len, uint16_t group,
 			uint32_t copy_len, uint32_t seq);
-int hb_nflog_build_unbind(void *buf, size_t len, uint16_t group, uint32_t seq);
 
 /* One NFULNL_MSG_PACKET (a whole nlmsghdr) into ret; -EINVAL if it is not
  * one or its payload is not an IP packet. */

@@ -65,6 +65,7 @@
  * sandbox never runs behind half a filter, and a leftover of a killed run
  * is an error for the caller to clean up, never silently merged. */
 #include "nft.h"
+#include "netlink.h"
 #include "util.h"
 
 #include <arpa/inet.h>
@@ -150,12 +151,6 @@ static void set_freep(struct nftnl_set **s)
 {
 	if (*s)
 		nftnl_set_free(*s);
-}
-
-static void nl_closep(struct mnl_socket **nl)
-{
-	if (*nl)
-		mnl_socket_close(*nl);
 }
 
 /* The scratch buffer, zeroed: libmnl leaves attribute padding as it was,
@@ -421,17 +416,23 @@ static void lookup(struct rb *rb, int set, uint32_t flags)
 		rb->err = -ENOMEM;
 }
 
+static void ct_load(struct rb *rb, uint32_t key)
+{
+	struct nftnl_expr *e = rb_expr(rb, "ct");
+
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+}
+
 /* ct state & states != 0 */
 static void ct_state(struct rb *rb, uint32_t states)
 {
 	uint32_t zero = 0;
 	struct nftnl_expr *e;
 
-	e = rb_expr(rb, "ct");
-	if (e) {
-		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
-	}
+	ct_load(rb, NFT_CT_STATE);
 	e = rb_expr(rb, "bitwise");
 	if (e) {
 		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
@@ -448,12 +449,7 @@ static void ct_state(struct rb *rb, uint32_t states)
 /* ct mark == mark */
 static void ct_mark_is(struct rb *rb, uint32_t mark)
 {
-	struct nftnl_expr *e = rb_expr(rb, "ct");
-
-	if (e) {
-		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_MARK);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
-	}
+	ct_load(rb, NFT_CT_MARK);
 	cmp(rb, NFT_CMP_EQ, &mark, sizeof(mark));
 }
 
@@ -906,76 +902,4 @@ int hb_nft_apply_on(struct mnl_socket *nl, const void *batch, size_t len)
 	if (mnl_socket_sendto(nl, batch, len) < 0)
 		return -errno;
 	return read_acks(nl, wanted);
-}
-
-int hb_nft_apply(const void *batch, size_t len)
-{
-	_cleanup_(nl_closep) struct mnl_socket *nl = NULL;
-	int r;
-
-	if (len > INT_MAX)
-		return -EMSGSIZE;
-	r = acks_wanted(batch, len);
-	if (r < 0)
-		return r;
-	r = nl_open(&nl);
-	if (r < 0)
-		return r;
-	return hb_nft_apply_on(nl, batch, len);
-}
-
-static int table_cb(const struct nlmsghdr *nlh, void *data)
-{
-	if (NFNL_MSG_TYPE(nlh->nlmsg_type) == NFT_MSG_NEWTABLE)
-		*(int *)data = 1;
-	return MNL_CB_OK;
-}
-
-/* The answer to NFT_MSG_GETTABLE: the table, then the acknowledgement;
- * or only an error, ENOENT when there is no such table. */
-static int read_table(struct mnl_socket *nl, uint32_t seq)
-{
-	char buf[RECV_MAX] __attribute__((aligned(8)));
-	uint32_t portid = mnl_socket_get_portid(nl);
-	int found = 0, r;
-	ssize_t n;
-
-	do {
-		n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-		if (n < 0)
-			return -errno;
-		r = mnl_cb_run(buf, (size_t)n, seq, portid, table_cb, &found);
-	} while (r > 0);
-	if (r < 0)
-		return errno == ENOENT ? 0 : -errno;
-	return found;
-}
-
-int hb_nft_table_exists_on(struct mnl_socket *nl, const char *table,
-			   uint32_t seq)
-{
-	char buf[512] __attribute__((aligned(8))); /* names < 256 bytes */
-	struct nlmsghdr *nlh;
-
-	if (!name_ok(table, NFT_TABLE_MAXNAMELEN))
-		return -EINVAL;
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, NFPROTO_INET,
-				    NLM_F_ACK, seq);
-	mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, table);
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	return read_table(nl, seq);
-}
-
-int hb_nft_table_exists(const char *table)
-{
-	_cleanup_(nl_closep) struct mnl_socket *nl = NULL;
-	int r;
-
-	if (!name_ok(table, NFT_TABLE_MAXNAMELEN))
-		return -EINVAL;
-	r = nl_open(&nl);
-	if (r < 0)
-		return r;
-	return hb_nft_table_exists_on(nl, table, 1);
 }

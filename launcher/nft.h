@@ -37,19 +37,13 @@ int hb_nft_build(const struct hb_nft_rules *r, void *buf, size_t len,
 /* A batch that deletes the table with everything in it. */
 int hb_nft_build_delete(const char *table, void *buf, size_t len, uint32_t seq,
 			size_t *ret_len);
-/* Send a batch over NETLINK_NETFILTER in the current network namespace and
- * read every acknowledgement; the first error the kernel reports, or 0.
- * The kernel applies the batch as a whole or not at all. */
-int hb_nft_apply(const void *batch, size_t len);
-/* Whether the inet table exists: 1, 0 or -errno. */
-int hb_nft_table_exists(const char *table);
-
-/* The same on a socket of the caller's, which a run keeps from start to
- * end: closing a NETLINK_NETFILTER socket waits for the kernel to finish
- * freeing whatever any recent batch deleted, an RCU grace period (10-15
- * ms here), so a run closes one socket once rather than one per call.
- * hb_nft_socket() returns NULL and sets errno on failure. */
+/* A NETLINK_NETFILTER socket of the current network namespace, which a run
+ * keeps from start to end: it owns the run's table, and closing such a
+ * socket waits for the kernel to finish freeing whatever any recent batch
+ * deleted (an RCU grace period, 10-15 ms here).  NULL and errno on
+ * failure. */
 struct mnl_socket *hb_nft_socket(void);
+/* Send a batch on nl and read every acknowledgement; the first error the
+ * kernel reports, or 0.  The kernel applies the batch as a whole or not at
+ * all.  -EINVAL, unsent, for a batch that is not whole messages. */
 int hb_nft_apply_on(struct mnl_socket *nl, const void *batch, size_t len);
-int hb_nft_table_exists_on(struct mnl_socket *nl, const char *table,
-			   uint32_t seq);

@@ -84,8 +84,6 @@ Test(nflog, bind_message)
 	cr_assert_eq(mode, NFULNL_COPY_PACKET);
 	cr_assert_eq(range, 128);
 	cr_assert_eq(hb_nflog_build_bind(buf, 8, 7, 128, 1), -ENOBUFS);
-	n = hb_nflog_build_unbind(buf, sizeof(buf), 7, 43);
-	cr_assert_gt(n, 0);
 }
 
 Test(nflog, parse_ipv4_tcp)
