@@ -20,63 +20,6 @@
 /* Room for any one request built here; the largest, a veth, is ~110 bytes. */
 #define REQUEST_MAX 512
 
-int hb_netlink_build_link_up(void *buf, size_t len, uint32_t ifindex,
-			     uint32_t seq)
-{
-	struct nlmsghdr *nlh;
-	struct ifinfomsg *ifm;
-
-	if (len < MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(*ifm)))
-		return -ENOBUFS;
-	memset(buf, 0, MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(*ifm)));
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_NEWLINK;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	nlh->nlmsg_seq = seq;
-	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
-	ifm->ifi_family = AF_UNSPEC;
-	ifm->ifi_index = (int)ifindex;
-	ifm->ifi_flags = IFF_UP;
-	ifm->ifi_change = IFF_UP;
-	return (int)nlh->nlmsg_len;
-}
-
-int hb_netlink_loopback_up(void)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct mnl_socket *nl;
-	uint32_t seq = 1, portid;
-	ssize_t n;
-	int len, r;
-
-	len = hb_netlink_build_link_up(buf, sizeof(buf), LOOPBACK_IFINDEX, seq);
-	if (len < 0)
-		return len;
-	nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
-	if (!nl)
-		return -errno;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		r = -errno;
-		goto out;
-	}
-	portid = mnl_socket_get_portid(nl);
-	if (mnl_socket_sendto(nl, buf, (size_t)len) < 0) {
-		r = -errno;
-		goto out;
-	}
-	n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-	if (n < 0) {
-		r = -errno;
-		goto out;
-	}
-	/* The acknowledgement is an NLMSG_ERROR whose error is 0. */
-	r = mnl_cb_run(buf, (size_t)n, seq, portid, NULL, NULL);
-	r = r < 0 ? -errno : 0;
-out:
-	mnl_socket_close(nl);
-	return r;
-}
-
 /* Start a request of the given type whose fixed header (ifinfomsg,
  * ifaddrmsg, rtmsg) of hdrlen bytes is zeroed; NULL if buf is too small. */
 static struct nlmsghdr *put_request(void *buf, size_t len, uint16_t type,
@@ -118,6 +61,25 @@ static bool valid_ifname(const char *name)
 static bool valid_ifindex(uint32_t ifindex)
 {
 	return ifindex > 0 && ifindex <= INT_MAX;
+}
+
+int hb_netlink_build_link_up(void *buf, size_t len, uint32_t ifindex,
+			     uint32_t seq)
+{
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifm;
+
+	if (!valid_ifindex(ifindex))
+		return -EINVAL;
+	nlh = put_request(buf, len, RTM_NEWLINK, 0, seq, sizeof(*ifm));
+	if (!nlh)
+		return -ENOBUFS;
+	ifm = mnl_nlmsg_get_payload(nlh);
+	ifm->ifi_family = AF_UNSPEC;
+	ifm->ifi_index = (int)ifindex;
+	ifm->ifi_flags = IFF_UP;
+	ifm->ifi_change = IFF_UP;
+	return (int)nlh->nlmsg_len;
 }
 
 int hb_netlink_build_veth(void *buf, size_t len, uint32_t seq,
@@ -349,8 +311,16 @@ static int send_built(const void *buf, int len)
 	return len < 0 ? len : hb_netlink_request(buf, (size_t)len);
 }
 
+int hb_netlink_loopback_up(void)
+{
+	char buf[REQUEST_MAX];
+
+	return send_built(buf, hb_netlink_build_link_up(buf, sizeof(buf),
+							LOOPBACK_IFINDEX, 1));
+}
+
 /* Link-local addresses of the two ends: each is alone on its link. */
-static const uint8_t ll_host[16] = {0xfe, 0x80, [15] = 1};
+const uint8_t hb_netlink_ll_host[16] = {0xfe, 0x80, [15] = 1};
 static const uint8_t ll_sandbox[16] = {0xfe, 0x80, [15] = 2};
 
 /* Address interface name and bring it up; returns its ifindex.  IPv6
@@ -401,7 +371,7 @@ int hb_netlink_veth_setup(const char *host_name, const char *peer_name,
 						  host_name, peer_name, nsfd));
 	if (r < 0)
 		return r;
-	r = addr_up(host_name, host_ip, prefixlen, ll_host);
+	r = addr_up(host_name, host_ip, prefixlen, hb_netlink_ll_host);
 	if (r < 0) {
 		/* Deleting the host end takes the peer with it. */
 		(void)hb_netlink_del_link(host_name);
@@ -428,9 +398,9 @@ int hb_netlink_sandbox_setup(const char *peer_name, uint32_t sandbox_ip,
 		return r;
 	/* IPv6 goes to the host end too, where it is logged and dropped:
 	 * without a route it would fail inside, unseen. */
-	return send_built(
-		buf, hb_netlink_build_default_route6(
-			     buf, sizeof(buf), 6, (uint32_t)ifindex, ll_host));
+	return send_built(buf, hb_netlink_build_default_route6(
+				       buf, sizeof(buf), 6, (uint32_t)ifindex,
+				       hb_netlink_ll_host));
 }
 
 int hb_netlink_del_link(const char *name)

@@ -56,6 +56,9 @@ int hb_netlink_ifindex(const char *name);
  * kernel's -errno. */
 int hb_netlink_request(const void *buf, size_t len);
 
+/* fe80::1, the host end's IPv6 address (the sandbox end's is fe80::2). */
+extern const uint8_t hb_netlink_ll_host[16];
+
 /* Host side of a filtered network, run in the host's namespace: create the
  * pair with peer_name already in the network namespace of sandbox_pid,
  * give host_name host_ip/prefixlen and bring it up.  On failure nothing is

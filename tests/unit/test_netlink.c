@@ -721,3 +721,24 @@ Test(netlink_build, default_route6)
 		     0);
 	cr_assert_eq(mnl_attr_get_u32(top.tb[RTA_OIF]), 5);
 }
+
+Test(netlink_build, link_up)
+{
+	const struct nlmsghdr *nlh;
+	const struct ifinfomsg *ifm;
+	unsigned char buf[512];
+	int len;
+
+	garbage(buf, sizeof(buf));
+	len = hb_netlink_build_link_up(buf, sizeof(buf), 1, 47);
+	/* header 16 + ifinfomsg 16, no attributes */
+	cr_assert_eq(len, 32);
+	nlh = expect_header(buf, len, RTM_NEWLINK, REQ, 47);
+	ifm = mnl_nlmsg_get_payload(nlh);
+	cr_assert_eq(ifm->ifi_family, AF_UNSPEC);
+	cr_assert_eq(ifm->ifi_index, 1);
+	cr_assert_eq(ifm->ifi_flags, IFF_UP);
+	cr_assert_eq(ifm->ifi_change, IFF_UP, "changes that flag only");
+	cr_assert_eq(hb_netlink_build_link_up(buf, 31, 1, 1), -ENOBUFS);
+	cr_assert_eq(hb_netlink_build_link_up(buf, sizeof(buf), 0, 1), -EINVAL);
+}
