@@ -9,20 +9,6 @@
 
 #define MAX_PROCS 4096
 
-static int read_small(const char *path, char *buf, size_t len)
-{
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	return (int)n;
-}
-
 /* utime, stime (fields 14, 15) and rss (field 24) of /proc/PID/stat;
  * the command name may hold spaces, so count from its closing ')'. */
 static int read_stat(pid_t pid, struct hb_sample *s)
@@ -37,7 +23,7 @@ static int read_stat(pid_t pid, struct hb_sample *s)
 		page_kb = sysconf(_SC_PAGESIZE) / 1024;
 	}
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	if (read_small(path, buf, sizeof(buf)) < 0)
+	if (hb_read_text(path, buf, sizeof(buf)) < 0)
 		return -errno;
 	p = strrchr(buf, ')');
 	if (!p ||
@@ -62,7 +48,7 @@ static void task_children(pid_t pid, const char *tid, pid_t *list, size_t *n)
 	char *save = NULL;
 
 	snprintf(path, sizeof(path), "/proc/%d/task/%s/children", pid, tid);
-	if (read_small(path, buf, sizeof(buf)) <= 0)
+	if (hb_read_text(path, buf, sizeof(buf)) <= 0)
 		return;
 	for (char *t = strtok_r(buf, " \n", &save); t && *n < MAX_PROCS;
 	     t = strtok_r(NULL, " \n", &save))

@@ -285,34 +285,10 @@ int hb_netpool_acquire(const struct hb_netpool *pool, const char *state_dir,
 	return -EADDRNOTAVAIL;
 }
 
-static int read_forward(char *ret)
-{
-	_cleanup_close_ int fd = -1;
-
-	fd = open(hb_netpool_forward_path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (read(fd, ret, 1) != 1)
-		return -EIO;
-	return 0;
-}
-
-static int write_forward(const char *value)
-{
-	_cleanup_close_ int fd = -1;
-
-	fd = open(hb_netpool_forward_path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, value, 2) != 2)
-		return -errno;
-	return 0;
-}
-
 int hb_netpool_forwarding_on(const char *state_dir)
 {
 	_cleanup_close_ int dirfd = -1, lockfd = -1, note = -1;
-	char now;
+	char now[8];
 	int r;
 
 	dirfd = open_state_dir(state_dir, true);
@@ -321,16 +297,16 @@ int hb_netpool_forwarding_on(const char *state_dir)
 	lockfd = lock_pool(dirfd);
 	if (lockfd < 0)
 		return lockfd;
-	r = read_forward(&now);
-	if (r < 0 || now != '0')
-		return r;
+	r = hb_read_text(hb_netpool_forward_path, now, sizeof(now));
+	if (r < 0 || now[0] != '0')
+		return r < 0 ? r : 0;
 	/* The note first: if we die between the two, the next start
 	 * writes 0 where it already is. */
 	note = openat(dirfd, FORWARD_NOTE,
 		      O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (note < 0)
 		return -errno;
-	r = write_forward("1\n");
+	r = hb_write_text(hb_netpool_forward_path, "1\n");
 	return r < 0 ? r : 1;
 }
 
@@ -347,7 +323,7 @@ static int forwarding_restore(int dirfd)
 	held = held_count(dirfd);
 	if (held != 0)
 		return held < 0 ? held : 0;
-	r = write_forward("0\n");
+	r = hb_write_text(hb_netpool_forward_path, "0\n");
 	if (r < 0)
 		return r;
 	return unlinkat(dirfd, FORWARD_NOTE, 0) < 0 ? -errno : 1;

@@ -224,7 +224,7 @@ static int network_up(const struct hb_plan *plan,
 		      const struct hb_netpool_slot *slot, const char **what)
 {
 	char range[64];
-	int fd, r;
+	int r;
 
 	*what = HB_NETPOOL_SANDBOX_IFNAME;
 	r = hb_netlink_sandbox_setup(HB_NETPOOL_SANDBOX_IFNAME,
@@ -233,14 +233,9 @@ static int network_up(const struct hb_plan *plan,
 	if (r < 0)
 		return r;
 	*what = "/proc/sys/net/ipv4/ping_group_range";
-	fd = open(*what, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
 	snprintf(range, sizeof(range), "%u %u", plan->inside_gid,
 		 plan->inside_gid);
-	r = write(fd, range, strlen(range)) < 0 ? -errno : 0;
-	close(fd);
-	return r;
+	return hb_write_text(*what, range);
 }
 
 _Noreturn void hb_sandbox_main(const struct hb_plan *plan,

@@ -35,18 +35,6 @@ const char *hb_reason_name(enum hb_reason reason)
 	return reason < ARRAY_SIZE(names) ? names[reason] : "?";
 }
 
-static int write_file(const char *path, const char *text)
-{
-	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
-	size_t len = strlen(text);
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, len) != (ssize_t)len)
-		return -errno;
-	return 0;
-}
-
 static int write_maps(const struct hb_plan *plan, pid_t pid)
 {
 	char path[64], map[64];
@@ -56,20 +44,20 @@ static int write_maps(const struct hb_plan *plan, pid_t pid)
 	 * denied; as root, the init drops its groups itself. */
 	if (!plan->privileged) {
 		snprintf(path, sizeof(path), "/proc/%d/setgroups", pid);
-		r = write_file(path, "deny");
+		r = hb_write_text(path, "deny");
 		if (r < 0)
 			return r;
 	}
 	snprintf(path, sizeof(path), "/proc/%d/uid_map", pid);
 	snprintf(map, sizeof(map), "%u %u 1\n", plan->inside_uid,
 		 plan->host_uid);
-	r = write_file(path, map);
+	r = hb_write_text(path, map);
 	if (r < 0)
 		return r;
 	snprintf(path, sizeof(path), "/proc/%d/gid_map", pid);
 	snprintf(map, sizeof(map), "%u %u 1\n", plan->inside_gid,
 		 plan->host_gid);
-	return write_file(path, map);
+	return hb_write_text(path, map);
 }
 
 static pid_t clone_init(int *ret_pidfd)
@@ -362,40 +350,36 @@ static int arm_sampling(struct loop *l)
 	return timerfd_settime(l->sample_fd, 0, &its, NULL) < 0 ? -errno : 0;
 }
 
-static void setup_failed(struct hb_result *res, int r, const char *what)
+/* Where the supervisor's own setup failed; reported after finish(), which
+ * reads the init's end into the result. */
+struct failure {
+	enum hb_stage stage;
+	char what[128];
+};
+
+static void setup_failed(struct hb_result *res, int r, const struct failure *f)
 {
-	/* The host side of the network is the supervisor's own stage. */
-	if (strncmp(what, "network: ", 9) == 0)
-		res->setup_stage = HB_STAGE_NETWORK;
 	res->reason = HB_REASON_SETUP_ERROR;
 	res->hivebox_exit = 125;
+	res->setup_stage = (int)f->stage;
 	res->setup_errno = -r;
-	snprintf(res->setup_what, sizeof(res->setup_what), "%s", what);
+	snprintf(res->setup_what, sizeof(res->setup_what), "%s",
+		 f->what[0] ? f->what : "supervision");
 }
 
-/* The host side of a filtered network, once the init's namespace exists
- * and before the init goes on to set up its end. */
-static int start_network(struct loop *l, struct hb_result *res)
+static void failed_at(struct failure *f, enum hb_stage stage,
+		      const char *prefix, const char *what)
 {
-	const char *what = NULL;
-	char msg[128];
-	int r;
-
-	if (!l->net)
-		return 0;
-	r = hb_netrun_host(l->net, l->pid, &what);
-	if (r < 0) {
-		snprintf(msg, sizeof(msg), "network: %s", what);
-		setup_failed(res, r, msg);
-	}
-	return r;
+	f->stage = stage;
+	snprintf(f->what, sizeof(f->what), "%s%s", prefix, what);
 }
 
 int hb_supervise(const struct hb_plan *plan, struct hb_watch *watch,
 		 struct hb_result *res)
 {
 	struct hb_netrun *net = NULL;
-	char failed_at[sizeof(res->setup_what)];
+	struct failure fail = {.stage = HB_STAGE_SYNC};
+	const char *what = NULL;
 	struct loop l = {.pidfd = -1,
 			 .sfd = -1,
 			 .tfd = -1,
@@ -415,28 +399,25 @@ int hb_supervise(const struct hb_plan *plan, struct hb_watch *watch,
 	 * network's teardown still runs. */
 	r = setup_fds(&l, &mask, socks);
 	if (r < 0) {
-		setup_failed(res, r, "signal, timer and report descriptors");
+		failed_at(&fail, HB_STAGE_SYNC, "",
+			  "signal, timer and report descriptors");
 		goto close;
 	}
 	if (plan->net.filtered) {
-		const char *what = NULL;
-		char msg[128];
 		net = calloc(1, sizeof(*net));
 		r = net ? hb_netrun_acquire(net, &plan->net, &what) : -ENOMEM;
 		l.net = net;
 		if (r < 0) {
-			snprintf(msg, sizeof(msg), "network: %s",
-				 what ?: "memory");
-			setup_failed(res, r, msg);
+			failed_at(&fail, HB_STAGE_NETWORK,
+				  "network: ", what ?: "memory");
 			goto close;
 		}
 	}
 	pid = clone_init(&l.pidfd);
-	if (pid < 0)
-		r = -errno;
-	if (r < 0) {
+	if (pid < 0) {
 		/* Nothing was started: hivebox failed, nothing ran. */
-		setup_failed(res, r, "new namespaces (clone3)");
+		r = -errno;
+		failed_at(&fail, HB_STAGE_SYNC, "", "new namespaces (clone3)");
 		goto close;
 	}
 	if (pid == 0) {
@@ -448,11 +429,14 @@ int hb_supervise(const struct hb_plan *plan, struct hb_watch *watch,
 	l.pid = pid;
 	r = write_maps(plan, pid);
 	if (r < 0)
-		setup_failed(res, r, "id maps");
-	if (r == 0)
-		r = start_network(&l, res);
-	/* finish() reads the init's end into res; what failed here wins. */
-	snprintf(failed_at, sizeof(failed_at), "%s", res->setup_what);
+		failed_at(&fail, HB_STAGE_SYNC, "", "id maps");
+	/* The host side of the network, once the init's namespace exists
+	 * and before the init goes on to set up its end. */
+	if (r == 0 && net) {
+		r = hb_netrun_host(net, pid, &what);
+		if (r < 0)
+			failed_at(&fail, HB_STAGE_NETWORK, "network: ", what);
+	}
 	if (r == 0 && send(l.sock, "g", 1, MSG_NOSIGNAL) != 1)
 		r = -errno;
 	if (r == 0)
@@ -464,9 +448,10 @@ int hb_supervise(const struct hb_plan *plan, struct hb_watch *watch,
 	if (r < 0)
 		send_signal(l.pidfd, SIGKILL);
 	finish(&l, plan, pid, start, res);
-	if (r < 0)
-		setup_failed(res, r, failed_at[0] ? failed_at : "supervision");
 close:
+	/* What failed here wins over what finish() made of the init's end. */
+	if (r < 0)
+		setup_failed(res, r, &fail);
 	if (net) {
 		/* What the filter dropped while the run ended is queued. */
 		hb_netrun_read(net);

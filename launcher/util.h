@@ -89,3 +89,10 @@ bool hb_path_under(const char *path, const char *dir);
 int hb_parse_u64(const char *s, unsigned long long max,
 		 unsigned long long *ret);
 char *hb_strip(char *s);
+
+/* Write text to the existing file path (a /proc or /sys file, say) in one
+ * write(2): 0, -errno, or -EIO if it took only part. */
+int hb_write_text(const char *path, const char *text);
+/* Read up to size - 1 bytes of path into buf, NUL-terminated: the number
+ * read, or -errno. */
+int hb_read_text(const char *path, char *buf, size_t size);
