@@ -177,6 +177,30 @@ static int plan_etc(struct hb_plan *plan)
 	return 0;
 }
 
+static bool has_port(const uint16_t *ports, size_t n, uint16_t port)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ports[i] == port)
+			return true;
+	return false;
+}
+
+static bool has_ip(const uint32_t *ips, size_t n, uint32_t ip)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ips[i] == ip)
+			return true;
+	return false;
+}
+
+static struct hb_mount *find_mount(struct hb_plan *plan, const char *target)
+{
+	for (size_t i = 0; i < plan->n_mounts; i++)
+		if (strcmp(plan->mounts[i].target, target) == 0)
+			return &plan->mounts[i];
+	return NULL;
+}
+
 /* Ports as numbers, each once; the policy checked their range. */
 static int parse_ports(const struct hb_strv *list, uint16_t **ret, size_t *n)
 {
@@ -185,46 +209,40 @@ static int parse_ports(const struct hb_strv *list, uint16_t **ret, size_t *n)
 	if (!*ret)
 		return -ENOMEM;
 	for (size_t i = 0; i < list->n; i++) {
-		unsigned long long v;
-		bool dup = false;
-		if (hb_parse_u64(list->v[i], 65535, &v) < 0 || v == 0)
-			return -EINVAL;
-		for (size_t j = 0; j < *n; j++)
-			dup |= (*ret)[j] == v;
-		if (!dup)
+		unsigned long long v = 0;
+		(void)hb_parse_u64(list->v[i], 65535, &v);
+		if (!has_port(*ret, *n, (uint16_t)v))
 			(*ret)[(*n)++] = (uint16_t)v;
 	}
+	return 0;
+}
+
+/* Append ip to the list unless it is there already. */
+static int add_once(uint32_t **ips, size_t *n, uint32_t ip)
+{
+	uint32_t *v;
+
+	if (has_ip(*ips, *n, ip))
+		return 0;
+	v = realloc(*ips, (*n + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	*ips = v;
+	v[(*n)++] = ip;
 	return 0;
 }
 
 static int add_ip(struct hb_net_plan *net, struct hb_net_name *name,
 		  uint32_t ip)
 {
-	uint32_t *v;
-	bool known = false;
 	uint8_t first = (uint8_t)(ntohl(ip) >> 24);
+	int r;
 
 	/* Inside, loopback is the sandbox's own; the rest reach no host. */
 	if (first == 0 || first == 127 || first >= 224)
 		return -EDESTADDRREQ;
-	for (size_t i = 0; i < name->n_ips; i++)
-		if (name->ips[i] == ip)
-			return 0;
-	v = realloc(name->ips, (name->n_ips + 1) * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	name->ips = v;
-	name->ips[name->n_ips++] = ip;
-	for (size_t i = 0; i < net->n_ips; i++)
-		known |= net->ips[i] == ip;
-	if (known)
-		return 0;
-	v = realloc(net->ips, (net->n_ips + 1) * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	net->ips = v;
-	net->ips[net->n_ips++] = ip;
-	return 0;
+	r = add_once(&name->ips, &name->n_ips, ip);
+	return r < 0 ? r : add_once(&net->ips, &net->n_ips, ip);
 }
 
 /* A name's IPv4 addresses, by the host's resolver, now: the sandbox
@@ -275,14 +293,11 @@ out:
  * with the addresses it had at start.  Nothing else resolves inside. */
 static int plan_hosts(struct hb_plan *plan)
 {
-	struct hb_mount *m = NULL;
+	struct hb_mount *m = find_mount(plan, "/etc/hosts");
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f;
 
-	for (size_t i = 0; i < plan->n_mounts; i++)
-		if (strcmp(plan->mounts[i].target, "/etc/hosts") == 0)
-			m = &plan->mounts[i];
 	if (!m)
 		return -ENOENT;
 	f = open_memstream(&text, &len);
@@ -309,30 +324,6 @@ static int plan_hosts(struct hb_plan *plan)
 
 #define HB_RESOLV_CONF "/etc/resolv.conf"
 
-static bool has_port(const uint16_t *ports, size_t n, uint16_t port)
-{
-	for (size_t i = 0; i < n; i++)
-		if (ports[i] == port)
-			return true;
-	return false;
-}
-
-static bool allowed_ip(const struct hb_net_plan *net, uint32_t ip)
-{
-	for (size_t i = 0; i < net->n_ips; i++)
-		if (net->ips[i] == ip)
-			return true;
-	return false;
-}
-
-static struct hb_mount *find_mount(struct hb_plan *plan, const char *target)
-{
-	for (size_t i = 0; i < plan->n_mounts; i++)
-		if (strcmp(plan->mounts[i].target, target) == 0)
-			return &plan->mounts[i];
-	return NULL;
-}
-
 /* A resolver only where the policy allows one: each IPv4 nameserver of
  * the host's resolv.conf that is an allowed destination, with port 53
  * allowed and not blocked.  (A loopback one, such as systemd-resolved's
@@ -341,7 +332,7 @@ static int plan_resolver(struct hb_plan *plan)
 {
 	struct hb_net_plan *net = &plan->net;
 	_cleanup_fclose_ FILE *f = NULL;
-	char line[256], text[256] = "", *nss;
+	char line[256], text[256] = "", *nss, *hosts, *eol;
 	struct hb_mount *m;
 	size_t len = 0;
 
@@ -355,7 +346,7 @@ static int plan_resolver(struct hb_plan *plan)
 		struct in_addr a;
 		if (sscanf(line, " nameserver %16s", addr) != 1 ||
 		    inet_pton(AF_INET, addr, &a) != 1 ||
-		    !allowed_ip(net, a.s_addr))
+		    !has_ip(net->ips, net->n_ips, a.s_addr))
 			continue;
 		net->nameservers[net->n_nameservers++] = a.s_addr;
 		len += (size_t)snprintf(text + len, sizeof(text) - len,
@@ -363,10 +354,14 @@ static int plan_resolver(struct hb_plan *plan)
 	}
 	if (!net->n_nameservers)
 		return 0;
+	/* The built-in nsswitch.conf, with dns after files for hosts. */
 	m = find_mount(plan, "/etc/nsswitch.conf");
-	nss = m ? strdup("passwd: files\ngroup: files\nhosts: files dns\n")
-		: NULL;
-	if (!nss)
+	hosts = m ? strstr(m->data, "hosts:") : NULL;
+	if (!hosts)
+		return -ENOENT;
+	eol = hosts + strcspn(hosts, "\n");
+	if (asprintf(&nss, "%.*s dns%s", (int)(eol - m->data), m->data, eol) <
+	    0)
 		return -ENOMEM;
 	free(m->data);
 	m->data = nss;
