@@ -163,8 +163,13 @@ static void note_packet(struct hb_netrun *n, const struct hb_nflog_packet *p)
 {
 	struct hb_netrun_dest *d;
 	struct timespec ts;
+	/* Messages the kernel could not queue: dropped packets all the
+	 * same, whose destinations nobody will know. */
+	uint32_t lost = p->seq - n->next_seq;
 
-	n->blocked++;
+	n->next_seq = p->seq + 1;
+	n->blocked += lost + 1;
+	n->others += lost;
 	for (size_t i = 0; i < n->n_dests; i++)
 		if (same_dest(&n->dests[i].p, p)) {
 			n->dests[i].count++;
@@ -183,31 +188,33 @@ static void note_packet(struct hb_netrun *n, const struct hb_nflog_packet *p)
 		      (unsigned long long)ts.tv_nsec / 1000000;
 }
 
-void hb_netrun_read(struct hb_netrun *n)
+bool hb_netrun_read(struct hb_netrun *n)
 {
 	/* A logged packet is a ~250-byte message (128 bytes of it copied). */
 	char buf[16384] __attribute__((aligned(8)));
 	struct hb_nflog_packet p;
-	ssize_t got = 0;
-
-	int reads = 0;
+	ssize_t got;
 
 	if (n->nflog_fd < 0)
-		return;
+		return false;
 	/* A bounded number per call, so that a flood of refused packets
-	 * cannot keep the supervisor from its timers and signals. */
-	while (reads++ < 64 &&
-	       (got = recv(n->nflog_fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
+	 * cannot keep the supervisor from its timers and signals.  (ENOBUFS,
+	 * messages the kernel could not queue, shows as a gap in their
+	 * numbers once the next one arrives.) */
+	for (int reads = 0; reads < 64; reads++) {
 		const struct nlmsghdr *nlh = (const void *)buf;
-		int left = (int)got;
-		for (; NLMSG_OK(nlh, left); nlh = NLMSG_NEXT(nlh, left))
+		int left;
+		got = recv(n->nflog_fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (got < 0 && errno == ENOBUFS)
+			continue;
+		if (got <= 0)
+			return false;
+		for (left = (int)got; NLMSG_OK(nlh, left);
+		     nlh = NLMSG_NEXT(nlh, left))
 			if (hb_nflog_parse(nlh, nlh->nlmsg_len, &p) == 0)
 				note_packet(n, &p);
 	}
-	/* ENOBUFS: the kernel dropped log messages; the packets themselves
-	 * were dropped all the same, only not counted. */
-	if (got < 0 && errno == ENOBUFS)
-		n->others++;
+	return true;
 }
 
 static const char *proto_name(uint8_t proto, char *buf, size_t size)

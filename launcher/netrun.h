@@ -40,7 +40,9 @@ struct hb_netrun {
 	char table[32];
 	struct hb_netrun_dest dests[HB_NETRUN_DESTS_MAX];
 	size_t n_dests;
-	unsigned long long blocked, others; /* packets; others: past the cap */
+	unsigned long long blocked, others; /* packets; others: past the cap
+					     * or lost by the log */
+	uint32_t next_seq;		    /* of the log's messages */
 };
 
 /* Before the clone: clean what killed runs left and take a slot.  On
@@ -50,9 +52,10 @@ int hb_netrun_acquire(struct hb_netrun *n, const struct hb_net_plan *np,
 /* After the clone, before the sandbox goes on: the veth pair with its peer
  * in pid's network namespace, forwarding, the table, the NFLOG socket. */
 int hb_netrun_host(struct hb_netrun *n, pid_t pid, const char **what);
-/* Read what NFLOG has queued; the supervisor calls it when nflog_fd is
- * readable and once more at the end. */
-void hb_netrun_read(struct hb_netrun *n);
+/* Read some of what NFLOG has queued: true if there may be more.  The
+ * supervisor calls it when nflog_fd is readable, and at the end until it
+ * says false. */
+bool hb_netrun_read(struct hb_netrun *n);
 /* One security event per attempted destination, with its count. */
 void hb_netrun_report(const struct hb_netrun *n, struct hb_watch *w);
 /* Remove everything this run added; safe after any partial start. */

@@ -47,7 +47,9 @@ static int config(void *buf, size_t len, uint16_t group, uint8_t cmd,
 	/* Each packet on its own, at once: by default the kernel holds up
 	 * to 100 for up to a second, and the last ones of a run would come
 	 * after its end. */
-	if (!mnl_attr_put_u32_check(nlh, len, NFULA_CFG_QTHRESH, htonl(1)))
+	if (!mnl_attr_put_u32_check(nlh, len, NFULA_CFG_QTHRESH, htonl(1)) ||
+	    !mnl_attr_put_u16_check(nlh, len, NFULA_CFG_FLAGS,
+				    htons(NFULNL_CFG_F_SEQ)))
 		return -ENOBUFS;
 	return (int)nlh->nlmsg_len;
 }
@@ -100,29 +102,36 @@ static int parse_ip(const uint8_t *pkt, size_t len, struct hb_nflog_packet *p)
 	return -EINVAL;
 }
 
-static int find_payload(const struct nlattr *a, void *data)
+static int find_attrs(const struct nlattr *a, void *data)
 {
-	if (mnl_attr_get_type(a) == NFULA_PAYLOAD)
-		*(const struct nlattr **)data = a;
+	const struct nlattr **tb = data;
+	uint16_t type = mnl_attr_get_type(a);
+
+	if (type == NFULA_PAYLOAD || type == NFULA_SEQ)
+		tb[type] = a;
 	return MNL_CB_OK;
 }
 
 int hb_nflog_parse(const void *msg, size_t len, struct hb_nflog_packet *ret)
 {
 	const struct nlmsghdr *nlh = msg;
-	const struct nlattr *payload = NULL;
+	const struct nlattr *tb[NFULA_MAX + 1] = {NULL};
+	int r;
 
 	memset(ret, 0, sizeof(*ret));
 	if (len < sizeof(*nlh) || nlh->nlmsg_len > len ||
 	    nlh->nlmsg_len < MNL_NLMSG_HDRLEN + sizeof(struct nfgenmsg) ||
 	    nlh->nlmsg_type != ((NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_PACKET))
 		return -EINVAL;
-	if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), find_payload,
-			   &payload) < 0 ||
-	    !payload)
+	if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), find_attrs, tb) < 0 ||
+	    !tb[NFULA_PAYLOAD])
 		return -EINVAL;
-	return parse_ip(mnl_attr_get_payload(payload),
-			mnl_attr_get_payload_len(payload), ret);
+	r = parse_ip(mnl_attr_get_payload(tb[NFULA_PAYLOAD]),
+		     mnl_attr_get_payload_len(tb[NFULA_PAYLOAD]), ret);
+	if (r == 0 && tb[NFULA_SEQ] &&
+	    mnl_attr_get_payload_len(tb[NFULA_SEQ]) == sizeof(uint32_t))
+		ret->seq = ntohl(mnl_attr_get_u32(tb[NFULA_SEQ]));
+	return r;
 }
 
 const char *hb_nflog_proto_name(uint8_t proto)
@@ -181,6 +190,11 @@ int hb_nflog_open(uint16_t group)
 		r = -errno;
 	/* The descriptor outlives the libmnl handle, non-blocking for the
 	 * supervisor's poll loop. */
+	/* Room for a burst: a message the kernel cannot queue is lost (the
+	 * packet was dropped all the same), and shows as a gap in seq. */
+	if (r == 0)
+		(void)setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET,
+				 SO_RCVBUFFORCE, &(int){4 << 20}, sizeof(int));
 	if (r == 0) {
 		fd = fcntl(mnl_socket_get_fd(nl), F_DUPFD_CLOEXEC, 3);
 		if (fd < 0 || fcntl(fd, F_SETFL, O_NONBLOCK) < 0)

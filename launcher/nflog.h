@@ -14,9 +14,12 @@ struct hb_nflog_packet {
 	uint8_t proto; /* IPPROTO_TCP, _UDP, _ICMP, _ICMPV6, ... */
 	uint8_t src[16], dst[16];
 	uint16_t dport; /* host order; 0 without ports */
+	uint32_t seq;	/* the group's count of logged packets, from 0 */
 };
 
-/* NFULNL_MSG_CONFIG binding group with packet copies of copy_len bytes. */
+/* NFULNL_MSG_CONFIG binding group with packet copies of copy_len bytes,
+ * each message sent at once and numbered (NFULA_SEQ), so that messages the
+ * kernel could not queue show as a gap. */
 int hb_nflog_build_bind(void *buf, size_t len, uint16_t group,
 			uint32_t copy_len, uint32_t seq);
 

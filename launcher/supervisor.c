@@ -240,7 +240,7 @@ static int event_loop(struct loop *l, const struct hb_plan *plan,
 		else if (fds[5].revents & (POLLHUP | POLLERR))
 			l->notify_done = true;
 		if (fds[6].revents & (POLLIN | POLLERR))
-			hb_netrun_read(l->net);
+			(void)hb_netrun_read(l->net);
 		if (fds[0].revents & POLLIN)
 			return 0;
 	}
@@ -454,7 +454,8 @@ close:
 		setup_failed(res, r, &fail);
 	if (net) {
 		/* What the filter dropped while the run ended is queued. */
-		hb_netrun_read(net);
+		while (hb_netrun_read(net))
+			;
 		hb_netrun_report(net, watch);
 		hb_netrun_teardown(net);
 		res->network = hb_netrun_json(net);

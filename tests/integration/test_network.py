@@ -183,7 +183,7 @@ def blocked_events(hb, run) -> dict:
     """The run's network events, by (protocol, address, port)."""
     found = {}
     for ev in events(hb.audit_dir, run.result["exec_id"]):
-        if ev["kind"] == "network_blocked":
+        if ev["kind"] == "network_blocked" and "address" in ev["details"]:
             d = ev["details"]
             found[(d["protocol"], d["address"], d["port"])] = ev
     return found
@@ -267,6 +267,63 @@ def test_repeated_attempts_are_one_event_with_a_count(hb, topo):
     assert 5 <= evs[("tcp", SERVER, BLOCKED)]["details"]["count"] <= 10
 
 
+def test_destinations_past_the_cap_are_counted_in_one_event(hb, topo):
+    # 300 ports: the first 256 destinations get an event each, the rest
+    # one event with their count.
+    run = hb.run("net_probe.py", f"udpspray:{SERVER}:20000:300",
+                 policy=policy(hb), options=["--quiet", "--config", topo.config])
+    got = run.json()
+    assert got[f"udpspray:{SERVER}:20000:300"] == "ok sent", got
+    evs = [e for e in events(hb.audit_dir, run.result["exec_id"])
+           if e["kind"] == "network_blocked"]
+    per_dest = [e for e in evs if "address" in e["details"]]
+    others = [e for e in evs if "address" not in e["details"]]
+    assert len(per_dest) == 256, len(per_dest)
+    assert len(others) == 1, others
+    # Every packet is counted once: 256 destinations each with its own
+    # count, the rest (and any the kernel's log queue lost) together.
+    counted = sum(e["details"]["count"] for e in per_dest)
+    assert others[0]["details"]["count"] == 300 - counted, others
+    assert run.result["network"]["blocked_packets"] == 300
+    assert run.result["violations"] == 257
+
+
+def test_an_exhausted_pool_refuses_the_run_and_says_so(hb, topo):
+    # A pool of one slot, held by a sleeping run.
+    small = hb.dir / "small.conf"
+    small.write_text(f"[network]\npool = 10.248.1.0/30\n"
+                     f"state_dir = {topo.state}-small\n")
+    pol = policy(hb)
+    from conftest import HIVEBOX
+    holder = subprocess.Popen(
+        [str(HIVEBOX)] + hb.audit_options(["run"]) +
+        ["--config", str(small), "--policy", str(pol),
+         hb.script("sleeper.py"), "30"],
+        cwd=hb.dir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().startswith("sleeping")
+        run = hb.run("net_probe.py", "addr", policy=pol,
+                     options=["--config", small])
+    finally:
+        holder.send_signal(signal.SIGTERM)
+        holder.communicate(timeout=30)
+    assert run.rc == EXIT_HIVEBOX, run
+    assert run.stdout == "", run
+    assert run.stderr_lines() == [
+        "hivebox: sandbox setup failed at 'set up the network' on "
+        "network: take an address from the pool: Cannot assign requested "
+        "address"], run
+    res = assert_result(run, "setup_error")
+    assert res["setup_error"]["stage"] == "set up the network", res
+    assert res["network"] == {"mode": "filtered"}, res
+    end = [r for r in exec_records(hb.audit_dir)
+           if r["type"] == "end" and r["exec_id"] == res["exec_id"]]
+    assert len(end) == 1, end
+    assert end[0]["result"]["reason"] == "setup_error"
+    assert end[0]["result"]["setup_error"]["what"] == \
+        "network: take an address from the pool"
+
+
 def test_nothing_allowed_logs_every_attempt(hb, topo):
     pol = policy(hb, domains=None, ports=None)
     run, got = probe(hb, topo, pol, f"tcp:{SERVER}:{ALLOWED}")
@@ -332,6 +389,11 @@ def test_a_nameserver_the_policy_allows_is_the_sandbox_resolver(hb, topo):
     assert run.rc == 0, run
     assert run.json()["name:dyn.hbtest"].startswith("err"), run.json()
     assert blocked_events(hb, run) == {}
+    # Nor with port 53 allowed but blocked.
+    pol = policy(hb, ports=f"{ALLOWED}, 53", blocked="53")
+    dry = hb.run_argv(["--dry-run", "--config", topo.config, "--policy", pol,
+                       "net_probe.py"], prefix=wrap)
+    assert "resolver: none" in dry.stdout, dry.stdout
 
 
 def test_a_name_that_does_not_resolve_is_refused(hb, topo):

@@ -52,7 +52,7 @@ Test(nflog, bind_message)
 	const struct nfgenmsg *nfg;
 	const struct nlattr *a;
 	int n = hb_nflog_build_bind(buf, sizeof(buf), 7, 128, 42);
-	int cmd = -1, mode = -1;
+	int cmd = -1, mode = -1, flags = -1;
 	uint32_t range = 0, qthresh = 0;
 
 	cr_assert_gt(n, 0);
@@ -77,7 +77,11 @@ Test(nflog, bind_message)
 		}
 		if (mnl_attr_get_type(a) == NFULA_CFG_QTHRESH)
 			qthresh = ntohl(mnl_attr_get_u32(a));
+		if (mnl_attr_get_type(a) == NFULA_CFG_FLAGS)
+			flags = ntohs(mnl_attr_get_u16(a));
 	}
+	/* Numbered, so that lost messages show as a gap. */
+	cr_assert_eq(flags, NFULNL_CFG_F_SEQ);
 	/* Sent one by one, not held for a second. */
 	cr_assert_eq(qthresh, 1);
 	cr_assert_eq(cmd, NFULNL_CFG_CMD_BIND);
@@ -100,6 +104,22 @@ Test(nflog, parse_ipv4_tcp)
 	cr_assert_eq(p.dport, 22);
 	hb_nflog_describe(&p, text, sizeof(text));
 	cr_assert_str_eq(text, "tcp 203.0.113.7:22");
+}
+
+Test(nflog, parse_sequence_number)
+{
+	char buf[512];
+	uint8_t pkt[40];
+	struct hb_nflog_packet p;
+	struct nlmsghdr *nlh = (void *)buf;
+	size_t n = packet_msg(buf, sizeof(buf), pkt,
+			      ipv4_tcp(pkt, "203.0.113.7", 22));
+
+	cr_assert_eq(hb_nflog_parse(buf, n, &p), 0);
+	cr_assert_eq(p.seq, 0, "no NFULA_SEQ: 0");
+	mnl_attr_put_u32(nlh, NFULA_SEQ, htonl(41));
+	cr_assert_eq(hb_nflog_parse(buf, nlh->nlmsg_len, &p), 0);
+	cr_assert_eq(p.seq, 41);
 }
 
 Test(nflog, parse_ipv6_udp)
