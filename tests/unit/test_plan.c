@@ -4,6 +4,7 @@
 #include "helpers.h"
 #include "plan.h"
 
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <string.h>
 
@@ -981,4 +982,101 @@ Test(plan, mount_kind_names)
 	cr_assert_str_eq(hb_mount_kind_name(HB_MNT_FILE), "file");
 	cr_assert_str_eq(hb_mount_kind_name(HB_MNT_DIR), "dir");
 	cr_assert_str_eq(hb_mount_kind_name((enum hb_mount_kind)99), "?");
+}
+
+/* mode = filtered: destinations, ports and /etc/hosts, from IP literals
+ * only (a name would ask the host's resolver). */
+static const char filtered[] =
+	"[network]\nmode = filtered\n"
+	"allowed_domains = 203.0.113.7, 198.51.100.9, 203.0.113.7\n"
+	"allowed_ports = 443, 8443, 443\nblocked_ports = 22\n";
+
+static struct hb_config *test_config(void)
+{
+	static struct hb_config c;
+
+	memset(&c, 0, sizeof(c));
+	c.pool_text = "10.251.0.0/16";
+	c.state_dir = "/run/hivebox/network";
+	cr_assert_eq(hb_netpool_parse(c.pool_text, &c.pool), 0);
+	return &c;
+}
+
+Test(plan, network_none_by_default)
+{
+	struct hb_invocation inv = invocation();
+	struct hb_policy p;
+	struct hb_plan plan;
+
+	build_ok(&plan, &p, "", &inv);
+	cr_assert_not(plan.net.filtered);
+	cr_assert_eq(plan.net.n_ips, 0);
+	cr_assert_null(find(&plan, "/etc/resolv.conf"));
+	hb_plan_free(&plan);
+	hb_policy_free(&p);
+}
+
+Test(plan, network_filtered_destinations_once_each)
+{
+	struct hb_invocation inv = invocation();
+	uint32_t a, b;
+	struct hb_policy p;
+	struct hb_plan plan;
+	const struct hb_mount *hosts;
+
+	inv.config = test_config();
+	build_ok(&plan, &p, filtered, &inv);
+	cr_assert(plan.net.filtered);
+	cr_assert_eq(plan.net.n_names, 3);
+	cr_assert(plan.net.names[0].literal);
+	cr_assert_eq(plan.net.n_ips, 2, "203.0.113.7 once");
+	inet_pton(AF_INET, "203.0.113.7", &a);
+	inet_pton(AF_INET, "198.51.100.9", &b);
+	cr_assert_eq(plan.net.ips[0], a);
+	cr_assert_eq(plan.net.ips[1], b);
+	cr_assert_eq(plan.net.n_ports, 2, "443 once");
+	cr_assert_eq(plan.net.ports[0], 443);
+	cr_assert_eq(plan.net.ports[1], 8443);
+	cr_assert_eq(plan.net.n_blocked, 1);
+	cr_assert_eq(plan.net.blocked[0], 22);
+	/* Literals need no line in /etc/hosts; the built-in lines stay. */
+	hosts = must_find(&plan, "/etc/hosts");
+	cr_assert_not_null(strstr(hosts->data, "127.0.0.1"));
+	cr_assert_null(strstr(hosts->data, "203.0.113.7"), "%s", hosts->data);
+	/* Port 53 is not allowed: no resolver. */
+	cr_assert_eq(plan.net.n_nameservers, 0);
+	cr_assert_null(find(&plan, "/etc/resolv.conf"));
+	hb_plan_free(&plan);
+	hb_policy_free(&p);
+}
+
+Test(plan, network_destinations_that_reach_no_host_are_refused)
+{
+	static const char *const bad[] = {"127.0.0.1", "0.1.2.3", "224.0.0.1",
+					  "255.255.255.255"};
+	struct hb_invocation inv = invocation();
+
+	inv.config = test_config();
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		char text[256], want[128];
+		struct hb_diag d = {0};
+		snprintf(text, sizeof(text),
+			 "[network]\nmode = filtered\nallowed_domains = %s\n",
+			 bad[i]);
+		snprintf(want, sizeof(want), "'%s' is %s, a loopback", bad[i],
+			 bad[i]);
+		build_fails(text, &inv, &d, want);
+		cr_assert_eq(d.line, 3, "%s", bad[i]);
+	}
+}
+
+Test(plan, network_filtered_needs_root)
+{
+	struct hb_invocation inv = invocation();
+	struct hb_diag d = {0};
+
+	inv.uid = inv.euid = inv.gid = 1000;
+	build_fails(filtered, &inv, &d,
+		    "mode = filtered needs hivebox to be started as root");
+	cr_assert_eq(d.line, 2);
 }
