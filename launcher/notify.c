@@ -168,7 +168,7 @@ static void record(struct hb_notify *n, const struct seccomp_notif *req,
 	json_object *d;
 	char msg[160];
 
-	if (req->data.nr >= 0 && req->data.nr < HB_NOTIFY_NR_END)
+	if (req->data.nr >= 0 && req->data.nr < HB_SYSCALL_NR_END)
 		count = ++n->counts[req->data.nr];
 	n->total++;
 	/* After the first few of a call, only count: a loop of a million
@@ -226,7 +226,7 @@ json_object *hb_notify_counts(const struct hb_notify *n)
 {
 	json_object *o = json_object_new_object();
 
-	for (int nr = 0; nr < HB_NOTIFY_NR_END; nr++) {
+	for (int nr = 0; nr < HB_SYSCALL_NR_END; nr++) {
 		char *name;
 		if (!n->counts[nr])
 			continue;

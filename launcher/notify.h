@@ -5,12 +5,12 @@
  * SIGSYS to the caller when the policy says kill. */
 #pragma once
 
+#include "syscalls.h"
 #include "watch.h"
 
 #include <stdbool.h>
 #include <sys/types.h>
 
-#define HB_NOTIFY_NR_END 512
 #define HB_NOTIFY_DETAILED 10 /* detailed events per system call */
 
 struct hb_notify {
@@ -20,7 +20,7 @@ struct hb_notify {
 	int deny_errno;
 	bool kill;
 	struct hb_watch *watch;
-	unsigned long long counts[HB_NOTIFY_NR_END];
+	unsigned long long counts[HB_SYSCALL_NR_END];
 	unsigned long long total;
 };
 

@@ -10,12 +10,6 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 
-/* Numbers above what this libseccomp knows are newer calls (mount
- * family, xattr-at, ...): a filter that allows by default denies them. */
-#define HB_SYSCALL_NR_END 512
-
-extern const char hb_always_denied[];
-
 #define NS_FLAGS                                                               \
 	(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET |           \
 	 CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP | CLONE_NEWTIME)

@@ -13,6 +13,13 @@
 
 struct hb_policy;
 
+/* One past the highest system-call number the filter and the supervisor's
+ * counts have a slot for: above every x86_64 call. */
+#define HB_SYSCALL_NR_END 512
+
+/* The groups no policy may allow (syscall_groups.c). */
+extern const char hb_always_denied[];
+
 struct hb_syscall_group {
 	const char *name;     /* "@mount" */
 	const char *syscalls; /* space-separated names and @groups */

@@ -37,8 +37,6 @@ static char exec_path[] = "/bin/sh";
 
 /* ------------------------------------------------------------- as data */
 
-#define NR_END 512 /* above every x86_64 call number */
-
 /* Names in the tables that this libseccomp (2.5.4) does not know on any
  * architecture: newer calls, skipped when a filter is built. */
 static const char *const newer_than_libseccomp[] = {"setxattrat",
@@ -84,7 +82,7 @@ static int count_calls(const char *list, const char *owner, const char **path,
 				SCMP_ARCH_X86_64, t);
 			cr_assert(known_somewhere(t), "%s: no such call '%s'",
 				  owner, t);
-			cr_assert_lt(nr, NR_END);
+			cr_assert_lt(nr, HB_SYSCALL_NR_END);
 			if (nr >= 0)
 				seen[nr] = true;
 			n += nr >= 0;
@@ -119,7 +117,7 @@ static bool in_always_denied(const char *name)
 Test(syscall_groups, every_group_expands_to_known_calls)
 {
 	const char *path[8];
-	bool seen[NR_END];
+	bool seen[HB_SYSCALL_NR_END];
 
 	cr_assert_gt(hb_n_syscall_groups, ARRAY_SIZE(always_denied_groups));
 	for (size_t i = 0; i < hb_n_syscall_groups; i++) {
@@ -147,7 +145,7 @@ Test(syscall_groups, python_holds_what_cpython_needs)
 		"getcwd",     "exit_group",   "sysinfo",    "pipe2",
 	};
 	const char *path[8] = {"@python"};
-	bool seen[NR_END] = {false};
+	bool seen[HB_SYSCALL_NR_END] = {false};
 	const struct hb_syscall_group *g = hb_syscall_group_find("@python");
 
 	cr_assert_not_null(g);
@@ -208,7 +206,7 @@ Test(syscall_groups, operations)
 		"link",	  "truncate", "mknod", "xattr",
 	};
 	const char *path[8];
-	bool seen[NR_END];
+	bool seen[HB_SYSCALL_NR_END];
 
 	cr_assert_eq(hb_n_operations, ARRAY_SIZE(documented));
 	for (size_t i = 0; i < ARRAY_SIZE(documented); i++) {
