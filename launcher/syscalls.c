@@ -104,12 +104,26 @@ static int mark(int nr, const char *name, void *user)
 	return 0;
 }
 
+/* The calls hb_always_denied names, as a bitmap built on first use: the
+ * list is the same every time, and validating a policy asks once per
+ * allow entry.  The launcher is single-threaded. */
+static int always_denied_set(const bool **ret)
+{
+	static bool set[HB_SYSCALL_NR_END];
+	static bool built;
+	int r = built ? 0 : each_syscall(hb_always_denied, mark, set, 0);
+
+	built = r == 0;
+	*ret = set;
+	return r;
+}
+
 bool hb_syscall_always_denied(const char *name)
 {
-	bool denied[HB_SYSCALL_NR_END] = {false};
+	const bool *denied = NULL;
 	bool named[HB_SYSCALL_NR_END] = {false};
 
-	if (each_syscall(hb_always_denied, mark, denied, 0) < 0 ||
+	if (always_denied_set(&denied) < 0 ||
 	    each_syscall(name, mark, named, 0) < 0)
 		return false;
 	for (int i = 0; i < HB_SYSCALL_NR_END; i++)
@@ -279,18 +293,40 @@ static int deny_socket_families(scmp_filter_ctx ctx)
 	return r;
 }
 
+/* x86_64's own numbering ends at rseq; the calls added since have the
+ * numbers from 424 up that every architecture shares.  A number above it
+ * that this libseccomp cannot name is a newer call (mount family,
+ * xattr-at, ...). */
+#define HB_NR_LAST_OWN 334 /* rseq */
+
+/* The numbers of calls newer than this libseccomp, as a bitmap built on
+ * first use: the answer depends on this libseccomp only. */
+static const bool *newer_calls(void)
+{
+	static bool set[HB_SYSCALL_NR_END];
+	static bool built;
+
+	for (int nr = HB_NR_LAST_OWN + 1; !built && nr < HB_SYSCALL_NR_END;
+	     nr++) {
+		char *name =
+			seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
+		set[nr] = !name;
+		free(name);
+	}
+	built = true;
+	return set;
+}
+
 /* Deny-list: every call denied whole, then the argument checks. */
 static int build_deny_list(scmp_filter_ctx ctx, const struct hb_policy *p,
 			   bool *denied, const bool *blocked)
 {
+	const bool *newer = newer_calls();
 	int r = collect(&p->syscalls_deny, denied);
 
 	for (int nr = 0; r == 0 && nr < HB_SYSCALL_NR_END; nr++) {
-		char *name =
-			seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
 		/* Newer than this libseccomp: denied, to be safe. */
-		bool deny = denied[nr] || blocked[nr] || (!name && nr > 334);
-		free(name);
+		bool deny = denied[nr] || blocked[nr] || newer[nr];
 		if (deny && nr != SCMP_SYS(clone3))
 			r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nr, 0);
 	}
@@ -358,6 +394,7 @@ int hb_filter_build(const struct hb_policy *p, uintptr_t exec_arg0,
 {
 	bool denied[HB_SYSCALL_NR_END] = {false};
 	bool blocked[HB_SYSCALL_NR_END] = {false};
+	const bool *always = NULL;
 	bool deny_default = strcmp(p->syscalls_default, "deny") == 0;
 	scmp_filter_ctx ctx;
 	int r;
@@ -375,7 +412,9 @@ int hb_filter_build(const struct hb_policy *p, uintptr_t exec_arg0,
 	if (r == 0)
 		r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
 	if (r == 0)
-		r = each_syscall(hb_always_denied, mark, denied, 0);
+		r = always_denied_set(&always);
+	if (r == 0)
+		memcpy(denied, always, sizeof(denied));
 	if (r == 0)
 		r = collect_operations(&p->blocked_operations, blocked);
 	/* clone3 carries its flags in memory the filter cannot read. */
