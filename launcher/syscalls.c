@@ -240,9 +240,14 @@ static bool special(int nr)
 	       nr == SCMP_SYS(open) || nr == SCMP_SYS(clone3);
 }
 
+static const char *origin_of_allow(const struct hb_policy *p)
+{
+	return p->origin[HB_K_SC_ALLOW].file ?: "built-in default";
+}
+
 static int build_allow_list(scmp_filter_ctx ctx, const struct hb_policy *p,
 			    const bool *denied, const bool *blocked,
-			    uintptr_t exec_arg0)
+			    uintptr_t exec_arg0, struct hb_diag *diag)
 {
 	bool allow[HB_SYSCALL_NR_END] = {false};
 	int r = collect(&p->syscalls_allow, allow);
@@ -253,7 +258,11 @@ static int build_allow_list(scmp_filter_ctx ctx, const struct hb_policy *p,
 	if (r == 0 &&
 	    (!allow[SCMP_SYS(sendmsg)] || !allow[SCMP_SYS(close)] ||
 	     !allow[SCMP_SYS(execve)] || !allow[SCMP_SYS(exit_group)]))
-		return -ENOEXEC;
+		return hb_diag_set(
+			diag, origin_of_allow(p), p->origin[HB_K_SC_ALLOW].line,
+			"allow must include sendmsg, close, execve "
+			"and exit_group (hivebox needs them to start "
+			"the interpreter); @python has them");
 	for (int nr = 0; r == 0 && nr < HB_SYSCALL_NR_END; nr++) {
 		if (!allow[nr] || denied[nr] || blocked[nr] || special(nr))
 			continue;
@@ -384,11 +393,6 @@ static int export(scmp_filter_ctx ctx, struct hb_filter *f)
 	return 0;
 }
 
-static const char *origin_of_allow(const struct hb_policy *p)
-{
-	return p->origin[HB_K_SC_ALLOW].file ?: "built-in default";
-}
-
 int hb_filter_build(const struct hb_policy *p, uintptr_t exec_arg0,
 		    struct hb_filter *ret, struct hb_diag *diag)
 {
@@ -423,22 +427,19 @@ int hb_filter_build(const struct hb_policy *p, uintptr_t exec_arg0,
 				     SCMP_SYS(clone3), 0);
 	if (r == 0)
 		r = deny_default ? build_allow_list(ctx, p, denied, blocked,
-						    exec_arg0)
+						    exec_arg0, diag)
 				 : build_deny_list(ctx, p, denied, blocked);
 	if (r == 0)
 		r = export(ctx, ret);
 	seccomp_release(ctx);
-	if (r == -ENOEXEC)
-		return hb_diag_set(
-			diag, origin_of_allow(p), p->origin[HB_K_SC_ALLOW].line,
-			"allow must include sendmsg, close, execve "
-			"and exit_group (hivebox needs them to start "
-			"the interpreter); @python has them");
 	if (r < 0) {
 		hb_filter_free(ret);
-		hb_diag_set(diag, p->path, 0,
-			    "cannot build the system-call filter: %s",
-			    strerror(-r));
+		/* Unless a stage said what is wrong with the policy, it is
+		 * libseccomp's error. */
+		if (diag && !diag->msg[0])
+			hb_diag_set(diag, p->path, 0,
+				    "cannot build the system-call filter: %s",
+				    strerror(-r));
 		return r;
 	}
 	return 0;
