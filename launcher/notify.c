@@ -159,17 +159,22 @@ static json_object *describe(const char *answer,
 	return d;
 }
 
+static unsigned long long *count_of(struct hb_notify *n, int nr)
+{
+	bool in_table = nr >= 0 && nr < HB_SYSCALL_NR_END;
+
+	return &n->counts[in_table ? nr : HB_NOTIFY_NR_OTHER];
+}
+
 static void record(struct hb_notify *n, const struct seccomp_notif *req,
 		   const char *answer)
 {
 	char *name =
 		seccomp_syscall_resolve_num_arch(req->data.arch, req->data.nr);
-	unsigned long long count = 0;
+	unsigned long long count = ++*count_of(n, req->data.nr);
 	json_object *d;
 	char msg[160];
 
-	if (req->data.nr >= 0 && req->data.nr < HB_SYSCALL_NR_END)
-		count = ++n->counts[req->data.nr];
 	n->total++;
 	/* After the first few of a call, only count: a loop of a million
 	 * denied calls must not flood the log. */
@@ -225,15 +230,21 @@ void hb_notify_handle(struct hb_notify *n)
 json_object *hb_notify_counts(const struct hb_notify *n)
 {
 	json_object *o = json_object_new_object();
+	unsigned long long unnamed = n->counts[HB_NOTIFY_NR_OTHER];
 
 	for (int nr = 0; nr < HB_SYSCALL_NR_END; nr++) {
 		char *name;
 		if (!n->counts[nr])
 			continue;
 		name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
-		json_object_object_add(o, name ? name : "?",
-				       json_object_new_uint64(n->counts[nr]));
+		if (name)
+			json_object_object_add(
+				o, name, json_object_new_uint64(n->counts[nr]));
+		else
+			unnamed += n->counts[nr];
 		free(name);
 	}
+	if (unnamed)
+		json_object_object_add(o, "?", json_object_new_uint64(unnamed));
 	return o;
 }

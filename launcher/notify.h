@@ -12,6 +12,9 @@
 #include <sys/types.h>
 
 #define HB_NOTIFY_DETAILED 10 /* detailed events per system call */
+/* The counts' slot for numbers outside the table: an allow-list sends
+ * syscall(1000) to the supervisor too, and its flood must be limited. */
+#define HB_NOTIFY_NR_OTHER HB_SYSCALL_NR_END
 
 struct hb_notify {
 	int fd; /* the listener; -1 when there is none */
@@ -20,7 +23,7 @@ struct hb_notify {
 	int deny_errno;
 	bool kill;
 	struct hb_watch *watch;
-	unsigned long long counts[HB_SYSCALL_NR_END];
+	unsigned long long counts[HB_SYSCALL_NR_END + 1];
 	unsigned long long total;
 };
 
@@ -29,5 +32,6 @@ int hb_notify_init(struct hb_notify *n, int fd, int deny_errno, bool kill,
 /* Receive and answer one notification.  Never blocks on the sandbox. */
 void hb_notify_handle(struct hb_notify *n);
 void hb_notify_close(struct hb_notify *n);
-/* {"name": count, ...} of the run's denied calls. */
+/* {"name": count, ...} of the run's denied calls; those without a name
+ * (outside the table, or newer than libseccomp) together as "?". */
 json_object *hb_notify_counts(const struct hb_notify *n);

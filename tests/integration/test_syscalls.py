@@ -749,6 +749,29 @@ def test_a_flood_of_denied_calls_is_counted_not_logged(hb):
     assert elapsed < 100, elapsed
 
 
+def test_a_flood_of_unknown_numbers_is_limited_too(hb):
+    """syscall(1000), a number outside the supervisor's table, 20 times
+    under an allow-list (whose default sends it to the supervisor): the
+    first 10 are logged in detail, and all 20 are counted under "?"."""
+    pol = policy(hb, "strict")
+
+    run = run_try(hb, pol, "unknown_x20")
+
+    got = tried(run)["unknown_x20"]
+    assert got["eperm"] == 20, got
+    evs = security_events(hb, run)
+    assert len(evs) == DETAILED, [e["message"] for e in evs]
+    for ev in evs:
+        assert_denied(ev, "?", nr=1000)
+    assert "further ones are counted" in evs[-1]["message"], evs[-1]
+    assert run.result["denied_syscall_counts"] == {"?": 20}, run
+    assert run.result["denied_syscalls"] == 20, run
+    assert run.result["violations"] == 20, run
+    end = end_record(hb, run)
+    assert end["result"]["denied_syscall_counts"] == {"?": 20}, end
+    assert end["result"]["denied_syscalls"] == 20, end
+
+
 # ------------------------------------------------- 10. the standard library
 
 STDLIB = sorted(p.name for p in (FIXTURES / "stdlib").glob("use_*.py"))
