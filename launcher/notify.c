@@ -169,20 +169,20 @@ static unsigned long long *count_of(struct hb_notify *n, int nr)
 static void record(struct hb_notify *n, const struct seccomp_notif *req,
 		   const char *answer)
 {
-	char *name =
-		seccomp_syscall_resolve_num_arch(req->data.arch, req->data.nr);
 	unsigned long long count = ++*count_of(n, req->data.nr);
+	char *name;
 	json_object *d;
 	char msg[160];
 
 	n->total++;
 	/* After the first few of a call, only count: a loop of a million
-	 * denied calls must not flood the log. */
+	 * denied calls must not flood the log, nor cost a name lookup
+	 * each. */
 	if (count > HB_NOTIFY_DETAILED) {
 		n->watch->violations++;
-		free(name);
 		return;
 	}
+	name = seccomp_syscall_resolve_num_arch(req->data.arch, req->data.nr);
 	d = describe(answer, req, name ? name : "?");
 	/* The path was read from memory the caller may change: it counts
 	 * only if the call is still the one that was notified. */
