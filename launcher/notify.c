@@ -74,8 +74,9 @@ void hb_notify_close(struct hb_notify *n)
 /* A NUL-terminated string at addr in pid's memory, or NULL. */
 static char *read_string(pid_t pid, unsigned long long addr)
 {
-	char path[64], *buf = malloc(4097);
+	_cleanup_free_ char *buf = malloc(4097);
 	_cleanup_close_ int fd = -1;
+	char path[64];
 	ssize_t got;
 
 	if (!buf)
@@ -90,12 +91,10 @@ static char *read_string(pid_t pid, unsigned long long addr)
 				     (off_t)(addr + (unsigned long long)got));
 		got = more > 0 ? got + more : got;
 	}
-	if (got <= 0) {
-		free(buf);
+	if (got <= 0)
 		return NULL;
-	}
 	buf[got] = '\0';
-	return buf;
+	return TAKE_PTR(buf);
 }
 
 /* SIGSYS, as the kernel's own kill rules end a process, unless the caller
@@ -108,7 +107,7 @@ static int kill_signal(pid_t pid)
 	unsigned long long mask = 0, sys = 1ULL << (SIGSYS - 1);
 	unsigned threads = 0;
 	bool risky = false;
-	FILE *f;
+	_cleanup_fclose_ FILE *f = NULL;
 
 	snprintf(path, sizeof(path), "/proc/%d/status", pid);
 	f = fopen(path, "re");
@@ -121,7 +120,6 @@ static int kill_signal(pid_t pid)
 		else
 			sscanf(line, "Threads: %u", &threads);
 	}
-	fclose(f);
 	return risky || threads != 1 ? SIGKILL : SIGSYS;
 }
 
