@@ -656,13 +656,18 @@ def test_on_violation_kill(hb, base):
 
 
 @pytest.mark.parametrize("base", BASES)
-def test_on_violation_kill_cannot_be_ignored(hb, base):
-    """A script that ignores SIGSYS first must still be killed: the
-    policy says a denied call kills.  A SIGSYS it ignores would not, so
-    the supervisor sends SIGKILL instead, and the event says so."""
-    pol = policy(hb, base, "[syscalls]\non_violation = kill\n")
+@pytest.mark.parametrize("first", ["ignore_sigsys", "catch_sigsys",
+                                   "start_thread"])
+def test_on_violation_kill_cannot_be_ignored(hb, base, first):
+    """A script that ignores or catches SIGSYS first, or has a second
+    thread that could catch it while the first waits, must still be
+    killed: the policy says a denied call kills.  A SIGSYS it survives
+    would not, so the supervisor sends SIGKILL instead, and the event
+    says so."""
+    pol = policy(hb, base, "[syscalls]\non_violation = kill\n",
+                 execution="max_processes = 32\n")
 
-    run = run_try(hb, pol, "ignore_sigsys", "chroot")
+    run = run_try(hb, pol, first, "chroot")
 
     evs = denials(hb, run)
     assert len(evs) == 1, evs
@@ -711,6 +716,40 @@ def test_a_deny_list_denies_what_it_names(hb):
     assert len(evs) == 1, evs
     assert_denied(evs[0], "uname", nr=63)
     assert run.result["denied_syscall_counts"] == {"uname": 1}, run
+
+
+# (fixture call, the family as socket() got it): the families a deny-list
+# refuses (syscalls.c deny_socket_families).
+DENIED_FAMILIES = [
+    ("socket_vsock", 40),  # AF_VSOCK: to the hypervisor
+    ("socket_packet", 17),  # AF_PACKET: raw frames
+    ("socket_af_max", 46),  # AF_MAX: no such family yet
+    ("socket_vsock_high", (1 << 32) | 40),  # AF_VSOCK to the kernel
+]
+
+
+def test_a_deny_list_denies_socket_families_a_script_does_not_need(hb):
+    """default = allow still refuses sockets of families that reach past
+    the network namespace or load modules, compared on the low 32 bits
+    the kernel reads, with the policy's errno (EACCES here, which the
+    kernel's own refusals would not give) and one event each; an
+    AF_UNIX socket works."""
+    pol = policy(hb, "default", "[syscalls]\nerrno = EACCES\n")
+
+    run = run_try(hb, pol, *[op for op, _ in DENIED_FAMILIES],
+                  "socket_unix")
+
+    got = tried(run)
+    for op, _ in DENIED_FAMILIES:
+        assert got[op]["errno"] == "EACCES", got
+    assert got["socket_unix"]["errno"] is None, got
+    evs = denials(hb, run)
+    assert len(evs) == len(DENIED_FAMILIES), evs
+    for ev, (_, family) in zip(evs, DENIED_FAMILIES):
+        assert_denied(ev, "socket", nr=41, answer=os.strerror(errno.EACCES))
+        assert int(ev["details"]["args"][0], 16) == family, ev
+    assert run.result["denied_syscall_counts"] == {
+        "socket": len(DENIED_FAMILIES)}, run
 
 
 # ----------------------------------------------------------------- 9. flood
