@@ -852,19 +852,29 @@ static void truncate_body(void)
 	expect_ok(close(fd), "close");
 }
 
-static void check_truncate_blocked(const char *text)
+/* Run body under the filter of text with trunc_path a file holding
+ * "keep\n"; what the file holds afterwards. */
+static char *file_after(const char *text, void (*body)(void), struct child *ret)
 {
 	char *dir = tmpdir_new();
 	char *path = path_join(dir, "file");
 	char *content;
-	struct child c;
 
 	make_file(dir, "file", "keep\n");
 	trunc_path = path;
-	run_policy(text, false, truncate_body, &c);
+	run_policy(text, false, body, ret);
 	content = read_text(dir, "file");
+	trunc_path = NULL;
 	free(path);
 	tmpdir_remove(dir);
+	return content;
+}
+
+static void check_truncate_blocked(const char *text)
+{
+	struct child c;
+	char *content = file_after(text, truncate_body, &c);
+
 	expect_exit(&c, 0);
 	cr_assert_str_eq(content, "keep\n+", "for:\n%s", text);
 	free(content);
@@ -888,17 +898,9 @@ static void truncate_allowed_body(void)
 
 Test(seccomp, truncate_not_blocked)
 {
-	char *dir = tmpdir_new();
-	char *path = path_join(dir, "file");
-	char *content;
 	struct child c;
+	char *content = file_after(ALLOW_LIST, truncate_allowed_body, &c);
 
-	make_file(dir, "file", "keep\n");
-	trunc_path = path;
-	run_policy(ALLOW_LIST, false, truncate_allowed_body, &c);
-	content = read_text(dir, "file");
-	free(path);
-	tmpdir_remove(dir);
 	expect_exit(&c, 0);
 	cr_assert_str_eq(content, "");
 	free(content);
