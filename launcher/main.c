@@ -107,7 +107,8 @@ struct run {
 	struct hb_plan plan;
 	struct hb_audit audit;
 	bool have_audit, audit_required, start_record_failed;
-	int result_file_fd; /* --result FILE, opened before the run */
+	int result_file_fd;  /* --result FILE, opened before the run */
+	bool result_created; /* by this run: a refusal removes it */
 	struct hb_watch watch;
 	struct hb_run_info info;
 	struct hb_result res;
@@ -341,6 +342,26 @@ static int start_audit(struct run *run)
 	return 0;
 }
 
+/* --result FILE opens before the start record: a path that cannot take
+ * the result refuses the run before the trail holds a start without an
+ * end. */
+static int open_result_file(struct run *run)
+{
+	const char *path = run->cli->result_file;
+	int fd;
+
+	if (!path)
+		return 0;
+	fd = hb_result_open_file(path, &run->result_created);
+	if (fd < 0)
+		return hb_diag_set(&run->diag, path, 0,
+				   "cannot write the result there: %s",
+				   fd == -EINVAL ? "not a regular file"
+						 : strerror(-fd));
+	run->result_file_fd = fd;
+	return 0;
+}
+
 /* The BPF as the kernel gets it, for reading with a disassembler or
  * loading elsewhere (scripts/bench gives it to bwrap). */
 static int export_filter(struct run *run)
@@ -384,27 +405,18 @@ static int run_script(const struct hb_cli *cli, int argc, char **argv)
 		goto out;
 	}
 	if (r == 0)
+		r = open_result_file(run);
+	if (r == 0)
 		r = start_audit(run);
 	if (r < 0) {
+		/* Nothing ran: no result file of this run's stays behind. */
+		if (run->result_created)
+			unlink(cli->result_file);
 		if (!run->diag.msg[0])
 			hb_diag_set(&run->diag, NULL, 0,
 				    "cannot prepare the run: %s", strerror(-r));
 		code = fail_diag(&run->diag);
 		goto out;
-	}
-	if (cli->result_file) {
-		run->result_file_fd = hb_result_open_file(cli->result_file);
-		if (run->result_file_fd < 0) {
-			fprintf(stderr,
-				"hivebox: %s: cannot write the result "
-				"there: %s\n",
-				cli->result_file,
-				run->result_file_fd == -EINVAL
-					? "not a regular file"
-					: strerror(-run->result_file_fd));
-			code = EXIT_HIVEBOX;
-			goto out;
-		}
 	}
 	init_watch(run);
 	r = hb_supervise(&run->plan, &run->watch, &run->res);

@@ -218,17 +218,23 @@ int hb_result_write_fd(int fd, const struct hb_result *r,
 	return 0;
 }
 
-int hb_result_open_file(const char *path)
+int hb_result_open_file(const char *path, bool *ret_created)
 {
+	const int flags = O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
 	struct stat st;
 	int fd;
 
 	/* Opened before the sandbox runs, never through a symlink or into a
 	 * FIFO: a script with a read_write path could plant either where
-	 * root writes the result afterwards. */
-	fd = open(path,
-		  O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
-		  0644);
+	 * root writes the result afterwards.  Created exclusively where it
+	 * can be, so that a run refused before it starts removes only a
+	 * file of its own. */
+	*ret_created = false;
+	fd = open(path, flags | O_CREAT | O_EXCL, 0644);
+	if (fd >= 0)
+		*ret_created = true;
+	else if (errno == EEXIST)
+		fd = open(path, flags);
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {

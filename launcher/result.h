@@ -19,7 +19,7 @@ char *hb_result_json(const struct hb_result *r, const struct hb_plan *plan);
 int hb_result_write_fd(int fd, const struct hb_result *r,
 		       const struct hb_plan *plan);
 /* --result FILE: opened before the run (a regular file, no symlink),
- * written after it. */
-int hb_result_open_file(const char *path);
+ * written after it.  ret_created says whether this call created it. */
+int hb_result_open_file(const char *path, bool *ret_created);
 int hb_result_write_file(int fd, const struct hb_result *r,
 			 const struct hb_plan *plan);

@@ -19,10 +19,10 @@ from typing import Optional
 
 import pytest
 
-from conftest import (HIVEBOX, REPO, Hivebox, assert_refused, assert_result,
-                      descendants, needs_userns, proc_starttime,
-                      proc_status, processes_of_uid, remove_audit_dir,
-                      sandbox_uid)
+from conftest import (EXIT_HIVEBOX, HIVEBOX, REPO, Hivebox, assert_refused,
+                      assert_result, descendants, needs_userns,
+                      proc_starttime, proc_status, processes_of_uid,
+                      remove_audit_dir, sandbox_uid)
 
 EXEC_LOG = "execution_audit.log"
 SEC_LOG = "security_events.log"
@@ -992,6 +992,26 @@ def test_an_audit_dir_that_is_a_symlink_is_refused(hb):
         assert os.listdir(real) == []
     finally:
         remove_audit_dir(real)
+
+
+def test_a_result_path_that_cannot_take_the_result_leaves_no_open_run(hb):
+    """--result naming a directory refuses the run at once: the trail
+    holds no start record without its end."""
+    target = hb.mkdir("results")
+
+    run = hb.run_argv(["--result", target, "--policy", hb.policy(),
+                       hb.script("hello.py")])
+
+    assert run.rc == EXIT_HIVEBOX, run
+    assert run.stdout == "", run
+    assert run.stderr_lines() == [
+        f"hivebox: {target}: cannot write the result there: "
+        f"{os.strerror(errno.EISDIR)}"], run
+    records = exec_records(hb.audit_dir, default_key())
+    starts = [r["exec_id"] for r in records if r["type"] == "start"]
+    ends = [r["exec_id"] for r in records if r["type"] == "end"]
+    assert starts == ends, records
+    assert os.listdir(target) == []
 
 
 @pytest.mark.parametrize("verb", ["show", "stats", "verify"])

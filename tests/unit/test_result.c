@@ -438,12 +438,14 @@ Test(result, write_file)
 	char *dir = tmpdir_new();
 	char *path = path_join(dir, "result.json");
 	char *link = path_join(dir, "link.json");
+	bool created = true;
 	json_object *o;
 	int fd;
 
 	make_file(dir, "result.json", "old content, longer than nothing\n");
-	fd = hb_result_open_file(path);
+	fd = hb_result_open_file(path, &created);
 	cr_assert_geq(fd, 0);
+	cr_assert_not(created, "the file was there already");
 	cr_assert_eq(hb_result_write_file(fd, &r, &plan), 0);
 	close(fd);
 	o = json_object_from_file(path);
@@ -452,11 +454,19 @@ Test(result, write_file)
 	json_object_put(o);
 	/* Never through a symlink, never into a directory. */
 	cr_assert_eq(symlink(path, link), 0);
-	cr_assert_eq(hb_result_open_file(link), -ELOOP);
-	cr_assert_eq(hb_result_open_file(dir), -EISDIR);
+	cr_assert_eq(hb_result_open_file(link, &created), -ELOOP);
+	cr_assert_eq(hb_result_open_file(dir, &created), -EISDIR);
 	free(path);
 	path = path_join(dir, "no/such/dir.json");
-	cr_assert_eq(hb_result_open_file(path), -ENOENT);
+	cr_assert_eq(hb_result_open_file(path, &created), -ENOENT);
+	cr_assert_not(created);
+	free(path);
+	/* A new file is said to be new: a refused run removes it. */
+	path = path_join(dir, "new.json");
+	fd = hb_result_open_file(path, &created);
+	cr_assert_geq(fd, 0);
+	cr_assert(created);
+	close(fd);
 	free(path);
 	free(link);
 	tmpdir_remove(dir);
