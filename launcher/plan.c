@@ -14,9 +14,10 @@
 static const char *const dev_nodes[] = {"null", "zero", "full", "random",
 					"urandom"};
 
+/* The network functions' name for hb_policy_origin(). */
 static const char *origin_of(const struct hb_policy *p, enum hb_key key)
 {
-	return p->origin[key].file ? p->origin[key].file : "built-in default";
+	return hb_policy_origin(p, key);
 }
 
 static int add_mount(struct hb_plan *plan, enum hb_mount_kind kind,
@@ -80,13 +81,13 @@ static int plan_interpreter(struct hb_plan *plan, const struct hb_policy *p,
 	int r;
 
 	if (access(p->interpreter, X_OK) < 0)
-		return hb_diag_set(diag, origin_of(p, HB_K_INTERPRETER),
+		return hb_diag_set(diag, hb_policy_origin(p, HB_K_INTERPRETER),
 				   p->origin[HB_K_INTERPRETER].line,
 				   "interpreter '%s' cannot be run: %s",
 				   p->interpreter, strerror(errno));
 	man = find_manifest(p->interpreter);
 	if (!man)
-		return hb_diag_set(diag, origin_of(p, HB_K_INTERPRETER),
+		return hb_diag_set(diag, hb_policy_origin(p, HB_K_INTERPRETER),
 				   p->origin[HB_K_INTERPRETER].line,
 				   "no root file system manifest for "
 				   "interpreter '%s' (this build knows %s)",
@@ -425,7 +426,7 @@ static int plan_policy_path(struct hb_plan *plan, const struct hb_policy *p,
 			    enum hb_key key, const char *path,
 			    struct hb_diag *diag)
 {
-	const char *file = origin_of(p, key);
+	const char *file = hb_policy_origin(p, key);
 	unsigned line = p->origin[key].line;
 	_cleanup_free_ char *abs = NULL;
 	char real[PATH_MAX];
@@ -496,7 +497,8 @@ static int plan_policy_paths(struct hb_plan *plan, const struct hb_policy *p,
 				   plan->mounts[j].target) == 0 &&
 			    plan->mounts[i].attrs != plan->mounts[j].attrs)
 				return hb_diag_set(
-					diag, origin_of(p, HB_K_READ_WRITE),
+					diag,
+					hb_policy_origin(p, HB_K_READ_WRITE),
 					p->origin[HB_K_READ_WRITE].line,
 					"'%s' is both read_only and read_write",
 					plan->mounts[i].target);
@@ -558,7 +560,8 @@ static int plan_ids(struct hb_plan *plan, const struct hb_policy *p,
 	plan->privileged = inv->euid == 0;
 	if (!plan->privileged) {
 		if (strcmp(p->host_uid, "auto") != 0)
-			return hb_diag_set(diag, origin_of(p, HB_K_HOST_UID),
+			return hb_diag_set(diag,
+					   hb_policy_origin(p, HB_K_HOST_UID),
 					   p->origin[HB_K_HOST_UID].line,
 					   "host_uid = %s needs hivebox to be "
 					   "started as root",

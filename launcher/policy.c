@@ -803,9 +803,20 @@ int hb_policy_load(struct hb_policy *p, const char *path, struct hb_diag *diag)
 	return hb_policy_validate(p, diag);
 }
 
-static const char *origin_file(const struct hb_policy *p, enum hb_key key)
+const char *hb_policy_origin(const struct hb_policy *p, enum hb_key key)
 {
-	return p->origin[key].file ? p->origin[key].file : "built-in default";
+	return p->origin[key].file ?: "built-in default";
+}
+
+const char *hb_policy_origin_text(const struct hb_policy *p, enum hb_key key,
+				  char *buf, size_t n)
+{
+	if (p->origin[key].line)
+		snprintf(buf, n, "%s:%u", hb_policy_origin(p, key),
+			 p->origin[key].line);
+	else
+		snprintf(buf, n, "%s", hb_policy_origin(p, key));
+	return buf;
 }
 
 /* [syscalls]: allow goes with default = deny and deny with default =
@@ -813,27 +824,26 @@ static const char *origin_file(const struct hb_policy *p, enum hb_key key)
 static int validate_syscalls(const struct hb_policy *p, struct hb_diag *diag)
 {
 	bool deny_default = strcmp(p->syscalls_default, "deny") == 0;
+	char where[HB_ORIGIN_TEXT_MAX];
 
+	hb_policy_origin_text(p, HB_K_SC_DEFAULT, where, sizeof(where));
 	if (!deny_default && p->syscalls_allow.n)
 		return hb_diag_set(
-			diag, origin_file(p, HB_K_SC_ALLOW),
+			diag, hb_policy_origin(p, HB_K_SC_ALLOW),
 			p->origin[HB_K_SC_ALLOW].line,
-			"allow = %s contradicts default = allow (%s:%u): "
+			"allow = %s contradicts default = allow (%s): "
 			"everything is allowed already; list what to deny",
-			p->syscalls_allow.v[0], origin_file(p, HB_K_SC_DEFAULT),
-			p->origin[HB_K_SC_DEFAULT].line);
+			p->syscalls_allow.v[0], where);
 	if (deny_default && p->syscalls_deny.n)
-		return hb_diag_set(
-			diag, origin_file(p, HB_K_SC_DENY),
-			p->origin[HB_K_SC_DENY].line,
-			"deny = %s contradicts default = deny (%s:%u): "
-			"everything not allowed is denied already",
-			p->syscalls_deny.v[0], origin_file(p, HB_K_SC_DEFAULT),
-			p->origin[HB_K_SC_DEFAULT].line);
+		return hb_diag_set(diag, hb_policy_origin(p, HB_K_SC_DENY),
+				   p->origin[HB_K_SC_DENY].line,
+				   "deny = %s contradicts default = deny (%s): "
+				   "everything not allowed is denied already",
+				   p->syscalls_deny.v[0], where);
 	for (size_t i = 0; i < p->syscalls_allow.n; i++)
 		if (hb_syscall_always_denied(p->syscalls_allow.v[i]))
 			return hb_diag_set(
-				diag, origin_file(p, HB_K_SC_ALLOW),
+				diag, hb_policy_origin(p, HB_K_SC_ALLOW),
 				p->origin[HB_K_SC_ALLOW].line,
 				"allow = %s: it is denied whatever the policy "
 				"says",
@@ -855,7 +865,7 @@ static int validate_network(const struct hb_policy *p, struct hb_diag *diag)
 	for (size_t i = 0; i < ARRAY_SIZE(lists); i++)
 		if (p->origin[lists[i]].file)
 			return hb_diag_set(
-				diag, origin_file(p, lists[i]),
+				diag, hb_policy_origin(p, lists[i]),
 				p->origin[lists[i]].line,
 				"%s without mode = filtered: the network is "
 				"none (loopback only) by default; add mode = "
@@ -866,6 +876,7 @@ static int validate_network(const struct hb_policy *p, struct hb_diag *diag)
 
 int hb_policy_validate(const struct hb_policy *p, struct hb_diag *diag)
 {
+	char where[HB_ORIGIN_TEXT_MAX];
 	int r = validate_syscalls(p, diag);
 
 	if (r == 0)
@@ -878,12 +889,12 @@ int hb_policy_validate(const struct hb_policy *p, struct hb_diag *diag)
 	for (size_t i = 0; i < p->read_write.n; i++)
 		if (hb_strv_contains(&p->read_only, p->read_write.v[i]))
 			return hb_diag_set(
-				diag, origin_file(p, HB_K_READ_WRITE),
+				diag, hb_policy_origin(p, HB_K_READ_WRITE),
 				p->origin[HB_K_READ_WRITE].line,
-				"'%s' is both read_only (%s:%u) and read_write",
+				"'%s' is both read_only (%s) and read_write",
 				p->read_write.v[i],
-				origin_file(p, HB_K_READ_ONLY),
-				p->origin[HB_K_READ_ONLY].line);
+				hb_policy_origin_text(p, HB_K_READ_ONLY, where,
+						      sizeof(where)));
 	return 0;
 }
 
@@ -902,18 +913,13 @@ int hb_policy_tighten(struct hb_policy *p, enum hb_key key, const char *option,
 				   "number of %s from %llu to %llu",
 				   value, option, k->unit, k->min, k->max);
 	if (v > *field) {
-		char where[600];
-		if (p->origin[key].file && p->origin[key].line)
-			snprintf(where, sizeof(where), "%s:%u",
-				 p->origin[key].file, p->origin[key].line);
-		else
-			snprintf(where, sizeof(where), "%s",
-				 origin_file(p, key));
+		char where[HB_ORIGIN_TEXT_MAX];
 		return hb_diag_set(
 			diag, NULL, 0,
 			"%s %llu would loosen the policy's %s = %llu "
 			"(%s); the command line may only tighten",
-			option, v, k->name, *field, where);
+			option, v, k->name, *field,
+			hb_policy_origin_text(p, key, where, sizeof(where)));
 	}
 	*field = v;
 	return set_origin(p, key, option, 0);
@@ -921,13 +927,12 @@ int hb_policy_tighten(struct hb_policy *p, enum hb_key key, const char *option,
 
 static void show_origin(const struct hb_policy *p, enum hb_key key, FILE *out)
 {
-	if (!p->origin[key].file)
-		fputs("\t; built-in default\n", out);
-	else if (p->origin[key].line)
-		fprintf(out, "\t; %s:%u\n", p->origin[key].file,
-			p->origin[key].line);
-	else
-		fprintf(out, "\t; command line %s\n", p->origin[key].file);
+	char where[HB_ORIGIN_TEXT_MAX];
+	/* A file without a line is an option of the command line. */
+	bool option = p->origin[key].file && !p->origin[key].line;
+
+	fprintf(out, "\t; %s%s\n", option ? "command line " : "",
+		hb_policy_origin_text(p, key, where, sizeof(where)));
 }
 
 static void show_list(const struct hb_strv *l, FILE *out)

@@ -5,6 +5,7 @@
 
 #include "util.h"
 
+#include <limits.h>
 #include <stdio.h>
 
 enum hb_key {
@@ -45,11 +46,16 @@ enum hb_key {
 	HB_K_MAX,
 };
 
-/* Where a value came from, for messages and "policy show". */
+/* Where a value came from, for messages and "policy show": a file and
+ * its line, an option of the command line (line 0), or, with file NULL,
+ * the built-in default. */
 struct hb_origin {
 	char *file;
 	unsigned line;
 };
+
+/* Room for hb_policy_origin_text(): a path, a colon and a line. */
+#define HB_ORIGIN_TEXT_MAX (PATH_MAX + 16)
 
 struct hb_policy {
 	char *path; /* the file named on the command line, absolute */
@@ -103,6 +109,14 @@ int hb_policy_validate(const struct hb_policy *p, struct hb_diag *diag);
 /* Command-line tightening: value must not exceed the policy's. */
 int hb_policy_tighten(struct hb_policy *p, enum hb_key key, const char *option,
 		      const char *value, struct hb_diag *diag);
+
+/* Where key's value came from: its file or option, or "built-in
+ * default"; with p->origin[key].line, what a diagnostic names. */
+const char *hb_policy_origin(const struct hb_policy *p, enum hb_key key);
+/* The same as text for a message: "file:line", "--option" or "built-in
+ * default" (never "built-in default:0").  Returns buf. */
+const char *hb_policy_origin_text(const struct hb_policy *p, enum hb_key key,
+				  char *buf, size_t n);
 
 /* The effective policy as INI, each value with its origin. */
 void hb_policy_show(const struct hb_policy *p, FILE *out);

@@ -240,11 +240,6 @@ static bool special(int nr)
 	       nr == SCMP_SYS(open) || nr == SCMP_SYS(clone3);
 }
 
-static const char *origin_of_allow(const struct hb_policy *p)
-{
-	return p->origin[HB_K_SC_ALLOW].file ?: "built-in default";
-}
-
 static int build_allow_list(scmp_filter_ctx ctx, const struct hb_policy *p,
 			    const bool *denied, const bool *blocked,
 			    uintptr_t exec_arg0, struct hb_diag *diag)
@@ -259,7 +254,8 @@ static int build_allow_list(scmp_filter_ctx ctx, const struct hb_policy *p,
 	    (!allow[SCMP_SYS(sendmsg)] || !allow[SCMP_SYS(close)] ||
 	     !allow[SCMP_SYS(execve)] || !allow[SCMP_SYS(exit_group)]))
 		return hb_diag_set(
-			diag, origin_of_allow(p), p->origin[HB_K_SC_ALLOW].line,
+			diag, hb_policy_origin(p, HB_K_SC_ALLOW),
+			p->origin[HB_K_SC_ALLOW].line,
 			"allow must include sendmsg, close, execve "
 			"and exit_group (hivebox needs them to start "
 			"the interpreter); @python has them");

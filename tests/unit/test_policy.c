@@ -658,6 +658,10 @@ Test(policy_errors, syscall_contradictions)
 		 "allow = read contradicts default = allow (test.ini:2)"},
 		{"[syscalls]\ndefault = deny\ndeny = mount\n", 3,
 		 "deny = mount contradicts default = deny (test.ini:2)"},
+		/* A default has no file and no line: no "built-in default:0". */
+		{"[syscalls]\nallow = read\n", 2,
+		 "allow = read contradicts default = allow (built-in "
+		 "default):"},
 		{"[syscalls]\ndefault = deny\nallow = @python, @mount\n", 3,
 		 "allow = @mount: it is denied whatever the policy says"},
 		{"[syscalls]\ndefault = deny\nallow = ptrace\n", 3,

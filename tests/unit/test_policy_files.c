@@ -366,6 +366,31 @@ Test(policy_validate, distinct_paths_pass)
 	hb_policy_free(&p);
 }
 
+/* One wording of where a value came from, for every message. */
+Test(policy_origin, file_line_option_or_default)
+{
+	struct hb_policy p;
+	struct hb_diag d = {0};
+	char buf[HB_ORIGIN_TEXT_MAX];
+
+	cr_assert_eq(parse_text(&p, "[execution]\n\nmemory_mb = 256\n", &d), 0);
+	cr_assert_str_eq(hb_policy_origin(&p, HB_K_MEMORY), "test.ini");
+	cr_assert_str_eq(
+		hb_policy_origin_text(&p, HB_K_MEMORY, buf, sizeof(buf)),
+		"test.ini:3");
+	cr_assert_str_eq(hb_policy_origin(&p, HB_K_CPU), "built-in default");
+	cr_assert_str_eq(hb_policy_origin_text(&p, HB_K_CPU, buf, sizeof(buf)),
+			 "built-in default");
+	cr_assert_eq(hb_policy_tighten(&p, HB_K_CPU, "--cpu", "5", &d), 0);
+	cr_assert_str_eq(hb_policy_origin(&p, HB_K_CPU), "--cpu");
+	cr_assert_str_eq(hb_policy_origin_text(&p, HB_K_CPU, buf, sizeof(buf)),
+			 "--cpu");
+	/* Cut to the buffer, never past it. */
+	cr_assert_str_eq(hb_policy_origin_text(&p, HB_K_MEMORY, buf, 5),
+			 "test");
+	hb_policy_free(&p);
+}
+
 Test(policy_tighten, lower_is_taken)
 {
 	struct hb_policy p;
