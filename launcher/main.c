@@ -191,7 +191,7 @@ static int tighten(struct run *run)
 		r = hb_policy_tighten(&run->policy, cli->tighten[i].key,
 				      cli->tighten[i].option,
 				      cli->tighten[i].value, &run->diag);
-	if (r < 0 && strstr(run->diag.msg, "loosen") && open_audit(run) == 0) {
+	if (r == -EPERM && open_audit(run) == 0) {
 		json_object *d = json_object_new_object();
 		json_object_object_add(
 			d, "policy", json_object_new_string(run->policy.path));

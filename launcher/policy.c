@@ -914,12 +914,13 @@ int hb_policy_tighten(struct hb_policy *p, enum hb_key key, const char *option,
 				   value, option, k->unit, k->min, k->max);
 	if (v > *field) {
 		char where[HB_ORIGIN_TEXT_MAX];
-		return hb_diag_set(
+		hb_diag_set(
 			diag, NULL, 0,
-			"%s %llu would loosen the policy's %s = %llu "
-			"(%s); the command line may only tighten",
+			"%s %llu would loosen the policy's %s = %llu (%s); "
+			"the command line may only tighten",
 			option, v, k->name, *field,
 			hb_policy_origin_text(p, key, where, sizeof(where)));
+		return -EPERM;
 	}
 	*field = v;
 	return set_origin(p, key, option, 0);

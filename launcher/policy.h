@@ -106,7 +106,8 @@ int hb_policy_parse(struct hb_policy *p, FILE *f, const char *name, int depth,
 /* Cross-key checks once every file is merged. */
 int hb_policy_validate(const struct hb_policy *p, struct hb_diag *diag);
 
-/* Command-line tightening: value must not exceed the policy's. */
+/* Command-line tightening: value must not exceed the policy's.  A value
+ * that would loosen the policy is -EPERM, a malformed one -EINVAL. */
 int hb_policy_tighten(struct hb_policy *p, enum hb_key key, const char *option,
 		      const char *value, struct hb_diag *diag);
 

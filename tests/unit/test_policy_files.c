@@ -469,6 +469,9 @@ Test(policy_tighten, higher_is_refused)
 	cr_assert_eq(parse_text(&p, "[execution]\n\nmemory_mb = 256\n", &d), 0);
 	cr_assert_lt(hb_policy_tighten(&p, HB_K_MEMORY, "--memory", "257", &d),
 		     0);
+	/* Told apart from a malformed value: main records it as a refusal. */
+	cr_assert_eq(hb_policy_tighten(&p, HB_K_MEMORY, "--memory", "257", &d),
+		     -EPERM);
 	cr_assert_str_eq(d.file, "", "a command-line error has no file");
 	cr_assert_eq(d.line, 0);
 	cr_assert_not_null(strstr(d.msg, "--memory 257"), "%s", d.msg);
@@ -491,6 +494,7 @@ Test(policy_tighten, higher_than_default_is_refused)
 	cr_assert_eq(p.cpu_seconds, 60);
 	hb_policy_free(&p);
 	cr_assert_lt(r, 0);
+	cr_assert_eq(r, -EPERM);
 	cr_assert_not_null(strstr(d.msg, "loosen"), "%s", d.msg);
 	cr_assert_not_null(strstr(d.msg, "cpu_seconds = 60"), "%s", d.msg);
 	/* A default has no file and no line: no "built-in default:0". */
@@ -511,6 +515,10 @@ Test(policy_tighten, bad_values)
 		cr_assert_lt(hb_policy_tighten(&p, HB_K_MEMORY, "--memory",
 					       bad[i], &d),
 			     0, "'%s' accepted", bad[i]);
+		/* Malformed, not loosening: no refusal is recorded. */
+		cr_assert_eq(hb_policy_tighten(&p, HB_K_MEMORY, "--memory",
+					       bad[i], &d),
+			     -EINVAL, "'%s'", bad[i]);
 		snprintf(want, sizeof(want),
 			 "bad value '%s' for --memory: expected a whole number "
 			 "of MiB from 16 to 1048576",
