@@ -452,6 +452,24 @@ static int check_host(const struct key_def *k, const char *item,
 	return 0;
 }
 
+/* The known names come from the operations table, so that the message
+ * cannot fall behind it. */
+static int unknown_operation(const struct key_def *k, const char *item,
+			     const char *file, unsigned line,
+			     struct hb_diag *diag)
+{
+	char known[256] = "";
+	size_t len = 0;
+
+	for (size_t i = 0; i < hb_n_operations && len < sizeof(known); i++)
+		len += (size_t)snprintf(known + len, sizeof(known) - len,
+					"%s%s", i ? ", " : "",
+					hb_operations[i].name);
+	return hb_diag_set(diag, file, line,
+			   "unknown operation '%s' in %s (known: %s)", item,
+			   k->name, known);
+}
+
 /* Split a comma-separated list; empty items are an error. */
 static int split_list(const char *value, const struct key_def *k,
 		      struct hb_strv *out, const char *file, unsigned line,
@@ -480,27 +498,18 @@ static int split_list(const char *value, const struct key_def *k,
 				"unknown system call or group '%s' in %s", item,
 				k->name);
 		if (k->type == T_OPERATIONS && !hb_operation_find(item))
-			return hb_diag_set(
-				diag, file, line,
-				"unknown operation '%s' in %s (known: delete, "
-				"chmod, chown, rename, link, truncate, mknod, "
-				"xattr)",
-				item, k->name);
+			return unknown_operation(k, item, file, line, diag);
 		if (k->type == T_HOSTS) {
 			r = check_host(k, item, file, line, diag);
 			if (r < 0)
 				return r;
 		}
-		if (k->type == T_PORTS && hb_parse_u64(item, k->max, &v) < 0)
+		if (k->type == T_PORTS &&
+		    (hb_parse_u64(item, k->max, &v) < 0 || v < k->min))
 			return hb_diag_set(diag, file, line,
 					   "bad port '%s' in %s: expected a "
-					   "number from 1 to 65535",
-					   item, k->name);
-		if (k->type == T_PORTS && v < k->min)
-			return hb_diag_set(diag, file, line,
-					   "bad port '%s' in %s: expected a "
-					   "number from 1 to 65535",
-					   item, k->name);
+					   "number from %llu to %llu",
+					   item, k->name, k->min, k->max);
 		if (k->type == T_NAMES && !valid_env_name(item, strlen(item)))
 			return hb_diag_set(
 				diag, file, line,

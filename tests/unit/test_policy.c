@@ -2,6 +2,7 @@
 /* policy.c: every key, its default, its checks, and where errors point. */
 #include "helpers.h"
 #include "policy.h"
+#include "syscalls.h"
 
 #include <criterion/criterion.h>
 #include <string.h>
@@ -643,6 +644,30 @@ Test(policy_errors, syscall_keys_are_checked)
 	expect_error("[filesystem]\nread_only = a\nblocked_operations = "
 		     "delete, shred\n",
 		     3, "unknown operation 'shred' in blocked_operations");
+}
+
+/* The list of known operations is the operations table itself. */
+Test(policy_errors, unknown_operation_names_every_known_one)
+{
+	struct hb_policy p;
+	struct hb_diag d = {0};
+	char want[64];
+
+	cr_assert_lt(parse_text(&p,
+				"[filesystem]\nblocked_operations = shred\n",
+				&d),
+		     0);
+	hb_policy_free(&p);
+	cr_assert_str_eq(d.msg, "unknown operation 'shred' in "
+				"blocked_operations (known: delete, chmod, "
+				"chown, rename, link, truncate, mknod, xattr)");
+	for (size_t i = 0; i < hb_n_operations; i++) {
+		snprintf(want, sizeof(want), "%s%s%s",
+			 i ? ", " : "(known: ", hb_operations[i].name,
+			 i + 1 == hb_n_operations ? ")" : ",");
+		cr_assert_not_null(strstr(d.msg, want), "'%s' lacks '%s'",
+				   d.msg, want);
+	}
 }
 
 Test(policy_errors, syscall_contradictions)
