@@ -3,7 +3,6 @@
 
 #include <ini.h>
 #include <string.h>
-#include <sys/stat.h>
 
 struct load_ctx {
 	struct hb_config *c;
@@ -91,21 +90,20 @@ int hb_config_load(struct hb_config *c, const char *path, struct hb_diag *diag)
 	const char *file = path ?: HB_CONFIG_DEFAULT;
 	struct load_ctx x = {.c = c, .file = file, .diag = diag};
 	_cleanup_fclose_ FILE *f = NULL;
-	struct stat st;
 	int line, r;
 
 	r = set_defaults(c);
 	if (r < 0)
 		return r;
-	f = fopen(file, "re");
-	if (!f && errno == ENOENT && !path)
+	f = hb_fopen_regular(file, &r);
+	if (r == -ENOENT && !path)
 		return 0;
-	if (!f)
-		return hb_diag_set(diag, file, 0, "cannot read: %s",
-				   strerror(errno));
-	if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode))
+	if (r == -EINVAL)
 		return hb_diag_set(diag, file, 0,
 				   "cannot read: not a regular file");
+	if (!f)
+		return hb_diag_set(diag, file, 0, "cannot read: %s",
+				   strerror(-r));
 	c->path = strdup(file);
 	if (!c->path)
 		return -ENOMEM;

@@ -7,7 +7,6 @@
 #include <ini.h>
 #include <limits.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #define HB_EXTENDS_DEPTH 8
 
@@ -779,18 +778,17 @@ out:
 static int load_file(struct hb_policy *p, const char *path, int depth,
 		     struct hb_diag *diag)
 {
-	_cleanup_fclose_ FILE *f = fopen(path, "re");
-	struct stat st;
+	int err;
+	_cleanup_fclose_ FILE *f = hb_fopen_regular(path, &err);
 
-	if (!f) {
-		int e = errno;
-		hb_diag_set(diag, path, 0, "cannot read policy: %s",
-			    strerror(e));
-		return -e;
-	}
-	if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode))
+	if (err == -EINVAL)
 		return hb_diag_set(diag, path, 0,
 				   "cannot read policy: not a regular file");
+	if (!f) {
+		hb_diag_set(diag, path, 0, "cannot read policy: %s",
+			    strerror(-err));
+		return err;
+	}
 	return hb_policy_parse(p, f, path, depth, diag);
 }
 

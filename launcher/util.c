@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 #include "util.h"
 
-#include <fcntl.h>
-
 #include <ctype.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/stat.h>
 
 int hb_diag_set(struct hb_diag *d, const char *file, unsigned line,
 		const char *fmt, ...)
@@ -201,4 +201,25 @@ int hb_read_text(const char *path, char *buf, size_t size)
 		return -errno;
 	buf[n] = '\0';
 	return (int)n;
+}
+
+FILE *hb_fopen_regular(const char *path, int *ret_err)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	struct stat st;
+	FILE *f = NULL;
+	int flags;
+
+	*ret_err = 0;
+	if (fd < 0 || fstat(fd, &st) < 0)
+		*ret_err = -errno;
+	else if (!S_ISREG(st.st_mode))
+		*ret_err = -EINVAL;
+	else if ((flags = fcntl(fd, F_GETFL)) < 0 ||
+		 fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0 ||
+		 !(f = fdopen(fd, "r")))
+		*ret_err = -errno;
+	else
+		TAKE_FD(fd);
+	return f;
 }

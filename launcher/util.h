@@ -96,3 +96,8 @@ int hb_write_text(const char *path, const char *text);
 /* Read up to size - 1 bytes of path into buf, NUL-terminated: the number
  * read, or -errno. */
 int hb_read_text(const char *path, char *buf, size_t size);
+
+/* Open path for reading, refusing anything but a regular file: NULL with
+ * *ret_err = -errno, or -EINVAL for another type.  Opened non-blocking,
+ * so that a FIFO is refused at once instead of waiting for a writer. */
+FILE *hb_fopen_regular(const char *path, int *ret_err);

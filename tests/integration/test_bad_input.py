@@ -144,6 +144,20 @@ def test_error_in_a_parent_names_the_parent(bad_dir):
     assert_refused(run, rf"^hivebox: {parent}:3: unknown key 'memroy_mb'")
 
 
+def test_a_policy_that_is_a_fifo_is_refused_at_once(bad_dir):
+    """Reading a FIFO would wait for a writer that never comes."""
+    hb = bad_dir
+    os.mkfifo(hb.dir / "fifo.ini")
+    result = hb.result_file()
+
+    run = hb.run_argv(["--result", result, "--policy", "fifo.ini",
+                       "hello.py"], result_path=result, timeout=10)
+
+    assert_refused(run, r"^hivebox: fifo\.ini: cannot read policy: not a "
+                   r"regular file$")
+    assert run.elapsed < 5, run
+
+
 def good_policy(hb):
     return hb.policy("", name="good.ini").name
 

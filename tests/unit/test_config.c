@@ -5,6 +5,7 @@
 
 #include <criterion/criterion.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static char *dir;
 
@@ -104,4 +105,32 @@ Test(config, errors_name_the_line)
 	expect_error("[network]\npool = 10.0.0.0/24\npool = 10.1.0.0/24\n", 3,
 		     "duplicate key 'pool'");
 	expect_error("[network\n", 1, "syntax error");
+}
+
+/* A directory or a FIFO named as the settings is refused, and a FIFO at
+ * once: reading one would wait for a writer that never comes. */
+/* cppcheck-suppress unknownMacro */
+Test(config, only_a_regular_file_is_read, .timeout = 10)
+{
+	const char *names[] = {"conf.d", "fifo.conf"};
+	char *path;
+
+	make_dir(dir, "conf.d");
+	path = path_join(dir, "fifo.conf");
+	cr_assert_eq(mkfifo(path, 0600), 0);
+	free(path);
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		struct hb_config c;
+		struct hb_diag d = {0};
+		int r;
+
+		path = path_join(dir, names[i]);
+		r = hb_config_load(&c, path, &d);
+		hb_config_free(&c);
+		cr_assert_lt(r, 0, "%s accepted", names[i]);
+		cr_assert_str_eq(d.file, path);
+		free(path);
+		cr_assert_eq(d.line, 0);
+		cr_assert_str_eq(d.msg, "cannot read: not a regular file");
+	}
 }

@@ -4,8 +4,10 @@
 #include "util.h"
 
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static void expect_abs(const char *cwd, const char *path, const char *want)
 {
@@ -282,4 +284,47 @@ Test(diag, print_formats)
 	s = diag_print_text(&d);
 	cr_assert_str_eq(s, "hivebox: no script\n");
 	free(s);
+}
+
+/* cppcheck-suppress unknownMacro */
+Test(fopen_regular, reads_a_regular_file_blocking, .timeout = 10)
+{
+	char *dir = tmpdir_new();
+	char *path = path_join(dir, "f.ini");
+	char line[16] = "";
+	int err = 1;
+	FILE *f;
+
+	make_file(dir, "f.ini", "[a]\n");
+	f = hb_fopen_regular(path, &err);
+	cr_assert_not_null(f, "%s", strerror(-err));
+	cr_assert_eq(err, 0);
+	cr_assert_eq(fcntl(fileno(f), F_GETFL) & O_NONBLOCK, 0,
+		     "O_NONBLOCK is cleared");
+	cr_assert(fcntl(fileno(f), F_GETFD) & FD_CLOEXEC);
+	cr_assert_not_null(fgets(line, sizeof(line), f));
+	cr_assert_str_eq(line, "[a]\n");
+	fclose(f);
+	free(path);
+	tmpdir_remove(dir);
+}
+
+/* cppcheck-suppress unknownMacro */
+Test(fopen_regular, refuses_what_is_not_a_regular_file, .timeout = 10)
+{
+	char *dir = tmpdir_new();
+	char *fifo = path_join(dir, "fifo");
+	char *missing = path_join(dir, "missing");
+	int err = 0;
+
+	cr_assert_eq(mkfifo(fifo, 0600), 0);
+	cr_assert_null(hb_fopen_regular(fifo, &err), "a FIFO is opened");
+	cr_assert_eq(err, -EINVAL);
+	cr_assert_null(hb_fopen_regular(dir, &err), "a directory is opened");
+	cr_assert_eq(err, -EINVAL);
+	cr_assert_null(hb_fopen_regular(missing, &err));
+	cr_assert_eq(err, -ENOENT);
+	free(fifo);
+	free(missing);
+	tmpdir_remove(dir);
 }
