@@ -174,15 +174,41 @@ Test(cli, many_tighten_options_are_not_dropped)
 		      "--memory", "100", "--memory", "90", "--memory", "80",
 		      "--memory", "70", "--memory", "16", "job.py");
 
-	if (r < 0) {
-		cr_assert_neq(d.msg[0], '\0', "an error says why");
-		return;
-	}
-	cr_assert_gt(c.n_tighten, 0);
+	cr_assert_eq(r, 0, "%s", d.msg);
+	cr_assert_eq(c.n_tighten, 9, "%zu of 9 tightening options kept",
+		     c.n_tighten);
 	cr_assert_str_eq(c.tighten[c.n_tighten - 1].value, "16",
 			 "%zu of 9 tightening options kept; the last, "
 			 "--memory 16, was silently dropped",
 			 c.n_tighten);
+}
+
+/* One more than there is room for is an error, never a silent drop. */
+Test(cli, too_many_tighten_options_are_refused)
+{
+	enum { N = ARRAY_SIZE(((struct hb_cli *)0)->tighten) + 1 };
+	char *argv[2 * N + 5];
+	struct hb_cli c;
+	struct hb_diag d = {0};
+	int argc = 0;
+
+	argv[argc++] = "hivebox";
+	argv[argc++] = "--policy";
+	argv[argc++] = "p.ini";
+	for (int i = 0; i < N; i++) {
+		argv[argc++] = "--memory";
+		argv[argc++] = "64";
+	}
+	argv[argc++] = "job.py";
+	argv[argc] = NULL;
+	cr_assert_eq(N, 33);
+	cr_assert_lt(hb_cli_parse(&c, argc, argv, &d), 0);
+	cr_assert_str_eq(d.msg, "too many limit options");
+	/* 32 fit. */
+	argv[argc - 3] = "job.py";
+	argv[argc - 2] = NULL;
+	cr_assert_eq(hb_cli_parse(&c, argc - 2, argv, &d), 0, "%s", d.msg);
+	cr_assert_eq(c.n_tighten, 32);
 }
 
 Test(cli, policy_show)
@@ -207,6 +233,48 @@ Test(cli, policy_verb_errors)
 	PARSE_FAILS(usage, "policy", "show");
 	PARSE_FAILS(usage, "policy", "show", "a", "b");
 	PARSE_FAILS(usage, "policy", "groups", "extra");
+}
+
+Test(cli, audit_verb_errors)
+{
+	static const char usage[] =
+		"usage: hivebox audit init|verify|show|stats|rotate [options]";
+
+	PARSE_FAILS(usage, "audit");
+	PARSE_FAILS(usage, "audit", "list");
+	PARSE_FAILS(usage, "audit", "--dir", "/srv/audit");
+	PARSE_FAILS("unknown option '--bogus' for audit show", "audit", "show",
+		    "--bogus");
+	PARSE_FAILS("unknown option '-x' for audit stats", "audit", "stats",
+		    "-x");
+	PARSE_FAILS("option '--dir' needs a value", "audit", "show", "--dir");
+	PARSE_FAILS("unexpected argument 'extra' for audit show", "audit",
+		    "show", "extra");
+	PARSE_FAILS("unexpected argument 'b.log' for audit verify", "audit",
+		    "verify", "a.log", "b.log");
+	/* Only verify takes a file. */
+	PARSE_FAILS("unexpected argument 'execution_audit.log' for audit "
+		    "rotate",
+		    "audit", "rotate", "execution_audit.log");
+}
+
+Test(cli, audit_verify_file)
+{
+	struct hb_cli c;
+	struct hb_diag d = {0};
+
+	cr_assert_eq(PARSE(&c, &d, "audit", "verify", "--key", "k.key",
+			   "/srv/audit/execution_audit.log"),
+		     0, "%s", d.msg);
+	cr_assert_eq(c.verb, HB_VERB_AUDIT);
+	cr_assert_str_eq(c.audit.sub, "verify");
+	cr_assert_str_eq(c.audit.key_file, "k.key");
+	cr_assert_str_eq(c.audit.file, "/srv/audit/execution_audit.log");
+	cr_assert_null(c.audit.dir);
+	cr_assert_eq(PARSE(&c, &d, "audit", "verify", "--dir", "/srv/audit"), 0,
+		     "%s", d.msg);
+	cr_assert_null(c.audit.file);
+	cr_assert_str_eq(c.audit.dir, "/srv/audit");
 }
 
 Test(cli, policy_groups_verb)
@@ -345,7 +413,8 @@ Test(cli, usage_mentions_every_option)
 		"--cpu",	   "--memory",	       "--file-size",
 		"--max-processes", "--max-open-files", "--tmp-size",
 		"--help",	   "--version",	       "policy show",
-		"--audit-dir",
+		"--audit-dir",	   "--config",	       "--export-filter",
+		"policy groups",   "hivebox audit ",
 	};
 	char *buf = NULL;
 	size_t len = 0;
