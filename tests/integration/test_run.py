@@ -9,6 +9,8 @@ import pytest
 
 from conftest import (GRACE_S, LIMITS, assert_refused, assert_result,
                       needs_userns)
+from test_audit import default_key, events, exec_records
+from test_limits import assert_recorded
 
 @needs_userns
 def test_hello_with_args_and_stdin(hb):
@@ -97,6 +99,11 @@ def test_command_line_may_tighten(hb):
     res = assert_result(run, "timeout", exit_code=None)
     assert res["limits"]["timeout_seconds"]["value"] == 1
     assert res["signal"] in (signal.SIGTERM, signal.SIGKILL), res
+    assert_recorded(hb, res, "timeout", "timeout")
+    # The trail holds the limit the run had, not the policy's.
+    (start,) = [r for r in exec_records(hb.audit_dir)
+                if r["type"] == "start" and r["exec_id"] == res["exec_id"]]
+    assert start["limits"]["timeout_seconds"] == 1, start
 
 
 def test_command_line_may_not_loosen(hb):
@@ -104,6 +111,11 @@ def test_command_line_may_not_loosen(hb):
 
     assert_refused(run, r"--memory 4096 would loosen .*memory_mb = 256")
     assert "loosen" in run.stderr
+    (ev,) = events(hb.audit_dir, key=default_key())
+    assert ev["kind"] == "refusal", ev
+    assert ev["severity"] == "violation", ev
+    assert "--memory 4096 would loosen" in ev["message"], ev
+    assert exec_records(hb.audit_dir) == []
 
 
 def test_dry_run_prints_mounts_and_runs_nothing(hb):
