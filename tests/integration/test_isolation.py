@@ -65,8 +65,15 @@ def test_read_only_and_read_write_paths(hb):
     policy = hb.policy("[filesystem]\nread_only = ./in\nread_write = ./out\n")
     in_tmp = f"/tmp/hivebox-test-{os.getpid()}-{time.monotonic_ns()}"
 
+    # /dev holds only the plan's nodes, /proc/sys is read-only, and
+    # /proc/kcore and /proc/timer_list (root's, 0400) are masked by
+    # /dev/null: empty, where unmasked they would be EACCES.  A kernel
+    # without one of them has nothing to mask.
+    masked = {f"read:{p}": 0 if os.path.exists(p) else "ENOENT"
+              for p in ("/proc/kcore", "/proc/timer_list")}
     run = hb.run("write_probe.py", "in/new", "in/existing", "out/new",
-                 "/new-in-root", in_tmp, policy=policy)
+                 "/new-in-root", in_tmp, "/dev/new",
+                 "/proc/sys/kernel/hostname", *masked, policy=policy)
 
     assert run.rc == 0, run
     assert_result(run, "exit", exit_code=0)
@@ -76,6 +83,9 @@ def test_read_only_and_read_write_paths(hb):
         "out/new": "ok",
         "/new-in-root": "EROFS",
         in_tmp: "ok",
+        "/dev/new": "EROFS",
+        "/proc/sys/kernel/hostname": "EROFS",
+        **masked,
     }, run
     assert sorted(os.listdir(ro)) == ["existing"]
     assert (ro / "existing").read_text() == "host data\n"
