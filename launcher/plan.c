@@ -14,12 +14,6 @@
 static const char *const dev_nodes[] = {"null", "zero", "full", "random",
 					"urandom"};
 
-/* The network functions' name for hb_policy_origin(). */
-static const char *origin_of(const struct hb_policy *p, enum hb_key key)
-{
-	return hb_policy_origin(p, key);
-}
-
 static int add_mount(struct hb_plan *plan, enum hb_mount_kind kind,
 		     const char *source, const char *target, const char *data,
 		     unsigned attrs, const char *why)
@@ -264,7 +258,7 @@ static int resolve(struct hb_net_plan *net, struct hb_net_name *n,
 	}
 	r = getaddrinfo(n->name, NULL, &hints, &res);
 	if (r != 0)
-		return hb_diag_set(diag, origin_of(p, HB_K_NET_DOMAINS),
+		return hb_diag_set(diag, hb_policy_origin(p, HB_K_NET_DOMAINS),
 				   p->origin[HB_K_NET_DOMAINS].line,
 				   "allowed_domains: cannot resolve '%s' to an "
 				   "IPv4 address: %s",
@@ -280,7 +274,7 @@ out:
 	if (r == -EDESTADDRREQ) {
 		char text[INET_ADDRSTRLEN];
 		return hb_diag_set(
-			diag, origin_of(p, HB_K_NET_DOMAINS),
+			diag, hb_policy_origin(p, HB_K_NET_DOMAINS),
 			p->origin[HB_K_NET_DOMAINS].line,
 			"allowed_domains: '%s' is %s, a loopback, unspecified, "
 			"multicast or broadcast address, which leads to no "
@@ -381,7 +375,7 @@ static int plan_network(struct hb_plan *plan, const struct hb_policy *p,
 	/* Never a silent fallback to no network, or to an unfiltered one. */
 	if (!plan->privileged)
 		return hb_diag_set(
-			diag, origin_of(p, HB_K_NETWORK_MODE),
+			diag, hb_policy_origin(p, HB_K_NETWORK_MODE),
 			p->origin[HB_K_NETWORK_MODE].line,
 			"mode = filtered needs hivebox to be started "
 			"as root: its filter lives on the host");
