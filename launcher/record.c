@@ -132,8 +132,6 @@ json_object *hb_record_start(const struct hb_run_info *info,
 {
 	json_object *o = json_object_new_object();
 	json_object *pol = file_json(plan->policy->path, info->policy_sha);
-	json_object *lim = json_object_new_object();
-	const struct hb_policy *p = plan->policy;
 
 	add_common(o, "start", info);
 	json_object_object_add(o, "start_time",
@@ -152,21 +150,8 @@ json_object *hb_record_start(const struct hb_run_info *info,
 			       strv_json(plan->argv.v, plan->argv.n));
 	json_object_object_add(o, "host_uid",
 			       json_object_new_int64((int64_t)plan->host_uid));
-	json_object_object_add(lim, "timeout_seconds",
-			       json_object_new_uint64(p->timeout_seconds));
-	json_object_object_add(lim, "cpu_seconds",
-			       json_object_new_uint64(p->cpu_seconds));
-	json_object_object_add(lim, "memory_mb",
-			       json_object_new_uint64(p->memory_mb));
-	json_object_object_add(lim, "file_size_mb",
-			       json_object_new_uint64(p->file_size_mb));
-	json_object_object_add(lim, "max_processes",
-			       json_object_new_uint64(p->max_processes));
-	json_object_object_add(lim, "max_open_files",
-			       json_object_new_uint64(p->max_open_files));
-	json_object_object_add(lim, "tmp_size_mb",
-			       json_object_new_uint64(p->tmp_size_mb));
-	json_object_object_add(o, "limits", lim);
+	json_object_object_add(o, "limits",
+			       hb_limits_json(plan->policy, false));
 	json_object_object_add(o, "network", network_json(&plan->net));
 	return o;
 }

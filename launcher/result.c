@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <json-c/json.h>
 #include <signal.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -36,38 +37,52 @@ const char *hb_cgroup_status(void)
 	return status;
 }
 
-static void add_limit(json_object *limits, const char *name,
-		      unsigned long long value, const char *mechanism)
-{
-	json_object *o = json_object_new_object();
+/* The seven limits, each with what enforces it: the start record lists
+ * the values, the result the values with their mechanism. */
+static const struct {
+	const char *name;
+	size_t offset;
+	const char *how;
+} limits[] = {
+	{"timeout_seconds", offsetof(struct hb_policy, timeout_seconds),
+	 "supervisor timer: SIGTERM to the namespace, SIGKILL 1 s later"},
+	{"cpu_seconds", offsetof(struct hb_policy, cpu_seconds),
+	 "RLIMIT_CPU, per process: SIGXCPU, SIGKILL 1 s later"},
+	{"memory_mb", offsetof(struct hb_policy, memory_mb),
+	 "RLIMIT_AS per process (allocations beyond it fail), and the "
+	 "supervisor on the whole sandbox (RSS of every process plus "
+	 "tmpfs, sampled; SIGKILL past it)"},
+	{"file_size_mb", offsetof(struct hb_policy, file_size_mb),
+	 "RLIMIT_FSIZE, per file: writes beyond it fail with EFBIG"},
+	{"max_processes", offsetof(struct hb_policy, max_processes),
+	 "RLIMIT_NPROC, counted in the sandbox's user namespace"},
+	{"max_open_files", offsetof(struct hb_policy, max_open_files),
+	 "RLIMIT_NOFILE, per process"},
+	{"tmp_size_mb", offsetof(struct hb_policy, tmp_size_mb),
+	 "tmpfs size of /tmp and of /dev/shm, each"},
+};
 
-	json_object_object_add(o, "value", json_object_new_uint64(value));
-	json_object_object_add(o, "enforced_by",
-			       json_object_new_string(mechanism));
-	json_object_object_add(limits, name, o);
-}
-
-static json_object *limits_json(const struct hb_policy *p)
+json_object *hb_limits_json(const struct hb_policy *p, bool with_how)
 {
 	json_object *l = json_object_new_object();
 
-	add_limit(l, "timeout_seconds", p->timeout_seconds,
-		  "supervisor timer: SIGTERM to the namespace, SIGKILL 1 s "
-		  "later");
-	add_limit(l, "cpu_seconds", p->cpu_seconds,
-		  "RLIMIT_CPU, per process: SIGXCPU, SIGKILL 1 s later");
-	add_limit(l, "memory_mb", p->memory_mb,
-		  "RLIMIT_AS per process (allocations beyond it fail), and the "
-		  "supervisor on the whole sandbox (RSS of every process plus "
-		  "tmpfs, sampled; SIGKILL past it)");
-	add_limit(l, "file_size_mb", p->file_size_mb,
-		  "RLIMIT_FSIZE, per file: writes beyond it fail with EFBIG");
-	add_limit(l, "max_processes", p->max_processes,
-		  "RLIMIT_NPROC, counted in the sandbox's user namespace");
-	add_limit(l, "max_open_files", p->max_open_files,
-		  "RLIMIT_NOFILE, per process");
-	add_limit(l, "tmp_size_mb", p->tmp_size_mb,
-		  "tmpfs size of /tmp and of /dev/shm, each");
+	for (size_t i = 0; i < ARRAY_SIZE(limits); i++) {
+		unsigned long long value;
+		json_object *v;
+
+		memcpy(&value, (const char *)p + limits[i].offset,
+		       sizeof(value));
+		v = json_object_new_uint64(value);
+		if (with_how) {
+			json_object *o = json_object_new_object();
+			json_object_object_add(o, "value", v);
+			json_object_object_add(
+				o, "enforced_by",
+				json_object_new_string(limits[i].how));
+			v = o;
+		}
+		json_object_object_add(l, limits[i].name, v);
+	}
 	return l;
 }
 
@@ -174,7 +189,7 @@ json_object *hb_result_object(const struct hb_result *r,
 			       r->network ? json_object_get(r->network)
 					  : network_none(plan));
 	json_object_object_add(o, "setup_error", setup_json(r));
-	json_object_object_add(o, "limits", limits_json(plan->policy));
+	json_object_object_add(o, "limits", hb_limits_json(plan->policy, true));
 	json_object_object_add(cg, "used", json_object_new_boolean(0));
 	json_object_object_add(cg, "why_not",
 			       json_object_new_string(hb_cgroup_status()));
