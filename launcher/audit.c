@@ -394,22 +394,6 @@ static int open_locked(struct hb_audit *a, const char *name)
 	return -EAGAIN;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -ENOSPC;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* The anchor outside the log: its last seq and hash, so that a cut tail
  * is found.  Replaced atomically. */
 int hb_audit_write_head(struct hb_audit *a, const char *name,
@@ -435,7 +419,7 @@ int hb_audit_write_head(struct hb_audit *a, const char *name,
 		    0640);
 	if (fd < 0)
 		return -errno;
-	r = write_all(fd, head, (size_t)len);
+	r = hb_write_all(fd, head, (size_t)len);
 	if (r == 0 && fsync(fd) < 0)
 		r = -errno;
 	if (r == 0 && renameat(a->dirfd, tmp, a->dirfd, final) < 0)
@@ -498,7 +482,7 @@ static int append_locked(struct hb_audit *a, int fd, const char *name,
 		return -ENOMEM;
 	if (fstat(fd, &st) < 0)
 		return -errno;
-	r = write_all(fd, line, strlen(line));
+	r = hb_write_all(fd, line, strlen(line));
 	if (r == 0 && fsync(fd) < 0)
 		r = -errno;
 	if (r < 0) {
@@ -553,7 +537,7 @@ int hb_audit_store_policy(struct hb_audit *a, const char *text,
 		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
 	if (fd < 0)
 		return -errno;
-	r = write_all(fd, text, strlen(text));
+	r = hb_write_all(fd, text, strlen(text));
 	if (r == 0 && fsync(fd) < 0)
 		r = -errno;
 	if (r == 0 && renameat(dir, tmp, dir, name) < 0)
@@ -592,7 +576,7 @@ int hb_audit_init_key(const char *key_file, struct hb_diag *diag)
 	if (getrandom(key, sizeof(key), 0) != sizeof(key))
 		return hb_diag_set(diag, key_file, 0, "no random bytes: %s",
 				   strerror(errno));
-	r = write_all(fd, (const char *)key, sizeof(key));
+	r = hb_write_all(fd, key, sizeof(key));
 	explicit_bzero(key, sizeof(key));
 	if (r == 0 && fsync(fd) < 0)
 		r = -errno;

@@ -400,9 +400,14 @@ int hb_audit_rotate(struct hb_audit *a, enum hb_log log)
 		     O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0640);
 	if (nfd < 0)
 		return -errno;
-	if (write(nfd, line, strlen(line)) != (ssize_t)strlen(line) ||
-	    fsync(nfd) < 0)
-		return -EIO;
+	r = hb_write_all(nfd, line, strlen(line));
+	if (r == 0 && fsync(nfd) < 0)
+		r = -errno;
+	if (r < 0) {
+		/* Not a rotation: leave no half-written file behind. */
+		unlinkat(a->dirfd, tmp, 0);
+		return r;
+	}
 	/* A hard link to an append-only file is refused: lift the flag for
 	 * the link and set it again on both names. */
 	was_append = set_append(fd, false);
@@ -411,8 +416,10 @@ int hb_audit_rotate(struct hb_audit *a, enum hb_log log)
 		r = -errno;
 	if (was_append)
 		set_append(fd, true);
-	if (r < 0)
+	if (r < 0) {
+		unlinkat(a->dirfd, tmp, 0);
 		return r;
+	}
 	if (was_append || a->append_only)
 		set_append(nfd, true);
 	return hb_audit_write_head(a, name, seq + 1, hash);

@@ -216,21 +216,14 @@ int hb_result_write_fd(int fd, const struct hb_result *r,
 		       const struct hb_plan *plan)
 {
 	_cleanup_free_ char *text = hb_result_json(r, plan);
-	size_t len, off = 0;
+	size_t len;
 
 	if (!text)
 		return -ENOMEM;
+	/* The NUL becomes the final newline. */
 	len = strlen(text);
 	text[len] = '\n';
-	while (off < len + 1) {
-		ssize_t n = write(fd, text + off, len + 1 - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		off += (size_t)n;
-	}
-	return 0;
+	return hb_write_all(fd, text, len + 1);
 }
 
 int hb_result_open_file(const char *path, bool *ret_created)

@@ -146,6 +146,24 @@ bool hb_path_under(const char *path, const char *dir)
 	       (path[n] == '\0' || path[n] == '/');
 }
 
+int hb_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -ENOSPC;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 int hb_parse_u64(const char *s, unsigned long long max, unsigned long long *ret)
 {
 	unsigned long long v = 0;

@@ -86,6 +86,9 @@ int hb_path_absolute(const char *cwd, const char *path, char **ret);
 /* Is path equal to or below dir?  Both absolute and normalised. */
 bool hb_path_under(const char *path, const char *dir);
 
+/* write() until all of buf is out, across short writes and EINTR. */
+int hb_write_all(int fd, const void *buf, size_t len);
+
 int hb_parse_u64(const char *s, unsigned long long max,
 		 unsigned long long *ret);
 char *hb_strip(char *s);

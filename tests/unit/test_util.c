@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 static void expect_abs(const char *cwd, const char *path, const char *want)
@@ -237,6 +238,37 @@ Test(take, ptr_and_fd)
 	cr_assert_eq(fd, -1);
 	cr_assert_eq(g, 7);
 	free(q);
+}
+
+Test(write_all, every_byte_lands)
+{
+	size_t len = 1u << 20;
+	char *buf = malloc(len), *back = malloc(len);
+	int fd = memfd_create("write_all", MFD_CLOEXEC);
+	struct stat st;
+
+	cr_assert(buf && back && fd >= 0);
+	for (size_t i = 0; i < len; i++)
+		buf[i] = (char)(i * 7);
+	cr_assert_eq(hb_write_all(fd, buf, len), 0);
+	cr_assert_eq(fstat(fd, &st), 0);
+	cr_assert_eq((size_t)st.st_size, len);
+	cr_assert_eq(pread(fd, back, len, 0), (ssize_t)len);
+	cr_assert_eq(memcmp(buf, back, len), 0);
+	close(fd);
+	free(buf);
+	free(back);
+}
+
+Test(write_all, errors_are_negative_errno)
+{
+	int fd = open("/dev/full", O_WRONLY | O_CLOEXEC);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(hb_write_all(fd, "x", 1), -ENOSPC);
+	close(fd);
+	cr_assert_eq(hb_write_all(-1, "x", 1), -EBADF);
+	cr_assert_eq(hb_write_all(-1, "", 0), 0, "nothing to write");
 }
 
 Test(diag, set_returns_einval_and_fills)
