@@ -37,23 +37,12 @@ const char *hb_log_name(enum hb_log log)
 	return log == HB_LOG_EXEC ? HB_AUDIT_EXEC_LOG : HB_AUDIT_SECURITY_LOG;
 }
 
-static void to_hex(const unsigned char *in, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[in[i] >> 4];
-		out[2 * i + 1] = digits[in[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 void hb_sha256_hex(const void *data, size_t len, char out[HB_SHA256_HEX])
 {
 	unsigned char md[crypto_hash_sha256_BYTES];
 
 	crypto_hash_sha256(md, data, len);
-	to_hex(md, sizeof(md), out);
+	sodium_bin2hex(out, HB_SHA256_HEX, md, sizeof(md));
 }
 
 void hb_hmac_sha256_hex(const unsigned char *key, const void *data, size_t len,
@@ -62,7 +51,7 @@ void hb_hmac_sha256_hex(const unsigned char *key, const void *data, size_t len,
 	unsigned char md[crypto_auth_hmacsha256_BYTES];
 
 	crypto_auth_hmacsha256(md, data, len, key);
-	to_hex(md, sizeof(md), out);
+	sodium_bin2hex(out, HB_SHA256_HEX, md, sizeof(md));
 }
 
 int hb_sha256_file(const char *path, char out[HB_SHA256_HEX])
@@ -80,7 +69,7 @@ int hb_sha256_file(const char *path, char out[HB_SHA256_HEX])
 	if (n < 0)
 		return -errno;
 	crypto_hash_sha256_final(&st, md);
-	to_hex(md, sizeof(md), out);
+	sodium_bin2hex(out, HB_SHA256_HEX, md, sizeof(md));
 	return 0;
 }
 
