@@ -125,25 +125,15 @@ int hb_audit_default_dir(char **ret)
 	return *ret ? 0 : -ENOMEM;
 }
 
-/* mkdir -p, refusing a symlink at any level we create or enter last. */
+/* mkdir -p, refusing a symlink at the level we create or enter last. */
 static int make_dirs(const char *dir)
 {
-	_cleanup_free_ char *copy = strdup(dir);
 	struct stat st;
+	int r = hb_mkdir_p(dir, 0755, 0750);
 
-	if (!copy)
-		return -ENOMEM;
-	for (char *p = copy + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(copy, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(copy, 0750) < 0 && errno != EEXIST)
-		return -errno;
-	if (lstat(copy, &st) < 0)
+	if (r < 0)
+		return r;
+	if (lstat(dir, &st) < 0)
 		return -errno;
 	if (S_ISLNK(st.st_mode))
 		return -ELOOP;

@@ -122,27 +122,6 @@ int hb_netpool_starttime(pid_t pid, unsigned long long *ret)
 	return errno || end == p || (*end != ' ' && *end != '\n') ? -EIO : 0;
 }
 
-/* mkdir -p, each directory it makes 0700. */
-static int make_dirs(const char *dir)
-{
-	_cleanup_free_ char *path = strdup(dir);
-
-	if (!path)
-		return -ENOMEM;
-	for (char *p = path + 1;; p++) {
-		bool last = *p == '\0';
-
-		if (*p != '/' && !last)
-			continue;
-		*p = '\0';
-		if (mkdir(path, 0700) < 0 && errno != EEXIST)
-			return -errno;
-		if (last)
-			return 0;
-		*p = '/';
-	}
-}
-
 /* The state directory, which must be ours and writable by us alone: its
  * files decide which interfaces the next start deletes. */
 static int open_state_dir(const char *state_dir, bool create)
@@ -154,7 +133,7 @@ static int open_state_dir(const char *state_dir, bool create)
 	if (!state_dir || !*state_dir)
 		return -EINVAL;
 	if (create) {
-		r = make_dirs(state_dir);
+		r = hb_mkdir_p(state_dir, 0700, 0700);
 		if (r < 0)
 			return r;
 	}

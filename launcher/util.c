@@ -146,6 +146,28 @@ bool hb_path_under(const char *path, const char *dir)
 	       (path[n] == '\0' || path[n] == '/');
 }
 
+int hb_mkdir_p(const char *path, mode_t parent_mode, mode_t mode)
+{
+	_cleanup_free_ char *copy = NULL;
+
+	if (!*path)
+		return -ENOENT;
+	copy = strdup(path);
+	if (!copy)
+		return -ENOMEM;
+	for (char *p = copy + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(copy, parent_mode) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(copy, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
 int hb_write_all(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
@@ -85,6 +86,11 @@ bool hb_strv_contains(const struct hb_strv *s, const char *str);
 int hb_path_absolute(const char *cwd, const char *path, char **ret);
 /* Is path equal to or below dir?  Both absolute and normalised. */
 bool hb_path_under(const char *path, const char *dir);
+
+/* mkdir -p: the directories above path with parent_mode, path itself with
+ * mode.  Whatever exists already is left as it is, even a file as the
+ * last component: the caller checks what it got. */
+int hb_mkdir_p(const char *path, mode_t parent_mode, mode_t mode);
 
 /* write() until all of buf is out, across short writes and EINTR. */
 int hb_write_all(int fd, const void *buf, size_t len);

@@ -240,6 +240,38 @@ Test(take, ptr_and_fd)
 	free(q);
 }
 
+Test(mkdir_p, nested_with_both_modes)
+{
+	char *dir = tmpdir_new();
+	char *top = path_join(dir, "a");
+	char *deep = path_join(dir, "a/b/c");
+	struct stat st;
+
+	umask(0);
+	cr_assert_eq(hb_mkdir_p(deep, 0751, 0700), 0);
+	cr_assert_eq(stat(top, &st), 0);
+	cr_assert(S_ISDIR(st.st_mode));
+	cr_assert_eq(st.st_mode & 07777, 0751);
+	cr_assert_eq(stat(deep, &st), 0);
+	cr_assert_eq(st.st_mode & 07777, 0700);
+	cr_assert_eq(hb_mkdir_p(deep, 0751, 0700), 0, "existing is fine");
+	free(top);
+	free(deep);
+	tmpdir_remove(dir);
+}
+
+Test(mkdir_p, a_file_on_the_way)
+{
+	char *dir = tmpdir_new();
+	char *below = path_join(dir, "f/sub");
+
+	make_file(dir, "f", "x");
+	cr_assert_eq(hb_mkdir_p(below, 0755, 0755), -ENOTDIR);
+	cr_assert_eq(hb_mkdir_p("", 0755, 0755), -ENOENT);
+	free(below);
+	tmpdir_remove(dir);
+}
+
 Test(write_all, every_byte_lands)
 {
 	size_t len = 1u << 20;
