@@ -17,11 +17,6 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#define GENESIS                                                                \
-	"0000000000000000000000000000000000000000000000000000000000000000"
-#define JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
-#define MAX_LINE (16u << 20)
-
 const char *hb_json_str(json_object *o, const char *key)
 {
 	json_object *v;
@@ -247,7 +242,7 @@ char *hb_audit_encode(json_object *rec, unsigned long long seq,
 		    strcmp(k, "hmac"))
 			json_object_object_add(o, k, json_object_get(v));
 	}
-	body = json_object_to_json_string_ext(o, JSON_FLAGS);
+	body = json_object_to_json_string_ext(o, HB_JSON_FLAGS);
 	len = strlen(body);
 	hb_sha256_hex(body, len, ret_hash);
 	if (key)
@@ -299,7 +294,7 @@ static int last_line(int fd, char **ret)
 			*ret = line;
 			return line ? 0 : -ENOMEM;
 		}
-		if (chunk >= MAX_LINE) {
+		if (chunk >= HB_AUDIT_MAX_LINE) {
 			free(buf);
 			return -E2BIG;
 		}
@@ -318,7 +313,7 @@ int hb_audit_tail(int fd, unsigned long long *ret_seq,
 		return r;
 	if (!line) {
 		*ret_seq = 0;
-		strcpy(ret_hash, GENESIS);
+		strcpy(ret_hash, HB_AUDIT_GENESIS);
 		return 0;
 	}
 	o = json_tokener_parse(line);
@@ -334,14 +329,16 @@ int hb_audit_tail(int fd, unsigned long long *ret_seq,
 	return 0;
 }
 
-static void try_append_only(const struct hb_audit *a, int fd)
+bool hb_audit_set_append_only(int fd, bool on)
 {
-	int flags = 0;
+	int flags = 0, was;
 
-	if (!a->append_only || ioctl(fd, FS_IOC_GETFLAGS, &flags) < 0)
-		return;
-	flags |= FS_APPEND_FL;
+	if (ioctl(fd, FS_IOC_GETFLAGS, &flags) < 0)
+		return false;
+	was = flags & FS_APPEND_FL;
+	flags = on ? flags | FS_APPEND_FL : flags & ~FS_APPEND_FL;
 	(void)ioctl(fd, FS_IOC_SETFLAGS, &flags);
+	return was;
 }
 
 /* Open name for appending with the lock held.  A rotation may rename the
@@ -364,13 +361,23 @@ static int open_locked(struct hb_audit *a, const char *name)
 		}
 		if (fstatat(a->dirfd, name, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
 		    now.st_ino == st.st_ino && now.st_dev == st.st_dev) {
-			if (st.st_size == 0)
-				try_append_only(a, fd);
+			if (st.st_size == 0 && a->append_only)
+				hb_audit_set_append_only(fd, true);
 			return fd;
 		}
 		close(fd);
 	}
 	return -EAGAIN;
+}
+
+void hb_audit_head_hmac(const unsigned char *key, unsigned long long seq,
+			const char *hash, char out[HB_SHA256_HEX])
+{
+	char msg[128];
+
+	/* A head file's hash may be anything: cut it, never overrun. */
+	snprintf(msg, sizeof(msg), "%llu:%s", seq, hash);
+	hb_hmac_sha256_hex(key, msg, strlen(msg), out);
 }
 
 /* The anchor outside the log: its last seq and hash, so that a cut tail
@@ -382,11 +389,8 @@ int hb_audit_write_head(struct hb_audit *a, const char *name,
 	_cleanup_close_ int fd = -1;
 	int len, r;
 
-	if (a->have_key) {
-		char msg[128];
-		snprintf(msg, sizeof(msg), "%llu:%s", seq, hash);
-		hb_hmac_sha256_hex(a->key, msg, strlen(msg), mac);
-	}
+	if (a->have_key)
+		hb_audit_head_hmac(a->key, seq, hash, mac);
 	len = snprintf(head, sizeof(head),
 		       "{\"file\":\"%s\",\"seq\":%llu,\"hash\":\"%s\"%s%s%s}\n",
 		       name, seq, hash, mac[0] ? ",\"hmac\":\"" : "", mac,

@@ -18,6 +18,13 @@
 #define HB_AUDIT_KEY_LEN 32	   /* crypto_auth_hmacsha256_KEYBYTES */
 #define HB_SHA256_HEX 65	   /* 64 hex digits and a NUL */
 #define HB_AUDIT_ROTATED_DIGITS 12 /* name.NNNNNNNNNNNN */
+/* The prev_hash of a chain's first record. */
+#define HB_AUDIT_GENESIS                                                       \
+	"0000000000000000000000000000000000000000000000000000000000000000"
+/* A longer line is not a record: readers stop looking for its end. */
+#define HB_AUDIT_MAX_LINE (16u << 20)
+/* Every JSON text hivebox writes: one line, '/' left unescaped. */
+#define HB_JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 
 enum hb_log {
 	HB_LOG_EXEC,
@@ -102,3 +109,9 @@ int hb_audit_tail(int fd, unsigned long long *ret_seq,
 		  char ret_hash[HB_SHA256_HEX]);
 int hb_audit_write_head(struct hb_audit *a, const char *name,
 			unsigned long long seq, const char *hash);
+/* The head's HMAC, written by append and checked by verify. */
+void hb_audit_head_hmac(const unsigned char *key, unsigned long long seq,
+			const char *hash, char out[HB_SHA256_HEX]);
+/* Set or clear a log's append-only inode flag; returns whether it was
+ * set before (false also where the file system has no such flag). */
+bool hb_audit_set_append_only(int fd, bool on);

@@ -13,9 +13,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#define MAX_LINE (16u << 20) /* as audit.c: longer is not a record */
 #define MAX_WARNINGS 10
-#define JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 
 struct event {
 	char *time, *kind, *severity, *message;
@@ -320,7 +318,7 @@ static int take_record(struct trail *t, enum hb_log log, json_object *o)
 }
 
 /* One line without its '\n', or -1 at the end.  A line longer than
- * MAX_LINE is read to its end but not kept. */
+ * HB_AUDIT_MAX_LINE is read to its end but not kept. */
 /* One line without its '\n'.  Byte by byte, so that a NUL (what a crash
  * can leave behind) stays inside its line instead of ending it. */
 static ssize_t read_line(FILE *f, struct line_buf *b)
@@ -335,7 +333,7 @@ static ssize_t read_line(FILE *f, struct line_buf *b)
 		if (len + 2 > b->cap) {
 			size_t cap = b->cap ? b->cap * 2 : 4096;
 			char *buf;
-			if (b->cap >= MAX_LINE) {
+			if (b->cap >= HB_AUDIT_MAX_LINE) {
 				b->too_long = true;
 				len = 0;
 				continue;
@@ -713,7 +711,7 @@ static int print_json_runs(FILE *out, struct run **v, size_t n)
 		if (!o)
 			return -ENOMEM;
 		fprintf(out, "%s\n",
-			json_object_to_json_string_ext(o, JSON_FLAGS));
+			json_object_to_json_string_ext(o, HB_JSON_FLAGS));
 		json_object_put(o);
 	}
 	return 0;
@@ -986,7 +984,7 @@ static int print_stats_json(FILE *out, struct stats *s,
 	json_object_object_add(
 		o, "p95_wall_ms",
 		s->n_wall ? json_object_new_uint64(percentile(s, 95)) : NULL);
-	fprintf(out, "%s\n", json_object_to_json_string_ext(o, JSON_FLAGS));
+	fprintf(out, "%s\n", json_object_to_json_string_ext(o, HB_JSON_FLAGS));
 	return 0;
 }
 

@@ -10,9 +10,6 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 
-#define GENESIS                                                                \
-	"0000000000000000000000000000000000000000000000000000000000000000"
-
 struct chain {
 	bool started;
 	unsigned long long seq;
@@ -127,7 +124,7 @@ static int check_link(struct chain *c, json_object *o, const char *file,
 	if (!c->started) {
 		if (type && strcmp(type, "rotation") == 0)
 			c->after_rotation = true;
-		else if (strcmp(prev, GENESIS) != 0 || seq != 1)
+		else if (strcmp(prev, HB_AUDIT_GENESIS) != 0 || seq != 1)
 			return fail(c, file, n,
 				    "the first record does not start the chain "
 				    "(records before it deleted?)%s",
@@ -234,7 +231,7 @@ int hb_audit_rotated_files(const struct hb_audit *a, const char *name,
 static int check_head(struct chain *c, const struct hb_audit *a,
 		      const char *name, char *note, size_t note_len)
 {
-	char path[300], buf[1024], msg[128], mac[HB_SHA256_HEX];
+	char path[300], buf[1024], mac[HB_SHA256_HEX];
 	_cleanup_close_ int fd = -1;
 	json_object *o, *seqo;
 	const char *hash, *hmac;
@@ -263,9 +260,8 @@ static int check_head(struct chain *c, const struct hb_audit *a,
 		return fail(c, path, 1, "head file is not readable%s", NULL);
 	}
 	seq = (unsigned long long)json_object_get_uint64(seqo);
-	snprintf(msg, sizeof(msg), "%llu:%s", seq, hash);
 	if (a->have_key)
-		hb_hmac_sha256_hex(a->key, msg, strlen(msg), mac);
+		hb_audit_head_hmac(a->key, seq, hash, mac);
 	if (a->have_key && (!hmac || strcmp(hmac, mac) != 0))
 		r = fail(c, path, 1, "head HMAC does not match (rewritten)%s",
 			 NULL);
@@ -349,19 +345,6 @@ int hb_audit_verify(struct hb_audit *a, enum hb_log log, FILE *out)
 	return r;
 }
 
-/* Set or clear the append-only flag; returns whether it was set. */
-static bool set_append(int fd, bool on)
-{
-	int flags = 0, was;
-
-	if (ioctl(fd, FS_IOC_GETFLAGS, &flags) < 0)
-		return false;
-	was = flags & FS_APPEND_FL;
-	flags = on ? flags | FS_APPEND_FL : flags & ~FS_APPEND_FL;
-	(void)ioctl(fd, FS_IOC_SETFLAGS, &flags);
-	return was;
-}
-
 int hb_audit_rotate(struct hb_audit *a, enum hb_log log)
 {
 	const char *name = hb_log_name(log);
@@ -410,17 +393,17 @@ int hb_audit_rotate(struct hb_audit *a, enum hb_log log)
 	}
 	/* A hard link to an append-only file is refused: lift the flag for
 	 * the link and set it again on both names. */
-	was_append = set_append(fd, false);
+	was_append = hb_audit_set_append_only(fd, false);
 	r = linkat(a->dirfd, name, a->dirfd, rotated, 0) < 0 ? -errno : 0;
 	if (r == 0 && renameat(a->dirfd, tmp, a->dirfd, name) < 0)
 		r = -errno;
 	if (was_append)
-		set_append(fd, true);
+		hb_audit_set_append_only(fd, true);
 	if (r < 0) {
 		unlinkat(a->dirfd, tmp, 0);
 		return r;
 	}
 	if (was_append || a->append_only)
-		set_append(nfd, true);
+		hb_audit_set_append_only(nfd, true);
 	return hb_audit_write_head(a, name, seq + 1, hash);
 }

@@ -205,8 +205,7 @@ json_object *hb_result_object(const struct hb_result *r,
 char *hb_result_json(const struct hb_result *r, const struct hb_plan *plan)
 {
 	json_object *o = hb_result_object(r, plan);
-	char *text = strdup(json_object_to_json_string_ext(
-		o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	char *text = strdup(json_object_to_json_string_ext(o, HB_JSON_FLAGS));
 
 	json_object_put(o);
 	return text;

@@ -119,9 +119,7 @@ void hb_watch_event(struct hb_watch *w, const char *kind,
 	if (cls != HB_EV_ERROR && w->alert_command && !seen_kind(w, kind))
 		run_alert_command(
 			w, kind,
-			json_object_to_json_string_ext(
-				rec, JSON_C_TO_STRING_PLAIN |
-					     JSON_C_TO_STRING_NOSLASHESCAPE));
+			json_object_to_json_string_ext(rec, HB_JSON_FLAGS));
 	if (w->audit)
 		r = hb_audit_append(w->audit, HB_LOG_SECURITY, rec, NULL);
 	else

@@ -468,6 +468,29 @@ Test(audit_crypto, hmac_rfc4231_vectors)
 	cr_assert_str_eq(out, ref);
 }
 
+/* The head's HMAC covers "SEQ:HASH"; a head file's hash of any length is
+ * cut to the buffer, never read past it. */
+Test(audit_crypto, head_hmac_covers_seq_and_hash)
+{
+	unsigned char k[HB_AUDIT_KEY_LEN];
+	char out[HB_SHA256_HEX], ref[HB_SHA256_HEX], msg[128], big[400];
+	const char *h = GENESIS;
+
+	memset(k, 0x5a, sizeof(k));
+	hb_audit_head_hmac(k, 42, h, out);
+	snprintf(msg, sizeof(msg), "42:%s", h);
+	ref_hmac(k, msg, strlen(msg), ref);
+	cr_assert_str_eq(out, ref);
+	memset(big, 'f', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	hb_audit_head_hmac(k, 1, big, out);
+	/* What fits in the 128-byte message: "1:" and 125 digits. */
+	memcpy(msg, "1:", 2);
+	memset(msg + 2, 'f', 125);
+	ref_hmac(k, msg, 127, ref);
+	cr_assert_str_eq(out, ref);
+}
+
 Test(audit_crypto, uuid_version_4)
 {
 	char a[37], b[37];
