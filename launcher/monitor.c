@@ -33,7 +33,6 @@ static int read_stat(pid_t pid, struct hb_sample *s)
 		   &ut, &st, &rss) != 3)
 		return -EINVAL;
 	cpu = (ut + st) * 1000 / (unsigned long long)ticks;
-	s->cpu_ms += cpu;
 	if (cpu > s->cpu_max_ms)
 		s->cpu_max_ms = cpu;
 	s->rss_kb += (unsigned long long)(rss > 0 ? rss : 0) *
@@ -85,7 +84,7 @@ static unsigned long long tmpfs_used_kb(pid_t init, const char *dir)
 	       (unsigned long long)sf.f_bsize / 1024;
 }
 
-int hb_monitor_sample(pid_t init, bool with_tmpfs, struct hb_sample *ret)
+void hb_monitor_sample(pid_t init, bool with_tmpfs, struct hb_sample *ret)
 {
 	static pid_t list[MAX_PROCS];
 	size_t n = 0;
@@ -102,5 +101,4 @@ int hb_monitor_sample(pid_t init, bool with_tmpfs, struct hb_sample *ret)
 		ret->tmpfs_kb = tmpfs_used_kb(init, "/tmp") +
 				tmpfs_used_kb(init, "/dev/shm");
 	ret->total_kb = ret->rss_kb + ret->tmpfs_kb;
-	return 0;
 }

@@ -11,7 +11,6 @@ struct hb_sample {
 	unsigned long long rss_kb;     /* sum over the sandbox's processes */
 	unsigned long long tmpfs_kb;   /* /tmp and /dev/shm in use */
 	unsigned long long total_kb;   /* rss_kb + tmpfs_kb */
-	unsigned long long cpu_ms;     /* sum of user and system time */
 	unsigned long long cpu_max_ms; /* the busiest single process */
 	unsigned processes;
 };
@@ -19,4 +18,4 @@ struct hb_sample {
 /* Sample the tree below init (a host pid).  Before the init has pivoted,
  * /proc/INIT/root is still the host's: with_tmpfs false leaves the tmpfs
  * usage out. */
-int hb_monitor_sample(pid_t init, bool with_tmpfs, struct hb_sample *ret);
+void hb_monitor_sample(pid_t init, bool with_tmpfs, struct hb_sample *ret);

@@ -174,15 +174,9 @@ bool hb_watch_sample(struct hb_watch *w, pid_t init, bool in_root,
 {
 	struct hb_sample s;
 
-	if (hb_monitor_sample(init, in_root, &s) < 0)
-		return false;
-	w->samples++;
+	hb_monitor_sample(init, in_root, &s);
 	if (s.total_kb > w->peak_total_kb)
 		w->peak_total_kb = s.total_kb;
-	if (s.rss_kb > w->peak_rss_kb)
-		w->peak_rss_kb = s.rss_kb;
-	if (s.tmpfs_kb > w->peak_tmpfs_kb)
-		w->peak_tmpfs_kb = s.tmpfs_kb;
 	if (s.processes > w->peak_processes)
 		w->peak_processes = s.processes;
 	check_alerts(w, &s, memory_mb, cpu_s);
@@ -193,15 +187,13 @@ bool hb_watch_sample(struct hb_watch *w, pid_t init, bool in_root,
 	return true;
 }
 
-static void reap_one(struct hb_watch *w, size_t i, bool final)
+static void reap_one(struct hb_watch *w, size_t i)
 {
 	int status;
 	pid_t r = waitpid(w->children[i].pid, &status, WNOHANG);
 	char msg[160];
 
-	if (r == 0 && !final && hb_now_ms() < w->children[i].deadline_ms)
-		return;
-	if (r == 0 && final && hb_now_ms() < w->children[i].deadline_ms)
+	if (r == 0 && hb_now_ms() < w->children[i].deadline_ms)
 		return;
 	if (r == 0) {
 		kill(w->children[i].pid, SIGKILL);
@@ -228,7 +220,7 @@ void hb_watch_reap(struct hb_watch *w, bool final)
 		bool pending = false;
 		for (size_t i = 0; i < HB_MAX_ALERT_CHILDREN; i++) {
 			if (w->children[i].pid > 0)
-				reap_one(w, i, final);
+				reap_one(w, i);
 			pending |= w->children[i].pid > 0;
 		}
 		if (!final || !pending)

@@ -25,8 +25,8 @@ struct hb_watch {
 	/* What happened. */
 	unsigned alerts, violations, audit_errors;
 	bool cpu_alerted, memory_alerted, memory_killed;
-	unsigned long long peak_total_kb, peak_rss_kb, peak_tmpfs_kb;
-	unsigned peak_processes, samples;
+	unsigned long long peak_total_kb;
+	unsigned peak_processes;
 	char alerted_kinds[HB_MAX_ALERT_KINDS][32]; /* alert_command ran */
 	struct {
 		pid_t pid;
