@@ -302,10 +302,14 @@ static void record_end(struct run *run)
 		return;
 	res->audit_dir = run->audit.dir;
 	res->audit_hmac = run->audit.have_key;
+	/* Counted before the end record, which carries them; its own
+	 * failure can only reach the result. */
+	res->audit_errors = run->watch.audit_errors + run->start_record_failed;
 	r = hb_audit_append(&run->audit, HB_LOG_EXEC,
 			    hb_record_end(&run->info, &run->plan, res), hash);
 	if (r < 0) {
 		run->watch.audit_errors++;
+		res->audit_errors++;
 		fprintf(stderr, "hivebox: cannot write the end record: %s\n",
 			strerror(-r));
 	} else {
@@ -313,7 +317,6 @@ static void record_end(struct run *run)
 		syslog(LOG_INFO, "exec %s ended; %s head %s", run->info.exec_id,
 		       HB_AUDIT_EXEC_LOG, hash);
 	}
-	res->audit_errors = run->watch.audit_errors + run->start_record_failed;
 }
 
 /* Open the trail and write the start record.  Where the trail is

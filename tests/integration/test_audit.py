@@ -692,6 +692,29 @@ def test_a_full_disk_with_the_trail_not_required(hb, full_dir):
     assert exec_records(full_dir) == []
 
 
+def test_the_end_record_counts_the_failed_event_writes(hb):
+    """A security event that cannot be written (its log is a directory)
+    is counted in the end record written after it, not only in the
+    result."""
+    (hb.audit_dir / SEC_LOG).mkdir()
+    # One event: the cpu_limit violation, without the CPU alert.
+    policy = hb.policy("[execution]\ncpu_seconds = 1\n"
+                       "[monitoring]\ncpu_usage_alert = 0\n")
+
+    run = hb.run("cpu_burn.py", policy=policy)
+
+    assert run.rc == 128 + signal.SIGXCPU, run
+    assert re.search(r"cannot record a security event: Is a directory",
+                     run.stderr), run
+    res = assert_result(run, "cpu_limit")
+    assert res["audit"]["write_errors"] == 1, res
+    (end,) = [r for r in exec_records(hb.audit_dir, default_key())
+              if r["type"] == "end"]
+    assert end["result"]["audit"]["write_errors"] == 1, end
+    assert end["violations"] == res["violations"] == 1, end
+    assert end["alerts"] == res["alerts"] == 0, end
+
+
 # ---------------------------------------------------------------- 8. alerts
 
 
