@@ -86,12 +86,17 @@ static void notice(const struct hb_cli *cli, const struct hb_result *r,
 static int report(const struct hb_cli *cli, int result_file_fd,
 		  const struct hb_result *res, const struct hb_plan *plan)
 {
+	_cleanup_free_ char *text = NULL;
 	int r = 0;
 
-	if (cli->result_fd >= 0)
-		r = hb_result_write_fd(cli->result_fd, res, plan);
+	if (cli->result_fd >= 0 || result_file_fd >= 0) {
+		text = hb_result_json(res, plan);
+		r = text ? 0 : -ENOMEM;
+	}
+	if (r == 0 && cli->result_fd >= 0)
+		r = hb_result_write_fd(cli->result_fd, text);
 	if (r == 0 && result_file_fd >= 0)
-		r = hb_result_write_file(result_file_fd, res, plan);
+		r = hb_result_write_file(result_file_fd, text);
 	if (r < 0)
 		fprintf(stderr, "hivebox: cannot write the result: %s\n",
 			strerror(-r));

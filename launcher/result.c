@@ -211,18 +211,11 @@ char *hb_result_json(const struct hb_result *r, const struct hb_plan *plan)
 	return text;
 }
 
-int hb_result_write_fd(int fd, const struct hb_result *r,
-		       const struct hb_plan *plan)
+int hb_result_write_fd(int fd, const char *text)
 {
-	_cleanup_free_ char *text = hb_result_json(r, plan);
-	size_t len;
+	int r = hb_write_all(fd, text, strlen(text));
 
-	if (!text)
-		return -ENOMEM;
-	/* The NUL becomes the final newline. */
-	len = strlen(text);
-	text[len] = '\n';
-	return hb_write_all(fd, text, len + 1);
+	return r < 0 ? r : hb_write_all(fd, "\n", 1);
 }
 
 int hb_result_open_file(const char *path, bool *ret_created)
@@ -251,10 +244,9 @@ int hb_result_open_file(const char *path, bool *ret_created)
 	return fd;
 }
 
-int hb_result_write_file(int fd, const struct hb_result *r,
-			 const struct hb_plan *plan)
+int hb_result_write_file(int fd, const char *text)
 {
 	if (ftruncate(fd, 0) < 0 || lseek(fd, 0, SEEK_SET) < 0)
 		return -errno;
-	return hb_result_write_fd(fd, r, plan);
+	return hb_result_write_fd(fd, text);
 }

@@ -20,10 +20,10 @@ json_object *hb_limits_json(const struct hb_policy *p, bool with_how);
 json_object *hb_result_object(const struct hb_result *r,
 			      const struct hb_plan *plan);
 char *hb_result_json(const struct hb_result *r, const struct hb_plan *plan);
-int hb_result_write_fd(int fd, const struct hb_result *r,
-		       const struct hb_plan *plan);
+/* Write that text and a newline: one serialisation for every
+ * destination. */
+int hb_result_write_fd(int fd, const char *text);
 /* --result FILE: opened before the run (a regular file, no symlink),
  * written after it.  ret_created says whether this call created it. */
 int hb_result_open_file(const char *path, bool *ret_created);
-int hb_result_write_file(int fd, const struct hb_result *r,
-			 const struct hb_plan *plan);
+int hb_result_write_file(int fd, const char *text);
