@@ -1266,7 +1266,7 @@ Test(audit_verify, member_after_the_hash_is_caught)
 	v[1] = replaced(v[1], "\"}", "\",\"n\":99}");
 	cr_assert_eq(int_of(parse(v[1]), "n"), 99, "the forged value is read");
 	log_write(LOG, v, 3, false);
-	expect_fail(LOG ":2", "");
+	expect_fail(LOG ":2", "record has no hash, or something after it");
 }
 
 /* ---- Rotating ---- */
