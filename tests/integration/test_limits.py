@@ -5,7 +5,7 @@ import signal
 from conftest import (GRACE_S, UID_BASE, UID_RANGE, assert_result,
                       needs_root, needs_userns, processes_of_uid,
                       sandbox_uid)
-from test_audit import events, exec_records
+from test_audit import default_key, events, exec_records
 
 pytestmark = needs_userns
 
@@ -14,16 +14,20 @@ MIB = 1024 * 1024
 
 def assert_recorded(hb, res, reason, violation=None):
     """The audit trail says what the result says: the run's end record
-    carries the reason, and a limit that ended it is one violation event
-    of that kind (none when the script ended on its own)."""
-    ends = [r for r in exec_records(hb.audit_dir)
+    carries the reason and the result's count of violations, and a limit
+    that ended it is one violation event of that kind (none when the
+    script ended on its own)."""
+    key = default_key()
+    ends = [r for r in exec_records(hb.audit_dir, key)
             if r["type"] == "end" and r["exec_id"] == res["exec_id"]]
     assert len(ends) == 1, ends
     assert ends[0]["result"]["reason"] == reason, ends[0]
-    evs = [e for e in events(hb.audit_dir, res["exec_id"])
+    assert ends[0]["violations"] == res["violations"], (ends[0], res)
+    evs = [e for e in events(hb.audit_dir, res["exec_id"], key)
            if e["severity"] == "violation"]
     if violation is None:
         assert evs == [], evs
+        assert res["violations"] == 0, res
     else:
         assert [e["kind"] for e in evs] == [violation], evs
         assert ends[0]["violations"] == 1, ends[0]
