@@ -116,6 +116,28 @@ def test_memory_limit_bounds_the_sandbox_total(hb):
     assert_recorded(hb, res, "memory_limit", violation="memory_limit")
 
 
+def test_memory_limit_counts_the_sandbox_tmpfs(hb):
+    """Pages in the private /tmp are memory too: a script whose own RSS is
+    small but whose /tmp (larger than memory_mb) grows past memory_mb is
+    killed by the supervisor before the tmpfs fills."""
+    policy = hb.policy("[execution]\nmemory_mb = 64\ntmp_size_mb = 512\n"
+                       "file_size_mb = 512\n"
+                       "[monitoring]\nsample_interval_ms = 10\n")
+
+    run = hb.run("fill_tmp.py", policy=policy)
+
+    assert run.rc == 128 + signal.SIGKILL == 137, run
+    assert run.stdout == "", run  # never reached ENOSPC
+    assert "memory_limit" in run.stderr, run
+    res = assert_result(run, "memory_limit", exit_code=None,
+                        signal=int(signal.SIGKILL), signal_name="SIGKILL")
+    # RSS plus tmpfs went past the limit; the script's own RSS did not.
+    assert res["peak_memory_kb"] > 64 * 1024, res
+    assert res["peak_memory_kb"] < 512 * 1024, res
+    assert res["peak_rss_kb"] < 64 * 1024, res
+    assert_recorded(hb, res, "memory_limit", violation="memory_limit")
+
+
 def file_size_setup(hb):
     out = hb.mkdir("out", 0o777)
     policy = hb.policy("[execution]\nfile_size_mb = 2\ntmp_size_mb = 16\n"
