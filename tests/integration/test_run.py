@@ -88,6 +88,22 @@ def test_result_fd_with_a_pipe(hb):
     assert res["script"] == str(hb.dir / "exit_code.py")
 
 
+@pytest.mark.parametrize("target,why", [
+    ("/dev/null", "not a regular file"),
+    ("fifo", "No such device or address"),  # no reader: never waits
+])
+def test_result_must_be_a_regular_file(hb, target, why):
+    if target == "fifo":
+        target = hb.dir / "fifo"
+        os.mkfifo(target)
+
+    run = hb.run_argv(["--result", target, "--policy", hb.policy(),
+                       hb.script("hello.py")])
+
+    assert_refused(run, rf"^hivebox: {re.escape(str(target))}: cannot "
+                   rf"write the result there: {why}$")
+
+
 @needs_userns
 def test_command_line_may_tighten(hb):
     run = hb.run("sleeper.py", "30", options=["--timeout", "1"])

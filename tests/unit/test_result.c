@@ -7,9 +7,11 @@
 #include "sandbox.h"
 
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <json-c/json.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 static struct hb_policy policy;
@@ -512,5 +514,28 @@ Test(result, write_file)
 	close(fd);
 	free(path);
 	free(link);
+	tmpdir_remove(dir);
+}
+
+/* --result names something a script could have planted: a device or a
+ * FIFO is refused, and opening a FIFO never waits for a reader. */
+Test(result, open_file_refuses_devices_and_fifos)
+{
+	char *dir = tmpdir_new();
+	char *fifo = path_join(dir, "fifo");
+	bool created = true;
+	int rd;
+
+	cr_assert_eq(hb_result_open_file("/dev/null", &created), -EINVAL);
+	cr_assert_not(created);
+	cr_assert_eq(mkfifo(fifo, 0600), 0);
+	cr_assert_eq(hb_result_open_file(fifo, &created), -ENXIO, "no reader");
+	rd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	cr_assert_geq(rd, 0);
+	cr_assert_eq(hb_result_open_file(fifo, &created), -EINVAL,
+		     "with a reader");
+	cr_assert_not(created);
+	close(rd);
+	free(fifo);
 	tmpdir_remove(dir);
 }
