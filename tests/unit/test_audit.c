@@ -2184,6 +2184,50 @@ Test(audit_watch, without_an_audit_only_counts)
 	cr_assert_eq(stat(logdir, &st), -1, "nothing was written");
 }
 
+/* The alert command runs once per kind of alert or violation, and never
+ * for hivebox's own errors; /bin/true exits 0, so reaping it is no event. */
+Test(audit_watch, alert_command_runs_once_per_kind)
+{
+	static const struct {
+		const char *kind;
+		enum hb_event_class cls;
+	} ev[] = {
+		{"syscall_denied", HB_EV_VIOLATION},
+		{"syscall_denied", HB_EV_VIOLATION},
+		{"cpu_usage_alert", HB_EV_ALERT},
+		{"alert_command_failed", HB_EV_ERROR},
+		{"syscall_denied", HB_EV_VIOLATION},
+		{"cpu_usage_alert", HB_EV_ALERT},
+	};
+	struct hb_watch w = {.quiet = true,
+			     .alert_command = "/bin/true",
+			     .alert_timeout_s = 10};
+	size_t started = 0;
+	char *err;
+
+	snprintf(w.exec_id, sizeof(w.exec_id), "%s", ID_C);
+	for (size_t i = 0; i < ARRAY_SIZE(ev); i++)
+		hb_watch_event(&w, ev[i].kind, ev[i].cls, "m", NULL);
+	for (size_t i = 0; i < HB_MAX_ALERT_CHILDREN; i++)
+		started += w.children[i].pid > 0;
+	cr_assert_eq(started, 2, "one command per kind, none for an error");
+	cr_assert_str_eq(w.children[0].kind, "syscall_denied");
+	cr_assert_str_eq(w.children[1].kind, "cpu_usage_alert");
+	cr_assert_str_eq(w.alerted_kinds[0], "syscall_denied");
+	cr_assert_str_eq(w.alerted_kinds[1], "cpu_usage_alert");
+	cr_assert_str_eq(w.alerted_kinds[2], "");
+	w.quiet = false;
+	stderr_capture_start();
+	hb_watch_reap(&w, true);
+	err = keep(stderr_capture_stop());
+	cr_assert_str_eq(err, "", "reaping /bin/true said: %s", err);
+	for (size_t i = 0; i < HB_MAX_ALERT_CHILDREN; i++)
+		cr_assert_eq(w.children[i].pid, 0, "slot %zu not reaped", i);
+	cr_assert_eq(w.violations, 3);
+	cr_assert_eq(w.alerts, 2);
+	cr_assert_eq(w.audit_errors, 0);
+}
+
 Test(audit_watch, a_failed_write_is_counted_and_said)
 {
 	struct hb_watch w = {.audit = &audit, .quiet = true};
