@@ -586,9 +586,8 @@ static int rule_log_reject(struct batch *b, const struct hb_nft_rules *r,
 	return rb_put(b, &rb);
 }
 
-/* Link-local addresses of the two ends (netlink.c), and the multicast
- * group of the host end's. */
-static const uint8_t ll_host[16] = {0xfe, 0x80, [15] = 1};
+/* The multicast group of the host end's address, hb_netlink_ll_host:
+ * where the sandbox asks for its link-layer address. */
 static const uint8_t ll_host_solicited[16] = {
 	0xff, 0x02, [11] = 1, [12] = 0xff, [15] = 1};
 
@@ -637,8 +636,8 @@ static int rule_ipv6(struct batch *b, const struct hb_nft_rules *r,
 static int put_prerouting(struct batch *b, const struct hb_nft_rules *r)
 {
 	const struct v6 rules[] = {
-		{"prerouting", NFT_META_IIFNAME, ll_host, 135, 136, false,
-		 NF_ACCEPT},
+		{"prerouting", NFT_META_IIFNAME, hb_netlink_ll_host, 135, 136,
+		 false, NF_ACCEPT},
 		{"prerouting", NFT_META_IIFNAME, ll_host_solicited, 135, 136,
 		 false, NF_ACCEPT},
 		{"prerouting", NFT_META_IIFNAME, NULL, 130, 143, false,
