@@ -579,6 +579,7 @@ int main(int argc, char **argv)
 	struct hb_cli cli;
 	struct hb_diag d = {0};
 
+	hb_signals_init();
 	if (hb_cli_parse(&cli, argc, argv, &d) < 0)
 		return fail_diag(&d);
 	switch (cli.verb) {

@@ -152,11 +152,11 @@ static int load_filter(const struct hb_plan *plan, int sock)
 
 static _Noreturn void exec_interpreter(const struct hb_plan *plan, int sock)
 {
-	sigset_t none;
 	int r;
 
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* The interpreter starts as it would bare: SIGPIPE that hivebox
+	 * ignores is default again, and nothing is blocked. */
+	hb_signals_reset();
 	r = set_rlimits(plan);
 	if (r < 0)
 		fail(sock, HB_STAGE_RLIMITS, -r, NULL);

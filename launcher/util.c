@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -262,4 +263,20 @@ FILE *hb_fopen_regular(const char *path, int *ret_err)
 	else
 		TAKE_FD(fd);
 	return f;
+}
+
+void hb_signals_init(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+}
+
+void hb_signals_reset(void)
+{
+	sigset_t none;
+
+	for (int sig = 1; sig < _NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 }

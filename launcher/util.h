@@ -110,3 +110,12 @@ int hb_read_text(const char *path, char *buf, size_t size);
  * *ret_err = -errno, or -EINVAL for another type.  Opened non-blocking,
  * so that a FIFO is refused at once instead of waiting for a writer. */
 FILE *hb_fopen_regular(const char *path, int *ret_err);
+
+/* Signal dispositions, set once by whoever plays hivebox's part (main,
+ * the unit tests): SIGPIPE ignored, so that a reader that goes away (an
+ * alert command that does not read its stdin, a closed --result-fd) is
+ * an EPIPE to handle, not the end of the supervisor. */
+void hb_signals_init(void);
+/* In a child, before execve: every disposition and the mask back to the
+ * default, since an ignored signal stays ignored across exec. */
+void hb_signals_reset(void);

@@ -24,12 +24,10 @@ static void spawn_child(const char *cmd, const char *kind, const char *id,
 	char env_id[64];
 	char *argv[] = {(char *)cmd, (char *)kind, NULL};
 	char *envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", env_id, NULL};
-	sigset_t none;
 	int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
 
 	snprintf(env_id, sizeof(env_id), "HIVEBOX_EXEC_ID=%s", id);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	hb_signals_reset();
 	if (dup2(in, 0) < 0 || null < 0 || dup2(null, 1) < 0 ||
 	    dup2(null, 2) < 0)
 		_exit(126);
@@ -66,7 +64,9 @@ static void run_alert_command(struct hb_watch *w, const char *kind,
 			       "cannot fork the alert command", NULL);
 		return;
 	}
-	/* The event is far smaller than a pipe: this write cannot block. */
+	/* The event is far smaller than a pipe: this write cannot block.
+	 * A command that exits without reading it makes it fail with
+	 * EPIPE (SIGPIPE is ignored), which is its own business. */
 	(void)!write(p[1], json, len);
 	(void)!write(p[1], "\n", 1);
 	close(p[1]);

@@ -839,6 +839,33 @@ def test_a_failing_alert_command_is_recorded(hb):
     assert res["alerts"] == 1 and res["violations"] == 0, res
 
 
+def sigpipe_ignored(status_line: str) -> bool:
+    """Whether a /proc/PID/status SigIgn line has SIGPIPE's bit."""
+    return bool(int(status_line.split()[1], 16) & (1 << (signal.SIGPIPE - 1)))
+
+
+def test_an_alert_command_that_reads_nothing_does_not_end_hivebox(hb):
+    """The alert command exits at once without reading the event: the
+    supervisor's write to it fails with EPIPE and hivebox goes on (it
+    ignores SIGPIPE), while the command itself starts with SIGPIPE at
+    its default, as a program run bare would."""
+    command, out = alert_command(
+        hb, 'grep SigIgn /proc/$PPID/status > "$OUT_DIR/parent"\n'
+            'grep SigIgn /proc/$$/status > "$OUT_DIR/self"\n'
+            'exec 0<&-\n')
+    policy = hb.policy(MEMORY_ALERT + f"alert_command = {command}\n")
+
+    run = hb.run("memory_hold.py", "120", "1", policy=policy)
+
+    assert run.rc == 0, run
+    assert run.stdout == "holding 120 MiB\nreleased\n", run
+    assert_one_alert(hb, run, "memory_usage_alert", None)
+    assert sigpipe_ignored((out / "parent").read_text()), \
+        (out / "parent").read_text()
+    assert not sigpipe_ignored((out / "self").read_text()), \
+        (out / "self").read_text()
+
+
 def test_a_hanging_alert_command_is_killed(hb):
     command, out = alert_command(
         hb, 'echo $$ > "$OUT_DIR/pid"\nexec sleep 60\n')

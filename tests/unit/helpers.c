@@ -205,3 +205,10 @@ char *stderr_capture_stop(void)
 	captured = NULL;
 	return buf;
 }
+
+/* The tests play hivebox's part: its dispositions (SIGPIPE ignored), set
+ * in every process that runs a test, as main() sets them. */
+__attribute__((constructor)) static void hivebox_signals(void)
+{
+	hb_signals_init();
+}
