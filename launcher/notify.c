@@ -164,34 +164,35 @@ static unsigned long long *count_of(struct hb_notify *n, int nr)
 	return &n->counts[in_table ? nr : HB_NOTIFY_NR_OTHER];
 }
 
-static void record(struct hb_notify *n, const struct seccomp_notif *req,
-		   const char *answer)
+/* What a denied call is recorded as: everything that must be read from
+ * the caller (its path arguments) is read here, while it still waits for
+ * the answer.  NULL once the call is only counted. */
+static json_object *prepare(struct hb_notify *n,
+			    const struct seccomp_notif *req, const char *answer,
+			    char *msg, size_t msg_size)
 {
 	unsigned long long count = ++*count_of(n, req->data.nr);
 	char *name;
 	json_object *d;
-	char msg[160];
 
 	n->total++;
 	/* After the first few of a call, only count: a loop of a million
 	 * denied calls must not flood the log, nor cost a name lookup
 	 * each. */
-	if (count > HB_NOTIFY_DETAILED) {
-		n->watch->violations++;
-		return;
-	}
+	if (count > HB_NOTIFY_DETAILED)
+		return NULL;
 	name = seccomp_syscall_resolve_num_arch(req->data.arch, req->data.nr);
 	d = describe(answer, req, name ? name : "?");
 	/* The path was read from memory the caller may change: it counts
 	 * only if the call is still the one that was notified. */
 	if (ioctl(n->fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0)
 		json_object_object_add(d, "stale", json_object_new_boolean(1));
-	snprintf(msg, sizeof(msg), "denied %s (pid %u)%s", name ? name : "?",
+	snprintf(msg, msg_size, "denied %s (pid %u)%s", name ? name : "?",
 		 req->pid,
 		 count == HB_NOTIFY_DETAILED ? "; further ones are counted"
 					     : "");
-	hb_watch_event(n->watch, "syscall_denied", HB_EV_VIOLATION, msg, d);
 	free(name);
+	return d;
 }
 
 void hb_notify_handle(struct hb_notify *n)
@@ -199,6 +200,8 @@ void hb_notify_handle(struct hb_notify *n)
 	struct seccomp_notif *req = n->req;
 	struct seccomp_notif_resp *resp = n->resp;
 	int sig = 0, pidfd = -1;
+	json_object *d;
+	char msg[160];
 
 	memset(req, 0, n->req_size);
 	if (ioctl(n->fd, SECCOMP_IOCTL_NOTIF_RECV, req) < 0)
@@ -211,18 +214,26 @@ void hb_notify_handle(struct hb_notify *n)
 		    ioctl(n->fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) == 0)
 			sig = kill_signal((pid_t)req->pid);
 	}
-	record(n, req,
-	       sig == SIGSYS	? "SIGSYS"
-	       : sig == SIGKILL ? "SIGKILL"
-				: strerror(n->deny_errno));
+	d = prepare(n, req,
+		    sig == SIGSYS    ? "SIGSYS"
+		    : sig == SIGKILL ? "SIGKILL"
+				     : strerror(n->deny_errno),
+		    msg, sizeof(msg));
 	if (sig)
 		syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
 	hb_closep(&pidfd);
 	memset(resp, 0, n->resp_size);
 	resp->id = req->id;
 	resp->error = -n->deny_errno;
-	/* Fails with ENOENT if the caller is gone: nothing to answer. */
+	/* Fails with ENOENT if the caller is gone: nothing to answer.  The
+	 * answer goes first: the caller waits for it, and recording (an
+	 * append and its fsyncs) may take a while. */
 	(void)ioctl(n->fd, SECCOMP_IOCTL_NOTIF_SEND, resp);
+	if (d)
+		hb_watch_event(n->watch, "syscall_denied", HB_EV_VIOLATION,
+			       msg, d);
+	else
+		n->watch->violations++;
 }
 
 json_object *hb_notify_counts(const struct hb_notify *n)
