@@ -230,8 +230,8 @@ void hb_notify_handle(struct hb_notify *n)
 	 * append and its fsyncs) may take a while. */
 	(void)ioctl(n->fd, SECCOMP_IOCTL_NOTIF_SEND, resp);
 	if (d)
-		hb_watch_event(n->watch, "syscall_denied", HB_EV_VIOLATION,
-			       msg, d);
+		hb_watch_event(n->watch, "syscall_denied", HB_EV_VIOLATION, msg,
+			       d);
 	else
 		n->watch->violations++;
 }
