@@ -19,13 +19,7 @@ LIBS = -linih -lcap -ljson-c -lnftnl -lmnl -lsodium -lseccomp
 TEST_LIBS = -lcriterion
 
 B = build
-SRCS = launcher/util.c launcher/policy.c launcher/plan.c launcher/mounts.c \
-	launcher/sandbox.c launcher/supervisor.c launcher/result.c \
-	launcher/cli.c launcher/netlink.c launcher/audit.c \
-	launcher/audit_verify.c launcher/monitor.c launcher/watch.c \
-	launcher/record.c launcher/audit_show.c launcher/syscalls.c \
-	launcher/syscall_groups.c launcher/notify.c launcher/nflog.c \
-	launcher/nft.c launcher/netpool.c launcher/config.c launcher/netrun.c
+SRCS = $(filter-out launcher/main.c,$(wildcard launcher/*.c))
 OBJS = $(SRCS:launcher/%.c=$(B)/%.o) $(B)/rootfs_data.o
 ASAN_OBJS = $(SRCS:launcher/%.c=$(B)/asan/%.o) $(B)/asan/rootfs_data.o
 UNIT_SRCS = $(wildcard tests/unit/*.c)
@@ -55,7 +49,9 @@ $(B)/%.o: launcher/%.c $(HEADERS) | $(B)
 $(B)/rootfs_data.o: $(B)/rootfs_data.c launcher/rootfs.h
 	$(CC) $(CFLAGS) $(HB_CFLAGS) -c -o $@ $<
 
+# Made anew each time: an object whose source is gone must not linger.
 $(B)/libhivebox.a: $(OBJS)
+	rm -f $@
 	ar rcs $@ $^
 
 $(B)/hivebox: $(B)/main.o $(B)/libhivebox.a

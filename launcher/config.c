@@ -14,7 +14,7 @@ struct load_ctx {
 
 static int set_pool(struct load_ctx *x, const char *value)
 {
-	int r = hb_netpool_parse(value, &x->c->pool);
+	int r = hb_net_pool_parse(value, &x->c->pool);
 
 	if (r == 0 && x->c->pool.prefixlen < HB_CONFIG_POOL_MIN_PREFIXLEN)
 		r = -E2BIG;
@@ -24,7 +24,7 @@ static int set_pool(struct load_ctx *x, const char *value)
 			    "network a.b.c.d/n with n from %d to %d and no "
 			    "host bits set",
 			    value, HB_CONFIG_POOL_MIN_PREFIXLEN,
-			    HB_NETPOOL_SLOT_PREFIXLEN);
+			    HB_NET_POOL_SLOT_PREFIXLEN);
 		return -EINVAL;
 	}
 	free(x->c->pool_text);
@@ -82,7 +82,7 @@ static int set_defaults(struct hb_config *c)
 	c->state_dir = strdup(HB_CONFIG_STATE_DIR_DEFAULT);
 	if (!c->pool_text || !c->state_dir)
 		return -ENOMEM;
-	return hb_netpool_parse(c->pool_text, &c->pool);
+	return hb_net_pool_parse(c->pool_text, &c->pool);
 }
 
 int hb_config_load(struct hb_config *c, const char *path, struct hb_diag *diag)

@@ -3,7 +3,7 @@
  * policy: /etc/hivebox/hivebox.conf, an INI file read with inih. */
 #pragma once
 
-#include "netpool.h"
+#include "net_pool.h"
 #include "util.h"
 
 #include <stdbool.h>
@@ -18,7 +18,7 @@
 struct hb_config {
 	char *path; /* the file read, or NULL when the default is absent */
 	char *pool_text;
-	struct hb_netpool pool;
+	struct hb_net_pool pool;
 	char *state_dir;
 };
 

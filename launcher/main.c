@@ -5,7 +5,7 @@
 #include "cli.h"
 #include "plan.h"
 #include "policy.h"
-#include "record.h"
+#include "audit_record.h"
 #include "result.h"
 #include "sandbox.h"
 #include "supervisor.h"
@@ -114,7 +114,7 @@ struct run {
 	bool have_audit, audit_required, start_record_failed;
 	int result_file_fd;  /* --result FILE, opened before the run */
 	bool result_created; /* by this run: a refusal removes it */
-	struct hb_watch watch;
+	struct hb_events events;
 	struct hb_run_info info;
 	struct hb_result res;
 	struct hb_diag diag;
@@ -169,10 +169,10 @@ static int open_audit(struct run *run)
 	return r;
 }
 
-static void init_watch(struct run *run)
+static void init_events(struct run *run)
 {
 	const struct hb_policy *p = &run->policy;
-	struct hb_watch *w = &run->watch;
+	struct hb_events *w = &run->events;
 
 	memset(w, 0, sizeof(*w));
 	w->audit = run->have_audit ? &run->audit : NULL;
@@ -201,10 +201,10 @@ static int tighten(struct run *run)
 		json_object_object_add(
 			d, "policy", json_object_new_string(run->policy.path));
 		hb_uuid(run->info.exec_id);
-		init_watch(run);
-		run->watch.quiet = true;
-		hb_watch_event(&run->watch, "refusal", HB_EV_VIOLATION,
-			       run->diag.msg, d);
+		init_events(run);
+		run->events.quiet = true;
+		hb_events_event(&run->events, "refusal", HB_EV_VIOLATION,
+				run->diag.msg, d);
 	}
 	return r;
 }
@@ -248,13 +248,13 @@ static int record_start(struct run *run)
 	int r = hb_uuid(run->info.exec_id);
 
 	if (r == 0)
-		r = hb_record_prepare(&run->info,
-				      run->have_audit ? &run->audit : NULL,
-				      &run->plan);
+		r = hb_audit_record_prepare(
+			&run->info, run->have_audit ? &run->audit : NULL,
+			&run->plan);
 	if (r == 0 && run->have_audit)
-		r = hb_audit_append(&run->audit, HB_LOG_EXEC,
-				    hb_record_start(&run->info, &run->plan),
-				    NULL);
+		r = hb_audit_append(
+			&run->audit, HB_LOG_EXEC,
+			hb_audit_record_start(&run->info, &run->plan), NULL);
 	if (r < 0)
 		hb_diag_set(&run->diag, run->have_audit ? run->audit.dir : NULL,
 			    0, "cannot write the start record: %s",
@@ -277,8 +277,8 @@ static void record_limit(struct run *run)
 			 "filter sends for a call of another ABI (x32, int "
 			 "0x80); a process may also have sent it itself",
 			 run->plan.script);
-		hb_watch_event(&run->watch, "syscall_killed", HB_EV_VIOLATION,
-			       msg, NULL);
+		hb_events_event(&run->events, "syscall_killed", HB_EV_VIOLATION,
+				msg, NULL);
 		return;
 	}
 	if (res->reason != HB_REASON_TIMEOUT &&
@@ -288,8 +288,8 @@ static void record_limit(struct run *run)
 		return;
 	snprintf(msg, sizeof(msg), "%s ended %s", hb_reason_name(res->reason),
 		 run->plan.script);
-	hb_watch_event(&run->watch, hb_reason_name(res->reason),
-		       HB_EV_VIOLATION, msg, NULL);
+	hb_events_event(&run->events, hb_reason_name(res->reason),
+			HB_EV_VIOLATION, msg, NULL);
 }
 
 static void record_end(struct run *run)
@@ -298,10 +298,10 @@ static void record_end(struct run *run)
 	char hash[HB_SHA256_HEX];
 	int r;
 
-	res->violations = run->watch.violations;
-	res->alerts = run->watch.alerts;
-	res->peak_memory_kb = run->watch.peak_total_kb;
-	res->peak_processes = run->watch.peak_processes;
+	res->violations = run->events.violations;
+	res->alerts = run->events.alerts;
+	res->peak_memory_kb = run->events.peak_total_kb;
+	res->peak_processes = run->events.peak_processes;
 	memcpy(res->exec_id, run->info.exec_id, sizeof(res->exec_id));
 	if (!run->have_audit)
 		return;
@@ -309,11 +309,12 @@ static void record_end(struct run *run)
 	res->audit_hmac = run->audit.have_key;
 	/* Counted before the end record, which carries them; its own
 	 * failure can only reach the result. */
-	res->audit_errors = run->watch.audit_errors + run->start_record_failed;
+	res->audit_errors = run->events.audit_errors + run->start_record_failed;
 	r = hb_audit_append(&run->audit, HB_LOG_EXEC,
-			    hb_record_end(&run->info, &run->plan, res), hash);
+			    hb_audit_record_end(&run->info, &run->plan, res),
+			    hash);
 	if (r < 0) {
-		run->watch.audit_errors++;
+		run->events.audit_errors++;
 		res->audit_errors++;
 		fprintf(stderr, "hivebox: cannot write the end record: %s\n",
 			strerror(-r));
@@ -426,14 +427,14 @@ static int run_script(const struct hb_cli *cli, int argc, char **argv)
 		code = fail_diag(&run->diag);
 		goto out;
 	}
-	init_watch(run);
-	r = hb_supervise(&run->plan, &run->watch, &run->res);
+	init_events(run);
+	r = hb_supervise(&run->plan, &run->events, &run->res);
 	if (r < 0 && run->res.reason != HB_REASON_SETUP_ERROR)
 		fprintf(stderr, "hivebox: cannot start the sandbox: %s\n",
 			strerror(-r));
 	record_limit(run);
 	record_end(run);
-	hb_watch_reap(&run->watch, true);
+	hb_events_reap(&run->events, true);
 	code = report(cli, run->result_file_fd, &run->res, &run->plan);
 out:
 	hb_closep(&run->result_file_fd);

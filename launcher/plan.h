@@ -6,7 +6,7 @@
 
 #include "config.h"
 #include "policy.h"
-#include "syscalls.h"
+#include "seccomp_filter.h"
 
 #include <stdbool.h>
 #include <stdio.h>

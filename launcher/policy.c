@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "policy.h"
-#include "syscalls.h"
+#include "seccomp_filter.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>

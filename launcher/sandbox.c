@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "sandbox.h"
 #include "mounts.h"
-#include "netlink.h"
+#include "net_link.h"
 
 #include <fcntl.h>
 #include <linux/capability.h>
@@ -221,15 +221,15 @@ static void die_with_supervisor(int sock)
  * sockets are opened to our own group, so that ICMP reaches the host-side
  * filter and is logged there, like everything else the script tries. */
 static int network_up(const struct hb_plan *plan,
-		      const struct hb_netpool_slot *slot, const char **what)
+		      const struct hb_net_pool_slot *slot, const char **what)
 {
 	char range[64];
 	int r;
 
-	*what = HB_NETPOOL_SANDBOX_IFNAME;
-	r = hb_netlink_sandbox_setup(HB_NETPOOL_SANDBOX_IFNAME,
-				     slot->sandbox_ip,
-				     HB_NETPOOL_SLOT_PREFIXLEN, slot->host_ip);
+	*what = HB_NET_POOL_SANDBOX_IFNAME;
+	r = hb_net_link_sandbox_setup(
+		HB_NET_POOL_SANDBOX_IFNAME, slot->sandbox_ip,
+		HB_NET_POOL_SLOT_PREFIXLEN, slot->host_ip);
 	if (r < 0)
 		return r;
 	*what = "/proc/sys/net/ipv4/ping_group_range";
@@ -239,7 +239,7 @@ static int network_up(const struct hb_plan *plan,
 }
 
 _Noreturn void hb_sandbox_main(const struct hb_plan *plan,
-			       const struct hb_netpool_slot *slot, int sock)
+			       const struct hb_net_pool_slot *slot, int sock)
 {
 	const char *what = NULL;
 	int *trees = NULL;
@@ -269,7 +269,7 @@ _Noreturn void hb_sandbox_main(const struct hb_plan *plan,
 	die_with_supervisor(sock);
 	if (sethostname(plan->hostname, strlen(plan->hostname)) < 0)
 		fail(sock, HB_STAGE_HOSTNAME, errno, NULL);
-	r = hb_netlink_loopback_up();
+	r = hb_net_link_loopback_up();
 	if (r < 0)
 		fail(sock, HB_STAGE_LOOPBACK, -r, "lo");
 	r = slot ? network_up(plan, slot, &what) : 0;

@@ -4,7 +4,7 @@
  * supervisor over a SOCK_SEQPACKET socket. */
 #pragma once
 
-#include "netpool.h"
+#include "net_pool.h"
 #include "plan.h"
 
 #include <stdint.h>
@@ -46,4 +46,4 @@ const char *hb_stage_name(enum hb_stage stage);
 /* Never returns.  sock is the init's end of the report socket; slot is
  * the filtered network's addresses, NULL without one. */
 _Noreturn void hb_sandbox_main(const struct hb_plan *plan,
-			       const struct hb_netpool_slot *slot, int sock);
+			       const struct hb_net_pool_slot *slot, int sock);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "supervisor.h"
-#include "netrun.h"
-#include "notify.h"
+#include "net_run.h"
+#include "seccomp_notify.h"
 #include "sandbox.h"
 
 #include <fcntl.h>
@@ -90,12 +90,12 @@ static int send_signal(int pidfd, int sig)
 struct loop {
 	int pidfd, sfd, tfd, sock, sample_fd;
 	pid_t pid;
-	struct hb_watch *watch;
+	struct hb_events *events;
 	const struct hb_plan *plan;
-	struct hb_notify notify;
-	struct hb_netrun *net; /* NULL for mode = none */
-	bool notify_done;      /* the listener hung up */
-	int timeout_stage;     /* 0 running, 1 TERM sent, 2 KILL sent */
+	struct hb_seccomp_notify notify;
+	struct hb_net_run *net; /* NULL for mode = none */
+	bool notify_done;	/* the listener hung up */
+	int timeout_stage;	/* 0 running, 1 TERM sent, 2 KILL sent */
 	bool have_status;
 	bool ready; /* the init has pivoted into the new root */
 	int status;
@@ -127,8 +127,9 @@ static void on_listener(struct loop *l, int fd)
 {
 	const struct hb_filter *f = &l->plan->filter;
 
-	if (l->notify.fd >= 0 || hb_notify_init(&l->notify, fd, f->deny_errno,
-						f->kill, l->watch) < 0) {
+	if (l->notify.fd >= 0 ||
+	    hb_seccomp_notify_init(&l->notify, fd, f->deny_errno, f->kill,
+				   l->events) < 0) {
 		/* One listener per run; anything else is not ours. */
 		close(fd);
 		return;
@@ -198,8 +199,9 @@ static void on_sample(struct loop *l, const struct hb_plan *plan)
 	(void)!read(l->sample_fd, &ticks, sizeof(ticks));
 	/* Without a cgroup, the supervisor bounds the sandbox's total
 	 * memory: every process's RSS plus its tmpfs pages. */
-	if (hb_watch_sample(l->watch, l->pid, l->ready, plan->policy->memory_mb,
-			    plan->policy->cpu_seconds))
+	if (hb_events_sample(l->events, l->pid, l->ready,
+			     plan->policy->memory_mb,
+			     plan->policy->cpu_seconds))
 		send_signal(l->pidfd, SIGKILL);
 }
 
@@ -236,11 +238,11 @@ static int event_loop(struct loop *l, const struct hb_plan *plan,
 		if (fds[4].revents & POLLIN)
 			on_sample(l, plan);
 		if (fds[5].revents & POLLIN)
-			hb_notify_handle(&l->notify);
+			hb_seccomp_notify_handle(&l->notify);
 		else if (fds[5].revents & (POLLHUP | POLLERR))
 			l->notify_done = true;
 		if (fds[6].revents & (POLLIN | POLLERR))
-			(void)hb_netrun_read(l->net);
+			(void)hb_net_run_read(l->net);
 		if (fds[0].revents & POLLIN)
 			return 0;
 	}
@@ -277,7 +279,7 @@ static void finish(struct loop *l, const struct hb_plan *plan, pid_t pid,
 	res->system_ms = (unsigned long long)ru.ru_stime.tv_sec * 1000 +
 			 (unsigned long long)ru.ru_stime.tv_usec / 1000;
 	res->peak_rss_kb = (unsigned long long)ru.ru_maxrss;
-	if (l->watch->memory_killed && !l->timeout_stage) {
+	if (l->events->memory_killed && !l->timeout_stage) {
 		res->reason = HB_REASON_MEMORY_LIMIT;
 		res->signal = SIGKILL;
 		res->hivebox_exit = 128 + SIGKILL;
@@ -336,7 +338,7 @@ void hb_result_classify(struct hb_result *r, int status,
 
 static int arm_sampling(struct loop *l)
 {
-	unsigned long long ms = l->watch->sample_ms;
+	unsigned long long ms = l->events->sample_ms;
 	struct itimerspec its = {
 		.it_value = {.tv_sec = (time_t)(ms / 1000),
 			     .tv_nsec = (long)(ms % 1000) * 1000000L},
@@ -374,10 +376,10 @@ static void failed_at(struct failure *f, enum hb_stage stage,
 	snprintf(f->what, sizeof(f->what), "%s%s", prefix, what);
 }
 
-int hb_supervise(const struct hb_plan *plan, struct hb_watch *watch,
+int hb_supervise(const struct hb_plan *plan, struct hb_events *events,
 		 struct hb_result *res)
 {
-	struct hb_netrun *net = NULL;
+	struct hb_net_run *net = NULL;
 	struct failure fail = {.stage = HB_STAGE_SYNC};
 	const char *what = NULL;
 	struct loop l = {.pidfd = -1,
@@ -385,7 +387,7 @@ int hb_supervise(const struct hb_plan *plan, struct hb_watch *watch,
 			 .tfd = -1,
 			 .sock = -1,
 			 .sample_fd = -1,
-			 .watch = watch,
+			 .events = events,
 			 .plan = plan,
 			 .notify = {.fd = -1}};
 	unsigned long long start = hb_now_ms();
@@ -405,7 +407,7 @@ int hb_supervise(const struct hb_plan *plan, struct hb_watch *watch,
 	}
 	if (plan->net.filtered) {
 		net = calloc(1, sizeof(*net));
-		r = net ? hb_netrun_acquire(net, &plan->net, &what) : -ENOMEM;
+		r = net ? hb_net_run_acquire(net, &plan->net, &what) : -ENOMEM;
 		l.net = net;
 		if (r < 0) {
 			failed_at(&fail, HB_STAGE_NETWORK,
@@ -433,7 +435,7 @@ int hb_supervise(const struct hb_plan *plan, struct hb_watch *watch,
 	/* The host side of the network, once the init's namespace exists
 	 * and before the init goes on to set up its end. */
 	if (r == 0 && net) {
-		r = hb_netrun_host(net, pid, &what);
+		r = hb_net_run_host(net, pid, &what);
 		if (r < 0)
 			failed_at(&fail, HB_STAGE_NETWORK, "network: ", what);
 	}
@@ -454,11 +456,11 @@ close:
 		setup_failed(res, r, &fail);
 	if (net) {
 		/* What the filter dropped while the run ended is queued. */
-		while (hb_netrun_read(net))
+		while (hb_net_run_read(net))
 			;
-		hb_netrun_report(net, watch);
-		hb_netrun_teardown(net);
-		res->network = hb_netrun_json(net);
+		hb_net_run_report(net, events);
+		hb_net_run_teardown(net);
+		res->network = hb_net_run_json(net);
 		free(net);
 	}
 	hb_closep(&l.pidfd);
@@ -466,8 +468,8 @@ close:
 	hb_closep(&l.tfd);
 	hb_closep(&l.sample_fd);
 	res->denied_syscalls = l.notify.total;
-	res->denied_counts = hb_notify_counts(&l.notify);
-	hb_notify_close(&l.notify);
+	res->denied_counts = hb_seccomp_notify_counts(&l.notify);
+	hb_seccomp_notify_close(&l.notify);
 	hb_closep(&socks[0]);
 	hb_closep(&socks[1]);
 	return r;

@@ -5,7 +5,7 @@
 #pragma once
 
 #include "plan.h"
-#include "watch.h"
+#include "events.h"
 
 #include <json-c/json.h>
 
@@ -32,7 +32,7 @@ struct hb_result {
 	bool exec_failed;
 	unsigned long long wall_ms, user_ms, system_ms, peak_rss_kb;
 	int forwarded_signal; /* a signal hivebox got and passed on */
-	/* Filled in by main from the watch and the audit trail. */
+	/* Filled in by main from the events sink and the audit trail. */
 	char exec_id[37];
 	unsigned violations, alerts, audit_errors;
 	unsigned long long peak_memory_kb; /* sampled: RSS sum + tmpfs */
@@ -45,8 +45,8 @@ struct hb_result {
 	bool audit_hmac;
 };
 
-/* Run the plan; watch receives events and samples (never NULL). */
-int hb_supervise(const struct hb_plan *plan, struct hb_watch *watch,
+/* Run the plan; events receives events and samples (never NULL). */
+int hb_supervise(const struct hb_plan *plan, struct hb_events *events,
 		 struct hb_result *ret);
 const char *hb_reason_name(enum hb_reason reason);
 /* The result from the interpreter's wait status, CPU time and limits. */

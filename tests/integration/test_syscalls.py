@@ -1,5 +1,5 @@
-"""The system-call policy (DESIGN.md "System calls"; launcher/syscalls.c,
-syscall_groups.c, notify.c): the groups no policy may allow, clone and
+"""The system-call policy (DESIGN.md "System calls"; launcher/seccomp_filter.c,
+seccomp_groups.c, seccomp_notify.c): the groups no policy may allow, clone and
 clone3, personality, TIOCSTI, other ABIs, blocked_operations, denied
 calls from threads and children, on_violation and errno, a flood of
 denied calls, the standard library under strict.ini, and the exported
@@ -94,7 +94,7 @@ def end_record(hb: Hivebox, run) -> dict:
 def assert_denied(event: dict, syscall: str, *, nr=MISSING,
                   answer: str = EPERM, path=MISSING, path2=MISSING,
                   host_pid=MISSING):
-    """One "syscall_denied" event, in the shape notify.c writes."""
+    """One "syscall_denied" event, in the shape seccomp_notify.c writes."""
     assert event["kind"] == "syscall_denied", event
     assert event["severity"] == "violation", event
     d = event["details"]
@@ -153,7 +153,7 @@ def finished(proc, out: bytes, err: bytes, result_path: Path,
 # ------------------------------------------ 1. groups denied whatever the policy
 
 # (group, fixture call, system call, number, path, path2): one call of each
-# group in syscall_groups.c's hb_always_denied, with harmless arguments
+# group in seccomp_groups.c's hb_always_denied, with harmless arguments
 # (syscall_try.py says which).  None for a path the call does not have.
 ALWAYS_DENIED = [
     ("@mount", "mount", "mount", 165, "none", "/tmp"),
@@ -559,7 +559,7 @@ def test_operation_works_when_only_the_others_are_blocked(hb, base, op):
 @pytest.mark.parametrize("base", BASES)
 def test_renaming_onto_a_file_is_rename_not_delete(hb, base):
     """Renaming onto an existing file replaces (and so removes) that
-    file, but the operation is 'rename', not 'delete' (syscall_groups.c,
+    file, but the operation is 'rename', not 'delete' (seccomp_groups.c,
     hivebox-policy(5)): with delete blocked it goes through, with rename
     blocked it does not (test_blocked_operation_is_denied_and_logged
     [rename_over])."""
@@ -724,7 +724,7 @@ def test_a_deny_list_denies_what_it_names(hb):
 
 
 # (fixture call, the family as socket() got it): the families a deny-list
-# refuses (syscalls.c deny_socket_families).
+# refuses (seccomp_filter.c deny_socket_families).
 DENIED_FAMILIES = [
     ("socket_vsock", 40),  # AF_VSOCK: to the hypervisor
     ("socket_packet", 17),  # AF_PACKET: raw frames

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* The audit trail: records encoded and checked against libsodium, the
  * chain and its head on disk, verify on hand-tampered logs, rotation, the
- * stored policies, show and stats on a small trail, and watch's events.
+ * stored policies, show and stats on a small trail, and security events.
  * Root's logs carry the append-only flag; the teardown lifts it. */
 #include "audit.h"
 #include "audit_show.h"
 #include "helpers.h"
-#include "record.h"
-#include "watch.h"
+#include "audit_record.h"
+#include "events.h"
 
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -1589,8 +1589,8 @@ static json_object *run_record(const struct run_rec *run,
 	ref_sha256(run->script, strlen(run->script), info.script_sha);
 	ref_sha256(run->policy, strlen(run->policy), info.policy_sha);
 	ref_sha256(run->policy, strlen(run->policy), info.effective_sha);
-	rec = res ? hb_record_end(&info, &plan, res)
-		  : hb_record_start(&info, &plan);
+	rec = res ? hb_audit_record_end(&info, &plan, res)
+		  : hb_audit_record_start(&info, &plan);
 	hb_plan_free(&plan);
 	hb_policy_free(&p);
 	return rec;
@@ -1614,15 +1614,15 @@ static void append_end(const struct run_rec *run, const struct hb_result *res)
 	cr_assert_eq(r, 0, "%s", strerror(-r));
 }
 
-/* An event as the supervisor records it, through hb_watch_event(). */
+/* An event as the supervisor records it, through hb_events_event(). */
 static void append_event(const char *id, const char *kind,
 			 enum hb_event_class cls, const char *msg,
 			 json_object *details)
 {
-	struct hb_watch w = {.audit = &audit, .quiet = true};
+	struct hb_events w = {.audit = &audit, .quiet = true};
 
 	snprintf(w.exec_id, sizeof(w.exec_id), "%s", id);
-	hb_watch_event(&w, kind, cls, msg, details);
+	hb_events_event(&w, kind, cls, msg, details);
 	cr_assert_eq(w.audit_errors, 0);
 }
 
@@ -2104,11 +2104,11 @@ Test(audit_show, stats_json_and_filters)
 	cr_assert_eq(int_of(o, "alerts"), 0);
 }
 
-/* ---- Security events through the watch ---- */
+/* ---- Security events through events.c ---- */
 
 Test(audit_watch, events_recorded_and_counted)
 {
-	struct hb_watch w = {.audit = &audit, .quiet = true};
+	struct hb_events w = {.audit = &audit, .quiet = true};
 	const char *kinds[] = {"memory_usage_alert", "timeout", "cpu_limit",
 			       "alert_command_failed"};
 	const char *sev[] = {"alert", "violation", "violation", "error"};
@@ -2124,7 +2124,7 @@ Test(audit_watch, events_recorded_and_counted)
 	stderr_capture_start();
 	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
 		snprintf(msg, sizeof(msg), "message %zu", i);
-		hb_watch_event(&w, kinds[i], cls[i], msg, i ? NULL : details);
+		hb_events_event(&w, kinds[i], cls[i], msg, i ? NULL : details);
 	}
 	err = keep(stderr_capture_stop());
 	cr_assert_str_eq(err, "", "quiet, yet printed: %s", err);
@@ -2157,13 +2157,13 @@ Test(audit_watch, events_recorded_and_counted)
 
 Test(audit_watch, not_quiet_prints_the_event)
 {
-	struct hb_watch w = {.audit = &audit};
+	struct hb_events w = {.audit = &audit};
 	char *err;
 
 	open_log(false);
 	snprintf(w.exec_id, sizeof(w.exec_id), "%s", ID_B);
 	stderr_capture_start();
-	hb_watch_event(&w, "timeout", HB_EV_VIOLATION, "ran too long", NULL);
+	hb_events_event(&w, "timeout", HB_EV_VIOLATION, "ran too long", NULL);
 	err = keep(stderr_capture_stop());
 	cr_assert_str_eq(err, "hivebox: timeout: ran too long\n");
 	cr_assert_eq(w.violations, 1);
@@ -2172,12 +2172,12 @@ Test(audit_watch, not_quiet_prints_the_event)
 
 Test(audit_watch, without_an_audit_only_counts)
 {
-	struct hb_watch w = {.quiet = true};
+	struct hb_events w = {.quiet = true};
 	struct stat st;
 
 	snprintf(w.exec_id, sizeof(w.exec_id), "%s", ID_C);
-	hb_watch_event(&w, "cpu_usage_alert", HB_EV_ALERT, "cpu", NULL);
-	hb_watch_event(&w, "refusal", HB_EV_VIOLATION, "no", NULL);
+	hb_events_event(&w, "cpu_usage_alert", HB_EV_ALERT, "cpu", NULL);
+	hb_events_event(&w, "refusal", HB_EV_VIOLATION, "no", NULL);
 	cr_assert_eq(w.alerts, 1);
 	cr_assert_eq(w.violations, 1);
 	cr_assert_eq(w.audit_errors, 0);
@@ -2199,15 +2199,15 @@ Test(audit_watch, alert_command_runs_once_per_kind)
 		{"syscall_denied", HB_EV_VIOLATION},
 		{"cpu_usage_alert", HB_EV_ALERT},
 	};
-	struct hb_watch w = {.quiet = true,
-			     .alert_command = "/bin/true",
-			     .alert_timeout_s = 10};
+	struct hb_events w = {.quiet = true,
+			      .alert_command = "/bin/true",
+			      .alert_timeout_s = 10};
 	size_t started = 0;
 	char *err;
 
 	snprintf(w.exec_id, sizeof(w.exec_id), "%s", ID_C);
 	for (size_t i = 0; i < ARRAY_SIZE(ev); i++)
-		hb_watch_event(&w, ev[i].kind, ev[i].cls, "m", NULL);
+		hb_events_event(&w, ev[i].kind, ev[i].cls, "m", NULL);
 	for (size_t i = 0; i < HB_MAX_ALERT_CHILDREN; i++)
 		started += w.children[i].pid > 0;
 	cr_assert_eq(started, 2, "one command per kind, none for an error");
@@ -2218,7 +2218,7 @@ Test(audit_watch, alert_command_runs_once_per_kind)
 	cr_assert_str_eq(w.alerted_kinds[2], "");
 	w.quiet = false;
 	stderr_capture_start();
-	hb_watch_reap(&w, true);
+	hb_events_reap(&w, true);
 	err = keep(stderr_capture_stop());
 	cr_assert_str_eq(err, "", "reaping /bin/true said: %s", err);
 	for (size_t i = 0; i < HB_MAX_ALERT_CHILDREN; i++)
@@ -2230,7 +2230,7 @@ Test(audit_watch, alert_command_runs_once_per_kind)
 
 Test(audit_watch, a_failed_write_is_counted_and_said)
 {
-	struct hb_watch w = {.audit = &audit, .quiet = true};
+	struct hb_events w = {.audit = &audit, .quiet = true};
 	char *err;
 	int saved;
 
@@ -2241,7 +2241,7 @@ Test(audit_watch, a_failed_write_is_counted_and_said)
 	saved = audit.dirfd;
 	audit.dirfd = -1;
 	stderr_capture_start();
-	hb_watch_event(&w, "timeout", HB_EV_VIOLATION, "ran too long", NULL);
+	hb_events_event(&w, "timeout", HB_EV_VIOLATION, "ran too long", NULL);
 	err = keep(stderr_capture_stop());
 	audit.dirfd = saved;
 	cr_assert_eq(w.audit_errors, 1);

@@ -998,7 +998,7 @@ static struct hb_config *test_config(void)
 	memset(&c, 0, sizeof(c));
 	c.pool_text = "10.251.0.0/16";
 	c.state_dir = "/run/hivebox/network";
-	cr_assert_eq(hb_netpool_parse(c.pool_text, &c.pool), 0);
+	cr_assert_eq(hb_net_pool_parse(c.pool_text, &c.pool), 0);
 	return &c;
 }
 

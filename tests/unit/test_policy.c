@@ -2,7 +2,7 @@
 /* policy.c: every key, its default, its checks, and where errors point. */
 #include "helpers.h"
 #include "policy.h"
-#include "syscalls.h"
+#include "seccomp_filter.h"
 
 #include <criterion/criterion.h>
 #include <string.h>

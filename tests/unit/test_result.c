@@ -2,7 +2,7 @@
 /* result.c and hb_result_classify(): wait statuses in, reasons and JSON
  * out, the JSON parsed back with json-c. */
 #include "helpers.h"
-#include "record.h"
+#include "audit_record.h"
 #include "result.h"
 #include "sandbox.h"
 
@@ -277,7 +277,7 @@ Test(result, end_record_result_leaves_out_the_start_records_part)
 	snprintf(r.exec_id, sizeof(r.exec_id), "%s", id);
 	snprintf(info.start_time, sizeof(info.start_time), "%s",
 		 "2026-11-28T01:02:03.456Z");
-	end = hb_record_end(&info, &plan, &r);
+	end = hb_audit_record_end(&info, &plan, &r);
 	expect_string(end, "type", "end");
 	expect_string(end, "exec_id", id);
 	expect_string(end, "script", "/srv/jobs/tally.py");

@@ -6,7 +6,7 @@
  * filter hands to the supervisor (SECCOMP_RET_USER_NOTIF) fails with
  * ENOSYS there. */
 #include "helpers.h"
-#include "syscalls.h"
+#include "seccomp_filter.h"
 
 #include <criterion/criterion.h>
 #include <fcntl.h>

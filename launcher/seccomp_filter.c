@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "syscalls.h"
+#include "seccomp_filter.h"
 #include "policy.h"
 
 #include <fcntl.h>

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-#include "netrun.h"
-#include "netlink.h"
-#include "nft.h"
+#include "net_run.h"
+#include "net_link.h"
+#include "net_nft.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -18,14 +18,14 @@ static void table_name(unsigned index, char *buf, size_t size)
 	snprintf(buf, size, "hivebox_%u", index);
 }
 
-static int delete_table(struct hb_netrun *n)
+static int delete_table(struct hb_net_run *n)
 {
 	char buf[512] __attribute__((aligned(8)));
 	size_t len;
-	int r = hb_nft_build_delete(n->table, buf, sizeof(buf), 1, &len);
+	int r = hb_net_nft_build_delete(n->table, buf, sizeof(buf), 1, &len);
 
 	if (r == 0)
-		r = hb_nft_apply_on(n->nft, buf, len);
+		r = hb_net_nft_apply_on(n->nft, buf, len);
 	return r == -ENOENT ? 0 : r;
 }
 
@@ -33,13 +33,13 @@ static int delete_table(struct hb_netrun *n)
  * owned it; its veth goes with its namespace, unless that lingers. */
 static int clean_stale(unsigned index, void *userdata)
 {
-	char ifname[HB_NETPOOL_IFNAME_MAX];
+	char ifname[HB_NET_POOL_IFNAME_MAX];
 	int r;
 
 	(void)userdata;
-	r = hb_netpool_host_ifname(index, ifname, sizeof(ifname));
+	r = hb_net_pool_host_ifname(index, ifname, sizeof(ifname));
 	if (r == 0)
-		r = hb_netlink_del_link(ifname);
+		r = hb_net_link_del_link(ifname);
 	return r == -ENODEV ? 0 : r;
 }
 
@@ -47,15 +47,15 @@ static int clean_stale(unsigned index, void *userdata)
  * the kernel frees a little after the run; until then the index waits. */
 static bool link_gone(unsigned index, void *userdata)
 {
-	char ifname[HB_NETPOOL_IFNAME_MAX];
+	char ifname[HB_NET_POOL_IFNAME_MAX];
 
 	(void)userdata;
-	return hb_netpool_host_ifname(index, ifname, sizeof(ifname)) == 0 &&
-	       hb_netlink_ifindex(ifname) == -ENODEV;
+	return hb_net_pool_host_ifname(index, ifname, sizeof(ifname)) == 0 &&
+	       hb_net_link_ifindex(ifname) == -ENODEV;
 }
 
-int hb_netrun_acquire(struct hb_netrun *n, const struct hb_net_plan *np,
-		      const char **what)
+int hb_net_run_acquire(struct hb_net_run *n, const struct hb_net_plan *np,
+		       const char **what)
 {
 	const struct hb_config *c = np->config;
 	unsigned index;
@@ -66,18 +66,19 @@ int hb_netrun_acquire(struct hb_netrun *n, const struct hb_net_plan *np,
 	n->nflog_fd = -1;
 	n->forwarding = -1;
 	*what = "open an nftables socket";
-	n->nft = hb_nft_socket();
+	n->nft = hb_net_nft_socket();
 	if (!n->nft)
 		return -errno;
 	/* A leftover that cannot be removed now is no reason to refuse this
 	 * run: its index stays taken, and the next start tries again. */
-	n->stale_cleaned = hb_netpool_stale(c->state_dir, clean_stale, NULL);
+	n->stale_cleaned = hb_net_pool_stale(c->state_dir, clean_stale, NULL);
 	*what = "take an address from the pool";
-	r = hb_netpool_acquire(&c->pool, c->state_dir, link_gone, NULL, &index);
+	r = hb_net_pool_acquire(&c->pool, c->state_dir, link_gone, NULL,
+				&index);
 	if (r < 0)
 		return r;
 	n->have_slot = n->had_slot = true;
-	r = hb_netpool_slot(&c->pool, index, &n->slot);
+	r = hb_net_pool_slot(&c->pool, index, &n->slot);
 	if (r < 0)
 		return r;
 	/* This run's connections; 0 is every connection's mark by default. */
@@ -86,15 +87,15 @@ int hb_netrun_acquire(struct hb_netrun *n, const struct hb_net_plan *np,
 		    sizeof(n->ct_mark))
 			return -errno;
 	while (n->ct_mark == 0);
-	n->group = (uint16_t)(HB_NETRUN_GROUP_BASE + index);
+	n->group = (uint16_t)(HB_NET_RUN_GROUP_BASE + index);
 	table_name(index, n->table, sizeof(n->table));
 	return 0;
 }
 
-static int apply_rules(struct hb_netrun *n)
+static int apply_rules(struct hb_net_run *n)
 {
 	const struct hb_net_plan *np = n->np;
-	struct hb_nft_rules rules = {
+	struct hb_net_nft_rules rules = {
 		.sandbox_ip = n->slot.sandbox_ip,
 		.allowed_ips = np->ips,
 		.n_allowed_ips = np->n_ips,
@@ -116,13 +117,13 @@ static int apply_rules(struct hb_netrun *n)
 	snprintf(rules.table, sizeof(rules.table), "%s", n->table);
 	snprintf(rules.host_if, sizeof(rules.host_if), "%s",
 		 n->slot.host_ifname);
-	r = hb_nft_build(&rules, buf, size, 1, &len);
+	r = hb_net_nft_build(&rules, buf, size, 1, &len);
 	if (r == 0)
-		r = hb_nft_apply_on(n->nft, buf, len);
+		r = hb_net_nft_apply_on(n->nft, buf, len);
 	return r;
 }
 
-int hb_netrun_host(struct hb_netrun *n, pid_t pid, const char **what)
+int hb_net_run_host(struct hb_net_run *n, pid_t pid, const char **what)
 {
 	int r;
 
@@ -130,17 +131,17 @@ int hb_netrun_host(struct hb_netrun *n, pid_t pid, const char **what)
 	 * owner's socket, and acquire passed over indexes whose interface is
 	 * still there (link_gone).  The log socket first: no packet may be dropped unseen. */
 	*what = "bind the NFLOG group";
-	n->nflog_fd = hb_nflog_open(n->group);
+	n->nflog_fd = hb_net_nflog_open(n->group);
 	if (n->nflog_fd < 0)
 		return n->nflog_fd;
 	*what = "create the veth pair";
-	r = hb_netlink_veth_setup(n->slot.host_ifname,
-				  HB_NETPOOL_SANDBOX_IFNAME, pid,
-				  n->slot.host_ip, HB_NETPOOL_SLOT_PREFIXLEN);
+	r = hb_net_link_veth_setup(n->slot.host_ifname,
+				   HB_NET_POOL_SANDBOX_IFNAME, pid,
+				   n->slot.host_ip, HB_NET_POOL_SLOT_PREFIXLEN);
 	if (r < 0)
 		return r;
 	*what = "switch IPv4 forwarding on";
-	r = hb_netpool_forwarding_on(n->np->config->state_dir);
+	r = hb_net_pool_forwarding_on(n->np->config->state_dir);
 	if (r < 0)
 		return r;
 	n->forwarding = r;
@@ -152,16 +153,17 @@ int hb_netrun_host(struct hb_netrun *n, pid_t pid, const char **what)
 	return apply_rules(n);
 }
 
-static bool same_dest(const struct hb_nflog_packet *a,
-		      const struct hb_nflog_packet *b)
+static bool same_dest(const struct hb_net_nflog_packet *a,
+		      const struct hb_net_nflog_packet *b)
 {
 	return a->family == b->family && a->proto == b->proto &&
 	       a->dport == b->dport && memcmp(a->dst, b->dst, 16) == 0;
 }
 
-static void note_packet(struct hb_netrun *n, const struct hb_nflog_packet *p)
+static void note_packet(struct hb_net_run *n,
+			const struct hb_net_nflog_packet *p)
 {
-	struct hb_netrun_dest *d;
+	struct hb_net_run_dest *d;
 	struct timespec ts;
 	/* Messages the kernel could not queue: dropped packets all the
 	 * same, whose destinations nobody will know. */
@@ -175,7 +177,7 @@ static void note_packet(struct hb_netrun *n, const struct hb_nflog_packet *p)
 			n->dests[i].count++;
 			return;
 		}
-	if (n->n_dests == HB_NETRUN_DESTS_MAX) {
+	if (n->n_dests == HB_NET_RUN_DESTS_MAX) {
 		n->others++;
 		return;
 	}
@@ -188,11 +190,11 @@ static void note_packet(struct hb_netrun *n, const struct hb_nflog_packet *p)
 		      (unsigned long long)ts.tv_nsec / 1000000;
 }
 
-bool hb_netrun_read(struct hb_netrun *n)
+bool hb_net_run_read(struct hb_net_run *n)
 {
 	/* A logged packet is a ~250-byte message (128 bytes of it copied). */
 	char buf[16384] __attribute__((aligned(8)));
-	struct hb_nflog_packet p;
+	struct hb_net_nflog_packet p;
 	ssize_t got;
 
 	if (n->nflog_fd < 0)
@@ -211,7 +213,7 @@ bool hb_netrun_read(struct hb_netrun *n)
 			return false;
 		for (left = (int)got; NLMSG_OK(nlh, left);
 		     nlh = NLMSG_NEXT(nlh, left))
-			if (hb_nflog_parse(nlh, nlh->nlmsg_len, &p) == 0)
+			if (hb_net_nflog_parse(nlh, nlh->nlmsg_len, &p) == 0)
 				note_packet(n, &p);
 	}
 	return true;
@@ -219,7 +221,7 @@ bool hb_netrun_read(struct hb_netrun *n)
 
 static const char *proto_name(uint8_t proto, char *buf, size_t size)
 {
-	const char *name = hb_nflog_proto_name(proto);
+	const char *name = hb_net_nflog_proto_name(proto);
 
 	if (name)
 		return name;
@@ -227,15 +229,15 @@ static const char *proto_name(uint8_t proto, char *buf, size_t size)
 	return buf;
 }
 
-void hb_netrun_report(const struct hb_netrun *n, struct hb_watch *w)
+void hb_net_run_report(const struct hb_net_run *n, struct hb_events *w)
 {
 	for (size_t i = 0; i < n->n_dests; i++) {
-		const struct hb_netrun_dest *d = &n->dests[i];
+		const struct hb_net_run_dest *d = &n->dests[i];
 		char addr[INET6_ADDRSTRLEN] = "?", what[96], msg[256], num[8];
 		json_object *j = json_object_new_object();
 
 		inet_ntop(d->p.family, d->p.dst, addr, sizeof(addr));
-		hb_nflog_describe(&d->p, what, sizeof(what));
+		hb_net_nflog_describe(&d->p, what, sizeof(what));
 		snprintf(msg, sizeof(msg),
 			 "network: %s blocked (%llu packet%s)", what, d->count,
 			 d->count == 1 ? "" : "s");
@@ -255,7 +257,7 @@ void hb_netrun_report(const struct hb_netrun *n, struct hb_watch *w)
 				       json_object_new_uint64(d->count));
 		json_object_object_add(j, "first_seen_ms",
 				       json_object_new_uint64(d->first_ms));
-		hb_watch_event(w, "network_blocked", HB_EV_VIOLATION, msg, j);
+		hb_events_event(w, "network_blocked", HB_EV_VIOLATION, msg, j);
 	}
 	if (n->others) {
 		char msg[160];
@@ -263,10 +265,10 @@ void hb_netrun_report(const struct hb_netrun *n, struct hb_watch *w)
 		snprintf(msg, sizeof(msg),
 			 "network: %llu more blocked packets to destinations "
 			 "past the first %d, or lost by the log",
-			 n->others, HB_NETRUN_DESTS_MAX);
+			 n->others, HB_NET_RUN_DESTS_MAX);
 		json_object_object_add(j, "count",
 				       json_object_new_uint64(n->others));
-		hb_watch_event(w, "network_blocked", HB_EV_VIOLATION, msg, j);
+		hb_events_event(w, "network_blocked", HB_EV_VIOLATION, msg, j);
 	}
 }
 
@@ -294,7 +296,7 @@ static void close_detached(int nft_fd, int nflog_fd)
 	close(fds[1]);
 }
 
-void hb_netrun_teardown(struct hb_netrun *n)
+void hb_net_run_teardown(struct hb_net_run *n)
 {
 	bool clean = true;
 	int nft_fd = -1;
@@ -307,13 +309,13 @@ void hb_netrun_teardown(struct hb_netrun *n)
 	 * supervisor has reaped the init by now): deleting the host end here
 	 * would wait for that same work synchronously, two RCU grace periods
 	 * or 10-20 ms.  The next runs pass over the index until it is gone
-	 * (link_gone), and a crashed run's is deleted by hb_netpool_stale(). */
+	 * (link_gone), and a crashed run's is deleted by hb_net_pool_stale(). */
 	/* What could not be removed keeps the slot: the next start's stale
 	 * cleanup tries again once this process is gone. */
 	if (n->have_slot && clean)
 		n->forwarding_restored =
-			hb_netpool_release(n->np->config->state_dir,
-					   n->slot.index) > 0;
+			hb_net_pool_release(n->np->config->state_dir,
+					    n->slot.index) > 0;
 	n->have_slot = false;
 	if (n->nft) {
 		nft_fd = fcntl(mnl_socket_get_fd(n->nft), F_DUPFD_CLOEXEC, 3);
@@ -327,7 +329,7 @@ void hb_netrun_teardown(struct hb_netrun *n)
 	hb_closep(&n->nflog_fd);
 }
 
-json_object *hb_netrun_json(const struct hb_netrun *n)
+json_object *hb_net_run_json(const struct hb_net_run *n)
 {
 	json_object *j = json_object_new_object();
 	char a[INET_ADDRSTRLEN];

@@ -2,7 +2,7 @@
 /* netlink.c: every request is built into a buffer and parsed back
  * attribute by attribute; then, as root, a real veth pair joins two
  * network namespaces this test makes and a TCP connection crosses it. */
-#include "netlink.h"
+#include "net_link.h"
 #include "util.h"
 
 #include <arpa/inet.h>
@@ -120,24 +120,24 @@ static void garbage(void *buf, size_t len)
 /* The builders, with fixed arguments, for the buffer-size sweep. */
 static int build_veth(void *buf, size_t len)
 {
-	return hb_netlink_build_veth(buf, len, 42, "hb7h", "eth0", 9);
+	return hb_net_link_build_veth(buf, len, 42, "hb7h", "eth0", 9);
 }
 
 static int build_addr(void *buf, size_t len)
 {
-	return hb_netlink_build_addr(buf, len, 43, 5, inet_addr("10.251.0.29"),
-				     30);
+	return hb_net_link_build_addr(buf, len, 43, 5, inet_addr("10.251.0.29"),
+				      30);
 }
 
 static int build_route(void *buf, size_t len)
 {
-	return hb_netlink_build_default_route(buf, len, 44, 3,
-					      inet_addr("10.251.0.1"));
+	return hb_net_link_build_default_route(buf, len, 44, 3,
+					       inet_addr("10.251.0.1"));
 }
 
 static int build_del(void *buf, size_t len)
 {
-	return hb_netlink_build_del_link(buf, len, 45, "hb7h");
+	return hb_net_link_build_del_link(buf, len, 45, "hb7h");
 }
 
 Test(netlink_build, veth)
@@ -308,32 +308,34 @@ Test(netlink_build, bad_arguments)
 	uint32_t ip = inet_addr("10.251.0.2");
 
 	/* IFNAMSIZ - 1 = 15 characters fit, 16 do not. */
-	cr_assert_gt(hb_netlink_build_veth(buf, sizeof(buf), 1,
-					   "hb123456789012h", "eth0", 3),
+	cr_assert_gt(hb_net_link_build_veth(buf, sizeof(buf), 1,
+					    "hb123456789012h", "eth0", 3),
 		     0);
-	cr_assert_eq(hb_netlink_build_veth(buf, sizeof(buf), 1,
-					   "hb1234567890123h", "eth0", 3),
+	cr_assert_eq(hb_net_link_build_veth(buf, sizeof(buf), 1,
+					    "hb1234567890123h", "eth0", 3),
 		     -EINVAL);
-	cr_assert_eq(hb_netlink_build_veth(buf, sizeof(buf), 1, "hb0h",
-					   "eth0123456789012", 3),
+	cr_assert_eq(hb_net_link_build_veth(buf, sizeof(buf), 1, "hb0h",
+					    "eth0123456789012", 3),
 		     -EINVAL);
-	cr_assert_eq(hb_netlink_build_veth(buf, sizeof(buf), 1, "", "eth0", 3),
+	cr_assert_eq(hb_net_link_build_veth(buf, sizeof(buf), 1, "", "eth0", 3),
 		     -EINVAL);
 	cr_assert_eq(
-		hb_netlink_build_veth(buf, sizeof(buf), 1, NULL, "eth0", 3),
+		hb_net_link_build_veth(buf, sizeof(buf), 1, NULL, "eth0", 3),
 		-EINVAL);
 	cr_assert_eq(
-		hb_netlink_build_veth(buf, sizeof(buf), 1, "hb0h", "eth0", -1),
+		hb_net_link_build_veth(buf, sizeof(buf), 1, "hb0h", "eth0", -1),
 		-EINVAL);
-	cr_assert_eq(hb_netlink_build_addr(buf, sizeof(buf), 1, 2, ip, 32), 40);
-	cr_assert_eq(hb_netlink_build_addr(buf, sizeof(buf), 1, 2, ip, 33),
+	cr_assert_eq(hb_net_link_build_addr(buf, sizeof(buf), 1, 2, ip, 32),
+		     40);
+	cr_assert_eq(hb_net_link_build_addr(buf, sizeof(buf), 1, 2, ip, 33),
 		     -EINVAL);
-	cr_assert_eq(hb_netlink_build_addr(buf, sizeof(buf), 1, 0, ip, 30),
+	cr_assert_eq(hb_net_link_build_addr(buf, sizeof(buf), 1, 0, ip, 30),
 		     -EINVAL);
-	cr_assert_eq(hb_netlink_build_default_route(buf, sizeof(buf), 1, 0, ip),
-		     -EINVAL);
-	cr_assert_eq(hb_netlink_build_del_link(buf, sizeof(buf), 1,
-					       "hb1234567890123h"),
+	cr_assert_eq(
+		hb_net_link_build_default_route(buf, sizeof(buf), 1, 0, ip),
+		-EINVAL);
+	cr_assert_eq(hb_net_link_build_del_link(buf, sizeof(buf), 1,
+						"hb1234567890123h"),
 		     -EINVAL);
 }
 
@@ -343,22 +345,22 @@ Test(netlink_request, malformed_message_is_refused_unsent)
 	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
 	int len = build_del(buf, sizeof(buf));
 
-	cr_assert_eq(hb_netlink_request(buf, MNL_NLMSG_HDRLEN - 1), -EINVAL);
+	cr_assert_eq(hb_net_link_request(buf, MNL_NLMSG_HDRLEN - 1), -EINVAL);
 	/* The length given must be the message's own. */
-	cr_assert_eq(hb_netlink_request(buf, (size_t)len + 4), -EINVAL);
-	cr_assert_eq(hb_netlink_request(buf, (size_t)len - 4), -EINVAL);
+	cr_assert_eq(hb_net_link_request(buf, (size_t)len + 4), -EINVAL);
+	cr_assert_eq(hb_net_link_request(buf, (size_t)len - 4), -EINVAL);
 	/* Without NLM_F_ACK no answer would come to wait for. */
 	nlh->nlmsg_flags &= (uint16_t)~NLM_F_ACK;
-	cr_assert_eq(hb_netlink_request(buf, (size_t)len), -EINVAL);
+	cr_assert_eq(hb_net_link_request(buf, (size_t)len), -EINVAL);
 }
 
 Test(netlink_ifindex, names)
 {
 	/* Loopback is registered first in every network namespace. */
-	cr_assert_eq(hb_netlink_ifindex("lo"), 1);
-	cr_assert_eq(hb_netlink_ifindex("hbnosuch0"), -ENODEV);
-	cr_assert_eq(hb_netlink_ifindex("hb1234567890123h"), -EINVAL);
-	cr_assert_eq(hb_netlink_ifindex(""), -EINVAL);
+	cr_assert_eq(hb_net_link_ifindex("lo"), 1);
+	cr_assert_eq(hb_net_link_ifindex("hbnosuch0"), -ENODEV);
+	cr_assert_eq(hb_net_link_ifindex("hb1234567890123h"), -EINVAL);
+	cr_assert_eq(hb_net_link_ifindex(""), -EINVAL);
 }
 
 /* ---- A real pair between two namespaces of our own, as root. ---- */
@@ -425,17 +427,17 @@ static int sandbox_talks(void)
 	char reply[16] = "";
 	int fd, r;
 
-	if (hb_netlink_ifindex(PEER_NAME) <= 0)
+	if (hb_net_link_ifindex(PEER_NAME) <= 0)
 		return failed(report->b, "%s did not arrive", PEER_NAME);
 	/* The peer of the pair whose setup was rolled back went with it. */
-	if (hb_netlink_ifindex("eth1") != -ENODEV)
+	if (hb_net_link_ifindex("eth1") != -ENODEV)
 		return failed(report->b, "rolled-back peer eth1 is still here");
-	r = hb_netlink_sandbox_setup(PEER_NAME, addr_of(SANDBOX_IP), 30,
-				     addr_of(HOST_IP));
+	r = hb_net_link_sandbox_setup(PEER_NAME, addr_of(SANDBOX_IP), 30,
+				      addr_of(HOST_IP));
 	if (r < 0)
 		return failed(report->b, "sandbox_setup: %s", strerror(-r));
-	r = hb_netlink_sandbox_setup(PEER_NAME, addr_of(SANDBOX_IP), 30,
-				     addr_of(HOST_IP));
+	r = hb_net_link_sandbox_setup(PEER_NAME, addr_of(SANDBOX_IP), 30,
+				      addr_of(HOST_IP));
 	if (r != -EEXIST)
 		return failed(report->b, "second sandbox_setup: %d", r);
 	/* The default route, by a route lookup only: connecting a UDP socket
@@ -479,7 +481,7 @@ static int namespace_b(int ready, int go)
 		return r;
 	if (write(ready, "t", 1) != 1 || read(go, &c, 1) != 1)
 		return failed(report->b, "namespace A went away");
-	if (hb_netlink_ifindex(PEER_NAME) != -ENODEV)
+	if (hb_net_link_ifindex(PEER_NAME) != -ENODEV)
 		return failed(report->b, "%s outlived the host end", PEER_NAME);
 	return 0;
 }
@@ -525,21 +527,21 @@ static int host_builds(pid_t b)
 {
 	int r;
 
-	r = hb_netlink_veth_setup(HOST_NAME, PEER_NAME, b, addr_of(HOST_IP),
-				  30);
+	r = hb_net_link_veth_setup(HOST_NAME, PEER_NAME, b, addr_of(HOST_IP),
+				   30);
 	if (r < 0)
 		return failed(report->a, "veth_setup: %s", strerror(-r));
-	if (hb_netlink_ifindex(HOST_NAME) <= 0 ||
-	    hb_netlink_ifindex(PEER_NAME) != -ENODEV)
+	if (hb_net_link_ifindex(HOST_NAME) <= 0 ||
+	    hb_net_link_ifindex(PEER_NAME) != -ENODEV)
 		return failed(report->a, "the peer stayed in namespace A");
-	r = hb_netlink_veth_setup(HOST_NAME, "eth9", b, addr_of(HOST_IP), 30);
+	r = hb_net_link_veth_setup(HOST_NAME, "eth9", b, addr_of(HOST_IP), 30);
 	if (r != -EEXIST)
 		return failed(report->a, "same name twice: %d", r);
 	/* Failing after the pair exists (prefix 33 cannot be addressed)
 	 * removes the pair again. */
-	r = hb_netlink_veth_setup("hbt1h", "eth1", b, addr_of("10.251.8.1"),
-				  33);
-	if (r != -EINVAL || hb_netlink_ifindex("hbt1h") != -ENODEV)
+	r = hb_net_link_veth_setup("hbt1h", "eth1", b, addr_of("10.251.8.1"),
+				   33);
+	if (r != -EINVAL || hb_net_link_ifindex("hbt1h") != -ENODEV)
 		return failed(report->a, "no rollback: %d", r);
 	return 0;
 }
@@ -548,11 +550,11 @@ static int host_builds(pid_t b)
  * kernel removes both ends by itself (asynchronously). */
 static int host_removes(void)
 {
-	int r = hb_netlink_del_link(HOST_NAME);
+	int r = hb_net_link_del_link(HOST_NAME);
 
-	if (r < 0 || hb_netlink_ifindex(HOST_NAME) != -ENODEV)
+	if (r < 0 || hb_net_link_ifindex(HOST_NAME) != -ENODEV)
 		return failed(report->a, "del_link: %s", strerror(-r));
-	r = hb_netlink_del_link(HOST_NAME);
+	r = hb_net_link_del_link(HOST_NAME);
 	return r == -ENODEV ? 0 : failed(report->a, "second del_link: %d", r);
 }
 
@@ -638,7 +640,7 @@ Test(netlink_real, veth_between_two_namespaces, .timeout = 60)
 		  "status 0x%x; host side: %s; sandbox side: %s", status,
 		  report->a, report->b);
 	/* The test's own namespace never saw the pair. */
-	cr_assert_eq(hb_netlink_ifindex(HOST_NAME), -ENODEV);
+	cr_assert_eq(hb_net_link_ifindex(HOST_NAME), -ENODEV);
 	munmap(report, sizeof(*report));
 }
 
@@ -651,7 +653,7 @@ Test(netlink_build, addrgenmode_none)
 	int len;
 
 	garbage(buf, sizeof(buf));
-	len = hb_netlink_build_addrgenmode_none(buf, sizeof(buf), 44, 5);
+	len = hb_net_link_build_addrgenmode_none(buf, sizeof(buf), 44, 5);
 	cr_assert_gt(len, 0);
 	nlh = expect_header(buf, len, RTM_NEWLINK, REQ, 44);
 	ifm = mnl_nlmsg_get_payload(nlh);
@@ -664,9 +666,9 @@ Test(netlink_build, addrgenmode_none)
 	mode = mnl_attr_get_payload(inet6);
 	cr_assert_eq(mnl_attr_get_type(mode), IFLA_INET6_ADDR_GEN_MODE);
 	cr_assert_eq(mnl_attr_get_u8(mode), IN6_ADDR_GEN_MODE_NONE);
-	cr_assert_eq(hb_netlink_build_addrgenmode_none(buf, 20, 1, 5),
+	cr_assert_eq(hb_net_link_build_addrgenmode_none(buf, 20, 1, 5),
 		     -ENOBUFS);
-	cr_assert_eq(hb_netlink_build_addrgenmode_none(buf, sizeof(buf), 1, 0),
+	cr_assert_eq(hb_net_link_build_addrgenmode_none(buf, sizeof(buf), 1, 0),
 		     -EINVAL);
 }
 
@@ -680,7 +682,7 @@ Test(netlink_build, addr6_link_local_without_dad)
 	int len;
 
 	garbage(buf, sizeof(buf));
-	len = hb_netlink_build_addr6(buf, sizeof(buf), 45, 5, ll, 64);
+	len = hb_net_link_build_addr6(buf, sizeof(buf), 45, 5, ll, 64);
 	cr_assert_gt(len, 0);
 	nlh = expect_header(buf, len, RTM_NEWADDR, NEW, 45);
 	ifa = mnl_nlmsg_get_payload(nlh);
@@ -694,7 +696,7 @@ Test(netlink_build, addr6_link_local_without_dad)
 	cr_assert_eq(memcmp(mnl_attr_get_payload(top.tb[IFA_LOCAL]), ll, 16),
 		     0);
 	cr_assert_eq(mnl_attr_get_u32(top.tb[IFA_FLAGS]), IFA_F_NODAD);
-	cr_assert_eq(hb_netlink_build_addr6(buf, sizeof(buf), 1, 5, ll, 129),
+	cr_assert_eq(hb_net_link_build_addr6(buf, sizeof(buf), 1, 5, ll, 129),
 		     -EINVAL);
 }
 
@@ -708,7 +710,7 @@ Test(netlink_build, default_route6)
 	int len;
 
 	garbage(buf, sizeof(buf));
-	len = hb_netlink_build_default_route6(buf, sizeof(buf), 46, 5, gw);
+	len = hb_net_link_build_default_route6(buf, sizeof(buf), 46, 5, gw);
 	cr_assert_gt(len, 0);
 	nlh = expect_header(buf, len, RTM_NEWROUTE, NEW, 46);
 	rtm = mnl_nlmsg_get_payload(nlh);
@@ -730,7 +732,7 @@ Test(netlink_build, link_up)
 	int len;
 
 	garbage(buf, sizeof(buf));
-	len = hb_netlink_build_link_up(buf, sizeof(buf), 1, 47);
+	len = hb_net_link_build_link_up(buf, sizeof(buf), 1, 47);
 	/* header 16 + ifinfomsg 16, no attributes */
 	cr_assert_eq(len, 32);
 	nlh = expect_header(buf, len, RTM_NEWLINK, REQ, 47);
@@ -739,6 +741,7 @@ Test(netlink_build, link_up)
 	cr_assert_eq(ifm->ifi_index, 1);
 	cr_assert_eq(ifm->ifi_flags, IFF_UP);
 	cr_assert_eq(ifm->ifi_change, IFF_UP, "changes that flag only");
-	cr_assert_eq(hb_netlink_build_link_up(buf, 31, 1, 1), -ENOBUFS);
-	cr_assert_eq(hb_netlink_build_link_up(buf, sizeof(buf), 0, 1), -EINVAL);
+	cr_assert_eq(hb_net_link_build_link_up(buf, 31, 1, 1), -ENOBUFS);
+	cr_assert_eq(hb_net_link_build_link_up(buf, sizeof(buf), 0, 1),
+		     -EINVAL);
 }

@@ -2,32 +2,32 @@
 /* The host side of one filtered network, from start to teardown: a pool
  * slot, the veth pair, IPv4 forwarding, the nftables table and the NFLOG
  * socket whose packets become security events.  The supervisor calls it;
- * everything it adds is removed by hb_netrun_teardown(), or, if hivebox
- * was killed, by the next start's hb_netrun_acquire(). */
+ * everything it adds is removed by hb_net_run_teardown(), or, if hivebox
+ * was killed, by the next start's hb_net_run_acquire(). */
 #pragma once
 
-#include "nflog.h"
-#include "netpool.h"
+#include "net_nflog.h"
+#include "net_pool.h"
 #include "plan.h"
-#include "watch.h"
+#include "events.h"
 
 #include <stdbool.h>
 #include <sys/types.h>
 
-/* NFLOG group of pool index i: HB_NETRUN_GROUP_BASE + i. */
-#define HB_NETRUN_GROUP_BASE 16384
+/* NFLOG group of pool index i: HB_NET_RUN_GROUP_BASE + i. */
+#define HB_NET_RUN_GROUP_BASE 16384
 /* Distinct destinations kept with their own event; the rest are counted. */
-#define HB_NETRUN_DESTS_MAX 256
+#define HB_NET_RUN_DESTS_MAX 256
 
-struct hb_netrun_dest {
-	struct hb_nflog_packet p; /* src unused */
+struct hb_net_run_dest {
+	struct hb_net_nflog_packet p; /* src unused */
 	unsigned long long count;
 	unsigned long long first_ms; /* CLOCK_REALTIME */
 };
 
-struct hb_netrun {
+struct hb_net_run {
 	const struct hb_net_plan *np;
-	struct hb_netpool_slot slot;
+	struct hb_net_pool_slot slot;
 	bool have_slot, have_table;
 	bool had_slot;	/* for the record, after teardown */
 	int forwarding; /* 1: this run switched it on, 0: on already */
@@ -38,7 +38,7 @@ struct hb_netrun {
 	struct mnl_socket *nft; /* one NETLINK_NETFILTER socket per run */
 	uint16_t group;
 	char table[32];
-	struct hb_netrun_dest dests[HB_NETRUN_DESTS_MAX];
+	struct hb_net_run_dest dests[HB_NET_RUN_DESTS_MAX];
 	size_t n_dests;
 	unsigned long long blocked, others; /* packets; others: past the cap
 					     * or lost by the log */
@@ -47,18 +47,18 @@ struct hb_netrun {
 
 /* Before the clone: clean what killed runs left and take a slot.  On
  * failure *what names the step. */
-int hb_netrun_acquire(struct hb_netrun *n, const struct hb_net_plan *np,
-		      const char **what);
+int hb_net_run_acquire(struct hb_net_run *n, const struct hb_net_plan *np,
+		       const char **what);
 /* After the clone, before the sandbox goes on: the veth pair with its peer
  * in pid's network namespace, forwarding, the table, the NFLOG socket. */
-int hb_netrun_host(struct hb_netrun *n, pid_t pid, const char **what);
+int hb_net_run_host(struct hb_net_run *n, pid_t pid, const char **what);
 /* Read some of what NFLOG has queued: true if there may be more.  The
  * supervisor calls it when nflog_fd is readable, and at the end until it
  * says false. */
-bool hb_netrun_read(struct hb_netrun *n);
+bool hb_net_run_read(struct hb_net_run *n);
 /* One security event per attempted destination, with its count. */
-void hb_netrun_report(const struct hb_netrun *n, struct hb_watch *w);
+void hb_net_run_report(const struct hb_net_run *n, struct hb_events *w);
 /* Remove everything this run added; safe after any partial start. */
-void hb_netrun_teardown(struct hb_netrun *n);
+void hb_net_run_teardown(struct hb_net_run *n);
 /* The result's "network" object, once torn down. */
-json_object *hb_netrun_json(const struct hb_netrun *n);
+json_object *hb_net_run_json(const struct hb_net_run *n);

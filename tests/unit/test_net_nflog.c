@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* NFLOG messages built and parsed in memory, and a real bind in a network
  * namespace of the test's own. */
-#include "nflog.h"
+#include "net_nflog.h"
 
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
@@ -51,7 +51,7 @@ Test(nflog, bind_message)
 	const struct nlmsghdr *nlh = (const void *)buf;
 	const struct nfgenmsg *nfg;
 	const struct nlattr *a;
-	int n = hb_nflog_build_bind(buf, sizeof(buf), 7, 128, 42);
+	int n = hb_net_nflog_build_bind(buf, sizeof(buf), 7, 128, 42);
 	int cmd = -1, mode = -1, flags = -1;
 	uint32_t range = 0, qthresh = 0;
 
@@ -87,22 +87,22 @@ Test(nflog, bind_message)
 	cr_assert_eq(cmd, NFULNL_CFG_CMD_BIND);
 	cr_assert_eq(mode, NFULNL_COPY_PACKET);
 	cr_assert_eq(range, 128);
-	cr_assert_eq(hb_nflog_build_bind(buf, 8, 7, 128, 1), -ENOBUFS);
+	cr_assert_eq(hb_net_nflog_build_bind(buf, 8, 7, 128, 1), -ENOBUFS);
 }
 
 Test(nflog, parse_ipv4_tcp)
 {
 	char buf[512], text[96];
 	uint8_t pkt[40];
-	struct hb_nflog_packet p;
+	struct hb_net_nflog_packet p;
 	size_t n = packet_msg(buf, sizeof(buf), pkt,
 			      ipv4_tcp(pkt, "203.0.113.7", 22));
 
-	cr_assert_eq(hb_nflog_parse(buf, n, &p), 0);
+	cr_assert_eq(hb_net_nflog_parse(buf, n, &p), 0);
 	cr_assert_eq(p.family, AF_INET);
 	cr_assert_eq(p.proto, IPPROTO_TCP);
 	cr_assert_eq(p.dport, 22);
-	hb_nflog_describe(&p, text, sizeof(text));
+	hb_net_nflog_describe(&p, text, sizeof(text));
 	cr_assert_str_eq(text, "tcp 203.0.113.7:22");
 }
 
@@ -110,15 +110,15 @@ Test(nflog, parse_sequence_number)
 {
 	char buf[512];
 	uint8_t pkt[40];
-	struct hb_nflog_packet p;
+	struct hb_net_nflog_packet p;
 	struct nlmsghdr *nlh = (void *)buf;
 	size_t n = packet_msg(buf, sizeof(buf), pkt,
 			      ipv4_tcp(pkt, "203.0.113.7", 22));
 
-	cr_assert_eq(hb_nflog_parse(buf, n, &p), 0);
+	cr_assert_eq(hb_net_nflog_parse(buf, n, &p), 0);
 	cr_assert_eq(p.seq, 0, "no NFULA_SEQ: 0");
 	mnl_attr_put_u32(nlh, NFULA_SEQ, htonl(41));
-	cr_assert_eq(hb_nflog_parse(buf, nlh->nlmsg_len, &p), 0);
+	cr_assert_eq(hb_net_nflog_parse(buf, nlh->nlmsg_len, &p), 0);
 	cr_assert_eq(p.seq, 41);
 }
 
@@ -126,7 +126,7 @@ Test(nflog, parse_ipv6_udp)
 {
 	char buf[512], text[96];
 	uint8_t pkt[48] = {0};
-	struct hb_nflog_packet p;
+	struct hb_net_nflog_packet p;
 	size_t n;
 
 	pkt[0] = 0x60;
@@ -136,9 +136,9 @@ Test(nflog, parse_ipv6_udp)
 	pkt[42] = 0; /* destination port 53 */
 	pkt[43] = 53;
 	n = packet_msg(buf, sizeof(buf), pkt, sizeof(pkt));
-	cr_assert_eq(hb_nflog_parse(buf, n, &p), 0);
+	cr_assert_eq(hb_net_nflog_parse(buf, n, &p), 0);
 	cr_assert_eq(p.family, AF_INET6);
-	hb_nflog_describe(&p, text, sizeof(text));
+	hb_net_nflog_describe(&p, text, sizeof(text));
 	cr_assert_str_eq(text, "udp [2001:db8::1]:53");
 }
 
@@ -146,22 +146,22 @@ Test(nflog, parse_refuses_what_is_not_a_packet)
 {
 	char buf[512];
 	uint8_t pkt[40];
-	struct hb_nflog_packet p;
+	struct hb_net_nflog_packet p;
 	size_t n = packet_msg(buf, sizeof(buf), pkt,
 			      ipv4_tcp(pkt, "192.0.2.1", 80));
 
 	/* A truncated message, a config message, a payload that is not IP,
 	 * an IPv4 header length beyond the payload. */
-	cr_assert_eq(hb_nflog_parse(buf, n - 1, &p), -EINVAL);
+	cr_assert_eq(hb_net_nflog_parse(buf, n - 1, &p), -EINVAL);
 	((struct nlmsghdr *)buf)->nlmsg_type =
 		(NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_CONFIG;
-	cr_assert_eq(hb_nflog_parse(buf, n, &p), -EINVAL);
+	cr_assert_eq(hb_net_nflog_parse(buf, n, &p), -EINVAL);
 	pkt[0] = 0x15;
 	n = packet_msg(buf, sizeof(buf), pkt, sizeof(pkt));
-	cr_assert_eq(hb_nflog_parse(buf, n, &p), -EINVAL);
+	cr_assert_eq(hb_net_nflog_parse(buf, n, &p), -EINVAL);
 	pkt[0] = 0x4f; /* 60-byte header in a 40-byte packet */
 	n = packet_msg(buf, sizeof(buf), pkt, sizeof(pkt));
-	cr_assert_eq(hb_nflog_parse(buf, n, &p), -EINVAL);
+	cr_assert_eq(hb_net_nflog_parse(buf, n, &p), -EINVAL);
 }
 
 /* The kernel accepts the bind: in a network namespace of our own, so
@@ -179,7 +179,7 @@ Test(nflog, bind_in_a_new_namespace)
 		int fd;
 		if (unshare(CLONE_NEWNET) < 0)
 			_exit(2);
-		fd = hb_nflog_open(9);
+		fd = hb_net_nflog_open(9);
 		_exit(fd >= 0 ? 0 : 3);
 	}
 	cr_assert_eq(waitpid(pid, &status, 0), pid);

@@ -5,33 +5,33 @@
  * SIGSYS to the caller when the policy says kill. */
 #pragma once
 
-#include "syscalls.h"
-#include "watch.h"
+#include "seccomp_filter.h"
+#include "events.h"
 
 #include <stdbool.h>
 #include <sys/types.h>
 
-#define HB_NOTIFY_DETAILED 10 /* detailed events per system call */
+#define HB_SECCOMP_NOTIFY_DETAILED 10 /* detailed events per system call */
 /* The counts' slot for numbers outside the table: an allow-list sends
  * syscall(1000) to the supervisor too, and its flood must be limited. */
-#define HB_NOTIFY_NR_OTHER HB_SYSCALL_NR_END
+#define HB_SECCOMP_NOTIFY_NR_OTHER HB_SYSCALL_NR_END
 
-struct hb_notify {
+struct hb_seccomp_notify {
 	int fd; /* the listener; -1 when there is none */
 	void *req, *resp;
 	size_t req_size, resp_size;
 	int deny_errno;
 	bool kill;
-	struct hb_watch *watch;
+	struct hb_events *events;
 	unsigned long long counts[HB_SYSCALL_NR_END + 1];
 	unsigned long long total;
 };
 
-int hb_notify_init(struct hb_notify *n, int fd, int deny_errno, bool kill,
-		   struct hb_watch *watch);
+int hb_seccomp_notify_init(struct hb_seccomp_notify *n, int fd, int deny_errno,
+			   bool kill, struct hb_events *events);
 /* Receive and answer one notification.  Never blocks on the sandbox. */
-void hb_notify_handle(struct hb_notify *n);
-void hb_notify_close(struct hb_notify *n);
+void hb_seccomp_notify_handle(struct hb_seccomp_notify *n);
+void hb_seccomp_notify_close(struct hb_seccomp_notify *n);
 /* {"name": count, ...} of the run's denied calls; those without a name
  * (outside the table, or newer than libseccomp) together as "?". */
-json_object *hb_notify_counts(const struct hb_notify *n);
+json_object *hb_seccomp_notify_counts(const struct hb_seccomp_notify *n);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "netlink.h"
+#include "net_link.h"
 
 #include "util.h"
 
@@ -63,8 +63,8 @@ static bool valid_ifindex(uint32_t ifindex)
 	return ifindex > 0 && ifindex <= INT_MAX;
 }
 
-int hb_netlink_build_link_up(void *buf, size_t len, uint32_t ifindex,
-			     uint32_t seq)
+int hb_net_link_build_link_up(void *buf, size_t len, uint32_t ifindex,
+			      uint32_t seq)
 {
 	struct nlmsghdr *nlh;
 	struct ifinfomsg *ifm;
@@ -82,9 +82,9 @@ int hb_netlink_build_link_up(void *buf, size_t len, uint32_t ifindex,
 	return (int)nlh->nlmsg_len;
 }
 
-int hb_netlink_build_veth(void *buf, size_t len, uint32_t seq,
-			  const char *host_name, const char *peer_name,
-			  int peer_netns_fd)
+int hb_net_link_build_veth(void *buf, size_t len, uint32_t seq,
+			   const char *host_name, const char *peer_name,
+			   int peer_netns_fd)
 {
 	struct nlattr *info, *data, *peer;
 	struct nlmsghdr *nlh;
@@ -144,15 +144,15 @@ static int build_addr(void *buf, size_t len, uint32_t seq, uint32_t ifindex,
 	return (int)nlh->nlmsg_len;
 }
 
-int hb_netlink_build_addr(void *buf, size_t len, uint32_t seq, uint32_t ifindex,
-			  uint32_t ipv4, uint8_t prefixlen)
+int hb_net_link_build_addr(void *buf, size_t len, uint32_t seq,
+			   uint32_t ifindex, uint32_t ipv4, uint8_t prefixlen)
 {
 	return build_addr(buf, len, seq, ifindex, AF_INET, &ipv4, 4, prefixlen,
 			  RT_SCOPE_UNIVERSE, 0);
 }
 
-int hb_netlink_build_addrgenmode_none(void *buf, size_t len, uint32_t seq,
-				      uint32_t ifindex)
+int hb_net_link_build_addrgenmode_none(void *buf, size_t len, uint32_t seq,
+				       uint32_t ifindex)
 {
 	struct nlattr *spec, *inet6;
 	struct nlmsghdr *nlh;
@@ -176,9 +176,9 @@ int hb_netlink_build_addrgenmode_none(void *buf, size_t len, uint32_t seq,
 	return (int)nlh->nlmsg_len;
 }
 
-int hb_netlink_build_addr6(void *buf, size_t len, uint32_t seq,
-			   uint32_t ifindex, const uint8_t addr[16],
-			   uint8_t prefixlen)
+int hb_net_link_build_addr6(void *buf, size_t len, uint32_t seq,
+			    uint32_t ifindex, const uint8_t addr[16],
+			    uint8_t prefixlen)
 {
 	bool link_local = addr[0] == 0xfe && (addr[1] & 0xc0) == 0x80;
 
@@ -217,22 +217,23 @@ static int build_default_route(void *buf, size_t len, uint32_t seq,
 	return (int)nlh->nlmsg_len;
 }
 
-int hb_netlink_build_default_route6(void *buf, size_t len, uint32_t seq,
-				    uint32_t ifindex, const uint8_t gateway[16])
+int hb_net_link_build_default_route6(void *buf, size_t len, uint32_t seq,
+				     uint32_t ifindex,
+				     const uint8_t gateway[16])
 {
 	return build_default_route(buf, len, seq, ifindex, AF_INET6, gateway,
 				   16);
 }
 
-int hb_netlink_build_default_route(void *buf, size_t len, uint32_t seq,
-				   uint32_t ifindex, uint32_t gateway)
+int hb_net_link_build_default_route(void *buf, size_t len, uint32_t seq,
+				    uint32_t ifindex, uint32_t gateway)
 {
 	return build_default_route(buf, len, seq, ifindex, AF_INET, &gateway,
 				   4);
 }
 
-int hb_netlink_build_del_link(void *buf, size_t len, uint32_t seq,
-			      const char *name)
+int hb_net_link_build_del_link(void *buf, size_t len, uint32_t seq,
+			       const char *name)
 {
 	struct nlmsghdr *nlh;
 
@@ -246,7 +247,7 @@ int hb_netlink_build_del_link(void *buf, size_t len, uint32_t seq,
 	return (int)nlh->nlmsg_len;
 }
 
-int hb_netlink_ifindex(const char *name)
+int hb_net_link_ifindex(const char *name)
 {
 	unsigned ifindex;
 
@@ -282,7 +283,7 @@ static int read_ack(struct mnl_socket *nl, uint32_t seq, uint32_t portid)
 	}
 }
 
-int hb_netlink_request(const void *buf, size_t len)
+int hb_net_link_request(const void *buf, size_t len)
 {
 	const struct nlmsghdr *nlh = buf;
 	struct mnl_socket *nl;
@@ -308,19 +309,19 @@ int hb_netlink_request(const void *buf, size_t len)
 
 static int send_built(const void *buf, int len)
 {
-	return len < 0 ? len : hb_netlink_request(buf, (size_t)len);
+	return len < 0 ? len : hb_net_link_request(buf, (size_t)len);
 }
 
-int hb_netlink_loopback_up(void)
+int hb_net_link_loopback_up(void)
 {
 	char buf[REQUEST_MAX];
 
-	return send_built(buf, hb_netlink_build_link_up(buf, sizeof(buf),
-							LOOPBACK_IFINDEX, 1));
+	return send_built(buf, hb_net_link_build_link_up(buf, sizeof(buf),
+							 LOOPBACK_IFINDEX, 1));
 }
 
 /* Link-local addresses of the two ends: each is alone on its link. */
-const uint8_t hb_netlink_ll_host[16] = {0xfe, 0x80, [15] = 1};
+const uint8_t hb_net_link_ll_host[16] = {0xfe, 0x80, [15] = 1};
 static const uint8_t ll_sandbox[16] = {0xfe, 0x80, [15] = 2};
 
 /* Address interface name and bring it up; returns its ifindex.  IPv6
@@ -333,29 +334,29 @@ static int addr_up(const char *name, uint32_t ipv4, uint8_t prefixlen,
 	char buf[REQUEST_MAX];
 	int ifindex, r;
 
-	ifindex = hb_netlink_ifindex(name);
+	ifindex = hb_net_link_ifindex(name);
 	if (ifindex < 0)
 		return ifindex;
-	r = send_built(buf, hb_netlink_build_addrgenmode_none(
+	r = send_built(buf, hb_net_link_build_addrgenmode_none(
 				    buf, sizeof(buf), 1, (uint32_t)ifindex));
 	if (r == 0)
-		r = send_built(buf, hb_netlink_build_addr(buf, sizeof(buf), 2,
-							  (uint32_t)ifindex,
-							  ipv4, prefixlen));
-	if (r == 0)
-		r = send_built(buf, hb_netlink_build_addr6(buf, sizeof(buf), 3,
+		r = send_built(buf, hb_net_link_build_addr(buf, sizeof(buf), 2,
 							   (uint32_t)ifindex,
-							   ll, 64));
+							   ipv4, prefixlen));
+	if (r == 0)
+		r = send_built(buf, hb_net_link_build_addr6(buf, sizeof(buf), 3,
+							    (uint32_t)ifindex,
+							    ll, 64));
 	if (r == 0)
 		r = send_built(buf,
-			       hb_netlink_build_link_up(buf, sizeof(buf),
-							(uint32_t)ifindex, 4));
+			       hb_net_link_build_link_up(buf, sizeof(buf),
+							 (uint32_t)ifindex, 4));
 	return r < 0 ? r : ifindex;
 }
 
-int hb_netlink_veth_setup(const char *host_name, const char *peer_name,
-			  pid_t sandbox_pid, uint32_t host_ip,
-			  uint8_t prefixlen)
+int hb_net_link_veth_setup(const char *host_name, const char *peer_name,
+			   pid_t sandbox_pid, uint32_t host_ip,
+			   uint8_t prefixlen)
 {
 	_cleanup_close_ int nsfd = -1;
 	char buf[REQUEST_MAX], path[64];
@@ -367,21 +368,21 @@ int hb_netlink_veth_setup(const char *host_name, const char *peer_name,
 	nsfd = open(path, O_RDONLY | O_CLOEXEC);
 	if (nsfd < 0)
 		return -errno;
-	r = send_built(buf, hb_netlink_build_veth(buf, sizeof(buf), 1,
-						  host_name, peer_name, nsfd));
+	r = send_built(buf, hb_net_link_build_veth(buf, sizeof(buf), 1,
+						   host_name, peer_name, nsfd));
 	if (r < 0)
 		return r;
-	r = addr_up(host_name, host_ip, prefixlen, hb_netlink_ll_host);
+	r = addr_up(host_name, host_ip, prefixlen, hb_net_link_ll_host);
 	if (r < 0) {
 		/* Deleting the host end takes the peer with it. */
-		(void)hb_netlink_del_link(host_name);
+		(void)hb_net_link_del_link(host_name);
 		return r;
 	}
 	return 0;
 }
 
-int hb_netlink_sandbox_setup(const char *peer_name, uint32_t sandbox_ip,
-			     uint8_t prefixlen, uint32_t gateway)
+int hb_net_link_sandbox_setup(const char *peer_name, uint32_t sandbox_ip,
+			      uint8_t prefixlen, uint32_t gateway)
 {
 	char buf[REQUEST_MAX];
 	int ifindex;
@@ -391,22 +392,22 @@ int hb_netlink_sandbox_setup(const char *peer_name, uint32_t sandbox_ip,
 	ifindex = addr_up(peer_name, sandbox_ip, prefixlen, ll_sandbox);
 	if (ifindex < 0)
 		return ifindex;
-	r = send_built(buf, hb_netlink_build_default_route(buf, sizeof(buf), 5,
-							   (uint32_t)ifindex,
-							   gateway));
+	r = send_built(buf, hb_net_link_build_default_route(buf, sizeof(buf), 5,
+							    (uint32_t)ifindex,
+							    gateway));
 	if (r < 0)
 		return r;
 	/* IPv6 goes to the host end too, where it is logged and dropped:
 	 * without a route it would fail inside, unseen. */
-	return send_built(buf, hb_netlink_build_default_route6(
+	return send_built(buf, hb_net_link_build_default_route6(
 				       buf, sizeof(buf), 6, (uint32_t)ifindex,
-				       hb_netlink_ll_host));
+				       hb_net_link_ll_host));
 }
 
-int hb_netlink_del_link(const char *name)
+int hb_net_link_del_link(const char *name)
 {
 	char buf[REQUEST_MAX];
 
-	return send_built(buf,
-			  hb_netlink_build_del_link(buf, sizeof(buf), 1, name));
+	return send_built(
+		buf, hb_net_link_build_del_link(buf, sizeof(buf), 1, name));
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "netpool.h"
+#include "net_pool.h"
 #include "util.h"
 
 #include <arpa/inet.h>
@@ -12,13 +12,13 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
-_Static_assert(HB_NETPOOL_IFNAME_MAX == IFNAMSIZ, "interface name size");
+_Static_assert(HB_NET_POOL_IFNAME_MAX == IFNAMSIZ, "interface name size");
 
 #define LOCK_NAME "lock"
 /* Present while hivebox holds forwarding on that was off before it. */
 #define FORWARD_NOTE "ip_forward.hivebox"
 
-const char *hb_netpool_forward_path = "/proc/sys/net/ipv4/ip_forward";
+const char *hb_net_pool_forward_path = "/proc/sys/net/ipv4/ip_forward";
 #define INDEX_NAME_MAX 16 /* "%u" and its NUL */
 
 enum slot_state {
@@ -27,7 +27,7 @@ enum slot_state {
 	SLOT_HELD,  /* a file naming a running process */
 };
 
-int hb_netpool_parse(const char *s, struct hb_netpool *ret)
+int hb_net_pool_parse(const char *s, struct hb_net_pool *ret)
 {
 	char addr[INET_ADDRSTRLEN];
 	unsigned long long prefixlen;
@@ -43,7 +43,7 @@ int hb_netpool_parse(const char *s, struct hb_netpool *ret)
 	if (inet_pton(AF_INET, addr, &in) != 1 ||
 	    hb_parse_u64(slash + 1, 32, &prefixlen) < 0)
 		return -EINVAL;
-	if (prefixlen > HB_NETPOOL_SLOT_PREFIXLEN)
+	if (prefixlen > HB_NET_POOL_SLOT_PREFIXLEN)
 		return -ERANGE;
 	network = ntohl(in.s_addr);
 	mask = prefixlen ? ~0u << (32 - prefixlen) : 0;
@@ -51,19 +51,19 @@ int hb_netpool_parse(const char *s, struct hb_netpool *ret)
 		return -EINVAL;
 	ret->network = network;
 	ret->prefixlen = (unsigned)prefixlen;
-	ret->count = 1u << (HB_NETPOOL_SLOT_PREFIXLEN - prefixlen);
+	ret->count = 1u << (HB_NET_POOL_SLOT_PREFIXLEN - prefixlen);
 	return 0;
 }
 
-int hb_netpool_host_ifname(unsigned index, char *buf, size_t size)
+int hb_net_pool_host_ifname(unsigned index, char *buf, size_t size)
 {
 	int n = snprintf(buf, size, "hb%uh", index);
 
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
-int hb_netpool_slot(const struct hb_netpool *pool, unsigned index,
-		    struct hb_netpool_slot *ret)
+int hb_net_pool_slot(const struct hb_net_pool *pool, unsigned index,
+		     struct hb_net_pool_slot *ret)
 {
 	uint32_t base;
 
@@ -73,8 +73,8 @@ int hb_netpool_slot(const struct hb_netpool *pool, unsigned index,
 	ret->index = index;
 	ret->host_ip = htonl(base + 1);
 	ret->sandbox_ip = htonl(base + 2);
-	return hb_netpool_host_ifname(index, ret->host_ifname,
-				      sizeof(ret->host_ifname));
+	return hb_net_pool_host_ifname(index, ret->host_ifname,
+				       sizeof(ret->host_ifname));
 }
 
 /* Skip n space-separated fields of /proc/PID/stat. */
@@ -88,7 +88,7 @@ static const char *skip_fields(const char *p, int n)
 	return p;
 }
 
-int hb_netpool_starttime(pid_t pid, unsigned long long *ret)
+int hb_net_pool_starttime(pid_t pid, unsigned long long *ret)
 {
 	_cleanup_close_ int fd = -1;
 	char path[64], buf[2048], *end;
@@ -201,7 +201,7 @@ static int slot_state(int dirfd, const char *name)
 	 * recognise, so its leftovers are cleaned like a dead owner's. */
 	if (!parse_owner(buf, &pid, &starttime))
 		return SLOT_STALE;
-	r = hb_netpool_starttime(pid, &now);
+	r = hb_net_pool_starttime(pid, &now);
 	if (r == -ESRCH)
 		return SLOT_STALE;
 	if (r < 0)
@@ -230,16 +230,16 @@ static int write_owner(int dirfd, const char *name,
 	return close(TAKE_FD(fd)) < 0 ? -errno : 0;
 }
 
-int hb_netpool_acquire(const struct hb_netpool *pool, const char *state_dir,
-		       bool (*usable)(unsigned index, void *userdata),
-		       void *userdata, unsigned *ret_index)
+int hb_net_pool_acquire(const struct hb_net_pool *pool, const char *state_dir,
+			bool (*usable)(unsigned index, void *userdata),
+			void *userdata, unsigned *ret_index)
 {
 	_cleanup_close_ int dirfd = -1, lockfd = -1;
 	unsigned long long self;
 	char name[INDEX_NAME_MAX];
 	int r;
 
-	r = hb_netpool_starttime(getpid(), &self);
+	r = hb_net_pool_starttime(getpid(), &self);
 	if (r < 0)
 		return r;
 	dirfd = open_state_dir(state_dir, true);
@@ -264,7 +264,7 @@ int hb_netpool_acquire(const struct hb_netpool *pool, const char *state_dir,
 	return -EADDRNOTAVAIL;
 }
 
-int hb_netpool_forwarding_on(const char *state_dir)
+int hb_net_pool_forwarding_on(const char *state_dir)
 {
 	_cleanup_close_ int dirfd = -1, lockfd = -1, note = -1;
 	char now[8];
@@ -276,7 +276,7 @@ int hb_netpool_forwarding_on(const char *state_dir)
 	lockfd = lock_pool(dirfd);
 	if (lockfd < 0)
 		return lockfd;
-	r = hb_read_text(hb_netpool_forward_path, now, sizeof(now));
+	r = hb_read_text(hb_net_pool_forward_path, now, sizeof(now));
 	if (r < 0 || now[0] != '0')
 		return r < 0 ? r : 0;
 	/* The note first: if we die between the two, the next start
@@ -285,7 +285,7 @@ int hb_netpool_forwarding_on(const char *state_dir)
 		      O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (note < 0)
 		return -errno;
-	r = hb_write_text(hb_netpool_forward_path, "1\n");
+	r = hb_write_text(hb_net_pool_forward_path, "1\n");
 	return r < 0 ? r : 1;
 }
 
@@ -302,13 +302,13 @@ static int forwarding_restore(int dirfd)
 	held = held_count(dirfd);
 	if (held != 0)
 		return held < 0 ? held : 0;
-	r = hb_write_text(hb_netpool_forward_path, "0\n");
+	r = hb_write_text(hb_net_pool_forward_path, "0\n");
 	if (r < 0)
 		return r;
 	return unlinkat(dirfd, FORWARD_NOTE, 0) < 0 ? -errno : 1;
 }
 
-int hb_netpool_release(const char *state_dir, unsigned index)
+int hb_net_pool_release(const char *state_dir, unsigned index)
 {
 	_cleanup_close_ int dirfd = -1, lockfd = -1;
 	char name[INDEX_NAME_MAX];
@@ -389,9 +389,9 @@ static int held_count(int dirfd)
 	return n;
 }
 
-int hb_netpool_stale(const char *state_dir,
-		     int (*cleanup)(unsigned index, void *userdata),
-		     void *userdata)
+int hb_net_pool_stale(const char *state_dir,
+		      int (*cleanup)(unsigned index, void *userdata),
+		      void *userdata)
 {
 	_cleanup_close_ int dirfd = -1, lockfd = -1;
 	int r, first = 0, cleaned = 0;

@@ -2,7 +2,7 @@
 /* nft.c: the batch is built, parsed back with libnftnl and checked message
  * by message; then, as root, applied and deleted in a network namespace of
  * the test's own. */
-#include "nft.h"
+#include "net_nft.h"
 #include "util.h"
 
 #include <arpa/inet.h>
@@ -46,9 +46,9 @@ static uint32_t addr(const char *s)
 	return a;
 }
 
-static struct hb_nft_rules rules(void)
+static struct hb_net_nft_rules rules(void)
 {
-	struct hb_nft_rules r = {
+	struct hb_net_nft_rules r = {
 		.table = TABLE,
 		.host_if = HOST_IF,
 		.sandbox_ip = addr("10.77.0.2"),
@@ -67,11 +67,11 @@ static struct hb_nft_rules rules(void)
 	return r;
 }
 
-static void build(const struct hb_nft_rules *r)
+static void build(const struct hb_net_nft_rules *r)
 {
-	int k = hb_nft_build(r, batch, sizeof(batch), SEQ, &batch_len);
+	int k = hb_net_nft_build(r, batch, sizeof(batch), SEQ, &batch_len);
 
-	cr_assert_eq(k, 0, "hb_nft_build: %d", k);
+	cr_assert_eq(k, 0, "hb_net_nft_build: %d", k);
 	cr_assert_gt(batch_len, 0);
 }
 
@@ -228,7 +228,7 @@ static void free_rules(struct nftnl_rule **r, size_t n)
 
 Test(nft_build, batch_is_framed_and_numbered)
 {
-	struct hb_nft_rules r = rules();
+	struct hb_net_nft_rules r = rules();
 	const struct nfgenmsg *g;
 	struct msgs all;
 
@@ -241,7 +241,7 @@ Test(nft_build, batch_is_framed_and_numbered)
 	cr_assert_eq(all.m[all.n - 1]->nlmsg_type, NFNL_MSG_BATCH_END);
 	for (size_t i = 0; i < all.n; i++)
 		cr_assert_eq(all.m[i]->nlmsg_seq, SEQ + i, "message %zu", i);
-	/* Every command asks for an acknowledgement, so that hb_nft_apply_on()
+	/* Every command asks for an acknowledgement, so that hb_net_nft_apply_on()
 	 * can wait for all of them. */
 	for (size_t i = 1; i + 1 < all.n; i++) {
 		cr_assert_eq(NFNL_SUBSYS_ID(all.m[i]->nlmsg_type),
@@ -254,7 +254,7 @@ Test(nft_build, batch_is_framed_and_numbered)
 
 Test(nft_build, creates_one_inet_table_exclusively)
 {
-	struct hb_nft_rules r = rules();
+	struct hb_net_nft_rules r = rules();
 	const struct nlmsghdr *m[MAX_MSGS];
 	struct nftnl_table *t = nftnl_table_alloc();
 	struct msgs all;
@@ -296,7 +296,7 @@ static void expect_chain(const struct nlmsghdr *nlh, const char *name,
 
 Test(nft_build, five_base_chains)
 {
-	struct hb_nft_rules r = rules();
+	struct hb_net_nft_rules r = rules();
 	const struct nlmsghdr *m[MAX_MSGS];
 	struct msgs all;
 
@@ -358,7 +358,7 @@ static void expect_set(const struct nlmsghdr *nlh, const char *name,
 
 Test(nft_build, sets_hold_addresses_and_ports_in_network_order)
 {
-	struct hb_nft_rules r = rules();
+	struct hb_net_nft_rules r = rules();
 	const struct nlmsghdr *m[MAX_MSGS];
 	uint16_t want[3], got16[3];
 	uint32_t got32[2];
@@ -388,7 +388,7 @@ Test(nft_build, sets_hold_addresses_and_ports_in_network_order)
 
 Test(nft_build, many_addresses_go_over_several_messages)
 {
-	struct hb_nft_rules r = rules();
+	struct hb_net_nft_rules r = rules();
 	static uint32_t many[300], got[300];
 	size_t msgs;
 	struct msgs all;
@@ -407,7 +407,7 @@ Test(nft_build, many_addresses_go_over_several_messages)
 
 Test(nft_build, empty_lists_give_empty_sets)
 {
-	struct hb_nft_rules r = rules();
+	struct hb_net_nft_rules r = rules();
 	const struct nlmsghdr *m[MAX_MSGS];
 	struct nftnl_rule *fw[16];
 	struct msgs all;
@@ -428,7 +428,7 @@ Test(nft_build, empty_lists_give_empty_sets)
 
 Test(nft_build, forward_allows_only_listed_tcp_and_udp)
 {
-	struct hb_nft_rules r = rules();
+	struct hb_net_nft_rules r = rules();
 	struct nftnl_rule *fw[16];
 	struct msgs all;
 
@@ -469,17 +469,17 @@ Test(nft_build, forward_allows_only_listed_tcp_and_udp)
 
 Test(nft_build, a_zero_mark_is_refused)
 {
-	struct hb_nft_rules r = rules();
+	struct hb_net_nft_rules r = rules();
 	size_t len = 0;
 
 	r.ct_mark = 0;
-	cr_assert_eq(hb_nft_build(&r, batch, sizeof(batch), SEQ, &len),
+	cr_assert_eq(hb_net_nft_build(&r, batch, sizeof(batch), SEQ, &len),
 		     -EINVAL);
 }
 
 Test(nft_build, nothing_starts_from_outside)
 {
-	struct hb_nft_rules r = rules();
+	struct hb_net_nft_rules r = rules();
 	struct nftnl_rule *fw[16], *out[8];
 	struct msgs all;
 
@@ -511,7 +511,7 @@ Test(nft_build, nothing_starts_from_outside)
 
 Test(nft_build, host_services_are_logged_and_dropped)
 {
-	struct hb_nft_rules r = rules();
+	struct hb_net_nft_rules r = rules();
 	struct nftnl_rule *in[4];
 	struct msgs all;
 
@@ -531,7 +531,7 @@ Test(nft_build, host_services_are_logged_and_dropped)
  * routing decides anything. */
 Test(nft_build, ipv6_is_logged_and_dropped_before_routing)
 {
-	struct hb_nft_rules r = rules();
+	struct hb_net_nft_rules r = rules();
 	struct nftnl_rule *pre[8];
 	struct msgs all;
 
@@ -563,7 +563,7 @@ Test(nft_build, ipv6_is_logged_and_dropped_before_routing)
 
 Test(nft_build, egress_is_masqueraded)
 {
-	struct hb_nft_rules r = rules();
+	struct hb_net_nft_rules r = rules();
 	struct nftnl_rule *post[4];
 	struct msgs all;
 
@@ -581,7 +581,7 @@ Test(nft_build, egress_is_masqueraded)
  * past the length given. */
 Test(nft_build, too_small_buffer)
 {
-	struct hb_nft_rules r = rules();
+	struct hb_net_nft_rules r = rules();
 	static char small[1 << 16] __attribute__((aligned(8)));
 	size_t got = 7;
 	int k;
@@ -589,34 +589,38 @@ Test(nft_build, too_small_buffer)
 	build(&r);
 	for (size_t len = 0; len < batch_len; len++) {
 		memset(small, 0xa5, batch_len + 64);
-		k = hb_nft_build(&r, small, len, SEQ, &got);
+		k = hb_net_nft_build(&r, small, len, SEQ, &got);
 		cr_assert_eq(k, -ENOBUFS, "len %zu: %d", len, k);
 		for (size_t i = len; i < batch_len + 64; i++)
 			cr_assert_eq((unsigned char)small[i], 0xa5,
 				     "len %zu: byte %zu written", len, i);
 	}
 	cr_assert_eq(got, 7, "no length for a failed build");
-	cr_assert_eq(hb_nft_build(&r, small, batch_len, SEQ, &got), 0);
+	cr_assert_eq(hb_net_nft_build(&r, small, batch_len, SEQ, &got), 0);
 	cr_assert_eq(got, batch_len);
 	cr_assert_arr_eq(small, batch, batch_len);
 }
 
 Test(nft_build, refuses_bad_input)
 {
-	struct hb_nft_rules r = rules();
+	struct hb_net_nft_rules r = rules();
 	size_t len;
 
 	r.table[0] = '\0';
-	cr_assert_eq(hb_nft_build(&r, batch, sizeof(batch), 1, &len), -EINVAL);
+	cr_assert_eq(hb_net_nft_build(&r, batch, sizeof(batch), 1, &len),
+		     -EINVAL);
 	r = rules();
 	memset(r.host_if, 'v', sizeof(r.host_if)); /* no terminating NUL */
-	cr_assert_eq(hb_nft_build(&r, batch, sizeof(batch), 1, &len), -EINVAL);
+	cr_assert_eq(hb_net_nft_build(&r, batch, sizeof(batch), 1, &len),
+		     -EINVAL);
 	r = rules();
 	r.sandbox_ip = 0;
-	cr_assert_eq(hb_nft_build(&r, batch, sizeof(batch), 1, &len), -EINVAL);
+	cr_assert_eq(hb_net_nft_build(&r, batch, sizeof(batch), 1, &len),
+		     -EINVAL);
 	r = rules();
 	r.allowed_ports = NULL;
-	cr_assert_eq(hb_nft_build(&r, batch, sizeof(batch), 1, &len), -EINVAL);
+	cr_assert_eq(hb_net_nft_build(&r, batch, sizeof(batch), 1, &len),
+		     -EINVAL);
 }
 
 Test(nft_build_delete, one_deltable)
@@ -626,8 +630,9 @@ Test(nft_build_delete, one_deltable)
 	struct msgs all;
 	size_t len = 0;
 
-	cr_assert_eq(hb_nft_build_delete(TABLE, batch, sizeof(batch), 7, &len),
-		     0);
+	cr_assert_eq(
+		hb_net_nft_build_delete(TABLE, batch, sizeof(batch), 7, &len),
+		0);
 	split(batch, len, &all);
 	cr_assert_eq(all.n, 3);
 	cr_assert_eq(all.m[0]->nlmsg_type, NFNL_MSG_BATCH_BEGIN);
@@ -640,21 +645,21 @@ Test(nft_build_delete, one_deltable)
 	cr_assert_eq(nftnl_table_get_u32(t, NFTNL_TABLE_FAMILY), NFPROTO_INET);
 	cr_assert_not(nftnl_table_is_set(t, NFTNL_TABLE_FLAGS));
 	nftnl_table_free(t);
-	cr_assert_eq(hb_nft_build_delete(TABLE, batch, len - 1, 7, &len),
+	cr_assert_eq(hb_net_nft_build_delete(TABLE, batch, len - 1, 7, &len),
 		     -ENOBUFS);
-	cr_assert_eq(hb_nft_build_delete("", batch, sizeof(batch), 7, &len),
+	cr_assert_eq(hb_net_nft_build_delete("", batch, sizeof(batch), 7, &len),
 		     -EINVAL);
 }
 
 Test(nft_apply, refuses_a_partial_batch_before_sending)
 {
-	struct hb_nft_rules r = rules();
+	struct hb_net_nft_rules r = rules();
 
-	struct mnl_socket *nl = hb_nft_socket();
+	struct mnl_socket *nl = hb_net_nft_socket();
 
 	cr_assert_not_null(nl, "%s", strerror(errno));
 	build(&r);
-	cr_assert_eq(hb_nft_apply_on(nl, batch, batch_len - 1), -EINVAL);
+	cr_assert_eq(hb_net_nft_apply_on(nl, batch, batch_len - 1), -EINVAL);
 	mnl_socket_close(nl);
 }
 
@@ -762,8 +767,8 @@ static int table_exists(void)
 /* del on a socket of its own, which does not own the table. */
 static int apply_elsewhere(const void *del, size_t del_len)
 {
-	struct mnl_socket *nl = hb_nft_socket();
-	int r = nl ? hb_nft_apply_on(nl, del, del_len) : -errno;
+	struct mnl_socket *nl = hb_net_nft_socket();
+	int r = nl ? hb_net_nft_apply_on(nl, del, del_len) : -errno;
 
 	if (nl)
 		mnl_socket_close(nl);
@@ -792,27 +797,27 @@ static void in_new_netns(struct seen *s, const void *del, size_t del_len)
 		s->unshare_errno = errno;
 		return;
 	}
-	struct mnl_socket *owner = hb_nft_socket(), *other;
+	struct mnl_socket *owner = hb_net_nft_socket(), *other;
 
 	if (!owner)
 		_exit(1);
 	s->absent_before = table_exists();
-	s->apply = hb_nft_apply_on(owner, batch, batch_len);
+	s->apply = hb_net_nft_apply_on(owner, batch, batch_len);
 	s->exists = table_exists();
-	s->reapply = hb_nft_apply_on(owner, batch, batch_len);
+	s->reapply = hb_net_nft_apply_on(owner, batch, batch_len);
 	dump_kernel_state(s);
 	/* Another socket may read the table but not delete it. */
 	s->foreign_delete = apply_elsewhere(del, del_len);
-	s->delete = hb_nft_apply_on(owner, del, del_len);
+	s->delete = hb_net_nft_apply_on(owner, del, del_len);
 	s->exists_after = table_exists();
-	s->redelete = hb_nft_apply_on(owner, del, del_len);
+	s->redelete = hb_net_nft_apply_on(owner, del, del_len);
 	mnl_socket_close(owner);
 	/* Closing the owner's socket deletes the table: a killed hivebox
 	 * leaves no filter behind. */
-	other = hb_nft_socket();
+	other = hb_net_nft_socket();
 	if (!other)
 		_exit(1);
-	s->reowned = hb_nft_apply_on(other, batch, batch_len);
+	s->reowned = hb_net_nft_apply_on(other, batch, batch_len);
 	s->exists_while_owned = table_exists();
 	mnl_socket_close(other);
 	s->exists_after_close = table_exists();
@@ -846,8 +851,9 @@ static void run_in_new_netns(struct seen *s)
 	int status;
 	pid_t pid;
 
-	cr_assert_eq(hb_nft_build_delete(TABLE, del, sizeof(del), 50, &del_len),
-		     0);
+	cr_assert_eq(
+		hb_net_nft_build_delete(TABLE, del, sizeof(del), 50, &del_len),
+		0);
 	pid = fork();
 	cr_assert_geq(pid, 0);
 	if (pid == 0) {
@@ -866,7 +872,7 @@ static void run_in_new_netns(struct seen *s)
 /* cppcheck-suppress unknownMacro */
 Test(nft_apply, table_comes_and_goes_in_a_network_namespace, .timeout = 20)
 {
-	struct hb_nft_rules r = rules();
+	struct hb_net_nft_rules r = rules();
 	struct seen *s;
 
 	need_root();

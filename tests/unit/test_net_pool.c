@@ -2,7 +2,7 @@
 /* netpool.c: parsing the pool, the addresses of each /30, and the state
  * files that hand out indexes, in a throw-away directory (not /run). */
 #include "helpers.h"
-#include "netpool.h"
+#include "net_pool.h"
 
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
@@ -15,12 +15,12 @@
 #define CHILDREN 20
 #define ROUNDS 5
 
-static struct hb_netpool pool_of(const char *s)
+static struct hb_net_pool pool_of(const char *s)
 {
-	struct hb_netpool p;
-	int r = hb_netpool_parse(s, &p);
+	struct hb_net_pool p;
+	int r = hb_net_pool_parse(s, &p);
 
-	cr_assert_eq(r, 0, "hb_netpool_parse(%s) = %d", s, r);
+	cr_assert_eq(r, 0, "hb_net_pool_parse(%s) = %d", s, r);
 	return p;
 }
 
@@ -34,7 +34,7 @@ static uint32_t addr_of(const char *dotted)
 
 Test(netpool_parse, good)
 {
-	struct hb_netpool p = pool_of("10.251.0.0/16");
+	struct hb_net_pool p = pool_of("10.251.0.0/16");
 
 	cr_assert_eq(p.network, 0x0afb0000);
 	cr_assert_eq(p.prefixlen, 16);
@@ -52,10 +52,10 @@ Test(netpool_parse, good)
 
 static void expect_bad(const char *s, int want)
 {
-	struct hb_netpool p = {.network = 7, .prefixlen = 7, .count = 7};
-	int r = hb_netpool_parse(s, &p);
+	struct hb_net_pool p = {.network = 7, .prefixlen = 7, .count = 7};
+	int r = hb_net_pool_parse(s, &p);
 
-	cr_assert_eq(r, want, "hb_netpool_parse(\"%s\") = %d, want %d",
+	cr_assert_eq(r, want, "hb_net_pool_parse(\"%s\") = %d, want %d",
 		     s ? s : "NULL", r, want);
 	/* A refused value leaves the pool as it was. */
 	cr_assert_eq(p.network, 7);
@@ -98,14 +98,14 @@ Test(netpool_parse, host_bits_set)
 	expect_bad("0.0.0.1/0", -EINVAL);
 }
 
-static void expect_slot(const struct hb_netpool *p, unsigned index,
+static void expect_slot(const struct hb_net_pool *p, unsigned index,
 			const char *host, const char *sandbox,
 			const char *ifname)
 {
-	struct hb_netpool_slot s;
+	struct hb_net_pool_slot s;
 
 	memset(&s, 0xa5, sizeof(s));
-	cr_assert_eq(hb_netpool_slot(p, index, &s), 0, "index %u", index);
+	cr_assert_eq(hb_net_pool_slot(p, index, &s), 0, "index %u", index);
 	cr_assert_eq(s.index, index);
 	cr_assert_eq(s.host_ip, addr_of(host), "index %u: host end", index);
 	cr_assert_eq(s.sandbox_ip, addr_of(sandbox), "index %u: sandbox end",
@@ -115,20 +115,20 @@ static void expect_slot(const struct hb_netpool *p, unsigned index,
 
 Test(netpool_slot, addresses_and_names)
 {
-	struct hb_netpool p = pool_of("10.251.0.0/16");
-	struct hb_netpool_slot s;
+	struct hb_net_pool p = pool_of("10.251.0.0/16");
+	struct hb_net_pool_slot s;
 
 	expect_slot(&p, 0, "10.251.0.1", "10.251.0.2", "hb0h");
 	expect_slot(&p, 1, "10.251.0.5", "10.251.0.6", "hb1h");
 	expect_slot(&p, 63, "10.251.0.253", "10.251.0.254", "hb63h");
 	expect_slot(&p, 64, "10.251.1.1", "10.251.1.2", "hb64h");
 	expect_slot(&p, 16383, "10.251.255.253", "10.251.255.254", "hb16383h");
-	cr_assert_eq(hb_netpool_slot(&p, 16384, &s), -ERANGE);
+	cr_assert_eq(hb_net_pool_slot(&p, 16384, &s), -ERANGE);
 
 	p = pool_of("192.168.7.8/29");
 	expect_slot(&p, 0, "192.168.7.9", "192.168.7.10", "hb0h");
 	expect_slot(&p, 1, "192.168.7.13", "192.168.7.14", "hb1h");
-	cr_assert_eq(hb_netpool_slot(&p, 2, &s), -ERANGE);
+	cr_assert_eq(hb_net_pool_slot(&p, 2, &s), -ERANGE);
 
 	/* The largest pool's last name still fits IFNAMSIZ. */
 	p = pool_of("0.0.0.0/0");
@@ -140,9 +140,9 @@ Test(netpool_slot, host_ifname_too_long)
 {
 	char buf[5];
 
-	cr_assert_eq(hb_netpool_host_ifname(12, buf, sizeof(buf)),
+	cr_assert_eq(hb_net_pool_host_ifname(12, buf, sizeof(buf)),
 		     -ENAMETOOLONG);
-	cr_assert_eq(hb_netpool_host_ifname(9, buf, sizeof(buf)), 0);
+	cr_assert_eq(hb_net_pool_host_ifname(9, buf, sizeof(buf)), 0);
 	cr_assert_str_eq(buf, "hb9h");
 }
 
@@ -164,10 +164,10 @@ static void teardown_dir(void)
 	tmpdir_remove(dir);
 }
 
-static unsigned acquire(const struct hb_netpool *p)
+static unsigned acquire(const struct hb_net_pool *p)
 {
 	unsigned index = 12345;
-	int r = hb_netpool_acquire(p, state, NULL, NULL, &index);
+	int r = hb_net_pool_acquire(p, state, NULL, NULL, &index);
 
 	cr_assert_eq(r, 0, "acquire: %s", strerror(-r));
 	return index;
@@ -176,7 +176,7 @@ static unsigned acquire(const struct hb_netpool *p)
 static unsigned long long starttime_of(pid_t pid)
 {
 	unsigned long long t = 0;
-	int r = hb_netpool_starttime(pid, &t);
+	int r = hb_net_pool_starttime(pid, &t);
 
 	cr_assert_eq(r, 0, "starttime of %d: %s", (int)pid, strerror(-r));
 	return t;
@@ -243,15 +243,15 @@ Test(netpool_state, starttime_of_self_and_of_the_gone)
 	cr_assert_eq(
 		waitid(P_PID, (id_t)pid, &(siginfo_t){0}, WEXITED | WNOWAIT),
 		0);
-	cr_assert_eq(hb_netpool_starttime(pid, &t), -ESRCH, "a zombie");
+	cr_assert_eq(hb_net_pool_starttime(pid, &t), -ESRCH, "a zombie");
 	cr_assert_eq(waitpid(pid, NULL, 0), pid);
-	cr_assert_eq(hb_netpool_starttime(pid, &t), -ESRCH, "reaped");
-	cr_assert_eq(hb_netpool_starttime(0, &t), -ESRCH);
+	cr_assert_eq(hb_net_pool_starttime(pid, &t), -ESRCH, "reaped");
+	cr_assert_eq(hb_net_pool_starttime(0, &t), -ESRCH);
 }
 
 Test(netpool_state, acquire_writes_owner_and_modes)
 {
-	struct hb_netpool p = pool_of("10.251.0.0/16");
+	struct hb_net_pool p = pool_of("10.251.0.0/16");
 	char want[64], *text;
 
 	cr_assert_eq(acquire(&p), 0);
@@ -268,31 +268,31 @@ Test(netpool_state, acquire_writes_owner_and_modes)
 
 Test(netpool_state, two_acquires_differ_and_release_frees)
 {
-	struct hb_netpool p = pool_of("10.251.0.0/16");
+	struct hb_net_pool p = pool_of("10.251.0.0/16");
 
 	cr_assert_eq(acquire(&p), 0);
 	cr_assert_eq(acquire(&p), 1);
 	cr_assert_eq(acquire(&p), 2);
-	cr_assert_eq(hb_netpool_release(state, 1), 0);
+	cr_assert_eq(hb_net_pool_release(state, 1), 0);
 	cr_assert_not(index_held(1));
 	cr_assert(index_held(0) && index_held(2));
 	/* The lowest free index comes first. */
 	cr_assert_eq(acquire(&p), 1);
 	cr_assert_eq(acquire(&p), 3);
 	/* Releasing twice, or what was never held, is no error. */
-	cr_assert_eq(hb_netpool_release(state, 3), 0);
-	cr_assert_eq(hb_netpool_release(state, 3), 0);
-	cr_assert_eq(hb_netpool_release(state, 99), 0);
+	cr_assert_eq(hb_net_pool_release(state, 3), 0);
+	cr_assert_eq(hb_net_pool_release(state, 3), 0);
+	cr_assert_eq(hb_net_pool_release(state, 99), 0);
 }
 
 Test(netpool_state, full_pool)
 {
-	struct hb_netpool p = pool_of("10.251.0.8/29");
+	struct hb_net_pool p = pool_of("10.251.0.8/29");
 	unsigned index = 77;
 
 	cr_assert_eq(acquire(&p), 0);
 	cr_assert_eq(acquire(&p), 1);
-	cr_assert_eq(hb_netpool_acquire(&p, state, NULL, NULL, &index),
+	cr_assert_eq(hb_net_pool_acquire(&p, state, NULL, NULL, &index),
 		     -EADDRNOTAVAIL);
 	cr_assert_eq(index, 77);
 	cr_assert_not(index_held(2));
@@ -300,16 +300,16 @@ Test(netpool_state, full_pool)
 
 Test(netpool_state, other_live_owner_is_respected)
 {
-	struct hb_netpool p = pool_of("10.251.0.0/16");
+	struct hb_net_pool p = pool_of("10.251.0.0/16");
 	pid_t parent = getppid();
 
 	/* The process that runs this test is alive and is not us. */
 	cr_assert_eq(acquire(&p), 0);
 	write_pid(1, parent, starttime_of(parent));
-	cr_assert_eq(hb_netpool_release(state, 0), 0);
+	cr_assert_eq(hb_net_pool_release(state, 0), 0);
 	cr_assert_eq(acquire(&p), 0);
 	cr_assert_eq(acquire(&p), 2);
-	cr_assert_eq(hb_netpool_stale(state, NULL, NULL), 0);
+	cr_assert_eq(hb_net_pool_stale(state, NULL, NULL), 0);
 	cr_assert(index_held(1));
 }
 
@@ -332,7 +332,7 @@ static pid_t dead_child(unsigned long long *ret_starttime)
 
 Test(netpool_state, dead_owner_is_reused)
 {
-	struct hb_netpool p = pool_of("10.251.0.0/16");
+	struct hb_net_pool p = pool_of("10.251.0.0/16");
 	unsigned long long start;
 	pid_t dead = dead_child(&start);
 
@@ -372,7 +372,7 @@ static bool saw(const struct seen *s, unsigned index)
 
 Test(netpool_state, stale_reported_and_removed)
 {
-	struct hb_netpool p = pool_of("10.251.0.0/16");
+	struct hb_net_pool p = pool_of("10.251.0.0/16");
 	struct seen seen = {.refuse = 999};
 	unsigned long long start;
 	pid_t dead = dead_child(&start);
@@ -388,7 +388,7 @@ Test(netpool_state, stale_reported_and_removed)
 	write_pid(5, getppid(), starttime_of(getppid()));
 	make_file(state, "07", "not an index\n");
 	make_file(state, "7.tmp", "not an index\n");
-	cr_assert_eq(hb_netpool_stale(state, record, &seen), 5);
+	cr_assert_eq(hb_net_pool_stale(state, record, &seen), 5);
 	cr_assert_eq(seen.n, 5);
 	cr_assert(saw(&seen, 1) && saw(&seen, 2) && saw(&seen, 3) &&
 		  saw(&seen, 4) && saw(&seen, 7));
@@ -399,57 +399,58 @@ Test(netpool_state, stale_reported_and_removed)
 	cr_assert(file_exists("07") && file_exists("7.tmp"));
 	/* Nothing is left to report. */
 	seen.n = 0;
-	cr_assert_eq(hb_netpool_stale(state, record, &seen), 0);
+	cr_assert_eq(hb_net_pool_stale(state, record, &seen), 0);
 	cr_assert_eq(seen.n, 0);
 }
 
 Test(netpool_state, failed_cleanup_keeps_the_file)
 {
-	struct hb_netpool p = pool_of("10.251.0.0/16");
+	struct hb_net_pool p = pool_of("10.251.0.0/16");
 	struct seen seen = {.refuse = 2};
 
 	cr_assert_eq(acquire(&p), 0);
 	write_owner(1, "x");
 	write_owner(2, "x");
 	write_owner(3, "x");
-	cr_assert_eq(hb_netpool_stale(state, record, &seen), -EBUSY);
+	cr_assert_eq(hb_net_pool_stale(state, record, &seen), -EBUSY);
 	cr_assert_eq(seen.n, 3);
 	cr_assert(index_held(2), "the next start tries again");
 	cr_assert_not(index_held(1) || index_held(3));
 	seen.n = 0;
 	seen.refuse = 999;
-	cr_assert_eq(hb_netpool_stale(state, record, &seen), 1);
+	cr_assert_eq(hb_net_pool_stale(state, record, &seen), 1);
 	cr_assert(seen.n == 1 && seen.index[0] == 2);
 }
 
 Test(netpool_state, missing_dir_has_nothing_stale)
 {
-	cr_assert_eq(hb_netpool_stale(state, record, NULL), 0);
-	cr_assert_eq(hb_netpool_release(state, 0), 0);
+	cr_assert_eq(hb_net_pool_stale(state, record, NULL), 0);
+	cr_assert_eq(hb_net_pool_release(state, 0), 0);
 	cr_assert_neq(access(state, F_OK), 0, "stale() must not create it");
 }
 
 Test(netpool_state, unsafe_dir_is_refused)
 {
-	struct hb_netpool p = pool_of("10.251.0.0/16");
+	struct hb_net_pool p = pool_of("10.251.0.0/16");
 	char *link = path_join(dir, "link");
 	unsigned index;
 
 	cr_assert_eq(acquire(&p), 0);
 	cr_assert_eq(chmod(state, 0770), 0);
-	cr_assert_eq(hb_netpool_acquire(&p, state, NULL, NULL, &index), -EPERM);
-	cr_assert_eq(hb_netpool_stale(state, NULL, NULL), -EPERM);
+	cr_assert_eq(hb_net_pool_acquire(&p, state, NULL, NULL, &index),
+		     -EPERM);
+	cr_assert_eq(hb_net_pool_stale(state, NULL, NULL), -EPERM);
 	cr_assert_eq(chmod(state, 0700), 0);
 	cr_assert_eq(symlink(state, link), 0);
-	cr_assert_lt(hb_netpool_acquire(&p, link, NULL, NULL, &index), 0);
-	cr_assert_eq(hb_netpool_stale(link, NULL, NULL), -ENOTDIR);
+	cr_assert_lt(hb_net_pool_acquire(&p, link, NULL, NULL, &index), 0);
+	cr_assert_eq(hb_net_pool_stale(link, NULL, NULL), -ENOTDIR);
 	free(link);
 }
 
 /* Each child waits for the start, takes an index, reports it with its pid,
  * then holds it until the test lets go: a child that exited would be a
  * dead owner, whose index another may rightly take. */
-static void child_acquires(const struct hb_netpool *p, int start, int out,
+static void child_acquires(const struct hb_net_pool *p, int start, int out,
 			   int hold)
 {
 	unsigned index;
@@ -458,7 +459,7 @@ static void child_acquires(const struct hb_netpool *p, int start, int out,
 
 	if (read(start, &c, 1) != 0)
 		_exit(2);
-	if (hb_netpool_acquire(p, state, NULL, NULL, &index) < 0)
+	if (hb_net_pool_acquire(p, state, NULL, NULL, &index) < 0)
 		_exit(3);
 	msg[0] = (int)index;
 	msg[1] = (int)getpid();
@@ -469,7 +470,7 @@ static void child_acquires(const struct hb_netpool *p, int start, int out,
 }
 
 /* CHILDREN start at once on an empty state directory. */
-static void acquire_race(const struct hb_netpool *p)
+static void acquire_race(const struct hb_net_pool *p)
 {
 	int start[2], out[2], hold[2], status;
 	pid_t pids[CHILDREN], owner[CHILDREN] = {0};
@@ -518,13 +519,13 @@ static void acquire_race(const struct hb_netpool *p)
 			  "child %d: status 0x%x", i, status);
 	}
 	/* All gone now: every index is stale. */
-	cr_assert_eq(hb_netpool_stale(state, NULL, NULL), CHILDREN);
+	cr_assert_eq(hb_net_pool_stale(state, NULL, NULL), CHILDREN);
 }
 
 /* cppcheck-suppress unknownMacro */
 Test(netpool_state, concurrent_acquires_are_distinct, .timeout = 60)
 {
-	struct hb_netpool p = pool_of("10.251.0.0/16");
+	struct hb_net_pool p = pool_of("10.251.0.0/16");
 
 	/* Without the lock, one round in two or three hands out an index
 	 * twice on two cores; five rounds make a lucky pass unlikely. */
@@ -545,7 +546,7 @@ static void setup_forward(const char *value)
 {
 	make_file(dir, "ip_forward", value);
 	forward = path_join(dir, "ip_forward");
-	hb_netpool_forward_path = forward;
+	hb_net_pool_forward_path = forward;
 }
 
 static char *forward_value(void)
@@ -563,17 +564,17 @@ static void expect_forward(const char *want)
 
 Test(netpool_state, forwarding_on_then_back_off_with_the_last_slot)
 {
-	struct hb_netpool p = pool_of("10.251.0.0/16");
+	struct hb_net_pool p = pool_of("10.251.0.0/16");
 
 	setup_forward("0\n");
 	cr_assert_eq(acquire(&p), 0);
-	cr_assert_eq(hb_netpool_forwarding_on(state), 1, "switched on");
+	cr_assert_eq(hb_net_pool_forwarding_on(state), 1, "switched on");
 	expect_forward("1\n");
 	cr_assert_eq(acquire(&p), 1);
-	cr_assert_eq(hb_netpool_forwarding_on(state), 0, "on already");
-	cr_assert_eq(hb_netpool_release(state, 0), 0, "one still held");
+	cr_assert_eq(hb_net_pool_forwarding_on(state), 0, "on already");
+	cr_assert_eq(hb_net_pool_release(state, 0), 0, "one still held");
 	expect_forward("1\n");
-	cr_assert_eq(hb_netpool_release(state, 1), 1, "the last one");
+	cr_assert_eq(hb_net_pool_release(state, 1), 1, "the last one");
 	expect_forward("0\n");
 	cr_assert_not(file_exists("ip_forward.hivebox"));
 	free(forward);
@@ -581,12 +582,12 @@ Test(netpool_state, forwarding_on_then_back_off_with_the_last_slot)
 
 Test(netpool_state, forwarding_that_was_on_stays_on)
 {
-	struct hb_netpool p = pool_of("10.251.0.0/16");
+	struct hb_net_pool p = pool_of("10.251.0.0/16");
 
 	setup_forward("1\n");
 	cr_assert_eq(acquire(&p), 0);
-	cr_assert_eq(hb_netpool_forwarding_on(state), 0);
-	cr_assert_eq(hb_netpool_release(state, 0), 0);
+	cr_assert_eq(hb_net_pool_forwarding_on(state), 0);
+	cr_assert_eq(hb_net_pool_release(state, 0), 0);
 	expect_forward("1\n");
 	free(forward);
 }
@@ -595,15 +596,15 @@ Test(netpool_state, forwarding_that_was_on_stays_on)
  * forwarding back off, once its leftovers are gone. */
 Test(netpool_state, forwarding_of_a_killed_run_is_restored_by_stale)
 {
-	struct hb_netpool p = pool_of("10.251.0.0/16");
+	struct hb_net_pool p = pool_of("10.251.0.0/16");
 	unsigned long long start;
 	pid_t dead = dead_child(&start);
 
 	setup_forward("0\n");
 	cr_assert_eq(acquire(&p), 0);
-	cr_assert_eq(hb_netpool_forwarding_on(state), 1);
+	cr_assert_eq(hb_net_pool_forwarding_on(state), 1);
 	write_pid(0, dead, start);
-	cr_assert_eq(hb_netpool_stale(state, NULL, NULL), 1);
+	cr_assert_eq(hb_net_pool_stale(state, NULL, NULL), 1);
 	expect_forward("0\n");
 	cr_assert_not(file_exists("ip_forward.hivebox"));
 	free(forward);
@@ -618,17 +619,17 @@ static bool odd_only(unsigned index, void *userdata)
 /* An index whose last interface is still going away is passed over. */
 Test(netpool_state, unusable_indexes_are_passed_over)
 {
-	struct hb_netpool p = pool_of("10.251.0.0/28");
+	struct hb_net_pool p = pool_of("10.251.0.0/28");
 	unsigned index = 77;
 	int asked = 0;
 
-	cr_assert_eq(hb_netpool_acquire(&p, state, odd_only, &asked, &index),
+	cr_assert_eq(hb_net_pool_acquire(&p, state, odd_only, &asked, &index),
 		     0);
 	cr_assert_eq(index, 1);
-	cr_assert_eq(hb_netpool_acquire(&p, state, odd_only, &asked, &index),
+	cr_assert_eq(hb_net_pool_acquire(&p, state, odd_only, &asked, &index),
 		     0);
 	cr_assert_eq(index, 3);
-	cr_assert_eq(hb_netpool_acquire(&p, state, odd_only, &asked, &index),
+	cr_assert_eq(hb_net_pool_acquire(&p, state, odd_only, &asked, &index),
 		     -EADDRNOTAVAIL);
 	cr_assert_not(index_held(0) || index_held(2));
 	cr_assert_gt(asked, 0);

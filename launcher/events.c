@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "watch.h"
+#include "events.h"
 
 #include <fcntl.h>
 #include <linux/close_range.h>
@@ -38,7 +38,7 @@ static void spawn_child(const char *cmd, const char *kind, const char *id,
 }
 
 /* Start the alert command with the event on its stdin; never wait. */
-static void run_alert_command(struct hb_watch *w, const char *kind,
+static void run_alert_command(struct hb_events *w, const char *kind,
 			      const char *json)
 {
 	size_t slot = 0, len = strlen(json);
@@ -49,9 +49,9 @@ static void run_alert_command(struct hb_watch *w, const char *kind,
 		slot++;
 	if (slot == HB_MAX_ALERT_CHILDREN ||
 	    pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0) {
-		hb_watch_event(w, "alert_command_failed", HB_EV_ERROR,
-			       "too many alert commands running, or no pipe",
-			       NULL);
+		hb_events_event(w, "alert_command_failed", HB_EV_ERROR,
+				"too many alert commands running, or no pipe",
+				NULL);
 		return;
 	}
 	pid = fork();
@@ -60,8 +60,8 @@ static void run_alert_command(struct hb_watch *w, const char *kind,
 	close(p[0]);
 	if (pid < 0) {
 		close(p[1]);
-		hb_watch_event(w, "alert_command_failed", HB_EV_ERROR,
-			       "cannot fork the alert command", NULL);
+		hb_events_event(w, "alert_command_failed", HB_EV_ERROR,
+				"cannot fork the alert command", NULL);
 		return;
 	}
 	/* The event is far smaller than a pipe: this write cannot block.
@@ -77,7 +77,7 @@ static void run_alert_command(struct hb_watch *w, const char *kind,
 		 kind);
 }
 
-static bool seen_kind(struct hb_watch *w, const char *kind)
+static bool seen_kind(struct hb_events *w, const char *kind)
 {
 	size_t i;
 
@@ -90,9 +90,9 @@ static bool seen_kind(struct hb_watch *w, const char *kind)
 	return false;
 }
 
-void hb_watch_event(struct hb_watch *w, const char *kind,
-		    enum hb_event_class cls, const char *message,
-		    json_object *details)
+void hb_events_event(struct hb_events *w, const char *kind,
+		     enum hb_event_class cls, const char *message,
+		     json_object *details)
 {
 	static const char *const severity[] = {"alert", "violation", "error"};
 	json_object *rec = json_object_new_object();
@@ -142,7 +142,7 @@ static json_object *usage_json(unsigned long long used,
 	return o;
 }
 
-static void check_alerts(struct hb_watch *w, const struct hb_sample *s,
+static void check_alerts(struct hb_events *w, const struct hb_sample *s,
 			 unsigned long long memory_mb, unsigned long long cpu_s)
 {
 	char msg[160];
@@ -153,7 +153,7 @@ static void check_alerts(struct hb_watch *w, const struct hb_sample *s,
 		snprintf(msg, sizeof(msg),
 			 "memory at %llu KiB, %u%% or more of memory_mb = %llu",
 			 s->total_kb, w->memory_alert_pct, memory_mb);
-		hb_watch_event(
+		hb_events_event(
 			w, "memory_usage_alert", HB_EV_ALERT, msg,
 			usage_json(s->total_kb, memory_mb * 1024, "KiB"));
 	}
@@ -164,13 +164,13 @@ static void check_alerts(struct hb_watch *w, const struct hb_sample *s,
 			 "a process used %llu ms of CPU, %u%% or more of "
 			 "cpu_seconds = %llu",
 			 s->cpu_max_ms, w->cpu_alert_pct, cpu_s);
-		hb_watch_event(w, "cpu_usage_alert", HB_EV_ALERT, msg,
-			       usage_json(s->cpu_max_ms, cpu_s * 1000, "ms"));
+		hb_events_event(w, "cpu_usage_alert", HB_EV_ALERT, msg,
+				usage_json(s->cpu_max_ms, cpu_s * 1000, "ms"));
 	}
 }
 
-bool hb_watch_sample(struct hb_watch *w, pid_t init, bool in_root,
-		     unsigned long long memory_mb, unsigned long long cpu_s)
+bool hb_events_sample(struct hb_events *w, pid_t init, bool in_root,
+		      unsigned long long memory_mb, unsigned long long cpu_s)
 {
 	struct hb_sample s;
 
@@ -180,14 +180,14 @@ bool hb_watch_sample(struct hb_watch *w, pid_t init, bool in_root,
 	if (s.processes > w->peak_processes)
 		w->peak_processes = s.processes;
 	check_alerts(w, &s, memory_mb, cpu_s);
-	hb_watch_reap(w, false);
+	hb_events_reap(w, false);
 	if (s.total_kb <= memory_mb * 1024 || w->memory_killed)
 		return false;
 	w->memory_killed = true;
 	return true;
 }
 
-static void reap_one(struct hb_watch *w, size_t i)
+static void reap_one(struct hb_events *w, size_t i)
 {
 	int status;
 	pid_t r = waitpid(w->children[i].pid, &status, WNOHANG);
@@ -211,10 +211,10 @@ static void reap_one(struct hb_watch *w, size_t i)
 			 w->alert_command, w->children[i].kind, status);
 	}
 	w->children[i].pid = 0;
-	hb_watch_event(w, "alert_command_failed", HB_EV_ERROR, msg, NULL);
+	hb_events_event(w, "alert_command_failed", HB_EV_ERROR, msg, NULL);
 }
 
-void hb_watch_reap(struct hb_watch *w, bool final)
+void hb_events_reap(struct hb_events *w, bool final)
 {
 	for (;;) {
 		bool pending = false;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "nflog.h"
+#include "net_nflog.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -54,8 +54,8 @@ static int config(void *buf, size_t len, uint16_t group, uint8_t cmd,
 	return (int)nlh->nlmsg_len;
 }
 
-int hb_nflog_build_bind(void *buf, size_t len, uint16_t group,
-			uint32_t copy_len, uint32_t seq)
+int hb_net_nflog_build_bind(void *buf, size_t len, uint16_t group,
+			    uint32_t copy_len, uint32_t seq)
 {
 	struct nfulnl_msg_config_mode mode = {.copy_range = htonl(copy_len),
 					      .copy_mode = NFULNL_COPY_PACKET};
@@ -73,7 +73,8 @@ static uint16_t ports_of(const uint8_t *l4, size_t len, uint8_t proto)
 	return ntohs(port);
 }
 
-static int parse_ip(const uint8_t *pkt, size_t len, struct hb_nflog_packet *p)
+static int parse_ip(const uint8_t *pkt, size_t len,
+		    struct hb_net_nflog_packet *p)
 {
 	if (len >= sizeof(struct iphdr) && (pkt[0] >> 4) == 4) {
 		const struct iphdr *ip = (const void *)pkt;
@@ -112,7 +113,8 @@ static int find_attrs(const struct nlattr *a, void *data)
 	return MNL_CB_OK;
 }
 
-int hb_nflog_parse(const void *msg, size_t len, struct hb_nflog_packet *ret)
+int hb_net_nflog_parse(const void *msg, size_t len,
+		       struct hb_net_nflog_packet *ret)
 {
 	const struct nlmsghdr *nlh = msg;
 	const struct nlattr *tb[NFULA_MAX + 1] = {NULL};
@@ -134,7 +136,7 @@ int hb_nflog_parse(const void *msg, size_t len, struct hb_nflog_packet *ret)
 	return r;
 }
 
-const char *hb_nflog_proto_name(uint8_t proto)
+const char *hb_net_nflog_proto_name(uint8_t proto)
 {
 	switch (proto) {
 	case IPPROTO_TCP:
@@ -150,10 +152,11 @@ const char *hb_nflog_proto_name(uint8_t proto)
 	}
 }
 
-void hb_nflog_describe(const struct hb_nflog_packet *p, char *out, size_t len)
+void hb_net_nflog_describe(const struct hb_net_nflog_packet *p, char *out,
+			   size_t len)
 {
 	char addr[INET6_ADDRSTRLEN] = "?";
-	const char *name = hb_nflog_proto_name(p->proto);
+	const char *name = hb_net_nflog_proto_name(p->proto);
 
 	inet_ntop(p->family, p->dst, addr, sizeof(addr));
 	if (!name)
@@ -166,7 +169,7 @@ void hb_nflog_describe(const struct hb_nflog_packet *p, char *out, size_t len)
 		snprintf(out, len, "%s %s", name, addr);
 }
 
-int hb_nflog_open(uint16_t group)
+int hb_net_nflog_open(uint16_t group)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct mnl_socket *nl =
@@ -176,7 +179,7 @@ int hb_nflog_open(uint16_t group)
 
 	if (!nl)
 		return -errno;
-	n = hb_nflog_build_bind(buf, sizeof(buf), group, 128, 1);
+	n = hb_net_nflog_build_bind(buf, sizeof(buf), group, 128, 1);
 	if (n < 0)
 		r = n;
 	else if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0 ||

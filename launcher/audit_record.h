@@ -20,10 +20,10 @@ struct hb_run_info {
 };
 
 /* Hashes the script and the policy file, stores the effective policy. */
-int hb_record_prepare(struct hb_run_info *info, struct hb_audit *audit,
-		      const struct hb_plan *plan);
-json_object *hb_record_start(const struct hb_run_info *info,
-			     const struct hb_plan *plan);
-json_object *hb_record_end(const struct hb_run_info *info,
-			   const struct hb_plan *plan,
-			   const struct hb_result *res);
+int hb_audit_record_prepare(struct hb_run_info *info, struct hb_audit *audit,
+			    const struct hb_plan *plan);
+json_object *hb_audit_record_start(const struct hb_run_info *info,
+				   const struct hb_plan *plan);
+json_object *hb_audit_record_end(const struct hb_run_info *info,
+				 const struct hb_plan *plan,
+				 const struct hb_result *res);

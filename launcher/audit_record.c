@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "record.h"
+#include "audit_record.h"
 #include "result.h"
 
 #include <arpa/inet.h>
@@ -19,8 +19,8 @@ static char *effective_text(const struct hb_policy *p)
 	return text;
 }
 
-int hb_record_prepare(struct hb_run_info *info, struct hb_audit *audit,
-		      const struct hb_plan *plan)
+int hb_audit_record_prepare(struct hb_run_info *info, struct hb_audit *audit,
+			    const struct hb_plan *plan)
 {
 	_cleanup_free_ char *text = effective_text(plan->policy);
 	int r;
@@ -127,8 +127,8 @@ static json_object *network_json(const struct hb_net_plan *net)
 	return o;
 }
 
-json_object *hb_record_start(const struct hb_run_info *info,
-			     const struct hb_plan *plan)
+json_object *hb_audit_record_start(const struct hb_run_info *info,
+				   const struct hb_plan *plan)
 {
 	json_object *o = json_object_new_object();
 	json_object *pol = file_json(plan->policy->path, info->policy_sha);
@@ -156,9 +156,9 @@ json_object *hb_record_start(const struct hb_run_info *info,
 	return o;
 }
 
-json_object *hb_record_end(const struct hb_run_info *info,
-			   const struct hb_plan *plan,
-			   const struct hb_result *res)
+json_object *hb_audit_record_end(const struct hb_run_info *info,
+				 const struct hb_plan *plan,
+				 const struct hb_result *res)
 {
 	json_object *o = json_object_new_object();
 	json_object *r = hb_result_object(res, plan);

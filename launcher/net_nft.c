@@ -4,7 +4,7 @@
  * on H and lives where nothing inside the sandbox can reach it.  For a
  * sandbox with address S and NFLOG group G it is, as `nft list` shows it:
  *
- *   table inet hivebox_<id> {            (flags owner: see hb_nft_build)
+ *   table inet hivebox_<id> {            (flags owner: see hb_net_nft_build)
  *     set allowed_ips { type ipv4_addr; elements = { ... } }
  *     set allowed_ports { type inet_service; elements = { ... } }
  *     set blocked_ports { type inet_service; elements = { ... } }
@@ -64,8 +64,8 @@
  * policy.  The batch is atomic and the table is created exclusively: the
  * sandbox never runs behind half a filter, and a leftover of a killed run
  * is an error for the caller to clean up, never silently merged. */
-#include "nft.h"
-#include "netlink.h"
+#include "net_nft.h"
+#include "net_link.h"
 #include "util.h"
 
 #include <arpa/inet.h>
@@ -296,7 +296,7 @@ static int put_port_set(struct batch *b, const char *table, int i,
 	return put_elems(b, table, i, be, n);
 }
 
-static int put_sets(struct batch *b, const struct hb_nft_rules *r)
+static int put_sets(struct batch *b, const struct hb_net_nft_rules *r)
 {
 	int k;
 
@@ -540,7 +540,7 @@ static void match_dport_in(struct rb *rb, int set, uint32_t flags)
  * this run's: a connection an earlier run in the same slot (the same
  * address) opened may still be in conntrack, and must not pass for one of
  * this run's. */
-static int rule_established(struct batch *b, const struct hb_nft_rules *r,
+static int rule_established(struct batch *b, const struct hb_net_nft_rules *r,
 			    const char *chain, uint32_t ifkey, bool marked)
 {
 	_cleanup_(rb_done) struct rb rb = rb_new(r->table, chain);
@@ -555,7 +555,7 @@ static int rule_established(struct batch *b, const struct hb_nft_rules *r,
 
 /* iifname H ip saddr S ip daddr @allowed_ips
  * proto dport @allowed_ports proto dport != @blocked_ports accept */
-static int rule_allow(struct batch *b, const struct hb_nft_rules *r,
+static int rule_allow(struct batch *b, const struct hb_net_nft_rules *r,
 		      uint8_t proto)
 {
 	_cleanup_(rb_done) struct rb rb = rb_new(r->table, "forward");
@@ -574,7 +574,7 @@ static int rule_allow(struct batch *b, const struct hb_nft_rules *r,
 }
 
 /* iifname H meta nfproto ipv4 log group G reject */
-static int rule_log_reject(struct batch *b, const struct hb_nft_rules *r,
+static int rule_log_reject(struct batch *b, const struct hb_net_nft_rules *r,
 			   const char *chain)
 {
 	_cleanup_(rb_done) struct rb rb = rb_new(r->table, chain);
@@ -586,7 +586,7 @@ static int rule_log_reject(struct batch *b, const struct hb_nft_rules *r,
 	return rb_put(b, &rb);
 }
 
-/* The multicast group of the host end's address, hb_netlink_ll_host:
+/* The multicast group of the host end's address, hb_net_link_ll_host:
  * where the sandbox asks for its link-layer address. */
 static const uint8_t ll_host_solicited[16] = {
 	0xff, 0x02, [11] = 1, [12] = 0xff, [15] = 1};
@@ -603,7 +603,7 @@ struct v6 {
 
 /* ifkey H meta nfproto ipv6 [ip6 daddr A] [icmpv6 type lo-hi] [log group
  * G] verdict */
-static int rule_ipv6(struct batch *b, const struct hb_nft_rules *r,
+static int rule_ipv6(struct batch *b, const struct hb_net_nft_rules *r,
 		     const struct v6 *d)
 {
 	_cleanup_(rb_done) struct rb rb = rb_new(r->table, d->chain);
@@ -633,10 +633,10 @@ static int rule_ipv6(struct batch *b, const struct hb_nft_rules *r,
  * kernel's own router solicitations and listener reports (130-143) are
  * dropped unlogged, being nobody's attempt; everything else is logged and
  * dropped. */
-static int put_prerouting(struct batch *b, const struct hb_nft_rules *r)
+static int put_prerouting(struct batch *b, const struct hb_net_nft_rules *r)
 {
 	const struct v6 rules[] = {
-		{"prerouting", NFT_META_IIFNAME, hb_netlink_ll_host, 135, 136,
+		{"prerouting", NFT_META_IIFNAME, hb_net_link_ll_host, 135, 136,
 		 false, NF_ACCEPT},
 		{"prerouting", NFT_META_IIFNAME, ll_host_solicited, 135, 136,
 		 false, NF_ACCEPT},
@@ -652,7 +652,7 @@ static int put_prerouting(struct batch *b, const struct hb_nft_rules *r)
 }
 
 /* iifname H drop: what is neither IPv4 nor IPv6 */
-static int rule_drop(struct batch *b, const struct hb_nft_rules *r,
+static int rule_drop(struct batch *b, const struct hb_net_nft_rules *r,
 		     const char *chain, uint32_t ifkey)
 {
 	_cleanup_(rb_done) struct rb rb = rb_new(r->table, chain);
@@ -664,7 +664,7 @@ static int rule_drop(struct batch *b, const struct hb_nft_rules *r,
 
 /* The host's own processes may answer the sandbox (replies, the
  * rejections above, neighbour discovery) but not open anything to it. */
-static int put_output(struct batch *b, const struct hb_nft_rules *r)
+static int put_output(struct batch *b, const struct hb_net_nft_rules *r)
 {
 	const struct v6 nd = {"output", NFT_META_OIFNAME, NULL, 135, 136,
 			      false,	NF_ACCEPT};
@@ -678,7 +678,7 @@ static int put_output(struct batch *b, const struct hb_nft_rules *r)
 }
 
 /* ip saddr S oifname != H masquerade */
-static int rule_masquerade(struct batch *b, const struct hb_nft_rules *r)
+static int rule_masquerade(struct batch *b, const struct hb_net_nft_rules *r)
 {
 	_cleanup_(rb_done) struct rb rb = rb_new(r->table, "postrouting");
 
@@ -688,7 +688,7 @@ static int rule_masquerade(struct batch *b, const struct hb_nft_rules *r)
 	return rb_put(b, &rb);
 }
 
-static int put_forward(struct batch *b, const struct hb_nft_rules *r)
+static int put_forward(struct batch *b, const struct hb_net_nft_rules *r)
 {
 	int k;
 
@@ -713,7 +713,7 @@ static int put_forward(struct batch *b, const struct hb_nft_rules *r)
 	return rule_drop(b, r, "forward", NFT_META_OIFNAME);
 }
 
-static int put_chains(struct batch *b, const struct hb_nft_rules *r)
+static int put_chains(struct batch *b, const struct hb_net_nft_rules *r)
 {
 	int k;
 
@@ -745,7 +745,7 @@ static bool name_ok(const char *s, size_t size)
 	return n > 0 && n < size;
 }
 
-static int rules_check(const struct hb_nft_rules *r)
+static int rules_check(const struct hb_net_nft_rules *r)
 {
 	if (!name_ok(r->table, sizeof(r->table)) ||
 	    !name_ok(r->host_if, sizeof(r->host_if)) || r->sandbox_ip == 0 ||
@@ -758,8 +758,8 @@ static int rules_check(const struct hb_nft_rules *r)
 	return 0;
 }
 
-int hb_nft_build(const struct hb_nft_rules *r, void *buf, size_t len,
-		 uint32_t seq, size_t *ret_len)
+int hb_net_nft_build(const struct hb_net_nft_rules *r, void *buf, size_t len,
+		     uint32_t seq, size_t *ret_len)
 {
 	struct batch b = {.buf = buf, .len = len, .seq = seq};
 	int k;
@@ -790,8 +790,8 @@ int hb_nft_build(const struct hb_nft_rules *r, void *buf, size_t len,
 	return 0;
 }
 
-int hb_nft_build_delete(const char *table, void *buf, size_t len, uint32_t seq,
-			size_t *ret_len)
+int hb_net_nft_build_delete(const char *table, void *buf, size_t len,
+			    uint32_t seq, size_t *ret_len)
 {
 	struct batch b = {.buf = buf, .len = len, .seq = seq};
 	int k;
@@ -879,7 +879,7 @@ static int read_acks(struct mnl_socket *nl, int wanted)
 	return first;
 }
 
-struct mnl_socket *hb_nft_socket(void)
+struct mnl_socket *hb_net_nft_socket(void)
 {
 	struct mnl_socket *nl = NULL;
 	int r = nl_open(&nl);
@@ -889,7 +889,7 @@ struct mnl_socket *hb_nft_socket(void)
 	return nl;
 }
 
-int hb_nft_apply_on(struct mnl_socket *nl, const void *batch, size_t len)
+int hb_net_nft_apply_on(struct mnl_socket *nl, const void *batch, size_t len)
 {
 	int wanted;
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "notify.h"
+#include "seccomp_notify.h"
 
 #include <fcntl.h>
 #include <linux/seccomp.h>
@@ -36,8 +36,8 @@ static const struct {
 	{"fsopen", {0, -1}},	  {"openat2", {1, -1}},
 };
 
-int hb_notify_init(struct hb_notify *n, int fd, int deny_errno, bool kill,
-		   struct hb_watch *watch)
+int hb_seccomp_notify_init(struct hb_seccomp_notify *n, int fd, int deny_errno,
+			   bool kill, struct hb_events *events)
 {
 	struct seccomp_notif_sizes sizes;
 
@@ -45,7 +45,7 @@ int hb_notify_init(struct hb_notify *n, int fd, int deny_errno, bool kill,
 	n->fd = fd;
 	n->deny_errno = deny_errno;
 	n->kill = kill;
-	n->watch = watch;
+	n->events = events;
 	if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) < 0)
 		return -errno;
 	/* The kernel may know more fields than these headers. */
@@ -61,7 +61,7 @@ int hb_notify_init(struct hb_notify *n, int fd, int deny_errno, bool kill,
 	return n->req && n->resp ? 0 : -ENOMEM;
 }
 
-void hb_notify_close(struct hb_notify *n)
+void hb_seccomp_notify_close(struct hb_seccomp_notify *n)
 {
 	if (n->fd >= 0)
 		close(n->fd);
@@ -157,17 +157,17 @@ static json_object *describe(const char *answer,
 	return d;
 }
 
-static unsigned long long *count_of(struct hb_notify *n, int nr)
+static unsigned long long *count_of(struct hb_seccomp_notify *n, int nr)
 {
 	bool in_table = nr >= 0 && nr < HB_SYSCALL_NR_END;
 
-	return &n->counts[in_table ? nr : HB_NOTIFY_NR_OTHER];
+	return &n->counts[in_table ? nr : HB_SECCOMP_NOTIFY_NR_OTHER];
 }
 
 /* What a denied call is recorded as: everything that must be read from
  * the caller (its path arguments) is read here, while it still waits for
  * the answer.  NULL once the call is only counted. */
-static json_object *prepare(struct hb_notify *n,
+static json_object *prepare(struct hb_seccomp_notify *n,
 			    const struct seccomp_notif *req, const char *answer,
 			    char *msg, size_t msg_size)
 {
@@ -179,7 +179,7 @@ static json_object *prepare(struct hb_notify *n,
 	/* After the first few of a call, only count: a loop of a million
 	 * denied calls must not flood the log, nor cost a name lookup
 	 * each. */
-	if (count > HB_NOTIFY_DETAILED)
+	if (count > HB_SECCOMP_NOTIFY_DETAILED)
 		return NULL;
 	name = seccomp_syscall_resolve_num_arch(req->data.arch, req->data.nr);
 	d = describe(answer, req, name ? name : "?");
@@ -189,13 +189,14 @@ static json_object *prepare(struct hb_notify *n,
 		json_object_object_add(d, "stale", json_object_new_boolean(1));
 	snprintf(msg, msg_size, "denied %s (pid %u)%s", name ? name : "?",
 		 req->pid,
-		 count == HB_NOTIFY_DETAILED ? "; further ones are counted"
-					     : "");
+		 count == HB_SECCOMP_NOTIFY_DETAILED
+			 ? "; further ones are counted"
+			 : "");
 	free(name);
 	return d;
 }
 
-void hb_notify_handle(struct hb_notify *n)
+void hb_seccomp_notify_handle(struct hb_seccomp_notify *n)
 {
 	struct seccomp_notif *req = n->req;
 	struct seccomp_notif_resp *resp = n->resp;
@@ -230,16 +231,16 @@ void hb_notify_handle(struct hb_notify *n)
 	 * append and its fsyncs) may take a while. */
 	(void)ioctl(n->fd, SECCOMP_IOCTL_NOTIF_SEND, resp);
 	if (d)
-		hb_watch_event(n->watch, "syscall_denied", HB_EV_VIOLATION, msg,
-			       d);
+		hb_events_event(n->events, "syscall_denied", HB_EV_VIOLATION,
+				msg, d);
 	else
-		n->watch->violations++;
+		n->events->violations++;
 }
 
-json_object *hb_notify_counts(const struct hb_notify *n)
+json_object *hb_seccomp_notify_counts(const struct hb_seccomp_notify *n)
 {
 	json_object *o = json_object_new_object();
-	unsigned long long unnamed = n->counts[HB_NOTIFY_NR_OTHER];
+	unsigned long long unnamed = n->counts[HB_SECCOMP_NOTIFY_NR_OTHER];
 
 	for (int nr = 0; nr < HB_SYSCALL_NR_END; nr++) {
 		char *name;

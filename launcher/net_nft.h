@@ -11,7 +11,7 @@
 
 /* What the filter of one sandbox lets through.  Addresses and the sandbox
  * address are in network order, ports in host order. */
-struct hb_nft_rules {
+struct hb_net_nft_rules {
 	char table[32];	  /* "hivebox_<id>", family inet */
 	char host_if[16]; /* the host end of the sandbox's veth */
 	uint32_t sandbox_ip;
@@ -32,18 +32,18 @@ struct hb_nft_rules {
  * the socket is closed, so a killed hivebox leaves no filter behind.
  * Messages are numbered from seq on.  -EINVAL for a bad name, -ENOBUFS if
  * buf is too small; *ret_len is the batch's length. */
-int hb_nft_build(const struct hb_nft_rules *r, void *buf, size_t len,
-		 uint32_t seq, size_t *ret_len);
+int hb_net_nft_build(const struct hb_net_nft_rules *r, void *buf, size_t len,
+		     uint32_t seq, size_t *ret_len);
 /* A batch that deletes the table with everything in it. */
-int hb_nft_build_delete(const char *table, void *buf, size_t len, uint32_t seq,
-			size_t *ret_len);
+int hb_net_nft_build_delete(const char *table, void *buf, size_t len,
+			    uint32_t seq, size_t *ret_len);
 /* A NETLINK_NETFILTER socket of the current network namespace, which a run
  * keeps from start to end: it owns the run's table, and closing such a
  * socket waits for the kernel to finish freeing whatever any recent batch
  * deleted (an RCU grace period, 10-15 ms here).  NULL and errno on
  * failure. */
-struct mnl_socket *hb_nft_socket(void);
+struct mnl_socket *hb_net_nft_socket(void);
 /* Send a batch on nl and read every acknowledgement; the first error the
  * kernel reports, or 0.  The kernel applies the batch as a whole or not at
  * all.  -EINVAL, unsent, for a batch that is not whole messages. */
-int hb_nft_apply_on(struct mnl_socket *nl, const void *batch, size_t len);
+int hb_net_nft_apply_on(struct mnl_socket *nl, const void *batch, size_t len);

@@ -14,7 +14,7 @@
 #define HB_MAX_ALERT_CHILDREN 8
 #define HB_MAX_ALERT_KINDS 16
 
-struct hb_watch {
+struct hb_events {
 	struct hb_audit *audit; /* NULL: nothing is recorded */
 	char exec_id[37];
 	bool quiet;
@@ -44,18 +44,18 @@ enum hb_event_class {
 /* Record a security event in the security log and syslog, and on stderr
  * unless quiet; alerts and violations also go to the alert_command.
  * details is consumed. */
-void hb_watch_event(struct hb_watch *w, const char *kind,
-		    enum hb_event_class cls, const char *message,
-		    json_object *details);
+void hb_events_event(struct hb_events *w, const char *kind,
+		     enum hb_event_class cls, const char *message,
+		     json_object *details);
 
 /* One sample: peaks, thresholds, the whole-sandbox memory limit.  The
  * tmpfs usage counts only once the init is in its new root (in_root).
  * Returns true when the sandbox must be killed for memory. */
-bool hb_watch_sample(struct hb_watch *w, pid_t init, bool in_root,
-		     unsigned long long memory_mb, unsigned long long cpu_s);
+bool hb_events_sample(struct hb_events *w, pid_t init, bool in_root,
+		      unsigned long long memory_mb, unsigned long long cpu_s);
 
 /* Reap finished alert commands; with final, wait for the rest until their
  * deadlines and kill what is left. */
-void hb_watch_reap(struct hb_watch *w, bool final);
+void hb_events_reap(struct hb_events *w, bool final);
 
 unsigned long long hb_now_ms(void);
