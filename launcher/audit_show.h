@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Reading the audit trail back: `hivebox audit show` and `audit stats`. */
+/* Reading the audit trail back: `hivebox audit show` (audit_show.c) and
+ * `audit stats` (audit_stats.c), both over audit_reader.c. */
 #pragma once
 
 #include "audit.h"

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/* The audit trail read back into one entry per run, for show and stats
+ * (audit_reader.c). */
+#pragma once
+
+#include "audit_show.h"
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+struct hb_audit_event {
+	char *time, *kind, *severity, *message;
+	json_object *details;
+};
+
+struct hb_audit_run {
+	size_t order; /* first seen: the tie-break among equal times */
+	char *exec_id, *start_time, *end_time, *script, *policy;
+	char *reason, *signal_name, *setup_stage;
+	bool has_start, has_end, has_exit, has_wall;
+	int exit_code, signal, pid;
+	unsigned long long wall_ms;
+	long long violations, alerts;	    /* the end record's counts */
+	long long ev_violations, ev_alerts; /* counted from the events */
+	struct hb_audit_event *ev;	    /* those --event lets through */
+	size_t n_ev, cap_ev;
+	const char *state; /* reason, or launcher_died, running, ... */
+	char outcome[96];
+};
+
+struct hb_audit_trail {
+	const struct hb_audit *a;
+	const struct hb_audit_query *q;
+	char since[32];	    /* --since as a UTC time comparable as text */
+	json_object *index; /* exec_id -> index in runs; -1: filtered out */
+	struct hb_audit_run *runs;
+	size_t n, cap;
+	unsigned long corrupt;
+};
+
+/* Both logs read and the runs that match, sorted by start time, in
+ * *ret_v (which points into t; the caller frees the array, then t). */
+int hb_audit_trail_load(struct hb_audit_trail *t, const struct hb_audit *a,
+			const struct hb_audit_query *q,
+			struct hb_audit_run ***ret_v, size_t *ret_n);
+void hb_audit_trail_free(struct hb_audit_trail *t);
+
+/* s (or "-" for NULL) padded to width, every control character printed
+ * as '?': a log is written by whoever runs hivebox. */
+void hb_audit_put_text(FILE *out, const char *s, int width);
