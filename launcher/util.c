@@ -64,17 +64,6 @@ void hb_strv_clear(struct hb_strv *s)
 	s->n = 0;
 }
 
-int hb_strv_copy(struct hb_strv *dst, const struct hb_strv *src)
-{
-	hb_strv_clear(dst);
-	for (size_t i = 0; i < src->n; i++) {
-		int r = hb_strv_push(dst, src->v[i]);
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
 bool hb_strv_contains(const struct hb_strv *s, const char *str)
 {
 	for (size_t i = 0; i < s->n; i++)

@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
-#define _unused_ __attribute__((unused))
 #define _printf_(a, b) __attribute__((format(printf, a, b)))
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -78,7 +77,6 @@ struct hb_strv {
 int hb_strv_push(struct hb_strv *s, const char *str);
 int hb_strv_push_take(struct hb_strv *s, char *str);
 void hb_strv_clear(struct hb_strv *s);
-int hb_strv_copy(struct hb_strv *dst, const struct hb_strv *src);
 bool hb_strv_contains(const struct hb_strv *s, const char *str);
 
 /* Make path absolute against cwd and remove "." / ".." / "//" lexically,

@@ -208,24 +208,6 @@ Test(strv, contains)
 	hb_strv_clear(&s);
 }
 
-Test(strv, copy_replaces_destination)
-{
-	struct hb_strv src = {0}, dst = {0};
-
-	hb_strv_push(&src, "x");
-	hb_strv_push(&src, "y");
-	hb_strv_push(&dst, "old");
-	cr_assert_eq(hb_strv_copy(&dst, &src), 0);
-	cr_assert_eq(dst.n, 2);
-	cr_assert_str_eq(dst.v[0], "x");
-	cr_assert_str_eq(dst.v[1], "y");
-	cr_assert_null(dst.v[2]);
-	cr_assert_neq(dst.v[0], src.v[0], "a deep copy");
-	cr_assert_not(hb_strv_contains(&dst, "old"));
-	hb_strv_clear(&src);
-	hb_strv_clear(&dst);
-}
-
 Test(take, ptr_and_fd)
 {
 	char *p = strdup("x");
