@@ -174,6 +174,74 @@ static int parse_fd(const char *s, int *ret, struct hb_diag *diag)
 	return 0;
 }
 
+/* A limit option: the policy key it lowers, in the order given. */
+static int add_tighten(struct hb_cli *cli, int c, struct hb_diag *diag)
+{
+	size_t i = (size_t)(c - OPT_TIGHTEN);
+
+	if (c < OPT_TIGHTEN)
+		return 0;
+	if (cli->n_tighten == ARRAY_SIZE(cli->tighten))
+		return hb_diag_set(diag, NULL, 0, "too many limit options");
+	cli->tighten[cli->n_tighten++] = (struct hb_tighten){
+		tighten_opts[i].key, tighten_opts[i].flag, optarg};
+	return 0;
+}
+
+/* One option getopt_long() returned: 0 to go on, 1 for --help and
+ * --version, which end the parse, or an error in diag. */
+static int take_option(struct hb_cli *cli, int c, char **argv,
+		       struct hb_diag *diag)
+{
+	switch (c) {
+	case OPT_POLICY:
+		cli->policy = optarg;
+		break;
+	case OPT_DRY_RUN:
+		cli->dry_run = true;
+		break;
+	case OPT_RESULT:
+		cli->result_file = optarg;
+		break;
+	case OPT_RESULT_FD:
+		return parse_fd(optarg, &cli->result_fd, diag);
+	case OPT_QUIET:
+		cli->quiet = true;
+		break;
+	case OPT_AUDIT_DIR:
+		cli->audit_dir = optarg;
+		break;
+	case OPT_EXPORT_FILTER:
+		cli->export_filter = optarg;
+		break;
+	case OPT_CONFIG:
+		cli->config = optarg;
+		break;
+	case 'h':
+		cli->verb = HB_VERB_HELP;
+		return 1;
+	case 'V':
+		cli->verb = HB_VERB_VERSION;
+		return 1;
+	case '?':
+		/* optopt names a short option; a long one is the
+		 * word getopt just stepped over. */
+		if (optopt > 0 && optopt < 128)
+			return hb_diag_set(diag, NULL, 0,
+					   "unknown option '-%c' (try --help)",
+					   optopt);
+		return hb_diag_set(diag, NULL, 0,
+				   "unknown option '%s' (try --help)",
+				   argv[optind - 1]);
+	case ':':
+		return hb_diag_set(diag, NULL, 0, "option '%s' needs a value",
+				   argv[optind - 1]);
+	default:
+		return add_tighten(cli, c, diag);
+	}
+	return 0;
+}
+
 int hb_cli_parse(struct hb_cli *cli, int argc, char **argv,
 		 struct hb_diag *diag)
 {
@@ -206,68 +274,9 @@ int hb_cli_parse(struct hb_cli *cli, int argc, char **argv,
 	opterr = 0;
 	/* "+": the first operand is the script; what follows is its own. */
 	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
-		switch (c) {
-		case OPT_POLICY:
-			cli->policy = optarg;
-			break;
-		case OPT_DRY_RUN:
-			cli->dry_run = true;
-			break;
-		case OPT_RESULT:
-			cli->result_file = optarg;
-			break;
-		case OPT_RESULT_FD:
-			r = parse_fd(optarg, &cli->result_fd, diag);
-			if (r < 0)
-				return r;
-			break;
-		case OPT_QUIET:
-			cli->quiet = true;
-			break;
-		case OPT_AUDIT_DIR:
-			cli->audit_dir = optarg;
-			break;
-		case OPT_EXPORT_FILTER:
-			cli->export_filter = optarg;
-			break;
-		case OPT_CONFIG:
-			cli->config = optarg;
-			break;
-		case 'h':
-			cli->verb = HB_VERB_HELP;
-			return 0;
-		case 'V':
-			cli->verb = HB_VERB_VERSION;
-			return 0;
-		case '?':
-			/* optopt names a short option; a long one is the
-			 * word getopt just stepped over. */
-			if (optopt > 0 && optopt < 128)
-				return hb_diag_set(
-					diag, NULL, 0,
-					"unknown option '-%c' (try --help)",
-					optopt);
-			return hb_diag_set(diag, NULL, 0,
-					   "unknown option '%s' (try --help)",
-					   argv[optind - 1]);
-		case ':':
-			return hb_diag_set(diag, NULL, 0,
-					   "option '%s' needs a value",
-					   argv[optind - 1]);
-		default:
-			if (c >= OPT_TIGHTEN &&
-			    cli->n_tighten == ARRAY_SIZE(cli->tighten))
-				return hb_diag_set(diag, NULL, 0,
-						   "too many limit options");
-			if (c >= OPT_TIGHTEN) {
-				size_t i = (size_t)(c - OPT_TIGHTEN);
-				cli->tighten[cli->n_tighten++] =
-					(struct hb_tighten){
-						tighten_opts[i].key,
-						tighten_opts[i].flag, optarg};
-			}
-			break;
-		}
+		r = take_option(cli, c, argv, diag);
+		if (r != 0)
+			return r < 0 ? r : 0;
 	}
 	if (!cli->policy)
 		return hb_diag_set(diag, NULL, 0,
