@@ -11,6 +11,7 @@
 #define HB_EXTENDS_DEPTH 8
 
 enum hb_type {
+	T_EXTENDS,    /* the parent policy: read first, stored nowhere */
 	T_U64,	      /* a whole number within [min, max] */
 	T_TEXT,	      /* free text */
 	T_ABSPATH,    /* one absolute path */
@@ -19,7 +20,6 @@ enum hb_type {
 	T_ENVSET,     /* NAME=value, one per line, repeatable */
 	T_CHOICE,     /* one of choices */
 	T_UID,	      /* auto | root | a number */
-	T_OPTPATH,    /* an absolute path, or unset */
 	T_SYSCALLS,   /* comma-separated system calls and @groups */
 	T_OPERATIONS, /* comma-separated blocked_operations */
 	T_ERRNO,      /* an errno name */
@@ -27,75 +27,300 @@ enum hb_type {
 	T_PORTS,      /* comma-separated port numbers */
 };
 
+/* How a value combines along "extends" (the parent is read first). */
+enum hb_merge {
+	/* Not a value: each file names its own parent, once. */
+	MERGE_NONE,
+	/* The child's value replaces the parent's; a second line in one
+	 * file is an error. */
+	MERGE_REPLACE,
+	/* The first line in a file replaces the parent's whole list; more
+	 * lines in the same file add to it.  A child that names a list
+	 * says all of it: nothing is inherited by accident. */
+	MERGE_LIST,
+};
+
+/* What an option of the command line may do to the value. */
+enum hb_tighten_rule {
+	TIGHTEN_NEVER, /* nothing: only a policy file sets it */
+	TIGHTEN_LOWER, /* lower it (a smaller limit), never raise it */
+};
+
+/* How a value is stored in struct hb_policy, by type. */
+enum hb_storage {
+	S_NONE,
+	S_U64,	/* unsigned long long */
+	S_STR,	/* char *, NULL when unset */
+	S_LIST, /* struct hb_strv */
+};
+
 struct key_def {
 	const char *section;
 	const char *name;
-	enum hb_key key;
 	enum hb_type type;
-	unsigned long long min, max;
-	const char *unit;
-	const char *choices;
+	size_t offset; /* of the value in struct hb_policy */
+	unsigned long long dflt;
+	const char *dflt_str;
+	unsigned long long min, max; /* T_U64, T_PORTS */
+	const char *unit;	     /* T_U64 */
+	const char *choices;	     /* T_CHOICE: "a|b" */
+	/* What "policy show" says of a value left unset, or of a default
+	 * that is none of the choices: "(none)" if NULL. */
+	const char *unset;
+	bool hide_unset; /* "policy show" leaves it out when unset */
+	enum hb_merge merge;
+	enum hb_tighten_rule tighten;
 };
 
-/* One table defines every key: its section, type, range and unit. */
-static const struct key_def keys[] = {
-	{"policy", "extends", HB_K_EXTENDS, T_TEXT, 0, 0, NULL, NULL},
-	{"policy", "description", HB_K_DESCRIPTION, T_TEXT, 0, 0, NULL, NULL},
-	{"execution", "interpreter", HB_K_INTERPRETER, T_ABSPATH, 0, 0, NULL,
-	 NULL},
-	{"execution", "timeout_seconds", HB_K_TIMEOUT, T_U64, 1, 31536000,
-	 "seconds", NULL},
-	{"execution", "cpu_seconds", HB_K_CPU, T_U64, 1, 31536000, "seconds",
-	 NULL},
-	{"execution", "memory_mb", HB_K_MEMORY, T_U64, 16, 1048576, "MiB",
-	 NULL},
-	{"execution", "file_size_mb", HB_K_FILE_SIZE, T_U64, 1, 1048576, "MiB",
-	 NULL},
-	{"execution", "max_processes", HB_K_MAX_PROCESSES, T_U64, 1, 65536,
-	 "processes", NULL},
-	{"execution", "max_open_files", HB_K_MAX_OPEN_FILES, T_U64, 16, 65536,
-	 "descriptors", NULL},
-	{"execution", "tmp_size_mb", HB_K_TMP_SIZE, T_U64, 1, 65536, "MiB",
-	 NULL},
-	{"filesystem", "read_only", HB_K_READ_ONLY, T_PATHS, 0, 0, NULL, NULL},
-	{"filesystem", "read_write", HB_K_READ_WRITE, T_PATHS, 0, 0, NULL,
-	 NULL},
-	{"network", "mode", HB_K_NETWORK_MODE, T_CHOICE, 0, 0, NULL,
-	 "none|filtered"},
-	{"network", "allowed_domains", HB_K_NET_DOMAINS, T_HOSTS, 0, 0, NULL,
-	 NULL},
-	{"network", "allowed_ports", HB_K_NET_ALLOWED_PORTS, T_PORTS, 1, 65535,
-	 "port", NULL},
-	{"network", "blocked_ports", HB_K_NET_BLOCKED_PORTS, T_PORTS, 1, 65535,
-	 "port", NULL},
-	{"environment", "keep", HB_K_ENV_KEEP, T_NAMES, 0, 0, NULL, NULL},
-	{"environment", "set", HB_K_ENV_SET, T_ENVSET, 0, 0, NULL, NULL},
-	{"identity", "host_uid", HB_K_HOST_UID, T_UID, 0, 0, NULL, NULL},
-	{"audit", "dir", HB_K_AUDIT_DIR, T_OPTPATH, 0, 0, NULL, NULL},
-	{"audit", "required", HB_K_AUDIT_REQUIRED, T_CHOICE, 0, 0, NULL,
-	 "yes|no"},
-	{"audit", "key_file", HB_K_AUDIT_KEY, T_OPTPATH, 0, 0, NULL, NULL},
-	{"audit", "append_only", HB_K_AUDIT_APPEND_ONLY, T_CHOICE, 0, 0, NULL,
-	 "yes|no"},
-	{"monitoring", "cpu_usage_alert", HB_K_CPU_ALERT, T_U64, 0, 100,
-	 "percent", NULL},
-	{"monitoring", "memory_usage_alert", HB_K_MEMORY_ALERT, T_U64, 0, 100,
-	 "percent", NULL},
-	{"monitoring", "alert_command", HB_K_ALERT_COMMAND, T_OPTPATH, 0, 0,
-	 NULL, NULL},
-	{"monitoring", "alert_timeout_seconds", HB_K_ALERT_TIMEOUT, T_U64, 1,
-	 300, "seconds", NULL},
-	{"monitoring", "sample_interval_ms", HB_K_SAMPLE_MS, T_U64, 10, 60000,
-	 "milliseconds", NULL},
-	{"filesystem", "blocked_operations", HB_K_BLOCKED_OPS, T_OPERATIONS, 0,
-	 0, NULL, NULL},
-	{"syscalls", "default", HB_K_SC_DEFAULT, T_CHOICE, 0, 0, NULL,
-	 "allow|deny"},
-	{"syscalls", "allow", HB_K_SC_ALLOW, T_SYSCALLS, 0, 0, NULL, NULL},
-	{"syscalls", "deny", HB_K_SC_DENY, T_SYSCALLS, 0, 0, NULL, NULL},
-	{"syscalls", "on_violation", HB_K_SC_ON_VIOLATION, T_CHOICE, 0, 0, NULL,
-	 "errno|kill"},
-	{"syscalls", "errno", HB_K_SC_ERRNO, T_ERRNO, 0, 0, NULL, NULL},
+#define OFF(field) offsetof(struct hb_policy, field)
+
+/* The schema: one row per key, in the order "policy show" prints them.
+ * Init, free, parse, merge, show and tighten all read it; adding a key
+ * is one row here plus the code that uses the value. */
+static const struct key_def keys[HB_K_MAX] = {
+	[HB_K_EXTENDS] = {.section = "policy",
+			  .name = "extends",
+			  .type = T_EXTENDS,
+			  .merge = MERGE_NONE},
+	[HB_K_DESCRIPTION] = {.section = "policy",
+			      .name = "description",
+			      .type = T_TEXT,
+			      .offset = OFF(description),
+			      .hide_unset = true,
+			      .merge = MERGE_REPLACE},
+	[HB_K_INTERPRETER] = {.section = "execution",
+			      .name = "interpreter",
+			      .type = T_ABSPATH,
+			      .offset = OFF(interpreter),
+			      .dflt_str = "/usr/bin/python3",
+			      .merge = MERGE_REPLACE},
+	[HB_K_TIMEOUT] = {.section = "execution",
+			  .name = "timeout_seconds",
+			  .type = T_U64,
+			  .offset = OFF(timeout_seconds),
+			  .dflt = 300,
+			  .min = 1,
+			  .max = 31536000,
+			  .unit = "seconds",
+			  .merge = MERGE_REPLACE,
+			  .tighten = TIGHTEN_LOWER},
+	[HB_K_CPU] = {.section = "execution",
+		      .name = "cpu_seconds",
+		      .type = T_U64,
+		      .offset = OFF(cpu_seconds),
+		      .dflt = 60,
+		      .min = 1,
+		      .max = 31536000,
+		      .unit = "seconds",
+		      .merge = MERGE_REPLACE,
+		      .tighten = TIGHTEN_LOWER},
+	[HB_K_MEMORY] = {.section = "execution",
+			 .name = "memory_mb",
+			 .type = T_U64,
+			 .offset = OFF(memory_mb),
+			 .dflt = 512,
+			 .min = 16,
+			 .max = 1048576,
+			 .unit = "MiB",
+			 .merge = MERGE_REPLACE,
+			 .tighten = TIGHTEN_LOWER},
+	[HB_K_FILE_SIZE] = {.section = "execution",
+			    .name = "file_size_mb",
+			    .type = T_U64,
+			    .offset = OFF(file_size_mb),
+			    .dflt = 100,
+			    .min = 1,
+			    .max = 1048576,
+			    .unit = "MiB",
+			    .merge = MERGE_REPLACE,
+			    .tighten = TIGHTEN_LOWER},
+	[HB_K_MAX_PROCESSES] = {.section = "execution",
+				.name = "max_processes",
+				.type = T_U64,
+				.offset = OFF(max_processes),
+				.dflt = 16,
+				.min = 1,
+				.max = 65536,
+				.unit = "processes",
+				.merge = MERGE_REPLACE,
+				.tighten = TIGHTEN_LOWER},
+	[HB_K_MAX_OPEN_FILES] = {.section = "execution",
+				 .name = "max_open_files",
+				 .type = T_U64,
+				 .offset = OFF(max_open_files),
+				 .dflt = 256,
+				 .min = 16,
+				 .max = 65536,
+				 .unit = "descriptors",
+				 .merge = MERGE_REPLACE,
+				 .tighten = TIGHTEN_LOWER},
+	[HB_K_TMP_SIZE] = {.section = "execution",
+			   .name = "tmp_size_mb",
+			   .type = T_U64,
+			   .offset = OFF(tmp_size_mb),
+			   .dflt = 64,
+			   .min = 1,
+			   .max = 65536,
+			   .unit = "MiB",
+			   .merge = MERGE_REPLACE,
+			   .tighten = TIGHTEN_LOWER},
+	[HB_K_READ_ONLY] = {.section = "filesystem",
+			    .name = "read_only",
+			    .type = T_PATHS,
+			    .offset = OFF(read_only),
+			    .merge = MERGE_LIST},
+	[HB_K_READ_WRITE] = {.section = "filesystem",
+			     .name = "read_write",
+			     .type = T_PATHS,
+			     .offset = OFF(read_write),
+			     .merge = MERGE_LIST},
+	[HB_K_NETWORK_MODE] = {.section = "network",
+			       .name = "mode",
+			       .type = T_CHOICE,
+			       .offset = OFF(network_mode),
+			       .dflt_str = "none",
+			       .choices = "none|filtered",
+			       .merge = MERGE_REPLACE},
+	[HB_K_NET_DOMAINS] = {.section = "network",
+			      .name = "allowed_domains",
+			      .type = T_HOSTS,
+			      .offset = OFF(allowed_domains),
+			      .merge = MERGE_LIST},
+	[HB_K_NET_ALLOWED_PORTS] = {.section = "network",
+				    .name = "allowed_ports",
+				    .type = T_PORTS,
+				    .offset = OFF(allowed_ports),
+				    .min = 1,
+				    .max = 65535,
+				    .merge = MERGE_LIST},
+	[HB_K_NET_BLOCKED_PORTS] = {.section = "network",
+				    .name = "blocked_ports",
+				    .type = T_PORTS,
+				    .offset = OFF(blocked_ports),
+				    .min = 1,
+				    .max = 65535,
+				    .merge = MERGE_LIST},
+	[HB_K_ENV_KEEP] = {.section = "environment",
+			   .name = "keep",
+			   .type = T_NAMES,
+			   .offset = OFF(env_keep),
+			   .merge = MERGE_LIST},
+	[HB_K_ENV_SET] = {.section = "environment",
+			  .name = "set",
+			  .type = T_ENVSET,
+			  .offset = OFF(env_set),
+			  .merge = MERGE_LIST},
+	[HB_K_HOST_UID] = {.section = "identity",
+			   .name = "host_uid",
+			   .type = T_UID,
+			   .offset = OFF(host_uid),
+			   .dflt_str = "auto",
+			   .merge = MERGE_REPLACE},
+	[HB_K_AUDIT_DIR] = {.section = "audit",
+			    .name = "dir",
+			    .type = T_ABSPATH,
+			    .offset = OFF(audit_dir),
+			    .merge = MERGE_REPLACE},
+	[HB_K_AUDIT_REQUIRED] = {.section = "audit",
+				 .name = "required",
+				 .type = T_CHOICE,
+				 .offset = OFF(audit_required),
+				 .dflt_str = "auto",
+				 .choices = "yes|no",
+				 .unset = "yes when run as root, else no",
+				 .merge = MERGE_REPLACE},
+	[HB_K_AUDIT_KEY] = {.section = "audit",
+			    .name = "key_file",
+			    .type = T_ABSPATH,
+			    .offset = OFF(audit_key_file),
+			    .merge = MERGE_REPLACE},
+	[HB_K_AUDIT_APPEND_ONLY] = {.section = "audit",
+				    .name = "append_only",
+				    .type = T_CHOICE,
+				    .offset = OFF(audit_append_only),
+				    .dflt_str = "auto",
+				    .choices = "yes|no",
+				    .unset = "yes for root's default "
+					     "directory, else no",
+				    .merge = MERGE_REPLACE},
+	/* Lowering an alert threshold could reach 0, which is off: the
+	 * command line does not touch them. */
+	[HB_K_CPU_ALERT] = {.section = "monitoring",
+			    .name = "cpu_usage_alert",
+			    .type = T_U64,
+			    .offset = OFF(cpu_alert_pct),
+			    .dflt = 80,
+			    .min = 0,
+			    .max = 100,
+			    .unit = "percent",
+			    .merge = MERGE_REPLACE},
+	[HB_K_MEMORY_ALERT] = {.section = "monitoring",
+			       .name = "memory_usage_alert",
+			       .type = T_U64,
+			       .offset = OFF(memory_alert_pct),
+			       .dflt = 90,
+			       .min = 0,
+			       .max = 100,
+			       .unit = "percent",
+			       .merge = MERGE_REPLACE},
+	[HB_K_ALERT_COMMAND] = {.section = "monitoring",
+				.name = "alert_command",
+				.type = T_ABSPATH,
+				.offset = OFF(alert_command),
+				.merge = MERGE_REPLACE},
+	[HB_K_ALERT_TIMEOUT] = {.section = "monitoring",
+				.name = "alert_timeout_seconds",
+				.type = T_U64,
+				.offset = OFF(alert_timeout_seconds),
+				.dflt = 10,
+				.min = 1,
+				.max = 300,
+				.unit = "seconds",
+				.merge = MERGE_REPLACE},
+	[HB_K_SAMPLE_MS] = {.section = "monitoring",
+			    .name = "sample_interval_ms",
+			    .type = T_U64,
+			    .offset = OFF(sample_interval_ms),
+			    .dflt = 100,
+			    .min = 10,
+			    .max = 60000,
+			    .unit = "milliseconds",
+			    .merge = MERGE_REPLACE},
+	[HB_K_BLOCKED_OPS] = {.section = "filesystem",
+			      .name = "blocked_operations",
+			      .type = T_OPERATIONS,
+			      .offset = OFF(blocked_operations),
+			      .merge = MERGE_LIST},
+	[HB_K_SC_DEFAULT] = {.section = "syscalls",
+			     .name = "default",
+			     .type = T_CHOICE,
+			     .offset = OFF(syscalls_default),
+			     .dflt_str = "allow",
+			     .choices = "allow|deny",
+			     .merge = MERGE_REPLACE},
+	[HB_K_SC_ALLOW] = {.section = "syscalls",
+			   .name = "allow",
+			   .type = T_SYSCALLS,
+			   .offset = OFF(syscalls_allow),
+			   .merge = MERGE_LIST},
+	[HB_K_SC_DENY] = {.section = "syscalls",
+			  .name = "deny",
+			  .type = T_SYSCALLS,
+			  .offset = OFF(syscalls_deny),
+			  .merge = MERGE_LIST},
+	[HB_K_SC_ON_VIOLATION] = {.section = "syscalls",
+				  .name = "on_violation",
+				  .type = T_CHOICE,
+				  .offset = OFF(on_violation),
+				  .dflt_str = "errno",
+				  .choices = "errno|kill",
+				  .merge = MERGE_REPLACE},
+	[HB_K_SC_ERRNO] = {.section = "syscalls",
+			   .name = "errno",
+			   .type = T_ERRNO,
+			   .offset = OFF(violation_errno),
+			   .dflt_str = "EPERM",
+			   .merge = MERGE_REPLACE},
 };
 
 /* Keys of features that are not built yet.  They are refused, never
@@ -108,169 +333,71 @@ static const struct {
 	{"filesystem", "executables", "extra executables"},
 };
 
-static const char *const sections[] = {"policy",   "execution",	  "filesystem",
-				       "network",  "environment", "identity",
-				       "syscalls", "monitoring",  "audit"};
+static enum hb_storage storage_of(enum hb_type type)
+{
+	switch (type) {
+	case T_EXTENDS:
+		return S_NONE;
+	case T_U64:
+		return S_U64;
+	case T_TEXT:
+	case T_ABSPATH:
+	case T_CHOICE:
+	case T_UID:
+	case T_ERRNO:
+		return S_STR;
+	default:
+		return S_LIST;
+	}
+}
+
+static void *field_of(struct hb_policy *p, const struct key_def *k)
+{
+	return (char *)p + k->offset;
+}
+
+static const void *cfield_of(const struct hb_policy *p, const struct key_def *k)
+{
+	return (const char *)p + k->offset;
+}
+
+static enum hb_key key_of(const struct key_def *k)
+{
+	return (enum hb_key)(k - keys);
+}
 
 const char *hb_key_name(enum hb_key key)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
-		if (keys[i].key == key)
-			return keys[i].name;
-	return "?";
-}
-
-static const struct key_def *key_def_of(enum hb_key key)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
-		if (keys[i].key == key)
-			return &keys[i];
-	return NULL;
+	return (unsigned)key < HB_K_MAX ? keys[key].name : "?";
 }
 
 void hb_policy_init(struct hb_policy *p)
 {
 	memset(p, 0, sizeof(*p));
-	/* Built-in defaults: what a policy that says nothing gets. */
-	p->interpreter = strdup("/usr/bin/python3");
-	p->timeout_seconds = 300;
-	p->cpu_seconds = 60;
-	p->memory_mb = 512;
-	p->file_size_mb = 100;
-	p->max_processes = 16;
-	p->max_open_files = 256;
-	p->tmp_size_mb = 64;
-	p->network_mode = strdup("none");
-	p->host_uid = strdup("auto");
-	p->audit_required = strdup("auto");
-	p->audit_append_only = strdup("auto");
-	p->cpu_alert_pct = 80;
-	p->memory_alert_pct = 90;
-	p->alert_timeout_seconds = 10;
-	p->sample_interval_ms = 100;
-	p->syscalls_default = strdup("allow");
-	p->on_violation = strdup("errno");
-	p->violation_errno = strdup("EPERM");
+	/* Built-in defaults: what a policy that says nothing gets.  An
+	 * allocation that fails leaves a string unset. */
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		const struct key_def *k = &keys[i];
+		if (storage_of(k->type) == S_U64)
+			*(unsigned long long *)field_of(p, k) = k->dflt;
+		else if (storage_of(k->type) == S_STR && k->dflt_str)
+			*(char **)field_of(p, k) = strdup(k->dflt_str);
+	}
 }
 
 void hb_policy_free(struct hb_policy *p)
 {
-	free(p->path);
-	free(p->description);
-	free(p->interpreter);
-	free(p->network_mode);
-	free(p->host_uid);
-	free(p->audit_dir);
-	free(p->audit_required);
-	free(p->audit_key_file);
-	free(p->audit_append_only);
-	free(p->alert_command);
-	free(p->syscalls_default);
-	free(p->on_violation);
-	free(p->violation_errno);
-	hb_strv_clear(&p->blocked_operations);
-	hb_strv_clear(&p->syscalls_allow);
-	hb_strv_clear(&p->syscalls_deny);
-	hb_strv_clear(&p->read_only);
-	hb_strv_clear(&p->read_write);
-	hb_strv_clear(&p->env_keep);
-	hb_strv_clear(&p->env_set);
-	hb_strv_clear(&p->allowed_domains);
-	hb_strv_clear(&p->allowed_ports);
-	hb_strv_clear(&p->blocked_ports);
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		const struct key_def *k = &keys[i];
+		if (storage_of(k->type) == S_STR)
+			free(*(char **)field_of(p, k));
+		else if (storage_of(k->type) == S_LIST)
+			hb_strv_clear(field_of(p, k));
+	}
 	for (int i = 0; i < HB_K_MAX; i++)
 		free(p->origin[i].file);
+	free(p->path);
 	memset(p, 0, sizeof(*p));
-}
-
-static unsigned long long *u64_field(struct hb_policy *p, enum hb_key key)
-{
-	switch (key) {
-	case HB_K_TIMEOUT:
-		return &p->timeout_seconds;
-	case HB_K_CPU:
-		return &p->cpu_seconds;
-	case HB_K_MEMORY:
-		return &p->memory_mb;
-	case HB_K_FILE_SIZE:
-		return &p->file_size_mb;
-	case HB_K_MAX_PROCESSES:
-		return &p->max_processes;
-	case HB_K_MAX_OPEN_FILES:
-		return &p->max_open_files;
-	case HB_K_TMP_SIZE:
-		return &p->tmp_size_mb;
-	case HB_K_CPU_ALERT:
-		return &p->cpu_alert_pct;
-	case HB_K_MEMORY_ALERT:
-		return &p->memory_alert_pct;
-	case HB_K_ALERT_TIMEOUT:
-		return &p->alert_timeout_seconds;
-	case HB_K_SAMPLE_MS:
-		return &p->sample_interval_ms;
-	default:
-		return NULL;
-	}
-}
-
-static char **str_field(struct hb_policy *p, enum hb_key key)
-{
-	switch (key) {
-	case HB_K_DESCRIPTION:
-		return &p->description;
-	case HB_K_INTERPRETER:
-		return &p->interpreter;
-	case HB_K_NETWORK_MODE:
-		return &p->network_mode;
-	case HB_K_HOST_UID:
-		return &p->host_uid;
-	case HB_K_AUDIT_DIR:
-		return &p->audit_dir;
-	case HB_K_AUDIT_REQUIRED:
-		return &p->audit_required;
-	case HB_K_AUDIT_KEY:
-		return &p->audit_key_file;
-	case HB_K_AUDIT_APPEND_ONLY:
-		return &p->audit_append_only;
-	case HB_K_ALERT_COMMAND:
-		return &p->alert_command;
-	case HB_K_SC_DEFAULT:
-		return &p->syscalls_default;
-	case HB_K_SC_ON_VIOLATION:
-		return &p->on_violation;
-	case HB_K_SC_ERRNO:
-		return &p->violation_errno;
-	default:
-		return NULL;
-	}
-}
-
-static struct hb_strv *list_field(struct hb_policy *p, enum hb_key key)
-{
-	switch (key) {
-	case HB_K_READ_ONLY:
-		return &p->read_only;
-	case HB_K_READ_WRITE:
-		return &p->read_write;
-	case HB_K_ENV_KEEP:
-		return &p->env_keep;
-	case HB_K_ENV_SET:
-		return &p->env_set;
-	case HB_K_BLOCKED_OPS:
-		return &p->blocked_operations;
-	case HB_K_SC_ALLOW:
-		return &p->syscalls_allow;
-	case HB_K_SC_DENY:
-		return &p->syscalls_deny;
-	case HB_K_NET_DOMAINS:
-		return &p->allowed_domains;
-	case HB_K_NET_ALLOWED_PORTS:
-		return &p->allowed_ports;
-	case HB_K_NET_BLOCKED_PORTS:
-		return &p->blocked_ports;
-	default:
-		return NULL;
-	}
 }
 
 /* One "name = value" line as read, before it is applied. */
@@ -372,10 +499,11 @@ static void raws_free(struct parse_ctx *c)
 	free(c->raws);
 }
 
+/* A section is known when some key lives in it. */
 static bool known_section(const char *s)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(sections); i++)
-		if (strcmp(sections[i], s) == 0)
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
+		if (strcmp(keys[i].section, s) == 0)
 			return true;
 	return false;
 }
@@ -556,7 +684,6 @@ static int check_scalar(const struct key_def *k, const char *value,
 
 	switch (k->type) {
 	case T_ABSPATH:
-	case T_OPTPATH:
 		if (value[0] != '/')
 			return hb_diag_set(
 				diag, file, line,
@@ -626,42 +753,56 @@ static int apply_envset(struct hb_strv *list, const char *value,
 	return hb_strv_push(list, value);
 }
 
-/* Apply one key of this file.  seen marks the list keys already met in
- * this file: the first occurrence replaces what a parent set, the later
- * ones add to it. */
+/* Check a scalar value and store it in place of the parent's. */
+static int replace_value(struct hb_policy *p, const struct key_def *k,
+			 const struct raw *r, const char *file,
+			 struct hb_diag *diag)
+{
+	unsigned long long v;
+	int ret;
+
+	if (storage_of(k->type) == S_U64) {
+		ret = check_u64(k, r->value, file, r->line, &v, diag);
+		if (ret == 0)
+			*(unsigned long long *)field_of(p, k) = v;
+		return ret;
+	}
+	ret = check_scalar(k, r->value, file, r->line, diag);
+	return ret < 0 ? ret : replace_str(field_of(p, k), r->value);
+}
+
+/* Apply one key of this file, as its row's merge rule says.  seen marks
+ * the keys already met in this file. */
 static int apply(struct hb_policy *p, const struct key_def *k,
 		 const struct raw *r, const char *file, bool *seen,
 		 struct hb_diag *diag)
 {
-	struct hb_strv *list = list_field(p, k->key);
+	enum hb_key key = key_of(k);
+	bool again = seen[key];
 	int ret;
 
-	if (list) {
-		if (!seen[k->key])
+	if (k->merge != MERGE_LIST && again)
+		return hb_diag_set(diag, file, r->line,
+				   "duplicate key '%s' in [%s]", k->name,
+				   k->section);
+	seen[key] = true;
+	if (k->merge == MERGE_NONE) /* extends, read before the rest */
+		return 0;
+	if (k->merge == MERGE_REPLACE) {
+		ret = replace_value(p, k, r, file, diag);
+	} else {
+		struct hb_strv *list = field_of(p, k);
+		if (!again)
 			hb_strv_clear(list);
 		if (k->type == T_ENVSET)
 			ret = apply_envset(list, r->value, file, r->line, diag);
 		else
 			ret = split_list(r->value, k, list, file, r->line,
 					 diag);
-	} else if (seen[k->key]) {
-		return hb_diag_set(diag, file, r->line,
-				   "duplicate key '%s' in [%s]", k->name,
-				   k->section);
-	} else if (k->type == T_U64) {
-		unsigned long long v;
-		ret = check_u64(k, r->value, file, r->line, &v, diag);
-		if (ret == 0)
-			*u64_field(p, k->key) = v;
-	} else {
-		ret = check_scalar(k, r->value, file, r->line, diag);
-		if (ret == 0)
-			ret = replace_str(str_field(p, k->key), r->value);
 	}
 	if (ret < 0)
 		return ret;
-	seen[k->key] = true;
-	return set_origin(p, k->key, file, r->line);
+	return set_origin(p, key, file, r->line);
 }
 
 static int load_file(struct hb_policy *p, const char *path, int depth,
@@ -734,8 +875,9 @@ int hb_policy_parse(struct hb_policy *p, FILE *f, const char *name, int depth,
 	}
 	/* The parent comes first, so that this file overrides it. */
 	for (size_t i = 0; i < c.n_raws; i++)
-		if (strcmp(c.raws[i].section, "policy") == 0 &&
-		    strcmp(c.raws[i].name, "extends") == 0) {
+		if (strcmp(c.raws[i].section, keys[HB_K_EXTENDS].section) ==
+			    0 &&
+		    strcmp(c.raws[i].name, keys[HB_K_EXTENDS].name) == 0) {
 			ret = load_parent(p, name, &c.raws[i], depth, diag);
 			if (ret < 0)
 				goto out;
@@ -755,16 +897,6 @@ int hb_policy_parse(struct hb_policy *p, FILE *f, const char *name, int depth,
 		ret = lookup(&c.raws[i], name, &k, diag);
 		if (ret < 0)
 			goto out;
-		if (k->key == HB_K_EXTENDS) {
-			if (seen[HB_K_EXTENDS]) {
-				ret = hb_diag_set(
-					diag, name, c.raws[i].line,
-					"duplicate key 'extends' in [policy]");
-				goto out;
-			}
-			seen[HB_K_EXTENDS] = true;
-			continue;
-		}
 		ret = apply(p, k, &c.raws[i], name, seen, diag);
 		if (ret < 0)
 			goto out;
@@ -908,12 +1040,13 @@ int hb_policy_validate(const struct hb_policy *p, struct hb_diag *diag)
 int hb_policy_tighten(struct hb_policy *p, enum hb_key key, const char *option,
 		      const char *value, struct hb_diag *diag)
 {
-	const struct key_def *k = key_def_of(key);
-	unsigned long long *field = u64_field(p, key);
-	unsigned long long v;
+	const struct key_def *k = (unsigned)key < HB_K_MAX ? &keys[key] : NULL;
+	unsigned long long *field, v;
 
-	if (!k || !field)
+	/* Lowering is the one tightening there is so far. */
+	if (!k || k->tighten != TIGHTEN_LOWER || storage_of(k->type) != S_U64)
 		return -EINVAL;
+	field = field_of(p, k);
 	if (hb_parse_u64(value, ULLONG_MAX, &v) < 0 || v < k->min || v > k->max)
 		return hb_diag_set(diag, NULL, 0,
 				   "bad value '%s' for %s: expected a whole "
@@ -949,6 +1082,51 @@ static void show_list(const struct hb_strv *l, FILE *out)
 		fprintf(out, "%s%s", i ? ", " : "", l->v[i]);
 }
 
+/* Is the value unset, or a default that no file can write (auto)? */
+static bool unset(const struct hb_policy *p, const struct key_def *k)
+{
+	const char *const *str = cfield_of(p, k);
+
+	switch (storage_of(k->type)) {
+	case S_STR:
+		return !*str ||
+		       (k->type == T_CHOICE && !in_choices(*str, k->choices));
+	case S_LIST:
+		return ((const struct hb_strv *)cfield_of(p, k))->n == 0;
+	default:
+		return false;
+	}
+}
+
+/* set = NAME=value is one line per variable, each with its origin. */
+static void show_repeated(const struct hb_policy *p, const struct key_def *k,
+			  FILE *out)
+{
+	const struct hb_strv *l = cfield_of(p, k);
+
+	for (size_t j = 0; j < l->n; j++) {
+		fprintf(out, "%s = %s", k->name, l->v[j]);
+		show_origin(p, key_of(k), out);
+	}
+	if (!l->n)
+		fprintf(out, "; %s = (none)\n", k->name);
+}
+
+static void show_value(const struct hb_policy *p, const struct key_def *k,
+		       FILE *out)
+{
+	const void *v = cfield_of(p, k);
+
+	fprintf(out, "%s = ", k->name);
+	if (storage_of(k->type) == S_U64)
+		fprintf(out, "%llu", *(const unsigned long long *)v);
+	else if (storage_of(k->type) == S_STR)
+		fputs(*(char *const *)v, out);
+	else
+		show_list(v, out);
+	show_origin(p, key_of(k), out);
+}
+
 void hb_policy_show(const struct hb_policy *p, FILE *out)
 {
 	const char *section = NULL;
@@ -956,52 +1134,20 @@ void hb_policy_show(const struct hb_policy *p, FILE *out)
 	fprintf(out, "; effective policy of %s\n", p->path ? p->path : "?");
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
 		const struct key_def *k = &keys[i];
-		struct hb_policy *mp = (struct hb_policy *)p;
-		if (k->key == HB_K_EXTENDS)
-			continue;
-		if (k->key == HB_K_DESCRIPTION && !p->description)
+		if (k->merge == MERGE_NONE || (k->hide_unset && unset(p, k)))
 			continue;
 		if (!section || strcmp(section, k->section) != 0) {
 			section = k->section;
 			fprintf(out, "\n[%s]\n", section);
 		}
 		if (k->type == T_ENVSET) {
-			for (size_t j = 0; j < p->env_set.n; j++) {
-				fprintf(out, "set = %s", p->env_set.v[j]);
-				show_origin(p, k->key, out);
-			}
-			if (!p->env_set.n)
-				fputs("; set = (none)\n", out);
-			continue;
+			show_repeated(p, k, out);
+		} else if (unset(p, k)) {
+			fprintf(out, "; %s = (%s)", k->name,
+				k->unset ? k->unset : "none");
+			show_origin(p, key_of(k), out);
+		} else {
+			show_value(p, k, out);
 		}
-		if ((list_field(mp, k->key) && !list_field(mp, k->key)->n) ||
-		    (str_field(mp, k->key) && !*str_field(mp, k->key))) {
-			fprintf(out, "; %s = (none)", k->name);
-			show_origin(p, k->key, out);
-			continue;
-		}
-		if (k->key == HB_K_AUDIT_REQUIRED &&
-		    strcmp(p->audit_required, "auto") == 0) {
-			fputs("; required = (yes when run as root, else no)",
-			      out);
-			show_origin(p, k->key, out);
-			continue;
-		}
-		if (k->key == HB_K_AUDIT_APPEND_ONLY &&
-		    strcmp(p->audit_append_only, "auto") == 0) {
-			fputs("; append_only = (yes for root's default "
-			      "directory, else no)",
-			      out);
-			show_origin(p, k->key, out);
-			continue;
-		}
-		fprintf(out, "%s = ", k->name);
-		if (u64_field(mp, k->key))
-			fprintf(out, "%llu", *u64_field(mp, k->key));
-		else if (str_field(mp, k->key))
-			fputs(*str_field(mp, k->key), out);
-		else
-			show_list(list_field(mp, k->key), out);
-		show_origin(p, k->key, out);
 	}
 }

@@ -539,6 +539,12 @@ Test(policy_tighten, not_a_limit)
 		     -EINVAL);
 	cr_assert_eq(hb_policy_tighten(&p, HB_K_READ_ONLY, "--x", "1", &d),
 		     -EINVAL);
+	/* A number whose schema row says the command line leaves it alone:
+	 * an alert lowered to 0 would be switched off. */
+	cr_assert_eq(hb_policy_tighten(&p, HB_K_CPU_ALERT, "--x", "0", &d),
+		     -EINVAL);
+	cr_assert_eq(p.cpu_alert_pct, 80);
+	cr_assert_eq(hb_policy_tighten(&p, HB_K_MAX, "--x", "1", &d), -EINVAL);
 	hb_policy_free(&p);
 }
 
