@@ -142,9 +142,9 @@ static int open_audit(struct run *run)
 	unsigned flags = HB_AUDIT_CREATE;
 	int r;
 
-	run->audit_required = strcmp(p->audit_required, "auto") == 0
+	run->audit_required = p->audit_required == HB_TRI_AUTO
 				      ? geteuid() == 0
-				      : strcmp(p->audit_required, "yes") == 0;
+				      : p->audit_required == HB_TRI_YES;
 	if (!dir) {
 		r = hb_audit_default_dir(&dflt);
 		if (r < 0)
@@ -157,8 +157,8 @@ static int open_audit(struct run *run)
 		flags |= HB_AUDIT_KEY_REQUIRED;
 	/* The append-only flag by default only on the system's trail: a
 	 * directory of one's own (tests, a demo) stays removable. */
-	if (strcmp(p->audit_append_only, "yes") == 0 ||
-	    (strcmp(p->audit_append_only, "auto") == 0 && dflt))
+	if (p->audit_append_only == HB_TRI_YES ||
+	    (p->audit_append_only == HB_TRI_AUTO && dflt))
 		flags |= HB_AUDIT_APPEND_ONLY;
 	r = hb_audit_open(&run->audit, dir,
 			  p->audit_key_file ?: HB_AUDIT_DEFAULT_KEY, flags,
@@ -233,8 +233,7 @@ static int build_plan(struct run *run)
 				   strerror(errno));
 	/* The machine's settings matter to a filtered network only, which
 	 * the plan refuses to an unprivileged caller before anything else. */
-	if (strcmp(run->policy.network_mode, "filtered") == 0 &&
-	    inv.euid == 0) {
+	if (run->policy.network_mode == HB_NET_FILTERED && inv.euid == 0) {
 		r = hb_config_load(&run->config, cli->config, &run->diag);
 		if (r < 0)
 			return r;

@@ -320,30 +320,32 @@ static int mount_cmp(const void *a, const void *b)
 static int plan_ids(struct hb_plan *plan, const struct hb_policy *p,
 		    const struct hb_invocation *inv, struct hb_diag *diag)
 {
-	unsigned long long v;
+	char uid[HB_HOST_UID_TEXT_MAX];
+	uid_t v;
 
 	plan->privileged = inv->euid == 0;
 	if (!plan->privileged) {
-		if (strcmp(p->host_uid, "auto") != 0)
-			return hb_diag_set(diag,
-					   hb_policy_origin(p, HB_K_HOST_UID),
-					   p->origin[HB_K_HOST_UID].line,
-					   "host_uid = %s needs hivebox to be "
-					   "started as root",
-					   p->host_uid);
+		if (p->host_uid.kind != HB_HOST_UID_AUTO)
+			return hb_diag_set(
+				diag, hb_policy_origin(p, HB_K_HOST_UID),
+				p->origin[HB_K_HOST_UID].line,
+				"host_uid = %s needs hivebox to be started as "
+				"root",
+				hb_host_uid_text(&p->host_uid, uid,
+						 sizeof(uid)));
 		plan->inside_uid = plan->host_uid = inv->uid;
 		plan->inside_gid = plan->host_gid = inv->gid;
 		return 0;
 	}
 	plan->inside_uid = 0;
 	plan->inside_gid = 0;
-	if (strcmp(p->host_uid, "root") == 0)
+	if (p->host_uid.kind == HB_HOST_UID_ROOT)
 		v = 0;
-	else if (strcmp(p->host_uid, "auto") == 0)
+	else if (p->host_uid.kind == HB_HOST_UID_AUTO)
 		v = HB_UID_BASE + (unsigned)inv->pid % HB_UID_RANGE;
-	else if (hb_parse_u64(p->host_uid, 4294967294ULL, &v) < 0)
-		return -EINVAL;
-	plan->host_uid = (uid_t)v;
+	else
+		v = p->host_uid.uid;
+	plan->host_uid = v;
 	plan->host_gid = (gid_t)v;
 	return 0;
 }

@@ -205,7 +205,7 @@ int hb_plan_network(struct hb_plan *plan, const struct hb_policy *p,
 	struct hb_net_plan *net = &plan->net;
 	int r;
 
-	if (strcmp(p->network_mode, "filtered") != 0)
+	if (p->network_mode != HB_NET_FILTERED)
 		return 0;
 	/* Never a silent fallback to no network, or to an unfiltered one. */
 	if (!plan->privileged)

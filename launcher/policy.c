@@ -18,7 +18,7 @@ enum hb_type {
 	T_PATHS,      /* comma-separated paths */
 	T_NAMES,      /* comma-separated environment variable names */
 	T_ENVSET,     /* NAME=value, one per line, repeatable */
-	T_CHOICE,     /* one of choices */
+	T_ENUM,	      /* one of the first n_choices words of choices */
 	T_UID,	      /* auto | root | a number */
 	T_SYSCALLS,   /* comma-separated system calls and @groups */
 	T_OPERATIONS, /* comma-separated blocked_operations */
@@ -52,20 +52,23 @@ enum hb_storage {
 	S_U64,	/* unsigned long long */
 	S_STR,	/* char *, NULL when unset */
 	S_LIST, /* struct hb_strv */
+	S_ENUM, /* an enum, the size of an int */
+	S_UID,	/* struct hb_host_uid */
 };
 
 struct key_def {
 	const char *section;
 	const char *name;
 	enum hb_type type;
-	size_t offset; /* of the value in struct hb_policy */
-	unsigned long long dflt;
+	size_t offset;		 /* of the value in struct hb_policy */
+	unsigned long long dflt; /* T_U64; T_ENUM and T_UID: the value */
 	const char *dflt_str;
 	unsigned long long min, max; /* T_U64, T_PORTS */
 	const char *unit;	     /* T_U64 */
-	const char *choices;	     /* T_CHOICE: "a|b" */
+	const char *const *choices;  /* T_ENUM: its string table */
+	size_t n_choices;	     /* how many of them a file may write */
 	/* What "policy show" says of a value left unset, or of a default
-	 * that is none of the choices: "(none)" if NULL. */
+	 * no file can write (auto): "(none)" if NULL. */
 	const char *unset;
 	bool hide_unset; /* "policy show" leaves it out when unset */
 	enum hb_merge merge;
@@ -73,6 +76,77 @@ struct key_def {
 };
 
 #define OFF(field) offsetof(struct hb_policy, field)
+
+/* The enums' string tables, in the enums' order. */
+static const char *const net_mode_names[HB_NET_MODE_MAX] = {
+	[HB_NET_NONE] = "none",
+	[HB_NET_FILTERED] = "filtered",
+};
+
+static const char *const tristate_names[HB_TRI_MAX] = {
+	[HB_TRI_YES] = "yes",
+	[HB_TRI_NO] = "no",
+	[HB_TRI_AUTO] = "auto",
+};
+
+static const char *const sc_default_names[HB_SC_DEFAULT_MAX] = {
+	[HB_SC_ALLOW] = "allow",
+	[HB_SC_DENY] = "deny",
+};
+
+static const char *const violation_names[HB_VIOLATION_MAX] = {
+	[HB_VIOLATION_ERRNO] = "errno",
+	[HB_VIOLATION_KILL] = "kill",
+};
+
+static const char *const host_uid_kind_names[HB_HOST_UID_KIND_MAX] = {
+	[HB_HOST_UID_AUTO] = "auto",
+	[HB_HOST_UID_ROOT] = "root",
+	[HB_HOST_UID_NUMBER] = NULL,
+};
+
+/* The schema stores every enum through an int. */
+_Static_assert(sizeof(enum hb_net_mode) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum hb_tristate) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum hb_sc_default) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum hb_violation) == sizeof(int), "enum size");
+
+static int string_table_lookup(const char *const *table, size_t n,
+			       const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (table[i] && strcmp(table[i], s) == 0)
+			return (int)i;
+	return -EINVAL;
+}
+
+#define DEFINE_STRING_TABLE(name, type, table)                                 \
+	const char *name##_to_string(type v)                                   \
+	{                                                                      \
+		return (size_t)v < ARRAY_SIZE(table) ? table[v] : NULL;        \
+	}                                                                      \
+	int name##_from_string(const char *s)                                  \
+	{                                                                      \
+		return string_table_lookup(table, ARRAY_SIZE(table), s);       \
+	}
+
+DEFINE_STRING_TABLE(hb_net_mode, enum hb_net_mode, net_mode_names)
+DEFINE_STRING_TABLE(hb_tristate, enum hb_tristate, tristate_names)
+DEFINE_STRING_TABLE(hb_sc_default, enum hb_sc_default, sc_default_names)
+DEFINE_STRING_TABLE(hb_violation, enum hb_violation, violation_names)
+DEFINE_STRING_TABLE(hb_host_uid_kind, enum hb_host_uid_kind,
+		    host_uid_kind_names)
+
+const char *hb_host_uid_text(const struct hb_host_uid *u, char *buf, size_t n)
+{
+	const char *name = hb_host_uid_kind_to_string(u->kind);
+
+	if (name)
+		snprintf(buf, n, "%s", name);
+	else
+		snprintf(buf, n, "%u", (unsigned)u->uid);
+	return buf;
+}
 
 /* The schema: one row per key, in the order "policy show" prints them.
  * Init, free, parse, merge, show and tighten all read it; adding a key
@@ -176,10 +250,11 @@ static const struct key_def keys[HB_K_MAX] = {
 			     .merge = MERGE_LIST},
 	[HB_K_NETWORK_MODE] = {.section = "network",
 			       .name = "mode",
-			       .type = T_CHOICE,
+			       .type = T_ENUM,
 			       .offset = OFF(network_mode),
-			       .dflt_str = "none",
-			       .choices = "none|filtered",
+			       .dflt = HB_NET_NONE,
+			       .choices = net_mode_names,
+			       .n_choices = HB_NET_MODE_MAX,
 			       .merge = MERGE_REPLACE},
 	[HB_K_NET_DOMAINS] = {.section = "network",
 			      .name = "allowed_domains",
@@ -214,7 +289,7 @@ static const struct key_def keys[HB_K_MAX] = {
 			   .name = "host_uid",
 			   .type = T_UID,
 			   .offset = OFF(host_uid),
-			   .dflt_str = "auto",
+			   .dflt = HB_HOST_UID_AUTO,
 			   .merge = MERGE_REPLACE},
 	[HB_K_AUDIT_DIR] = {.section = "audit",
 			    .name = "dir",
@@ -223,10 +298,11 @@ static const struct key_def keys[HB_K_MAX] = {
 			    .merge = MERGE_REPLACE},
 	[HB_K_AUDIT_REQUIRED] = {.section = "audit",
 				 .name = "required",
-				 .type = T_CHOICE,
+				 .type = T_ENUM,
 				 .offset = OFF(audit_required),
-				 .dflt_str = "auto",
-				 .choices = "yes|no",
+				 .dflt = HB_TRI_AUTO,
+				 .choices = tristate_names,
+				 .n_choices = 2, /* not auto */
 				 .unset = "yes when run as root, else no",
 				 .merge = MERGE_REPLACE},
 	[HB_K_AUDIT_KEY] = {.section = "audit",
@@ -236,10 +312,11 @@ static const struct key_def keys[HB_K_MAX] = {
 			    .merge = MERGE_REPLACE},
 	[HB_K_AUDIT_APPEND_ONLY] = {.section = "audit",
 				    .name = "append_only",
-				    .type = T_CHOICE,
+				    .type = T_ENUM,
 				    .offset = OFF(audit_append_only),
-				    .dflt_str = "auto",
-				    .choices = "yes|no",
+				    .dflt = HB_TRI_AUTO,
+				    .choices = tristate_names,
+				    .n_choices = 2, /* not auto */
 				    .unset = "yes for root's default "
 					     "directory, else no",
 				    .merge = MERGE_REPLACE},
@@ -293,10 +370,11 @@ static const struct key_def keys[HB_K_MAX] = {
 			      .merge = MERGE_LIST},
 	[HB_K_SC_DEFAULT] = {.section = "syscalls",
 			     .name = "default",
-			     .type = T_CHOICE,
+			     .type = T_ENUM,
 			     .offset = OFF(syscalls_default),
-			     .dflt_str = "allow",
-			     .choices = "allow|deny",
+			     .dflt = HB_SC_ALLOW,
+			     .choices = sc_default_names,
+			     .n_choices = HB_SC_DEFAULT_MAX,
 			     .merge = MERGE_REPLACE},
 	[HB_K_SC_ALLOW] = {.section = "syscalls",
 			   .name = "allow",
@@ -310,10 +388,11 @@ static const struct key_def keys[HB_K_MAX] = {
 			  .merge = MERGE_LIST},
 	[HB_K_SC_ON_VIOLATION] = {.section = "syscalls",
 				  .name = "on_violation",
-				  .type = T_CHOICE,
+				  .type = T_ENUM,
 				  .offset = OFF(on_violation),
-				  .dflt_str = "errno",
-				  .choices = "errno|kill",
+				  .dflt = HB_VIOLATION_ERRNO,
+				  .choices = violation_names,
+				  .n_choices = HB_VIOLATION_MAX,
 				  .merge = MERGE_REPLACE},
 	[HB_K_SC_ERRNO] = {.section = "syscalls",
 			   .name = "errno",
@@ -342,10 +421,12 @@ static enum hb_storage storage_of(enum hb_type type)
 		return S_U64;
 	case T_TEXT:
 	case T_ABSPATH:
-	case T_CHOICE:
-	case T_UID:
 	case T_ERRNO:
 		return S_STR;
+	case T_ENUM:
+		return S_ENUM;
+	case T_UID:
+		return S_UID;
 	default:
 		return S_LIST;
 	}
@@ -378,9 +459,15 @@ void hb_policy_init(struct hb_policy *p)
 	 * allocation that fails leaves a string unset. */
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
 		const struct key_def *k = &keys[i];
-		if (storage_of(k->type) == S_U64)
+		enum hb_storage st = storage_of(k->type);
+		if (st == S_U64)
 			*(unsigned long long *)field_of(p, k) = k->dflt;
-		else if (storage_of(k->type) == S_STR && k->dflt_str)
+		else if (st == S_ENUM)
+			*(int *)field_of(p, k) = (int)k->dflt;
+		else if (st == S_UID)
+			((struct hb_host_uid *)field_of(p, k))->kind =
+				(enum hb_host_uid_kind)k->dflt;
+		else if (st == S_STR && k->dflt_str)
 			*(char **)field_of(p, k) = strdup(k->dflt_str);
 	}
 }
@@ -663,58 +750,62 @@ static int check_u64(const struct key_def *k, const char *value,
 	return 0;
 }
 
-/* Is value one of the '|'-separated choices? */
-static bool in_choices(const char *value, const char *choices)
+/* Which of the row's writable choices value is; the message lists
+ * them. */
+static int parse_enum(const struct key_def *k, const char *value,
+		      const char *file, unsigned line, int *ret,
+		      struct hb_diag *diag)
 {
-	size_t len = strlen(value);
+	int v = string_table_lookup(k->choices, k->n_choices, value);
+	char expected[128] = "";
+	size_t len = 0;
 
-	for (const char *c = choices; *c;) {
-		size_t n = strcspn(c, "|");
-		if (n == len && strncmp(c, value, n) == 0)
-			return true;
-		c += n + (c[n] == '|');
+	if (v >= 0) {
+		*ret = v;
+		return 0;
 	}
-	return false;
+	for (size_t i = 0; i < k->n_choices && len < sizeof(expected); i++)
+		len += (size_t)snprintf(expected + len, sizeof(expected) - len,
+					"%s%s", i ? "|" : "", k->choices[i]);
+	return hb_diag_set(diag, file, line,
+			   "bad value '%s' for %s: expected %s", value, k->name,
+			   expected);
 }
 
-static int check_scalar(const struct key_def *k, const char *value,
-			const char *file, unsigned line, struct hb_diag *diag)
+static int parse_uid(const struct key_def *k, const char *value,
+		     const char *file, unsigned line, struct hb_host_uid *ret,
+		     struct hb_diag *diag)
 {
+	int kind = hb_host_uid_kind_from_string(value);
 	unsigned long long v;
 
-	switch (k->type) {
-	case T_ABSPATH:
-		if (value[0] != '/')
-			return hb_diag_set(
-				diag, file, line,
-				"%s must be an absolute path, not '%s'",
-				k->name, value);
-		return 0;
-	case T_CHOICE:
-		if (!in_choices(value, k->choices))
-			return hb_diag_set(diag, file, line,
-					   "bad value '%s' for %s: expected %s",
-					   value, k->name, k->choices);
-		return 0;
-	case T_ERRNO:
-		if (hb_errno_from_name(value) < 0)
-			return hb_diag_set(diag, file, line,
-					   "unknown errno name '%s' for %s",
-					   value, k->name);
-		return 0;
-	case T_UID:
-		if (strcmp(value, "auto") == 0 || strcmp(value, "root") == 0)
-			return 0;
-		if (hb_parse_u64(value, 4294967294ULL, &v) < 0 || v == 0)
-			return hb_diag_set(
-				diag, file, line,
-				"bad value '%s' for host_uid: expected auto, "
-				"root or a uid from 1 to 4294967294",
-				value);
-		return 0;
-	default:
+	if (kind >= 0) {
+		*ret = (struct hb_host_uid){
+			.kind = (enum hb_host_uid_kind)kind};
 		return 0;
 	}
+	if (hb_parse_u64(value, 4294967294ULL, &v) < 0 || v == 0)
+		return hb_diag_set(diag, file, line,
+				   "bad value '%s' for %s: expected auto, "
+				   "root or a uid from 1 to 4294967294",
+				   value, k->name);
+	*ret = (struct hb_host_uid){.kind = HB_HOST_UID_NUMBER,
+				    .uid = (uid_t)v};
+	return 0;
+}
+
+static int check_str(const struct key_def *k, const char *value,
+		     const char *file, unsigned line, struct hb_diag *diag)
+{
+	if (k->type == T_ABSPATH && value[0] != '/')
+		return hb_diag_set(diag, file, line,
+				   "%s must be an absolute path, not '%s'",
+				   k->name, value);
+	if (k->type == T_ERRNO && hb_errno_from_name(value) < 0)
+		return hb_diag_set(diag, file, line,
+				   "unknown errno name '%s' for %s", value,
+				   k->name);
+	return 0;
 }
 
 static int replace_str(char **field, const char *value)
@@ -758,17 +849,26 @@ static int replace_value(struct hb_policy *p, const struct key_def *k,
 			 const struct raw *r, const char *file,
 			 struct hb_diag *diag)
 {
+	void *field = field_of(p, k);
 	unsigned long long v;
 	int ret;
 
-	if (storage_of(k->type) == S_U64) {
+	switch (storage_of(k->type)) {
+	case S_U64:
 		ret = check_u64(k, r->value, file, r->line, &v, diag);
 		if (ret == 0)
-			*(unsigned long long *)field_of(p, k) = v;
+			*(unsigned long long *)field = v;
 		return ret;
+	case S_ENUM:
+		return parse_enum(k, r->value, file, r->line, field, diag);
+	case S_UID:
+		return parse_uid(k, r->value, file, r->line, field, diag);
+	case S_STR:
+		ret = check_str(k, r->value, file, r->line, diag);
+		return ret < 0 ? ret : replace_str(field, r->value);
+	default:
+		return -EINVAL;
 	}
-	ret = check_scalar(k, r->value, file, r->line, diag);
-	return ret < 0 ? ret : replace_str(field_of(p, k), r->value);
 }
 
 /* Apply one key of this file, as its row's merge rule says.  seen marks
@@ -962,7 +1062,7 @@ const char *hb_policy_origin_text(const struct hb_policy *p, enum hb_key key,
  * allow; nothing may allow what is denied whatever the policy says. */
 static int validate_syscalls(const struct hb_policy *p, struct hb_diag *diag)
 {
-	bool deny_default = strcmp(p->syscalls_default, "deny") == 0;
+	bool deny_default = p->syscalls_default == HB_SC_DENY;
 	char where[HB_ORIGIN_TEXT_MAX];
 
 	hb_policy_origin_text(p, HB_K_SC_DEFAULT, where, sizeof(where));
@@ -998,8 +1098,7 @@ static int validate_network(const struct hb_policy *p, struct hb_diag *diag)
 					    HB_K_NET_ALLOWED_PORTS,
 					    HB_K_NET_BLOCKED_PORTS};
 
-	if (strcmp(p->network_mode, "none") != 0 ||
-	    p->origin[HB_K_NETWORK_MODE].file)
+	if (p->network_mode != HB_NET_NONE || p->origin[HB_K_NETWORK_MODE].file)
 		return 0;
 	for (size_t i = 0; i < ARRAY_SIZE(lists); i++)
 		if (p->origin[lists[i]].file)
@@ -1085,14 +1184,15 @@ static void show_list(const struct hb_strv *l, FILE *out)
 /* Is the value unset, or a default that no file can write (auto)? */
 static bool unset(const struct hb_policy *p, const struct key_def *k)
 {
-	const char *const *str = cfield_of(p, k);
+	const void *v = cfield_of(p, k);
 
 	switch (storage_of(k->type)) {
 	case S_STR:
-		return !*str ||
-		       (k->type == T_CHOICE && !in_choices(*str, k->choices));
+		return !*(char *const *)v;
+	case S_ENUM:
+		return (unsigned)*(const int *)v >= k->n_choices;
 	case S_LIST:
-		return ((const struct hb_strv *)cfield_of(p, k))->n == 0;
+		return ((const struct hb_strv *)v)->n == 0;
 	default:
 		return false;
 	}
@@ -1116,14 +1216,25 @@ static void show_value(const struct hb_policy *p, const struct key_def *k,
 		       FILE *out)
 {
 	const void *v = cfield_of(p, k);
+	char uid[HB_HOST_UID_TEXT_MAX];
 
 	fprintf(out, "%s = ", k->name);
-	if (storage_of(k->type) == S_U64)
+	switch (storage_of(k->type)) {
+	case S_U64:
 		fprintf(out, "%llu", *(const unsigned long long *)v);
-	else if (storage_of(k->type) == S_STR)
+		break;
+	case S_STR:
 		fputs(*(char *const *)v, out);
-	else
+		break;
+	case S_ENUM:
+		fputs(k->choices[*(const int *)v], out);
+		break;
+	case S_UID:
+		fputs(hb_host_uid_text(v, uid, sizeof(uid)), out);
+		break;
+	default:
 		show_list(v, out);
+	}
 	show_origin(p, key_of(k), out);
 }
 

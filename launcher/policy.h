@@ -7,6 +7,7 @@
 
 #include <limits.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 enum hb_key {
 	HB_K_EXTENDS,
@@ -46,6 +47,71 @@ enum hb_key {
 	HB_K_MAX,
 };
 
+/* The values of keys that name one of a few choices, parsed once.  Each
+ * has one string table: _to_string() gives the word a policy writes
+ * (NULL for a value that has none), _from_string() the value of a word
+ * or -EINVAL. */
+
+/* [network] mode */
+enum hb_net_mode {
+	HB_NET_NONE,	 /* loopback only */
+	HB_NET_FILTERED, /* a veth to the host and its filter */
+	HB_NET_MODE_MAX,
+};
+
+/* [audit] required and append_only.  auto, the default, is decided when
+ * the run starts and cannot be written in a policy. */
+enum hb_tristate {
+	HB_TRI_YES,
+	HB_TRI_NO,
+	HB_TRI_AUTO,
+	HB_TRI_MAX,
+};
+
+/* [syscalls] default */
+enum hb_sc_default {
+	HB_SC_ALLOW, /* a deny-list */
+	HB_SC_DENY,  /* an allow-list */
+	HB_SC_DEFAULT_MAX,
+};
+
+/* [syscalls] on_violation */
+enum hb_violation {
+	HB_VIOLATION_ERRNO, /* the call fails with errno */
+	HB_VIOLATION_KILL,  /* SIGSYS */
+	HB_VIOLATION_MAX,
+};
+
+/* [identity] host_uid: auto, root or a number. */
+enum hb_host_uid_kind {
+	HB_HOST_UID_AUTO,   /* a dedicated uid for the run */
+	HB_HOST_UID_ROOT,   /* host root */
+	HB_HOST_UID_NUMBER, /* the uid in struct hb_host_uid */
+	HB_HOST_UID_KIND_MAX,
+};
+
+struct hb_host_uid {
+	enum hb_host_uid_kind kind;
+	uid_t uid; /* HB_HOST_UID_NUMBER: 1 to 4294967294 */
+};
+
+/* Room for hb_host_uid_text(). */
+#define HB_HOST_UID_TEXT_MAX 16
+
+const char *hb_net_mode_to_string(enum hb_net_mode v);
+int hb_net_mode_from_string(const char *s);
+const char *hb_tristate_to_string(enum hb_tristate v);
+int hb_tristate_from_string(const char *s);
+const char *hb_sc_default_to_string(enum hb_sc_default v);
+int hb_sc_default_from_string(const char *s);
+const char *hb_violation_to_string(enum hb_violation v);
+int hb_violation_from_string(const char *s);
+const char *hb_host_uid_kind_to_string(enum hb_host_uid_kind v);
+int hb_host_uid_kind_from_string(const char *s);
+/* host_uid as a policy writes it: "auto", "root" or the number.  Returns
+ * buf. */
+const char *hb_host_uid_text(const struct hb_host_uid *u, char *buf, size_t n);
+
 /* Where a value came from, for messages and "policy show": a file and
  * its line, an option of the command line (line 0), or, with file NULL,
  * the built-in default. */
@@ -70,27 +136,27 @@ struct hb_policy {
 	unsigned long long tmp_size_mb;
 	struct hb_strv read_only; /* as written: relative to the start dir */
 	struct hb_strv read_write;
-	char *network_mode;		/* "none" or "filtered" */
+	enum hb_net_mode network_mode;
 	struct hb_strv allowed_domains; /* host names and IPv4 literals */
 	struct hb_strv allowed_ports;	/* decimal, 1-65535 */
 	struct hb_strv blocked_ports;
 	struct hb_strv env_keep; /* variable names */
 	struct hb_strv env_set;	 /* NAME=value */
-	char *host_uid;		 /* "auto", "root" or a number */
-	char *audit_dir;	 /* NULL: the default for the caller */
-	char *audit_required;	 /* "yes", "no" or "auto" (yes for root) */
-	char *audit_key_file;	 /* NULL: HB_AUDIT_DEFAULT_KEY */
-	char *audit_append_only; /* "yes", "no" or "auto" */
+	struct hb_host_uid host_uid;
+	char *audit_dir;		 /* NULL: the default for the caller */
+	enum hb_tristate audit_required; /* auto: yes for root */
+	char *audit_key_file;		 /* NULL: HB_AUDIT_DEFAULT_KEY */
+	enum hb_tristate audit_append_only;  /* auto: for the default dir */
 	unsigned long long cpu_alert_pct;    /* 0: off */
 	unsigned long long memory_alert_pct; /* 0: off */
 	char *alert_command;		     /* NULL: none */
 	unsigned long long alert_timeout_seconds;
 	unsigned long long sample_interval_ms;
 	struct hb_strv blocked_operations; /* delete, chmod, ... */
-	char *syscalls_default;		   /* "allow" or "deny" */
-	struct hb_strv syscalls_allow;	   /* names and @groups */
+	enum hb_sc_default syscalls_default;
+	struct hb_strv syscalls_allow; /* names and @groups */
 	struct hb_strv syscalls_deny;
-	char *on_violation;		   /* "errno" or "kill" */
+	enum hb_violation on_violation;
 	char *violation_errno;		   /* "EPERM", ... */
 	struct hb_origin origin[HB_K_MAX]; /* file NULL: built-in default */
 };

@@ -266,8 +266,7 @@ static int build_allow_list(scmp_filter_ctx ctx, const struct hb_policy *p,
 	}
 	return r ? r
 		 : allow_special(ctx, allow, truncate_blocked(p),
-				 strcmp(p->network_mode, "filtered") == 0,
-				 exec_arg0);
+				 p->network_mode == HB_NET_FILTERED, exec_arg0);
 }
 
 /* Deny-list: sockets of the families a script may need only.  Others
@@ -395,13 +394,13 @@ int hb_filter_build(const struct hb_policy *p, uintptr_t exec_arg0,
 	bool denied[HB_SYSCALL_NR_END] = {false};
 	bool blocked[HB_SYSCALL_NR_END] = {false};
 	const bool *always = NULL;
-	bool deny_default = strcmp(p->syscalls_default, "deny") == 0;
+	bool deny_default = p->syscalls_default == HB_SC_DENY;
 	scmp_filter_ctx ctx;
 	int r;
 
 	memset(ret, 0, sizeof(*ret));
 	ret->default_deny = deny_default;
-	ret->kill = strcmp(p->on_violation, "kill") == 0;
+	ret->kill = p->on_violation == HB_VIOLATION_KILL;
 	ret->deny_errno = hb_errno_from_name(p->violation_errno);
 	ctx = seccomp_init(deny_default ? SCMP_ACT_NOTIFY : SCMP_ACT_ALLOW);
 	if (!ctx)

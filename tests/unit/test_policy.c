@@ -48,10 +48,14 @@ Test(policy_defaults, init)
 	cr_assert_eq(p.max_processes, 16);
 	cr_assert_eq(p.max_open_files, 256);
 	cr_assert_eq(p.tmp_size_mb, 64);
-	cr_assert_str_eq(p.network_mode, "none");
-	cr_assert_str_eq(p.host_uid, "auto");
+	cr_assert_eq(p.network_mode, HB_NET_NONE);
+	cr_assert_eq(p.host_uid.kind, HB_HOST_UID_AUTO);
 	cr_assert_null(p.audit_dir);
-	cr_assert_str_eq(p.audit_required, "auto");
+	cr_assert_eq(p.audit_required, HB_TRI_AUTO);
+	cr_assert_eq(p.audit_append_only, HB_TRI_AUTO);
+	cr_assert_eq(p.syscalls_default, HB_SC_ALLOW);
+	cr_assert_eq(p.on_violation, HB_VIOLATION_ERRNO);
+	cr_assert_str_eq(p.violation_errno, "EPERM");
 	cr_assert_null(p.audit_key_file);
 	cr_assert_eq(p.cpu_alert_pct, 80);
 	cr_assert_eq(p.memory_alert_pct, 90);
@@ -199,24 +203,25 @@ Test(policy_keys, every_key_value)
 	cr_assert_str_eq(p.read_only.v[1], "/usr/share/zoneinfo");
 	cr_assert_eq(p.read_write.n, 1);
 	cr_assert_str_eq(p.read_write.v[0], "data");
-	cr_assert_str_eq(p.network_mode, "none");
+	cr_assert_eq(p.network_mode, HB_NET_NONE);
 	cr_assert_eq(p.env_keep.n, 2);
 	cr_assert_str_eq(p.env_keep.v[0], "TZ");
 	cr_assert_str_eq(p.env_keep.v[1], "LC_ALL");
 	cr_assert_eq(p.env_set.n, 1);
 	cr_assert_str_eq(p.env_set.v[0], "GREETING=hello world");
-	cr_assert_str_eq(p.host_uid, "4242");
+	cr_assert_eq(p.host_uid.kind, HB_HOST_UID_NUMBER);
+	cr_assert_eq(p.host_uid.uid, 4242);
 	cr_assert_str_eq(p.audit_dir, "/srv/audit");
-	cr_assert_str_eq(p.audit_required, "no");
+	cr_assert_eq(p.audit_required, HB_TRI_NO);
 	cr_assert_str_eq(p.audit_key_file, "/etc/hb.key");
-	cr_assert_str_eq(p.audit_append_only, "yes");
+	cr_assert_eq(p.audit_append_only, HB_TRI_YES);
 	cr_assert_eq(p.blocked_operations.n, 2);
 	cr_assert_str_eq(p.blocked_operations.v[1], "chmod");
-	cr_assert_str_eq(p.syscalls_default, "deny");
+	cr_assert_eq(p.syscalls_default, HB_SC_DENY);
 	cr_assert_eq(p.syscalls_allow.n, 2);
 	cr_assert_str_eq(p.syscalls_allow.v[0], "@python");
 	cr_assert_str_eq(p.syscalls_deny.v[0], "mount");
-	cr_assert_str_eq(p.on_violation, "kill");
+	cr_assert_eq(p.on_violation, HB_VIOLATION_KILL);
 	cr_assert_str_eq(p.violation_errno, "EACCES");
 	cr_assert_eq(p.cpu_alert_pct, 50);
 	cr_assert_eq(p.memory_alert_pct, 0);
@@ -320,20 +325,62 @@ Test(policy_keys, numbers_at_their_bounds)
 
 Test(policy_keys, host_uid_forms)
 {
-	const char *ok[] = {"auto", "root", "1", "12345", "4294967294"};
+	static const struct {
+		const char *text;
+		enum hb_host_uid_kind kind;
+		uid_t uid;
+	} ok[] = {
+		{"auto", HB_HOST_UID_AUTO, 0},
+		{"root", HB_HOST_UID_ROOT, 0},
+		{"1", HB_HOST_UID_NUMBER, 1},
+		{"12345", HB_HOST_UID_NUMBER, 12345},
+		{"4294967294", HB_HOST_UID_NUMBER, 4294967294u},
+	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(ok); i++) {
 		struct hb_policy p;
 		struct hb_diag d = {0};
-		char text[128];
+		char text[128], shown[HB_HOST_UID_TEXT_MAX];
 
 		snprintf(text, sizeof(text), "[identity]\nhost_uid = %s\n",
-			 ok[i]);
-		cr_assert_eq(parse_text(&p, text, &d), 0, "%s: %s", ok[i],
+			 ok[i].text);
+		cr_assert_eq(parse_text(&p, text, &d), 0, "%s: %s", ok[i].text,
 			     d.msg);
-		cr_assert_str_eq(p.host_uid, ok[i]);
+		cr_assert_eq(p.host_uid.kind, ok[i].kind, "%s", ok[i].text);
+		if (ok[i].kind == HB_HOST_UID_NUMBER)
+			cr_assert_eq(p.host_uid.uid, ok[i].uid, "%s",
+				     ok[i].text);
+		cr_assert_str_eq(
+			hb_host_uid_text(&p.host_uid, shown, sizeof(shown)),
+			ok[i].text);
 		hb_policy_free(&p);
 	}
+}
+
+/* Each enum's string table, both ways; words outside it are refused. */
+Test(policy_keys, enum_string_tables)
+{
+	cr_assert_str_eq(hb_net_mode_to_string(HB_NET_NONE), "none");
+	cr_assert_str_eq(hb_net_mode_to_string(HB_NET_FILTERED), "filtered");
+	cr_assert_eq(hb_net_mode_from_string("filtered"), HB_NET_FILTERED);
+	cr_assert_eq(hb_net_mode_from_string("Filtered"), -EINVAL);
+	cr_assert_null(hb_net_mode_to_string(HB_NET_MODE_MAX));
+	cr_assert_str_eq(hb_tristate_to_string(HB_TRI_YES), "yes");
+	cr_assert_str_eq(hb_tristate_to_string(HB_TRI_NO), "no");
+	cr_assert_str_eq(hb_tristate_to_string(HB_TRI_AUTO), "auto");
+	cr_assert_eq(hb_tristate_from_string("auto"), HB_TRI_AUTO);
+	cr_assert_eq(hb_tristate_from_string("no"), HB_TRI_NO);
+	cr_assert_eq(hb_tristate_from_string("true"), -EINVAL);
+	cr_assert_str_eq(hb_sc_default_to_string(HB_SC_DENY), "deny");
+	cr_assert_eq(hb_sc_default_from_string("allow"), HB_SC_ALLOW);
+	cr_assert_eq(hb_sc_default_from_string(""), -EINVAL);
+	cr_assert_str_eq(hb_violation_to_string(HB_VIOLATION_KILL), "kill");
+	cr_assert_eq(hb_violation_from_string("errno"), HB_VIOLATION_ERRNO);
+	cr_assert_eq(hb_violation_from_string("EPERM"), -EINVAL);
+	cr_assert_str_eq(hb_host_uid_kind_to_string(HB_HOST_UID_ROOT), "root");
+	cr_assert_null(hb_host_uid_kind_to_string(HB_HOST_UID_NUMBER));
+	cr_assert_eq(hb_host_uid_kind_from_string("auto"), HB_HOST_UID_AUTO);
+	cr_assert_eq(hb_host_uid_kind_from_string("42"), -EINVAL);
 }
 
 Test(policy_comments, full_line_and_inline)
@@ -743,16 +790,20 @@ Test(policy_errors, audit_and_monitoring_keys_are_checked)
 
 Test(policy_keys, audit_required_choices)
 {
-	const char *ok[] = {"yes", "no"};
+	static const struct {
+		const char *text;
+		enum hb_tristate value;
+	} ok[] = {{"yes", HB_TRI_YES}, {"no", HB_TRI_NO}};
 
 	for (size_t i = 0; i < ARRAY_SIZE(ok); i++) {
 		struct hb_policy p;
 		struct hb_diag d = {0};
 		char text[64];
 
-		snprintf(text, sizeof(text), "[audit]\nrequired = %s\n", ok[i]);
+		snprintf(text, sizeof(text), "[audit]\nrequired = %s\n",
+			 ok[i].text);
 		cr_assert_eq(parse_text(&p, text, &d), 0, "%s", d.msg);
-		cr_assert_str_eq(p.audit_required, ok[i]);
+		cr_assert_eq(p.audit_required, ok[i].value, "%s", ok[i].text);
 		hb_policy_free(&p);
 	}
 }
@@ -768,7 +819,7 @@ Test(policy_keys, filtered_network)
 				"allowed_ports = 443\n",
 				&d),
 		     0, "%s", d.msg);
-	cr_assert_str_eq(p.network_mode, "filtered");
+	cr_assert_eq(p.network_mode, HB_NET_FILTERED);
 	cr_assert_eq(hb_policy_validate(&p, &d), 0, "%s", d.msg);
 	hb_policy_free(&p);
 }

@@ -663,8 +663,9 @@ Test(policy_show, output_parses_again)
 			cr_assert_str_eq(q.env_set.v[j], p.env_set.v[j]);
 		for (size_t j = 0; j < p.read_only.n; j++)
 			cr_assert_str_eq(q.read_only.v[j], p.read_only.v[j]);
-		cr_assert_str_eq(q.host_uid, p.host_uid);
-		cr_assert_str_eq(q.audit_required, p.audit_required);
+		cr_assert_eq(q.host_uid.kind, p.host_uid.kind);
+		cr_assert_eq(q.host_uid.uid, p.host_uid.uid);
+		cr_assert_eq(q.audit_required, p.audit_required);
 		cr_assert_eq(q.cpu_alert_pct, p.cpu_alert_pct);
 		if (p.audit_dir)
 			cr_assert_str_eq(q.audit_dir, p.audit_dir);
