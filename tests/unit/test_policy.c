@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* policy.c: every key, its default, its checks, and where errors point. */
+/* policy_*.c: every key, its default, its checks, and where errors point. */
 #include "helpers.h"
 #include "policy.h"
 #include "seccomp_filter.h"
@@ -517,7 +517,7 @@ Test(policy_lists, empty_item_is_an_error)
 		     "empty item in the list for read_only");
 }
 
-/* policy.c documents "empty items are an error"; an item that is empty
+/* policy_check.c documents "empty items are an error"; an item that is empty
  * because two commas touch (or a list that is only commas) must be refused
  * as well, not skipped: "read_only = ," would otherwise silently clear an
  * inherited list. */

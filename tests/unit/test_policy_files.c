@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* policy.c across files: extends, load, validate, tighten and show. */
+/* policy_*.c across files: extends, load, validate, tighten and show. */
 #include "helpers.h"
 #include "policy.h"
 
