@@ -3,7 +3,7 @@
  * keys against each other once every file is merged, and what the
  * command line may change. */
 #include "policy_internal.h"
-#include "seccomp_filter.h"
+#include "seccomp_names.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>

@@ -3,7 +3,7 @@
  * SystemCallFilter= sets.  One table; man/hivebox-policy.5 lists it.
  * Names this architecture does not have are skipped when a filter is
  * built. */
-#include "seccomp_filter.h"
+#include "seccomp_names.h"
 
 const struct hb_syscall_group hb_syscall_groups[] = {
 	{"@basic-io",

@@ -2,7 +2,7 @@
 /* policy_*.c: every key, its default, its checks, and where errors point. */
 #include "helpers.h"
 #include "policy.h"
-#include "seccomp_filter.h"
+#include "seccomp_names.h"
 
 #include <criterion/criterion.h>
 #include <string.h>
