@@ -423,6 +423,31 @@ static void plan_rlimits(struct hb_plan *plan, const struct hb_policy *p)
 	plan->n_rlimits = ARRAY_SIZE(l);
 }
 
+/* The start directory: [execution] workdir, or where hivebox was started.
+ * The script, relative [filesystem] paths and the sandbox's own start
+ * resolve against it. */
+static int plan_cwd(struct hb_plan *plan, const struct hb_policy *p,
+		    const struct hb_invocation *inv, struct hb_diag *diag)
+{
+	struct stat st;
+	int err;
+
+	if (!p->workdir) {
+		plan->cwd = strdup(inv->cwd);
+		return plan->cwd ? 0 : -ENOMEM;
+	}
+	if (stat(p->workdir, &st) < 0)
+		err = errno;
+	else
+		err = S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
+	if (err)
+		return hb_diag_set(diag, hb_policy_origin(p, HB_K_WORKDIR),
+				   p->origin[HB_K_WORKDIR].line,
+				   "workdir '%s': %s", p->workdir,
+				   strerror(err));
+	return hb_path_absolute(NULL, p->workdir, &plan->cwd);
+}
+
 int hb_plan_build(struct hb_plan *plan, const struct hb_policy *policy,
 		  const struct hb_invocation *inv, struct hb_diag *diag)
 {
@@ -433,9 +458,9 @@ int hb_plan_build(struct hb_plan *plan, const struct hb_policy *policy,
 	plan->hostname = "hivebox";
 	plan->timeout_ms = policy->timeout_seconds * 1000;
 	plan->grace_ms = HB_GRACE_MS;
-	plan->cwd = strdup(inv->cwd);
-	if (!plan->cwd)
-		return -ENOMEM;
+	r = plan_cwd(plan, policy, inv, diag);
+	if (r < 0)
+		return r;
 	r = plan_ids(plan, policy, inv, diag);
 	if (r < 0)
 		return r;

@@ -13,6 +13,7 @@ enum hb_key {
 	HB_K_EXTENDS,
 	HB_K_DESCRIPTION,
 	HB_K_INTERPRETER,
+	HB_K_WORKDIR,
 	HB_K_TIMEOUT,
 	HB_K_CPU,
 	HB_K_MEMORY,
@@ -127,6 +128,7 @@ struct hb_policy {
 	char *path; /* the file named on the command line, absolute */
 	char *description;
 	char *interpreter;
+	char *workdir; /* NULL: the directory hivebox was started in */
 	unsigned long long timeout_seconds;
 	unsigned long long cpu_seconds;
 	unsigned long long memory_mb;

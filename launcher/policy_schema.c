@@ -97,6 +97,14 @@ const struct hb_key_def hb_keys[HB_K_MAX] = {
 			      .offset = OFF(interpreter),
 			      .dflt_str = "/usr/bin/python3",
 			      .merge = HB_MERGE_REPLACE},
+	/* Where the script starts, and what relative paths of the command
+	 * line and of [filesystem] resolve against. */
+	[HB_K_WORKDIR] = {.section = "execution",
+			  .name = "workdir",
+			  .type = HB_T_ABSPATH,
+			  .offset = OFF(workdir),
+			  .unset = "the directory hivebox is started in",
+			  .merge = HB_MERGE_REPLACE},
 	[HB_K_TIMEOUT] = {.section = "execution",
 			  .name = "timeout_seconds",
 			  .type = HB_T_U64,

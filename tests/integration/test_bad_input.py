@@ -96,6 +96,13 @@ BAD_POLICIES = [
      r"^hivebox: bad\.ini:2: read_write path '/proc/sys' collides"),
     ("missing parent", "[policy]\nextends = nowhere.ini\n",
      r"^hivebox: bad\.ini:2: .*nowhere\.ini.*No such file"),
+    ("relative workdir", "[execution]\nworkdir = jobs\n",
+     r"^hivebox: bad\.ini:2: workdir must be an absolute path, not 'jobs'$"),
+    ("missing workdir", "[execution]\n\nworkdir = /nonexistent/hb-jobs\n",
+     r"^hivebox: bad\.ini:3: workdir '/nonexistent/hb-jobs': "
+     r"No such file or directory$"),
+    ("workdir is a file", "[execution]\nworkdir = /etc/hostname\n",
+     r"^hivebox: bad\.ini:2: workdir '/etc/hostname': Not a directory$"),
 ]
 
 

@@ -212,3 +212,38 @@ def test_policy_show_gives_every_value_its_origin(hb):
     assert values
     missing = [ln for ln in values if not re.search(r"\s; \S", ln)]
     assert not missing, f"no origin on: {missing}\n{run.stdout}"
+
+
+JOB = """import json, os
+with open("config/settings.txt") as f:
+    settings = f.read()
+print(json.dumps({"cwd": os.getcwd(), "settings": settings}))
+"""
+
+
+@needs_userns
+def test_workdir_is_where_a_job_starts_and_its_paths_resolve(hb):
+    """Cron starts jobs in the home directory: with [execution] workdir,
+    hivebox started anywhere runs the job as if started in workdir.  Here
+    neither job.py nor config exists where hivebox is started."""
+    jobs = hb.mkdir("jobs")
+    (jobs / "config").mkdir(mode=0o755)
+    (jobs / "config" / "settings.txt").write_text("from workdir\n")
+    (jobs / "job.py").write_text(JOB)
+    elsewhere = hb.mkdir("elsewhere")
+    policy = hb.policy(f"[execution]\nworkdir = {jobs}\n"
+                       "[filesystem]\nread_only = config\n")
+    result = hb.result_file()
+
+    run = hb.run_argv(["--result", result, "--policy", policy, "job.py"],
+                      result_path=result, cwd=elsewhere)
+
+    assert run.rc == 0, run
+    assert run.json() == {"cwd": str(jobs), "settings": "from workdir\n"}
+    assert_result(run, "exit", exit_code=0, script=str(jobs / "job.py"))
+    start, end = exec_records(hb.audit_dir, default_key())
+    assert (start["type"], end["type"]) == ("start", "end")
+    assert start["cwd"] == str(jobs), start
+    assert start["script"]["path"] == str(jobs / "job.py"), start
+    assert start["command"] == ["/usr/bin/python3", "-I",
+                                str(jobs / "job.py")], start

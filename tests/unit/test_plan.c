@@ -658,6 +658,57 @@ Test(plan, start_directory_covered)
 	free((char *)inv.cwd);
 }
 
+/* [execution] workdir stands in for the directory hivebox was started
+ * in: the script, relative policy paths and the start directory resolve
+ * against it.  From dir itself, neither job2.py nor ../data exists. */
+Test(plan, workdir_replaces_the_start_directory)
+{
+	struct hb_policy p;
+	struct hb_plan plan;
+	struct hb_invocation inv = invocation();
+	char *sub = path_join(dir, "sub");
+	char *script = path_join(dir, "sub/job2.py");
+	const struct hb_mount *m;
+	char text[1024];
+
+	inv.script = "job2.py";
+	snprintf(text, sizeof(text),
+		 "[execution]\nworkdir = %s/./\n"
+		 "[filesystem]\nread_only = ../data\n",
+		 sub);
+	build_ok(&plan, &p, text, &inv);
+	cr_assert_str_eq(plan.cwd, sub);
+	cr_assert_str_eq(plan.script, script);
+	cr_assert_eq(find_in(&plan, "data")->attrs, ATTR_RO);
+	m = must_find(&plan, sub);
+	cr_assert_eq(m->kind, HB_MNT_DIR);
+	cr_assert_str_eq(m->why, "start directory");
+	cr_assert_null(find(&plan, dir), "the caller's directory is not made");
+	hb_plan_free(&plan);
+	hb_policy_free(&p);
+	free(script);
+	free(sub);
+}
+
+Test(plan, workdir_must_be_a_directory)
+{
+	struct hb_invocation inv = invocation();
+	struct hb_diag d = {0};
+	char text[1024];
+
+	snprintf(text, sizeof(text), "[execution]\n\nworkdir = %s/missing\n",
+		 dir);
+	build_fails(text, &inv, &d, "/missing': No such file or directory");
+	cr_assert_str_eq(d.file, "test.ini");
+	cr_assert_eq(d.line, 3);
+	cr_assert_eq(strncmp(d.msg, "workdir '", 9), 0, "%s", d.msg);
+	snprintf(text, sizeof(text), "[execution]\nworkdir = %s/job.py\n", dir);
+	memset(&d, 0, sizeof(d));
+	build_fails(text, &inv, &d, "/job.py': Not a directory");
+	cr_assert_str_eq(d.file, "test.ini");
+	cr_assert_eq(d.line, 2);
+}
+
 Test(plan, start_directory_reserved)
 {
 	struct hb_policy p;

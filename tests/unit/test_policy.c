@@ -41,6 +41,7 @@ Test(policy_defaults, init)
 
 	hb_policy_init(&p);
 	cr_assert_str_eq(p.interpreter, "/usr/bin/python3");
+	cr_assert_null(p.workdir);
 	cr_assert_eq(p.timeout_seconds, 300);
 	cr_assert_eq(p.cpu_seconds, 60);
 	cr_assert_eq(p.memory_mb, 512);
@@ -96,6 +97,7 @@ Test(policy_defaults, key_names)
 		[HB_K_EXTENDS] = "extends",
 		[HB_K_DESCRIPTION] = "description",
 		[HB_K_INTERPRETER] = "interpreter",
+		[HB_K_WORKDIR] = "workdir",
 		[HB_K_TIMEOUT] = "timeout_seconds",
 		[HB_K_CPU] = "cpu_seconds",
 		[HB_K_MEMORY] = "memory_mb",
@@ -181,7 +183,9 @@ static const char every_key[] =
 	"[network]\n"					   /* 44 */
 	"allowed_domains = api.example.org, 203.0.113.7\n" /* 45 */
 	"allowed_ports = 443, 8443\n"			   /* 46 */
-	"blocked_ports = 22\n";				   /* 47 */
+	"blocked_ports = 22\n"				   /* 47 */
+	"[execution]\n"					   /* 48 */
+	"workdir = /srv/jobs\n";			   /* 49 */
 
 Test(policy_keys, every_key_value)
 {
@@ -191,6 +195,7 @@ Test(policy_keys, every_key_value)
 	cr_assert_eq(parse_text(&p, every_key, &d), 0, "%u: %s", d.line, d.msg);
 	cr_assert_str_eq(p.description, "every key, once");
 	cr_assert_str_eq(p.interpreter, "/usr/bin/python3.11");
+	cr_assert_str_eq(p.workdir, "/srv/jobs");
 	cr_assert_eq(p.timeout_seconds, 10);
 	cr_assert_eq(p.cpu_seconds, 5);
 	cr_assert_eq(p.memory_mb, 128);
@@ -274,6 +279,7 @@ Test(policy_keys, every_key_origin)
 		[HB_K_NET_DOMAINS] = 45,
 		[HB_K_NET_ALLOWED_PORTS] = 46,
 		[HB_K_NET_BLOCKED_PORTS] = 47,
+		[HB_K_WORKDIR] = 49,
 	};
 	struct hb_policy p;
 	struct hb_diag d = {0};
@@ -765,6 +771,10 @@ Test(policy_errors, audit_and_monitoring_keys_are_checked)
 		     "key_file must be an absolute path, not 'audit.key'");
 	expect_error("[monitoring]\nalert_command = page.sh\n", 2,
 		     "alert_command must be an absolute path, not 'page.sh'");
+	expect_error("[execution]\nworkdir = jobs\n", 2,
+		     "workdir must be an absolute path, not 'jobs'");
+	expect_error("[execution]\nworkdir = /a\nworkdir = /b\n", 3,
+		     "duplicate key 'workdir' in [execution]");
 	expect_error("[audit]\nrequired = auto\n", 2,
 		     "bad value 'auto' for required: expected yes|no");
 	expect_error("[audit]\nrequired = ye\n", 2,

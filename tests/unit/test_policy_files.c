@@ -612,6 +612,8 @@ Test(policy_show, defaults_only)
 	expect_shown(text, "\n; read_only = (none)\t; built-in default\n");
 	expect_shown(text, "\n; keep = (none)\t; built-in default\n");
 	expect_shown(text, "\nmemory_mb = 512\t; built-in default\n");
+	expect_shown(text, "\n; workdir = (the directory hivebox is started "
+			   "in)\t; built-in default\n");
 	expect_shown(text, "\nmax_processes = 16\t; built-in default\n");
 	expect_shown(text, "\nmax_open_files = 256\t; built-in default\n");
 	expect_shown(text, "\nfile_size_mb = 100\t; built-in default\n");
@@ -635,7 +637,8 @@ Test(policy_show, output_parses_again)
 	static const char *const inputs[] = {
 		"",
 		"[policy]\ndescription = round trip\n[execution]\n"
-		"memory_mb = 100\ncpu_seconds = 3\n[filesystem]\n"
+		"memory_mb = 100\ncpu_seconds = 3\nworkdir = /srv/jobs\n"
+		"[filesystem]\n"
 		"read_only = a, b/c\nread_write = d\n[environment]\n"
 		"keep = TZ, LC_ALL\nset = A=1\nset = B=x y\n"
 		"[identity]\nhost_uid = 4242\n[audit]\ndir = /a\nrequired = "
@@ -671,6 +674,10 @@ Test(policy_show, output_parses_again)
 			cr_assert_str_eq(q.audit_dir, p.audit_dir);
 		else
 			cr_assert_null(q.audit_dir);
+		if (p.workdir)
+			cr_assert_str_eq(q.workdir, p.workdir);
+		else
+			cr_assert_null(q.workdir);
 		if (p.alert_command)
 			cr_assert_str_eq(q.alert_command, p.alert_command);
 		else
