@@ -510,6 +510,60 @@ Test(policy_lists, first_line_of_a_file_replaces_inherited)
 	hb_policy_free(&p);
 }
 
+/* hivebox-policy(5): every list key combines the same way along extends.
+ * The parent's list is replaced by the child's first line, which the
+ * child's second line extends. */
+Test(policy_lists, every_list_key_combines_alike)
+{
+	static const struct {
+		const char *section, *name, *parent, *first, *second;
+		size_t offset;
+	} lists[] = {
+		{"filesystem", "read_only", "p", "a", "b",
+		 offsetof(struct hb_policy, read_only)},
+		{"filesystem", "read_write", "p", "a", "b",
+		 offsetof(struct hb_policy, read_write)},
+		{"filesystem", "blocked_operations", "chown", "delete", "chmod",
+		 offsetof(struct hb_policy, blocked_operations)},
+		{"network", "allowed_domains", "p.example", "a.example",
+		 "b.example", offsetof(struct hb_policy, allowed_domains)},
+		{"network", "allowed_ports", "22", "80", "443",
+		 offsetof(struct hb_policy, allowed_ports)},
+		{"network", "blocked_ports", "22", "80", "443",
+		 offsetof(struct hb_policy, blocked_ports)},
+		{"environment", "keep", "P", "A", "B",
+		 offsetof(struct hb_policy, env_keep)},
+		{"environment", "set", "P=1", "A=1", "B=2",
+		 offsetof(struct hb_policy, env_set)},
+		{"syscalls", "allow", "read", "@python", "@chown",
+		 offsetof(struct hb_policy, syscalls_allow)},
+		{"syscalls", "deny", "read", "mount", "ptrace",
+		 offsetof(struct hb_policy, syscalls_deny)},
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(lists); i++) {
+		struct hb_policy p;
+		struct hb_diag d = {0};
+		const struct hb_strv *l;
+		char text[256];
+
+		snprintf(text, sizeof(text), "[%s]\n%s = %s\n",
+			 lists[i].section, lists[i].name, lists[i].parent);
+		cr_assert_eq(parse_text(&p, text, &d), 0, "%s", d.msg);
+		snprintf(text, sizeof(text), "[%s]\n%s = %s\n%s = %s\n",
+			 lists[i].section, lists[i].name, lists[i].first,
+			 lists[i].name, lists[i].second);
+		cr_assert_eq(parse_more(&p, text, "child.ini", &d), 0, "%s",
+			     d.msg);
+		l = (const struct hb_strv *)((const char *)&p +
+					     lists[i].offset);
+		cr_assert_eq(l->n, 2, "%s", lists[i].name);
+		cr_assert_str_eq(l->v[0], lists[i].first);
+		cr_assert_str_eq(l->v[1], lists[i].second);
+		hb_policy_free(&p);
+	}
+}
+
 Test(policy_lists, empty_value_is_an_error)
 {
 	expect_error("[filesystem]\nread_only =\n", 2,
