@@ -80,9 +80,17 @@ static int allow_special(scmp_filter_ctx ctx, const bool *allow, bool no_trunc,
 
 	if (allow[SCMP_SYS(ioctl)])
 		r = allow_ioctl(ctx);
+	/* clone without namespace flags, sharing the signal handlers only
+	 * as a thread (CLONE_THREAD needs CLONE_SIGHAND). */
 	if (r == 0 && allow[SCMP_SYS(clone)])
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
-				     SCMP_A0(SCMP_CMP_MASKED_EQ, NS_FLAGS, 0));
+				     SCMP_A0(SCMP_CMP_MASKED_EQ,
+					     NS_FLAGS | CLONE_SIGHAND, 0));
+	if (r == 0 && allow[SCMP_SYS(clone)])
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+				     SCMP_A0(SCMP_CMP_MASKED_EQ,
+					     NS_FLAGS | CLONE_THREAD,
+					     CLONE_THREAD));
 	/* The interpreter's own execve, by the address of its path. */
 	if (r == 0 && allow[SCMP_SYS(execve)])
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(execve), 1,
@@ -223,6 +231,14 @@ static int build_deny_list(scmp_filter_ctx ctx, const struct hb_policy *p,
 			r = seccomp_rule_add(
 				ctx, SCMP_ACT_NOTIFY, SCMP_SYS(clone), 1,
 				SCMP_A0(SCMP_CMP_MASKED_EQ, 1u << i, 1u << i));
+	/* A process sharing another's signal handlers without being one of
+	 * its threads could change them behind the supervisor's back, after
+	 * it chose SIGSYS for on_violation = kill. */
+	if (r == 0)
+		r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(clone), 1,
+				     SCMP_A0(SCMP_CMP_MASKED_EQ,
+					     CLONE_SIGHAND | CLONE_THREAD,
+					     CLONE_SIGHAND));
 	if (r == 0)
 		r = seccomp_rule_add(
 			ctx, SCMP_ACT_NOTIFY, SCMP_SYS(ioctl), 1,

@@ -42,7 +42,8 @@ const struct hb_syscall_group hb_syscall_groups[] = {
 	 "capget clone execve fork getrusage kill pidfd_open pidfd_send_signal "
 	 "prctl rt_sigqueueinfo rt_tgsigqueueinfo setpgid setsid tgkill times "
 	 "tkill vfork wait4 waitid",
-	 "processes and threads (clone without namespace flags)"},
+	 "processes and threads (clone without namespace flags, sharing the "
+	 "signal handlers only as a thread)"},
 	{"@signal",
 	 "rt_sigaction rt_sigpending rt_sigprocmask rt_sigreturn rt_sigsuspend "
 	 "rt_sigtimedwait sigaltstack signalfd signalfd4",

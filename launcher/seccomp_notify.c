@@ -97,34 +97,71 @@ static char *read_string(pid_t pid, unsigned long long addr)
 	return TAKE_PTR(buf);
 }
 
-/* SIGSYS, as the kernel's own kill rules end a process, unless the caller
- * could survive it: a process that ignores or catches SIGSYS, or has other
- * threads that could start to while this one waits for our answer, gets
- * SIGKILL. */
-static int kill_signal(pid_t pid)
-{
-	char path[64], line[256];
-	unsigned long long mask = 0, sys = 1ULL << (SIGSYS - 1);
-	unsigned threads = 0;
-	bool risky = false;
-	_cleanup_fclose_ FILE *f = NULL;
+/* What the caller's /proc status says about it and its process. */
+struct caller {
+	pid_t tgid;	    /* its process, the thread group */
+	unsigned threads;   /* in that process */
+	bool sigsys_unsafe; /* SIGSYS blocked, ignored or caught */
+};
 
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+static int read_caller(pid_t tid, struct caller *ret)
+{
+	const unsigned long long sys = 1ULL << (SIGSYS - 1);
+	_cleanup_fclose_ FILE *f = NULL;
+	unsigned long long mask;
+	char path[64], line[256];
+	int tgid = 0;
+
+	memset(ret, 0, sizeof(*ret));
+	snprintf(path, sizeof(path), "/proc/%d/status", tid);
 	f = fopen(path, "re");
 	if (!f)
-		return SIGKILL;
+		return -errno;
 	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "SigIgn: %llx", &mask) == 1 ||
+		/* SigBlk is the caller's own mask, the others its
+		 * process's. */
+		if (sscanf(line, "SigBlk: %llx", &mask) == 1 ||
+		    sscanf(line, "SigIgn: %llx", &mask) == 1 ||
 		    sscanf(line, "SigCgt: %llx", &mask) == 1)
-			risky |= (mask & sys) != 0;
-		else
-			sscanf(line, "Threads: %u", &threads);
+			ret->sigsys_unsafe |= (mask & sys) != 0;
+		else if (sscanf(line, "Tgid: %d", &tgid) != 1)
+			sscanf(line, "Threads: %u", &ret->threads);
 	}
-	return risky || threads != 1 ? SIGKILL : SIGSYS;
+	ret->tgid = tgid;
+	return tgid > 0 && ret->threads > 0 ? 0 : -EIO;
 }
 
-static json_object *describe(const char *answer,
-			     const struct seccomp_notif *req, const char *name)
+/* on_violation = kill: end the caller's whole process, before it has an
+ * answer.  SIGSYS, as the kernel's own kill rules end a process, when
+ * that is sure to end it: one thread, which neither blocks, ignores nor
+ * catches SIGSYS (none of which it can change while it waits here).
+ * Otherwise SIGKILL: a blocked SIGSYS stays pending while the call goes
+ * on, and another thread could start to catch it.  The process is held
+ * by a pidfd of its thread group (req->pid is the calling thread, for
+ * which none can be opened), and trusted only while the notification is
+ * live: until then neither the caller nor its process can be gone and
+ * their ids reused.  Returns the signal sent, or -errno. */
+static int kill_caller(struct hb_seccomp_notify *n,
+		       const struct seccomp_notif *req, pid_t *ret_tgid)
+{
+	_cleanup_close_ int pidfd = -1;
+	struct caller c;
+	int sig, r = read_caller((pid_t)req->pid, &c);
+
+	if (r < 0)
+		return r;
+	pidfd = (int)syscall(SYS_pidfd_open, c.tgid, 0);
+	if (pidfd < 0 ||
+	    ioctl(n->fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0)
+		return -errno;
+	sig = c.threads == 1 && !c.sigsys_unsafe ? SIGSYS : SIGKILL;
+	if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
+		return -errno;
+	*ret_tgid = c.tgid;
+	return sig;
+}
+
+static json_object *describe(const struct seccomp_notif *req, const char *name)
 {
 	json_object *d = json_object_new_object();
 	json_object *args = json_object_new_array();
@@ -153,7 +190,6 @@ static json_object *describe(const char *answer,
 			free(s);
 		}
 	}
-	json_object_object_add(d, "answer", json_object_new_string(answer));
 	return d;
 }
 
@@ -168,8 +204,8 @@ static unsigned long long *count_of(struct hb_seccomp_notify *n, int nr)
  * the caller (its path arguments) is read here, while it still waits for
  * the answer.  NULL once the call is only counted. */
 static json_object *prepare(struct hb_seccomp_notify *n,
-			    const struct seccomp_notif *req, const char *answer,
-			    char *msg, size_t msg_size)
+			    const struct seccomp_notif *req, char *msg,
+			    size_t msg_size)
 {
 	unsigned long long count = ++*count_of(n, req->data.nr);
 	char *name;
@@ -182,7 +218,7 @@ static json_object *prepare(struct hb_seccomp_notify *n,
 	if (count > HB_SECCOMP_NOTIFY_DETAILED)
 		return NULL;
 	name = seccomp_syscall_resolve_num_arch(req->data.arch, req->data.nr);
-	d = describe(answer, req, name ? name : "?");
+	d = describe(req, name ? name : "?");
 	/* The path was read from memory the caller may change: it counts
 	 * only if the call is still the one that was notified. */
 	if (ioctl(n->fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0)
@@ -196,45 +232,58 @@ static json_object *prepare(struct hb_seccomp_notify *n,
 	return d;
 }
 
+/* Answer with the policy's errno; what the caller got. */
+static const char *answer_errno(struct hb_seccomp_notify *n,
+				const struct seccomp_notif *req)
+{
+	struct seccomp_notif_resp *resp = n->resp;
+
+	memset(resp, 0, n->resp_size);
+	resp->id = req->id;
+	resp->error = -n->deny_errno;
+	/* ENOENT: the caller is gone, or a signal interrupted the call
+	 * (which then starts again, as a new notification). */
+	if (ioctl(n->fd, SECCOMP_IOCTL_NOTIF_SEND, resp) < 0)
+		return "none (the call was interrupted or the caller is gone)";
+	return strerror(n->deny_errno);
+}
+
 void hb_seccomp_notify_handle(struct hb_seccomp_notify *n)
 {
 	struct seccomp_notif *req = n->req;
-	struct seccomp_notif_resp *resp = n->resp;
-	int sig = 0, pidfd = -1;
+	const char *answer;
+	pid_t tgid = 0;
+	int sig = 0;
 	json_object *d;
 	char msg[160];
 
 	memset(req, 0, n->req_size);
 	if (ioctl(n->fd, SECCOMP_IOCTL_NOTIF_RECV, req) < 0)
 		return; /* the caller died, or nothing was there */
-	/* The pid may be reused once the caller is gone: hold it by a
-	 * pidfd, and trust it only while the notification is still live. */
-	if (n->kill) {
-		pidfd = (int)syscall(SYS_pidfd_open, req->pid, 0);
-		if (pidfd >= 0 &&
-		    ioctl(n->fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) == 0)
-			sig = kill_signal((pid_t)req->pid);
-	}
-	d = prepare(n, req,
-		    sig == SIGSYS    ? "SIGSYS"
-		    : sig == SIGKILL ? "SIGKILL"
-				     : strerror(n->deny_errno),
-		    msg, sizeof(msg));
-	if (sig)
-		syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
-	hb_closep(&pidfd);
-	memset(resp, 0, n->resp_size);
-	resp->id = req->id;
-	resp->error = -n->deny_errno;
-	/* Fails with ENOENT if the caller is gone: nothing to answer.  The
-	 * answer goes first: the caller waits for it, and recording (an
-	 * append and its fsyncs) may take a while. */
-	(void)ioctl(n->fd, SECCOMP_IOCTL_NOTIF_SEND, resp);
-	if (d)
-		hb_events_event(n->events, "syscall_denied", HB_EV_VIOLATION,
-				msg, d);
-	else
+	/* Its paths are read while it waits. */
+	d = prepare(n, req, msg, sizeof(msg));
+	if (n->kill)
+		sig = kill_caller(n, req, &tgid);
+	/* A caller that was sent a signal gets no answer, so that the call
+	 * never returns: the signal ends the wait (SIGSYS interrupts it,
+	 * SIGKILL is fatal) and then the process.  Otherwise the answer goes
+	 * first: the caller waits for it, and recording (an append and its
+	 * fsyncs) may take a while. */
+	answer = sig == SIGKILL	 ? "SIGKILL"
+		 : sig == SIGSYS ? "SIGSYS"
+				 : answer_errno(n, req);
+	if (!d) {
 		n->events->violations++;
+		return;
+	}
+	json_object_object_add(d, "answer", json_object_new_string(answer));
+	if (tgid)
+		json_object_object_add(d, "host_tgid",
+				       json_object_new_int(tgid));
+	if (sig < 0)
+		json_object_object_add(d, "kill_failed",
+				       json_object_new_string(strerror(-sig)));
+	hb_events_event(n->events, "syscall_denied", HB_EV_VIOLATION, msg, d);
 }
 
 json_object *hb_seccomp_notify_counts(const struct hb_seccomp_notify *n)

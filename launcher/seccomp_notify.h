@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* The supervisor's side of the seccomp filter: every denied call arrives
  * as a user notification, is recorded (the first few of each call in
- * detail, the rest counted) and answered with the policy's errno, or with
- * SIGSYS to the caller when the policy says kill. */
+ * detail, the rest counted) and answered with the policy's errno, or,
+ * when the policy says kill, not answered at all: the caller's process is
+ * killed while the call waits (SIGSYS, or SIGKILL where SIGSYS could be
+ * survived). */
 #pragma once
 
 #include "seccomp_filter.h"

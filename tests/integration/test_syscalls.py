@@ -240,6 +240,33 @@ def test_clone_with_a_namespace_flag_clone3_and_fork(hb, base):
     assert run.result["denied_syscalls"] == 1, run
 
 
+CLONE_VM = 0x100
+CLONE_SIGHAND = 0x800
+
+
+@pytest.mark.parametrize("base", BASES)
+def test_clone_sharing_signal_handlers_outside_a_thread(hb, base):
+    """clone(CLONE_VM | CLONE_SIGHAND) without CLONE_THREAD makes a
+    process that shares the caller's signal handlers, and so could make
+    the SIGSYS of on_violation = kill survivable after the supervisor
+    looked (seccomp_notify.c): denied and logged.  Threads, which share
+    them too but are counted, still start, and fork works."""
+    pol = policy(hb, base, execution="max_processes = 32\n")
+
+    run = run_try(hb, pol, "clone_sighand", "start_thread", "fork")
+
+    got = tried(run)
+    assert got["clone_sighand"]["errno"] == "EPERM", got
+    assert got["start_thread"]["errno"] is None, got
+    assert got["fork"] == {"ret": 0, "errno": None, "child_exit": 7}, got
+    evs = denials(hb, run)
+    assert len(evs) == 1, evs
+    assert_denied(evs[0], "clone", nr=56)
+    flags = int(evs[0]["details"]["args"][0], 16)
+    assert flags == CLONE_VM | CLONE_SIGHAND | SIGCHLD, evs[0]
+    assert run.result["denied_syscall_counts"] == {"clone": 1}, run
+
+
 # ------------------------------------------------------------ 3. personality
 
 
@@ -681,6 +708,54 @@ def test_on_violation_kill_cannot_be_ignored(hb, base, first):
     assert run.stdout == "", run
     assert_result(run, "signal", signal=signal.SIGKILL,
                   signal_name="SIGKILL")
+
+
+@pytest.mark.parametrize("base", BASES)
+def test_on_violation_kill_cannot_be_blocked(hb, base):
+    """A script that blocks SIGSYS (pthread_sigmask) neither ignores nor
+    catches it, but a SIGSYS sent to it would stay pending while the call
+    returned.  The first denied call must end the process with SIGKILL and
+    never return: the second and third are never made, nothing is
+    printed, and the event and the result say SIGKILL."""
+    pol = policy(hb, base, "[syscalls]\non_violation = kill\n")
+
+    run = run_try(hb, pol, "block_sigsys", "chroot", "chroot", "chroot")
+
+    assert run.stdout == "", run  # it never got past the first call
+    assert run.rc == 128 + signal.SIGKILL, run
+    res = assert_result(run, "signal", signal=signal.SIGKILL,
+                        signal_name="SIGKILL", exit_code=None)
+    evs = denials(hb, run)
+    assert len(evs) == 1, evs
+    assert_denied(evs[0], "chroot", answer="SIGKILL", path="/")
+    d = evs[0]["details"]
+    assert d.get("host_tgid") == d["host_pid"], evs[0]  # one thread
+    assert res["denied_syscall_counts"] == {"chroot": 1}, res
+    assert res["denied_syscalls"] == 1, res
+
+
+@pytest.mark.parametrize("base", BASES)
+def test_on_violation_kill_from_a_second_thread(hb, base):
+    """A denied call from a thread that is not the thread-group leader
+    (its id is not a process's, so no pidfd can be opened for it) kills
+    the whole process with SIGKILL; the event names the calling thread
+    and the process that was killed, which are not the same."""
+    pol = policy(hb, base, "[syscalls]\non_violation = kill\n",
+                 execution="max_processes = 32\n")
+
+    run = run_try(hb, pol, "chroot_in_thread")
+
+    assert run.stdout == "", run
+    assert run.rc == 128 + signal.SIGKILL, run
+    res = assert_result(run, "signal", signal=signal.SIGKILL,
+                        signal_name="SIGKILL", exit_code=None)
+    evs = denials(hb, run)
+    assert len(evs) == 1, evs
+    assert_denied(evs[0], "chroot", answer="SIGKILL", path="/")
+    d = evs[0]["details"]
+    assert isinstance(d.get("host_tgid"), int), evs[0]
+    assert d["host_tgid"] != d["host_pid"], evs[0]
+    assert res["denied_syscall_counts"] == {"chroot": 1}, res
 
 
 @pytest.mark.parametrize("base", BASES)

@@ -735,6 +735,11 @@ static void check_denied(void)
 	check_clone_flag(CLONE_NEWUTS, "clone(CLONE_NEWUTS)");
 	check_clone_flag(CLONE_NEWCGROUP, "clone(CLONE_NEWCGROUP)");
 	check_clone_flag(CLONE_NEWTIME, "clone(CLONE_NEWTIME)");
+	/* Sharing the signal handlers outside a thread.  Without CLONE_VM
+	 * the kernel would refuse it with EINVAL: nothing starts should the
+	 * filter let it through. */
+	expect_denied(syscall(SYS_clone, CLONE_SIGHAND | SIGCHLD, 0, 0, 0, 0),
+		      "clone(CLONE_SIGHAND)");
 }
 
 /* Without the filter, a size of 0 is EINVAL. */
