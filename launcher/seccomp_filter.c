@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 
 #define NS_FLAGS                                                               \
@@ -65,6 +66,25 @@ static int allow_ioctl(scmp_filter_ctx ctx)
 	return r;
 }
 
+/* prctl is allowed unless its option (an int: the low 32 bits) is
+ * PR_SET_SECCOMP.  A filter of the script's own, stacked on hivebox's,
+ * would answer before the supervisor (its ERRNO outranks USER_NOTIF):
+ * denied calls would go unrecorded.  "Not equal" is spelt out as in
+ * allow_ioctl(): some bit differs. */
+static int allow_prctl(scmp_filter_ctx ctx)
+{
+	const uint32_t x = PR_SET_SECCOMP;
+	int r = 0;
+
+	for (int i = 0; r == 0 && i < 32; i++) {
+		uint32_t bit = 1u << i;
+		r = seccomp_rule_add(
+			ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
+			SCMP_A0(SCMP_CMP_MASKED_EQ, bit, ~x & bit));
+	}
+	return r;
+}
+
 /* Opening with O_TRUNC is truncating: it needs an argument rule besides
  * the calls the operation lists. */
 static bool truncate_blocked(const struct hb_policy *p)
@@ -80,6 +100,8 @@ static int allow_special(scmp_filter_ctx ctx, const bool *allow, bool no_trunc,
 
 	if (allow[SCMP_SYS(ioctl)])
 		r = allow_ioctl(ctx);
+	if (r == 0 && allow[SCMP_SYS(prctl)])
+		r = allow_prctl(ctx);
 	/* clone without namespace flags, sharing the signal handlers only
 	 * as a thread (CLONE_THREAD needs CLONE_SIGHAND). */
 	if (r == 0 && allow[SCMP_SYS(clone)])
@@ -124,10 +146,11 @@ static int allow_special(scmp_filter_ctx ctx, const bool *allow, bool no_trunc,
 
 static bool special(int nr)
 {
-	return nr == SCMP_SYS(ioctl) || nr == SCMP_SYS(clone) ||
-	       nr == SCMP_SYS(execve) || nr == SCMP_SYS(socket) ||
-	       nr == SCMP_SYS(personality) || nr == SCMP_SYS(openat) ||
-	       nr == SCMP_SYS(open) || nr == SCMP_SYS(clone3);
+	return nr == SCMP_SYS(ioctl) || nr == SCMP_SYS(prctl) ||
+	       nr == SCMP_SYS(clone) || nr == SCMP_SYS(execve) ||
+	       nr == SCMP_SYS(socket) || nr == SCMP_SYS(personality) ||
+	       nr == SCMP_SYS(openat) || nr == SCMP_SYS(open) ||
+	       nr == SCMP_SYS(clone3);
 }
 
 static int build_allow_list(scmp_filter_ctx ctx, const struct hb_policy *p,
@@ -239,6 +262,11 @@ static int build_deny_list(scmp_filter_ctx ctx, const struct hb_policy *p,
 				     SCMP_A0(SCMP_CMP_MASKED_EQ,
 					     CLONE_SIGHAND | CLONE_THREAD,
 					     CLONE_SIGHAND));
+	/* A filter of the script's own would hide calls (allow_prctl()). */
+	if (r == 0)
+		r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(prctl), 1,
+				     SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffff,
+					     PR_SET_SECCOMP));
 	if (r == 0)
 		r = seccomp_rule_add(
 			ctx, SCMP_ACT_NOTIFY, SCMP_SYS(ioctl), 1,
@@ -357,6 +385,7 @@ void hb_filter_print(const struct hb_policy *p, const struct hb_filter *f,
 		fprintf(out, "  denied calls return %s\n",
 			hb_errno_name(f->deny_errno));
 	fprintf(out, "  always denied: %s\n", hb_always_denied);
+	fprintf(out, "  and by their arguments: %s\n", hb_always_denied_args);
 	for (size_t i = 0; i < p->syscalls_allow.n; i++)
 		fprintf(out, "  allow %s\n", p->syscalls_allow.v[i]);
 	for (size_t i = 0; i < p->syscalls_deny.n; i++)

@@ -43,7 +43,7 @@ const struct hb_syscall_group hb_syscall_groups[] = {
 	 "prctl rt_sigqueueinfo rt_tgsigqueueinfo setpgid setsid tgkill times "
 	 "tkill vfork wait4 waitid",
 	 "processes and threads (clone without namespace flags, sharing the "
-	 "signal handlers only as a thread)"},
+	 "signal handlers only as a thread; prctl but PR_SET_SECCOMP)"},
 	{"@signal",
 	 "rt_sigaction rt_sigpending rt_sigprocmask rt_sigreturn rt_sigsuspend "
 	 "rt_sigtimedwait sigaltstack signalfd signalfd4",
@@ -136,13 +136,26 @@ const struct hb_syscall_group hb_syscall_groups[] = {
 	 "acct nfsservctl open_by_handle_at quotactl quotactl_fd "
 	 "setdomainname sethostname userfaultfd vhangup",
 	 "administration"},
+	{"@seccomp", "seccomp",
+	 "filters of the script's own, by seccomp() or prctl(PR_SET_SECCOMP): "
+	 "stacked on hivebox's, their answers would outrank the supervisor's "
+	 "and denied calls go unrecorded (seccomp()'s harmless queries are "
+	 "denied with the rest)"},
 };
 const size_t hb_n_syscall_groups = ARRAY_SIZE(hb_syscall_groups);
 
-/* Denied whatever the policy says: what namespaces do not contain. */
+/* Denied whatever the policy says: what namespaces do not contain, and
+ * filters of the script's own, which would hide calls from the
+ * supervisor. */
 const char hb_always_denied[] =
 	"@mount @module @reboot @swap @keyring @bpf @io_uring @raw-io @debug "
-	"@namespaces @clock @cpu-emulation @obsolete @privileged";
+	"@namespaces @clock @cpu-emulation @obsolete @privileged @seccomp";
+
+/* And by their arguments (seccomp_filter.c). */
+const char hb_always_denied_args[] =
+	"clone with a namespace flag or CLONE_SIGHAND outside a thread, "
+	"prctl PR_SET_SECCOMP, personality other than the query, ioctl "
+	"TIOCSTI and TIOCLINUX";
 
 const struct hb_operation hb_operations[] = {
 	{"delete", "unlink unlinkat rmdir",

@@ -136,8 +136,10 @@ void hb_syscall_groups_print(FILE *out)
 		fprintf(out, "%s\t%s\n\t%s\n", hb_syscall_groups[i].name,
 			hb_syscall_groups[i].doc,
 			hb_syscall_groups[i].syscalls);
-	fprintf(out, "\ndenied whatever the policy says:\n\t%s\n",
-		hb_always_denied);
+	fprintf(out,
+		"\ndenied whatever the policy says:\n\t%s\n"
+		"and by their arguments:\n\t%s\n",
+		hb_always_denied, hb_always_denied_args);
 	fputs("\nblocked_operations:\n", out);
 	for (size_t i = 0; i < hb_n_operations; i++)
 		fprintf(out, "%s\t%s\n\t%s\n", hb_operations[i].name,

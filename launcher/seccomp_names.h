@@ -16,6 +16,7 @@
 
 /* The groups no policy may allow (seccomp_groups.c). */
 extern const char hb_always_denied[];
+extern const char hb_always_denied_args[];
 
 struct hb_syscall_group {
 	const char *name;     /* "@mount" */

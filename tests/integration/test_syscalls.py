@@ -1,9 +1,9 @@
 """The system-call policy (DESIGN.md "System calls"; launcher/seccomp_filter.c,
-seccomp_groups.c, seccomp_notify.c): the groups no policy may allow, clone and
-clone3, personality, TIOCSTI, other ABIs, blocked_operations, denied
-calls from threads and children, on_violation and errno, a flood of
-denied calls, the standard library under strict.ini, and the exported
-filter.
+seccomp_groups.c, seccomp_notify.c): the groups no policy may allow, filters
+of the script's own, clone and clone3, personality, TIOCSTI, other ABIs,
+blocked_operations, denied calls from threads and children, on_violation
+and errno, a flood of denied calls, the standard library under strict.ini,
+and the exported filter.
 
 Every test runs the real hivebox on a real script and checks both what
 the script got (errno, signal, the files on the host) and what was
@@ -33,8 +33,8 @@ from typing import Optional
 
 import pytest
 
-from conftest import (FIXTURES, HIVEBOX, REPO, Hivebox, Run, assert_result,
-                      descendants, needs_userns)
+from conftest import (FIXTURES, HIVEBOX, REPO, Hivebox, Run, assert_refused,
+                      assert_result, descendants, needs_userns)
 from test_audit import default_key, events, exec_records
 
 pytestmark = [
@@ -175,6 +175,7 @@ ALWAYS_DENIED = [
     ("@obsolete", "ustat", "ustat", 136, None, None),
     ("@privileged", "acct", "acct", 163, None, None),
     ("@privileged", "userfaultfd", "userfaultfd", 323, None, None),
+    ("@seccomp", "seccomp_set_filter", "seccomp", 317, None, None),
 ]
 
 
@@ -211,6 +212,73 @@ def test_always_denied_group(hb, base, group, op, syscall, nr, path, path2):
     assert run.result["denied_syscall_counts"] == {syscall: 1}, run
     assert run.result["denied_syscalls"] == 1, run
     assert run.result["violations"] == 1, run
+
+
+# -------------------------------------------- filters of the script's own
+
+PR_GET_SECCOMP = 21
+PR_SET_SECCOMP = 22
+SECCOMP_MODE_FILTER = 2
+
+
+@pytest.mark.parametrize("base", BASES)
+def test_a_script_cannot_install_a_filter_of_its_own(hb, base):
+    """A filter of the script's own, stacked on hivebox's, would answer
+    before the supervisor hears of a call (its ERRNO outranks
+    USER_NOTIF), hiding denied calls from the log and the counts.
+    prctl(PR_SET_SECCOMP) (also with a bit set above the 32 the kernel
+    reads) and seccomp() (even SECCOMP_GET_ACTION_AVAIL, which only asks)
+    are denied and logged; prctl(PR_GET_SECCOMP) still works and finds
+    hivebox's filter only; and a chroot the script's filter would have
+    answered with EXDEV reaches the supervisor, is logged and counted."""
+    run = run_try(hb, policy(hb, base), "prctl_set_seccomp",
+                  "prctl_set_seccomp_high", "seccomp_set_filter",
+                  "seccomp_action_avail", "prctl_get_seccomp", "chroot")
+
+    got = tried(run)
+    for op in ("prctl_set_seccomp", "prctl_set_seccomp_high",
+               "seccomp_set_filter", "seccomp_action_avail"):
+        assert got[op]["errno"] == "EPERM", got
+    assert got["prctl_get_seccomp"] == {"ret": SECCOMP_MODE_FILTER,
+                                        "errno": None}, got
+    assert got["chroot"]["errno"] == "EPERM", got  # not EXDEV
+    evs = denials(hb, run)
+    assert [e["details"]["syscall"] for e in evs] == [
+        "prctl", "prctl", "seccomp", "seccomp", "chroot"], evs
+    for ev, option in zip(evs, (PR_SET_SECCOMP, (1 << 32) | PR_SET_SECCOMP)):
+        assert_denied(ev, "prctl", nr=157)
+        assert int(ev["details"]["args"][0], 16) == option, ev
+        assert int(ev["details"]["args"][1], 16) == SECCOMP_MODE_FILTER, ev
+    for ev, operation in zip(evs[2:4], (1, 2)):  # SET_MODE_FILTER, ACTION
+        assert_denied(ev, "seccomp", nr=317)
+        assert int(ev["details"]["args"][0], 16) == operation, ev
+    assert_denied(evs[4], "chroot", path="/")
+    assert run.result["denied_syscall_counts"] == {
+        "prctl": 2, "seccomp": 2, "chroot": 1}, run
+    assert run.result["denied_syscalls"] == 5, run
+    assert run.result["violations"] == 5, run
+
+
+def test_an_allow_list_cannot_allow_a_filter_of_the_scripts_own(hb):
+    """allow = seccomp is refused like any always-denied call; allow =
+    prctl (already in @python) gets the argument check all the same."""
+    refused = run_try(hb, policy(hb, "strict", "[syscalls]\n"
+                                 "allow = @python, seccomp\n",
+                                 name="bad.ini"), "chroot")
+    assert_refused(refused, r"^hivebox: .*bad\.ini:\d+: allow = seccomp: "
+                   r"it is denied whatever the policy says$")
+
+    pol = policy(hb, "strict", "[syscalls]\nallow = @python, prctl\n")
+    run = run_try(hb, pol, "prctl_set_seccomp", "prctl_get_seccomp")
+
+    got = tried(run)
+    assert got["prctl_set_seccomp"]["errno"] == "EPERM", got
+    assert got["prctl_get_seccomp"]["ret"] == SECCOMP_MODE_FILTER, got
+    evs = denials(hb, run)
+    assert len(evs) == 1, evs
+    assert_denied(evs[0], "prctl", nr=157)
+    assert int(evs[0]["details"]["args"][0], 16) == PR_SET_SECCOMP, evs[0]
+    assert run.result["denied_syscall_counts"] == {"prctl": 1}, run
 
 
 # ---------------------------------------------------------- 2. clone, clone3

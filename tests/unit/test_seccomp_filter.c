@@ -103,7 +103,7 @@ static int count_calls(const char *list, const char *owner, const char **path,
 static const char *const always_denied_groups[] = {
 	"@mount", "@module",	    "@reboot",	 "@swap",	"@keyring",
 	"@bpf",	  "@io_uring",	    "@raw-io",	 "@debug",	"@namespaces",
-	"@clock", "@cpu-emulation", "@obsolete", "@privileged",
+	"@clock", "@cpu-emulation", "@obsolete", "@privileged", "@seccomp",
 };
 
 static bool in_always_denied(const char *name)
@@ -175,12 +175,13 @@ Test(syscall_groups, name_known)
 Test(syscall_groups, always_denied)
 {
 	static const char *const denied[] = {
-		"@mount", "mount", "ptrace",	     "chroot", "unshare",
-		"setns",  "bpf",   "io_uring_setup", "keyctl", "init_module",
+		"@mount",  "mount",	  "ptrace",  "chroot",
+		"unshare", "setns",	  "bpf",     "io_uring_setup",
+		"keyctl",  "init_module", "seccomp",
 	};
-	static const char *const allowed[] = {"@python", "read",  "clone",
-					      "execve",	 "ioctl", "personality",
-					      "@nosuch"};
+	static const char *const allowed[] = {
+		"@python", "read",	  "clone", "execve",
+		"ioctl",   "personality", "prctl", "@nosuch"};
 
 	for (size_t i = 0; i < ARRAY_SIZE(always_denied_groups); i++)
 		cr_assert_not_null(
@@ -488,8 +489,9 @@ static void expect_denied(long r, const char *what)
 
 /* The calls check_denied() and check_clone3() make. */
 static const int canary_calls[] = {
-	SYS_mount,  SYS_unshare,     SYS_setns, SYS_chroot, SYS_ptrace,
-	SYS_keyctl, SYS_personality, SYS_ioctl, SYS_clone,  SYS_clone3,
+	SYS_mount,  SYS_unshare, SYS_setns,	  SYS_chroot,
+	SYS_ptrace, SYS_keyctl,	 SYS_personality, SYS_ioctl,
+	SYS_clone,  SYS_clone3,	 SYS_prctl,
 };
 
 /* Loaded first, the canary answers EXDEV to those calls.  Stacked filters
@@ -690,6 +692,14 @@ static void check_allowed(void)
 		     "ioctl TIOCSWINSZ");
 	check_fork(exit_42, 42, "fork");
 	check_thread();
+	if (prctl(PR_GET_SECCOMP, 0, 0, 0, 0) != SECCOMP_MODE_FILTER)
+		child_fail("prctl(PR_GET_SECCOMP): %s", ename(errno));
+	/* Not in check_denied(): the canary must let seccomp() load the
+	 * filter. */
+	expect_denied(syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, NULL),
+		      "seccomp(SECCOMP_SET_MODE_FILTER)");
+	expect_denied(syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, NULL),
+		      "seccomp(SECCOMP_GET_NOTIF_SIZES)");
 }
 
 /* Raw clone with one namespace flag; should it work, the new process
@@ -735,6 +745,13 @@ static void check_denied(void)
 	check_clone_flag(CLONE_NEWUTS, "clone(CLONE_NEWUTS)");
 	check_clone_flag(CLONE_NEWCGROUP, "clone(CLONE_NEWCGROUP)");
 	check_clone_flag(CLONE_NEWTIME, "clone(CLONE_NEWTIME)");
+	/* A filter of its own, with no program: EFAULT should the call go
+	 * through. */
+	expect_denied(prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, NULL, 0, 0),
+		      "prctl(PR_SET_SECCOMP)");
+	expect_denied(syscall(SYS_prctl, (1UL << 32) | PR_SET_SECCOMP,
+			      SECCOMP_MODE_FILTER, NULL, 0, 0),
+		      "prctl((1 << 32) | PR_SET_SECCOMP)");
 	/* Sharing the signal handlers outside a thread.  Without CLONE_VM
 	 * the kernel would refuse it with EINVAL: nothing starts should the
 	 * filter let it through. */
