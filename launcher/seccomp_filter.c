@@ -380,7 +380,10 @@ void hb_filter_print(const struct hb_policy *p, const struct hb_filter *f,
 		"%u BPF instructions, loaded last before execve\n",
 		f->default_deny ? "allow-list (default deny)"
 				: "deny-list (default allow)",
-		f->kill ? "kill the process (SIGSYS)" : "fail", f->len);
+		f->kill ? "kill the process (SIGSYS, or SIGKILL where "
+			  "SIGSYS could be survived)"
+			: "fail",
+		f->len);
 	if (!f->kill)
 		fprintf(out, "  denied calls return %s\n",
 			hb_errno_name(f->deny_errno));
