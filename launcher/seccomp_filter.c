@@ -85,6 +85,24 @@ static int allow_prctl(scmp_filter_ctx ctx)
 	return r;
 }
 
+/* Allow-list: socket and socketpair (which creates its sockets as socket
+ * does, family code and module loading included) for AF_UNIX; with a
+ * filtered network IP too: the host side decides where those may go, and
+ * logs where they may not. */
+static int allow_socket_families(scmp_filter_ctx ctx, const bool *allow, int nr,
+				 bool inet)
+{
+	const int families[] = {AF_UNIX, AF_INET, AF_INET6};
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && allow[nr] && i < ARRAY_SIZE(families); i++)
+		if (families[i] == AF_UNIX || inet)
+			r = seccomp_rule_add(
+				ctx, SCMP_ACT_ALLOW, nr, 1,
+				SCMP_A0(SCMP_CMP_EQ, (uint64_t)families[i]));
+	return r;
+}
+
 /* Opening with O_TRUNC is truncating: it needs an argument rule besides
  * the calls the operation lists. */
 static bool truncate_blocked(const struct hb_policy *p)
@@ -117,17 +135,11 @@ static int allow_special(scmp_filter_ctx ctx, const bool *allow, bool no_trunc,
 	if (r == 0 && allow[SCMP_SYS(execve)])
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(execve), 1,
 				     SCMP_A0(SCMP_CMP_EQ, exec_arg0));
-	if (r == 0 && allow[SCMP_SYS(socket)])
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-				     SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
-	/* With a filtered network, IP sockets: the host side decides where
-	 * they may go, and logs where they may not. */
-	if (r == 0 && allow[SCMP_SYS(socket)] && inet)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-				     SCMP_A0(SCMP_CMP_EQ, AF_INET));
-	if (r == 0 && allow[SCMP_SYS(socket)] && inet)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-				     SCMP_A0(SCMP_CMP_EQ, AF_INET6));
+	if (r == 0)
+		r = allow_socket_families(ctx, allow, SCMP_SYS(socket), inet);
+	if (r == 0)
+		r = allow_socket_families(ctx, allow, SCMP_SYS(socketpair),
+					  inet);
 	if (r == 0 && allow[SCMP_SYS(personality)])
 		r = seccomp_rule_add(
 			ctx, SCMP_ACT_ALLOW, SCMP_SYS(personality), 1,
@@ -148,9 +160,9 @@ static bool special(int nr)
 {
 	return nr == SCMP_SYS(ioctl) || nr == SCMP_SYS(prctl) ||
 	       nr == SCMP_SYS(clone) || nr == SCMP_SYS(execve) ||
-	       nr == SCMP_SYS(socket) || nr == SCMP_SYS(personality) ||
-	       nr == SCMP_SYS(openat) || nr == SCMP_SYS(open) ||
-	       nr == SCMP_SYS(clone3);
+	       nr == SCMP_SYS(socket) || nr == SCMP_SYS(socketpair) ||
+	       nr == SCMP_SYS(personality) || nr == SCMP_SYS(openat) ||
+	       nr == SCMP_SYS(open) || nr == SCMP_SYS(clone3);
 }
 
 static int build_allow_list(scmp_filter_ctx ctx, const struct hb_policy *p,

@@ -70,7 +70,8 @@ const struct hb_syscall_group hb_syscall_groups[] = {
 	 "recvfrom recvmmsg recvmsg sendmmsg sendmsg sendto setsockopt "
 	 "shutdown "
 	 "socket socketpair",
-	 "sockets (socket() itself is limited to AF_UNIX without a network)"},
+	 "sockets (socket() and socketpair() themselves are limited to "
+	 "AF_UNIX without a network)"},
 	{"@system-info", "getcpu sysinfo uname", "what machine this is"},
 	{"@resources",
 	 "getpriority getrlimit ioprio_get prlimit64 sched_get_priority_max "

@@ -900,6 +900,51 @@ def test_a_deny_list_denies_socket_families_a_script_does_not_need(hb):
         "socket": len(DENIED_FAMILIES)}, run
 
 
+# (fixture call, the family as socketpair() got it): refused by every
+# policy.  Before the family's own code runs, socketpair() creates a socket
+# of it, as socket() does (and loads its module).
+DENIED_PAIR_FAMILIES = [
+    ("socketpair_vsock", 40),  # AF_VSOCK: to the hypervisor
+    ("socketpair_packet", 17),  # AF_PACKET: raw frames
+    ("socketpair_vsock_high", (1 << 32) | 40),  # AF_VSOCK to the kernel
+]
+EOPNOTSUPP = errno.errorcode[errno.EOPNOTSUPP]  # "ENOTSUP" on Linux
+
+
+@pytest.mark.parametrize("base", BASES)
+def test_socketpair_has_the_family_rule_of_socket(hb, base):
+    """socketpair() gets socket()'s family rule, under an allow-list and a
+    deny-list alike: AF_VSOCK (also with bits above the 32 the kernel
+    reads) and AF_PACKET fail with the policy's errno (EACCES, which the
+    kernel's own refusals would not give) and are logged; an AF_UNIX pair
+    works.  AF_NETLINK sockets a deny-list allows, so there the kernel
+    answers (netlink has no pairs), while the allow-list of strict.ini
+    refuses the family."""
+    pol = policy(hb, base, "[syscalls]\nerrno = EACCES\n")
+
+    run = run_try(hb, pol, *[op for op, _ in DENIED_PAIR_FAMILIES],
+                  "socketpair_netlink", "socketpair_unix")
+
+    got = tried(run)
+    for op, _ in DENIED_PAIR_FAMILIES:
+        assert got[op]["errno"] == "EACCES", got
+    assert got["socketpair_unix"] == {"ret": 0, "errno": None}, got
+    families = [family for _, family in DENIED_PAIR_FAMILIES]
+    if base == "strict":
+        assert got["socketpair_netlink"]["errno"] == "EACCES", got
+        families.append(16)
+    else:
+        assert got["socketpair_netlink"]["errno"] == EOPNOTSUPP, got
+    evs = denials(hb, run)
+    assert len(evs) == len(families), evs
+    for ev, family in zip(evs, families):
+        assert_denied(ev, "socketpair", nr=53,
+                      answer=os.strerror(errno.EACCES))
+        assert int(ev["details"]["args"][0], 16) == family, ev
+    assert run.result["denied_syscall_counts"] == {
+        "socketpair": len(families)}, run
+
+
 # ----------------------------------------------------------------- 9. flood
 
 FLOOD = 20_000

@@ -770,6 +770,20 @@ static void check_clone3(void)
 #define NR_STATMOUNT 457
 static bool statmount_unknown;
 
+/* socketpair has socket's family rule: an AF_UNIX pair, but no AF_VSOCK
+ * socket (ENOTSUP should it be created). */
+static void check_socketpair(void)
+{
+	int sv[2];
+
+	expect_ok(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv),
+		  "socketpair(AF_UNIX)");
+	close(sv[0]);
+	close(sv[1]);
+	expect_denied(socketpair(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0, sv),
+		      "socketpair(AF_VSOCK)");
+}
+
 static void deny_list_body(void)
 {
 	struct utsname u;
@@ -777,6 +791,7 @@ static void deny_list_body(void)
 	check_allowed();
 	expect_ok(syscall(SYS_personality, 0xffffffffUL), "personality query");
 	expect_denied(uname(&u), "uname (deny = uname)");
+	check_socketpair();
 	check_denied();
 	check_clone3();
 	if (statmount_unknown)
@@ -810,6 +825,7 @@ static void allow_list_body(void)
 		  "socket(AF_UNIX)");
 	expect_denied(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0),
 		      "socket(AF_INET)");
+	check_socketpair();
 	expect_denied(syscall(SYS_setuid, getuid()), "setuid (not listed)");
 	check_denied();
 	check_clone3();
