@@ -26,14 +26,24 @@ UNIT_SRCS = $(wildcard tests/unit/*.c)
 HEADERS = $(wildcard launcher/*.h)
 ASAN = -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all
+# libFuzzer needs clang.  Every sanitizer report aborts, so that the
+# fuzzer sees it as a crash.  Clang, unlike gcc, warns about two macros
+# of system headers (NLMSG_OK, SCMP_A0) that launcher/ uses as they are
+# meant to be used.
+FUZZ_CC = clang
+FUZZ_SAN = -g -O1 -fno-omit-frame-pointer \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_LAUNCHER_CFLAGS = -Wno-sign-compare -Wno-missing-field-initializers
+FUZZ_TARGETS = policy audit
+FUZZ_OBJS = $(SRCS:launcher/%.c=$(B)/fuzz/obj/%.o) $(B)/fuzz/obj/rootfs_data.o
 
 DEB_PACKAGES = build-essential pkg-config python3 libinih-dev libcap-dev \
 	libjson-c-dev libseccomp-dev libmnl-dev libnftnl-dev libcriterion-dev \
 	libsodium-dev python3-pytest clang-format cppcheck bubblewrap hyperfine \
-	iproute2 nftables util-linux
+	iproute2 nftables util-linux clang libclang-rt-14-dev
 
 .PHONY: all deps demo check unit unit-asan integration lint format \
-	install uninstall bench clean
+	install uninstall bench clean fuzz fuzz-cc
 
 all: $(B)/hivebox
 
@@ -70,6 +80,37 @@ $(B)/unit-tests: $(UNIT_SRCS) $(B)/libhivebox.a
 $(B)/unit-tests-asan: $(UNIT_SRCS) $(ASAN_OBJS)
 	$(CC) $(CFLAGS) $(HB_CFLAGS) $(ASAN) -o $@ $(UNIT_SRCS) \
 		$(ASAN_OBJS) $(LIBS) $(TEST_LIBS)
+
+# The fuzz targets (tests/fuzz/) and every launcher source but main.c,
+# built by clang with libFuzzer and ASan/UBSan.
+fuzz: $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz_%)
+
+# A machine without clang or its fuzzer runtime must not pass for one
+# whose fuzz run found nothing.
+fuzz-cc:
+	@command -v $(FUZZ_CC) >/dev/null || { echo "make fuzz: no" \
+		"$(FUZZ_CC); install clang and libclang-rt-14-dev" \
+		"(make deps)" >&2; exit 1; }
+	@ls "$$($(FUZZ_CC) -print-runtime-dir)"/libclang_rt.fuzzer-*.a \
+		>/dev/null 2>&1 || { echo "make fuzz: $(FUZZ_CC) has no" \
+		"libFuzzer runtime; install libclang-rt-14-dev (make deps)" \
+		>&2; exit 1; }
+	@mkdir -p $(B)/fuzz/obj
+
+$(B)/fuzz/obj/%.o: launcher/%.c $(HEADERS) | fuzz-cc
+	$(FUZZ_CC) $(FUZZ_SAN) $(HB_CFLAGS) $(FUZZ_LAUNCHER_CFLAGS) -c -o $@ $<
+
+$(B)/fuzz/obj/rootfs_data.o: $(B)/rootfs_data.c launcher/rootfs.h | fuzz-cc
+	$(FUZZ_CC) $(FUZZ_SAN) $(HB_CFLAGS) -c -o $@ $<
+
+$(B)/fuzz/libhivebox.a: $(FUZZ_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_util.c \
+		tests/fuzz/fuzz_util.h $(HEADERS) $(B)/fuzz/libhivebox.a | fuzz-cc
+	$(FUZZ_CC) $(FUZZ_SAN) $(HB_CFLAGS) -o $@ $< tests/fuzz/fuzz_util.c \
+		$(B)/fuzz/libhivebox.a $(LIBS)
 
 # Small programs the integration tests run inside the sandbox.
 $(B)/fixtures/%: tests/fixtures/%.c | $(B)
@@ -111,13 +152,14 @@ integration: $(B)/hivebox $(B)/fixtures/showid
 
 lint:
 	clang-format --dry-run --Werror $(wildcard launcher/*.[ch] \
-		tests/unit/*.c tests/fixtures/*.c)
+		tests/unit/*.c tests/fixtures/*.c tests/fuzz/*.[ch])
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 		--inline-suppr \
-		-D_GNU_SOURCE -Ilauncher launcher $(wildcard tests/unit)
+		-D_GNU_SOURCE -Ilauncher launcher $(wildcard tests/unit tests/fuzz)
 
 format:
-	clang-format -i $(wildcard launcher/*.[ch] tests/unit/*.c tests/fixtures/*.c)
+	clang-format -i $(wildcard launcher/*.[ch] tests/unit/*.c \
+		tests/fixtures/*.c tests/fuzz/*.[ch])
 
 check: lint unit unit-asan integration
 
