@@ -179,6 +179,10 @@ static int load_parent(struct hb_policy *p, const char *file,
 			diag, file, r->line,
 			"extends goes deeper than %d files (a cycle?)",
 			HB_EXTENDS_DEPTH);
+	/* hb_path_absolute() refuses "" with a bare -EINVAL. */
+	if (!r->value[0])
+		return hb_diag_set(diag, file, r->line,
+				   "empty value for extends");
 	if (file[0] != '/' && !(cwd = getcwd(NULL, 0)))
 		return -errno;
 	/* Relative to the directory of the file that names it. */

@@ -242,6 +242,22 @@ Test(policy_extends, missing_parent)
 			   d.msg);
 }
 
+/* Found by tests/fuzz/fuzz_policy: an empty value (or one that starts
+ * with a NUL byte) was refused with an empty message, so that hivebox
+ * printed "hivebox: " and nothing else. */
+Test(policy_extends, empty_value)
+{
+	struct hb_policy p;
+	struct hb_diag d = {0};
+	int r;
+
+	make_file(dir, "child.ini", "; child\n[policy]\nextends =\n");
+	r = load(&p, "child.ini", &d);
+	hb_policy_free(&p);
+	cr_assert_lt(r, 0);
+	expect_diag(&d, "child.ini", 3, "empty value for extends");
+}
+
 Test(policy_extends, parent_is_a_directory)
 {
 	struct hb_policy p;
