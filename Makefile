@@ -36,6 +36,7 @@ FUZZ_SAN = -g -O1 -fno-omit-frame-pointer \
 FUZZ_LAUNCHER_CFLAGS = -Wno-sign-compare -Wno-missing-field-initializers
 FUZZ_TARGETS = policy audit
 FUZZ_OBJS = $(SRCS:launcher/%.c=$(B)/fuzz/obj/%.o) $(B)/fuzz/obj/rootfs_data.o
+FUZZ_SECONDS ?= 20
 
 DEB_PACKAGES = build-essential pkg-config python3 libinih-dev libcap-dev \
 	libjson-c-dev libseccomp-dev libmnl-dev libnftnl-dev libcriterion-dev \
@@ -43,7 +44,7 @@ DEB_PACKAGES = build-essential pkg-config python3 libinih-dev libcap-dev \
 	iproute2 nftables util-linux clang libclang-rt-14-dev
 
 .PHONY: all deps demo check unit unit-asan integration lint format \
-	install uninstall bench clean fuzz fuzz-cc
+	install uninstall bench clean fuzz fuzz-cc fuzz-check
 
 all: $(B)/hivebox
 
@@ -112,6 +113,11 @@ $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_util.c \
 	$(FUZZ_CC) $(FUZZ_SAN) $(HB_CFLAGS) -o $@ $< tests/fuzz/fuzz_util.c \
 		$(B)/fuzz/libhivebox.a $(LIBS)
 
+# Each target for FUZZ_SECONDS from its seeds alone, in a copy under
+# build/: any crash, leak, sanitizer report or hang fails the check.
+fuzz-check: fuzz
+	scripts/fuzz --fresh --no-build --time $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
 # Small programs the integration tests run inside the sandbox.
 $(B)/fixtures/%: tests/fixtures/%.c | $(B)
 	mkdir -p $(B)/fixtures
@@ -161,7 +167,7 @@ format:
 	clang-format -i $(wildcard launcher/*.[ch] tests/unit/*.c \
 		tests/fixtures/*.c tests/fuzz/*.[ch])
 
-check: lint unit unit-asan integration
+check: lint unit unit-asan fuzz-check integration
 
 bench: $(B)/hivebox
 	scripts/bench
