@@ -49,7 +49,8 @@ static int remove_one(const char *path, const struct stat *st, int flag,
 }
 
 /* Run by exit(), which is how libFuzzer ends a bounded run; after a
- * crash it calls _exit() and the directory stays for a look. */
+ * crash it calls _exit() and the directory stays (scripts/fuzz gives
+ * each run a TMPDIR of its own under build/fuzz/ and removes it). */
 static void tmpdir_remove(void)
 {
 	nftw(tmpdir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
@@ -59,13 +60,20 @@ static void tmpdir_remove(void)
 
 const char *fuzz_tmpdir(void)
 {
-	char tmpl[] = "/tmp/hivebox-fuzz-XXXXXX";
-	char real[PATH_MAX];
+	const char *parent = getenv("TMPDIR");
+	char tmpl[PATH_MAX], real[PATH_MAX];
 
 	if (tmpdir)
 		return tmpdir;
+	if (!parent || !*parent)
+		parent = "/tmp";
+	if ((size_t)snprintf(tmpl, sizeof(tmpl), "%s/hivebox-fuzz-XXXXXX",
+			     parent) >= sizeof(tmpl)) {
+		errno = ENAMETOOLONG;
+		fuzz_die(parent);
+	}
 	if (!mkdtemp(tmpl))
-		fuzz_die("mkdtemp");
+		fuzz_die(tmpl);
 	if (!realpath(tmpl, real) || !(tmpdir = strdup(real)))
 		fuzz_die(tmpl);
 	if (atexit(tmpdir_remove) != 0)

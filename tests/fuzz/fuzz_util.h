@@ -6,8 +6,9 @@
 #include <stddef.h>
 #include <stdio.h>
 
-/* A directory of this process's own, absolute and free of symlinks,
- * removed with everything in it at exit.  Made on the first call. */
+/* A directory of this process's own in $TMPDIR (or /tmp), absolute and
+ * free of symlinks, removed with everything in it at exit.  Made on the
+ * first call. */
 const char *fuzz_tmpdir(void);
 
 /* dirfd/name holds exactly len bytes of data afterwards; with data NULL
