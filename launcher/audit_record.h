@@ -5,7 +5,7 @@
 
 #include "audit.h"
 #include "plan.h"
-#include "supervisor.h"
+#include "result.h"
 
 #include <json-c/json.h>
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "events.h"
+#include "result.h"
 
 #include <fcntl.h>
 #include <linux/close_range.h>
@@ -30,11 +31,11 @@ static void spawn_child(const char *cmd, const char *kind, const char *id,
 	hb_signals_reset();
 	if (dup2(in, 0) < 0 || null < 0 || dup2(null, 1) < 0 ||
 	    dup2(null, 2) < 0)
-		_exit(126);
+		_exit(HB_EXIT_CANNOT_EXEC);
 	/* Nothing of hivebox's: not the --result-fd, not the caller's. */
 	close_range(3, ~0U, 0);
 	execve(cmd, argv, envp);
-	_exit(127);
+	_exit(HB_EXIT_NOT_FOUND);
 }
 
 /* Start the alert command with the event on its stdin; never wait. */

@@ -20,14 +20,12 @@
 #define HB_VERSION "0.1"
 #endif
 
-#define EXIT_HIVEBOX 125
-
 extern char **environ;
 
 static int fail_diag(const struct hb_diag *d)
 {
 	hb_diag_print(d, stderr);
-	return EXIT_HIVEBOX;
+	return HB_EXIT_FAILED;
 }
 
 static int policy_show(const struct hb_cli *cli)
@@ -297,11 +295,7 @@ static void record_end(struct run *run)
 	char hash[HB_SHA256_HEX];
 	int r;
 
-	res->violations = run->events.violations;
-	res->alerts = run->events.alerts;
-	res->peak_memory_kb = run->events.peak_total_kb;
-	res->peak_processes = run->events.peak_processes;
-	memcpy(res->exec_id, run->info.exec_id, sizeof(res->exec_id));
+	hb_result_add_events(res, &run->events);
 	if (!run->have_audit)
 		return;
 	res->audit_dir = run->audit.dir;
@@ -384,7 +378,7 @@ static int export_filter(struct run *run)
 	if (!ok) {
 		fprintf(stderr, "hivebox: %s: cannot write the filter: %s\n",
 			run->cli->export_filter, strerror(errno));
-		return EXIT_HIVEBOX;
+		return HB_EXIT_FAILED;
 	}
 	return 0;
 }
@@ -392,10 +386,10 @@ static int export_filter(struct run *run)
 static int run_script(const struct hb_cli *cli, int argc, char **argv)
 {
 	struct run *run = calloc(1, sizeof(*run));
-	int r, code = EXIT_HIVEBOX;
+	int r, code = HB_EXIT_FAILED;
 
 	if (!run)
-		return EXIT_HIVEBOX;
+		return HB_EXIT_FAILED;
 	run->cli = cli;
 	run->result_file_fd = -1;
 	run->info.argc = argc;
@@ -464,7 +458,7 @@ static int log_of_file(const char *file, char dir[PATH_MAX],
 		fprintf(stderr,
 			"hivebox: %s: not an audit log (expected %s or %s)\n",
 			file, HB_AUDIT_EXEC_LOG, HB_AUDIT_SECURITY_LOG);
-		return EXIT_HIVEBOX;
+		return HB_EXIT_FAILED;
 	}
 	snprintf(dir, PATH_MAX, "%.*s", slash ? (int)(slash - file) : 1,
 		 slash ? file : ".");
@@ -485,10 +479,10 @@ static int open_audit_dir(const struct hb_audit_cli *ac, struct hb_audit *a,
 
 	*ret_log = NULL;
 	if (ac->file && log_of_file(ac->file, dir, ret_log))
-		return EXIT_HIVEBOX;
+		return HB_EXIT_FAILED;
 	if (!ac->file && !ac->dir && hb_audit_default_dir(&dflt) < 0) {
 		fprintf(stderr, "hivebox: no audit directory; use --dir\n");
-		return EXIT_HIVEBOX;
+		return HB_EXIT_FAILED;
 	}
 	/* Only init and rotate may create the directory; reading a
 	 * mistyped one must not. */
@@ -521,7 +515,7 @@ static int audit_verify(struct hb_audit *a, const char *only)
 		if (r < 0) {
 			fprintf(stderr, "hivebox: cannot verify %s/%s: %s\n",
 				a->dir, hb_log_name(log), strerror(-r));
-			return EXIT_HIVEBOX;
+			return HB_EXIT_FAILED;
 		}
 		bad |= r;
 	}
@@ -568,7 +562,7 @@ static int audit_command(const struct hb_cli *cli)
 	if (r < 0) {
 		fprintf(stderr, "hivebox: audit %s in %s: %s\n", ac->sub, a.dir,
 			strerror(-r));
-		code = EXIT_HIVEBOX;
+		code = HB_EXIT_FAILED;
 	}
 	hb_audit_close(&a);
 	return code;
@@ -599,5 +593,5 @@ int main(int argc, char **argv)
 	case HB_VERB_RUN:
 		return run_script(&cli, argc, argv);
 	}
-	return EXIT_HIVEBOX;
+	return HB_EXIT_FAILED;
 }

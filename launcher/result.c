@@ -8,6 +8,76 @@
 #include <stddef.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+
+const char *hb_reason_name(enum hb_reason reason)
+{
+	static const char *const names[] = {
+		"exit",		"signal",	   "timeout",	  "cpu_limit",
+		"memory_limit", "file_size_limit", "setup_error",
+	};
+	return reason < ARRAY_SIZE(names) ? names[reason] : "?";
+}
+
+void hb_result_classify(struct hb_result *r, int status,
+			const struct hb_plan *plan)
+{
+	unsigned long long cpu_ms = r->user_ms + r->system_ms;
+
+	if (WIFEXITED(status)) {
+		r->reason = HB_REASON_EXIT;
+		r->exit_code = WEXITSTATUS(status);
+		r->hivebox_exit = r->exit_code;
+		return;
+	}
+	r->signal = WTERMSIG(status);
+	r->hivebox_exit = HB_EXIT_SIGNAL + r->signal;
+	r->reason = HB_REASON_SIGNAL;
+	/* SIGXCPU at the soft limit; SIGKILL at the hard one if the soft
+	 * signal was caught or ignored. */
+	if (r->signal == SIGXCPU ||
+	    (r->signal == SIGKILL &&
+	     cpu_ms >= plan->policy->cpu_seconds * 1000))
+		r->reason = HB_REASON_CPU_LIMIT;
+	else if (r->signal == SIGXFSZ)
+		r->reason = HB_REASON_FILE_SIZE_LIMIT;
+}
+
+void hb_result_timeout(struct hb_result *r, int signal)
+{
+	r->reason = HB_REASON_TIMEOUT;
+	r->signal = signal;
+	r->hivebox_exit = HB_EXIT_TIMEOUT;
+}
+
+void hb_result_memory_limit(struct hb_result *r)
+{
+	r->reason = HB_REASON_MEMORY_LIMIT;
+	r->signal = SIGKILL;
+	r->hivebox_exit = HB_EXIT_SIGNAL + SIGKILL;
+}
+
+void hb_result_setup_error(struct hb_result *r, int stage, int err,
+			   const char *what, bool exec_failed)
+{
+	r->reason = HB_REASON_SETUP_ERROR;
+	r->setup_stage = stage;
+	r->setup_errno = err;
+	snprintf(r->setup_what, sizeof(r->setup_what), "%s", what);
+	r->exec_failed = exec_failed;
+	r->hivebox_exit = !exec_failed	  ? HB_EXIT_FAILED
+			  : err == ENOENT ? HB_EXIT_NOT_FOUND
+					  : HB_EXIT_CANNOT_EXEC;
+}
+
+void hb_result_add_events(struct hb_result *r, const struct hb_events *w)
+{
+	r->violations = w->violations;
+	r->alerts = w->alerts;
+	r->peak_memory_kb = w->peak_total_kb;
+	r->peak_processes = w->peak_processes;
+	memcpy(r->exec_id, w->exec_id, sizeof(r->exec_id));
+}
 
 static const char *cgroup_status(void)
 {

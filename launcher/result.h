@@ -4,9 +4,76 @@
  * outcome through its exit code. */
 #pragma once
 
-#include "supervisor.h"
+#include "events.h"
+#include "plan.h"
 
 #include <json-c/json.h>
+#include <stdbool.h>
+
+/* hivebox's exit status, as cron reads it (DESIGN.md, hivebox(1) EXIT
+ * STATUS): the script's own, or one of these.  No other file writes these
+ * numbers. */
+enum {
+	HB_EXIT_REFUSED = 120,	   /* static analysis refused the script */
+	HB_EXIT_TIMEOUT = 124,	   /* the wall-clock timeout */
+	HB_EXIT_FAILED = 125,	   /* hivebox itself: usage, policy, setup */
+	HB_EXIT_CANNOT_EXEC = 126, /* the interpreter cannot run */
+	HB_EXIT_NOT_FOUND = 127,   /* the interpreter is not there */
+	HB_EXIT_SIGNAL = 128,	   /* + N: killed by signal N */
+};
+
+enum hb_reason {
+	HB_REASON_EXIT,
+	HB_REASON_SIGNAL,
+	HB_REASON_TIMEOUT,
+	HB_REASON_CPU_LIMIT,
+	HB_REASON_MEMORY_LIMIT,
+	HB_REASON_FILE_SIZE_LIMIT,
+	HB_REASON_SETUP_ERROR,
+};
+
+/* How a run ended.  The reason and hivebox's exit status are set here
+ * only, by the hb_result_* functions below; the supervisor says what it
+ * saw, main adds what the events sink and the audit trail counted. */
+struct hb_result {
+	enum hb_reason reason;
+	int exit_code;	  /* the script's, when reason is exit */
+	int signal;	  /* the fatal signal, when there is one */
+	int hivebox_exit; /* what hivebox exits with, per the table */
+	int setup_stage;  /* enum hb_stage, when reason is setup_error */
+	int setup_errno;
+	char setup_what[256];
+	bool exec_failed;
+	unsigned long long wall_ms, user_ms, system_ms, peak_rss_kb;
+	int forwarded_signal; /* a signal hivebox got and passed on */
+	/* Filled in by main from the events sink and the audit trail. */
+	char exec_id[37];
+	unsigned violations, alerts, audit_errors;
+	unsigned long long peak_memory_kb; /* sampled: RSS sum + tmpfs */
+	unsigned peak_processes;
+	const char *audit_dir; /* NULL: no audit trail for this run */
+	unsigned long long denied_syscalls; /* every denied call */
+	json_object *denied_counts;	    /* {"name": count}; main puts it */
+	json_object *network; /* the filtered network's addresses; main puts
+				 it */
+	bool audit_hmac;
+};
+
+const char *hb_reason_name(enum hb_reason reason);
+/* The script's end, from the interpreter's wait status, its CPU time
+ * (user_ms and system_ms, set before) and the plan's limits. */
+void hb_result_classify(struct hb_result *r, int status,
+			const struct hb_plan *plan);
+/* The timer ended the run; signal is what the interpreter died of. */
+void hb_result_timeout(struct hb_result *r, int signal);
+/* The supervisor killed the sandbox for its total memory. */
+void hb_result_memory_limit(struct hb_result *r);
+/* Nothing ran: setup failed at stage, or (exec_failed) the interpreter
+ * could not be executed, which is 127 for ENOENT and 126 otherwise. */
+void hb_result_setup_error(struct hb_result *r, int stage, int err,
+			   const char *what, bool exec_failed);
+/* What the events sink counted during the run, and the run's id. */
+void hb_result_add_events(struct hb_result *r, const struct hb_events *w);
 
 /* Why no per-run cgroup bounds this run, in one sentence. */
 const char *hb_cgroup_status(void);

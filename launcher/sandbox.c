@@ -2,6 +2,7 @@
 #include "sandbox.h"
 #include "mounts.h"
 #include "net_link.h"
+#include "result.h"
 
 #include <fcntl.h>
 #include <linux/capability.h>
@@ -55,7 +56,7 @@ static _Noreturn void fail(int sock, enum hb_stage stage, int err,
 			   const char *what)
 {
 	report(sock, HB_MSG_SETUP_FAILED, stage, err, 0, what);
-	_exit(125);
+	_exit(HB_EXIT_FAILED);
 }
 
 static int switch_ids(const struct hb_plan *plan)
@@ -171,7 +172,7 @@ static _Noreturn void exec_interpreter(const struct hb_plan *plan, int sock)
 	execve(plan->interpreter, plan->argv.v, plan->env.v);
 	report(sock, HB_MSG_EXEC_FAILED, HB_STAGE_EXEC, errno, 0,
 	       plan->interpreter);
-	_exit(127);
+	_exit(HB_EXIT_NOT_FOUND);
 }
 
 /* PID 1 stays as a tiny init: the kernel does not deliver unhandled
@@ -214,7 +215,7 @@ static void die_with_supervisor(int sock)
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	/* The supervisor may have died before the line above. */
 	if (poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR)))
-		_exit(125);
+		_exit(HB_EXIT_FAILED);
 }
 
 /* eth0 is there by now: the supervisor made the pair before "go".  Ping
@@ -253,7 +254,7 @@ _Noreturn void hb_sandbox_main(const struct hb_plan *plan,
 	close_range((unsigned)sock + 1, ~0U, 0);
 	die_with_supervisor(sock);
 	if (recv(sock, &go, 1, 0) != 1)
-		_exit(125);
+		_exit(HB_EXIT_FAILED);
 	/* Not before: a non-dumpable process's /proc files belong to root,
 	 * and an unprivileged supervisor could no longer write our id maps. */
 	prctl(PR_SET_DUMPABLE, 0);

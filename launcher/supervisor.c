@@ -26,15 +26,6 @@
 static const int forwarded[] = {SIGINT,	 SIGTERM, SIGHUP,
 				SIGQUIT, SIGUSR1, SIGUSR2};
 
-const char *hb_reason_name(enum hb_reason reason)
-{
-	static const char *const names[] = {
-		"exit",		"signal",	   "timeout",	  "cpu_limit",
-		"memory_limit", "file_size_limit", "setup_error",
-	};
-	return reason < ARRAY_SIZE(names) ? names[reason] : "?";
-}
-
 static int write_maps(const struct hb_plan *plan, pid_t pid)
 {
 	char path[64], map[64];
@@ -279,61 +270,23 @@ static void finish(struct loop *l, const struct hb_plan *plan, pid_t pid,
 	res->system_ms = (unsigned long long)ru.ru_stime.tv_sec * 1000 +
 			 (unsigned long long)ru.ru_stime.tv_usec / 1000;
 	res->peak_rss_kb = (unsigned long long)ru.ru_maxrss;
-	if (l->events->memory_killed && !l->timeout_stage) {
-		res->reason = HB_REASON_MEMORY_LIMIT;
-		res->signal = SIGKILL;
-		res->hivebox_exit = 128 + SIGKILL;
-	} else if (l->timeout_stage) {
-		res->reason = HB_REASON_TIMEOUT;
-		res->hivebox_exit = 124;
-		res->signal = l->have_status && WIFSIGNALED(l->status)
-				      ? WTERMSIG(l->status)
-				      : SIGKILL;
-	} else if (l->failed) {
-		res->reason = HB_REASON_SETUP_ERROR;
-		res->setup_stage = l->failure.stage;
-		res->setup_errno = l->failure.err;
-		snprintf(res->setup_what, sizeof(res->setup_what), "%s",
-			 l->failure.what);
-		res->exec_failed = l->failure.type == HB_MSG_EXEC_FAILED;
-		res->hivebox_exit = !res->exec_failed	       ? 125
-				    : l->failure.err == ENOENT ? 127
-							       : 126;
-	} else if (l->have_status) {
+	if (l->events->memory_killed && !l->timeout_stage)
+		hb_result_memory_limit(res);
+	else if (l->timeout_stage)
+		hb_result_timeout(res, l->have_status && WIFSIGNALED(l->status)
+					       ? WTERMSIG(l->status)
+					       : SIGKILL);
+	else if (l->failed)
+		hb_result_setup_error(res, l->failure.stage, l->failure.err,
+				      l->failure.what,
+				      l->failure.type == HB_MSG_EXEC_FAILED);
+	else if (l->have_status)
 		hb_result_classify(res, l->status, plan);
-	} else {
+	else
 		/* The init died without a word: killed from outside. */
-		res->reason = HB_REASON_SETUP_ERROR;
-		res->setup_stage = HB_STAGE_SYNC;
-		res->setup_errno = WIFSIGNALED(status) ? EINTR : EIO;
-		snprintf(res->setup_what, sizeof(res->setup_what),
-			 "the sandbox init ended unexpectedly");
-		res->hivebox_exit = 125;
-	}
-}
-
-void hb_result_classify(struct hb_result *r, int status,
-			const struct hb_plan *plan)
-{
-	unsigned long long cpu_ms = r->user_ms + r->system_ms;
-
-	if (WIFEXITED(status)) {
-		r->reason = HB_REASON_EXIT;
-		r->exit_code = WEXITSTATUS(status);
-		r->hivebox_exit = r->exit_code;
-		return;
-	}
-	r->signal = WTERMSIG(status);
-	r->hivebox_exit = 128 + r->signal;
-	r->reason = HB_REASON_SIGNAL;
-	/* SIGXCPU at the soft limit; SIGKILL at the hard one if the soft
-	 * signal was caught or ignored. */
-	if (r->signal == SIGXCPU ||
-	    (r->signal == SIGKILL &&
-	     cpu_ms >= plan->policy->cpu_seconds * 1000))
-		r->reason = HB_REASON_CPU_LIMIT;
-	else if (r->signal == SIGXFSZ)
-		r->reason = HB_REASON_FILE_SIZE_LIMIT;
+		hb_result_setup_error(
+			res, HB_STAGE_SYNC, WIFSIGNALED(status) ? EINTR : EIO,
+			"the sandbox init ended unexpectedly", false);
 }
 
 static int arm_sampling(struct loop *l)
@@ -361,12 +314,8 @@ struct failure {
 
 static void setup_failed(struct hb_result *res, int r, const struct failure *f)
 {
-	res->reason = HB_REASON_SETUP_ERROR;
-	res->hivebox_exit = 125;
-	res->setup_stage = (int)f->stage;
-	res->setup_errno = -r;
-	snprintf(res->setup_what, sizeof(res->setup_what), "%s",
-		 f->what[0] ? f->what : "supervision");
+	hb_result_setup_error(res, (int)f->stage, -r,
+			      f->what[0] ? f->what : "supervision", false);
 }
 
 static void failed_at(struct failure *f, enum hb_stage stage,

@@ -539,3 +539,31 @@ Test(result, open_file_refuses_devices_and_fifos)
 	free(fifo);
 	tmpdir_remove(dir);
 }
+
+/* The exit status of every way a run ends comes from one table. */
+Test(result, exit_status_table)
+{
+	struct hb_result r;
+
+	memset(&r, 0, sizeof(r));
+	hb_result_timeout(&r, SIGTERM);
+	cr_assert_eq(r.reason, HB_REASON_TIMEOUT);
+	cr_assert_eq(r.signal, SIGTERM);
+	cr_assert_eq(r.hivebox_exit, 124);
+	memset(&r, 0, sizeof(r));
+	hb_result_memory_limit(&r);
+	cr_assert_eq(r.reason, HB_REASON_MEMORY_LIMIT);
+	cr_assert_eq(r.hivebox_exit, 128 + SIGKILL);
+	hb_result_setup_error(&r, HB_STAGE_MOUNTS, EACCES, "/srv", false);
+	cr_assert_eq(r.reason, HB_REASON_SETUP_ERROR);
+	cr_assert_eq(r.hivebox_exit, 125);
+	cr_assert_str_eq(r.setup_what, "/srv");
+	hb_result_setup_error(&r, HB_STAGE_EXEC, ENOENT, "/usr/bin/python3",
+			      true);
+	cr_assert_eq(r.hivebox_exit, 127);
+	cr_assert(r.exec_failed);
+	hb_result_setup_error(&r, HB_STAGE_EXEC, EACCES, "/usr/bin/python3",
+			      true);
+	cr_assert_eq(r.hivebox_exit, 126);
+	cr_assert_eq(HB_EXIT_REFUSED, 120);
+}
