@@ -7,7 +7,6 @@
 #include "policy.h"
 #include "audit_record.h"
 #include "result.h"
-#include "sandbox.h"
 #include "supervisor.h"
 
 #include <fcntl.h>
@@ -49,17 +48,18 @@ static void notice(const struct hb_cli *cli, const struct hb_result *r,
 		   const struct hb_plan *plan)
 {
 	if (r->reason == HB_REASON_SETUP_ERROR) {
+		const struct hb_error *e = &r->setup;
 		/* Errors are printed even with --quiet. */
 		if (r->exec_failed)
 			fprintf(stderr, "hivebox: cannot execute %s: %s\n",
-				r->setup_what, strerror(r->setup_errno));
+				e->what, strerror(e->err));
 		else
 			fprintf(stderr,
 				"hivebox: sandbox setup failed at '%s'%s%s: "
 				"%s\n",
-				hb_stage_name((enum hb_stage)r->setup_stage),
-				r->setup_what[0] ? " on " : "", r->setup_what,
-				strerror(r->setup_errno));
+				hb_stage_name((enum hb_stage)e->stage),
+				e->what[0] ? " on " : "", e->what,
+				strerror(e->err));
 		return;
 	}
 	if (cli->quiet)

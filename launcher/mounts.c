@@ -298,27 +298,26 @@ static void close_all(int *fds, size_t n)
 }
 
 int hb_mounts_open_sources(const struct hb_plan *plan, int **ret_trees,
-			   const char **ret_what)
+			   struct hb_error *e)
 {
 	int *trees;
 
-	*ret_what = "/";
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-		return -errno;
+		return hb_error_set(e, HB_STAGE_MOUNTS, errno, "/");
 	trees = malloc((plan->n_mounts + 1) * sizeof(int));
 	if (!trees)
-		return -ENOMEM;
+		return hb_error_set(e, HB_STAGE_MOUNTS, ENOMEM, "/");
 	for (size_t i = 0; i < plan->n_mounts; i++)
 		trees[i] = -1;
 	for (size_t i = 0; i < plan->n_mounts; i++) {
 		if (plan->mounts[i].kind != HB_MNT_BIND)
 			continue;
-		*ret_what = plan->mounts[i].source;
 		trees[i] = clone_source(&plan->mounts[i]);
 		if (trees[i] < 0) {
 			int r = trees[i];
 			hb_mounts_close_sources(plan, trees);
-			return r;
+			return hb_error_set(e, HB_STAGE_MOUNTS, -r, "%s",
+					    plan->mounts[i].source);
 		}
 	}
 	*ret_trees = trees;
@@ -332,26 +331,27 @@ void hb_mounts_close_sources(const struct hb_plan *plan, int *trees)
 }
 
 int hb_mounts_apply(const struct hb_plan *plan, const int *trees,
-		    const char **ret_what)
+		    struct hb_error *e)
 {
 	_cleanup_close_ int root = -1;
 	_cleanup_close_ int stage = -1;
 	int r;
 
-	*ret_what = "/";
 	root = new_fs("tmpfs", "mode=0755,size=1m",
 		      HB_ATTR_NOSUID | HB_ATTR_NODEV);
 	stage = open("/tmp", O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
 	if (root < 0 || stage < 0)
-		return root < 0 ? root : -errno;
+		return hb_error_set(e, HB_STAGE_MOUNTS,
+				    root < 0 ? -root : errno, "/");
 	r = attach(root, stage);
-	for (size_t i = 0; r == 0 && i < plan->n_mounts; i++) {
-		*ret_what = plan->mounts[i].target;
+	if (r < 0)
+		return hb_error_set(e, HB_STAGE_MOUNTS, -r, "/");
+	for (size_t i = 0; i < plan->n_mounts; i++) {
 		r = place(root, &plan->mounts[i], trees[i]);
+		if (r < 0)
+			return hb_error_set(e, HB_STAGE_MOUNTS, -r, "%s",
+					    plan->mounts[i].target);
 	}
-	if (r == 0) {
-		*ret_what = "pivot_root";
-		r = pivot(root);
-	}
-	return r;
+	r = pivot(root);
+	return r < 0 ? hb_error_set(e, HB_STAGE_MOUNTS, -r, "pivot_root") : 0;
 }

@@ -55,7 +55,7 @@ static bool link_gone(unsigned index, void *userdata)
 }
 
 int hb_net_run_acquire(struct hb_net_run *n, const struct hb_net_plan *np,
-		       const char **what)
+		       struct hb_error *e)
 {
 	const struct hb_config *c = np->config;
 	unsigned index;
@@ -65,34 +65,35 @@ int hb_net_run_acquire(struct hb_net_run *n, const struct hb_net_plan *np,
 	n->np = np;
 	n->nflog_fd = -1;
 	n->forwarding = -1;
-	*what = "open an nftables socket";
 	n->nft = hb_net_nft_socket();
 	if (!n->nft)
-		return -errno;
+		return hb_error_set(e, HB_STAGE_NET_HOST, errno,
+				    "open an nftables socket");
 	/* A leftover that cannot be removed now is no reason to refuse this
 	 * run: its index stays taken, and the next start tries again. */
 	n->stale_cleaned = hb_net_pool_stale(c->state_dir, clean_stale, NULL);
-	*what = "take an address from the pool";
 	r = hb_net_pool_acquire(&c->pool, c->state_dir, link_gone, NULL,
 				&index);
+	if (r == 0) {
+		n->have_slot = n->had_slot = true;
+		r = hb_net_pool_slot(&c->pool, index, &n->slot);
+	}
 	if (r < 0)
-		return r;
-	n->have_slot = n->had_slot = true;
-	r = hb_net_pool_slot(&c->pool, index, &n->slot);
-	if (r < 0)
-		return r;
+		return hb_error_set(e, HB_STAGE_NET_HOST, -r,
+				    "take an address from the pool");
 	/* This run's connections; 0 is every connection's mark by default. */
 	do
 		if (getrandom(&n->ct_mark, sizeof(n->ct_mark), 0) !=
 		    sizeof(n->ct_mark))
-			return -errno;
+			return hb_error_set(e, HB_STAGE_NET_HOST, errno,
+					    "getrandom");
 	while (n->ct_mark == 0);
 	n->group = (uint16_t)(HB_NET_RUN_GROUP_BASE + index);
 	table_name(index, n->table, sizeof(n->table));
 	return 0;
 }
 
-static int apply_rules(struct hb_net_run *n)
+static int apply_rules(struct hb_net_run *n, struct hb_error *e)
 {
 	const struct hb_net_plan *np = n->np;
 	struct hb_net_nft_rules rules = {
@@ -113,44 +114,51 @@ static int apply_rules(struct hb_net_run *n)
 	int r;
 
 	if (!buf)
-		return -ENOMEM;
+		return hb_error_set(e, HB_STAGE_NET_HOST, ENOMEM,
+				    "a batch of %zu bytes", size);
 	snprintf(rules.table, sizeof(rules.table), "%s", n->table);
 	snprintf(rules.host_if, sizeof(rules.host_if), "%s",
 		 n->slot.host_ifname);
 	r = hb_net_nft_build(&rules, buf, size, 1, &len);
-	if (r == 0)
-		r = hb_net_nft_apply_on(n->nft, buf, len);
-	return r;
+	if (r < 0)
+		return hb_error_set(e, HB_STAGE_NET_HOST, -r,
+				    "build the batch");
+	r = hb_net_nft_apply_on(n->nft, buf, len);
+	if (r < 0)
+		return hb_error_set(e, HB_STAGE_NET_HOST, -r, "send the batch");
+	return 0;
 }
 
-int hb_net_run_host(struct hb_net_run *n, pid_t pid, const char **what)
+int hb_net_run_host(struct hb_net_run *n, pid_t pid, struct hb_error *e)
 {
 	int r;
 
 	/* No leftover of the slot can be in the way: a table goes with its
 	 * owner's socket, and acquire passed over indexes whose interface is
-	 * still there (link_gone).  The log socket first: no packet may be dropped unseen. */
-	*what = "bind the NFLOG group";
+	 * still there (link_gone).  The log socket first: no packet may be
+	 * dropped unseen. */
 	n->nflog_fd = hb_net_nflog_open(n->group);
 	if (n->nflog_fd < 0)
-		return n->nflog_fd;
-	*what = "create the veth pair";
+		return hb_error_set(e, HB_STAGE_NET_HOST, -n->nflog_fd,
+				    "bind the NFLOG group");
 	r = hb_net_link_veth_setup(n->slot.host_ifname,
 				   HB_NET_POOL_SANDBOX_IFNAME, pid,
 				   n->slot.host_ip, HB_NET_POOL_SLOT_PREFIXLEN);
 	if (r < 0)
-		return r;
-	*what = "switch IPv4 forwarding on";
+		return hb_error_set(e, HB_STAGE_NET_HOST, -r,
+				    "create the veth pair");
 	r = hb_net_pool_forwarding_on(n->np->config->state_dir);
 	if (r < 0)
-		return r;
+		return hb_error_set(e, HB_STAGE_NET_HOST, -r,
+				    "switch IPv4 forwarding on");
 	n->forwarding = r;
 	/* Before: an answer lost after the kernel committed the batch must
 	 * not leave the table behind (deleting one that is not there is no
 	 * error). */
-	*what = "add the nftables table";
 	n->have_table = true;
-	return apply_rules(n);
+	r = apply_rules(n, e);
+	return r < 0 ? hb_error_wrap(e, "add the nftables table %s", n->table)
+		     : 0;
 }
 
 static bool same_dest(const struct hb_net_nflog_packet *a,

@@ -9,6 +9,7 @@
 #include "net_nflog.h"
 #include "net_pool.h"
 #include "plan.h"
+#include "error.h"
 #include "events.h"
 
 #include <stdbool.h>
@@ -46,12 +47,13 @@ struct hb_net_run {
 };
 
 /* Before the clone: clean what killed runs left and take a slot.  On
- * failure *what names the step. */
+ * failure e names the step, in HB_STAGE_NET_HOST. */
 int hb_net_run_acquire(struct hb_net_run *n, const struct hb_net_plan *np,
-		       const char **what);
+		       struct hb_error *e);
 /* After the clone, before the sandbox goes on: the veth pair with its peer
- * in pid's network namespace, forwarding, the table, the NFLOG socket. */
-int hb_net_run_host(struct hb_net_run *n, pid_t pid, const char **what);
+ * in pid's network namespace, forwarding, the table, the NFLOG socket.
+ * On failure e names the step, in HB_STAGE_NET_HOST. */
+int hb_net_run_host(struct hb_net_run *n, pid_t pid, struct hb_error *e);
 /* Read some of what NFLOG has queued: true if there may be more.  The
  * supervisor calls it when nflog_fd is readable, and at the end until it
  * says false. */

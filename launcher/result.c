@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 #include "result.h"
-#include "sandbox.h"
 
 #include <fcntl.h>
 #include <json-c/json.h>
@@ -57,17 +56,15 @@ void hb_result_memory_limit(struct hb_result *r)
 	r->hivebox_exit = HB_EXIT_SIGNAL + SIGKILL;
 }
 
-void hb_result_setup_error(struct hb_result *r, int stage, int err,
-			   const char *what, bool exec_failed)
+void hb_result_setup_error(struct hb_result *r, const struct hb_error *e,
+			   bool exec_failed)
 {
 	r->reason = HB_REASON_SETUP_ERROR;
-	r->setup_stage = stage;
-	r->setup_errno = err;
-	snprintf(r->setup_what, sizeof(r->setup_what), "%s", what);
+	r->setup = *e;
 	r->exec_failed = exec_failed;
-	r->hivebox_exit = !exec_failed	  ? HB_EXIT_FAILED
-			  : err == ENOENT ? HB_EXIT_NOT_FOUND
-					  : HB_EXIT_CANNOT_EXEC;
+	r->hivebox_exit = !exec_failed	     ? HB_EXIT_FAILED
+			  : e->err == ENOENT ? HB_EXIT_NOT_FOUND
+					     : HB_EXIT_CANNOT_EXEC;
 }
 
 void hb_result_add_events(struct hb_result *r, const struct hb_events *w)
@@ -165,12 +162,12 @@ static json_object *setup_json(const struct hb_result *r)
 	o = json_object_new_object();
 	json_object_object_add(o, "stage",
 			       json_object_new_string(hb_stage_name(
-				       (enum hb_stage)r->setup_stage)));
-	json_object_object_add(o, "errno", json_object_new_int(r->setup_errno));
-	json_object_object_add(
-		o, "error", json_object_new_string(strerror(r->setup_errno)));
+				       (enum hb_stage)r->setup.stage)));
+	json_object_object_add(o, "errno", json_object_new_int(r->setup.err));
+	json_object_object_add(o, "error",
+			       json_object_new_string(strerror(r->setup.err)));
 	json_object_object_add(o, "what",
-			       json_object_new_string(r->setup_what));
+			       json_object_new_string(r->setup.what));
 	return o;
 }
 

@@ -4,6 +4,7 @@
  * outcome through its exit code. */
 #pragma once
 
+#include "error.h"
 #include "events.h"
 #include "plan.h"
 
@@ -37,13 +38,11 @@ enum hb_reason {
  * saw, main adds what the events sink and the audit trail counted. */
 struct hb_result {
 	enum hb_reason reason;
-	int exit_code;	  /* the script's, when reason is exit */
-	int signal;	  /* the fatal signal, when there is one */
-	int hivebox_exit; /* what hivebox exits with, per the table */
-	int setup_stage;  /* enum hb_stage, when reason is setup_error */
-	int setup_errno;
-	char setup_what[256];
-	bool exec_failed;
+	int exit_code;	       /* the script's, when reason is exit */
+	int signal;	       /* the fatal signal, when there is one */
+	int hivebox_exit;      /* what hivebox exits with, per the table */
+	struct hb_error setup; /* when reason is setup_error */
+	bool exec_failed;      /* and the interpreter could not be run */
 	unsigned long long wall_ms, user_ms, system_ms, peak_rss_kb;
 	int forwarded_signal; /* a signal hivebox got and passed on */
 	/* Filled in by main from the events sink and the audit trail. */
@@ -68,10 +67,10 @@ void hb_result_classify(struct hb_result *r, int status,
 void hb_result_timeout(struct hb_result *r, int signal);
 /* The supervisor killed the sandbox for its total memory. */
 void hb_result_memory_limit(struct hb_result *r);
-/* Nothing ran: setup failed at stage, or (exec_failed) the interpreter
+/* Nothing ran: setup failed as e says, or (exec_failed) the interpreter
  * could not be executed, which is 127 for ENOENT and 126 otherwise. */
-void hb_result_setup_error(struct hb_result *r, int stage, int err,
-			   const char *what, bool exec_failed);
+void hb_result_setup_error(struct hb_result *r, const struct hb_error *e,
+			   bool exec_failed);
 /* What the events sink counted during the run, and the run's id. */
 void hb_result_add_events(struct hb_result *r, const struct hb_events *w);
 

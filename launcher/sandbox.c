@@ -20,43 +20,30 @@
 #include <sys/wait.h>
 #include <linux/seccomp.h>
 
-static const char *const stage_names[HB_STAGE_MAX] = {
-	[HB_STAGE_SYNC] = "wait for id maps",
-	[HB_STAGE_IDS] = "switch to the mapped ids",
-	[HB_STAGE_HOSTNAME] = "set the hostname",
-	[HB_STAGE_LOOPBACK] = "bring the loopback interface up",
-	[HB_STAGE_NETWORK] = "set up the network",
-	[HB_STAGE_MOUNTS] = "build the root file system",
-	[HB_STAGE_PRIVILEGES] = "drop privileges",
-	[HB_STAGE_FORK] = "fork the interpreter",
-	[HB_STAGE_RLIMITS] = "set rlimits",
-	[HB_STAGE_CHDIR] = "enter the start directory",
-	[HB_STAGE_SECCOMP] = "load the system-call filter",
-	[HB_STAGE_EXEC] = "execute the interpreter",
-};
-
-const char *hb_stage_name(enum hb_stage stage)
+static void report(int sock, enum hb_msg_type type, int status,
+		   const struct hb_error *e)
 {
-	return stage < HB_STAGE_MAX ? stage_names[stage] : "?";
-}
+	struct hb_msg m = {.type = type, .status = status};
 
-static void report(int sock, enum hb_msg_type type, enum hb_stage stage,
-		   int err, int status, const char *what)
-{
-	struct hb_msg m = {
-		.type = type, .stage = stage, .err = err, .status = status};
-
-	if (what)
-		snprintf(m.what, sizeof(m.what), "%s", what);
+	if (e)
+		m.error = *e;
 	/* Nothing to do if the supervisor is gone: we die with it. */
 	(void)!send(sock, &m, sizeof(m), MSG_NOSIGNAL);
 }
 
-static _Noreturn void fail(int sock, enum hb_stage stage, int err,
-			   const char *what)
+static _Noreturn void fail(int sock, const struct hb_error *e)
 {
-	report(sock, HB_MSG_SETUP_FAILED, stage, err, 0, what);
+	report(sock, HB_MSG_SETUP_FAILED, 0, e);
 	_exit(HB_EXIT_FAILED);
+}
+
+static _Noreturn void fail_at(int sock, enum hb_stage stage, int err,
+			      const char *what)
+{
+	struct hb_error e;
+
+	hb_error_set(&e, stage, err, "%s", what ? what : "");
+	fail(sock, &e);
 }
 
 static int switch_ids(const struct hb_plan *plan)
@@ -153,6 +140,7 @@ static int load_filter(const struct hb_plan *plan, int sock)
 
 static _Noreturn void exec_interpreter(const struct hb_plan *plan, int sock)
 {
+	struct hb_error e;
 	int r;
 
 	/* The interpreter starts as it would bare: SIGPIPE that hivebox
@@ -160,19 +148,19 @@ static _Noreturn void exec_interpreter(const struct hb_plan *plan, int sock)
 	hb_signals_reset();
 	r = set_rlimits(plan);
 	if (r < 0)
-		fail(sock, HB_STAGE_RLIMITS, -r, NULL);
+		fail_at(sock, HB_STAGE_RLIMITS, -r, NULL);
 	if (chdir(plan->cwd) < 0)
-		fail(sock, HB_STAGE_CHDIR, errno, plan->cwd);
+		fail_at(sock, HB_STAGE_CHDIR, errno, plan->cwd);
 	/* Descriptors 0-2 are the caller's; nothing else goes in. */
 	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-		fail(sock, HB_STAGE_EXEC, errno, "close_range");
+		fail_at(sock, HB_STAGE_EXEC, errno, "close_range");
 	r = load_filter(plan, sock);
 	if (r < 0)
-		fail(sock, HB_STAGE_SECCOMP, -r, NULL);
+		fail_at(sock, HB_STAGE_SECCOMP, -r, NULL);
 	execve(plan->interpreter, plan->argv.v, plan->env.v);
-	report(sock, HB_MSG_EXEC_FAILED, HB_STAGE_EXEC, errno, 0,
-	       plan->interpreter);
-	_exit(HB_EXIT_NOT_FOUND);
+	hb_error_set(&e, HB_STAGE_EXEC, errno, "%s", plan->interpreter);
+	report(sock, HB_MSG_EXEC_FAILED, 0, &e);
+	_exit(e.err == ENOENT ? HB_EXIT_NOT_FOUND : HB_EXIT_CANNOT_EXEC);
 }
 
 /* PID 1 stays as a tiny init: the kernel does not deliver unhandled
@@ -200,8 +188,7 @@ static _Noreturn void reap(pid_t child, int sock)
 		}
 		while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
 			if (pid == child) {
-				report(sock, HB_MSG_EXITED, HB_STAGE_EXEC, 0,
-				       status, NULL);
+				report(sock, HB_MSG_EXITED, status, NULL);
 				/* Our exit takes down what is left. */
 				_exit(0);
 			}
@@ -222,27 +209,28 @@ static void die_with_supervisor(int sock)
  * sockets are opened to our own group, so that ICMP reaches the host-side
  * filter and is logged there, like everything else the script tries. */
 static int network_up(const struct hb_plan *plan,
-		      const struct hb_net_pool_slot *slot, const char **what)
+		      const struct hb_net_pool_slot *slot, struct hb_error *e)
 {
+	const char *ping = "/proc/sys/net/ipv4/ping_group_range";
 	char range[64];
 	int r;
 
-	*what = HB_NET_POOL_SANDBOX_IFNAME;
 	r = hb_net_link_sandbox_setup(
 		HB_NET_POOL_SANDBOX_IFNAME, slot->sandbox_ip,
 		HB_NET_POOL_SLOT_PREFIXLEN, slot->host_ip);
 	if (r < 0)
-		return r;
-	*what = "/proc/sys/net/ipv4/ping_group_range";
+		return hb_error_set(e, HB_STAGE_NETWORK, -r, "%s",
+				    HB_NET_POOL_SANDBOX_IFNAME);
 	snprintf(range, sizeof(range), "%u %u", plan->inside_gid,
 		 plan->inside_gid);
-	return hb_write_text(*what, range);
+	r = hb_write_text(ping, range);
+	return r < 0 ? hb_error_set(e, HB_STAGE_NETWORK, -r, "%s", ping) : 0;
 }
 
 _Noreturn void hb_sandbox_main(const struct hb_plan *plan,
 			       const struct hb_net_pool_slot *slot, int sock)
 {
-	const char *what = NULL;
+	struct hb_error e;
 	int *trees = NULL;
 	sigset_t all;
 	char go;
@@ -258,40 +246,40 @@ _Noreturn void hb_sandbox_main(const struct hb_plan *plan,
 	/* Not before: a non-dumpable process's /proc files belong to root,
 	 * and an unprivileged supervisor could no longer write our id maps. */
 	prctl(PR_SET_DUMPABLE, 0);
-	r = hb_mounts_open_sources(plan, &trees, &what);
+	r = hb_mounts_open_sources(plan, &trees, &e);
 	if (r < 0)
-		fail(sock, HB_STAGE_MOUNTS, -r, what);
+		fail(sock, &e);
 	r = switch_ids(plan);
 	if (r < 0)
-		fail(sock, HB_STAGE_IDS, -r, NULL);
+		fail_at(sock, HB_STAGE_IDS, -r, NULL);
 	/* A change of ids cleared the parent-death signal, and reset the
 	 * dumpable flag to fs.suid_dumpable: set both again. */
 	prctl(PR_SET_DUMPABLE, 0);
 	die_with_supervisor(sock);
 	if (sethostname(plan->hostname, strlen(plan->hostname)) < 0)
-		fail(sock, HB_STAGE_HOSTNAME, errno, NULL);
+		fail_at(sock, HB_STAGE_HOSTNAME, errno, NULL);
 	r = hb_net_link_loopback_up();
 	if (r < 0)
-		fail(sock, HB_STAGE_LOOPBACK, -r, "lo");
-	r = slot ? network_up(plan, slot, &what) : 0;
+		fail_at(sock, HB_STAGE_LOOPBACK, -r, "lo");
+	r = slot ? network_up(plan, slot, &e) : 0;
 	if (r < 0)
-		fail(sock, HB_STAGE_NETWORK, -r, what);
-	r = hb_mounts_apply(plan, trees, &what);
+		fail(sock, &e);
+	r = hb_mounts_apply(plan, trees, &e);
 	hb_mounts_close_sources(plan, trees);
 	if (r < 0)
-		fail(sock, HB_STAGE_MOUNTS, -r, what);
+		fail(sock, &e);
 	if (setsid() < 0)
-		fail(sock, HB_STAGE_PRIVILEGES, errno, "setsid");
+		fail_at(sock, HB_STAGE_PRIVILEGES, errno, "setsid");
 	r = drop_privileges();
 	if (r < 0)
-		fail(sock, HB_STAGE_PRIVILEGES, -r, NULL);
+		fail_at(sock, HB_STAGE_PRIVILEGES, -r, NULL);
 	/* From here on, /proc/PID/root of the init is the sandbox's. */
-	report(sock, HB_MSG_READY, HB_STAGE_FORK, 0, 0, NULL);
+	report(sock, HB_MSG_READY, 0, NULL);
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
 	child = fork();
 	if (child < 0)
-		fail(sock, HB_STAGE_FORK, errno, NULL);
+		fail_at(sock, HB_STAGE_FORK, errno, NULL);
 	if (child == 0)
 		exec_interpreter(plan, sock);
 	reap(child, sock);

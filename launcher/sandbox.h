@@ -4,30 +4,15 @@
  * supervisor over a SOCK_SEQPACKET socket. */
 #pragma once
 
+#include "error.h"
 #include "net_pool.h"
 #include "plan.h"
 
 #include <stdint.h>
 
-enum hb_stage {
-	HB_STAGE_SYNC,
-	HB_STAGE_IDS,
-	HB_STAGE_HOSTNAME,
-	HB_STAGE_LOOPBACK,
-	HB_STAGE_NETWORK,
-	HB_STAGE_MOUNTS,
-	HB_STAGE_PRIVILEGES,
-	HB_STAGE_FORK,
-	HB_STAGE_RLIMITS,
-	HB_STAGE_CHDIR,
-	HB_STAGE_SECCOMP,
-	HB_STAGE_EXEC,
-	HB_STAGE_MAX,
-};
-
 enum hb_msg_type {
-	HB_MSG_SETUP_FAILED = 1, /* stage, err, what */
-	HB_MSG_EXEC_FAILED,	 /* err */
+	HB_MSG_SETUP_FAILED = 1, /* error */
+	HB_MSG_EXEC_FAILED,	 /* error: HB_STAGE_EXEC, the interpreter */
 	HB_MSG_EXITED,		 /* status: the interpreter's wait status */
 	HB_MSG_READY,		 /* the new root is in place */
 	HB_MSG_LISTENER,	 /* the seccomp listener, in SCM_RIGHTS */
@@ -35,13 +20,9 @@ enum hb_msg_type {
 
 struct hb_msg {
 	int32_t type;
-	int32_t stage;
-	int32_t err;
 	int32_t status;
-	char what[256];
+	struct hb_error error;
 };
-
-const char *hb_stage_name(enum hb_stage stage);
 
 /* Never returns.  sock is the init's end of the report socket; slot is
  * the filtered network's addresses, NULL without one. */

@@ -26,29 +26,37 @@
 static const int forwarded[] = {SIGINT,	 SIGTERM, SIGHUP,
 				SIGQUIT, SIGUSR1, SIGUSR2};
 
-static int write_maps(const struct hb_plan *plan, pid_t pid)
+static int write_map(pid_t pid, const char *file, const char *text,
+		     struct hb_error *e)
 {
-	char path[64], map[64];
+	char path[64];
+	int r;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
+	r = hb_write_text(path, text);
+	return r < 0 ? hb_error_set(e, HB_STAGE_ID_MAPS, -r, "%s", path) : 0;
+}
+
+static int write_maps(const struct hb_plan *plan, pid_t pid, struct hb_error *e)
+{
+	char map[64];
 	int r;
 
 	/* Unprivileged, gid_map may only be written once setgroups is
 	 * denied; as root, the init drops its groups itself. */
 	if (!plan->privileged) {
-		snprintf(path, sizeof(path), "/proc/%d/setgroups", pid);
-		r = hb_write_text(path, "deny");
+		r = write_map(pid, "setgroups", "deny", e);
 		if (r < 0)
 			return r;
 	}
-	snprintf(path, sizeof(path), "/proc/%d/uid_map", pid);
 	snprintf(map, sizeof(map), "%u %u 1\n", plan->inside_uid,
 		 plan->host_uid);
-	r = hb_write_text(path, map);
+	r = write_map(pid, "uid_map", map, e);
 	if (r < 0)
 		return r;
-	snprintf(path, sizeof(path), "/proc/%d/gid_map", pid);
 	snprintf(map, sizeof(map), "%u %u 1\n", plan->inside_gid,
 		 plan->host_gid);
-	return hb_write_text(path, map);
+	return write_map(pid, "gid_map", map, e);
 }
 
 static pid_t clone_init(int *ret_pidfd)
@@ -90,8 +98,8 @@ struct loop {
 	bool have_status;
 	bool ready; /* the init has pivoted into the new root */
 	int status;
-	struct hb_msg failure;
-	bool failed;
+	struct hb_error failure; /* what the init reported */
+	bool failed, exec_failed;
 };
 
 /* One report; a listener arrives as SCM_RIGHTS beside its message. */
@@ -133,7 +141,7 @@ static void read_messages(struct loop *l)
 	int fd;
 
 	while (recv_msg(l->sock, &m, &fd) == sizeof(m)) {
-		m.what[sizeof(m.what) - 1] = '\0';
+		m.error.what[sizeof(m.error.what) - 1] = '\0';
 		if (m.type == HB_MSG_LISTENER && fd >= 0) {
 			on_listener(l, fd);
 			continue;
@@ -146,8 +154,9 @@ static void read_messages(struct loop *l)
 		} else if (m.type == HB_MSG_READY) {
 			l->ready = true;
 		} else if (!l->failed) {
-			l->failure = m;
+			l->failure = m.error;
 			l->failed = true;
+			l->exec_failed = m.type == HB_MSG_EXEC_FAILED;
 		}
 	}
 }
@@ -197,7 +206,7 @@ static void on_sample(struct loop *l, const struct hb_plan *plan)
 }
 
 static int event_loop(struct loop *l, const struct hb_plan *plan,
-		      struct hb_result *res)
+		      struct hb_result *res, struct hb_error *e)
 {
 	struct pollfd fds[] = {
 		{.fd = l->pidfd, .events = POLLIN},
@@ -216,7 +225,8 @@ static int event_loop(struct loop *l, const struct hb_plan *plan,
 		if (poll(fds, ARRAY_SIZE(fds), -1) < 0) {
 			if (errno == EINTR)
 				continue;
-			return -errno;
+			return hb_error_set(e, HB_STAGE_SUPERVISE, errno,
+					    "poll");
 		}
 		if (fds[3].revents & POLLIN)
 			read_messages(l);
@@ -239,29 +249,35 @@ static int event_loop(struct loop *l, const struct hb_plan *plan,
 	}
 }
 
-static int setup_fds(struct loop *l, sigset_t *mask, int socks[2])
+static int setup_fds(struct loop *l, sigset_t *mask, int socks[2],
+		     struct hb_error *e)
 {
 	sigemptyset(mask);
 	for (size_t i = 0; i < ARRAY_SIZE(forwarded); i++)
 		sigaddset(mask, forwarded[i]);
 	if (sigprocmask(SIG_BLOCK, mask, NULL) < 0)
-		return -errno;
+		return hb_error_set(e, HB_STAGE_SIGNALS, errno, "sigprocmask");
 	l->sfd = signalfd(-1, mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (l->sfd < 0)
+		return hb_error_set(e, HB_STAGE_SIGNALS, errno, "signalfd");
 	l->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (l->sfd < 0 || l->tfd < 0)
-		return -errno;
+	if (l->tfd < 0)
+		return hb_error_set(e, HB_STAGE_SIGNALS, errno,
+				    "timerfd_create");
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, socks) < 0)
-		return -errno;
+		return hb_error_set(e, HB_STAGE_SIGNALS, errno,
+				    "socketpair for the init's reports");
 	return 0;
 }
 
-static void finish(struct loop *l, const struct hb_plan *plan, pid_t pid,
-		   unsigned long long start, struct hb_result *res)
+static void finish(struct loop *l, unsigned long long start,
+		   struct hb_result *res)
 {
 	struct rusage ru = {0};
+	struct hb_error e;
 	int status = 0;
 
-	while (wait4(pid, &status, 0, &ru) < 0 && errno == EINTR)
+	while (wait4(l->pid, &status, 0, &ru) < 0 && errno == EINTR)
 		;
 	read_messages(l);
 	res->wall_ms = hb_now_ms() - start;
@@ -277,16 +293,16 @@ static void finish(struct loop *l, const struct hb_plan *plan, pid_t pid,
 					       ? WTERMSIG(l->status)
 					       : SIGKILL);
 	else if (l->failed)
-		hb_result_setup_error(res, l->failure.stage, l->failure.err,
-				      l->failure.what,
-				      l->failure.type == HB_MSG_EXEC_FAILED);
+		hb_result_setup_error(res, &l->failure, l->exec_failed);
 	else if (l->have_status)
-		hb_result_classify(res, l->status, plan);
-	else
+		hb_result_classify(res, l->status, l->plan);
+	else {
 		/* The init died without a word: killed from outside. */
-		hb_result_setup_error(
-			res, HB_STAGE_SYNC, WIFSIGNALED(status) ? EINTR : EIO,
-			"the sandbox init ended unexpectedly", false);
+		hb_error_set(&e, HB_STAGE_SUPERVISE,
+			     WIFSIGNALED(status) ? EINTR : EIO,
+			     "the sandbox init ended unexpectedly");
+		hb_result_setup_error(res, &e, false);
+	}
 }
 
 static int arm_sampling(struct loop *l)
@@ -305,120 +321,117 @@ static int arm_sampling(struct loop *l)
 	return timerfd_settime(l->sample_fd, 0, &its, NULL) < 0 ? -errno : 0;
 }
 
-/* Where the supervisor's own setup failed; reported after finish(), which
- * reads the init's end into the result. */
-struct failure {
-	enum hb_stage stage;
-	char what[128];
-};
-
-static void setup_failed(struct hb_result *res, int r, const struct failure *f)
+static int arm_timers(struct loop *l, struct hb_error *e)
 {
-	hb_result_setup_error(res, (int)f->stage, -r,
-			      f->what[0] ? f->what : "supervision", false);
+	int r = arm(l->tfd, l->plan->timeout_ms);
+
+	if (r < 0)
+		return hb_error_set(e, HB_STAGE_SIGNALS, -r, "arm the timeout");
+	r = arm_sampling(l);
+	return r < 0 ? hb_error_set(e, HB_STAGE_SIGNALS, -r,
+				    "arm the sampling timer")
+		     : 0;
 }
 
-static void failed_at(struct failure *f, enum hb_stage stage,
-		      const char *prefix, const char *what)
+static int acquire_network(struct loop *l, struct hb_error *e)
 {
-	f->stage = stage;
-	snprintf(f->what, sizeof(f->what), "%s%s", prefix, what);
+	l->net = calloc(1, sizeof(*l->net));
+	if (!l->net)
+		return hb_error_set(e, HB_STAGE_NET_HOST, ENOMEM, "memory");
+	return hb_net_run_acquire(l->net, &l->plan->net, e);
+}
+
+/* Clone the init, write its id maps and the host side of its network,
+ * then let it go on. */
+static int start_init(struct loop *l, int socks[2], struct hb_error *e)
+{
+	const struct hb_plan *plan = l->plan;
+	pid_t pid = clone_init(&l->pidfd);
+	int r;
+
+	if (pid < 0)
+		/* Nothing was started: hivebox failed, nothing ran. */
+		return hb_error_set(e, HB_STAGE_CLONE, errno, "clone3");
+	if (pid == 0) {
+		close(socks[0]);
+		hb_sandbox_main(plan, l->net ? &l->net->slot : NULL, socks[1]);
+	}
+	close(TAKE_FD(socks[1]));
+	l->sock = socks[0];
+	l->pid = pid;
+	r = write_maps(plan, pid, e);
+	/* The host side of the network, once the init's namespace exists
+	 * and before the init goes on to set up its end. */
+	if (r == 0 && l->net)
+		r = hb_net_run_host(l->net, pid, e);
+	if (r == 0 && send(l->sock, "g", 1, MSG_NOSIGNAL) != 1)
+		r = hb_error_set(e, HB_STAGE_SUPERVISE, errno,
+				 "let the sandbox init go on");
+	return r;
+}
+
+/* Everything the run held on the host goes; what it counted goes into
+ * the result. */
+static void release(struct loop *l, struct hb_result *res)
+{
+	if (l->net) {
+		/* What the filter dropped while the run ended is queued. */
+		while (hb_net_run_read(l->net))
+			;
+		hb_net_run_report(l->net, l->events);
+		hb_net_run_teardown(l->net);
+		res->network = hb_net_run_json(l->net);
+		free(l->net);
+		l->net = NULL;
+	}
+	hb_closep(&l->pidfd);
+	hb_closep(&l->sfd);
+	hb_closep(&l->tfd);
+	hb_closep(&l->sample_fd);
+	res->denied_syscalls = l->notify.total;
+	res->denied_counts = hb_seccomp_notify_counts(&l->notify);
+	hb_seccomp_notify_close(&l->notify);
 }
 
 int hb_supervise(const struct hb_plan *plan, struct hb_events *events,
 		 struct hb_result *res)
 {
-	struct hb_net_run *net = NULL;
-	struct failure fail = {.stage = HB_STAGE_SYNC};
-	const char *what = NULL;
 	struct loop l = {.pidfd = -1,
 			 .sfd = -1,
 			 .tfd = -1,
 			 .sock = -1,
 			 .sample_fd = -1,
+			 .pid = -1,
 			 .events = events,
 			 .plan = plan,
 			 .notify = {.fd = -1}};
 	unsigned long long start = hb_now_ms();
+	struct hb_error fail = {0};
 	int socks[2] = {-1, -1};
 	sigset_t mask;
-	pid_t pid = -1;
 	int r;
 
 	memset(res, 0, sizeof(*res));
 	/* Signals first: a SIGTERM from here on is forwarded, and the
 	 * network's teardown still runs. */
-	r = setup_fds(&l, &mask, socks);
-	if (r < 0) {
-		failed_at(&fail, HB_STAGE_SYNC, "",
-			  "signal, timer and report descriptors");
-		goto close;
-	}
-	if (plan->net.filtered) {
-		net = calloc(1, sizeof(*net));
-		r = net ? hb_net_run_acquire(net, &plan->net, &what) : -ENOMEM;
-		l.net = net;
-		if (r < 0) {
-			failed_at(&fail, HB_STAGE_NETWORK,
-				  "network: ", what ?: "memory");
-			goto close;
-		}
-	}
-	pid = clone_init(&l.pidfd);
-	if (pid < 0) {
-		/* Nothing was started: hivebox failed, nothing ran. */
-		r = -errno;
-		failed_at(&fail, HB_STAGE_SYNC, "", "new namespaces (clone3)");
-		goto close;
-	}
-	if (pid == 0) {
-		close(socks[0]);
-		hb_sandbox_main(plan, net ? &net->slot : NULL, socks[1]);
-	}
-	close(TAKE_FD(socks[1]));
-	l.sock = socks[0];
-	l.pid = pid;
-	r = write_maps(plan, pid);
-	if (r < 0)
-		failed_at(&fail, HB_STAGE_SYNC, "", "id maps");
-	/* The host side of the network, once the init's namespace exists
-	 * and before the init goes on to set up its end. */
-	if (r == 0 && net) {
-		r = hb_net_run_host(net, pid, &what);
+	r = setup_fds(&l, &mask, socks, &fail);
+	if (r == 0 && plan->net.filtered)
+		r = acquire_network(&l, &fail);
+	if (r == 0)
+		r = start_init(&l, socks, &fail);
+	if (r == 0)
+		r = arm_timers(&l, &fail);
+	if (r == 0)
+		r = event_loop(&l, plan, res, &fail);
+	if (l.pid > 0) {
 		if (r < 0)
-			failed_at(&fail, HB_STAGE_NETWORK, "network: ", what);
+			send_signal(l.pidfd, SIGKILL);
+		finish(&l, start, res);
 	}
-	if (r == 0 && send(l.sock, "g", 1, MSG_NOSIGNAL) != 1)
-		r = -errno;
-	if (r == 0)
-		r = arm(l.tfd, plan->timeout_ms);
-	if (r == 0)
-		r = arm_sampling(&l);
-	if (r == 0)
-		r = event_loop(&l, plan, res);
-	if (r < 0)
-		send_signal(l.pidfd, SIGKILL);
-	finish(&l, plan, pid, start, res);
-close:
 	/* What failed here wins over what finish() made of the init's end. */
 	if (r < 0)
-		setup_failed(res, r, &fail);
-	if (net) {
-		/* What the filter dropped while the run ended is queued. */
-		while (hb_net_run_read(net))
-			;
-		hb_net_run_report(net, events);
-		hb_net_run_teardown(net);
-		res->network = hb_net_run_json(net);
-		free(net);
-	}
-	hb_closep(&l.pidfd);
-	hb_closep(&l.sfd);
-	hb_closep(&l.tfd);
-	hb_closep(&l.sample_fd);
-	res->denied_syscalls = l.notify.total;
-	res->denied_counts = hb_seccomp_notify_counts(&l.notify);
-	hb_seccomp_notify_close(&l.notify);
+		hb_result_setup_error(res, &fail, false);
+	release(&l, res);
 	hb_closep(&socks[0]);
 	hb_closep(&socks[1]);
 	return r;

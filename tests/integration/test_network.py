@@ -309,19 +309,21 @@ def test_an_exhausted_pool_refuses_the_run_and_says_so(hb, topo):
         holder.communicate(timeout=30)
     assert run.rc == EXIT_HIVEBOX, run
     assert run.stdout == "", run
+    # The supervisor's own stage on the host, not the sandbox init's.
     assert run.stderr_lines() == [
-        "hivebox: sandbox setup failed at 'set up the network' on "
-        "network: take an address from the pool: Cannot assign requested "
-        "address"], run
+        "hivebox: sandbox setup failed at 'set up the host side of the "
+        "network' on take an address from the pool: Cannot assign "
+        "requested address"], run
     res = assert_result(run, "setup_error")
-    assert res["setup_error"]["stage"] == "set up the network", res
+    assert res["setup_error"]["stage"] == \
+        "set up the host side of the network", res
     assert res["network"] == {"mode": "filtered"}, res
     end = [r for r in exec_records(hb.audit_dir)
            if r["type"] == "end" and r["exec_id"] == res["exec_id"]]
     assert len(end) == 1, end
     assert end[0]["result"]["reason"] == "setup_error"
     assert end[0]["result"]["setup_error"]["what"] == \
-        "network: take an address from the pool"
+        "take an address from the pool"
 
 
 def test_nothing_allowed_logs_every_attempt(hb, topo):

@@ -4,7 +4,6 @@
 #include "helpers.h"
 #include "audit_record.h"
 #include "result.h"
-#include "sandbox.h"
 
 #include <criterion/criterion.h>
 #include <fcntl.h>
@@ -368,9 +367,7 @@ Test(result, json_setup_error)
 	memset(&r, 0, sizeof(r));
 	r.reason = HB_REASON_SETUP_ERROR;
 	r.hivebox_exit = 125;
-	r.setup_stage = HB_STAGE_MOUNTS;
-	r.setup_errno = ENOENT;
-	snprintf(r.setup_what, sizeof(r.setup_what), "bind /srv/data");
+	hb_error_set(&r.setup, HB_STAGE_MOUNTS, ENOENT, "bind /srv/data");
 	o = json_of(&r);
 	expect_string(o, "reason", "setup_error");
 	expect_null(o, "exit_code");
@@ -543,6 +540,7 @@ Test(result, open_file_refuses_devices_and_fifos)
 /* The exit status of every way a run ends comes from one table. */
 Test(result, exit_status_table)
 {
+	struct hb_error e;
 	struct hb_result r;
 
 	memset(&r, 0, sizeof(r));
@@ -554,16 +552,48 @@ Test(result, exit_status_table)
 	hb_result_memory_limit(&r);
 	cr_assert_eq(r.reason, HB_REASON_MEMORY_LIMIT);
 	cr_assert_eq(r.hivebox_exit, 128 + SIGKILL);
-	hb_result_setup_error(&r, HB_STAGE_MOUNTS, EACCES, "/srv", false);
+	hb_error_set(&e, HB_STAGE_MOUNTS, EACCES, "/srv");
+	hb_result_setup_error(&r, &e, false);
 	cr_assert_eq(r.reason, HB_REASON_SETUP_ERROR);
 	cr_assert_eq(r.hivebox_exit, 125);
-	cr_assert_str_eq(r.setup_what, "/srv");
-	hb_result_setup_error(&r, HB_STAGE_EXEC, ENOENT, "/usr/bin/python3",
-			      true);
+	cr_assert_str_eq(r.setup.what, "/srv");
+	hb_error_set(&e, HB_STAGE_EXEC, ENOENT, "/usr/bin/python3");
+	hb_result_setup_error(&r, &e, true);
 	cr_assert_eq(r.hivebox_exit, 127);
 	cr_assert(r.exec_failed);
-	hb_result_setup_error(&r, HB_STAGE_EXEC, EACCES, "/usr/bin/python3",
-			      true);
+	e.err = EACCES;
+	hb_result_setup_error(&r, &e, true);
 	cr_assert_eq(r.hivebox_exit, 126);
 	cr_assert_eq(HB_EXIT_REFUSED, 120);
+}
+
+/* Each stage has its own name: the supervisor's are not the init's. */
+Test(result, stage_names)
+{
+	for (int s = 0; s < HB_STAGE_MAX; s++) {
+		cr_assert_not_null(hb_stage_name(s), "stage %d", s);
+		for (int t = 0; t < s; t++)
+			cr_assert_str_neq(hb_stage_name(s), hb_stage_name(t));
+	}
+	cr_assert_str_eq(hb_stage_name(HB_STAGE_CLONE),
+			 "create the namespaces");
+	cr_assert_str_eq(hb_stage_name(HB_STAGE_MAX), "?");
+}
+
+/* Context goes in front, once per level; the errno stays. */
+Test(result, error_wrap)
+{
+	struct hb_error e;
+
+	cr_assert_eq(hb_error_set(&e, HB_STAGE_NET_HOST, ENOSPC, "build %s",
+				  "the batch"),
+		     -ENOSPC);
+	cr_assert_eq(hb_error_wrap(&e, "add the table %s", "hivebox_3"),
+		     -ENOSPC);
+	cr_assert_str_eq(e.what, "add the table hivebox_3: build the batch");
+	cr_assert_eq(e.stage, HB_STAGE_NET_HOST);
+	cr_assert_eq(e.err, ENOSPC);
+	hb_error_set(&e, HB_STAGE_IDS, EPERM, "%s", "");
+	hb_error_wrap(&e, "setresuid");
+	cr_assert_str_eq(e.what, "setresuid");
 }
