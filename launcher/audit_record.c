@@ -19,6 +19,12 @@ static char *effective_text(const struct hb_policy *p)
 	return text;
 }
 
+/* The records are the one reader of the policy itself (through
+ * plan->policy) once the plan is built: the start record hashes the file
+ * it came from and stores its canonical form, which only the policy can
+ * print, and both records name that file.  (They read plan->policy->path
+ * rather than the plan's copy because the unit tests of the trail build
+ * plans that hold only a policy.) */
 int hb_audit_record_prepare(struct hb_run_info *info, struct hb_audit *audit,
 			    const struct hb_plan *plan)
 {
@@ -151,7 +157,7 @@ json_object *hb_audit_record_start(const struct hb_run_info *info,
 	json_object_object_add(o, "host_uid",
 			       json_object_new_int64((int64_t)plan->host_uid));
 	json_object_object_add(o, "limits",
-			       hb_limits_json(plan->policy, false));
+			       hb_limits_json(&plan->limits, false));
 	json_object_object_add(o, "network", network_json(&plan->net));
 	return o;
 }

@@ -68,17 +68,17 @@ static void notice(const struct hb_cli *cli, const struct hb_result *r,
 		fprintf(stderr,
 			"hivebox: timeout: %s was stopped after %llu s "
 			"(timeout_seconds)\n",
-			plan->script, plan->policy->timeout_seconds);
+			plan->script, plan->limits.timeout_seconds);
 	else if (r->reason == HB_REASON_CPU_LIMIT)
 		fprintf(stderr,
 			"hivebox: cpu_limit: %s was killed after %llu s of CPU "
 			"time (cpu_seconds)\n",
-			plan->script, plan->policy->cpu_seconds);
+			plan->script, plan->limits.cpu_seconds);
 	else if (r->reason == HB_REASON_FILE_SIZE_LIMIT)
 		fprintf(stderr,
 			"hivebox: file_size_limit: %s was killed writing past "
 			"%llu MiB (file_size_mb)\n",
-			plan->script, plan->policy->file_size_mb);
+			plan->script, plan->limits.file_size_mb);
 }
 
 static int report(const struct hb_cli *cli, int result_file_fd,
@@ -167,20 +167,21 @@ static int open_audit(struct run *run)
 	return r;
 }
 
+/* The events sink, from the plan's [monitoring] settings. */
 static void init_events(struct run *run)
 {
-	const struct hb_policy *p = &run->policy;
+	const struct hb_monitoring *m = &run->plan.monitoring;
 	struct hb_events *w = &run->events;
 
 	memset(w, 0, sizeof(*w));
 	w->audit = run->have_audit ? &run->audit : NULL;
 	memcpy(w->exec_id, run->info.exec_id, sizeof(w->exec_id));
 	w->quiet = run->cli->quiet;
-	w->cpu_alert_pct = (unsigned)p->cpu_alert_pct;
-	w->memory_alert_pct = (unsigned)p->memory_alert_pct;
-	w->alert_command = p->alert_command;
-	w->alert_timeout_s = (unsigned)p->alert_timeout_seconds;
-	w->sample_ms = (unsigned)p->sample_interval_ms;
+	w->cpu_alert_pct = m->cpu_alert_pct;
+	w->memory_alert_pct = m->memory_alert_pct;
+	w->alert_command = m->alert_command;
+	w->alert_timeout_s = m->alert_timeout_s;
+	w->sample_ms = m->sample_ms;
 }
 
 /* An attempt to loosen the policy from the command line is refused and,
@@ -194,7 +195,10 @@ static int tighten(struct run *run)
 		r = hb_policy_tighten(&run->policy, cli->tighten[i].key,
 				      cli->tighten[i].option,
 				      cli->tighten[i].value, &run->diag);
-	if (r == -EPERM && open_audit(run) == 0) {
+	/* No plan is built after a refusal: the event's settings are
+	 * copied alone. */
+	if (r == -EPERM && open_audit(run) == 0 &&
+	    hb_plan_settings(&run->plan, &run->policy) == 0) {
 		json_object *d = json_object_new_object();
 		json_object_object_add(
 			d, "policy", json_object_new_string(run->policy.path));

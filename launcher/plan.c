@@ -448,6 +448,38 @@ static int plan_cwd(struct hb_plan *plan, const struct hb_policy *p,
 	return hb_path_absolute(NULL, p->workdir, &plan->cwd);
 }
 
+int hb_plan_settings(struct hb_plan *plan, const struct hb_policy *policy)
+{
+	struct hb_monitoring *m = &plan->monitoring;
+
+	plan->limits = (struct hb_limits){
+		.timeout_seconds = policy->timeout_seconds,
+		.cpu_seconds = policy->cpu_seconds,
+		.memory_mb = policy->memory_mb,
+		.file_size_mb = policy->file_size_mb,
+		.max_processes = policy->max_processes,
+		.max_open_files = policy->max_open_files,
+		.tmp_size_mb = policy->tmp_size_mb,
+	};
+	free(plan->policy_path);
+	free(m->alert_command);
+	*m = (struct hb_monitoring){
+		.cpu_alert_pct = (unsigned)policy->cpu_alert_pct,
+		.memory_alert_pct = (unsigned)policy->memory_alert_pct,
+		.alert_timeout_s = (unsigned)policy->alert_timeout_seconds,
+		.sample_ms = (unsigned)policy->sample_interval_ms,
+	};
+	plan->policy_path = policy->path ? strdup(policy->path) : NULL;
+	if (policy->path && !plan->policy_path)
+		return -ENOMEM;
+	if (policy->alert_command) {
+		m->alert_command = strdup(policy->alert_command);
+		if (!m->alert_command)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 int hb_plan_build(struct hb_plan *plan, const struct hb_policy *policy,
 		  const struct hb_invocation *inv, struct hb_diag *diag)
 {
@@ -455,6 +487,9 @@ int hb_plan_build(struct hb_plan *plan, const struct hb_policy *policy,
 
 	memset(plan, 0, sizeof(*plan));
 	plan->policy = policy;
+	r = hb_plan_settings(plan, policy);
+	if (r < 0)
+		return r;
 	plan->hostname = "hivebox";
 	plan->timeout_ms = policy->timeout_seconds * 1000;
 	plan->grace_ms = HB_GRACE_MS;
@@ -510,6 +545,8 @@ void hb_plan_free(struct hb_plan *plan)
 		free(plan->mounts[i].data);
 	}
 	free(plan->mounts);
+	free(plan->policy_path);
+	free(plan->monitoring.alert_command);
 	free(plan->interpreter);
 	free(plan->script);
 	free(plan->cwd);

@@ -87,8 +87,34 @@ struct hb_net_plan {
 	size_t n_nameservers;
 };
 
+/* The seven limits as the policy sets them: what the run enforces, and
+ * what the records and the result report. */
+struct hb_limits {
+	unsigned long long timeout_seconds;
+	unsigned long long cpu_seconds;
+	unsigned long long memory_mb;
+	unsigned long long file_size_mb;
+	unsigned long long max_processes;
+	unsigned long long max_open_files;
+	unsigned long long tmp_size_mb;
+};
+
+/* [monitoring]: when the supervisor samples and what it alerts on. */
+struct hb_monitoring {
+	unsigned cpu_alert_pct, memory_alert_pct; /* 0: off */
+	char *alert_command;			  /* NULL: none */
+	unsigned alert_timeout_s;
+	unsigned sample_ms;
+};
+
 struct hb_plan {
+	/* For building the plan, --dry-run and the start record's policy
+	 * hash and stored canonical form only: the run reads the copies
+	 * below, so that data flows plan -> apply, never back. */
 	const struct hb_policy *policy;
+	char *policy_path;
+	struct hb_limits limits;
+	struct hb_monitoring monitoring;
 	char *interpreter;
 	char *script; /* absolute, lexical */
 	char *cwd;
@@ -109,6 +135,10 @@ struct hb_plan {
 
 int hb_plan_build(struct hb_plan *plan, const struct hb_policy *policy,
 		  const struct hb_invocation *inv, struct hb_diag *diag);
+/* Copy into the plan what the run reads of the policy: its path, the
+ * limits and the monitoring settings.  hb_plan_build() does it first; a
+ * refusal recorded before any plan is built does it alone. */
+int hb_plan_settings(struct hb_plan *plan, const struct hb_policy *policy);
 void hb_plan_free(struct hb_plan *plan);
 void hb_plan_print(const struct hb_plan *plan, FILE *out);
 const char *hb_mount_kind_name(enum hb_mount_kind kind);

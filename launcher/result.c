@@ -35,8 +35,7 @@ void hb_result_classify(struct hb_result *r, int status,
 	/* SIGXCPU at the soft limit; SIGKILL at the hard one if the soft
 	 * signal was caught or ignored. */
 	if (r->signal == SIGXCPU ||
-	    (r->signal == SIGKILL &&
-	     cpu_ms >= plan->policy->cpu_seconds * 1000))
+	    (r->signal == SIGKILL && cpu_ms >= plan->limits.cpu_seconds * 1000))
 		r->reason = HB_REASON_CPU_LIMIT;
 	else if (r->signal == SIGXFSZ)
 		r->reason = HB_REASON_FILE_SIZE_LIMIT;
@@ -110,34 +109,34 @@ static const struct {
 	const char *name;
 	size_t offset;
 	const char *how;
-} limits[] = {
-	{"timeout_seconds", offsetof(struct hb_policy, timeout_seconds),
+} table[] = {
+	{"timeout_seconds", offsetof(struct hb_limits, timeout_seconds),
 	 "supervisor timer: SIGTERM to the namespace, SIGKILL 1 s later"},
-	{"cpu_seconds", offsetof(struct hb_policy, cpu_seconds),
+	{"cpu_seconds", offsetof(struct hb_limits, cpu_seconds),
 	 "RLIMIT_CPU, per process: SIGXCPU, SIGKILL 1 s later"},
-	{"memory_mb", offsetof(struct hb_policy, memory_mb),
+	{"memory_mb", offsetof(struct hb_limits, memory_mb),
 	 "RLIMIT_AS per process (allocations beyond it fail), and the "
 	 "supervisor on the whole sandbox (RSS of every process plus "
 	 "tmpfs, sampled; SIGKILL past it)"},
-	{"file_size_mb", offsetof(struct hb_policy, file_size_mb),
+	{"file_size_mb", offsetof(struct hb_limits, file_size_mb),
 	 "RLIMIT_FSIZE, per file: writes beyond it fail with EFBIG"},
-	{"max_processes", offsetof(struct hb_policy, max_processes),
+	{"max_processes", offsetof(struct hb_limits, max_processes),
 	 "RLIMIT_NPROC, counted in the sandbox's user namespace"},
-	{"max_open_files", offsetof(struct hb_policy, max_open_files),
+	{"max_open_files", offsetof(struct hb_limits, max_open_files),
 	 "RLIMIT_NOFILE, per process"},
-	{"tmp_size_mb", offsetof(struct hb_policy, tmp_size_mb),
+	{"tmp_size_mb", offsetof(struct hb_limits, tmp_size_mb),
 	 "tmpfs size of /tmp and of /dev/shm, each"},
 };
 
-json_object *hb_limits_json(const struct hb_policy *p, bool with_how)
+json_object *hb_limits_json(const struct hb_limits *limits, bool with_how)
 {
 	json_object *l = json_object_new_object();
 
-	for (size_t i = 0; i < ARRAY_SIZE(limits); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(table); i++) {
 		unsigned long long value;
 		json_object *v;
 
-		memcpy(&value, (const char *)p + limits[i].offset,
+		memcpy(&value, (const char *)limits + table[i].offset,
 		       sizeof(value));
 		v = json_object_new_uint64(value);
 		if (with_how) {
@@ -145,10 +144,10 @@ json_object *hb_limits_json(const struct hb_policy *p, bool with_how)
 			json_object_object_add(o, "value", v);
 			json_object_object_add(
 				o, "enforced_by",
-				json_object_new_string(limits[i].how));
+				json_object_new_string(table[i].how));
 			v = o;
 		}
-		json_object_object_add(l, limits[i].name, v);
+		json_object_object_add(l, table[i].name, v);
 	}
 	return l;
 }
@@ -256,13 +255,16 @@ json_object *hb_result_object(const struct hb_result *r,
 			       r->network ? json_object_get(r->network)
 					  : network_none(plan));
 	json_object_object_add(o, "setup_error", setup_json(r));
-	json_object_object_add(o, "limits", hb_limits_json(plan->policy, true));
+	json_object_object_add(o, "limits",
+			       hb_limits_json(&plan->limits, true));
 	json_object_object_add(cg, "used", json_object_new_boolean(0));
 	json_object_object_add(cg, "why_not",
 			       json_object_new_string(hb_cgroup_status()));
 	json_object_object_add(o, "cgroup", cg);
-	json_object_object_add(o, "policy",
-			       json_object_new_string(plan->policy->path));
+	json_object_object_add(
+		o, "policy",
+		plan->policy_path ? json_object_new_string(plan->policy_path)
+				  : NULL);
 	json_object_object_add(o, "script",
 			       json_object_new_string(plan->script));
 	json_object_object_add(o, "audit", audit_json(r));

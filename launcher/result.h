@@ -79,7 +79,7 @@ const char *hb_cgroup_status(void);
 
 /* The seven limits by name: plain values (the start record), or objects
  * {value, enforced_by} (the result). */
-json_object *hb_limits_json(const struct hb_policy *p, bool with_how);
+json_object *hb_limits_json(const struct hb_limits *limits, bool with_how);
 
 /* The result as a JSON object (the caller puts it), and as text (the
  * caller frees it). */

@@ -200,8 +200,7 @@ static void on_sample(struct loop *l, const struct hb_plan *plan)
 	/* Without a cgroup, the supervisor bounds the sandbox's total
 	 * memory: every process's RSS plus its tmpfs pages. */
 	if (hb_events_sample(l->events, l->pid, l->ready,
-			     plan->policy->memory_mb,
-			     plan->policy->cpu_seconds))
+			     plan->limits.memory_mb, plan->limits.cpu_seconds))
 		send_signal(l->pidfd, SIGKILL);
 }
 

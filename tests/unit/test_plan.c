@@ -992,6 +992,41 @@ Test(plan, timeout_and_hostname)
 	hb_policy_free(&p);
 }
 
+/* The run reads its limits and [monitoring] settings from the plan: they
+ * are copies, which outlive the policy. */
+Test(plan, settings_are_copied_from_the_policy)
+{
+	struct hb_policy p;
+	struct hb_plan plan;
+	struct hb_invocation inv = invocation();
+
+	struct hb_diag d = {0};
+
+	policy_of(&p, "[execution]\ntimeout_seconds = 42\ncpu_seconds = 7\n"
+		      "memory_mb = 300\nfile_size_mb = 9\nmax_processes = 11\n"
+		      "max_open_files = 77\ntmp_size_mb = 5\n"
+		      "[monitoring]\ncpu_usage_alert = 60\n"
+		      "memory_usage_alert = 70\nalert_command = /bin/true\n"
+		      "alert_timeout_seconds = 3\nsample_interval_ms = 250\n");
+	p.path = strdup("/etc/hivebox/policies/job.ini");
+	cr_assert_eq(hb_plan_build(&plan, &p, &inv, &d), 0, "%s", d.msg);
+	hb_policy_free(&p);
+	cr_assert_eq(plan.limits.timeout_seconds, 42);
+	cr_assert_eq(plan.limits.cpu_seconds, 7);
+	cr_assert_eq(plan.limits.memory_mb, 300);
+	cr_assert_eq(plan.limits.file_size_mb, 9);
+	cr_assert_eq(plan.limits.max_processes, 11);
+	cr_assert_eq(plan.limits.max_open_files, 77);
+	cr_assert_eq(plan.limits.tmp_size_mb, 5);
+	cr_assert_eq(plan.monitoring.cpu_alert_pct, 60);
+	cr_assert_eq(plan.monitoring.memory_alert_pct, 70);
+	cr_assert_str_eq(plan.monitoring.alert_command, "/bin/true");
+	cr_assert_eq(plan.monitoring.alert_timeout_s, 3);
+	cr_assert_eq(plan.monitoring.sample_ms, 250);
+	cr_assert_str_eq(plan.policy_path, "/etc/hivebox/policies/job.ini");
+	hb_plan_free(&plan);
+}
+
 Test(plan, print)
 {
 	struct hb_policy p;

@@ -23,6 +23,7 @@ static void result_setup(void)
 	policy.memory_mb = 128;
 	policy.path = strdup("/etc/hivebox/strict.ini");
 	plan = (struct hb_plan){.policy = &policy};
+	cr_assert_eq(hb_plan_settings(&plan, &policy), 0);
 	plan.script = strdup("/srv/jobs/tally.py");
 }
 
