@@ -86,14 +86,14 @@ int hb_uuid(char out[37])
 
 void hb_audit_now_iso(char out[32])
 {
-	struct timespec ts;
+	unsigned long long ms = hb_clock_ms(CLOCK_REALTIME);
+	time_t sec = (time_t)(ms / 1000);
 	struct tm tm;
 	size_t n;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
+	gmtime_r(&sec, &tm);
 	n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out + n, 32 - n, ".%03dZ", (int)(ts.tv_nsec / 1000000));
+	snprintf(out + n, 32 - n, ".%03dZ", (int)(ms % 1000));
 }
 
 int hb_audit_default_dir(char **ret)

@@ -8,16 +8,6 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <syslog.h>
-#include <time.h>
-
-unsigned long long hb_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (unsigned long long)ts.tv_sec * 1000 +
-	       (unsigned long long)ts.tv_nsec / 1000000;
-}
 
 static void spawn_child(const char *cmd, const char *kind, const char *id,
 			int in)

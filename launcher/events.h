@@ -57,5 +57,3 @@ bool hb_events_sample(struct hb_events *w, pid_t init, bool in_root,
 /* Reap finished alert commands; with final, wait for the rest until their
  * deadlines and kill what is left. */
 void hb_events_reap(struct hb_events *w, bool final);
-
-unsigned long long hb_now_ms(void);

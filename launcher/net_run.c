@@ -11,7 +11,6 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
-#include <time.h>
 
 static void table_name(unsigned index, char *buf, size_t size)
 {
@@ -172,7 +171,6 @@ static void note_packet(struct hb_net_run *n,
 			const struct hb_net_nflog_packet *p)
 {
 	struct hb_net_run_dest *d;
-	struct timespec ts;
 	/* Messages the kernel could not queue: dropped packets all the
 	 * same, whose destinations nobody will know. */
 	uint32_t lost = p->seq - n->next_seq;
@@ -193,9 +191,7 @@ static void note_packet(struct hb_net_run *n,
 	d->p = *p;
 	memset(d->p.src, 0, sizeof(d->p.src));
 	d->count = 1;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	d->first_ms = (unsigned long long)ts.tv_sec * 1000 +
-		      (unsigned long long)ts.tv_nsec / 1000000;
+	d->first_ms = hb_clock_ms(CLOCK_REALTIME);
 }
 
 bool hb_net_run_read(struct hb_net_run *n)

@@ -15,7 +15,6 @@
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
-#include <time.h>
 
 #define NS_FLAGS                                                               \
 	(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET |           \
@@ -70,13 +69,13 @@ static pid_t clone_init(int *ret_pidfd)
 	return (pid_t)syscall(SYS_clone3, &args, sizeof(args));
 }
 
-static int arm(int tfd, unsigned long long ms)
+/* Once after ms, or every ms with repeat. */
+static int arm(int tfd, unsigned long long ms, bool repeat)
 {
-	struct itimerspec its = {
-		.it_value = {.tv_sec = (time_t)(ms / 1000),
-			     .tv_nsec = (long)(ms % 1000) * 1000000L},
-	};
+	struct itimerspec its = {.it_value = hb_ms_timespec(ms)};
 
+	if (repeat)
+		its.it_interval = its.it_value;
 	return timerfd_settime(tfd, 0, &its, NULL) < 0 ? -errno : 0;
 }
 
@@ -170,7 +169,7 @@ static void on_timer(struct loop *l, const struct hb_plan *plan)
 		/* The init passes TERM to every process in the namespace;
 		 * after the grace period the namespace goes with the init. */
 		send_signal(l->pidfd, SIGTERM);
-		arm(l->tfd, plan->grace_ms);
+		arm(l->tfd, plan->grace_ms, false);
 		l->timeout_stage = 1;
 	} else {
 		send_signal(l->pidfd, SIGKILL);
@@ -280,10 +279,8 @@ static void finish(struct loop *l, unsigned long long start,
 		;
 	read_messages(l);
 	res->wall_ms = hb_now_ms() - start;
-	res->user_ms = (unsigned long long)ru.ru_utime.tv_sec * 1000 +
-		       (unsigned long long)ru.ru_utime.tv_usec / 1000;
-	res->system_ms = (unsigned long long)ru.ru_stime.tv_sec * 1000 +
-			 (unsigned long long)ru.ru_stime.tv_usec / 1000;
+	res->user_ms = hb_timeval_ms(&ru.ru_utime);
+	res->system_ms = hb_timeval_ms(&ru.ru_stime);
 	res->peak_rss_kb = (unsigned long long)ru.ru_maxrss;
 	if (l->events->memory_killed && !l->timeout_stage)
 		hb_result_memory_limit(res);
@@ -304,29 +301,16 @@ static void finish(struct loop *l, unsigned long long start,
 	}
 }
 
-static int arm_sampling(struct loop *l)
-{
-	unsigned long long ms = l->events->sample_ms;
-	struct itimerspec its = {
-		.it_value = {.tv_sec = (time_t)(ms / 1000),
-			     .tv_nsec = (long)(ms % 1000) * 1000000L},
-	};
-
-	its.it_interval = its.it_value;
-	l->sample_fd =
-		timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (l->sample_fd < 0)
-		return -errno;
-	return timerfd_settime(l->sample_fd, 0, &its, NULL) < 0 ? -errno : 0;
-}
-
 static int arm_timers(struct loop *l, struct hb_error *e)
 {
-	int r = arm(l->tfd, l->plan->timeout_ms);
+	int r = arm(l->tfd, l->plan->timeout_ms, false);
 
 	if (r < 0)
 		return hb_error_set(e, HB_STAGE_SIGNALS, -r, "arm the timeout");
-	r = arm_sampling(l);
+	l->sample_fd =
+		timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	r = l->sample_fd < 0 ? -errno
+			     : arm(l->sample_fd, l->events->sample_ms, true);
 	return r < 0 ? hb_error_set(e, HB_STAGE_SIGNALS, -r,
 				    "arm the sampling timer")
 		     : 0;

@@ -254,6 +254,32 @@ FILE *hb_fopen_regular(const char *path, int *ret_err)
 	return f;
 }
 
+unsigned long long hb_clock_ms(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return (unsigned long long)ts.tv_sec * 1000 +
+	       (unsigned long long)ts.tv_nsec / 1000000;
+}
+
+unsigned long long hb_now_ms(void)
+{
+	return hb_clock_ms(CLOCK_MONOTONIC);
+}
+
+struct timespec hb_ms_timespec(unsigned long long ms)
+{
+	return (struct timespec){.tv_sec = (time_t)(ms / 1000),
+				 .tv_nsec = (long)(ms % 1000) * 1000000L};
+}
+
+unsigned long long hb_timeval_ms(const struct timeval *tv)
+{
+	return (unsigned long long)tv->tv_sec * 1000 +
+	       (unsigned long long)tv->tv_usec / 1000;
+}
+
 void hb_signals_init(void)
 {
 	signal(SIGPIPE, SIG_IGN);

@@ -9,7 +9,9 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/time.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
@@ -108,6 +110,15 @@ int hb_read_text(const char *path, char *buf, size_t size);
  * *ret_err = -errno, or -EINVAL for another type.  Opened non-blocking,
  * so that a FIFO is refused at once instead of waiting for a writer. */
 FILE *hb_fopen_regular(const char *path, int *ret_err);
+
+/* Milliseconds on clock: CLOCK_MONOTONIC for intervals and deadlines
+ * (hb_now_ms()), CLOCK_REALTIME for dates. */
+unsigned long long hb_clock_ms(clockid_t clock);
+unsigned long long hb_now_ms(void);
+/* ms as a timespec (timerfd_settime(), sigtimedwait()), and a timeval
+ * (getrusage(), wait4()) in milliseconds. */
+struct timespec hb_ms_timespec(unsigned long long ms);
+unsigned long long hb_timeval_ms(const struct timeval *tv);
 
 /* Signal dispositions, set once by whoever plays hivebox's part (main,
  * the unit tests): SIGPIPE ignored, so that a reader that goes away (an

@@ -374,3 +374,25 @@ Test(fopen_regular, refuses_what_is_not_a_regular_file, .timeout = 10)
 	free(missing);
 	tmpdir_remove(dir);
 }
+
+Test(util, milliseconds)
+{
+	struct timeval tv = {.tv_sec = 3, .tv_usec = 456789};
+	struct timespec ts = hb_ms_timespec(12345);
+	unsigned long long a, b, wall;
+
+	cr_assert_eq(ts.tv_sec, 12);
+	cr_assert_eq(ts.tv_nsec, 345000000L);
+	ts = hb_ms_timespec(999);
+	cr_assert_eq(ts.tv_sec, 0);
+	cr_assert_eq(ts.tv_nsec, 999000000L);
+	cr_assert_eq(hb_timeval_ms(&tv), 3456);
+	a = hb_now_ms();
+	usleep(20000);
+	b = hb_now_ms();
+	cr_assert_geq(b - a, 20, "%llu ms", b - a);
+	/* The wall clock in ms is the epoch's, not the boot's. */
+	wall = hb_clock_ms(CLOCK_REALTIME);
+	cr_assert_geq(wall / 1000, (unsigned long long)time(NULL) - 1);
+	cr_assert_leq(wall / 1000, (unsigned long long)time(NULL));
+}
