@@ -169,9 +169,10 @@ static _Noreturn void exec_interpreter(const struct hb_plan *plan, int sock)
  * reports the interpreter's wait status. */
 static _Noreturn void reap(pid_t child, int sock)
 {
-	sigset_t all;
+	sigset_t all, forwarded;
 
 	sigfillset(&all);
+	hb_signals_forwarded(&forwarded);
 	for (;;) {
 		siginfo_t si;
 		int sig = sigwaitinfo(&all, &si);
@@ -181,8 +182,7 @@ static _Noreturn void reap(pid_t child, int sock)
 		if (sig < 0)
 			continue;
 		if (sig != SIGCHLD) {
-			if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP ||
-			    sig == SIGQUIT || sig == SIGUSR1 || sig == SIGUSR2)
+			if (sigismember(&forwarded, sig) == 1)
 				kill(-1, sig);
 			continue;
 		}

@@ -20,11 +20,6 @@
 	(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET |           \
 	 CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP)
 
-/* What would end hivebox by default is passed on instead, so that it
- * always gets to remove what it added to the host. */
-static const int forwarded[] = {SIGINT,	 SIGTERM, SIGHUP,
-				SIGQUIT, SIGUSR1, SIGUSR2};
-
 static int write_map(pid_t pid, const char *file, const char *text,
 		     struct hb_error *e)
 {
@@ -250,9 +245,7 @@ static int event_loop(struct loop *l, const struct hb_plan *plan,
 static int setup_fds(struct loop *l, sigset_t *mask, int socks[2],
 		     struct hb_error *e)
 {
-	sigemptyset(mask);
-	for (size_t i = 0; i < ARRAY_SIZE(forwarded); i++)
-		sigaddset(mask, forwarded[i]);
+	hb_signals_forwarded(mask);
 	if (sigprocmask(SIG_BLOCK, mask, NULL) < 0)
 		return hb_error_set(e, HB_STAGE_SIGNALS, errno, "sigprocmask");
 	l->sfd = signalfd(-1, mask, SFD_CLOEXEC | SFD_NONBLOCK);

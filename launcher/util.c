@@ -285,6 +285,16 @@ void hb_signals_init(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+void hb_signals_forwarded(sigset_t *ret)
+{
+	static const int forwarded[] = {SIGINT,	 SIGTERM, SIGHUP,
+					SIGQUIT, SIGUSR1, SIGUSR2};
+
+	sigemptyset(ret);
+	for (size_t i = 0; i < ARRAY_SIZE(forwarded); i++)
+		sigaddset(ret, forwarded[i]);
+}
+
 void hb_signals_reset(void)
 {
 	sigset_t none;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <errno.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -125,6 +126,12 @@ unsigned long long hb_timeval_ms(const struct timeval *tv);
  * alert command that does not read its stdin, a closed --result-fd) is
  * an EPIPE to handle, not the end of the supervisor. */
 void hb_signals_init(void);
+/* The signals that would end hivebox by default and are passed on to the
+ * sandbox instead, so that hivebox always gets to remove what it added to
+ * the host: SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2.  The
+ * supervisor receives them, the sandbox init sends them on to every
+ * process inside. */
+void hb_signals_forwarded(sigset_t *ret);
 /* In a child, before execve: every disposition and the mask back to the
  * default, since an ignored signal stays ignored across exec. */
 void hb_signals_reset(void);

@@ -396,3 +396,19 @@ Test(util, milliseconds)
 	cr_assert_geq(wall / 1000, (unsigned long long)time(NULL) - 1);
 	cr_assert_leq(wall / 1000, (unsigned long long)time(NULL));
 }
+
+/* One list: what the supervisor receives is what the init passes on. */
+Test(util, forwarded_signals)
+{
+	static const int yes[] = {SIGINT,  SIGTERM, SIGHUP,
+				  SIGQUIT, SIGUSR1, SIGUSR2};
+	static const int no[] = {SIGKILL, SIGSTOP, SIGCHLD, SIGPIPE,
+				 SIGTSTP, SIGXCPU, SIGALRM};
+	sigset_t set;
+
+	hb_signals_forwarded(&set);
+	for (size_t i = 0; i < ARRAY_SIZE(yes); i++)
+		cr_assert_eq(sigismember(&set, yes[i]), 1, "%d", yes[i]);
+	for (size_t i = 0; i < ARRAY_SIZE(no); i++)
+		cr_assert_eq(sigismember(&set, no[i]), 0, "%d", no[i]);
+}
