@@ -178,21 +178,30 @@ bool hb_events_sample(struct hb_events *w, pid_t init, bool in_root,
 	return true;
 }
 
-static void reap_one(struct hb_events *w, size_t i)
+/* One alert command: reaped if it ended, killed past its deadline or,
+ * with stop, because hivebox got that signal while it waited. */
+static void reap_one(struct hb_events *w, size_t i, int stop)
 {
 	int status;
 	pid_t r = waitpid(w->children[i].pid, &status, WNOHANG);
 	char msg[160];
 
-	if (r == 0 && hb_now_ms() < w->children[i].deadline_ms)
+	if (r == 0 && !stop && hb_now_ms() < w->children[i].deadline_ms)
 		return;
 	if (r == 0) {
 		kill(w->children[i].pid, SIGKILL);
 		waitpid(w->children[i].pid, &status, 0);
-		snprintf(msg, sizeof(msg),
-			 "alert command %s for %s timed out after %u s",
-			 w->alert_command, w->children[i].kind,
-			 w->alert_timeout_s);
+		if (stop)
+			snprintf(msg, sizeof(msg),
+				 "alert command %s for %s killed: hivebox got "
+				 "SIG%s",
+				 w->alert_command, w->children[i].kind,
+				 sigabbrev_np(stop) ?: "?");
+		else
+			snprintf(msg, sizeof(msg),
+				 "alert command %s for %s timed out after %u s",
+				 w->alert_command, w->children[i].kind,
+				 w->alert_timeout_s);
 	} else if (r > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 		w->children[i].pid = 0;
 		return;
@@ -205,17 +214,41 @@ static void reap_one(struct hb_events *w, size_t i)
 	hb_events_event(w, "alert_command_failed", HB_EV_ERROR, msg, NULL);
 }
 
+/* One pass over the alert commands: true while some still run. */
+static bool reap_all(struct hb_events *w, int stop)
+{
+	bool pending = false;
+
+	for (size_t i = 0; i < HB_MAX_ALERT_CHILDREN; i++) {
+		if (w->children[i].pid > 0)
+			reap_one(w, i, stop);
+		pending |= w->children[i].pid > 0;
+	}
+	return pending;
+}
+
 void hb_events_reap(struct hb_events *w, bool final)
 {
-	for (;;) {
-		bool pending = false;
-		for (size_t i = 0; i < HB_MAX_ALERT_CHILDREN; i++) {
-			if (w->children[i].pid > 0)
-				reap_one(w, i);
-			pending |= w->children[i].pid > 0;
+	if (final)
+		hb_events_wait(w, NULL);
+	else
+		reap_all(w, 0);
+}
+
+int hb_events_wait(struct hb_events *w, const sigset_t *stop)
+{
+	const struct timespec tick = hb_ms_timespec(10);
+
+	while (reap_all(w, 0)) {
+		int sig = -1;
+		if (stop)
+			sig = sigtimedwait(stop, NULL, &tick);
+		else
+			nanosleep(&tick, NULL);
+		if (sig > 0) {
+			reap_all(w, sig);
+			return sig;
 		}
-		if (!final || !pending)
-			return;
-		usleep(10000);
 	}
+	return 0;
 }

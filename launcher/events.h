@@ -8,6 +8,7 @@
 #include "monitor.h"
 
 #include <json-c/json.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -55,5 +56,10 @@ bool hb_events_sample(struct hb_events *w, pid_t init, bool in_root,
 		      unsigned long long memory_mb, unsigned long long cpu_s);
 
 /* Reap finished alert commands; with final, wait for the rest until their
- * deadlines and kill what is left. */
+ * deadlines and kill what is left (hb_events_wait() without signals). */
 void hb_events_reap(struct hb_events *w, bool final);
+/* The end of a run: wait for the alert commands still running until their
+ * deadlines, or until one of the signals in stop (blocked by the caller;
+ * NULL: none) arrives; kill and record what is left.  Returns the signal
+ * that cut the wait short, or 0. */
+int hb_events_wait(struct hb_events *w, const sigset_t *stop);

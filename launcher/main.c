@@ -348,6 +348,29 @@ static int start_audit(struct run *run)
 	return 0;
 }
 
+/* The run itself, then its records.  The forwarded signals stay blocked
+ * from here until hivebox exits: during the run the supervisor takes them
+ * from its signalfd and passes them on; after it, none ends hivebox before
+ * its records and result are written, and one that arrives while hivebox
+ * waits for alert commands ends that wait (the commands are killed, and
+ * hivebox exits as the run said). */
+static void run_sandbox(struct run *run)
+{
+	sigset_t forwarded;
+	int r;
+
+	hb_signals_forwarded(&forwarded);
+	sigprocmask(SIG_BLOCK, &forwarded, NULL);
+	init_events(run);
+	r = hb_supervise(&run->plan, &run->events, &run->res);
+	if (r < 0 && run->res.reason != HB_REASON_SETUP_ERROR)
+		fprintf(stderr, "hivebox: cannot start the sandbox: %s\n",
+			strerror(-r));
+	record_limit(run);
+	record_end(run);
+	hb_events_wait(&run->events, &forwarded);
+}
+
 /* --result FILE opens before the start record: a path that cannot take
  * the result refuses the run before the trail holds a start without an
  * end. */
@@ -424,14 +447,7 @@ static int run_script(const struct hb_cli *cli, int argc, char **argv)
 		code = fail_diag(&run->diag);
 		goto out;
 	}
-	init_events(run);
-	r = hb_supervise(&run->plan, &run->events, &run->res);
-	if (r < 0 && run->res.reason != HB_REASON_SETUP_ERROR)
-		fprintf(stderr, "hivebox: cannot start the sandbox: %s\n",
-			strerror(-r));
-	record_limit(run);
-	record_end(run);
-	hb_events_reap(&run->events, true);
+	run_sandbox(run);
 	code = report(cli, run->result_file_fd, &run->res, &run->plan);
 out:
 	hb_closep(&run->result_file_fd);

@@ -94,6 +94,8 @@ struct loop {
 	int status;
 	struct hb_error failure; /* what the init reported */
 	bool failed, exec_failed;
+	sigset_t saved_mask; /* the caller's, restored on return */
+	bool masked;
 };
 
 /* One report; a listener arrives as SCM_RIGHTS beside its message. */
@@ -246,8 +248,9 @@ static int setup_fds(struct loop *l, sigset_t *mask, int socks[2],
 		     struct hb_error *e)
 {
 	hb_signals_forwarded(mask);
-	if (sigprocmask(SIG_BLOCK, mask, NULL) < 0)
+	if (sigprocmask(SIG_BLOCK, mask, &l->saved_mask) < 0)
 		return hb_error_set(e, HB_STAGE_SIGNALS, errno, "sigprocmask");
+	l->masked = true;
 	l->sfd = signalfd(-1, mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (l->sfd < 0)
 		return hb_error_set(e, HB_STAGE_SIGNALS, errno, "signalfd");
@@ -410,5 +413,9 @@ int hb_supervise(const struct hb_plan *plan, struct hb_events *events,
 	release(&l, res);
 	hb_closep(&socks[0]);
 	hb_closep(&socks[1]);
+	/* The signalfd is gone: the caller's mask again, so that what it
+	 * does next sees signals as it did before. */
+	if (l.masked)
+		sigprocmask(SIG_SETMASK, &l.saved_mask, NULL);
 	return r;
 }

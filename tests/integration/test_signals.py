@@ -3,6 +3,7 @@ to the sandbox, what it ignores, and what ends its wait for alert
 commands.  Each test runs hivebox in the background, signals it, and
 checks the exit status, the result and the audit records."""
 import json
+import os
 import signal
 import subprocess
 import time
@@ -10,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import HIVEBOX, Hivebox, needs_userns
-from test_audit import default_key, exec_records
+from conftest import HIVEBOX, Hivebox, needs_userns, proc_status
+from test_audit import EXEC_LOG, default_key, events, exec_records
 
 pytestmark = needs_userns
 
@@ -103,3 +104,77 @@ def test_a_forwarded_signal_ends_the_script(hb, background, sig):
     end = end_record(hb, res["exec_id"])
     assert end["result"]["reason"] == "signal", end
     assert end["result"]["signal"] == sig, end
+
+
+def end_written(hb: Hivebox) -> bool:
+    """Whether an end record is in the log yet (read while hivebox may be
+    writing: only whole lines count)."""
+    path = hb.audit_dir / EXEC_LOG
+    if not path.exists():
+        return False
+    for line in path.read_bytes().split(b"\n"):
+        try:
+            if json.loads(line)["type"] == "end":
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+def alive(pid: int) -> bool:
+    status = proc_status(pid)
+    return status is not None and not status["State"].startswith("Z")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_ends_the_wait_for_alert_commands(hb, background, sig):
+    """The run is over and its end record written; hivebox waits up to
+    alert_timeout_seconds for a slow alert command.  SIGTERM or SIGINT
+    ends that wait at once: the command is killed, which is recorded, and
+    hivebox exits as the run said, with its result written."""
+    out = hb.mkdir("alerts")
+    command = hb.dir / "alert.sh"
+    command.write_text(f'#!/bin/sh\necho $$ > "{out}/pid"\nexec sleep 60\n')
+    command.chmod(0o755)
+    policy = hb.policy("[execution]\nmemory_mb = 200\n"
+                       "[monitoring]\nmemory_usage_alert = 50\n"
+                       f"alert_command = {command}\n"
+                       "alert_timeout_seconds = 60\n")
+    run = background("memory_hold.py", "120", "0.5", policy=policy)
+    pid = None
+    try:
+        deadline = time.monotonic() + 20
+        while not end_written(hb) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert end_written(hb), "the run did not end"
+        pid = int((out / "pid").read_text())
+        assert alive(pid), "the alert command is not running"
+        time.sleep(0.2)
+        assert run.proc.poll() is None, "hivebox did not wait"
+
+        signalled = time.monotonic()
+        run.signal(sig)
+        rc, stdout, stderr, _ = run.wait(timeout=10)
+
+        assert time.monotonic() - signalled < 5, stderr
+        assert rc == 0, stderr
+        assert stdout == "holding 120 MiB\nreleased\n", stdout
+        assert not alive(pid), f"alert command {pid} lives on"
+        res = run.result()
+        assert res["reason"] == "exit" and res["exit_code"] == 0, res
+        assert res["hivebox_exit_code"] == 0, res
+        assert res["alerts"] == 1, res
+        end = end_record(hb, res["exec_id"])
+        assert end["result"]["reason"] == "exit", end
+        assert end["alerts"] == 1, end
+        evs = events(hb.audit_dir, res["exec_id"], key=default_key())
+        assert [(e["kind"], e["severity"]) for e in evs] == [
+            ("memory_usage_alert", "alert"),
+            ("alert_command_failed", "error")], evs
+        assert evs[1]["message"] == (
+            f"alert command {command} for memory_usage_alert killed: "
+            f"hivebox got {sig.name}"), evs
+        assert f"hivebox got {sig.name}" in stderr, stderr
+    finally:
+        if pid is not None and alive(pid):
+            os.kill(pid, signal.SIGKILL)

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/* supervisor.c where it can be run without a sandbox: a run that fails
+ * before the clone. */
+#include "supervisor.h"
+
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <string.h>
+
+/* The supervisor blocks the forwarded signals for its signalfd; on
+ * return the caller's mask is back, on a path that fails early too (the
+ * host side of a filtered network whose state directory cannot exist). */
+Test(supervisor, restores_the_callers_signal_mask)
+{
+	char state_dir[] = "/dev/null/hivebox";
+	struct hb_config config = {.state_dir = state_dir};
+	struct hb_plan plan = {.timeout_ms = 1000, .grace_ms = 1000};
+	struct hb_events w = {.quiet = true, .sample_ms = 100};
+	struct hb_result res;
+	sigset_t before, after;
+
+	plan.net.filtered = true;
+	plan.net.config = &config;
+	sigemptyset(&before);
+	sigaddset(&before, SIGUSR2);
+	sigaddset(&before, SIGALRM);
+	cr_assert_eq(sigprocmask(SIG_SETMASK, &before, NULL), 0);
+	cr_assert_lt(hb_supervise(&plan, &w, &res), 0);
+	cr_assert_eq(sigprocmask(SIG_SETMASK, NULL, &after), 0);
+	for (int sig = 1; sig < _NSIG; sig++)
+		cr_assert_eq(sigismember(&after, sig),
+			     sigismember(&before, sig), "signal %d", sig);
+	cr_assert_eq(res.reason, HB_REASON_SETUP_ERROR);
+	cr_assert_eq(res.setup.stage, HB_STAGE_NET_HOST, "%s",
+		     hb_stage_name(res.setup.stage));
+	cr_assert_eq(res.hivebox_exit, 125);
+	json_object_put(res.network);
+	json_object_put(res.denied_counts);
+}
