@@ -282,7 +282,10 @@ unsigned long long hb_timeval_ms(const struct timeval *tv)
 
 void hb_signals_init(void)
 {
-	signal(SIGPIPE, SIG_IGN);
+	static const int ignored[] = {SIGPIPE, SIGTSTP, SIGTTIN, SIGTTOU};
+
+	for (size_t i = 0; i < ARRAY_SIZE(ignored); i++)
+		signal(ignored[i], SIG_IGN);
 }
 
 void hb_signals_forwarded(sigset_t *ret)

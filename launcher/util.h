@@ -124,7 +124,10 @@ unsigned long long hb_timeval_ms(const struct timeval *tv);
 /* Signal dispositions, set once by whoever plays hivebox's part (main,
  * the unit tests): SIGPIPE ignored, so that a reader that goes away (an
  * alert command that does not read its stdin, a closed --result-fd) is
- * an EPIPE to handle, not the end of the supervisor. */
+ * an EPIPE to handle, not the end of the supervisor; SIGTSTP, SIGTTIN and
+ * SIGTTOU ignored, so that Ctrl-Z cannot stop the supervisor while the
+ * sandbox, in a session of its own, runs on without its timeout, its
+ * sampling and the answers to its denied calls. */
 void hb_signals_init(void);
 /* The signals that would end hivebox by default and are passed on to the
  * sandbox instead, so that hivebox always gets to remove what it added to

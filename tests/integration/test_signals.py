@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import HIVEBOX, Hivebox, needs_userns, proc_status
+from conftest import GRACE_S, HIVEBOX, Hivebox, needs_userns, proc_status
 from test_audit import EXEC_LOG, default_key, events, exec_records
 
 pytestmark = needs_userns
@@ -178,3 +178,32 @@ def test_a_signal_ends_the_wait_for_alert_commands(hb, background, sig):
     finally:
         if pid is not None and alive(pid):
             os.kill(pid, signal.SIGKILL)
+
+
+def test_ctrl_z_does_not_stop_hivebox(hb, background):
+    """SIGTSTP (Ctrl-Z), SIGTTIN and SIGTTOU are ignored: the supervisor
+    is not stopped while the sandbox, in a session of its own, runs on, and
+    the timeout fires on time."""
+    policy = hb.policy("[execution]\ntimeout_seconds = 2\n")
+    run = background("sleeper.py", "30", policy=policy)
+    assert run.line() == "sleeping 30\n"
+
+    for sig in (signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU):
+        run.signal(sig)
+    time.sleep(0.5)
+    state = proc_status(run.pid)["State"]
+    assert not state.startswith("T"), f"hivebox is {state}"
+    rc, out, err, elapsed = run.wait(timeout=2 + GRACE_S + 10)
+
+    assert rc == 124, err
+    assert out == "", out
+    assert elapsed < 2 + GRACE_S + 5, elapsed
+    res = run.result()
+    assert res["reason"] == "timeout", res
+    assert res["hivebox_exit_code"] == 124, res
+    end = end_record(hb, res["exec_id"])
+    assert end["result"]["reason"] == "timeout", end
+    assert end["violations"] == 1, end
+    evs = events(hb.audit_dir, res["exec_id"], key=default_key())
+    assert [(e["kind"], e["severity"]) for e in evs] == [
+        ("timeout", "violation")], evs

@@ -206,7 +206,8 @@ char *stderr_capture_stop(void)
 	return buf;
 }
 
-/* The tests play hivebox's part: its dispositions (SIGPIPE ignored), set
+/* The tests play hivebox's part: its dispositions (SIGPIPE, SIGTSTP,
+ * SIGTTIN and SIGTTOU ignored), set
  * in every process that runs a test, as main() sets them. */
 __attribute__((constructor)) static void hivebox_signals(void)
 {

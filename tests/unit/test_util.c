@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 static void expect_abs(const char *cwd, const char *path, const char *want)
 {
@@ -411,4 +412,42 @@ Test(util, forwarded_signals)
 		cr_assert_eq(sigismember(&set, yes[i]), 1, "%d", yes[i]);
 	for (size_t i = 0; i < ARRAY_SIZE(no); i++)
 		cr_assert_eq(sigismember(&set, no[i]), 0, "%d", no[i]);
+}
+
+static bool ignored(int sig)
+{
+	struct sigaction sa;
+
+	cr_assert_eq(sigaction(sig, NULL, &sa), 0);
+	return sa.sa_handler == SIG_IGN;
+}
+
+/* hivebox ignores what would stop it or end it on a closed pipe; what it
+ * execs gets every disposition back at its default. */
+Test(util, signal_dispositions)
+{
+	static const int stop[] = {SIGPIPE, SIGTSTP, SIGTTIN, SIGTTOU};
+	int status;
+	pid_t pid;
+
+	hb_signals_init();
+	for (size_t i = 0; i < ARRAY_SIZE(stop); i++)
+		cr_assert(ignored(stop[i]), "signal %d", stop[i]);
+	cr_assert_not(ignored(SIGTERM));
+	cr_assert_not(ignored(SIGINT));
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int bad = 0;
+		hb_signals_reset();
+		for (size_t i = 0; i < ARRAY_SIZE(stop); i++) {
+			struct sigaction sa;
+			sigaction(stop[i], NULL, &sa);
+			bad += sa.sa_handler != SIG_DFL;
+		}
+		_exit(bad);
+	}
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %#x",
+		  status);
 }
