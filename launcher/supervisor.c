@@ -53,6 +53,11 @@ static int write_maps(const struct hb_plan *plan, pid_t pid, struct hb_error *e)
 	return write_map(pid, "gid_map", map, e);
 }
 
+/* The sandbox init is a copy of this process from clone3() to execve(),
+ * and it calls malloc, snprintf, libmnl and libcap on the way: that is
+ * safe only because the supervisor is single-threaded when it clones.  A
+ * lock another thread held at the clone (malloc's, stdio's) would stay
+ * held in the init for ever.  start_init() checks it before the clone. */
 static pid_t clone_init(int *ret_pidfd)
 {
 	struct clone_args args = {
@@ -320,14 +325,34 @@ static int acquire_network(struct loop *l, struct hb_error *e)
 	return hb_net_run_acquire(l->net, &l->plan->net, e);
 }
 
+/* What clone_init() relies on; a run where it does not hold fails, before
+ * anything is cloned. */
+static int single_threaded(struct hb_error *e)
+{
+	int n = hb_threads();
+
+	if (n < 0)
+		return hb_error_set(e, HB_STAGE_CLONE, -n,
+				    "count the supervisor's threads");
+	if (n != 1)
+		return hb_error_set(e, HB_STAGE_CLONE, ENOTSUP,
+				    "the supervisor runs %d threads, where the "
+				    "sandbox init needs it to run one",
+				    n);
+	return 0;
+}
+
 /* Clone the init, write its id maps and the host side of its network,
  * then let it go on. */
 static int start_init(struct loop *l, int socks[2], struct hb_error *e)
 {
 	const struct hb_plan *plan = l->plan;
-	pid_t pid = clone_init(&l->pidfd);
-	int r;
+	pid_t pid;
+	int r = single_threaded(e);
 
+	if (r < 0)
+		return r;
+	pid = clone_init(&l->pidfd);
 	if (pid < 0)
 		/* Nothing was started: hivebox failed, nothing ran. */
 		return hb_error_set(e, HB_STAGE_CLONE, errno, "clone3");

@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <string.h>
@@ -231,6 +232,24 @@ int hb_read_text(const char *path, char *buf, size_t size)
 		return -errno;
 	buf[n] = '\0';
 	return (int)n;
+}
+
+int hb_threads(void)
+{
+	char buf[4096];
+	const char *line;
+	unsigned long long n;
+	int r = hb_read_text("/proc/self/status", buf, sizeof(buf));
+
+	if (r < 0)
+		return r;
+	line = strstr(buf, "\nThreads:");
+	if (!line)
+		return -EIO;
+	line += strlen("\nThreads:");
+	line += strspn(line, " \t");
+	r = hb_parse_u64(strndupa(line, strcspn(line, "\n")), INT_MAX, &n);
+	return r < 0 ? -EIO : (int)n;
 }
 
 FILE *hb_fopen_regular(const char *path, int *ret_err)

@@ -107,6 +107,10 @@ int hb_write_text(const char *path, const char *text);
  * read, or -errno. */
 int hb_read_text(const char *path, char *buf, size_t size);
 
+/* How many threads this process has (Threads: in /proc/self/status), or
+ * -errno. */
+int hb_threads(void);
+
 /* Open path for reading, refusing anything but a regular file: NULL with
  * *ret_err = -errno, or -EINVAL for another type.  Opened non-blocking,
  * so that a FIFO is refused at once instead of waiting for a writer. */

@@ -6,6 +6,7 @@
 #include <criterion/criterion.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -450,4 +451,29 @@ Test(util, signal_dispositions)
 	cr_assert_eq(waitpid(pid, &status, 0), pid);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %#x",
 		  status);
+}
+
+static void *wait_on(void *fd)
+{
+	char c;
+
+	(void)!read(*(int *)fd, &c, 1);
+	return NULL;
+}
+
+/* Criterion runs a thread of its own beside the test's. */
+Test(util, threads)
+{
+	int before = hb_threads();
+	pthread_t t;
+	int p[2];
+
+	cr_assert_geq(before, 1);
+	cr_assert_eq(pipe(p), 0);
+	cr_assert_eq(pthread_create(&t, NULL, wait_on, &p[0]), 0);
+	cr_assert_eq(hb_threads(), before + 1);
+	close(p[1]);
+	cr_assert_eq(pthread_join(t, NULL), 0);
+	cr_assert_eq(hb_threads(), before);
+	close(p[0]);
 }
