@@ -19,12 +19,10 @@ static char *effective_text(const struct hb_policy *p)
 	return text;
 }
 
-/* The records are the one reader of the policy itself (through
- * plan->policy) once the plan is built: the start record hashes the file
- * it came from and stores its canonical form, which only the policy can
- * print, and both records name that file.  (They read plan->policy->path
- * rather than the plan's copy because the unit tests of the trail build
- * plans that hold only a policy.) */
+/* The start record is the one reader of the policy itself (through
+ * plan->policy) once the plan is built: it stores the policy's canonical
+ * form, which only the policy can print.  Everything else comes from the
+ * plan's own copies. */
 int hb_audit_record_prepare(struct hb_run_info *info, struct hb_audit *audit,
 			    const struct hb_plan *plan)
 {
@@ -35,7 +33,7 @@ int hb_audit_record_prepare(struct hb_run_info *info, struct hb_audit *audit,
 	r = hb_sha256_file(plan->script, info->script_sha);
 	if (r < 0)
 		return r;
-	r = hb_sha256_file(plan->policy->path, info->policy_sha);
+	r = hb_sha256_file(plan->policy_path, info->policy_sha);
 	if (r < 0)
 		return r;
 	if (!text)
@@ -137,7 +135,7 @@ json_object *hb_audit_record_start(const struct hb_run_info *info,
 				   const struct hb_plan *plan)
 {
 	json_object *o = json_object_new_object();
-	json_object *pol = file_json(plan->policy->path, info->policy_sha);
+	json_object *pol = file_json(plan->policy_path, info->policy_sha);
 
 	add_common(o, "start", info);
 	json_object_object_add(o, "start_time",
@@ -178,7 +176,7 @@ json_object *hb_audit_record_end(const struct hb_run_info *info,
 	json_object_object_add(o, "script",
 			       json_object_new_string(plan->script));
 	json_object_object_add(o, "policy",
-			       json_object_new_string(plan->policy->path));
+			       json_object_new_string(plan->policy_path));
 	/* The limits and paths are in the start record already. */
 	json_object_object_del(r, "limits");
 	json_object_object_del(r, "policy");
