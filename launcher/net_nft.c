@@ -15,6 +15,10 @@
  *       iifname H meta nfproto ipv6 icmpv6 type 130-143 drop
  *       iifname H meta nfproto ipv6 log group G drop
  *     }
+ *     chain from_sandbox {
+ *       type filter hook prerouting priority mangle; policy accept;
+ *       (the first four rules of forward)
+ *     }
  *     chain forward {
  *       type filter hook forward priority filter; policy accept;
  *       iifname H ct state established,related ct mark M accept
@@ -50,15 +54,20 @@
  * connection from its own address to an allowed address and port that is
  * not blocked gets through; ICMP, other protocols and forged source
  * addresses have no accept rule and fall to the logged rejection, which
- * the supervisor reads from group G; IPv6 is logged and dropped before
- * routing (see put_prerouting).  The established rules carry the two legs
- * of those connections and their ICMP errors; conntrack only ever holds
- * connections the rules let start, because nothing from outside, the
- * host's own processes included, may open one towards the sandbox (that
- * drop is not logged: it is not the script's doing).  M is a mark of this
- * run's: conntrack may still hold connections that an earlier run with the
- * same address opened, and they are not this run's to use.  The input chain keeps the host's own services, on any of its
- * addresses, out of reach.  Egress leaves with the host's address.
+ * the supervisor reads from group G.  That decision is made before
+ * routing, in from_sandbox, so that a destination the host has no route
+ * for is logged too (routing drops it before forward), and again in
+ * forward, on the destination the host's own NAT rules may have made of
+ * it; IPv6 is logged and dropped before routing (see put_prerouting).
+ * The established rules carry the two legs of those connections and
+ * their ICMP errors; conntrack only ever holds connections the rules let
+ * start, because nothing from outside, the host's own processes included,
+ * may open one towards the sandbox (that drop is not logged: it is not
+ * the script's doing).  M is a mark of this run's: conntrack may still
+ * hold connections that an earlier run with the same address opened, and
+ * they are not this run's to use.  The input chain keeps the host's own
+ * services, on any of its addresses, out of reach.  Egress leaves with
+ * the host's address.
  *
  * Addresses and ports are sets, so the rule count does not grow with the
  * policy.  The batch is atomic and the table is created exclusively: the
@@ -128,6 +137,8 @@ static const struct chain_def {
 } chains[] = {
 	/* raw: before conntrack, which need not see what is dropped here */
 	{"prerouting", "filter", NF_INET_PRE_ROUTING, -300},
+	/* mangle: after conntrack, before destination NAT and routing */
+	{"from_sandbox", "filter", NF_INET_PRE_ROUTING, -150},
 	{"forward", "filter", NF_INET_FORWARD, 0},
 	{"input", "filter", NF_INET_LOCAL_IN, 0},
 	{"output", "filter", NF_INET_LOCAL_OUT, 0},
@@ -556,9 +567,9 @@ static int rule_established(struct batch *b, const struct hb_net_nft_rules *r,
 /* iifname H ip saddr S ip daddr @allowed_ips
  * proto dport @allowed_ports proto dport != @blocked_ports accept */
 static int rule_allow(struct batch *b, const struct hb_net_nft_rules *r,
-		      uint8_t proto)
+		      const char *chain, uint8_t proto)
 {
-	_cleanup_(rb_done) struct rb rb = rb_new(r->table, "forward");
+	_cleanup_(rb_done) struct rb rb = rb_new(r->table, chain);
 
 	match_ifname(&rb, NFT_META_IIFNAME, NFT_CMP_EQ, r->host_if);
 	match_ipv4_saddr(&rb, &r->sandbox_ip);
@@ -688,6 +699,23 @@ static int rule_masquerade(struct batch *b, const struct hb_net_nft_rules *r)
 	return rb_put(b, &rb);
 }
 
+/* IPv4 from the sandbox is decided before routing: routing drops a
+ * packet the host has no route for (or a martian one) before forward or
+ * input could log it.  The same rules as forward's, on the destination
+ * the script asked for: destination NAT of the host's comes later. */
+static int put_from_sandbox(struct batch *b, const struct hb_net_nft_rules *r)
+{
+	int k = rule_established(b, r, "from_sandbox", NFT_META_IIFNAME, true);
+
+	if (k == 0)
+		k = rule_allow(b, r, "from_sandbox", IPPROTO_TCP);
+	if (k == 0)
+		k = rule_allow(b, r, "from_sandbox", IPPROTO_UDP);
+	if (k == 0)
+		k = rule_log_reject(b, r, "from_sandbox");
+	return k;
+}
+
 static int put_forward(struct batch *b, const struct hb_net_nft_rules *r)
 {
 	int k;
@@ -695,10 +723,10 @@ static int put_forward(struct batch *b, const struct hb_net_nft_rules *r)
 	k = rule_established(b, r, "forward", NFT_META_IIFNAME, true);
 	if (k < 0)
 		return k;
-	k = rule_allow(b, r, IPPROTO_TCP);
+	k = rule_allow(b, r, "forward", IPPROTO_TCP);
 	if (k < 0)
 		return k;
-	k = rule_allow(b, r, IPPROTO_UDP);
+	k = rule_allow(b, r, "forward", IPPROTO_UDP);
 	if (k < 0)
 		return k;
 	k = rule_log_reject(b, r, "forward");
@@ -723,6 +751,9 @@ static int put_chains(struct batch *b, const struct hb_net_nft_rules *r)
 			return k;
 	}
 	k = put_prerouting(b, r);
+	if (k < 0)
+		return k;
+	k = put_from_sandbox(b, r);
 	if (k < 0)
 		return k;
 	k = put_forward(b, r);

@@ -167,10 +167,26 @@ static bool same_dest(const struct hb_net_nflog_packet *a,
 	       a->dport == b->dport && memcmp(a->dst, b->dst, 16) == 0;
 }
 
+/* The slot for a destination not seen yet: a free one, else that of the
+ * recent destination tried least recently, whose packets join the
+ * others.  The first HB_NET_RUN_DESTS_FIRST never give way. */
+static struct hb_net_run_dest *new_dest(struct hb_net_run *n)
+{
+	struct hb_net_run_dest *d = &n->dests[HB_NET_RUN_DESTS_FIRST];
+
+	if (n->n_dests < HB_NET_RUN_DESTS_MAX)
+		return &n->dests[n->n_dests++];
+	for (size_t i = HB_NET_RUN_DESTS_FIRST + 1; i < n->n_dests; i++)
+		if (n->dests[i].last < d->last)
+			d = &n->dests[i];
+	n->others += d->count;
+	return d;
+}
+
 static void note_packet(struct hb_net_run *n,
 			const struct hb_net_nflog_packet *p)
 {
-	struct hb_net_run_dest *d;
+	struct hb_net_run_dest *d = NULL;
 	/* Messages the kernel could not queue: dropped packets all the
 	 * same, whose destinations nobody will know. */
 	uint32_t lost = p->seq - n->next_seq;
@@ -178,20 +194,19 @@ static void note_packet(struct hb_net_run *n,
 	n->next_seq = p->seq + 1;
 	n->blocked += lost + 1;
 	n->others += lost;
-	for (size_t i = 0; i < n->n_dests; i++)
-		if (same_dest(&n->dests[i].p, p)) {
-			n->dests[i].count++;
-			return;
-		}
-	if (n->n_dests == HB_NET_RUN_DESTS_MAX) {
-		n->others++;
-		return;
+	for (size_t i = 0; i < n->n_dests && !d; i++)
+		if (same_dest(&n->dests[i].p, p))
+			d = &n->dests[i];
+	if (!d) {
+		d = new_dest(n);
+		d->p = *p;
+		memset(d->p.src, 0, sizeof(d->p.src));
+		d->count = 0;
+		d->first_ms = hb_clock_ms(CLOCK_REALTIME);
 	}
-	d = &n->dests[n->n_dests++];
-	d->p = *p;
-	memset(d->p.src, 0, sizeof(d->p.src));
-	d->count = 1;
-	d->first_ms = hb_clock_ms(CLOCK_REALTIME);
+	d->count++;
+	d->last = n->blocked;
+	d->last_ms = d->count == 1 ? d->first_ms : hb_clock_ms(CLOCK_REALTIME);
 }
 
 bool hb_net_run_read(struct hb_net_run *n)
@@ -233,47 +248,71 @@ static const char *proto_name(uint8_t proto, char *buf, size_t size)
 	return buf;
 }
 
+static void report_dest(const struct hb_net_run_dest *d, struct hb_events *w)
+{
+	char addr[INET6_ADDRSTRLEN] = "?", what[96], msg[256], num[8];
+	json_object *j = json_object_new_object();
+
+	inet_ntop(d->p.family, d->p.dst, addr, sizeof(addr));
+	hb_net_nflog_describe(&d->p, what, sizeof(what));
+	snprintf(msg, sizeof(msg), "network: %s blocked (%llu packet%s)", what,
+		 d->count, d->count == 1 ? "" : "s");
+	json_object_object_add(j, "address", json_object_new_string(addr));
+	json_object_object_add(j, "family",
+			       json_object_new_string(d->p.family == AF_INET6
+							      ? "ipv6"
+							      : "ipv4"));
+	json_object_object_add(j, "protocol",
+			       json_object_new_string(proto_name(
+				       d->p.proto, num, sizeof(num))));
+	json_object_object_add(
+		j, "port", d->p.dport ? json_object_new_int(d->p.dport) : NULL);
+	json_object_object_add(j, "count", json_object_new_uint64(d->count));
+	json_object_object_add(j, "first_seen_ms",
+			       json_object_new_uint64(d->first_ms));
+	json_object_object_add(j, "last_seen_ms",
+			       json_object_new_uint64(d->last_ms));
+	hb_events_event(w, "network_blocked", HB_EV_VIOLATION, msg, j);
+}
+
+static void report_others(const struct hb_net_run *n, struct hb_events *w)
+{
+	json_object *j = json_object_new_object();
+	char msg[200];
+
+	snprintf(msg, sizeof(msg),
+		 "network: %llu more blocked packets, to destinations neither "
+		 "among the first %d nor among the last %d, or lost by the log",
+		 n->others, HB_NET_RUN_DESTS_FIRST,
+		 HB_NET_RUN_DESTS_MAX - HB_NET_RUN_DESTS_FIRST);
+	json_object_object_add(j, "count", json_object_new_uint64(n->others));
+	hb_events_event(w, "network_blocked", HB_EV_VIOLATION, msg, j);
+}
+
+static int by_last(const void *a, const void *b)
+{
+	const struct hb_net_run_dest *x = *(const void *const *)a;
+	const struct hb_net_run_dest *y = *(const void *const *)b;
+
+	return (x->last > y->last) - (x->last < y->last);
+}
+
 void hb_net_run_report(const struct hb_net_run *n, struct hb_events *w)
 {
-	for (size_t i = 0; i < n->n_dests; i++) {
-		const struct hb_net_run_dest *d = &n->dests[i];
-		char addr[INET6_ADDRSTRLEN] = "?", what[96], msg[256], num[8];
-		json_object *j = json_object_new_object();
+	const struct hb_net_run_dest
+		*recent[HB_NET_RUN_DESTS_MAX - HB_NET_RUN_DESTS_FIRST] = {NULL};
+	size_t n_recent = 0;
 
-		inet_ntop(d->p.family, d->p.dst, addr, sizeof(addr));
-		hb_net_nflog_describe(&d->p, what, sizeof(what));
-		snprintf(msg, sizeof(msg),
-			 "network: %s blocked (%llu packet%s)", what, d->count,
-			 d->count == 1 ? "" : "s");
-		json_object_object_add(j, "address",
-				       json_object_new_string(addr));
-		json_object_object_add(
-			j, "family",
-			json_object_new_string(
-				d->p.family == AF_INET6 ? "ipv6" : "ipv4"));
-		json_object_object_add(j, "protocol",
-				       json_object_new_string(proto_name(
-					       d->p.proto, num, sizeof(num))));
-		json_object_object_add(
-			j, "port",
-			d->p.dport ? json_object_new_int(d->p.dport) : NULL);
-		json_object_object_add(j, "count",
-				       json_object_new_uint64(d->count));
-		json_object_object_add(j, "first_seen_ms",
-				       json_object_new_uint64(d->first_ms));
-		hb_events_event(w, "network_blocked", HB_EV_VIOLATION, msg, j);
-	}
-	if (n->others) {
-		char msg[160];
-		json_object *j = json_object_new_object();
-		snprintf(msg, sizeof(msg),
-			 "network: %llu more blocked packets to destinations "
-			 "past the first %d, or lost by the log",
-			 n->others, HB_NET_RUN_DESTS_MAX);
-		json_object_object_add(j, "count",
-				       json_object_new_uint64(n->others));
-		hb_events_event(w, "network_blocked", HB_EV_VIOLATION, msg, j);
-	}
+	for (size_t i = 0; i < n->n_dests; i++)
+		if (i < HB_NET_RUN_DESTS_FIRST)
+			report_dest(&n->dests[i], w);
+		else
+			recent[n_recent++] = &n->dests[i];
+	if (n->others)
+		report_others(n, w);
+	qsort(recent, n_recent, sizeof(recent[0]), by_last);
+	for (size_t i = 0; i < n_recent; i++)
+		report_dest(recent[i], w);
 }
 
 /* The last close of a NETLINK_NETFILTER socket waits until the kernel has

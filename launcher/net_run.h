@@ -17,13 +17,19 @@
 
 /* NFLOG group of pool index i: HB_NET_RUN_GROUP_BASE + i. */
 #define HB_NET_RUN_GROUP_BASE 16384
-/* Distinct destinations kept with their own event; the rest are counted. */
+/* Distinct destinations kept with their own event: the first FIRST of
+ * the run, and the MAX - FIRST tried most recently, so that a flood of
+ * junk destinations hides neither where the run started nor the last
+ * ones it tried.  The packets of destinations that are neither are
+ * counted together. */
+#define HB_NET_RUN_DESTS_FIRST 128
 #define HB_NET_RUN_DESTS_MAX 256
 
 struct hb_net_run_dest {
 	struct hb_net_nflog_packet p; /* src unused */
 	unsigned long long count;
-	unsigned long long first_ms; /* CLOCK_REALTIME */
+	unsigned long long first_ms, last_ms; /* CLOCK_REALTIME */
+	unsigned long long last; /* blocked, after its last packet */
 };
 
 struct hb_net_run {
@@ -41,8 +47,9 @@ struct hb_net_run {
 	char table[32];
 	struct hb_net_run_dest dests[HB_NET_RUN_DESTS_MAX];
 	size_t n_dests;
-	unsigned long long blocked, others; /* packets; others: past the cap
-					     * or lost by the log */
+	unsigned long long blocked, others; /* packets; others: to a
+					     * destination that gave way to a
+					     * newer one, or lost by the log */
 	uint32_t next_seq;		    /* of the log's messages */
 };
 
@@ -58,7 +65,9 @@ int hb_net_run_host(struct hb_net_run *n, pid_t pid, struct hb_error *e);
  * supervisor calls it when nflog_fd is readable, and at the end until it
  * says false. */
 bool hb_net_run_read(struct hb_net_run *n);
-/* One security event per attempted destination, with its count. */
+/* One security event per destination kept, with its count: the first
+ * ones, then one for the others' packets, then the recent ones, the last
+ * tried last. */
 void hb_net_run_report(const struct hb_net_run *n, struct hb_events *w);
 /* Remove everything this run added; safe after any partial start. */
 void hb_net_run_teardown(struct hb_net_run *n);

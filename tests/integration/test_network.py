@@ -268,8 +268,9 @@ def test_repeated_attempts_are_one_event_with_a_count(hb, topo):
 
 
 def test_destinations_past_the_cap_are_counted_in_one_event(hb, topo):
-    # 300 ports: the first 256 destinations get an event each, the rest
-    # one event with their count.
+    # 300 ports: the first 128 destinations and the last 128 get an event
+    # each, the 44 between one event with their count; in the log, in
+    # that order.
     run = hb.run("net_probe.py", f"udpspray:{SERVER}:20000:300",
                  policy=policy(hb), options=["--quiet", "--config", topo.config])
     got = run.json()
@@ -280,6 +281,9 @@ def test_destinations_past_the_cap_are_counted_in_one_event(hb, topo):
     others = [e for e in evs if "address" not in e["details"]]
     assert len(per_dest) == 256, len(per_dest)
     assert len(others) == 1, others
+    ports = [e["details"].get("port") for e in evs]
+    assert ports == (list(range(20000, 20128)) + [None] +
+                     list(range(20172, 20300))), ports
     # Every packet is counted once: 256 destinations each with its own
     # count, the rest (and any the kernel's log queue lost) together.
     counted = sum(e["details"]["count"] for e in per_dest)
@@ -573,3 +577,138 @@ def test_fifty_sandboxes_at_once_get_distinct_addresses(hb, topo):
         assert got["addr"] == "ok " + res["network"]["sandbox_address"]
         addrs.append(res["network"]["sandbox_address"])
     assert len(set(addrs)) == 50, sorted(addrs)
+
+
+class Arrivals:
+    """Counters in the test server's namespace, before anything else of
+    it sees a packet: what of the sandbox's traffic got past the host's
+    filter.  rules: name -> nft match."""
+
+    TABLE = "hbtest_arrivals"
+
+    def __init__(self, topo, rules: dict):
+        self.ns = ["ip", "netns", "exec", topo.netns]
+        self.names = list(rules)
+        body = "".join(f"    {match} counter comment \"{name}\"\n"
+                       for name, match in rules.items())
+        self.text = (f"table inet {self.TABLE} {{\n"
+                     "  chain pre {\n"
+                     "    type filter hook prerouting priority -400;\n"
+                     f"{body}  }}\n}}\n")
+
+    def __enter__(self):
+        subprocess.run(self.ns + ["nft", "-f", "-"], input=self.text,
+                       text=True, check=True, capture_output=True, timeout=30)
+        return self
+
+    def __exit__(self, *exc):
+        sh(*self.ns, "nft", "delete", "table", "inet", self.TABLE,
+           check=False)
+
+    def counts(self) -> dict:
+        out = sh(*self.ns, "nft", "list", "table", "inet", self.TABLE).stdout
+        found = {name: int(n) for n, name in
+                 re.findall(r'counter packets (\d+) bytes \d+ '
+                            r'comment "([^"]+)"', out)}
+        assert set(found) == set(self.names), out
+        return found
+
+
+def test_a_flood_of_destinations_does_not_hide_the_last_one(hb, topo):
+    """A script sends to 300 junk destinations (ports of the test server
+    that the policy does not allow) and then to the one it is after: the
+    security log names that one, however many came before."""
+    spray = f"udpspray:{SERVER}:20000:300"
+    target = f"tcp:{OTHER}:{ALLOWED}"
+    allowed = f"tcp:{SERVER}:{ALLOWED}"
+    rules = {"junk": "udp dport 20000-20299",
+             "target": f"ip daddr {OTHER} tcp dport {ALLOWED}",
+             # Shows that the counters see what does get through.
+             "allowed": f"ip daddr {SERVER} tcp dport {ALLOWED}"}
+    with Arrivals(topo, rules) as arrivals:
+        run = hb.run("net_probe.py", allowed, spray, target,
+                     policy=policy(hb),
+                     options=["--quiet", "--config", topo.config])
+        seen = arrivals.counts()
+    assert run.rc == 0, run
+    got = run.json()
+    assert got[allowed] == f"ok hello {ALLOWED}", got
+    assert got[spray] == "ok sent", got
+    assert got[target] in ("err EHOSTUNREACH", "err timeout"), got
+    # Dropped on the host: not one of them reached the server.
+    assert seen["junk"] == 0 and seen["target"] == 0, seen
+    assert seen["allowed"] >= 1, seen
+
+    evs = [e for e in events(hb.audit_dir, run.result["exec_id"])
+           if e["kind"] == "network_blocked"]
+    named = [(e["details"]["protocol"], e["details"]["address"],
+              e["details"]["port"]) for e in evs if "address" in e["details"]]
+    assert ("tcp", OTHER, ALLOWED) in named, named[-5:]
+    assert named[-1] == ("tcp", OTHER, ALLOWED), named[-5:]
+    # The first destinations are named too, and the log stays bounded.
+    assert ("udp", SERVER, 20000) in named, named[:5]
+    assert len(evs) <= 257, len(evs)
+    total = sum(e["details"]["count"] for e in evs)
+    assert total == run.result["network"]["blocked_packets"], total
+    assert total >= 301, total
+
+
+# Documentation addresses (RFC 5737), which nothing routes.
+NOWHERE = "198.51.100.7"
+NOWHERE_TOO = "203.0.113.9"
+
+
+@pytest.fixture
+def routeless(hb):
+    """A network namespace with loopback only, for hivebox to run in as on
+    a host with no route but to its sandboxes: nothing sent from there can
+    leave, whatever the filter does.  Deleting it takes whatever hivebox
+    added in it."""
+    ns = f"hbt{os.getpid() % 100000}r"
+    sh("ip", "netns", "add", ns)
+    try:
+        sh("ip", "-n", ns, "link", "set", "lo", "up")
+        conf = hb.dir / "routeless.conf"
+        conf.write_text(f"[network]\npool = {POOL}\n"
+                        f"state_dir = {hb.dir}/routeless-state\n")
+        conf.chmod(0o644)
+        yield ns, conf
+    finally:
+        sh("ip", "netns", "del", ns, check=False)
+
+
+def test_destinations_the_host_has_no_route_to_are_logged(hb, topo,
+                                                          routeless):
+    """The host's routing drops a packet it has no route for before any
+    forward or input chain sees it: the filter must log it all the same,
+    and here too a flood must not hide the last destination."""
+    ns, conf = routeless
+    links = sh("ip", "-n", ns, "-o", "link", "show").stdout
+    assert re.findall(r"^\d+: ([^:@]+)", links, re.M) == ["lo"], links
+    for addr in (NOWHERE, NOWHERE_TOO):
+        assert sh("ip", "-n", ns, "route", "get", addr,
+                  check=False).returncode != 0, addr
+    spray = f"udpspray:{NOWHERE}:20000:300"
+    target = f"tcp:{NOWHERE_TOO}:443"
+    run = hb.run("net_probe.py", spray, target, policy=policy(hb),
+                 options=["--quiet", "--config", conf],
+                 prefix=["ip", "netns", "exec", ns])
+    assert run.rc == 0, run
+    got = run.json()
+    assert got[spray] == "ok sent", got
+    assert got[target].startswith("err"), got
+    evs = [e for e in events(hb.audit_dir, run.result["exec_id"])
+           if e["kind"] == "network_blocked"]
+    named = [(e["details"]["protocol"], e["details"]["address"],
+              e["details"]["port"]) for e in evs if "address" in e["details"]]
+    assert named[-1] == ("tcp", NOWHERE_TOO, 443), named[-5:]
+    assert ("udp", NOWHERE, 20000) in named, named[:5]
+    total = sum(e["details"]["count"] for e in evs)
+    assert total == run.result["network"]["blocked_packets"] >= 301, total
+    # All hivebox added in the namespace is gone again.
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and "hb" in sh(
+            "ip", "-n", ns, "-o", "link", "show").stdout:
+        time.sleep(0.01)
+    assert "hb" not in sh("ip", "-n", ns, "-o", "link", "show").stdout
+    assert sh("ip", "netns", "exec", ns, "nft", "list", "tables").stdout == ""

@@ -294,7 +294,7 @@ static void expect_chain(const struct nlmsghdr *nlh, const char *name,
 	nftnl_chain_free(c);
 }
 
-Test(nft_build, five_base_chains)
+Test(nft_build, six_base_chains)
 {
 	struct hb_net_nft_rules r = rules();
 	const struct nlmsghdr *m[MAX_MSGS];
@@ -302,12 +302,14 @@ Test(nft_build, five_base_chains)
 
 	build(&r);
 	split(batch, batch_len, &all);
-	cr_assert_eq(of_type(&all, NFT_MSG_NEWCHAIN, m), 5);
+	cr_assert_eq(of_type(&all, NFT_MSG_NEWCHAIN, m), 6);
 	expect_chain(m[0], "prerouting", "filter", NF_INET_PRE_ROUTING, -300);
-	expect_chain(m[1], "forward", "filter", NF_INET_FORWARD, 0);
-	expect_chain(m[2], "input", "filter", NF_INET_LOCAL_IN, 0);
-	expect_chain(m[3], "output", "filter", NF_INET_LOCAL_OUT, 0);
-	expect_chain(m[4], "postrouting", "nat", NF_INET_POST_ROUTING, 100);
+	/* After conntrack (-200), before destination NAT (-100). */
+	expect_chain(m[1], "from_sandbox", "filter", NF_INET_PRE_ROUTING, -150);
+	expect_chain(m[2], "forward", "filter", NF_INET_FORWARD, 0);
+	expect_chain(m[3], "input", "filter", NF_INET_LOCAL_IN, 0);
+	expect_chain(m[4], "output", "filter", NF_INET_LOCAL_OUT, 0);
+	expect_chain(m[5], "postrouting", "nat", NF_INET_POST_ROUTING, 100);
 }
 
 /* All keys given to set name, over however many messages; returns the
@@ -464,6 +466,30 @@ Test(nft_build, forward_allows_only_listed_tcp_and_udp)
 	/* Anything else from H that reached forward. */
 	expect_text(fw[4], "[ immediate reg 0 drop ]");
 	expect_no_text(fw[4], "nfproto");
+	free_rules(fw, 7);
+}
+
+/* What routing would drop unseen, a destination without a route, is
+ * decided and logged before routing, with forward's own rules. */
+Test(nft_build, ipv4_is_decided_before_routing)
+{
+	struct hb_net_nft_rules r = rules();
+	struct nftnl_rule *pre[8], *fw[16];
+	struct msgs all;
+
+	build(&r);
+	split(batch, batch_len, &all);
+	cr_assert_eq(chain_rules(&all, "from_sandbox", pre), 4);
+	cr_assert_eq(chain_rules(&all, "forward", fw), 7);
+	for (int i = 0; i < 4; i++) {
+		char want[4096];
+		snprintf(want, sizeof(want), "%s", text(fw[i]));
+		cr_expect_str_eq(strstr(text(pre[i]), "[ "), strstr(want, "[ "),
+				 "rule %d", i);
+	}
+	expect_text(pre[3], "[ log group 5 ");
+	expect_text(pre[3], "[ reject type 2 code 3 ]");
+	free_rules(pre, 4);
 	free_rules(fw, 7);
 }
 
@@ -668,7 +694,7 @@ Test(nft_apply, refuses_a_partial_batch_before_sending)
 struct seen {
 	int unshare_errno;
 	int absent_before, apply, exists, reapply;
-	int dump, rules[5];
+	int dump, rules[6];
 	char rule_text[24][1024];
 	int elems, n_blocked;
 	uint16_t blocked[8];
@@ -676,8 +702,9 @@ struct seen {
 	int reowned, exists_while_owned, exists_after_close;
 };
 
-static const char *const chain_names[] = {"prerouting", "forward", "input",
-					  "output", "postrouting"};
+static const char *const chain_names[] = {"prerouting", "from_sandbox",
+					  "forward",	"input",
+					  "output",	"postrouting"};
 
 static int rule_cb(const struct nlmsghdr *nlh, void *data)
 {
@@ -685,11 +712,11 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 	struct nftnl_rule *r = nftnl_rule_alloc();
 	int total = 0;
 
-	for (int i = 0; i < 5; i++)
+	for (size_t i = 0; i < ARRAY_SIZE(chain_names); i++)
 		total += s->rules[i];
 	if (!r || nftnl_rule_nlmsg_parse(nlh, r) < 0)
 		return MNL_CB_ERROR;
-	for (int i = 0; i < 5; i++)
+	for (size_t i = 0; i < ARRAY_SIZE(chain_names); i++)
 		if (!strcmp(nftnl_rule_get_str(r, NFTNL_RULE_CHAIN),
 			    chain_names[i]))
 			s->rules[i]++;
@@ -888,21 +915,27 @@ Test(nft_apply, table_comes_and_goes_in_a_network_namespace, .timeout = 20)
 	cr_assert_eq(s->reapply, -EEXIST, "a second apply: %d", s->reapply);
 	cr_assert_eq(s->dump, 0, "rule dump: %s", strerror(-s->dump));
 	cr_assert_eq(s->rules[0], 4);
-	cr_assert_eq(s->rules[1], 7);
-	cr_assert_eq(s->rules[2], 1);
-	cr_assert_eq(s->rules[3], 3);
-	cr_assert_eq(s->rules[4], 1);
-	/* The kernel took every expression: the log and reject of forward,
-	 * the mark of an allowed connection, the masquerade. */
-	cr_assert_not_null(
-		strstr(s->rule_text[5], "[ ct set mark with reg 1 ]"), "%s",
-		s->rule_text[5]);
-	cr_assert_not_null(strstr(s->rule_text[7], "[ log group 5 "), "%s",
-			   s->rule_text[7]);
-	cr_assert_not_null(strstr(s->rule_text[7], "[ reject type 2 code 3 ]"),
-			   "%s", s->rule_text[7]);
-	cr_assert_not_null(strstr(s->rule_text[15], "[ masq ]"), "%s",
-			   s->rule_text[15]);
+	cr_assert_eq(s->rules[1], 4);
+	cr_assert_eq(s->rules[2], 7);
+	cr_assert_eq(s->rules[3], 1);
+	cr_assert_eq(s->rules[4], 3);
+	cr_assert_eq(s->rules[5], 1);
+	/* The kernel took every expression: the log and reject before
+	 * routing (in a prerouting chain) and in forward, the mark of an
+	 * allowed connection, the masquerade. */
+	for (int i = 5; i <= 9; i += 4) {
+		cr_assert_not_null(
+			strstr(s->rule_text[i], "[ ct set mark with reg 1 ]"),
+			"%s", s->rule_text[i]);
+		cr_assert_not_null(
+			strstr(s->rule_text[i + 2], "[ log group 5 "), "%s",
+			s->rule_text[i + 2]);
+		cr_assert_not_null(
+			strstr(s->rule_text[i + 2], "[ reject type 2 code 3 ]"),
+			"%s", s->rule_text[i + 2]);
+	}
+	cr_assert_not_null(strstr(s->rule_text[19], "[ masq ]"), "%s",
+			   s->rule_text[19]);
 	cr_assert_eq(s->elems, 0, "element dump: %s", strerror(-s->elems));
 	cr_assert_eq(s->n_blocked, 3);
 	expect_ports(s->blocked, 3, blocked);
