@@ -2,7 +2,12 @@
 /* Record format: one JSON object per line.  The hash covers the exact
  * bytes of the object as written without its "hash" and "hmac" members,
  * which are appended last; so a reader needs no canonical JSON to check
- * it, and the line stays plain JSON for everyone else. */
+ * it, and the line stays plain JSON for everyone else.  Every string in a
+ * record, member names included, is written as hb_escape_bytes() with
+ * HB_ESCAPE_BACKSLASH has it: paths, arguments and messages carry
+ * whatever bytes a script or its caller chose, and json-c would write all
+ * but C0 controls as they are, so a line would be neither UTF-8 nor safe
+ * to print. */
 #include "audit.h"
 
 #include <dirent.h>
@@ -220,13 +225,95 @@ void hb_audit_close(struct hb_audit *a)
 	a->dirfd = -1;
 }
 
+struct escape {
+	unsigned flags;
+	bool ok; /* false once memory ran out */
+};
+
+static json_object *escaped(json_object *v, struct escape *x);
+
+static json_object *escaped_string(json_object *v, struct escape *x)
+{
+	const char *s = json_object_get_string(v);
+	size_t len = (size_t)json_object_get_string_len(v);
+	_cleanup_free_ char *e = NULL;
+	json_object *r;
+
+	if (!hb_escape_needed(s, len, x->flags))
+		return json_object_get(v);
+	e = hb_escape_bytes(s, len, x->flags);
+	r = e ? json_object_new_string(e) : NULL;
+	x->ok &= r != NULL;
+	return r;
+}
+
+static json_object *escaped_array(json_object *v, struct escape *x)
+{
+	size_t n = json_object_array_length(v);
+	json_object *a = json_object_new_array_ext((int)n);
+
+	x->ok &= a != NULL;
+	for (size_t i = 0; a && i < n; i++)
+		if (json_object_array_add(
+			    a, escaped(json_object_array_get_idx(v, i), x)) < 0)
+			x->ok = false;
+	return a;
+}
+
+static json_object *escaped_object(json_object *v, struct escape *x)
+{
+	json_object *o = json_object_new_object();
+
+	x->ok &= o != NULL;
+	json_object_object_foreach(v, k, m)
+	{
+		_cleanup_free_ char *e = NULL;
+		size_t len = strlen(k);
+		if (!o)
+			break;
+		if (hb_escape_needed(k, len, x->flags) &&
+		    !(e = hb_escape_bytes(k, len, x->flags)))
+			x->ok = false;
+		else if (json_object_object_add(o, e ?: k, escaped(m, x)) < 0)
+			x->ok = false;
+	}
+	return o;
+}
+
+static json_object *escaped(json_object *v, struct escape *x)
+{
+	switch (json_object_get_type(v)) {
+	case json_type_string:
+		return escaped_string(v, x);
+	case json_type_array:
+		return escaped_array(v, x);
+	case json_type_object:
+		return escaped_object(v, x);
+	default:
+		return json_object_get(v);
+	}
+}
+
+int hb_json_escape(json_object *v, unsigned flags, json_object **ret)
+{
+	struct escape x = {.flags = flags, .ok = true};
+	json_object *e = escaped(v, &x);
+
+	if (!x.ok) {
+		json_object_put(e);
+		return -ENOMEM;
+	}
+	*ret = e;
+	return 0;
+}
+
 char *hb_audit_encode(json_object *rec, unsigned long long seq,
 		      const char *prev_hash, const unsigned char *key,
 		      char ret_hash[HB_SHA256_HEX])
 {
-	json_object *o = json_object_new_object();
+	json_object *o = json_object_new_object(), *e = NULL;
 	char when[32], mac[HB_SHA256_HEX];
-	const char *body;
+	const char *body = NULL;
 	char *line = NULL;
 	size_t len;
 
@@ -242,7 +329,13 @@ char *hb_audit_encode(json_object *rec, unsigned long long seq,
 		    strcmp(k, "hmac"))
 			json_object_object_add(o, k, json_object_get(v));
 	}
-	body = json_object_to_json_string_ext(o, HB_JSON_FLAGS);
+	if (hb_json_escape(o, HB_ESCAPE_BACKSLASH, &e) == 0)
+		body = json_object_to_json_string_ext(e, HB_JSON_FLAGS);
+	json_object_put(o);
+	if (!body) {
+		json_object_put(e);
+		return NULL;
+	}
 	len = strlen(body);
 	hb_sha256_hex(body, len, ret_hash);
 	if (key)
@@ -252,7 +345,7 @@ char *hb_audit_encode(json_object *rec, unsigned long long seq,
 		     body, ret_hash, key ? ",\"hmac\":\"" : "", key ? mac : "",
 		     key ? "\"" : "") < 0)
 		line = NULL;
-	json_object_put(o);
+	json_object_put(e);
 	return line;
 }
 

@@ -63,7 +63,10 @@ int hb_audit_append(struct hb_audit *a, enum hb_log log, json_object *rec,
 		    char ret_hash[HB_SHA256_HEX]);
 
 /* The line for rec given the previous record's seq and hash: pure, for
- * tests and for append.  Returns a malloc'd string ending in '\n'. */
+ * tests and for append.  Every string of rec, and every member name, is
+ * written as hb_escape_bytes() with HB_ESCAPE_BACKSLASH has it, so the
+ * line is printable ASCII and names the bytes exactly.  Returns a
+ * malloc'd string ending in '\n', or NULL. */
 char *hb_audit_encode(json_object *rec, unsigned long long seq,
 		      const char *prev_hash, const unsigned char *key,
 		      char ret_hash[HB_SHA256_HEX]);
@@ -92,6 +95,11 @@ int hb_audit_rotate(struct hb_audit *a, enum hb_log log);
 int hb_audit_init_key(const char *key_file, struct hb_diag *diag);
 
 const char *hb_log_name(enum hb_log log);
+
+/* A copy of v whose every string and member name is as
+ * hb_escape_bytes(flags) has it; what needs no change is shared, not
+ * copied.  0, or -ENOMEM. */
+int hb_json_escape(json_object *v, unsigned flags, json_object **ret);
 
 /* o's member key if it is a string, else NULL. */
 const char *hb_json_str(json_object *o, const char *key);

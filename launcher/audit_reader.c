@@ -95,7 +95,10 @@ static bool wanted(const struct hb_audit_trail *t, const char *when,
 {
 	if (t->since[0] && (!when || strcmp(when, t->since) < 0))
 		return false;
-	return !t->q->script || (script && strcmp(script, t->q->script) == 0);
+	/* As recorded, or, in a log from before hivebox escaped its
+	 * strings, as given. */
+	return !t->q->script || (script && (strcmp(script, t->script) == 0 ||
+					    strcmp(script, t->q->script) == 0));
 }
 
 static int remember(struct hb_audit_trail *t, const char *id, int index)
@@ -504,6 +507,7 @@ void hb_audit_trail_free(struct hb_audit_trail *t)
 		free(run->setup_stage);
 	}
 	free(t->runs);
+	free(t->script);
 	json_object_put(t->index);
 }
 
@@ -521,7 +525,10 @@ int hb_audit_trail_load(struct hb_audit_trail *t, const struct hb_audit *a,
 	t->a = a;
 	t->q = q;
 	t->index = json_object_new_object();
-	if (!t->index)
+	if (q->script)
+		t->script = hb_escape_bytes(q->script, strlen(q->script),
+					    HB_ESCAPE_BACKSLASH);
+	if (!t->index || (q->script && !t->script))
 		return -ENOMEM;
 	if (q->since)
 		r = parse_since(q->since, t->since);
@@ -544,14 +551,44 @@ int hb_audit_trail_load(struct hb_audit_trail *t, const struct hb_audit *a,
 	return 0;
 }
 
-/* A log is written by whoever runs hivebox: no control character of it
- * reaches the terminal. */
+static bool printable(char c)
+{
+	return (unsigned char)c >= 0x20 && (unsigned char)c < 0x7f;
+}
+
+/* A log is written by whoever runs hivebox: none of its bytes that a
+ * terminal would act on (controls, C1 controls, bidirectional overrides,
+ * whatever is not UTF-8) reaches the terminal as it is. */
 void hb_audit_put_text(FILE *out, const char *s, int width)
 {
 	int n = 0;
 
 	for (s = s ?: "-"; *s; s++, n++)
-		fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, out);
+		if (printable(*s))
+			fputc(*s, out);
+		else
+			n += fprintf(out, "\\x%02x", (unsigned char)*s) - 1;
 	for (; n < width; n++)
 		fputc(' ', out);
+}
+
+int hb_audit_text_width(const char *s)
+{
+	int n = 0;
+
+	for (s = s ?: "-"; *s; s++)
+		n += printable(*s) ? 1 : 4;
+	return n;
+}
+
+int hb_audit_put_json(FILE *out, json_object *o)
+{
+	json_object *e;
+	int r = hb_json_escape(o, 0, &e);
+
+	if (r < 0)
+		return r;
+	fprintf(out, "%s\n", json_object_to_json_string_ext(e, HB_JSON_FLAGS));
+	json_object_put(e);
+	return 0;
 }

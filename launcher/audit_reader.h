@@ -32,6 +32,7 @@ struct hb_audit_run {
 struct hb_audit_trail {
 	const struct hb_audit *a;
 	const struct hb_audit_query *q;
+	char *script;	    /* q->script as recorded, escaped */
 	char since[32];	    /* --since as a UTC time comparable as text */
 	json_object *index; /* exec_id -> index in runs; -1: filtered out */
 	struct hb_audit_run *runs;
@@ -46,6 +47,12 @@ int hb_audit_trail_load(struct hb_audit_trail *t, const struct hb_audit *a,
 			struct hb_audit_run ***ret_v, size_t *ret_n);
 void hb_audit_trail_free(struct hb_audit_trail *t);
 
-/* s (or "-" for NULL) padded to width, every control character printed
- * as '?': a log is written by whoever runs hivebox. */
+/* s (or "-" for NULL) padded to width, every byte outside printable
+ * ASCII printed as \xNN: hivebox writes none, but a log written before it
+ * escaped its strings (or by hand) may hold any. */
 void hb_audit_put_text(FILE *out, const char *s, int width);
+/* The columns hb_audit_put_text() takes for s. */
+int hb_audit_text_width(const char *s);
+/* o as one line of JSON whose strings show bytes outside printable ASCII
+ * as hb_audit_put_text() does.  0, or -ENOMEM. */
+int hb_audit_put_json(FILE *out, json_object *o);

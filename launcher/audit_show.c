@@ -64,8 +64,8 @@ static void print_table(FILE *out, struct hb_audit_run **v, size_t n)
 		const char *col[COL_TEXT];
 		text_cols(v[i], col);
 		for (int j = 0; j < COL_TEXT; j++)
-			if ((int)strlen(col[j]) > width[j])
-				width[j] = (int)strlen(col[j]);
+			if (hb_audit_text_width(col[j]) > width[j])
+				width[j] = hb_audit_text_width(col[j]);
 	}
 	print_row(out, head, width, num);
 	for (size_t i = 0; i < n; i++)
@@ -130,11 +130,10 @@ static int print_json_runs(FILE *out, struct hb_audit_run **v, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		json_object *o = run_json(v[i]);
-		if (!o)
-			return -ENOMEM;
-		fprintf(out, "%s\n",
-			json_object_to_json_string_ext(o, HB_JSON_FLAGS));
+		int r = o ? hb_audit_put_json(out, o) : -ENOMEM;
 		json_object_put(o);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }

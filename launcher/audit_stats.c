@@ -163,8 +163,8 @@ static int print_counts(FILE *out, const char *title, json_object *counts,
 	if (!v)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++)
-		if ((int)strlen(v[i].key) > width)
-			width = (int)strlen(v[i].key);
+		if (hb_audit_text_width(v[i].key) > width)
+			width = hb_audit_text_width(v[i].key);
 	for (size_t i = 0; i < n; i++) {
 		fputs("  ", out);
 		hb_audit_put_text(out, v[i].key, width);
@@ -251,8 +251,7 @@ static int print_stats_json(FILE *out, struct stats *s,
 	json_object_object_add(
 		o, "p95_wall_ms",
 		s->n_wall ? json_object_new_uint64(percentile(s, 95)) : NULL);
-	fprintf(out, "%s\n", json_object_to_json_string_ext(o, HB_JSON_FLAGS));
-	return 0;
+	return hb_audit_put_json(out, o);
 }
 
 int hb_audit_stats(struct hb_audit *a, const struct hb_audit_query *q,

@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -175,6 +176,45 @@ int hb_write_all(int fd, const void *buf, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+static bool plain_byte(unsigned char c, unsigned flags)
+{
+	return c >= 0x20 && c < 0x7f &&
+	       (c != '\\' || !(flags & HB_ESCAPE_BACKSLASH));
+}
+
+bool hb_escape_needed(const char *s, size_t len, unsigned flags)
+{
+	for (size_t i = 0; i < len; i++)
+		if (!plain_byte((unsigned char)s[i], flags))
+			return true;
+	return false;
+}
+
+char *hb_escape_bytes(const char *s, size_t len, unsigned flags)
+{
+	static const char hex[] = "0123456789abcdef";
+	char *out = len < SIZE_MAX / 4 ? malloc(len * 4 + 1) : NULL, *o = out;
+
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (plain_byte(c, flags)) {
+			*o++ = (char)c;
+		} else if (c == '\\') {
+			*o++ = '\\';
+			*o++ = '\\';
+		} else {
+			*o++ = '\\';
+			*o++ = 'x';
+			*o++ = hex[c >> 4];
+			*o++ = hex[c & 15];
+		}
+	}
+	*o = '\0';
+	return out;
 }
 
 int hb_parse_u64(const char *s, unsigned long long max, unsigned long long *ret)

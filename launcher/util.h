@@ -96,6 +96,16 @@ int hb_mkdir_p(const char *path, mode_t parent_mode, mode_t mode);
 /* write() until all of buf is out, across short writes and EINTR. */
 int hb_write_all(int fd, const void *buf, size_t len);
 
+/* The len bytes at s as printable ASCII: every byte outside 0x20-0x7e
+ * (controls, DEL, anything not ASCII, valid UTF-8 or not, NUL) as \xNN in
+ * lower-case hex, the rest as it is; with HB_ESCAPE_BACKSLASH a backslash
+ * as \\ too, so that the text names the bytes unambiguously.  malloc'd;
+ * NULL if out of memory. */
+enum { HB_ESCAPE_BACKSLASH = 1 << 0 };
+char *hb_escape_bytes(const char *s, size_t len, unsigned flags);
+/* Whether hb_escape_bytes() would change anything. */
+bool hb_escape_needed(const char *s, size_t len, unsigned flags);
+
 int hb_parse_u64(const char *s, unsigned long long max,
 		 unsigned long long *ret);
 char *hb_strip(char *s);

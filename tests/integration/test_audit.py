@@ -1072,3 +1072,102 @@ def test_a_loosening_attempt_is_a_refusal_event(hb):
     assert "--timeout 100 would loosen" in ev["message"], ev
     assert UUID.match(ev["exec_id"]), ev
     assert exec_records(hb.audit_dir) == []
+
+
+# ---------------------------------------------------------------- 13. bytes
+
+# Every class of byte a terminal or a strict reader could choke on: DEL, a
+# C1 control as a raw byte and as UTF-8, U+202E (right-to-left override),
+# invalid UTF-8, C0 controls, a backslash that looks like an escape, and a
+# plain UTF-8 letter.
+ODD = (b"/tmp/odd-\x7f-\x9b-\xc2\x9b-\xe2\x80\xae-\xff\xfe-\xc3-\x1b[31m-"
+       b"\x01\n\t-\\x41-\xc3\xa9")
+
+
+def escaped(raw: bytes) -> str:
+    """hivebox-audit(5), STRINGS: a backslash doubled, a byte outside
+    printable ASCII as \\xNN."""
+    return "".join("\\\\" if b == 0x5c else chr(b) if 0x20 <= b < 0x7f
+                   else f"\\x{b:02x}" for b in raw)
+
+
+def unescaped(text: str) -> bytes:
+    """escaped() undone; refuses anything escaped() cannot produce."""
+    out, i = bytearray(), 0
+    while i < len(text):
+        c = text[i]
+        assert 0x20 <= ord(c) < 0x7f, text
+        if c != "\\":
+            out.append(ord(c))
+            i += 1
+        elif text[i + 1] == "\\":
+            out.append(0x5c)
+            i += 2
+        else:
+            assert text[i + 1] == "x", text
+            out.append(int(text[i + 2:i + 4], 16))
+            i += 4
+    return bytes(out)
+
+
+def assert_clean_for_a_terminal(data: bytes, what: str):
+    """No C0 control but newline and tab, no DEL, and valid UTF-8 without
+    C1 controls or bidirectional overrides."""
+    bad = [b for b in data if (b < 0x20 and b not in b"\n\t") or b == 0x7f]
+    assert bad == [], (what, bad, data)
+    text = data.decode("utf-8", errors="strict")
+    odd = [c for c in text if 0x80 <= ord(c) <= 0x9f or
+           0x202a <= ord(c) <= 0x202e or 0x2066 <= ord(c) <= 0x2069]
+    assert odd == [], (what, odd)
+
+
+def test_odd_bytes_reach_neither_the_logs_nor_the_terminal_raw(hb):
+    """A script (named with odd bytes, by whoever runs it) makes a denied
+    call on a path of odd bytes and gets an argument of them: every log
+    line stays printable ASCII, so a strict UTF-8 reader can read it; the
+    path reads back as exactly the bytes the script used; the chains still
+    verify; and `audit show` prints nothing a terminal would act on."""
+    name = b"odd-\x7f-\x9b-\xe2\x80\xae-\xff.py"
+    script = os.fsdecode(name)
+    shutil.copy(REPO / "tests" / "fixtures" / "odd_path.py", hb.dir / script)
+    (hb.dir / script).chmod(0o644)
+
+    # (The --result file is not the audit trail: the script's path goes
+    # there as given.)
+    run = hb.run(script, ODD.hex(), os.fsdecode(ODD), with_result=False)
+
+    assert run.rc == 0, run
+    assert run.json() == {"chroot": "EPERM"}, run
+    for log in (SEC_LOG, EXEC_LOG):
+        with open(hb.audit_dir / log, encoding="utf-8", errors="strict") as f:
+            text = f.read()
+        assert all(0x20 <= ord(c) < 0x7f for c in text.replace("\n", "")), \
+            text
+    start, end = exec_records(hb.audit_dir, default_key())
+    (ev,) = [e for e in events(hb.audit_dir, start["exec_id"], default_key())
+             if e["kind"] == "syscall_denied"]
+    assert ev["details"]["syscall"] == "chroot", ev
+    assert ev["details"]["path"] == escaped(ODD), ev
+    assert unescaped(ev["details"]["path"]) == ODD
+    path = escaped(os.fsencode(hb.dir / script))
+    assert start["script"]["path"] == end["script"] == path, start
+    assert start["argv"][-1] == start["command"][-1] == escaped(ODD), start
+    assert start["command"][-3] == path, start
+
+    check = verify(hb, hb.audit_dir)
+    assert_verified(check, 2)
+    assert verdict(check, SEC_LOG).startswith(f"{SEC_LOG}: OK, 1 record"), \
+        check
+
+    shown = {}
+    for args in ("", "--json"):
+        show = subprocess.run([HIVEBOX, "audit", "show", "--dir",
+                               hb.audit_dir] + args.split(),
+                              capture_output=True, timeout=60)
+        assert show.returncode == 0, show
+        assert_clean_for_a_terminal(show.stdout, args)
+        shown[args] = show.stdout
+    assert escaped(name).encode() in shown[""], shown
+    (row,) = [json.loads(line) for line in shown["--json"].splitlines()]
+    assert row["script"] == path, row
+    assert row["events"][0]["details"]["path"] == escaped(ODD), row

@@ -292,6 +292,54 @@ Test(audit_crypto, encode_drops_reserved_names)
 	cr_assert_str_eq(str_of(rec, "hash"), "forged");
 }
 
+/* Whatever bytes a path or an argument holds, the line is printable
+ * ASCII, each string reads back escaped (member names too), the hash
+ * covers the line as written, and the caller's object is not changed. */
+Test(audit_crypto, encode_escapes_every_string)
+{
+	static const char odd[] =
+		"/tmp/\x7f\x9b\xc2\x9b\xe2\x80\xae\xff\x1b\\n";
+	static const char want[] = "/tmp/\\x7f\\x9b\\xc2\\x9b\\xe2\\x80\\xae"
+				   "\\xff\\x1b\\\\n";
+	json_object *rec = keep_json(json_object_new_object()), *o, *d;
+	json_object *args = json_object_new_array();
+	json_object *inner = json_object_new_object();
+	char hash[HB_SHA256_HEX], want_hash[HB_SHA256_HEX], mac[HB_SHA256_HEX];
+	const char *line, *body;
+
+	json_object_object_add(rec, "type", json_object_new_string("event"));
+	json_object_object_add(inner, "path", json_object_new_string(odd));
+	json_object_object_add(inner, odd, json_object_new_int(1));
+	json_object_object_add(inner, "nul",
+			       json_object_new_string_len("a\0b", 3));
+	json_object_object_add(rec, "details", inner);
+	json_object_array_add(args, json_object_new_string(odd));
+	json_object_array_add(args, json_object_new_int(42));
+	json_object_object_add(rec, "argv", args);
+	line = keep(hb_audit_encode(rec, 1, GENESIS, key, hash));
+	cr_assert_not_null(line);
+	for (const char *p = line; *p != '\n'; p++)
+		cr_assert(*p >= 0x20 && *p < 0x7f, "byte %#x at %zu of %s",
+			  (unsigned char)*p, (size_t)(p - line), line);
+	o = parse(line);
+	d = member(o, "details");
+	cr_assert_str_eq(str_of(d, "path"), want);
+	cr_assert_eq(int_of(d, want), 1, "the member name is escaped");
+	cr_assert_str_eq(str_of(d, "nul"), "a\\x00b");
+	cr_assert_str_eq(json_object_get_string(json_object_array_get_idx(
+				 member(o, "argv"), 0)),
+			 want);
+	cr_assert_eq(json_object_get_int(
+			     json_object_array_get_idx(member(o, "argv"), 1)),
+		     42);
+	body = covered(line);
+	ref_sha256(body, strlen(body), want_hash);
+	ref_hmac(key, body, strlen(body), mac);
+	cr_assert_str_eq(hash, want_hash);
+	cr_assert_str_eq(str_of(o, "hmac"), mac);
+	cr_assert_str_eq(str_of(member(rec, "details"), "path"), odd);
+}
+
 /* ---- Opening the directory ---- */
 
 Test(audit_open, creates_nested_directory)

@@ -299,7 +299,73 @@ Test(audit_show, control_characters_not_printed)
 	cr_assert_eq(show(&q, &out), 0);
 	cr_assert_null(strchr(out, '\033'), "%s", out);
 	cr_assert_null(strchr(out, '\007'), "%s", out);
-	cr_assert_not_null(strstr(out, "/srv/?]0;owned?.py"), "%s", out);
+	/* As recorded: escaped. */
+	cr_assert_not_null(strstr(out, "/srv/\\x1b]0;owned\\x07.py"), "%s",
+			   out);
+}
+
+/* Nothing a terminal would act on: no C0 control but the newline, no
+ * DEL, no byte that is not ASCII (C1 controls, U+202E, invalid UTF-8). */
+static void expect_plain(const char *out)
+{
+	for (const char *p = out; *p; p++)
+		cr_assert((*p >= 0x20 && *p < 0x7f) || *p == '\n',
+			  "byte %#x at %zu of\n%s", (unsigned char)*p,
+			  (size_t)(p - out), out);
+}
+
+#define ODD "/srv/a\x7f\x9b\xc2\x9b\xe2\x80\xae\xff\x1b[2J.py"
+#define ODD_SHOWN "/srv/a\\x7f\\x9b\\xc2\\x9b\\xe2\\x80\\xae\\xff\\x1b[2J.py"
+
+/* A log written before hivebox escaped its strings (or by hand) holds
+ * raw bytes: show and stats escape them, in text and in JSON, and keep
+ * the columns in line. */
+Test(audit_show, raw_bytes_of_an_old_log_are_escaped)
+{
+	char *start[] = {"{\"seq\":1,\"type\":\"start\",\"exec_id\":\"" ID_E
+			 "\",\"start_time\":\"2004-01-01T09:00:00.000Z\","
+			 "\"script\":{\"path\":\"" ODD "\"},"
+			 "\"policy\":{\"path\":\"" STRICT "\"},\"pid\":1,"
+			 "\"hash\":\"" PREV "\"}"};
+	char *event[] = {"{\"seq\":1,\"type\":\"event\",\"exec_id\":\"" ID_E
+			 "\",\"time\":\"2004-01-01T09:00:01.000Z\","
+			 "\"kind\":\"timeout\",\"severity\":\"violation\","
+			 "\"message\":\"" ODD "\",\"details\":{\"path\":\"" ODD
+			 "\"}}"};
+	struct hb_audit_query q = {0};
+	char *out, *line, *head;
+
+	open_log(false);
+	log_write(LOG, start, 1, false);
+	log_write(SEC, event, 1, false);
+	cr_assert_eq(show(&q, &out), 0);
+	expect_plain(out);
+	line = line_with(out, ODD_SHOWN "  " STRICT);
+	cr_assert_not_null(line, "%s", out);
+	head = line_with(out, "SCRIPT");
+	cr_assert_eq(strstr(head, "POLICY") - head, strstr(line, STRICT) - line,
+		     "columns out of line:\n%s", out);
+	cr_assert_not_null(strstr(out, "timeout: " ODD_SHOWN "\n"), "%s", out);
+	q.json = true;
+	cr_assert_eq(show(&q, &out), 0);
+	expect_plain(out);
+	cr_assert_str_eq(str_of(parse(out), "script"), ODD_SHOWN);
+	cr_assert_eq(stats(&q, &out), 0);
+	expect_plain(out);
+	cr_assert(has(member(parse(out), "by_script"), ODD_SHOWN), "%s", out);
+	q.json = false;
+	cr_assert_eq(stats(&q, &out), 0);
+	expect_plain(out);
+	cr_assert_not_null(strstr(out, ODD_SHOWN), "%s", out);
+	/* --script finds a run by the bytes as given, in an old log and in
+	 * a new one, which records them escaped. */
+	append_start(&(struct run_rec){ID_D, "2004-01-01T10:00:00.000Z", ODD,
+				       STRICT},
+		     gone_pid());
+	q.script = ODD;
+	cr_assert_eq(show(&q, &out), 0);
+	cr_assert_not_null(strstr(out, ID_E), "%s", out);
+	cr_assert_not_null(strstr(out, ID_D), "%s", out);
 }
 
 /* A run wholly in the rotated file (A), one that spans the rotation (B),

@@ -477,3 +477,78 @@ Test(util, threads)
 	cr_assert_eq(hb_threads(), before);
 	close(p[0]);
 }
+
+/* One expectation of hb_escape_bytes: len bytes of in, and what they
+ * become. */
+static void expect_escaped(const char *in, size_t len, const char *want)
+{
+	char *got = hb_escape_bytes(in, len, HB_ESCAPE_BACKSLASH);
+	bool same = strlen(want) == len && memcmp(in, want, len) == 0;
+
+	cr_assert_not_null(got);
+	cr_assert_str_eq(got, want);
+	cr_assert_eq(hb_escape_needed(in, len, HB_ESCAPE_BACKSLASH), !same,
+		     "for %s", want);
+	free(got);
+}
+
+#define ESCAPED(in, want) expect_escaped(in, sizeof(in) - 1, want)
+
+Test(escape_bytes, each_class_of_byte)
+{
+	/* Printable ASCII stays as it is, the space and ~ included. */
+	ESCAPED("/srv/a b~.py", "/srv/a b~.py");
+	ESCAPED("", "");
+	/* The backslash is doubled: "\x41" in a name is not an escape. */
+	ESCAPED("a\\x41", "a\\\\x41");
+	/* C0 controls, newline and tab too, and an escape sequence. */
+	ESCAPED("\x01\n\t\x1b[31m", "\\x01\\x0a\\x09\\x1b[31m");
+	/* DEL. */
+	ESCAPED("a\x7f", "a\\x7f");
+	/* A C1 control as a raw byte, and as UTF-8 (U+009B). */
+	ESCAPED("\x9b", "\\x9b");
+	ESCAPED("\xc2\x9b", "\\xc2\\x9b");
+	/* U+202E, right-to-left override, and a plain letter, U+00E9:
+	 * anything not ASCII, valid UTF-8 or not. */
+	ESCAPED("\xe2\x80\xae", "\\xe2\\x80\\xae");
+	ESCAPED("\xc3\xa9", "\\xc3\\xa9");
+	/* Invalid UTF-8: bytes never in it, a lone lead byte, a lone
+	 * continuation byte, an overlong encoding. */
+	ESCAPED("\xff\xfe", "\\xff\\xfe");
+	ESCAPED("\xc3-", "\\xc3-");
+	ESCAPED("\x80", "\\x80");
+	ESCAPED("\xc0\xaf", "\\xc0\\xaf");
+	/* A NUL within the length given. */
+	ESCAPED("a\0b", "a\\x00b");
+}
+
+/* Every byte value, and the output read back: nothing is lost, nothing
+ * but printable ASCII comes out. */
+Test(escape_bytes, every_byte_round_trips)
+{
+	char in[256], back[256], *out, *p;
+	size_t n = 0;
+
+	for (int i = 0; i < 256; i++)
+		in[i] = (char)i;
+	out = hb_escape_bytes(in, sizeof(in), HB_ESCAPE_BACKSLASH);
+	cr_assert_not_null(out);
+	for (p = out; *p; p++)
+		cr_assert(*p >= 0x20 && *p < 0x7f, "byte %#x", *p);
+	for (p = out; *p && n < sizeof(back); n++)
+		if (p[0] != '\\') {
+			back[n] = *p++;
+		} else if (p[1] == '\\') {
+			back[n] = '\\';
+			p += 2;
+		} else {
+			cr_assert_eq(p[1], 'x');
+			back[n] =
+				(char)strtol((char[]){p[2], p[3], 0}, NULL, 16);
+			p += 4;
+		}
+	cr_assert_eq(n, sizeof(in));
+	cr_assert_eq(*p, '\0');
+	cr_assert_arr_eq(back, in, sizeof(in));
+	free(out);
+}
