@@ -68,6 +68,23 @@ static void run_alert_command(struct hb_events *w, const char *kind,
 		 kind);
 }
 
+/* The alert command gets the event as the security log has it: every
+ * string escaped to printable ASCII, since a path comes from inside the
+ * sandbox and the command may print it or pass it on. */
+static void alert(struct hb_events *w, const char *kind, json_object *rec)
+{
+	json_object *esc = NULL;
+
+	if (hb_json_escape(rec, HB_ESCAPE_BACKSLASH, &esc) < 0) {
+		hb_events_event(w, "alert_command_failed", HB_EV_ERROR,
+				"no memory to escape the event", NULL);
+		return;
+	}
+	run_alert_command(w, kind,
+			  json_object_to_json_string_ext(esc, HB_JSON_FLAGS));
+	json_object_put(esc);
+}
+
 static bool seen_kind(struct hb_events *w, const char *kind)
 {
 	size_t i;
@@ -108,9 +125,7 @@ void hb_events_event(struct hb_events *w, const char *kind,
 	/* The alert command runs once per kind of event and run: a loop of
 	 * denied calls must not start a thousand of them. */
 	if (cls != HB_EV_ERROR && w->alert_command && !seen_kind(w, kind))
-		run_alert_command(
-			w, kind,
-			json_object_to_json_string_ext(rec, HB_JSON_FLAGS));
+		alert(w, kind, rec);
 	if (w->audit)
 		r = hb_audit_append(w->audit, HB_LOG_SECURITY, rec, NULL);
 	else

@@ -1171,3 +1171,27 @@ def test_odd_bytes_reach_neither_the_logs_nor_the_terminal_raw(hb):
     (row,) = [json.loads(line) for line in shown["--json"].splitlines()]
     assert row["script"] == path, row
     assert row["events"][0]["details"]["path"] == escaped(ODD), row
+
+
+def test_the_alert_command_gets_odd_bytes_escaped(hb):
+    """A denied call on a path of odd bytes reaches the alert command as
+    the security log has it: printable ASCII, the path escaped, so that a
+    command that prints or forwards the event passes nothing raw on."""
+    shutil.copy(REPO / "tests" / "fixtures" / "odd_path.py",
+                hb.dir / "odd_path.py")
+    command, out = alert_command(hb, RECORDING)
+    policy = hb.policy(f"[monitoring]\nalert_command = {command}\n")
+
+    run = hb.run("odd_path.py", ODD.hex(), policy=policy)
+
+    assert run.rc == 0, run
+    assert run.json() == {"chroot": "EPERM"}, run
+    (path,) = out.glob("syscall_denied.*.json")
+    data = path.read_bytes()
+    assert all(0x20 <= b < 0x7f for b in data.rstrip(b"\n")), data
+    event = json.loads(data)
+    assert event["details"]["path"] == escaped(ODD), event
+    (logged,) = [e for e in events(hb.audit_dir, run.result["exec_id"],
+                                   default_key())
+                 if e["kind"] == "syscall_denied"]
+    assert logged["details"]["path"] == event["details"]["path"], logged
