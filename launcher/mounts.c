@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* The root is built with the new mount API.  Every host source is cloned
- * with open_tree() while the host's tree is still our root, so no source
- * path is ever resolved in a half-built root.  Every target is reached one
- * component at a time with O_NOFOLLOW from a descriptor of the new root, so
- * a symlink planted at a mount target is refused, never followed, and the
- * mount lands on the checked inode via move_mount(). */
+ * with open_tree() from the descriptor the plan opened and checked, so the
+ * inode mounted is the inode checked, and no source path is ever resolved
+ * in a half-built root.  Every target is reached one component at a time
+ * with O_NOFOLLOW from a descriptor of the new root, so a symlink planted
+ * at a mount target is refused, never followed, and the mount lands on the
+ * checked inode via move_mount(). */
 #include "mounts.h"
 
 #include <fcntl.h>
@@ -29,25 +30,56 @@ static unsigned to_mount_attr(unsigned attrs)
 	return a;
 }
 
-/* A detached, private clone of a host path with the plan's attributes,
- * applied to every submount. */
-static int clone_source(const struct hb_mount *m)
+/* A detached, private clone of what fd stands for, with the plan's
+ * attributes applied to every submount. */
+static int clone_tree(int fd, unsigned attrs)
 {
-	struct mount_attr attr = {.attr_set = to_mount_attr(m->attrs),
+	struct mount_attr attr = {.attr_set = to_mount_attr(attrs),
 				  .propagation = MS_PRIVATE};
-	_cleanup_close_ int fd = -1;
+	_cleanup_close_ int tree = -1;
 
-	/* Sources are real paths (the plan resolved them): a symlink that
-	 * appears at one since is not followed. */
-	fd = open_tree(AT_FDCWD, m->source,
-		       OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE |
-			       AT_SYMLINK_NOFOLLOW);
-	if (fd < 0)
+	tree = open_tree(fd, "",
+			 AT_EMPTY_PATH | OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+				 AT_RECURSIVE);
+	if (tree < 0)
 		return -errno;
-	if (mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr,
+	if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr,
 			  sizeof(attr)) < 0)
 		return -errno;
+	return TAKE_FD(tree);
+}
+
+/* The source as the init finds it in its own mount namespace: opened
+ * again, following no symlink, it must be the very inode the plan checked
+ * (the launcher holds that inode open, so its number cannot be reused),
+ * or it was replaced since: -ESTALE. */
+static int reopen(const struct hb_mount *m)
+{
+	_cleanup_close_ int fd =
+		hb_open_nofollow(AT_FDCWD, m->source, O_PATH | O_CLOEXEC);
+	struct stat st;
+
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (st.st_dev != m->dev || st.st_ino != m->ino)
+		return -ESTALE;
 	return TAKE_FD(fd);
+}
+
+/* The kernel clones only mounts of the caller's namespace.  Started as
+ * root, the launcher clones in the host's, from the plan's descriptor;
+ * unprivileged, the init clones in its own, from the same inode found
+ * again. */
+static int clone_source(const struct hb_plan *plan, const struct hb_mount *m)
+{
+	_cleanup_close_ int fd = -1;
+
+	if (plan->privileged)
+		return clone_tree(m->fd, m->attrs);
+	fd = reopen(m);
+	return fd < 0 ? fd : clone_tree(fd, m->attrs);
 }
 
 /* fsconfig() every "key=value" of a comma-separated option string. */
@@ -300,11 +332,8 @@ static void close_all(int *fds, size_t n)
 int hb_mounts_open_sources(const struct hb_plan *plan, int **ret_trees,
 			   struct hb_error *e)
 {
-	int *trees;
+	int *trees = malloc((plan->n_mounts + 1) * sizeof(int));
 
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-		return hb_error_set(e, HB_STAGE_MOUNTS, errno, "/");
-	trees = malloc((plan->n_mounts + 1) * sizeof(int));
 	if (!trees)
 		return hb_error_set(e, HB_STAGE_MOUNTS, ENOMEM, "/");
 	for (size_t i = 0; i < plan->n_mounts; i++)
@@ -312,12 +341,15 @@ int hb_mounts_open_sources(const struct hb_plan *plan, int **ret_trees,
 	for (size_t i = 0; i < plan->n_mounts; i++) {
 		if (plan->mounts[i].kind != HB_MNT_BIND)
 			continue;
-		trees[i] = clone_source(&plan->mounts[i]);
+		trees[i] = clone_source(plan, &plan->mounts[i]);
 		if (trees[i] < 0) {
 			int r = trees[i];
 			hb_mounts_close_sources(plan, trees);
-			return hb_error_set(e, HB_STAGE_MOUNTS, -r, "%s",
-					    plan->mounts[i].source);
+			return hb_error_set(e, HB_STAGE_MOUNTS, -r, "%s%s",
+					    plan->mounts[i].source,
+					    r == -ESTALE ? ", replaced since "
+							   "it was checked"
+							 : "");
 		}
 	}
 	*ret_trees = trees;
@@ -337,6 +369,9 @@ int hb_mounts_apply(const struct hb_plan *plan, const int *trees,
 	_cleanup_close_ int stage = -1;
 	int r;
 
+	/* Nothing done in here propagates to the host. */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return hb_error_set(e, HB_STAGE_MOUNTS, errno, "/");
 	root = new_fs("tmpfs", "mode=0755,size=1m",
 		      HB_ATTR_NOSUID | HB_ATTR_NODEV);
 	stage = open("/tmp", O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);

@@ -2,9 +2,14 @@
 #include "plan_internal.h"
 #include "rootfs.h"
 
+#include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
+#include <linux/magic.h>
 #include <string.h>
+#include <sys/fsuid.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 
 #define ATTR_SYSTEM (HB_ATTR_RDONLY | HB_ATTR_NOSUID | HB_ATTR_NODEV)
 #define ATTR_RW (HB_ATTR_NOSUID | HB_ATTR_NODEV | HB_ATTR_NOEXEC)
@@ -25,6 +30,7 @@ static int add_mount(struct hb_plan *plan, enum hb_mount_kind kind,
 	m = &plan->mounts[plan->n_mounts];
 	*m = (struct hb_mount){.kind = kind,
 			       .attrs = attrs,
+			       .fd = -1,
 			       .why = why,
 			       .seq = (unsigned)plan->n_mounts};
 	m->source = source ? strdup(source) : NULL;
@@ -36,21 +42,41 @@ static int add_mount(struct hb_plan *plan, enum hb_mount_kind kind,
 	return 0;
 }
 
-/* A bind of a host path: the source must exist; its type decides
- * whether the mount point is a file or a directory. */
-static int add_bind(struct hb_plan *plan, const char *source,
-		    const char *target, unsigned attrs, const char *why)
+/* A bind of the host inode fd stands for, st its fstat(); takes fd.  The
+ * descriptor is what the sandbox will get; its type decides whether the
+ * mount point is a file or a directory. */
+static int add_bind_fd(struct hb_plan *plan, int fd, const struct stat *st,
+		       const char *source, const char *target, unsigned attrs,
+		       const char *why)
 {
-	struct stat st;
+	_cleanup_close_ int owned = fd;
+	struct hb_mount *m;
 	int r;
 
-	if (stat(source, &st) < 0)
-		return -errno;
 	r = add_mount(plan, HB_MNT_BIND, source, target, NULL, attrs, why);
 	if (r < 0)
 		return r;
-	plan->mounts[plan->n_mounts - 1].is_dir = S_ISDIR(st.st_mode);
+	m = &plan->mounts[plan->n_mounts - 1];
+	m->fd = TAKE_FD(owned);
+	m->dev = st->st_dev;
+	m->ino = st->st_ino;
+	m->is_dir = S_ISDIR(st->st_mode);
 	return 0;
+}
+
+/* A bind of a host path, opened here once, following no symlink. */
+static int add_bind(struct hb_plan *plan, const char *source,
+		    const char *target, unsigned attrs, const char *why)
+{
+	_cleanup_close_ int fd =
+		hb_open_nofollow(AT_FDCWD, source, O_PATH | O_CLOEXEC);
+	struct stat st;
+
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	return add_bind_fd(plan, TAKE_FD(fd), &st, source, target, attrs, why);
 }
 
 int hb_plan_add_file(struct hb_plan *plan, const char *target, const char *data,
@@ -187,14 +213,109 @@ static bool reserved(const char *target)
 	return hb_path_under(target, "/proc") || hb_path_under(target, "/dev");
 }
 
+/* Which of the host's own trees the inode fd stands for lies in, if one
+ * the sandbox must never get: the root itself, or anything of /proc, /sys
+ * or /dev, told by the file system's type or, for the root and devtmpfs
+ * (a tmpfs to statfs()), by device and inode.  NULL if none. */
+static int host_own(int fd, const struct stat *st, const char **ret)
+{
+	struct stat root, dev;
+	struct statfs sf;
+
+	*ret = NULL;
+	if (fstatfs(fd, &sf) < 0 || stat("/", &root) < 0)
+		return -errno;
+	switch (sf.f_type) {
+	case PROC_SUPER_MAGIC:
+	case NSFS_MAGIC:
+		*ret = "/proc";
+		return 0;
+	case SYSFS_MAGIC:
+	case CGROUP_SUPER_MAGIC:
+	case CGROUP2_SUPER_MAGIC:
+	case DEBUGFS_MAGIC:
+	case TRACEFS_MAGIC:
+	case SECURITYFS_MAGIC:
+	case BPF_FS_MAGIC:
+	case EFIVARFS_MAGIC:
+	case PSTOREFS_MAGIC:
+		*ret = "/sys";
+		return 0;
+	case DEVPTS_SUPER_MAGIC:
+		*ret = "/dev";
+		return 0;
+	default:
+		break;
+	}
+	if (st->st_dev == root.st_dev && st->st_ino == root.st_ino)
+		*ret = "/";
+	else if (stat("/dev", &dev) == 0 && dev.st_dev != root.st_dev &&
+		 st->st_dev == dev.st_dev)
+		*ret = "/dev";
+	return 0;
+}
+
+/* The sandbox's uid must be able to use what it is given: enter a
+ * directory, read anything else.  Asked with the file-system ids the
+ * path was opened with (AT_EACCESS). */
+static int reachable(int fd, const struct stat *st)
+{
+	int mode = S_ISDIR(st->st_mode) ? X_OK : R_OK;
+
+	return faccessat(fd, "", mode, AT_EACCESS | AT_EMPTY_PATH) < 0 ? -errno
+								       : 0;
+}
+
+/* A policy path that could not be opened: the reason in the words the
+ * plan has always used, a symlink named as such. */
+static int path_error(const struct hb_policy *p, enum hb_key key,
+		      const char *path, const char *abs, int err,
+		      struct hb_diag *diag)
+{
+	const char *file = hb_policy_origin(p, key);
+	unsigned line = p->origin[key].line;
+	char real[PATH_MAX];
+	struct stat st;
+
+	if (err != ELOOP)
+		return hb_diag_set(diag, file, line, "%s path '%s' (%s): %s",
+				   hb_key_name(key), path, abs, strerror(err));
+	if (key == HB_K_READ_WRITE && lstat(abs, &st) == 0 &&
+	    S_ISLNK(st.st_mode))
+		return hb_diag_set(diag, file, line,
+				   "read_write path '%s' (%s) is a symlink; "
+				   "name its target instead",
+				   path, abs);
+	if (realpath(abs, real) && strcmp(real, abs) != 0)
+		return hb_diag_set(diag, file, line,
+				   "%s path '%s' has a symlink on its way (it "
+				   "resolves to %s); name that path instead",
+				   hb_key_name(key), path, real);
+	return hb_diag_set(diag, file, line,
+			   "%s path '%s' (%s) has a symlink on its way; name "
+			   "a path without one",
+			   hb_key_name(key), path, abs);
+}
+
+static int would_give(const struct hb_policy *p, enum hb_key key,
+		      const char *path, const char *what, struct hb_diag *diag)
+{
+	return hb_diag_set(diag, hb_policy_origin(p, key), p->origin[key].line,
+			   "%s path '%s' would give the sandbox the host's %s",
+			   hb_key_name(key), path, what);
+}
+
+/* A policy path is opened once, following no symlink anywhere (whoever
+ * can replace a directory on the way could otherwise point the sandbox
+ * anywhere), and everything is checked on that descriptor, which is what
+ * the sandbox gets: no name is resolved twice. */
 static int plan_policy_path(struct hb_plan *plan, const struct hb_policy *p,
 			    enum hb_key key, const char *path,
 			    struct hb_diag *diag)
 {
-	const char *file = hb_policy_origin(p, key);
-	unsigned line = p->origin[key].line;
 	_cleanup_free_ char *abs = NULL;
-	char real[PATH_MAX];
+	_cleanup_close_ int fd = -1;
+	const char *own = NULL;
 	struct stat st;
 	bool rw = key == HB_K_READ_WRITE;
 	int r;
@@ -204,37 +325,24 @@ static int plan_policy_path(struct hb_plan *plan, const struct hb_policy *p,
 		return r;
 	if (reserved(abs))
 		return hb_diag_set(
-			diag, file, line,
+			diag, hb_policy_origin(p, key), p->origin[key].line,
 			"%s path '%s' collides with the sandbox's own %s",
 			hb_key_name(key), path, abs);
-	if (lstat(abs, &st) < 0)
-		return hb_diag_set(diag, file, line, "%s path '%s' (%s): %s",
-				   hb_key_name(key), path, abs,
-				   strerror(errno));
-	if (rw && S_ISLNK(st.st_mode))
-		return hb_diag_set(diag, file, line,
-				   "read_write path '%s' (%s) is a symlink; "
-				   "name its target instead",
-				   path, abs);
-	if (!realpath(abs, real))
-		return hb_diag_set(diag, file, line, "%s path '%s' (%s): %s",
-				   hb_key_name(key), path, abs,
-				   strerror(errno));
-	/* Whoever can replace a directory on the way could point the
-	 * sandbox anywhere root can read: no symlink anywhere in the path. */
-	if (strcmp(real, abs) != 0)
-		return hb_diag_set(diag, file, line,
-				   "%s path '%s' has a symlink on its way (it "
-				   "resolves to %s); name that path instead",
-				   hb_key_name(key), path, real);
-	if (strcmp(real, "/") == 0 || hb_path_under(real, "/proc") ||
-	    hb_path_under(real, "/sys") || hb_path_under(real, "/dev"))
-		return hb_diag_set(diag, file, line,
-				   "%s path '%s' would give the sandbox the "
-				   "host's %s",
-				   hb_key_name(key), path, real);
-	return add_bind(plan, real, abs, rw ? ATTR_RW : ATTR_SYSTEM,
-			hb_key_name(key));
+	if (hb_path_under(abs, "/proc") || hb_path_under(abs, "/sys") ||
+	    hb_path_under(abs, "/dev"))
+		return would_give(p, key, path, abs, diag);
+	fd = hb_open_nofollow(AT_FDCWD, abs, O_PATH | O_CLOEXEC);
+	if (fd < 0)
+		return path_error(p, key, path, abs, -fd, diag);
+	r = fstat(fd, &st) < 0 ? -errno : reachable(fd, &st);
+	if (r == 0)
+		r = host_own(fd, &st, &own);
+	if (r < 0)
+		return path_error(p, key, path, abs, -r, diag);
+	if (own)
+		return would_give(p, key, path, own, diag);
+	return add_bind_fd(plan, TAKE_FD(fd), &st, abs, abs,
+			   rw ? ATTR_RW : ATTR_SYSTEM, hb_key_name(key));
 }
 
 static int plan_policy_paths(struct hb_plan *plan, const struct hb_policy *p,
@@ -448,6 +556,81 @@ static int plan_cwd(struct hb_plan *plan, const struct hb_policy *p,
 	return hb_path_absolute(NULL, p->workdir, &plan->cwd);
 }
 
+/* The ids the launcher had before it opened paths as the sandbox's. */
+struct fs_ids {
+	bool changed;
+	gid_t *groups;
+	int n_groups;
+};
+
+/* Started as root, the policy's paths and the script are opened with the
+ * sandbox's host uid and gid as file-system ids, and without root's
+ * groups: a path the sandbox's uid could not reach is refused here, and
+ * the sandbox is given nothing it could not reach itself.  Root's fs ids
+ * drop the file capabilities (DAC override) with them, and bring them
+ * back.  Only root can take other ids; a root invocation planned by
+ * someone else (the unit tests) opens as itself. */
+static int fs_ids_enter(const struct hb_plan *plan, struct fs_ids *saved)
+{
+	*saved = (struct fs_ids){0};
+	if (!plan->privileged || plan->host_uid == 0 || geteuid() != 0)
+		return 0;
+	saved->n_groups = getgroups(0, NULL);
+	if (saved->n_groups < 0)
+		return -errno;
+	saved->groups = calloc((size_t)saved->n_groups + 1, sizeof(gid_t));
+	if (!saved->groups)
+		return -ENOMEM;
+	if (getgroups(saved->n_groups, saved->groups) < 0)
+		return -errno;
+	if (setgroups(0, NULL) < 0)
+		return -errno;
+	saved->changed = true;
+	setfsgid(plan->host_gid);
+	setfsuid(plan->host_uid);
+	/* setfsuid() reports no failure: an invalid id reads it back. */
+	if ((uid_t)setfsuid((uid_t)-1) != plan->host_uid ||
+	    (gid_t)setfsgid((gid_t)-1) != plan->host_gid)
+		return -EPERM;
+	return 0;
+}
+
+static int fs_ids_leave(struct fs_ids *saved)
+{
+	int r = 0;
+
+	if (saved->changed) {
+		setfsuid(geteuid());
+		setfsgid(getegid());
+		if (setgroups((size_t)saved->n_groups, saved->groups) < 0)
+			r = -errno;
+		if ((uid_t)setfsuid((uid_t)-1) != geteuid() ||
+		    (gid_t)setfsgid((gid_t)-1) != getegid())
+			r = -EPERM;
+	}
+	free(saved->groups);
+	*saved = (struct fs_ids){0};
+	return r;
+}
+
+/* What the sandbox gets of the host beyond the interpreter's files: the
+ * policy's paths and the script, opened as the sandbox's host ids. */
+static int plan_host_paths(struct hb_plan *plan, const struct hb_policy *p,
+			   const struct hb_invocation *inv,
+			   struct hb_diag *diag)
+{
+	struct fs_ids saved;
+	int r, back;
+
+	r = fs_ids_enter(plan, &saved);
+	if (r == 0)
+		r = plan_policy_paths(plan, p, diag);
+	if (r == 0)
+		r = plan_script(plan, inv, diag);
+	back = fs_ids_leave(&saved);
+	return r < 0 ? r : back;
+}
+
 int hb_plan_settings(struct hb_plan *plan, const struct hb_policy *policy)
 {
 	struct hb_monitoring *m = &plan->monitoring;
@@ -511,10 +694,7 @@ int hb_plan_build(struct hb_plan *plan, const struct hb_policy *policy,
 	r = hb_plan_network(plan, policy, inv, diag);
 	if (r < 0)
 		return r;
-	r = plan_policy_paths(plan, policy, diag);
-	if (r < 0)
-		return r;
-	r = plan_script(plan, inv, diag);
+	r = plan_host_paths(plan, policy, inv, diag);
 	if (r < 0)
 		return r;
 	if (!covered(plan, plan->cwd) && !reserved(plan->cwd)) {
@@ -540,6 +720,7 @@ int hb_plan_build(struct hb_plan *plan, const struct hb_policy *policy,
 void hb_plan_free(struct hb_plan *plan)
 {
 	for (size_t i = 0; i < plan->n_mounts; i++) {
+		hb_closep(&plan->mounts[i].fd);
 		free(plan->mounts[i].source);
 		free(plan->mounts[i].target);
 		free(plan->mounts[i].data);

@@ -34,6 +34,11 @@ struct hb_mount {
 	char *target; /* absolute path inside the sandbox */
 	char *data;   /* tmpfs options, symlink text or file content */
 	unsigned attrs;
+	/* Bind: the source, opened once when the plan is built and checked
+	 * there; what is mounted is this inode (-1 for other kinds). */
+	int fd;
+	dev_t dev; /* bind: fstat() of fd */
+	ino_t ino;
 	bool is_dir;	 /* bind: the source is a directory */
 	const char *why; /* "interpreter", "script", "read_only", ... */
 	unsigned seq;	 /* order of addition, the tie-break of the sort */

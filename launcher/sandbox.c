@@ -195,6 +195,37 @@ static _Noreturn void reap(pid_t child, int sock)
 	}
 }
 
+static int fd_cmp(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Close every descriptor above 2 but sock and the trees the launcher
+ * cloned (trees is NULL unprivileged). */
+static int close_others(const struct hb_plan *plan, const int *trees, int sock)
+{
+	_cleanup_free_ int *keep = malloc((plan->n_mounts + 1) * sizeof(int));
+	unsigned lo = 3;
+	size_t n = 0;
+
+	if (!keep)
+		return -ENOMEM;
+	keep[n++] = sock;
+	for (size_t i = 0; trees && i < plan->n_mounts; i++)
+		if (trees[i] >= 0)
+			keep[n++] = trees[i];
+	qsort(keep, n, sizeof(*keep), fd_cmp);
+	for (size_t i = 0; i < n; i++) {
+		if ((unsigned)keep[i] > lo)
+			close_range(lo, (unsigned)keep[i] - 1, 0);
+		lo = (unsigned)keep[i] + 1;
+	}
+	close_range(lo, ~0U, 0);
+	return 0;
+}
+
 static void die_with_supervisor(int sock)
 {
 	struct pollfd p = {.fd = sock, .events = POLLIN};
@@ -227,26 +258,27 @@ static int network_up(const struct hb_plan *plan,
 	return r < 0 ? hb_error_set(e, HB_STAGE_NETWORK, -r, "%s", ping) : 0;
 }
 
-_Noreturn void hb_sandbox_main(const struct hb_plan *plan,
+_Noreturn void hb_sandbox_main(const struct hb_plan *plan, int *trees,
 			       const struct hb_net_pool_slot *slot, int sock)
 {
 	struct hb_error e;
-	int *trees = NULL;
 	sigset_t all;
 	char go;
 	pid_t child;
 	int r;
 
-	/* Nothing of the supervisor's comes in but the report socket. */
-	close_range(3, (unsigned)sock - 1, 0);
-	close_range((unsigned)sock + 1, ~0U, 0);
+	/* Nothing of the supervisor's comes in but the report socket and
+	 * the trees. */
+	r = close_others(plan, trees, sock);
+	if (r < 0)
+		fail_at(sock, HB_STAGE_MOUNTS, -r, NULL);
 	die_with_supervisor(sock);
 	if (recv(sock, &go, 1, 0) != 1)
 		_exit(HB_EXIT_FAILED);
 	/* Not before: a non-dumpable process's /proc files belong to root,
 	 * and an unprivileged supervisor could no longer write our id maps. */
 	prctl(PR_SET_DUMPABLE, 0);
-	r = hb_mounts_open_sources(plan, &trees, &e);
+	r = trees ? 0 : hb_mounts_open_sources(plan, &trees, &e);
 	if (r < 0)
 		fail(sock, &e);
 	r = switch_ids(plan);

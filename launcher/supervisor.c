@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "supervisor.h"
+#include "mounts.h"
 #include "net_run.h"
 #include "seccomp_notify.h"
 #include "sandbox.h"
@@ -347,19 +348,31 @@ static int single_threaded(struct hb_error *e)
 static int start_init(struct loop *l, int socks[2], struct hb_error *e)
 {
 	const struct hb_plan *plan = l->plan;
+	int *trees = NULL;
 	pid_t pid;
 	int r = single_threaded(e);
 
 	if (r < 0)
 		return r;
+	/* Started as root, the sources are cloned here, in the host's mount
+	 * namespace, and the init inherits the trees (mounts.h). */
+	if (plan->privileged) {
+		r = hb_mounts_open_sources(plan, &trees, e);
+		if (r < 0)
+			return r;
+	}
 	pid = clone_init(&l->pidfd);
-	if (pid < 0)
-		/* Nothing was started: hivebox failed, nothing ran. */
-		return hb_error_set(e, HB_STAGE_CLONE, errno, "clone3");
 	if (pid == 0) {
 		close(socks[0]);
-		hb_sandbox_main(plan, l->net ? &l->net->slot : NULL, socks[1]);
+		hb_sandbox_main(plan, trees, l->net ? &l->net->slot : NULL,
+				socks[1]);
 	}
+	if (pid < 0)
+		r = -errno;
+	hb_mounts_close_sources(plan, trees);
+	if (pid < 0)
+		/* Nothing was started: hivebox failed, nothing ran. */
+		return hb_error_set(e, HB_STAGE_CLONE, -r, "clone3");
 	close(TAKE_FD(socks[1]));
 	l->sock = socks[0];
 	l->pid = pid;

@@ -4,11 +4,13 @@
 #include <ctype.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 int hb_diag_set(struct hb_diag *d, const char *file, unsigned line,
 		const char *fmt, ...)
@@ -136,6 +138,17 @@ bool hb_path_under(const char *path, const char *dir)
 		return true;
 	return strncmp(path, dir, n) == 0 &&
 	       (path[n] == '\0' || path[n] == '/');
+}
+
+int hb_open_nofollow(int dir, const char *path, int flags)
+{
+	struct open_how how = {
+		.flags = (unsigned)flags,
+		.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	long fd = syscall(SYS_openat2, dir, path, &how, sizeof(how));
+
+	return fd < 0 ? -errno : (int)fd;
 }
 
 int hb_mkdir_p(const char *path, mode_t parent_mode, mode_t mode)

@@ -88,6 +88,12 @@ int hb_path_absolute(const char *cwd, const char *path, char **ret);
 /* Is path equal to or below dir?  Both absolute and normalised. */
 bool hb_path_under(const char *path, const char *dir);
 
+/* openat2(2) that follows no symlink anywhere on the way, and no /proc
+ * magic link: a path is opened once, this way, and the descriptor is what
+ * gets checked and used.  The descriptor, or -errno (-ELOOP for a
+ * symlink). */
+int hb_open_nofollow(int dir, const char *path, int flags);
+
 /* mkdir -p: the directories above path with parent_mode, path itself with
  * mode.  Whatever exists already is left as it is, even a file as the
  * last component: the caller checks what it got. */

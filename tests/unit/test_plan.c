@@ -6,7 +6,10 @@
 
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/fsuid.h>
+#include <sys/stat.h>
 
 #define ATTR_RO (HB_ATTR_RDONLY | HB_ATTR_NOSUID | HB_ATTR_NODEV)
 #define ATTR_RW (HB_ATTR_NOSUID | HB_ATTR_NODEV | HB_ATTR_NOEXEC)
@@ -22,6 +25,9 @@ static char *host_env[] = {
 static void plan_setup(void)
 {
 	dir = tmpdir_new();
+	/* Planned for root, paths are opened as the sandbox's host uid,
+	 * which must be able to reach them. */
+	cr_assert_eq(chmod(dir, 0755), 0);
 	make_file(dir, "job.py", "print('hi')\n");
 	make_dir(dir, "sub");
 	make_file(dir, "sub/job2.py", "print('two')\n");
@@ -365,6 +371,48 @@ Test(plan, script_symlink_binds_its_target)
 	free(source);
 }
 
+static void same_inode(int fd, const char *path)
+{
+	struct stat a, b;
+
+	cr_assert_eq(fstat(fd, &a), 0);
+	cr_assert_eq(stat(path, &b), 0);
+	cr_assert(a.st_dev == b.st_dev && a.st_ino == b.st_ino,
+		  "fd %d is not %s", fd, path);
+}
+
+/* Started as root, the policy's paths are opened as the sandbox's host
+ * uid: what it could not reach itself is refused before the run, in the
+ * plan's words. */
+Test(plan, paths_the_sandbox_uid_cannot_reach_are_refused)
+{
+	struct hb_invocation inv = invocation();
+	struct hb_diag d = {0};
+	char want[1024];
+	char *private = path_join(dir, "private");
+	int n_groups = getgroups(0, NULL);
+
+	if (geteuid() != 0)
+		cr_skip_test("needs root to open paths as another uid");
+	make_dir(dir, "private");
+	make_dir(dir, "private/in");
+	cr_assert_eq(chmod(private, 0700), 0);
+	snprintf(want, sizeof(want),
+		 "read_only path 'private/in' (%s/in): Permission denied",
+		 private);
+	build_fails("[filesystem]\nread_only = private/in\n", &inv, &d, want);
+	/* O_PATH needs no permission on the last component; the sandbox
+	 * needs to enter it. */
+	build_fails("[filesystem]\nread_write = private\n", &inv, &d,
+		    "read_write path 'private' (");
+	cr_assert_not_null(strstr(d.msg, "Permission denied"), "%s", d.msg);
+	/* Root's own ids and groups are back. */
+	cr_assert_eq(setfsuid((uid_t)-1), 0);
+	cr_assert_eq(setfsgid((gid_t)-1), 0);
+	cr_assert_eq(getgroups(0, NULL), n_groups);
+	free(private);
+}
+
 Test(plan, script_inside_read_only_dir_not_bound_again)
 {
 	struct hb_policy p;
@@ -391,6 +439,7 @@ Test(plan, read_only_and_read_write_attrs)
 	struct hb_invocation inv = invocation();
 	char *data = path_join(dir, "data");
 	const struct hb_mount *m;
+	struct stat st;
 
 	build_ok(&plan, &p,
 		 "[filesystem]\nread_only = data, data/in.csv\n"
@@ -403,6 +452,10 @@ Test(plan, read_only_and_read_write_attrs)
 	cr_assert_eq(m->attrs, ATTR_RO);
 	cr_assert(m->is_dir);
 	cr_assert_str_eq(m->why, "read_only");
+	/* Opened once; the sandbox gets this inode. */
+	same_inode(m->fd, data);
+	cr_assert_eq(stat(data, &st), 0);
+	cr_assert(m->dev == st.st_dev && m->ino == st.st_ino);
 	m = find_in(&plan, "data/in.csv");
 	cr_assert_not_null(m);
 	cr_assert_not(m->is_dir);

@@ -1,0 +1,67 @@
+"""How the host's paths reach the sandbox: each policy path is opened
+once, as the sandbox's host uid, and checked on that descriptor (its
+type, what it may reach, the file system it lies on), which is then what
+is mounted.  For the races this closes, see test_races.py."""
+import os
+
+import pytest
+
+from conftest import assert_refused, needs_root
+
+# Mounts a source at a target in a private mount namespace of its own,
+# then runs the rest of the command line there: nothing of it reaches
+# the host's mount table.
+BIND_THEN = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+             'mount --bind "$1" "$2" && shift 2 && exec "$@"', "sh"]
+
+
+@needs_root
+@pytest.mark.parametrize("source,what", [
+    ("/sys", "/sys"), ("/sys/kernel", "/sys"), ("/proc", "/proc"),
+    ("/", "/"), ("/dev", "/dev"), ("/dev/pts", "/dev")])
+def test_the_hosts_own_trees_are_refused_under_another_name(hb, source,
+                                                             what):
+    """A bind mount elsewhere gives /proc, /sys, /dev or / another name
+    than the one the plan refuses by name: the descriptor's file system
+    (or device and inode) gives it away."""
+    if not os.path.isdir(source) or (
+            source == "/dev" and
+            os.stat("/dev").st_dev == os.stat("/").st_dev):
+        pytest.skip(f"no separate {source} here")
+    hb.mkdir("alias")
+    hb.script("hello.py")
+    policy = hb.policy("[filesystem]\nread_only = alias\n")
+    result = hb.result_file()
+
+    run = hb.run_argv(["--result", result, "--policy", policy, "hello.py"],
+                      result_path=result,
+                      prefix=BIND_THEN + [source, hb.dir / "alias"])
+
+    assert_refused(run, r"^hivebox: .*policy\.ini:\d+: read_only path "
+                   rf"'alias' would give the sandbox the host's {what}$")
+
+
+@needs_root
+def test_paths_the_sandbox_uid_cannot_reach_are_refused(hb):
+    """Started as root, paths are opened as the sandbox's host uid: below
+    a directory only root may enter, or one that uid may not enter
+    itself, nothing is given, and the plan says why before anything
+    runs."""
+    private = hb.mkdir("private", 0o700)
+    (private / "data").mkdir(mode=0o755)
+    closed = hb.mkdir("closed", 0o700)
+    hb.script("hello.py")
+
+    for policy_text, script, pattern in [
+            ("read_only = private/data\n", "hello.py",
+             r"read_only path 'private/data' \(.*\): Permission denied$"),
+            ("read_write = closed\n", "hello.py",
+             r"read_write path 'closed' \(.*\): Permission denied$")]:
+        policy = hb.policy(f"[filesystem]\n{policy_text}")
+        result = hb.result_file()
+
+        run = hb.run_argv(["--result", result, "--policy", policy, script],
+                          result_path=result)
+
+        assert_refused(run, pattern)
+    assert closed.stat().st_mode & 0o777 == 0o700
