@@ -73,6 +73,29 @@ int hb_sha256_file(const char *path, char out[HB_SHA256_HEX])
 	return 0;
 }
 
+int hb_sha256_fd(int fd, unsigned long long max, char out[HB_SHA256_HEX])
+{
+	unsigned char md[crypto_hash_sha256_BYTES], buf[16384];
+	unsigned long long total = 0;
+	crypto_hash_sha256_state st;
+	ssize_t n;
+
+	crypto_hash_sha256_init(&st);
+	while ((n = pread(fd, buf, sizeof(buf), (off_t)total)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		total += (unsigned long long)n;
+		if (total > max)
+			return -EFBIG;
+		crypto_hash_sha256_update(&st, buf, (size_t)n);
+	}
+	crypto_hash_sha256_final(&st, md);
+	sodium_bin2hex(out, HB_SHA256_HEX, md, sizeof(md));
+	return 0;
+}
+
 int hb_uuid(char out[37])
 {
 	unsigned char b[16];

@@ -76,6 +76,9 @@ void hb_sha256_hex(const void *data, size_t len, char out[HB_SHA256_HEX]);
 void hb_hmac_sha256_hex(const unsigned char *key, const void *data, size_t len,
 			char out[HB_SHA256_HEX]);
 int hb_sha256_file(const char *path, char out[HB_SHA256_HEX]);
+/* SHA-256 of what fd holds, read from offset 0 with pread(2) whatever
+ * fd's offset; -EFBIG past max bytes. */
+int hb_sha256_fd(int fd, unsigned long long max, char out[HB_SHA256_HEX]);
 
 /* A random UUID (version 4). */
 int hb_uuid(char out[37]);

@@ -30,7 +30,10 @@ int hb_audit_record_prepare(struct hb_run_info *info, struct hb_audit *audit,
 	int r;
 
 	hb_audit_now_iso(info->start_time);
-	r = hb_sha256_file(plan->script, info->script_sha);
+	/* The file the plan opened and the sandbox gets, never the name
+	 * again: by now the name may lead elsewhere. */
+	r = hb_sha256_fd(plan->script_fd, HB_SCRIPT_MAX_BYTES,
+			 info->script_sha);
 	if (r < 0)
 		return r;
 	r = hb_sha256_file(plan->policy_path, info->policy_sha);

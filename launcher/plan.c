@@ -378,41 +378,117 @@ static int plan_policy_paths(struct hb_plan *plan, const struct hb_policy *p,
 	return 0;
 }
 
-/* Is target visible through a directory bind already in the plan? */
-static bool covered(const struct hb_plan *plan, const char *target)
+/* The directory bind already in the plan through which target is
+ * visible (the deepest, if several are), or NULL. */
+static const struct hb_mount *covering(const struct hb_plan *plan,
+				       const char *target)
 {
+	const struct hb_mount *best = NULL;
+
 	for (size_t i = 0; i < plan->n_mounts; i++) {
 		const struct hb_mount *m = &plan->mounts[i];
 		if (m->kind == HB_MNT_BIND && m->is_dir &&
-		    hb_path_under(target, m->target))
-			return true;
+		    hb_path_under(target, m->target) &&
+		    (!best || strlen(m->target) > strlen(best->target)))
+			best = m;
 	}
-	return false;
+	return best;
+}
+
+static bool covered(const struct hb_plan *plan, const char *target)
+{
+	return covering(plan, target) != NULL;
+}
+
+/* Open the script once: following no symlink, without blocking on a
+ * FIFO, only a regular file of at most HB_SCRIPT_MAX_BYTES, nothing of
+ * the host's /proc, /sys or /dev.  Where a directory the policy grants
+ * holds it, it is opened through that directory's descriptor: the file
+ * hashed is then the one the sandbox finds there when it starts. */
+static int open_script(const char *script, const struct hb_mount *cover,
+		       const char **ret_own)
+{
+	const int flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
+	const char *rel = cover ? script + strlen(cover->target) : NULL;
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+	int r;
+
+	/* The directory itself is no script. */
+	if (rel && *rel != '/')
+		return -EINVAL;
+	fd = rel ? hb_open_nofollow(cover->fd, rel + 1, flags)
+		 : hb_open_nofollow(AT_FDCWD, script, flags);
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL;
+	if ((unsigned long long)st.st_size > HB_SCRIPT_MAX_BYTES)
+		return -EFBIG;
+	r = host_own(fd, &st, ret_own);
+	if (r < 0)
+		return r;
+	return *ret_own ? -EPERM : TAKE_FD(fd);
+}
+
+static int script_error(const struct hb_invocation *inv, const char *abs,
+			int err, const char *own, struct hb_diag *diag)
+{
+	char real[PATH_MAX];
+
+	if (own)
+		return hb_diag_set(diag, inv->script, 0,
+				   "cannot use script: it lies in the host's "
+				   "%s",
+				   own);
+	if (err == ELOOP && realpath(abs, real) && strcmp(real, abs) != 0)
+		return hb_diag_set(diag, inv->script, 0,
+				   "cannot use script: it has a symlink on its "
+				   "way (it resolves to %s); name that path "
+				   "instead",
+				   real);
+	if (err == ELOOP)
+		return hb_diag_set(diag, inv->script, 0,
+				   "cannot use script: it has a symlink on its "
+				   "way");
+	if (err == EINVAL)
+		return hb_diag_set(diag, inv->script, 0,
+				   "cannot use script: not a regular file");
+	if (err == EFBIG)
+		return hb_diag_set(diag, inv->script, 0,
+				   "cannot use script: larger than %llu MiB",
+				   HB_SCRIPT_MAX_BYTES >> 20);
+	return hb_diag_set(diag, inv->script, 0, "cannot use script: %s",
+			   strerror(err));
 }
 
 static int plan_script(struct hb_plan *plan, const struct hb_invocation *inv,
 		       struct hb_diag *diag)
 {
-	char real[PATH_MAX];
+	const struct hb_mount *cover;
+	const char *own = NULL;
 	struct stat st;
-	int r;
+	int r, fd;
 
 	r = hb_path_absolute(plan->cwd, inv->script, &plan->script);
 	if (r < 0)
 		return r;
-	if (stat(plan->script, &st) < 0 || !realpath(plan->script, real))
-		return hb_diag_set(diag, inv->script, 0,
-				   "cannot use script: %s", strerror(errno));
-	if (!S_ISREG(st.st_mode))
-		return hb_diag_set(diag, inv->script, 0,
-				   "cannot use script: not a regular file");
-	if (access(plan->script, R_OK) < 0)
-		return hb_diag_set(diag, inv->script, 0,
-				   "cannot use script: %s", strerror(errno));
-	if (covered(plan, plan->script))
+	cover = covering(plan, plan->script);
+	r = open_script(plan->script, cover, &own);
+	if (r < 0)
+		return script_error(inv, plan->script, -r, own, diag);
+	plan->script_fd = r;
+	if (cover)
 		return 0;
-	return add_bind(plan, real, plan->script, ATTR_SYSTEM | HB_ATTR_NOEXEC,
-			"script");
+	fd = fcntl(plan->script_fd, F_DUPFD_CLOEXEC, 3);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		hb_closep(&fd);
+		return -errno;
+	}
+	return add_bind_fd(plan, fd, &st, plan->script, plan->script,
+			   ATTR_SYSTEM | HB_ATTR_NOEXEC, "script");
 }
 
 static int mount_cmp(const void *a, const void *b)
@@ -669,6 +745,7 @@ int hb_plan_build(struct hb_plan *plan, const struct hb_policy *policy,
 	int r;
 
 	memset(plan, 0, sizeof(*plan));
+	plan->script_fd = -1;
 	plan->policy = policy;
 	r = hb_plan_settings(plan, policy);
 	if (r < 0)
@@ -729,6 +806,8 @@ void hb_plan_free(struct hb_plan *plan)
 	free(plan->policy_path);
 	free(plan->monitoring.alert_command);
 	free(plan->interpreter);
+	if (plan->script)
+		hb_closep(&plan->script_fd);
 	free(plan->script);
 	free(plan->cwd);
 	hb_strv_clear(&plan->argv);

@@ -62,6 +62,11 @@ struct hb_invocation {
 	const struct hb_config *config; /* read for mode = filtered only */
 };
 
+/* The largest script hivebox hashes and runs: a script is source code,
+ * and a bound keeps a file that grows under the hash from holding the
+ * launcher before any limit is armed. */
+#define HB_SCRIPT_MAX_BYTES (64ull << 20)
+
 #define HB_UID_BASE 2000000000u
 #define HB_UID_RANGE 65536u
 #define HB_GRACE_MS 1000
@@ -122,6 +127,11 @@ struct hb_plan {
 	struct hb_monitoring monitoring;
 	char *interpreter;
 	char *script; /* absolute, lexical */
+	/* The script, opened once (O_RDONLY): the start record hashes it,
+	 * its bind mounts it.  hb_plan_free() closes it once plan->script
+	 * is set, so a plan made without hb_plan_build() that sets script
+	 * sets this too (-1: none). */
+	int script_fd;
 	char *cwd;
 	struct hb_strv argv;
 	struct hb_strv env;

@@ -1,8 +1,9 @@
 """A path is checked once and mounted as checked: a concurrent process
 that shares a writable directory with the job and swaps a component of a
-policy path while hivebox starts (renameat2 RENAME_EXCHANGE in a tight
-loop) never gets the sandbox another tree.  Every run either sees what
-the policy named or is refused with a clear error."""
+policy path, or the script, while hivebox starts (renameat2
+RENAME_EXCHANGE in a tight loop) never gets the sandbox another tree, and
+never holds the launcher.  Every run either sees what the policy named or
+is refused with a clear error."""
 import json
 import os
 import re
@@ -244,3 +245,56 @@ def test_a_policy_path_swapped_while_a_user_starts_is_never_another_tree(
               "--clear-groups"]
 
     race(work, results, audit_dir, binary, prefix=nobody)
+
+
+# Swapped in for the script by the renamer: a FIFO, which an open for
+# reading would wait on for ever, and a symlink to /dev/zero, which a hash
+# would read for ever.
+SCRIPT_PAIRS = ("job.py:fifo.py", "job.py:zero.py")
+
+
+@needs_root
+def test_a_script_swapped_for_a_fifo_or_dev_zero_is_refused_at_once(hb):
+    hb.policy("")
+    job = hb.dir / "job.py"
+    job.write_text("print('legit')\n")
+    job.chmod(0o644)
+    os.mkfifo(hb.dir / "fifo.py", 0o644)
+    (hb.dir / "zero.py").symlink_to("/dev/zero")
+    renamer = Renamer(hb.dir, SCRIPT_PAIRS)
+
+    def once(i):
+        argv = [str(HIVEBOX), "--audit-dir", str(hb.audit_dir), "--policy",
+                "policy.ini", "job.py"]
+        start = time.monotonic()
+        try:
+            proc = subprocess.run(argv, cwd=hb.dir, stdin=subprocess.DEVNULL,
+                                  capture_output=True, text=True, timeout=10)
+        except subprocess.TimeoutExpired:
+            return None, 10.0
+        return proc, time.monotonic() - start
+
+    try:
+        with ThreadPoolExecutor(PARALLEL) as pool:
+            runs = list(pool.map(once, range(ATTEMPTS)))
+        exchanges = renamer.stop()
+    finally:
+        renamer.kill()
+    hung = sum(proc is None for proc, _ in runs)
+    assert hung == 0, f"{hung} of {ATTEMPTS} runs held hivebox for 10 s"
+    counts = {"legit": 0, "refused": 0}
+    for proc, elapsed in runs:
+        assert elapsed < 5, (proc, elapsed)
+        if proc.returncode == 0:
+            assert proc.stdout == "legit\n", proc
+            counts["legit"] += 1
+            continue
+        assert proc.returncode == EXIT_HIVEBOX, proc
+        assert re.fullmatch(
+            r"hivebox: job\.py: cannot use script: (not a regular file|it "
+            r"has a symlink on its way \(it resolves to /dev/zero\); name "
+            r"that path instead|it has a symlink on its way)\n",
+            proc.stderr), proc
+        counts["refused"] += 1
+    print(f"\n{ATTEMPTS} runs, {exchanges} exchanges: {counts}")
+    assert counts["legit"] > 0 and counts["refused"] > 0, counts

@@ -1,7 +1,9 @@
-"""How the host's paths reach the sandbox: each policy path is opened
-once, as the sandbox's host uid, and checked on that descriptor (its
-type, what it may reach, the file system it lies on), which is then what
-is mounted.  For the races this closes, see test_races.py."""
+"""How the host's paths reach the sandbox: each policy path and the script
+is opened once, as the sandbox's host uid, and checked on that descriptor
+(its type, what it may reach, the file system it lies on), which is then
+what is mounted.  For the races this closes, see test_races.py."""
+import hashlib
+import json
 import os
 
 import pytest
@@ -49,6 +51,7 @@ def test_paths_the_sandbox_uid_cannot_reach_are_refused(hb):
     runs."""
     private = hb.mkdir("private", 0o700)
     (private / "data").mkdir(mode=0o755)
+    (private / "job.py").write_text("print('ran')\n")
     closed = hb.mkdir("closed", 0o700)
     hb.script("hello.py")
 
@@ -56,7 +59,10 @@ def test_paths_the_sandbox_uid_cannot_reach_are_refused(hb):
             ("read_only = private/data\n", "hello.py",
              r"read_only path 'private/data' \(.*\): Permission denied$"),
             ("read_write = closed\n", "hello.py",
-             r"read_write path 'closed' \(.*\): Permission denied$")]:
+             r"read_write path 'closed' \(.*\): Permission denied$"),
+            ("", "private/job.py",
+             r"^hivebox: private/job\.py: cannot use script: Permission "
+             r"denied$")]:
         policy = hb.policy(f"[filesystem]\n{policy_text}")
         result = hb.result_file()
 
@@ -65,3 +71,37 @@ def test_paths_the_sandbox_uid_cannot_reach_are_refused(hb):
 
         assert_refused(run, pattern)
     assert closed.stat().st_mode & 0o777 == 0o700
+
+
+@needs_root
+def test_host_uid_root_opens_as_root(hb):
+    """host_uid = root gives the sandbox host root, and the paths are
+    opened as root too."""
+    private = hb.mkdir("private", 0o700)
+    (private / "job.py").write_text("print('ran')\n")
+    policy = hb.policy("[identity]\nhost_uid = root\n")
+
+    run = hb.run_argv(["--policy", policy, "private/job.py"])
+
+    assert run.rc == 0, run
+    assert run.stdout == "ran\n", run
+
+
+def test_the_start_record_hashes_the_file_that_ran(hb):
+    """The script is hashed from the descriptor the plan opened, and that
+    same file is mounted: the record's sha256 is that of what ran."""
+    job = hb.dir / "job.py"
+    job.write_text("print('the one')\n")
+    job.chmod(0o644)
+    policy = hb.policy("")
+
+    run = hb.run_argv(["--policy", policy, "job.py"])
+
+    assert run.rc == 0 and run.stdout == "the one\n", run
+    records = [json.loads(line) for line in
+               (hb.audit_dir / "execution_audit.log").read_text()
+               .splitlines()]
+    start = [r for r in records if r["type"] == "start"][-1]
+    assert start["script"]["path"] == str(job)
+    assert start["script"]["sha256"] == \
+        hashlib.sha256(job.read_bytes()).hexdigest()

@@ -411,7 +411,7 @@ static json_object *run_record(const struct run_rec *run,
 
 	hb_policy_init(&p);
 	p.path = strdup(run->policy);
-	plan = (struct hb_plan){.policy = &p};
+	plan = (struct hb_plan){.policy = &p, .script_fd = -1};
 	cr_assert_eq(hb_plan_settings(&plan, &p), 0);
 	plan.script = strdup(run->script);
 	plan.cwd = strdup("/srv");

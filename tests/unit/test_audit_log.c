@@ -76,6 +76,26 @@ Test(audit_crypto, sha256_of_a_file)
 		     -ENOENT);
 }
 
+/* The script's hash: from offset 0 whatever the descriptor's offset,
+ * and never past the bound. */
+Test(audit_crypto, sha256_of_a_descriptor)
+{
+	char out[HB_SHA256_HEX], *path = keep(path_join(dir, "f"));
+	char c;
+	int fd;
+
+	make_file(dir, "f", "abc");
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(read(fd, &c, 1), 1);
+	cr_assert_eq(hb_sha256_fd(fd, 3, out), 0);
+	cr_assert_str_eq(out, "ba7816bf8f01cfea414140de5dae2223"
+			      "b00361a396177a9cb410ff61f20015ad");
+	cr_assert_eq(hb_sha256_fd(fd, 2, out), -EFBIG);
+	close(fd);
+	cr_assert_eq(hb_sha256_fd(fd, 3, out), -EBADF);
+}
+
 /* HMAC pads a key shorter than the block with zeros, so RFC 4231's
  * 20-byte and 4-byte keys padded to 32 bytes give its published values. */
 Test(audit_crypto, hmac_rfc4231_vectors)

@@ -351,24 +351,24 @@ Test(plan, script_path_is_made_absolute)
 	free(want);
 }
 
-Test(plan, script_symlink_binds_its_target)
+/* The script is opened once, following no symlink: a name that a
+ * writer of its directory could point elsewhere is refused, and the
+ * message names the real path. */
+Test(plan, script_symlink_is_refused)
 {
-	struct hb_policy p;
-	struct hb_plan plan;
 	struct hb_invocation inv = invocation();
-	char *target = path_join(dir, "alias.py");
-	char *source = path_join(dir, "job.py");
-	const struct hb_mount *m;
+	struct hb_diag d = {0};
+	char want[1024];
 
 	inv.script = "alias.py";
-	build_ok(&plan, &p, "", &inv);
-	m = must_find(&plan, target);
-	cr_assert_str_eq(m->source, source);
-	cr_assert_eq(m->attrs, ATTR_RO | HB_ATTR_NOEXEC);
-	hb_plan_free(&plan);
-	hb_policy_free(&p);
-	free(target);
-	free(source);
+	snprintf(want, sizeof(want),
+		 "cannot use script: it has a symlink on its way (it resolves "
+		 "to %s/job.py); name that path instead",
+		 dir);
+	build_fails("", &inv, &d, want);
+	cr_assert_str_eq(d.file, "alias.py");
+	inv.script = "link/in.csv";
+	build_fails("", &inv, &d, "it has a symlink on its way");
 }
 
 static void same_inode(int fd, const char *path)
@@ -381,21 +381,80 @@ static void same_inode(int fd, const char *path)
 		  "fd %d is not %s", fd, path);
 }
 
-/* Started as root, the policy's paths are opened as the sandbox's host
- * uid: what it could not reach itself is refused before the run, in the
- * plan's words. */
+/* What the start record hashes and what the sandbox mounts is the one
+ * descriptor the plan opened: the script's own, and its bind's, on the
+ * same inode. */
+Test(plan, script_opened_once_for_hash_and_bind)
+{
+	struct hb_policy p;
+	struct hb_plan plan;
+	struct hb_invocation inv = invocation();
+	char *want = path_join(dir, "job.py");
+	const struct hb_mount *m;
+
+	build_ok(&plan, &p, "", &inv);
+	cr_assert_geq(plan.script_fd, 0);
+	same_inode(plan.script_fd, want);
+	cr_assert_eq(fcntl(plan.script_fd, F_GETFL) & O_ACCMODE, O_RDONLY);
+	m = must_find(&plan, want);
+	cr_assert_geq(m->fd, 0);
+	cr_assert_neq(m->fd, plan.script_fd);
+	same_inode(m->fd, want);
+	hb_plan_free(&plan);
+	hb_policy_free(&p);
+	free(want);
+}
+
+/* A FIFO would block an open for reading until a writer came, and
+ * /dev/zero would feed the hash for ever: both are refused at once. */
+Test(plan, script_fifo_or_device_refused_at_once, .timeout = 10)
+{
+	struct hb_invocation inv = invocation();
+	struct hb_diag d = {0};
+	char *fifo = path_join(dir, "fifo.py");
+
+	cr_assert_eq(mkfifo(fifo, 0644), 0);
+	inv.script = "fifo.py";
+	build_fails("", &inv, &d, "cannot use script: not a regular file");
+	inv.script = "/dev/zero";
+	build_fails("", &inv, &d, "cannot use script: not a regular file");
+	free(fifo);
+}
+
+Test(plan, script_larger_than_the_bound_refused)
+{
+	struct hb_invocation inv = invocation();
+	struct hb_diag d = {0};
+	char *big = path_join(dir, "big.py");
+	int fd = open(big, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+
+	/* Sparse: no 64 MiB is written. */
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(ftruncate(fd, (off_t)HB_SCRIPT_MAX_BYTES + 1), 0);
+	close(fd);
+	inv.script = "big.py";
+	build_fails("", &inv, &d, "cannot use script: larger than 64 MiB");
+	free(big);
+}
+
+/* Started as root, the policy's paths and the script are opened as the
+ * sandbox's host uid: what it could not reach itself is refused before
+ * the run, in the plan's words. */
 Test(plan, paths_the_sandbox_uid_cannot_reach_are_refused)
 {
 	struct hb_invocation inv = invocation();
 	struct hb_diag d = {0};
 	char want[1024];
 	char *private = path_join(dir, "private");
+	char *secret = path_join(dir, "secret.py");
 	int n_groups = getgroups(0, NULL);
 
 	if (geteuid() != 0)
 		cr_skip_test("needs root to open paths as another uid");
 	make_dir(dir, "private");
 	make_dir(dir, "private/in");
+	make_file(dir, "private/job.py", "pass\n");
+	make_file(dir, "secret.py", "pass\n");
 	cr_assert_eq(chmod(private, 0700), 0);
 	snprintf(want, sizeof(want),
 		 "read_only path 'private/in' (%s/in): Permission denied",
@@ -406,11 +465,18 @@ Test(plan, paths_the_sandbox_uid_cannot_reach_are_refused)
 	build_fails("[filesystem]\nread_write = private\n", &inv, &d,
 		    "read_write path 'private' (");
 	cr_assert_not_null(strstr(d.msg, "Permission denied"), "%s", d.msg);
+	inv.script = "private/job.py";
+	build_fails("", &inv, &d, "cannot use script: Permission denied");
+	cr_assert_eq(chmod(private, 0755), 0);
+	cr_assert_eq(chmod(secret, 0600), 0);
+	inv.script = "secret.py";
+	build_fails("", &inv, &d, "cannot use script: Permission denied");
 	/* Root's own ids and groups are back. */
 	cr_assert_eq(setfsuid((uid_t)-1), 0);
 	cr_assert_eq(setfsgid((gid_t)-1), 0);
 	cr_assert_eq(getgroups(0, NULL), n_groups);
 	free(private);
+	free(secret);
 }
 
 Test(plan, script_inside_read_only_dir_not_bound_again)
@@ -420,6 +486,8 @@ Test(plan, script_inside_read_only_dir_not_bound_again)
 	struct hb_invocation inv = invocation();
 	const struct hb_mount *m;
 
+	char *script = path_join(dir, "sub/job2.py");
+
 	inv.script = "sub/job2.py";
 	build_ok(&plan, &p, "[filesystem]\nread_only = sub\n", &inv);
 	cr_assert_eq(count_why(&plan, "script"), 0);
@@ -428,6 +496,9 @@ Test(plan, script_inside_read_only_dir_not_bound_again)
 	cr_assert_not_null(m);
 	cr_assert(m->is_dir);
 	cr_assert_eq(m->attrs, ATTR_RO);
+	/* Hashed all the same, opened through the directory's descriptor. */
+	same_inode(plan.script_fd, script);
+	free(script);
 	hb_plan_free(&plan);
 	hb_policy_free(&p);
 }
@@ -664,6 +735,10 @@ Test(plan, script_not_regular)
 	cr_assert_str_eq(d.file, "data");
 	inv.script = "/dev/null";
 	build_fails("", &inv, &d, "not a regular file");
+	/* A directory the policy grants, named as the script. */
+	inv.script = "data";
+	build_fails("[filesystem]\nread_only = data\n", &inv, &d,
+		    "cannot use script: not a regular file");
 }
 
 Test(plan, start_directory_when_not_covered)
