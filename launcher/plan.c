@@ -305,6 +305,34 @@ static int would_give(const struct hb_policy *p, enum hb_key key,
 			   hb_key_name(key), path, what);
 }
 
+/* Open a host path as the sandbox's ids (plan_host_paths() set them).
+ * Where they cannot get through (-EACCES: /root/jobs/tally.py, a root
+ * cron job's), root may open it instead, but only through directories no
+ * one but root can change (hb_open_root_chain()): no other user can then
+ * swap a component, so root opens what the policy names and nothing
+ * else.  The file itself must still be usable by the sandbox's uid, which
+ * the callers check (reachable(), or the script's read below). */
+static int open_host(const struct hb_plan *plan, const char *abs, int flags)
+{
+	int fd = hb_open_nofollow(AT_FDCWD, abs, flags);
+	uid_t fsuid;
+	gid_t fsgid;
+
+	if (fd != -EACCES || !plan->privileged || geteuid() != 0)
+		return fd;
+	fsuid = (uid_t)setfsuid(0);
+	fsgid = (gid_t)setfsgid(0);
+	fd = hb_open_root_chain(abs, flags);
+	setfsgid(fsgid);
+	setfsuid(fsuid);
+	if ((uid_t)setfsuid((uid_t)-1) != fsuid ||
+	    (gid_t)setfsgid((gid_t)-1) != fsgid) {
+		hb_closep(&fd);
+		return -EPERM;
+	}
+	return fd;
+}
+
 /* A policy path is opened once, following no symlink anywhere (whoever
  * can replace a directory on the way could otherwise point the sandbox
  * anywhere), and everything is checked on that descriptor, which is what
@@ -331,7 +359,7 @@ static int plan_policy_path(struct hb_plan *plan, const struct hb_policy *p,
 	if (hb_path_under(abs, "/proc") || hb_path_under(abs, "/sys") ||
 	    hb_path_under(abs, "/dev"))
 		return would_give(p, key, path, abs, diag);
-	fd = hb_open_nofollow(AT_FDCWD, abs, O_PATH | O_CLOEXEC);
+	fd = open_host(plan, abs, O_PATH | O_CLOEXEC);
 	if (fd < 0)
 		return path_error(p, key, path, abs, -fd, diag);
 	r = fstat(fd, &st) < 0 ? -errno : reachable(fd, &st);
@@ -405,8 +433,8 @@ static bool covered(const struct hb_plan *plan, const char *target)
  * the host's /proc, /sys or /dev.  Where a directory the policy grants
  * holds it, it is opened through that directory's descriptor: the file
  * hashed is then the one the sandbox finds there when it starts. */
-static int open_script(const char *script, const struct hb_mount *cover,
-		       const char **ret_own)
+static int open_script(const struct hb_plan *plan, const char *script,
+		       const struct hb_mount *cover, const char **ret_own)
 {
 	const int flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
 	const char *rel = cover ? script + strlen(cover->target) : NULL;
@@ -418,13 +446,17 @@ static int open_script(const char *script, const struct hb_mount *cover,
 	if (rel && *rel != '/')
 		return -EINVAL;
 	fd = rel ? hb_open_nofollow(cover->fd, rel + 1, flags)
-		 : hb_open_nofollow(AT_FDCWD, script, flags);
+		 : open_host(plan, script, flags);
 	if (fd < 0)
 		return fd;
 	if (fstat(fd, &st) < 0)
 		return -errno;
 	if (!S_ISREG(st.st_mode))
 		return -EINVAL;
+	/* Opened by root through a root-only way (open_host()): the
+	 * interpreter, as the sandbox's uid, must still be able to read it. */
+	if (faccessat(fd, "", R_OK, AT_EACCESS | AT_EMPTY_PATH) < 0)
+		return -errno;
 	if ((unsigned long long)st.st_size > HB_SCRIPT_MAX_BYTES)
 		return -EFBIG;
 	r = host_own(fd, &st, ret_own);
@@ -476,7 +508,7 @@ static int plan_script(struct hb_plan *plan, const struct hb_invocation *inv,
 	if (r < 0)
 		return r;
 	cover = covering(plan, plan->script);
-	r = open_script(plan->script, cover, &own);
+	r = open_script(plan, plan->script, cover, &own);
 	if (r < 0)
 		return script_error(inv, plan->script, -r, own, diag);
 	plan->script_fd = r;

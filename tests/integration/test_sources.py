@@ -43,25 +43,75 @@ def test_the_hosts_own_trees_are_refused_under_another_name(hb, source,
                    rf"'alias' would give the sandbox the host's {what}$")
 
 
+def root_only_way(path) -> bool:
+    """Every directory from / to path is root's and writable by no one
+    else: nobody but root can swap a component of it."""
+    path = os.path.abspath(path)
+    while True:
+        st = os.stat(path)
+        if st.st_uid != 0 or st.st_mode & 0o022:
+            return False
+        if path == "/":
+            return True
+        path = os.path.dirname(path)
+
+
+@needs_root
+def test_a_root_only_way_is_opened_as_root(hb):
+    """A root cron job's script and data below a directory only root may
+    enter (/root/jobs): the sandbox's uid cannot get through, but nobody
+    but root can change that way, so root opens it, and the sandbox gets
+    the files, which its uid may read."""
+    if not root_only_way(hb.dir):
+        pytest.skip(f"{hb.dir} lies below a directory others may change")
+    private = hb.mkdir("private", 0o700)
+    (private / "data").mkdir(mode=0o755)
+    (private / "data" / "in.txt").write_text("42\n")
+    (private / "job.py").write_text(
+        "print(open('private/data/in.txt').read().strip())\n")
+    policy = hb.policy("[filesystem]\nread_only = private/data\n")
+    result = hb.result_file()
+
+    run = hb.run_argv(["--result", result, "--policy", policy,
+                       "private/job.py"], result_path=result)
+
+    assert run.rc == 0, run
+    assert run.stdout == "42\n", run
+    records = [json.loads(line) for line in
+               (hb.audit_dir / "execution_audit.log").read_text().splitlines()]
+    start = [r for r in records if r["type"] == "start"][-1]
+    assert start["script"]["sha256"] == hashlib.sha256(
+        (private / "job.py").read_bytes()).hexdigest(), start
+
+
 @needs_root
 def test_paths_the_sandbox_uid_cannot_reach_are_refused(hb):
     """Started as root, paths are opened as the sandbox's host uid: below
-    a directory only root may enter, or one that uid may not enter
-    itself, nothing is given, and the plan says why before anything
-    runs."""
-    private = hb.mkdir("private", 0o700)
+    a root-only directory inside one that others may write (where a
+    component could be swapped), or a directory or script that uid may
+    not use itself, nothing is given, and the plan says why before
+    anything runs."""
+    shared = hb.mkdir("shared", 0o777)
+    private = shared / "private"
+    private.mkdir(mode=0o700)
     (private / "data").mkdir(mode=0o755)
     (private / "job.py").write_text("print('ran')\n")
     closed = hb.mkdir("closed", 0o700)
+    (hb.dir / "secret.py").write_text("print('ran')\n")
+    (hb.dir / "secret.py").chmod(0o600)
     hb.script("hello.py")
 
     for policy_text, script, pattern in [
-            ("read_only = private/data\n", "hello.py",
-             r"read_only path 'private/data' \(.*\): Permission denied$"),
+            ("read_only = shared/private/data\n", "hello.py",
+             r"read_only path 'shared/private/data' \(.*\): Permission "
+             r"denied$"),
             ("read_write = closed\n", "hello.py",
              r"read_write path 'closed' \(.*\): Permission denied$"),
-            ("", "private/job.py",
-             r"^hivebox: private/job\.py: cannot use script: Permission "
+            ("", "shared/private/job.py",
+             r"^hivebox: shared/private/job\.py: cannot use script: "
+             r"Permission denied$"),
+            ("", "secret.py",
+             r"^hivebox: secret\.py: cannot use script: Permission "
              r"denied$")]:
         policy = hb.policy(f"[filesystem]\n{policy_text}")
         result = hb.result_file()
