@@ -165,17 +165,18 @@ static int root_only(int dir)
 
 int hb_open_root_chain(const char *abs, int flags)
 {
-	_cleanup_close_ int dir = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	_cleanup_free_ char *copy = strdup(abs);
+	_cleanup_close_ int dir = -1;
+	char copy[PATH_MAX];
 	char *comp, *slash;
 	int r;
 
-	if (dir < 0)
-		return -errno;
-	if (!copy)
-		return -ENOMEM;
 	if (abs[0] != '/')
 		return -EINVAL;
+	if (snprintf(copy, sizeof(copy), "%s", abs) >= (int)sizeof(copy))
+		return -ENAMETOOLONG;
+	dir = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0)
+		return -errno;
 	for (comp = copy + 1; (slash = strchr(comp, '/')); comp = slash + 1) {
 		int next;
 		*slash = '\0';
