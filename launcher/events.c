@@ -180,7 +180,9 @@ bool hb_events_sample(struct hb_events *w, pid_t init, bool in_root,
 {
 	struct hb_sample s;
 
-	hb_monitor_sample(init, in_root, &s);
+	/* Short only if the supervisor ran out of memory: still a lower
+	 * bound, and the next sample tries again. */
+	(void)hb_monitor_sample(init, in_root, &s);
 	if (s.total_kb > w->peak_total_kb)
 		w->peak_total_kb = s.total_kb;
 	if (s.processes > w->peak_processes)

@@ -3,11 +3,21 @@
 #include "util.h"
 
 #include <dirent.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/statfs.h>
 
-#define MAX_PROCS 4096
+/* The processes found so far, and one children file as read.  Both grow
+ * as needed: the count has no cap of its own (RLIMIT_NPROC bounds it),
+ * so that no process beyond a cap escapes the memory sum. */
+struct walk {
+	pid_t *pids;
+	size_t n, cap;
+	char *buf;
+	size_t buf_cap;
+	int err; /* the first allocation failure: the sample is short */
+};
 
 /* utime, stime (fields 14, 15) and rss (field 24) of /proc/PID/stat;
  * the command name may hold spaces, so count from its closing ')'. */
@@ -41,22 +51,71 @@ static int read_stat(pid_t pid, struct hb_sample *s)
 	return 0;
 }
 
-static void task_children(pid_t pid, const char *tid, pid_t *list, size_t *n)
+static int push(struct walk *w, pid_t pid)
 {
-	char path[96], buf[4096];
+	if (w->n == w->cap) {
+		size_t cap = w->cap ? 2 * w->cap : 256;
+		pid_t *v = reallocarray(w->pids, cap, sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		w->pids = v;
+		w->cap = cap;
+	}
+	w->pids[w->n++] = pid;
+	return 0;
+}
+
+/* The whole of a /proc file into w->buf, however long: a parent with a
+ * thousand children has a children file of several pages. */
+static int read_whole(struct walk *w, const char *path)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t len = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		if (w->buf_cap - len < 4096) {
+			size_t cap = w->buf_cap ? 2 * w->buf_cap : 8192;
+			char *b = realloc(w->buf, cap);
+			if (!b)
+				return -ENOMEM;
+			w->buf = b;
+			w->buf_cap = cap;
+		}
+		n = read(fd, w->buf + len, w->buf_cap - len - 1);
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	w->buf[len] = '\0';
+	return 0;
+}
+
+static void task_children(struct walk *w, pid_t pid, const char *tid)
+{
+	char path[64 + NAME_MAX];
 	char *save = NULL;
+	int r;
 
 	snprintf(path, sizeof(path), "/proc/%d/task/%s/children", pid, tid);
-	if (hb_read_text(path, buf, sizeof(buf)) <= 0)
+	r = read_whole(w, path);
+	if (r == -ENOMEM && !w->err)
+		w->err = r;
+	if (r < 0)
 		return;
-	for (char *t = strtok_r(buf, " \n", &save); t && *n < MAX_PROCS;
+	for (char *t = strtok_r(w->buf, " \n", &save); t;
 	     t = strtok_r(NULL, " \n", &save))
-		list[(*n)++] = (pid_t)atoi(t);
+		if (push(w, (pid_t)atoi(t)) < 0 && !w->err)
+			w->err = -ENOMEM;
 }
 
 /* Children of every thread of pid (a worker thread may fork too),
- * appended to list. */
-static void children(pid_t pid, pid_t *list, size_t *n)
+ * appended to the walk. */
+static void children(struct walk *w, pid_t pid)
 {
 	char path[64];
 	struct dirent *de;
@@ -68,7 +127,7 @@ static void children(pid_t pid, pid_t *list, size_t *n)
 		return;
 	while ((de = readdir(d)))
 		if (de->d_name[0] != '.')
-			task_children(pid, de->d_name, list, n);
+			task_children(w, pid, de->d_name);
 	closedir(d);
 }
 
@@ -84,21 +143,23 @@ static unsigned long long tmpfs_used_kb(pid_t init, const char *dir)
 	       (unsigned long long)sf.f_bsize / 1024;
 }
 
-void hb_monitor_sample(pid_t init, bool with_tmpfs, struct hb_sample *ret)
+int hb_monitor_sample(pid_t init, bool with_tmpfs, struct hb_sample *ret)
 {
-	static pid_t list[MAX_PROCS];
-	size_t n = 0;
+	struct walk w = {0};
 
 	memset(ret, 0, sizeof(*ret));
 	/* The init itself is ours and tiny; what it runs is the sandbox.
 	 * A process may exit between the listing and the read: skip it. */
-	children(init, list, &n);
-	for (size_t i = 0; i < n; i++) {
-		if (read_stat(list[i], ret) == 0)
-			children(list[i], list, &n);
+	children(&w, init);
+	for (size_t i = 0; i < w.n; i++) {
+		if (read_stat(w.pids[i], ret) == 0)
+			children(&w, w.pids[i]);
 	}
 	if (with_tmpfs)
 		ret->tmpfs_kb = tmpfs_used_kb(init, "/tmp") +
 				tmpfs_used_kb(init, "/dev/shm");
 	ret->total_kb = ret->rss_kb + ret->tmpfs_kb;
+	free(w.pids);
+	free(w.buf);
+	return w.err;
 }

@@ -15,7 +15,8 @@ struct hb_sample {
 	unsigned processes;
 };
 
-/* Sample the tree below init (a host pid).  Before the init has pivoted,
- * /proc/INIT/root is still the host's: with_tmpfs false leaves the tmpfs
- * usage out. */
-void hb_monitor_sample(pid_t init, bool with_tmpfs, struct hb_sample *ret);
+/* Sample the tree below init (a host pid), every process of it, however
+ * many.  Before the init has pivoted, /proc/INIT/root is still the
+ * host's: with_tmpfs false leaves the tmpfs usage out.  Returns -ENOMEM
+ * when memory ran out on the way: ret then holds what was counted. */
+int hb_monitor_sample(pid_t init, bool with_tmpfs, struct hb_sample *ret);

@@ -533,6 +533,26 @@ static int mount_cmp(const void *a, const void *b)
 	return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
 }
 
+/* The kernel counts no process of host root against RLIMIT_NPROC (it
+ * exempts the initial user), and without a delegated cgroup there is no
+ * pids limit either: a sandbox mapped to host root would have no process
+ * limit at all.  Every policy has max_processes (default 16), so host
+ * root is refused rather than run unbounded; a count sampled by the
+ * supervisor would be outrun by a fork loop. */
+static int refuse_host_root(const struct hb_policy *p, struct hb_diag *diag)
+{
+	char where[HB_ORIGIN_TEXT_MAX];
+
+	hb_policy_origin_text(p, HB_K_MAX_PROCESSES, where, sizeof(where));
+	return hb_diag_set(diag, hb_policy_origin(p, HB_K_HOST_UID),
+			   p->origin[HB_K_HOST_UID].line,
+			   "host_uid = root would leave max_processes = %llu "
+			   "(%s) unenforced: the kernel does not apply "
+			   "RLIMIT_NPROC to host root; set host_uid = auto or "
+			   "a dedicated uid",
+			   p->max_processes, where);
+}
+
 static int plan_ids(struct hb_plan *plan, const struct hb_policy *p,
 		    const struct hb_invocation *inv, struct hb_diag *diag)
 {
@@ -556,8 +576,8 @@ static int plan_ids(struct hb_plan *plan, const struct hb_policy *p,
 	plan->inside_uid = 0;
 	plan->inside_gid = 0;
 	if (p->host_uid.kind == HB_HOST_UID_ROOT)
-		v = 0;
-	else if (p->host_uid.kind == HB_HOST_UID_AUTO)
+		return refuse_host_root(p, diag);
+	if (p->host_uid.kind == HB_HOST_UID_AUTO)
 		v = HB_UID_BASE + (unsigned)inv->pid % HB_UID_RANGE;
 	else
 		v = p->host_uid.uid;

@@ -86,7 +86,7 @@ enum hb_violation {
 /* [identity] host_uid: auto, root or a number. */
 enum hb_host_uid_kind {
 	HB_HOST_UID_AUTO,   /* a dedicated uid for the run */
-	HB_HOST_UID_ROOT,   /* host root */
+	HB_HOST_UID_ROOT,   /* host root: the plan refuses it */
 	HB_HOST_UID_NUMBER, /* the uid in struct hb_host_uid */
 	HB_HOST_UID_KIND_MAX,
 };

@@ -2,9 +2,9 @@
 import os
 import signal
 
-from conftest import (GRACE_S, UID_BASE, UID_RANGE, assert_result,
-                      needs_root, needs_userns, processes_of_uid,
-                      sandbox_uid)
+from conftest import (GRACE_S, UID_BASE, UID_RANGE, assert_refused,
+                      assert_result, needs_root, needs_userns,
+                      processes_of_uid, sandbox_uid)
 from test_audit import default_key, events, exec_records
 
 pytestmark = needs_userns
@@ -226,3 +226,49 @@ def test_fork_bomb_is_contained_and_cleaned_up(hb):
     # The children outlived the script; none may outlive the run.  Only
     # this run's uid is checked: other sandboxes may run on this machine.
     assert processes_of_uid(uid) == []
+
+
+@needs_root
+def test_host_root_is_refused_as_it_would_lift_max_processes(hb):
+    """The kernel does not count host root's processes against
+    RLIMIT_NPROC, so under host_uid = root a fork loop made 50 children
+    where max_processes allowed 4.  A sampled count would be outrun, so
+    the run is refused before anything starts, with one line that names
+    both settings and what to change; the trail records no run."""
+    policy = hb.policy("[execution]\nmax_processes = 4\n"
+                       "[identity]\nhost_uid = root\n")
+
+    run = hb.run("fork_bomb.py", policy=policy)
+
+    assert_refused(run, r"policy\.ini:6: host_uid = root would leave "
+                   r"max_processes = 4 \(\S*policy\.ini:4\) unenforced: "
+                   r"the kernel does not apply RLIMIT_NPROC to host root; "
+                   r"set host_uid = auto or a dedicated uid$")
+    assert exec_records(hb.audit_dir, default_key()) == []
+    assert events(hb.audit_dir, key=default_key()) == []
+
+
+@needs_root
+def test_every_process_is_counted_past_4096(hb):
+    """The sampler counted at most 4096 processes, and read at most 4 KiB
+    of a parent's list of children (some 700 pids): processes past either
+    escaped the count and the whole-sandbox memory sum.  4200 children of
+    one process are all counted.  (Each child's RSS counts its shared
+    pages again, so memory_mb is set out of the way.)"""
+    n = 4200
+    policy = hb.policy(f"[execution]\nmax_processes = {n + 10}\n"
+                       "memory_mb = 1048576\ntimeout_seconds = 120\n"
+                       "[monitoring]\nsample_interval_ms = 50\n")
+
+    run = hb.run("many_children.py", str(n), "3", policy=policy,
+                 timeout=180)
+
+    assert run.rc == 0, run
+    assert run.stdout == f"children {n}\n", run
+    res = assert_result(run, "exit", exit_code=0)
+    # The script and its n children, sampled while they all lived.
+    assert res["peak_processes"] == n + 1, res
+    assert_recorded(hb, res, "exit")
+    ends = [r for r in exec_records(hb.audit_dir, default_key())
+            if r["type"] == "end"]
+    assert ends[0]["result"]["peak_processes"] == n + 1, ends

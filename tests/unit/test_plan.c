@@ -883,19 +883,34 @@ Test(plan, ids_root_explicit)
 	struct hb_plan plan;
 	struct hb_invocation inv = invocation();
 
-	build_ok(&plan, &p, "[identity]\nhost_uid = root\n", &inv);
-	cr_assert(plan.privileged);
-	cr_assert_eq(plan.host_uid, 0);
-	cr_assert_eq(plan.host_gid, 0);
-	cr_assert_eq(plan.inside_uid, 0);
-	hb_plan_free(&plan);
-	hb_policy_free(&p);
 	build_ok(&plan, &p, "[identity]\nhost_uid = 12345\n", &inv);
 	cr_assert_eq(plan.host_uid, 12345);
 	cr_assert_eq(plan.host_gid, 12345);
 	cr_assert_eq(plan.inside_uid, 0);
 	hb_plan_free(&plan);
 	hb_policy_free(&p);
+}
+
+/* The kernel exempts host root from RLIMIT_NPROC: max_processes, which
+ * every policy has, would bound nothing.  The message names both keys'
+ * origins and what to change. */
+Test(plan, ids_host_root_is_refused)
+{
+	struct hb_invocation inv = invocation();
+	struct hb_diag d = {0};
+
+	build_fails("[execution]\nmax_processes = 4\n[identity]\n"
+		    "host_uid = root\n",
+		    &inv, &d,
+		    "host_uid = root would leave max_processes = 4 "
+		    "(test.ini:2) unenforced: the kernel does not apply "
+		    "RLIMIT_NPROC to host root; set host_uid = auto or a "
+		    "dedicated uid");
+	cr_assert_str_eq(d.file, "test.ini");
+	cr_assert_eq(d.line, 4);
+	build_fails("[identity]\nhost_uid = root\n", &inv, &d,
+		    "max_processes = 16 (built-in default) unenforced");
+	cr_assert_eq(d.line, 2);
 }
 
 Test(plan, ids_unprivileged)
