@@ -18,11 +18,31 @@ const char *hb_reason_name(enum hb_reason reason)
 	return reason < ARRAY_SIZE(names) ? names[reason] : "?";
 }
 
+/* Which limit, if any, a fatal signal stands for.  A wait status does not
+ * say who sent the signal (si_code), and a script can send itself SIGXCPU
+ * or SIGXFSZ: only what the kernel counted decides.  RLIMIT_CPU sends
+ * SIGXCPU at the soft limit, SIGKILL at the hard one (if SIGXCPU was
+ * caught or ignored), both counted on the process's CPUCLOCK_PROF.  A
+ * write past RLIMIT_FSIZE sends SIGXFSZ; a sandbox that wrote less than
+ * file_size_mb in all can have met it only at an offset or in a file
+ * already past it, which are told as the signal they were. */
+static enum hb_reason limit_of(const struct hb_result *r,
+			       const struct hb_plan *plan)
+{
+	const unsigned long long mib = 1024 * 1024;
+	bool cpu = r->interp_cpu_ms >= plan->limits.cpu_seconds * 1000;
+
+	if ((r->signal == SIGXCPU || r->signal == SIGKILL) && cpu)
+		return HB_REASON_CPU_LIMIT;
+	if (r->signal == SIGXFSZ &&
+	    r->written_bytes >= plan->limits.file_size_mb * mib)
+		return HB_REASON_FILE_SIZE_LIMIT;
+	return HB_REASON_SIGNAL;
+}
+
 void hb_result_classify(struct hb_result *r, int status,
 			const struct hb_plan *plan)
 {
-	unsigned long long cpu_ms = r->user_ms + r->system_ms;
-
 	if (WIFEXITED(status)) {
 		r->reason = HB_REASON_EXIT;
 		r->exit_code = WEXITSTATUS(status);
@@ -31,14 +51,7 @@ void hb_result_classify(struct hb_result *r, int status,
 	}
 	r->signal = WTERMSIG(status);
 	r->hivebox_exit = HB_EXIT_SIGNAL + r->signal;
-	r->reason = HB_REASON_SIGNAL;
-	/* SIGXCPU at the soft limit; SIGKILL at the hard one if the soft
-	 * signal was caught or ignored. */
-	if (r->signal == SIGXCPU ||
-	    (r->signal == SIGKILL && cpu_ms >= plan->limits.cpu_seconds * 1000))
-		r->reason = HB_REASON_CPU_LIMIT;
-	else if (r->signal == SIGXFSZ)
-		r->reason = HB_REASON_FILE_SIZE_LIMIT;
+	r->reason = limit_of(r, plan);
 }
 
 void hb_result_timeout(struct hb_result *r, int signal)

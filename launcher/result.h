@@ -44,6 +44,9 @@ struct hb_result {
 	struct hb_error setup; /* when reason is setup_error */
 	bool exec_failed;      /* and the interpreter could not be run */
 	unsigned long long wall_ms, user_ms, system_ms, peak_rss_kb;
+	/* As the kernel counted them: the interpreter's CPU time as
+	 * RLIMIT_CPU counts it, the bytes the whole sandbox wrote. */
+	unsigned long long interp_cpu_ms, written_bytes;
 	int forwarded_signal; /* a signal hivebox got and passed on */
 	/* Filled in by main from the events sink and the audit trail. */
 	char exec_id[37];
@@ -59,8 +62,9 @@ struct hb_result {
 };
 
 const char *hb_reason_name(enum hb_reason reason);
-/* The script's end, from the interpreter's wait status, its CPU time
- * (user_ms and system_ms, set before) and the plan's limits. */
+/* The script's end, from the interpreter's wait status, what the kernel
+ * counted (interp_cpu_ms and written_bytes, set before) and the
+ * plan's limits. */
 void hb_result_classify(struct hb_result *r, int status,
 			const struct hb_plan *plan);
 /* The timer ended the run; signal is what the interpreter died of. */

@@ -13,7 +13,7 @@
 enum hb_msg_type {
 	HB_MSG_SETUP_FAILED = 1, /* error */
 	HB_MSG_EXEC_FAILED,	 /* error: HB_STAGE_EXEC, the interpreter */
-	HB_MSG_EXITED,		 /* status: the interpreter's wait status */
+	HB_MSG_EXITED,		 /* status, cpu_ms, written */
 	HB_MSG_READY,		 /* the new root is in place */
 	HB_MSG_LISTENER,	 /* the seccomp listener, in SCM_RIGHTS */
 };
@@ -21,6 +21,10 @@ enum hb_msg_type {
 struct hb_msg {
 	int32_t type;
 	int32_t status;
+	/* What the kernel counted: the interpreter's CPU time as RLIMIT_CPU
+	 * counts it (CPUCLOCK_PROF), read before it was reaped, and the
+	 * bytes that every process of the sandbox wrote (wchar). */
+	uint64_t cpu_ms, written;
 	struct hb_error error;
 };
 

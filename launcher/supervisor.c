@@ -98,7 +98,8 @@ struct loop {
 	bool have_status;
 	bool ready; /* the init has pivoted into the new root */
 	int status;
-	struct hb_error failure; /* what the init reported */
+	uint64_t cpu_ms, written; /* come with the status */
+	struct hb_error failure;  /* what the init reported */
 	bool failed, exec_failed;
 	sigset_t saved_mask; /* the caller's, restored on return */
 	bool masked;
@@ -153,6 +154,8 @@ static void read_messages(struct loop *l)
 		if (m.type == HB_MSG_EXITED) {
 			l->have_status = true;
 			l->status = m.status;
+			l->cpu_ms = m.cpu_ms;
+			l->written = m.written;
 		} else if (m.type == HB_MSG_READY) {
 			l->ready = true;
 		} else if (!l->failed) {
@@ -284,6 +287,8 @@ static void finish(struct loop *l, unsigned long long start,
 	res->user_ms = hb_timeval_ms(&ru.ru_utime);
 	res->system_ms = hb_timeval_ms(&ru.ru_stime);
 	res->peak_rss_kb = (unsigned long long)ru.ru_maxrss;
+	res->interp_cpu_ms = l->cpu_ms;
+	res->written_bytes = l->written;
 	if (l->events->memory_killed && !l->timeout_stage)
 		hb_result_memory_limit(res);
 	else if (l->timeout_stage)

@@ -2,6 +2,8 @@
 import os
 import signal
 
+import pytest
+
 from conftest import (GRACE_S, UID_BASE, UID_RANGE, assert_refused,
                       assert_result, needs_root, needs_userns,
                       processes_of_uid, sandbox_uid)
@@ -75,6 +77,26 @@ def test_cpu_limit_sends_sigxcpu(hb):
     assert res["limits"]["cpu_seconds"]["value"] == 1
     assert "RLIMIT_CPU" in res["limits"]["cpu_seconds"]["enforced_by"]
     assert_recorded(hb, res, "cpu_limit", violation="cpu_limit")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGXCPU, signal.SIGXFSZ],
+                         ids=["SIGXCPU", "SIGXFSZ"])
+def test_a_limit_signal_the_script_sends_itself_is_no_limit(hb, sig):
+    """os.kill(os.getpid(), SIGXCPU) made the result say cpu_limit, with
+    a violation event, after some 20 ms of CPU; SIGXFSZ said
+    file_size_limit without a byte written.  A wait status does not say
+    who sent the signal, what the kernel counted does: the script used
+    nowhere near cpu_seconds = 10 nor wrote file_size_mb = 8, so it was
+    killed by a signal, named, and nothing was violated."""
+    run = hb.run("self_kill.py", str(int(sig)))
+
+    assert run.rc == 128 + sig, run
+    assert run.stdout == f"killing myself with {int(sig)}\n", run
+    assert "limit" not in run.stderr, run
+    res = assert_result(run, "signal", exit_code=None, signal=int(sig),
+                        signal_name=sig.name)
+    assert res["cpu_user_ms"] + res["cpu_system_ms"] < 5000, res
+    assert_recorded(hb, res, "signal")
 
 
 def test_memory_limit_fails_the_allocation(hb):

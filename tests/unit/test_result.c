@@ -48,6 +48,20 @@ static struct hb_result classify(int status, unsigned long long user_ms,
 	return r;
 }
 
+/* A fatal signal with what the kernel counted: the interpreter's CPU
+ * time as RLIMIT_CPU counts it, and the bytes the sandbox wrote. */
+static struct hb_result classify_counted(int status, unsigned long long cpu_ms,
+					 unsigned long long written)
+{
+	struct hb_result r;
+
+	memset(&r, 0, sizeof(r));
+	r.interp_cpu_ms = cpu_ms;
+	r.written_bytes = written;
+	hb_result_classify(&r, status, &plan);
+	return r;
+}
+
 Test(result, reason_names)
 {
 	cr_assert_str_eq(hb_reason_name(HB_REASON_EXIT), "exit");
@@ -103,28 +117,48 @@ Test(result, classify_signal)
 
 Test(result, classify_sigxcpu)
 {
-	struct hb_result r = classify(SIGXCPU, 10000, 0);
+	/* cpu_seconds = 10: the kernel sends SIGXCPU at 10000 ms. */
+	struct hb_result r = classify_counted(SIGXCPU, 10000, 0);
 
 	cr_assert_eq(r.reason, HB_REASON_CPU_LIMIT);
 	cr_assert_eq(r.signal, SIGXCPU);
 	cr_assert_eq(r.hivebox_exit, 128 + SIGXCPU);
+	r = classify_counted(SIGXCPU, 10004, 0);
+	cr_assert_eq(r.reason, HB_REASON_CPU_LIMIT);
+}
+
+/* A SIGXCPU before the limit was reached is one the script sent: a
+ * signal, named, and no limit.  getrusage()'s times, which read low
+ * under load, play no part. */
+Test(result, classify_self_sent_sigxcpu)
+{
+	struct hb_result r = classify_counted(SIGXCPU, 19, 0);
+
+	cr_assert_eq(r.reason, HB_REASON_SIGNAL);
+	cr_assert_eq(r.signal, SIGXCPU);
+	cr_assert_eq(r.hivebox_exit, 128 + SIGXCPU);
+	r = classify_counted(SIGXCPU, 9999, 0);
+	cr_assert_eq(r.reason, HB_REASON_SIGNAL);
+	r.user_ms = 60000;
+	hb_result_classify(&r, SIGXCPU, &plan);
+	cr_assert_eq(r.reason, HB_REASON_SIGNAL);
 }
 
 Test(result, classify_sigkill_after_cpu_limit)
 {
-	/* user + system together reach cpu_seconds. */
-	struct hb_result r = classify(SIGKILL, 6000, 4000);
+	/* SIGXCPU caught or ignored: SIGKILL at the hard limit. */
+	struct hb_result r = classify_counted(SIGKILL, 11000, 0);
 
 	cr_assert_eq(r.reason, HB_REASON_CPU_LIMIT);
 	cr_assert_eq(r.signal, SIGKILL);
 	cr_assert_eq(r.hivebox_exit, 128 + SIGKILL);
-	r = classify(SIGKILL, 11000, 0);
+	r = classify_counted(SIGKILL, 10000, 0);
 	cr_assert_eq(r.reason, HB_REASON_CPU_LIMIT);
 }
 
 Test(result, classify_sigkill_below_cpu_limit)
 {
-	struct hb_result r = classify(SIGKILL, 6000, 3999);
+	struct hb_result r = classify_counted(SIGKILL, 9999, 0);
 
 	cr_assert_eq(r.reason, HB_REASON_SIGNAL);
 	cr_assert_eq(r.signal, SIGKILL);
@@ -133,11 +167,20 @@ Test(result, classify_sigkill_below_cpu_limit)
 
 Test(result, classify_sigxfsz)
 {
-	struct hb_result r = classify(SIGXFSZ, 0, 0);
+	const unsigned long long limit = plan.limits.file_size_mb * 1024 * 1024;
+	struct hb_result r = classify_counted(SIGXFSZ, 0, limit);
 
 	cr_assert_eq(r.reason, HB_REASON_FILE_SIZE_LIMIT);
 	cr_assert_eq(r.signal, SIGXFSZ);
 	cr_assert_eq(r.hivebox_exit, 128 + SIGXFSZ);
+	/* Less than file_size_mb written in all: the script sent it. */
+	r = classify_counted(SIGXFSZ, 0, limit - 1);
+	cr_assert_eq(r.reason, HB_REASON_SIGNAL);
+	cr_assert_eq(r.signal, SIGXFSZ);
+	cr_assert_eq(r.hivebox_exit, 128 + SIGXFSZ);
+	/* Other signals are signals, whatever was counted. */
+	r = classify_counted(SIGUSR1, 60000, limit);
+	cr_assert_eq(r.reason, HB_REASON_SIGNAL);
 }
 
 /* The JSON of r, parsed back; the caller puts it. */
@@ -268,7 +311,7 @@ Test(result, end_record_result_leaves_out_the_start_records_part)
 	static const char *const gone[] = {"limits", "policy", "script",
 					   "exec_id"};
 	static const char *id = "0f8fad5b-d9cb-469f-a165-70867728950e";
-	struct hb_result r = classify(SIGXCPU, 10000, 0);
+	struct hb_result r = classify_counted(SIGXCPU, 10000, 0);
 	struct hb_run_info info;
 	json_object *end, *res, *cg, *whole;
 
@@ -311,7 +354,7 @@ Test(result, json_exit_zero_is_not_null)
 
 Test(result, json_signal)
 {
-	struct hb_result r = classify(SIGXCPU, 10000, 0);
+	struct hb_result r = classify_counted(SIGXCPU, 10000, 0);
 	json_object *o = json_of(&r);
 
 	expect_string(o, "reason", "cpu_limit");
@@ -321,7 +364,7 @@ Test(result, json_signal)
 	expect_int(o, "hivebox_exit_code", 128 + SIGXCPU);
 	expect_null(o, "setup_error");
 	json_object_put(o);
-	r = classify(SIGXFSZ, 0, 0);
+	r = classify_counted(SIGXFSZ, 0, 100 * 1024 * 1024);
 	o = json_of(&r);
 	expect_string(o, "reason", "file_size_limit");
 	expect_string(o, "signal_name", "SIGXFSZ");
@@ -474,7 +517,7 @@ Test(result, write_fd_bad_descriptor)
 
 Test(result, write_file)
 {
-	struct hb_result r = classify(SIGXFSZ, 0, 0);
+	struct hb_result r = classify_counted(SIGXFSZ, 0, 100 * 1024 * 1024);
 	char *dir = tmpdir_new();
 	char *path = path_join(dir, "result.json");
 	char *link = path_join(dir, "link.json");
