@@ -372,15 +372,31 @@ static void run_sandbox(struct run *run)
 }
 
 /* --result FILE opens before the start record: a path that cannot take
- * the result refuses the run before the trail holds a start without an
- * end. */
+ * the result, or that the sandbox could replace, refuses the run before
+ * the trail holds a start without an end. */
 static int open_result_file(struct run *run)
 {
 	const char *path = run->cli->result_file;
-	int fd;
+	_cleanup_free_ char *cwd = NULL, *abs = NULL;
+	const struct hb_mount *m;
+	int fd, r;
 
 	if (!path)
 		return 0;
+	cwd = getcwd(NULL, 0);
+	r = cwd ? hb_path_absolute(cwd, path, &abs) : -errno;
+	if (r == 0)
+		r = hb_result_exposed(&run->plan, abs, &m);
+	if (r < 0)
+		return hb_diag_set(&run->diag, path, 0,
+				   "cannot tell where the result goes: %s",
+				   strerror(-r));
+	if (m)
+		return hb_diag_set(&run->diag, path, 0,
+				   "the sandbox can write %s (%s), where the "
+				   "script could replace the result; write it "
+				   "elsewhere",
+				   m->source, m->why);
 	fd = hb_result_open_file(path, &run->result_created);
 	if (fd < 0)
 		return hb_diag_set(&run->diag, path, 0,

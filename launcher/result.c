@@ -326,6 +326,86 @@ int hb_result_open_file(const char *path, bool *ret_created)
 	return fd;
 }
 
+/* A directory the sandbox can write: there it can replace any name.  (A
+ * file it can write, /dev/null or a read_write file, it cannot replace;
+ * what it wrote into one, hivebox's write after the run replaces.) */
+static bool writable(const struct hb_mount *m)
+{
+	return m->kind == HB_MNT_BIND && m->is_dir &&
+	       !(m->attrs & HB_ATTR_RDONLY);
+}
+
+/* A writable bind whose source is the very directory st is. */
+static const struct hb_mount *same_as(const struct hb_plan *plan,
+				      const struct stat *st)
+{
+	struct stat src;
+
+	for (size_t i = 0; i < plan->n_mounts; i++) {
+		const struct hb_mount *m = &plan->mounts[i];
+		if (writable(m) && stat(m->source, &src) == 0 &&
+		    src.st_dev == st->st_dev && src.st_ino == st->st_ino)
+			return m;
+	}
+	return NULL;
+}
+
+/* From dir up to the root through "..", which crosses mount points as
+ * the kernel resolves them: a writable bind at or above dir. */
+static const struct hb_mount *above(const struct hb_plan *plan, const char *dir)
+{
+	int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	const struct hb_mount *m = NULL;
+	struct stat st, up;
+
+	while (fd >= 0 && !m && fstat(fd, &st) == 0) {
+		int parent;
+		m = same_as(plan, &st);
+		parent = openat(fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		close(fd);
+		fd = parent;
+		/* The root is its own parent. */
+		if (fd >= 0 && fstat(fd, &up) == 0 && up.st_dev == st.st_dev &&
+		    up.st_ino == st.st_ino) {
+			close(fd);
+			fd = -1;
+		}
+	}
+	hb_closep(&fd);
+	return m;
+}
+
+int hb_result_exposed(const struct hb_plan *plan, const char *abs,
+		      const struct hb_mount **ret)
+{
+	_cleanup_free_ char *dir = NULL;
+	char *slash;
+
+	*ret = NULL;
+	if (abs[0] != '/')
+		return -EINVAL;
+	/* By name: the caller reads the result by this name later. */
+	for (size_t i = 0; i < plan->n_mounts; i++)
+		if (writable(&plan->mounts[i]) &&
+		    hb_path_under(abs, plan->mounts[i].source)) {
+			*ret = &plan->mounts[i];
+			return 0;
+		}
+	/* By identity: its directory, or one above, is a writable one under
+	 * another name. */
+	dir = strdup(abs);
+	if (!dir)
+		return -ENOMEM;
+	/* "/r.json" is in "/". */
+	slash = strrchr(dir, '/');
+	if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	*ret = above(plan, dir);
+	return 0;
+}
+
 int hb_result_write_file(int fd, const char *text)
 {
 	if (ftruncate(fd, 0) < 0 || lseek(fd, 0, SEEK_SET) < 0)

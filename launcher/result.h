@@ -93,6 +93,14 @@ char *hb_result_json(const struct hb_result *r, const struct hb_plan *plan);
 /* Write that text and a newline: one serialisation for every
  * destination. */
 int hb_result_write_fd(int fd, const char *text);
+/* --result FILE must not be in a directory the sandbox can write: there
+ * the script could put a file of its own in its place, which the caller
+ * would read as the result.  ret is the plan's writable directory that
+ * holds abs (an absolute, lexical path) by name, or by identity: abs's
+ * directory, or one above it, is that directory under another name (a
+ * symlink, a bind mount).  NULL: none does. */
+int hb_result_exposed(const struct hb_plan *plan, const char *abs,
+		      const struct hb_mount **ret);
 /* --result FILE: opened before the run (a regular file, no symlink),
  * written after it.  ret_created says whether this call created it. */
 int hb_result_open_file(const char *path, bool *ret_created);

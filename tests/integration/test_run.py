@@ -105,6 +105,43 @@ def test_result_must_be_a_regular_file(hb, target, why):
 
 
 @needs_userns
+@pytest.mark.parametrize("how", ["named", "symlink", "bind_mount"])
+def test_result_where_the_sandbox_can_write_is_refused(hb, how):
+    """With --result in a read_write directory, the script put a file of
+    its own in the result's place (renamed over it): hivebox wrote the
+    real result through its descriptor to a file no longer there, and the
+    caller read the forged JSON.  A result path the sandbox could replace
+    is refused before anything runs, whether it names the directory as
+    the policy does, through a symlink, or through a bind mount of it:
+    the script never runs, no file is left, the trail holds no run."""
+    out = hb.mkdir("out", 0o777)
+    policy = hb.policy("[filesystem]\nread_write = ./out\n")
+    result = hb.dir / ("out" if how == "named" else "alias") / "result.json"
+    prefix = ()
+    if how == "symlink":
+        os.symlink("out", hb.dir / "alias")
+    elif how == "bind_mount":
+        if os.geteuid() != 0:
+            pytest.skip("needs root: a bind mount, in a mount namespace of "
+                        "its own")
+        hb.mkdir("alias")
+        prefix = ("unshare", "--mount", "sh", "-c",
+                  f'mount --bind "{out}" "{hb.dir}/alias" && exec "$@"',
+                  "sh")
+
+    run = hb.run_argv(["--result", result, "--policy", policy,
+                       hb.script("forge_result.py"), out / "result.json"],
+                      result_path=result, prefix=prefix)
+
+    assert_refused(run, rf"^hivebox: {re.escape(str(result))}: the sandbox "
+                   rf"can write {re.escape(str(out))} \(read_write\), "
+                   r"where the script could replace the result; write it "
+                   r"elsewhere$")
+    assert os.listdir(out) == [], run
+    assert exec_records(hb.audit_dir, default_key()) == []
+
+
+@needs_userns
 def test_command_line_may_tighten(hb):
     run = hb.run("sleeper.py", "30", options=["--timeout", "1"])
 

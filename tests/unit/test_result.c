@@ -8,6 +8,7 @@
 #include <criterion/criterion.h>
 #include <fcntl.h>
 #include <json-c/json.h>
+#include <limits.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -640,4 +641,75 @@ Test(result, error_wrap)
 	hb_error_set(&e, HB_STAGE_IDS, EPERM, "%s", "");
 	hb_error_wrap(&e, "setresuid");
 	cr_assert_str_eq(e.what, "setresuid");
+}
+
+/* A plan whose one writable bind is dir/rw (and a read-only dir/ro). */
+static void exposed_plan(struct hb_plan *p, const char *dir)
+{
+	char path[PATH_MAX];
+
+	memset(p, 0, sizeof(*p));
+	p->mounts = calloc(2, sizeof(*p->mounts));
+	cr_assert_not_null(p->mounts);
+	snprintf(path, sizeof(path), "%s/rw", dir);
+	cr_assert_eq(mkdir(path, 0755), 0);
+	p->mounts[0] = (struct hb_mount){
+		.kind = HB_MNT_BIND,
+		.source = strdup(path),
+		.target = strdup(path),
+		.attrs = HB_ATTR_NOSUID | HB_ATTR_NODEV | HB_ATTR_NOEXEC,
+		.is_dir = true,
+		.why = "read_write"};
+	snprintf(path, sizeof(path), "%s/ro", dir);
+	cr_assert_eq(mkdir(path, 0755), 0);
+	p->mounts[1] = (struct hb_mount){.kind = HB_MNT_BIND,
+					 .source = strdup(path),
+					 .target = strdup(path),
+					 .attrs = HB_ATTR_RDONLY,
+					 .is_dir = true,
+					 .why = "read_only"};
+	p->n_mounts = 2;
+}
+
+static const struct hb_mount *exposed(const struct hb_plan *p, const char *dir,
+				      const char *name)
+{
+	const struct hb_mount *m = (const struct hb_mount *)1;
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	cr_assert_eq(hb_result_exposed(p, path, &m), 0, "%s", path);
+	return m;
+}
+
+/* --result FILE where the sandbox can write: by name, and by identity
+ * under another name; what it cannot write is fine. */
+Test(result, exposed_result_paths)
+{
+	char *dir = tmpdir_new();
+	char path[PATH_MAX], target[PATH_MAX];
+	struct hb_plan p;
+
+	exposed_plan(&p, dir);
+	cr_assert_eq(exposed(&p, dir, "rw/result.json"), &p.mounts[0]);
+	cr_assert_eq(exposed(&p, dir, "rw/deeper/result.json"), &p.mounts[0]);
+	cr_assert_eq(exposed(&p, dir, "rw"), &p.mounts[0]);
+	cr_assert_null(exposed(&p, dir, "ro/result.json"));
+	cr_assert_null(exposed(&p, dir, "result.json"));
+	cr_assert_null(exposed(&p, dir, "rwx/result.json"));
+	/* A directory that is rw under another name. */
+	snprintf(path, sizeof(path), "%s/alias", dir);
+	snprintf(target, sizeof(target), "%s/rw", dir);
+	cr_assert_eq(symlink(target, path), 0);
+	cr_assert_eq(exposed(&p, dir, "alias/result.json"), &p.mounts[0]);
+	/* A directory inside it, under another name. */
+	snprintf(path, sizeof(path), "%s/rw/sub", dir);
+	cr_assert_eq(mkdir(path, 0755), 0);
+	snprintf(target, sizeof(target), "%s/sub-alias", dir);
+	cr_assert_eq(symlink(path, target), 0);
+	cr_assert_eq(exposed(&p, dir, "sub-alias/result.json"), &p.mounts[0]);
+	/* The root holds no writable bind of its own. */
+	cr_assert_null(exposed(&p, "", "result.json"));
+	hb_plan_free(&p);
+	tmpdir_remove(dir);
 }
