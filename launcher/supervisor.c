@@ -2,6 +2,7 @@
 #include "supervisor.h"
 #include "mounts.h"
 #include "net_run.h"
+#include "relay.h"
 #include "seccomp_notify.h"
 #include "sandbox.h"
 
@@ -93,6 +94,7 @@ struct loop {
 	const struct hb_plan *plan;
 	struct hb_seccomp_notify notify;
 	struct hb_net_run *net; /* NULL for mode = none */
+	struct hb_relay relay;	/* stdout and stderr, when they are files */
 	bool notify_done;	/* the listener hung up */
 	int timeout_stage;	/* 0 running, 1 TERM sent, 2 KILL sent */
 	bool have_status;
@@ -220,18 +222,28 @@ static int event_loop(struct loop *l, const struct hb_plan *plan,
 		{.fd = l->sample_fd, .events = POLLIN},
 		{.fd = -1, .events = POLLIN},
 		{.fd = l->net ? l->net->nflog_fd : -1, .events = POLLIN},
+		{.fd = -1, .events = POLLIN},
+		{.fd = -1, .events = POLLIN},
 	};
 
 	for (;;) {
 		/* Once every filtered task is gone the listener hangs up,
 		 * for good: stop polling it, or poll spins. */
 		fds[5].fd = l->notify_done ? -1 : l->notify.fd;
+		fds[7].fd = l->relay.streams[0].read_end;
+		fds[8].fd = l->relay.streams[1].read_end;
 		if (poll(fds, ARRAY_SIZE(fds), -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			return hb_error_set(e, HB_STAGE_SUPERVISE, errno,
 					    "poll");
 		}
+		/* The script's output first: what it wrote before a denied
+		 * call or its end comes before hivebox's notice of it. */
+		for (size_t i = 0; i < ARRAY_SIZE(l->relay.streams); i++)
+			if (fds[7 + i].revents)
+				hb_relay_pump(&l->relay.streams[i],
+					      l->relay.limit);
 		if (fds[3].revents & POLLIN)
 			read_messages(l);
 		if (fds[3].revents & (POLLHUP | POLLERR))
@@ -273,6 +285,35 @@ static int setup_fds(struct loop *l, sigset_t *mask, int socks[2],
 	return 0;
 }
 
+/* What the script wrote that its file did not get. */
+static void relay_report(struct loop *l)
+{
+	char msg[256];
+
+	for (size_t i = 0; i < ARRAY_SIZE(l->relay.streams); i++) {
+		const struct hb_relay_stream *s = &l->relay.streams[i];
+		if (s->err == EFBIG) {
+			snprintf(
+				msg, sizeof(msg),
+				"the script's output to descriptor %d went "
+				"past file_size_mb = %llu: %llu bytes were "
+				"not written, and its writes failed from there "
+				"on",
+				s->dest, l->plan->limits.file_size_mb,
+				s->dropped);
+			hb_events_event(l->events, "output_limit", HB_EV_ALERT,
+					msg, NULL);
+		} else if (s->err) {
+			snprintf(msg, sizeof(msg),
+				 "the script's output to descriptor %d could "
+				 "not be written: %s",
+				 s->dest, strerror(s->err));
+			hb_events_event(l->events, "output_failed", HB_EV_ERROR,
+					msg, NULL);
+		}
+	}
+}
+
 static void finish(struct loop *l, unsigned long long start,
 		   struct hb_result *res)
 {
@@ -282,6 +323,9 @@ static void finish(struct loop *l, unsigned long long start,
 
 	while (wait4(l->pid, &status, 0, &ru) < 0 && errno == EINTR)
 		;
+	/* Nothing in the sandbox writes any more: the rest of its output. */
+	hb_relay_finish(&l->relay);
+	relay_report(l);
 	read_messages(l);
 	res->wall_ms = hb_now_ms() - start;
 	res->user_ms = hb_timeval_ms(&ru.ru_utime);
@@ -369,6 +413,8 @@ static int start_init(struct loop *l, int socks[2], struct hb_error *e)
 	pid = clone_init(&l->pidfd);
 	if (pid == 0) {
 		close(socks[0]);
+		if (hb_relay_child(&l->relay) < 0)
+			_exit(HB_EXIT_FAILED);
 		hb_sandbox_main(plan, trees, l->net ? &l->net->slot : NULL,
 				socks[1]);
 	}
@@ -378,6 +424,7 @@ static int start_init(struct loop *l, int socks[2], struct hb_error *e)
 	if (pid < 0)
 		/* Nothing was started: hivebox failed, nothing ran. */
 		return hb_error_set(e, HB_STAGE_CLONE, -r, "clone3");
+	hb_relay_started(&l->relay);
 	close(TAKE_FD(socks[1]));
 	l->sock = socks[0];
 	l->pid = pid;
@@ -406,6 +453,7 @@ static void release(struct loop *l, struct hb_result *res)
 		free(l->net);
 		l->net = NULL;
 	}
+	hb_relay_finish(&l->relay);
 	hb_closep(&l->pidfd);
 	hb_closep(&l->sfd);
 	hb_closep(&l->tfd);
@@ -434,9 +482,13 @@ int hb_supervise(const struct hb_plan *plan, struct hb_events *events,
 	int r;
 
 	memset(res, 0, sizeof(*res));
-	/* Signals first: a SIGTERM from here on is forwarded, and the
+	/* First, so that release() always finds it set. */
+	r = hb_relay_prepare(&l.relay, STDOUT_FILENO, STDERR_FILENO,
+			     plan->limits.file_size_mb * 1024 * 1024, &fail);
+	/* Signals next: a SIGTERM from here on is forwarded, and the
 	 * network's teardown still runs. */
-	r = setup_fds(&l, &mask, socks, &fail);
+	if (r == 0)
+		r = setup_fds(&l, &mask, socks, &fail);
 	if (r == 0 && plan->net.filtered)
 		r = acquire_network(&l, &fail);
 	if (r == 0)

@@ -2,6 +2,7 @@
 privileges, environment, setuid binaries; and what is left once hivebox
 is gone."""
 import errno
+import json
 import os
 import shutil
 import tempfile
@@ -13,11 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (FIXTURE_BIN, HIVEBOX, LIMITS, UID_BASE, UID_RANGE,
+from conftest import (FIXTURE_BIN, HIVEBOX, LIMITS, UID_BASE, UID_RANGE, Run,
                       assert_result, descendants, needs_root, needs_userns,
                       proc_starttime, proc_status, proc_uids,
                       processes_of_uid, require_root, require_userns,
                       sandbox_uid)
+from test_audit import default_key, events
+from test_limits import assert_recorded
 
 NOBODY = 65534
 
@@ -274,3 +277,96 @@ def test_unprivileged_caller_keeps_its_own_uid(hb, tmp_dir_under_tmp):
         assert_result(run, "exit", exit_code=0,
                       script=str(work / "caps.py"))
         assert result.stat().st_uid == NOBODY
+
+
+SECRET = "SECRET: an earlier job's line in the log\n"
+
+
+def run_into_log(hb, log: Path, *args, policy=None, stderr_too=False):
+    """hivebox ... >> log (2>&1 with stderr_too), as a cron line runs it;
+    log already holds SECRET."""
+    log.write_text(SECRET)
+    log.chmod(0o644)
+    result = hb.result_file()
+    argv = [str(HIVEBOX), "--audit-dir", str(hb.audit_dir), "--result",
+            str(result), "--policy", str(policy or hb.policy()),
+            hb.script("read_stdout.py"), *args]
+    with open(log, "a") as out:
+        proc = subprocess.run(argv, cwd=hb.dir, stdin=subprocess.DEVNULL,
+                              stdout=out,
+                              stderr=out if stderr_too else subprocess.PIPE,
+                              text=True, timeout=60)
+    res = json.loads(result.read_text()) if result.exists() else None
+    return Run(argv, proc.returncode, "", proc.stderr or "", res, result,
+               0.0, 0)
+
+
+@needs_userns
+def test_the_log_on_stdout_cannot_be_read_back(hb):
+    """`hivebox job.py >> joblog`: the script reopened /proc/self/fd/1
+    for reading and read the log's earlier contents, through the magic
+    link to the host file.  Now it gets a pipe, which the supervisor
+    copies to the file: nothing of the log can be read through it, and
+    what the script writes still lands in the log, after what was
+    there."""
+    log = hb.dir / "joblog"
+
+    run = run_into_log(hb, log)
+
+    assert run.rc == 0, run
+    lines = run.stderr.splitlines()
+    assert lines[0].startswith(("refused ", "read b''", "read failed")), run
+    assert "SECRET" not in run.stderr, run
+    assert lines[1:] == ["err 2"], run
+    assert log.read_text() == SECRET + "out 1\nout 3\n"
+    res = assert_result(run, "exit", exit_code=0)
+    assert_recorded(hb, res, "exit")
+
+
+@needs_userns
+def test_stdout_and_stderr_in_one_log_keep_their_order(hb):
+    """`>> joblog 2>&1`: both go through one pipe, so the lines of the two
+    streams reach the log in the order the script wrote them."""
+    log = hb.dir / "joblog"
+
+    run = run_into_log(hb, log, stderr_too=True)
+
+    assert run.rc == 0, run
+    text = log.read_text()
+    assert text.startswith(SECRET), text
+    lines = text[len(SECRET):].splitlines()
+    assert "SECRET" not in lines[0], lines
+    assert lines[1:] == ["out 1", "err 2", "out 3"], lines
+    res = assert_result(run, "exit", exit_code=0)
+    assert_recorded(hb, res, "exit")
+
+
+@needs_userns
+def test_output_to_a_log_is_bounded_by_file_size_mb(hb):
+    """RLIMIT_FSIZE bounded what the script could write to a log it held
+    itself; through the pipe, the supervisor copies at most file_size_mb
+    per run, then closes the pipe: the script's next write fails (EPIPE),
+    and an alert says what was not written."""
+    log = hb.dir / "joblog"
+    policy = hb.policy("[execution]\nfile_size_mb = 1\n")
+
+    run = run_into_log(hb, log, "3", policy=policy)
+
+    assert run.rc == 0, run
+    *_, failed, alert = run.stderr.splitlines()
+    assert failed.startswith("write failed EPIPE after "), run
+    assert int(failed.split()[-1]) >= MIB - len("out 1\nout 3\n"), run
+    assert alert.startswith("hivebox: output_limit: the script's output to "
+                            "descriptor 1 went past file_size_mb = 1: "), run
+    assert log.stat().st_size == len(SECRET) + MIB, run
+    assert log.read_text().startswith(SECRET + "out 1\nout 3\nxxx")
+    res = assert_result(run, "exit", exit_code=0)
+    assert res["alerts"] == 1, res
+    assert_recorded(hb, res, "exit")
+    (ev,) = [e for e in events(hb.audit_dir, res["exec_id"], default_key())]
+    assert ev["kind"] == "output_limit", ev
+    assert ev["severity"] == "alert", ev
+    assert "descriptor 1 went past file_size_mb = 1" in ev["message"], ev
+
+
+MIB = 1024 * 1024
