@@ -123,20 +123,6 @@ def test_paths_the_sandbox_uid_cannot_reach_are_refused(hb):
     assert closed.stat().st_mode & 0o777 == 0o700
 
 
-@needs_root
-def test_host_uid_root_opens_as_root(hb):
-    """host_uid = root gives the sandbox host root, and the paths are
-    opened as root too."""
-    private = hb.mkdir("private", 0o700)
-    (private / "job.py").write_text("print('ran')\n")
-    policy = hb.policy("[identity]\nhost_uid = root\n")
-
-    run = hb.run_argv(["--policy", policy, "private/job.py"])
-
-    assert run.rc == 0, run
-    assert run.stdout == "ran\n", run
-
-
 def test_the_start_record_hashes_the_file_that_ran(hb):
     """The script is hashed from the descriptor the plan opened, and that
     same file is mounted: the record's sha256 is that of what ran."""
