@@ -14,6 +14,7 @@ static const char *const stage_names[HB_STAGE_MAX] = {
 	[HB_STAGE_HOSTNAME] = "set the hostname",
 	[HB_STAGE_LOOPBACK] = "bring the loopback interface up",
 	[HB_STAGE_NETWORK] = "set up the network",
+	[HB_STAGE_IPC] = "bound the IPC namespace",
 	[HB_STAGE_MOUNTS] = "build the root file system",
 	[HB_STAGE_PRIVILEGES] = "drop privileges",
 	[HB_STAGE_FORK] = "fork the interpreter",

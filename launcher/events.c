@@ -175,14 +175,14 @@ static void check_alerts(struct hb_events *w, const struct hb_sample *s,
 	}
 }
 
-bool hb_events_sample(struct hb_events *w, pid_t init, bool in_root,
+bool hb_events_sample(struct hb_events *w, const struct hb_monitor_src *src,
 		      unsigned long long memory_mb, unsigned long long cpu_s)
 {
 	struct hb_sample s;
 
 	/* Short only if the supervisor ran out of memory: still a lower
 	 * bound, and the next sample tries again. */
-	(void)hb_monitor_sample(init, in_root, &s);
+	(void)hb_monitor_sample(src, &s);
 	if (s.total_kb > w->peak_total_kb)
 		w->peak_total_kb = s.total_kb;
 	if (s.processes > w->peak_processes)

@@ -49,10 +49,9 @@ void hb_events_event(struct hb_events *w, const char *kind,
 		     enum hb_event_class cls, const char *message,
 		     json_object *details);
 
-/* One sample: peaks, thresholds, the whole-sandbox memory limit.  The
- * tmpfs usage counts only once the init is in its new root (in_root).
+/* One sample of src: peaks, thresholds, the whole-sandbox memory limit.
  * Returns true when the sandbox must be killed for memory. */
-bool hb_events_sample(struct hb_events *w, pid_t init, bool in_root,
+bool hb_events_sample(struct hb_events *w, const struct hb_monitor_src *src,
 		      unsigned long long memory_mb, unsigned long long cpu_s);
 
 /* Reap finished alert commands; with final, wait for the rest until their

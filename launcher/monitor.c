@@ -131,34 +131,98 @@ static void children(struct walk *w, pid_t pid)
 	closedir(d);
 }
 
+/* Pages in use, and the kernel memory of every file, empty or not. */
 static unsigned long long tmpfs_used_kb(pid_t init, const char *dir)
 {
+	unsigned long long pages, inodes = 0;
 	char path[96];
 	struct statfs sf;
 
 	snprintf(path, sizeof(path), "/proc/%d/root%s", init, dir);
 	if (statfs(path, &sf) < 0)
 		return 0;
-	return (unsigned long long)(sf.f_blocks - sf.f_bfree) *
-	       (unsigned long long)sf.f_bsize / 1024;
+	pages = (unsigned long long)(sf.f_blocks - sf.f_bfree) *
+		(unsigned long long)sf.f_bsize;
+	if (sf.f_files > sf.f_ffree)
+		inodes = sf.f_files - sf.f_ffree;
+	return (pages + inodes * HB_TMPFS_INODE_BYTES) / 1024;
 }
 
-int hb_monitor_sample(pid_t init, bool with_tmpfs, struct hb_sample *ret)
+/* What one row of a /proc/sysvipc file holds, in bytes.  The columns
+ * are the kernel's ABI: shm's rss and swap (15th and 16th, in bytes),
+ * msg's cbytes and qnum (4th and 5th), sem's nsems (4th). */
+static unsigned long long ipc_row_bytes(enum hb_ipc_file which, const char *row)
+{
+	unsigned long long a = 0, b = 0;
+
+	switch (which) {
+	case HB_IPC_SHM:
+		if (sscanf(row,
+			   "%*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s "
+			   "%*s %*s %llu %llu",
+			   &a, &b) != 2)
+			return 0;
+		return a + b;
+	case HB_IPC_MSG:
+		if (sscanf(row, "%*s %*s %*s %llu %llu", &a, &b) != 2)
+			return 0;
+		return a + b * HB_IPC_MSG_BYTES;
+	case HB_IPC_SEM:
+		if (sscanf(row, "%*s %*s %*s %llu", &a) != 1)
+			return 0;
+		return a * HB_IPC_SEM_BYTES;
+	default:
+		return 0;
+	}
+}
+
+/* The file is read again from its start on a copy of the descriptor:
+ * the kernel lists the namespace of whoever opened it, the init. */
+static unsigned long long ipc_bytes(int fd, enum hb_ipc_file which)
+{
+	_cleanup_fclose_ FILE *f = NULL;
+	unsigned long long sum = 0;
+	char row[512];
+	int copy;
+
+	if (fd < 0 || lseek(fd, 0, SEEK_SET) < 0)
+		return 0;
+	copy = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (copy < 0)
+		return 0;
+	f = fdopen(copy, "r");
+	if (!f) {
+		close(copy);
+		return 0;
+	}
+	/* The first row names the columns. */
+	if (!fgets(row, sizeof(row), f))
+		return 0;
+	while (fgets(row, sizeof(row), f))
+		sum += ipc_row_bytes(which, row);
+	return sum;
+}
+
+int hb_monitor_sample(const struct hb_monitor_src *src, struct hb_sample *ret)
 {
 	struct walk w = {0};
+	unsigned long long ipc = 0;
 
 	memset(ret, 0, sizeof(*ret));
 	/* The init itself is ours and tiny; what it runs is the sandbox.
 	 * A process may exit between the listing and the read: skip it. */
-	children(&w, init);
+	children(&w, src->init);
 	for (size_t i = 0; i < w.n; i++) {
 		if (read_stat(w.pids[i], ret) == 0)
 			children(&w, w.pids[i]);
 	}
-	if (with_tmpfs)
-		ret->tmpfs_kb = tmpfs_used_kb(init, "/tmp") +
-				tmpfs_used_kb(init, "/dev/shm");
-	ret->total_kb = ret->rss_kb + ret->tmpfs_kb;
+	if (src->in_root)
+		ret->tmpfs_kb = tmpfs_used_kb(src->init, "/tmp") +
+				tmpfs_used_kb(src->init, "/dev/shm");
+	for (int i = 0; i < HB_IPC_FILES; i++)
+		ipc += ipc_bytes(src->ipc[i], (enum hb_ipc_file)i);
+	ret->ipc_kb = ipc / 1024;
+	ret->total_kb = ret->rss_kb + ret->tmpfs_kb + ret->ipc_kb;
 	free(w.pids);
 	free(w.buf);
 	return w.err;

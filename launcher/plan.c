@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include "monitor.h"
 #include "plan_internal.h"
 #include "rootfs.h"
 
@@ -6,6 +7,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <linux/magic.h>
+#include <stdarg.h>
 #include <string.h>
 #include <sys/fsuid.h>
 #include <sys/stat.h>
@@ -140,11 +142,14 @@ static int plan_interpreter(struct hb_plan *plan, const struct hb_policy *p,
 
 static int plan_system(struct hb_plan *plan, const struct hb_policy *p)
 {
-	char opts[64];
+	char opts[96];
 	char path[64];
 	int r = 0;
 
-	snprintf(opts, sizeof(opts), "mode=1777,size=%llum", p->tmp_size_mb);
+	/* A file costs its pages and about 1 KiB of kernel memory that no
+	 * size= bounds: as many inodes as the tmpfs has 4 KiB pages. */
+	snprintf(opts, sizeof(opts), "mode=1777,size=%llum,nr_inodes=%llu",
+		 p->tmp_size_mb, p->tmp_size_mb * 256);
 	r |= add_mount(plan, HB_MNT_PROC, NULL, "/proc", "hidepid=invisible",
 		       ATTR_RW, "system");
 	r |= add_mount(plan, HB_MNT_TMPFS, NULL, "/dev", "mode=0755,size=64k",
@@ -659,6 +664,54 @@ static void plan_rlimits(struct hb_plan *plan, const struct hb_policy *p)
 	plan->n_rlimits = ARRAY_SIZE(l);
 }
 
+static void _printf_(3, 4)
+	add_sysctl(struct hb_plan *plan, const char *name, const char *fmt, ...)
+{
+	struct hb_sysctl *s;
+	va_list ap;
+
+	if (plan->n_ipc == ARRAY_SIZE(plan->ipc))
+		return;
+	s = &plan->ipc[plan->n_ipc++];
+	s->name = name;
+	va_start(ap, fmt);
+	vsnprintf(s->value, sizeof(s->value), fmt, ap);
+	va_end(ap);
+}
+
+/* System V IPC is kernel memory that no process's RSS shows, and the
+ * kernel's defaults let one IPC namespace hold gigabytes of it.  Bound
+ * each kind so that all of it together stays within memory_mb, whatever
+ * the script does between two samples (the supervisor counts it too):
+ * - shared memory: half of memory_mb, one segment as large as that;
+ * - message queues: a quarter.  A queue takes as many messages as msgmnb
+ *   has bytes, each costing HB_IPC_MSG_BYTES besides its text, so
+ *   msgmni x msgmnb x HB_IPC_MSG_BYTES = memory_mb / 4;
+ * - semaphores: 32 sets of 250, 8000 in all, 512 KiB (the smallest
+ *   memory_mb is 16). */
+static void plan_ipc(struct hb_plan *plan, const struct hb_policy *p)
+{
+	const unsigned long long mib = 1024 * 1024, msgmni = 16;
+	const unsigned long long shm = p->memory_mb * mib / 2;
+	const unsigned long long msgmnb =
+		p->memory_mb * mib / 4 / msgmni / HB_IPC_MSG_BYTES;
+	long page = sysconf(_SC_PAGESIZE);
+
+	plan->n_ipc = 0;
+	if (!plan->privileged)
+		return;
+	add_sysctl(plan, "kernel/sem", "%u %u %u %u", 250, 8000, 32, 32);
+	add_sysctl(plan, "kernel/msgmni", "%llu", msgmni);
+	add_sysctl(plan, "kernel/msgmnb", "%llu", msgmnb);
+	/* The kernel's own msgmax, unless a queue holds less. */
+	add_sysctl(plan, "kernel/msgmax", "%llu",
+		   msgmnb < 8192 ? msgmnb : 8192);
+	add_sysctl(plan, "kernel/shmmni", "%u", 32);
+	add_sysctl(plan, "kernel/shmmax", "%llu", shm);
+	add_sysctl(plan, "kernel/shmall", "%llu",
+		   shm / (unsigned long long)page);
+}
+
 /* The start directory: [execution] workdir, or where hivebox was started.
  * The script, relative [filesystem] paths and the sandbox's own start
  * resolve against it. */
@@ -834,6 +887,7 @@ int hb_plan_build(struct hb_plan *plan, const struct hb_policy *policy,
 	}
 	qsort(plan->mounts, plan->n_mounts, sizeof(*plan->mounts), mount_cmp);
 	plan_rlimits(plan, policy);
+	plan_ipc(plan, policy);
 	r = plan_env(plan, policy, inv);
 	if (r < 0)
 		return r;

@@ -44,6 +44,14 @@ struct hb_mount {
 	unsigned seq;	 /* order of addition, the tie-break of the sort */
 };
 
+/* A /proc/sys file the sandbox init writes for its own namespaces. */
+struct hb_sysctl {
+	const char *name; /* below /proc/sys */
+	char value[64];
+};
+
+#define HB_MAX_IPC_SYSCTLS 7
+
 struct hb_rlimit {
 	int resource;
 	const char *name;
@@ -142,6 +150,11 @@ struct hb_plan {
 	size_t n_mounts;
 	struct hb_rlimit rlimits[6];
 	size_t n_rlimits;
+	/* The limits of the sandbox's own IPC namespace, in proportion to
+	 * memory_mb; none when unprivileged, where no one in the sandbox is
+	 * that namespace's root, the only one who may write them. */
+	struct hb_sysctl ipc[HB_MAX_IPC_SYSCTLS];
+	size_t n_ipc;
 	unsigned long long timeout_ms, grace_ms;
 	const char *hostname;
 	struct hb_filter filter; /* loaded last, right before execve */

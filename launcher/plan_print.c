@@ -107,6 +107,24 @@ static void print_network(const struct hb_net_plan *net, FILE *out)
 	      out);
 }
 
+/* The IPC namespace's bounds, or why there are none. */
+static void print_ipc(const struct hb_plan *plan, FILE *out)
+{
+	if (!plan->n_ipc) {
+		fputs("ipc namespace: the kernel's limits (unprivileged: only "
+		      "its root may lower them); what it holds counts toward "
+		      "memory_mb\n",
+		      out);
+		return;
+	}
+	fputs("ipc namespace (in proportion to memory_mb; what it holds "
+	      "counts toward it):\n",
+	      out);
+	for (size_t i = 0; i < plan->n_ipc; i++)
+		fprintf(out, "  %-14s %s\n", plan->ipc[i].name,
+			plan->ipc[i].value);
+}
+
 void hb_plan_print(const struct hb_plan *plan, FILE *out)
 {
 	fprintf(out, "policy: %s\n", plan->policy->path);
@@ -132,6 +150,7 @@ void hb_plan_print(const struct hb_plan *plan, FILE *out)
 			plan->rlimits[i].name,
 			(unsigned long long)plan->rlimits[i].soft,
 			(unsigned long long)plan->rlimits[i].hard);
+	print_ipc(plan, out);
 	fputs("capabilities: none (all sets empty, securebits locked, "
 	      "no_new_privs)\n",
 	      out);

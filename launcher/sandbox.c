@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "sandbox.h"
+#include "monitor.h"
 #include "mounts.h"
 #include "net_link.h"
 #include "result.h"
@@ -108,10 +109,11 @@ static int set_rlimits(const struct hb_plan *plan)
 	return 0;
 }
 
-/* Hand the listener to the supervisor, which answers every denied call. */
-static int send_listener(int sock, int fd)
+/* Hand a descriptor to the supervisor: the seccomp listener, or one of
+ * our /proc/sysvipc files. */
+static int send_fd(int sock, enum hb_msg_type type, int status, int fd)
 {
-	struct hb_msg m = {.type = HB_MSG_LISTENER};
+	struct hb_msg m = {.type = type, .status = status};
 	char control[CMSG_SPACE(sizeof(int))] = {0};
 	struct iovec iov = {.iov_base = &m, .iov_len = sizeof(m)};
 	struct msghdr msg = {.msg_iov = &iov,
@@ -139,7 +141,7 @@ static int load_filter(const struct hb_plan *plan, int sock)
 			  SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
 	if (fd < 0)
 		return -errno;
-	r = send_listener(sock, fd);
+	r = send_fd(sock, HB_MSG_LISTENER, 0, fd);
 	close(fd);
 	return r;
 }
@@ -339,6 +341,40 @@ static int network_up(const struct hb_plan *plan,
 	return r < 0 ? hb_error_set(e, HB_STAGE_NETWORK, -r, "%s", ping) : 0;
 }
 
+/* The plan's bounds on our IPC namespace (as root only: its root alone
+ * may write them), while /proc is still writable; the kernel applies
+ * /proc/sys/kernel's IPC files to the writer's namespace.  Then the
+ * supervisor gets our /proc/sysvipc files to count what the namespace
+ * holds: the kernel lists the namespace of whoever opened them. */
+static int bound_ipc(const struct hb_plan *plan, int sock, struct hb_error *e)
+{
+	static const char *const files[HB_IPC_FILES] = {
+		[HB_IPC_SHM] = "/proc/sysvipc/shm",
+		[HB_IPC_MSG] = "/proc/sysvipc/msg",
+		[HB_IPC_SEM] = "/proc/sysvipc/sem",
+	};
+	char path[96];
+	int r;
+
+	for (size_t i = 0; i < plan->n_ipc; i++) {
+		snprintf(path, sizeof(path), "/proc/sys/%s", plan->ipc[i].name);
+		r = hb_write_text(path, plan->ipc[i].value);
+		if (r < 0)
+			return hb_error_set(e, HB_STAGE_IPC, -r, "%s", path);
+	}
+	for (int i = 0; i < HB_IPC_FILES; i++) {
+		_cleanup_close_ int fd = open(files[i], O_RDONLY | O_CLOEXEC);
+		/* A kernel without System V IPC has nothing to count. */
+		if (fd < 0 && errno == ENOENT)
+			continue;
+		r = fd < 0 ? -errno : send_fd(sock, HB_MSG_IPC_FILE, i, fd);
+		if (r < 0)
+			return hb_error_set(e, HB_STAGE_IPC, -r, "%s",
+					    files[i]);
+	}
+	return 0;
+}
+
 _Noreturn void hb_sandbox_main(const struct hb_plan *plan, int *trees,
 			       const struct hb_net_pool_slot *slot, int sock)
 {
@@ -375,6 +411,9 @@ _Noreturn void hb_sandbox_main(const struct hb_plan *plan, int *trees,
 	if (r < 0)
 		fail_at(sock, HB_STAGE_LOOPBACK, -r, "lo");
 	r = slot ? network_up(plan, slot, &e) : 0;
+	if (r < 0)
+		fail(sock, &e);
+	r = bound_ipc(plan, sock, &e);
 	if (r < 0)
 		fail(sock, &e);
 	r = hb_mounts_apply(plan, trees, &e);

@@ -16,6 +16,7 @@ enum hb_msg_type {
 	HB_MSG_EXITED,		 /* status, cpu_ms, written */
 	HB_MSG_READY,		 /* the new root is in place */
 	HB_MSG_LISTENER,	 /* the seccomp listener, in SCM_RIGHTS */
+	HB_MSG_IPC_FILE, /* status: an enum hb_ipc_file, its fd in SCM_RIGHTS */
 };
 
 struct hb_msg {

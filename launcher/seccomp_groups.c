@@ -36,8 +36,9 @@ const struct hb_syscall_group hb_syscall_groups[] = {
 	 "pipes, message queues, semaphores (the sandbox has its own IPC "
 	 "namespace)"},
 	{"@hidden-memory", "memfd_create shmat shmctl shmdt shmget",
-	 "memory no process's RSS shows (memfd, System V shared memory), "
-	 "which the whole-sandbox memory limit cannot see"},
+	 "memory no process's RSS shows: memfd, which the whole-sandbox "
+	 "memory limit cannot see, and System V shared memory, which it "
+	 "counts a sampling interval late"},
 	{"@process",
 	 "capget clone execve fork getrusage kill pidfd_open pidfd_send_signal "
 	 "prctl rt_sigqueueinfo rt_tgsigqueueinfo setpgid setsid tgkill times "

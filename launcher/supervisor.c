@@ -105,6 +105,9 @@ struct loop {
 	bool failed, exec_failed;
 	sigset_t saved_mask; /* the caller's, restored on return */
 	bool masked;
+	/* The init's /proc/sysvipc files, which list its IPC namespace;
+	 * -1 where none came. */
+	int ipc_fds[HB_IPC_FILES];
 };
 
 /* One report; a listener arrives as SCM_RIGHTS beside its message. */
@@ -140,6 +143,16 @@ static void on_listener(struct loop *l, int fd)
 	}
 }
 
+/* One of the init's /proc/sysvipc files, which list its namespace. */
+static void on_ipc_file(struct loop *l, int which, int fd)
+{
+	if (which < 0 || which >= HB_IPC_FILES || l->ipc_fds[which] >= 0) {
+		close(fd);
+		return;
+	}
+	l->ipc_fds[which] = fd;
+}
+
 static void read_messages(struct loop *l)
 {
 	struct hb_msg m;
@@ -149,6 +162,10 @@ static void read_messages(struct loop *l)
 		m.error.what[sizeof(m.error.what) - 1] = '\0';
 		if (m.type == HB_MSG_LISTENER && fd >= 0) {
 			on_listener(l, fd);
+			continue;
+		}
+		if (m.type == HB_MSG_IPC_FILE && fd >= 0) {
+			on_ipc_file(l, m.status, fd);
 			continue;
 		}
 		if (fd >= 0)
@@ -201,13 +218,16 @@ static void on_signal(struct loop *l, struct hb_result *res)
 
 static void on_sample(struct loop *l, const struct hb_plan *plan)
 {
+	struct hb_monitor_src src = {.init = l->pid, .in_root = l->ready};
 	uint64_t ticks;
 
 	(void)!read(l->sample_fd, &ticks, sizeof(ticks));
+	memcpy(src.ipc, l->ipc_fds, sizeof(src.ipc));
 	/* Without a cgroup, the supervisor bounds the sandbox's total
-	 * memory: every process's RSS plus its tmpfs pages. */
-	if (hb_events_sample(l->events, l->pid, l->ready,
-			     plan->limits.memory_mb, plan->limits.cpu_seconds))
+	 * memory: every process's RSS, its tmpfs pages and inodes, and what
+	 * its IPC namespace holds. */
+	if (hb_events_sample(l->events, &src, plan->limits.memory_mb,
+			     plan->limits.cpu_seconds))
 		send_signal(l->pidfd, SIGKILL);
 }
 
@@ -458,6 +478,9 @@ static void release(struct loop *l, struct hb_result *res)
 	hb_closep(&l->sfd);
 	hb_closep(&l->tfd);
 	hb_closep(&l->sample_fd);
+	/* They hold the sandbox's IPC namespace, and what is in it. */
+	for (int i = 0; i < HB_IPC_FILES; i++)
+		hb_closep(&l->ipc_fds[i]);
 	res->denied_syscalls = l->notify.total;
 	res->denied_counts = hb_seccomp_notify_counts(&l->notify);
 	hb_seccomp_notify_close(&l->notify);
@@ -472,6 +495,7 @@ int hb_supervise(const struct hb_plan *plan, struct hb_events *events,
 			 .sock = -1,
 			 .sample_fd = -1,
 			 .pid = -1,
+			 .ipc_fds = {-1, -1, -1},
 			 .events = events,
 			 .plan = plan,
 			 .notify = {.fd = -1}};

@@ -1,12 +1,16 @@
 """Every limit, on a real script that runs into it."""
 import os
+import shutil
 import signal
+import tempfile
+from pathlib import Path
 
 import pytest
 
-from conftest import (GRACE_S, UID_BASE, UID_RANGE, assert_refused,
-                      assert_result, needs_root, needs_userns,
-                      processes_of_uid, sandbox_uid)
+from conftest import (FIXTURES, GRACE_S, HIVEBOX, REPO, UID_BASE, UID_RANGE,
+                      assert_refused, assert_result, needs_root,
+                      needs_userns, processes_of_uid, require_root,
+                      require_userns, sandbox_uid)
 from test_audit import default_key, events, exec_records
 
 pytestmark = needs_userns
@@ -294,3 +298,194 @@ def test_every_process_is_counted_past_4096(hb):
     ends = [r for r in exec_records(hb.audit_dir, default_key())
             if r["type"] == "end"]
     assert ends[0]["result"]["peak_processes"] == n + 1, ends
+
+
+# ------------------------------------------------------------ kernel memory
+#
+# System V IPC objects and tmpfs inodes are kernel memory that no
+# process's RSS shows.  As root, the sandbox init bounds its own IPC
+# namespace in proportion to memory_mb (launcher/plan.c, plan_ipc()), and
+# /tmp and /dev/shm get one inode per 4 KiB of their size; the supervisor
+# counts what the namespace holds toward memory_mb.  Each abuse below is
+# bounded, so that a hivebox without these bounds fails the test without
+# taking the machine down.
+
+PAGE = os.sysconf("SC_PAGE_SIZE")
+MSG_COST = 128  # kernel bytes per message besides its text, at most
+
+
+def ipc_bounds(memory_mb):
+    """The formula of hivebox(1) LIMITS, as /proc/sys/kernel shows it."""
+    msgmnb = memory_mb * 128
+    return {
+        "sem": [250, 8000, 32, 32],
+        "msgmni": [16],
+        "msgmnb": [msgmnb],
+        "msgmax": [min(8192, msgmnb)],
+        "shmmni": [32],
+        "shmall": [memory_mb * MIB // 2 // PAGE],
+        "shmmax": [memory_mb * MIB // 2],
+    }
+
+
+def strict_with(hb, text):
+    """The shipped strict.ini, tightened."""
+    return hb.policy("[execution]\n" + text,
+                     extends=str(REPO / "policies" / "strict.ini"))
+
+
+@needs_root
+def test_sysv_semaphores_are_bounded_by_memory_mb(hb):
+    """The review's 200 arrays of 32000 semaphores (~420 MB of host
+    memory) cut down to 40: refused whole, and arrays of 250 stop at
+    semmni, with at most semmns semaphores, 8000 x 64 bytes in all."""
+    policy = strict_with(hb, "memory_mb = 64\n")
+
+    run = hb.run("kernel_memory.py", "sem", "40", "32000", policy=policy)
+
+    assert run.rc == 0, run
+    out = run.json()
+    assert out["namespace"]["limits"] == ipc_bounds(64), out
+    assert out == {"made": 0, "stop": "EINVAL",
+                   "namespace": out["namespace"]}, out
+    assert out["namespace"]["sems"] == 0, out
+    res = assert_result(run, "exit", exit_code=0)
+    assert_recorded(hb, res, "exit")
+
+    run = hb.run("kernel_memory.py", "sem", "40", "250", policy=policy)
+    assert run.rc == 0, run
+    out = run.json()
+    assert out["made"] == 32 and out["stop"] == "ENOSPC", out
+    assert out["namespace"]["sems"] == 8000, out
+    assert_recorded(hb, assert_result(run, "exit", exit_code=0), "exit")
+
+
+@needs_root
+def test_sysv_message_queues_are_bounded_by_memory_mb(hb):
+    """40 queues filled with empty messages (each costs the kernel ~100
+    bytes; a queue takes as many messages as msgmnb has bytes): msgget
+    stops at msgmni, msgsnd at msgmnb, and what the queues hold stays
+    within a quarter of memory_mb."""
+    memory_mb = 64
+    bounds = ipc_bounds(memory_mb)
+    policy = strict_with(hb, f"memory_mb = {memory_mb}\n")
+
+    run = hb.run("kernel_memory.py", "msg", "40", "20000", policy=policy)
+
+    assert run.rc == 0, run
+    out = run.json()
+    ns = out["namespace"]
+    assert ns["limits"] == bounds, out
+    assert out["made"] == 16 and out["stop"] == "ENOSPC", out
+    assert out["queue_full"] == "EAGAIN", out
+    assert out["sent"] == ns["messages"] == 16 * bounds["msgmnb"][0], out
+    assert ns["message_bytes"] == 0, out
+    assert ns["messages"] * MSG_COST <= memory_mb * MIB // 4, out
+    res = assert_result(run, "exit", exit_code=0)
+    assert_recorded(hb, res, "exit")
+
+
+@needs_root
+def test_sysv_shared_memory_is_bounded_by_memory_mb(hb):
+    """Where a policy allows shmget at all (strict.ini and default.ini
+    deny it): one segment may be half of memory_mb, all of them together
+    no more."""
+    policy = hb.policy("[execution]\nmemory_mb = 64\n")
+
+    run = hb.run("kernel_memory.py", "shm", "64", "20", policy=policy)
+
+    assert run.rc == 0, run
+    out = run.json()
+    assert out["namespace"]["limits"] == ipc_bounds(64), out
+    assert out["made"] == 1 and out["stop"] == "ENOSPC", out
+    assert out["namespace"]["segment_bytes"] == 20 * MIB, out
+    assert_recorded(hb, assert_result(run, "exit", exit_code=0), "exit")
+
+    run = hb.run("kernel_memory.py", "shm", "1", "33", policy=policy)
+    assert run.rc == 0, run
+    out = run.json()
+    assert out["made"] == 0 and out["stop"] == "EINVAL", out
+    assert_recorded(hb, assert_result(run, "exit", exit_code=0), "exit")
+
+
+@needs_root
+def test_tmp_inodes_are_bounded_by_tmp_size(hb):
+    """Empty files cost no tmpfs page but about 1 KiB of kernel memory
+    each: /tmp of 4 MiB takes 1024 inodes and no more, its root, the
+    start directory's path (when it lies below /tmp) and the directory
+    made here included."""
+    policy = strict_with(hb, "memory_mb = 64\ntmp_size_mb = 4\n")
+
+    run = hb.run("kernel_memory.py", "files", "20000", policy=policy)
+
+    assert run.rc == 0, run
+    out = run.json()
+    assert out["stop"] == "ENOSPC", out
+    assert out["inodes"] == 4 * 256 and out["free"] == 0, out
+    assert 4 * 256 - 32 <= out["made"] < 4 * 256, out
+    res = assert_result(run, "exit", exit_code=0)
+    assert res["peak_memory_kb"] < 64 * 1024, res
+    assert_recorded(hb, res, "exit")
+
+
+@needs_root
+def test_memory_limit_counts_sysv_ipc(hb):
+    """32 MiB of shared memory, touched and detached, and 16 full message
+    queues (~24 MiB counted) hold no process's RSS; with 32 MiB in /tmp
+    and the interpreter they pass memory_mb = 96, which /tmp and RSS alone
+    would not: the supervisor must count the IPC namespace to kill."""
+    policy = hb.policy("[execution]\nmemory_mb = 96\ntmp_size_mb = 48\n"
+                       "file_size_mb = 48\n"
+                       "[monitoring]\nsample_interval_ms = 10\n")
+
+    run = hb.run("kernel_memory.py", "hold", "32", "16", "32", policy=policy)
+
+    assert run.rc == 128 + signal.SIGKILL, run
+    assert run.stdout == "", run  # never held it all
+    assert "memory_limit" in run.stderr, run
+    res = assert_result(run, "memory_limit", exit_code=None,
+                        signal=int(signal.SIGKILL), signal_name="SIGKILL")
+    assert res["peak_memory_kb"] > 96 * 1024, res
+    assert res["peak_rss_kb"] < 48 * 1024, res
+    assert_recorded(hb, res, "memory_limit", violation="memory_limit")
+
+
+def test_unprivileged_sysv_ipc_is_counted(hb):
+    """Unprivileged, no one in the sandbox is its IPC namespace's root, the
+    only one who may lower its limits: the kernel's stay, and 40 queues of
+    empty messages (~80 MB of kernel memory) grow past memory_mb = 64.
+    The supervisor counts them and ends the run."""
+    require_root()  # to become someone else
+    nobody = 65534
+    require_userns(nobody)
+    base = Path(tempfile.mkdtemp(prefix="hivebox-unpriv-", dir="/tmp"))
+    try:
+        base.chmod(0o755)
+        binary = base / "hivebox"
+        shutil.copy(HIVEBOX, binary)
+        shutil.copy(FIXTURES / "kernel_memory.py", base)
+        (base / "policy.ini").write_text(
+            "[execution]\nmemory_mb = 64\n"
+            "[monitoring]\nsample_interval_ms = 10\n")
+        for path in base.iterdir():
+            path.chmod(0o755 if path == binary else 0o644)
+        result = base / "result.json"
+        base.chmod(0o777)
+
+        run = hb.run_argv(
+            ["--result", result, "--policy", "policy.ini",
+             "kernel_memory.py", "msg", "40", "20000"],
+            cwd=base, result_path=result, binary=binary,
+            prefix=["setpriv", f"--reuid={nobody}", f"--regid={nobody}",
+                    "--clear-groups"])
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+    assert run.rc == 128 + signal.SIGKILL, run
+    assert run.stdout == "", run
+    assert "memory_limit" in run.stderr, run
+    res = assert_result(run, "memory_limit", exit_code=None,
+                        signal=int(signal.SIGKILL), signal_name="SIGKILL")
+    assert res["peak_memory_kb"] > 64 * 1024, res
+    assert res["peak_rss_kb"] < 32 * 1024, res
+    assert_recorded(hb, res, "memory_limit", violation="memory_limit")

@@ -2,6 +2,7 @@
 /* plan.c: the mount table, ids, environment, argv and rlimits that a
  * policy and an invocation turn into, before anything is created. */
 #include "helpers.h"
+#include "monitor.h"
 #include "plan.h"
 
 #include <arpa/inet.h>
@@ -156,11 +157,11 @@ Test(plan, system_mounts)
 	cr_assert_eq(m->attrs, ATTR_RW);
 	m = must_find(&plan, "/tmp");
 	cr_assert_eq(m->kind, HB_MNT_TMPFS);
-	cr_assert_str_eq(m->data, "mode=1777,size=64m");
+	cr_assert_str_eq(m->data, "mode=1777,size=64m,nr_inodes=16384");
 	cr_assert_eq(m->attrs, ATTR_RW);
 	m = must_find(&plan, "/dev/shm");
 	cr_assert_eq(m->kind, HB_MNT_TMPFS);
-	cr_assert_str_eq(m->data, "mode=1777,size=64m");
+	cr_assert_str_eq(m->data, "mode=1777,size=64m,nr_inodes=16384");
 	cr_assert_eq(m->attrs, ATTR_RW);
 	/* /dev and its nodes cannot be nodev, or the nodes would not work. */
 	m = must_find(&plan, "/dev");
@@ -210,9 +211,72 @@ Test(plan, tmp_size_from_policy)
 	struct hb_invocation inv = invocation();
 
 	build_ok(&plan, &p, "[execution]\ntmp_size_mb = 16\n", &inv);
-	cr_assert_str_eq(must_find(&plan, "/tmp")->data, "mode=1777,size=16m");
+	cr_assert_str_eq(must_find(&plan, "/tmp")->data,
+			 "mode=1777,size=16m,nr_inodes=4096");
 	cr_assert_str_eq(must_find(&plan, "/dev/shm")->data,
-			 "mode=1777,size=16m");
+			 "mode=1777,size=16m,nr_inodes=4096");
+	hb_plan_free(&plan);
+	hb_policy_free(&p);
+}
+
+static const char *ipc_value(const struct hb_plan *plan, const char *name)
+{
+	for (size_t i = 0; i < plan->n_ipc; i++)
+		if (strcmp(plan->ipc[i].name, name) == 0)
+			return plan->ipc[i].value;
+	cr_assert_fail("no %s among the IPC limits", name);
+	return NULL;
+}
+
+/* All of System V IPC together within memory_mb: shared memory half,
+ * message queues a quarter (counting HB_IPC_MSG_BYTES a message, and a
+ * queue holding as many messages as msgmnb bytes), semaphores 512 KiB. */
+Test(plan, ipc_limits_in_proportion_to_memory_mb)
+{
+	const unsigned long long mib = 1024 * 1024;
+	struct hb_policy p;
+	struct hb_plan plan;
+	struct hb_invocation inv = invocation();
+	unsigned long long msgmni, msgmnb, shmmax, shmall;
+
+	build_ok(&plan, &p, "[execution]\nmemory_mb = 256\n", &inv);
+	cr_assert_eq(plan.n_ipc, 7);
+	cr_assert_str_eq(ipc_value(&plan, "kernel/sem"), "250 8000 32 32");
+	msgmni = strtoull(ipc_value(&plan, "kernel/msgmni"), NULL, 10);
+	msgmnb = strtoull(ipc_value(&plan, "kernel/msgmnb"), NULL, 10);
+	cr_assert_eq(msgmni, 16);
+	cr_assert_eq(msgmnb, 32768);
+	cr_assert_eq(msgmni * msgmnb * HB_IPC_MSG_BYTES, 256 * mib / 4);
+	cr_assert_str_eq(ipc_value(&plan, "kernel/msgmax"), "8192");
+	cr_assert_str_eq(ipc_value(&plan, "kernel/shmmni"), "32");
+	shmmax = strtoull(ipc_value(&plan, "kernel/shmmax"), NULL, 10);
+	shmall = strtoull(ipc_value(&plan, "kernel/shmall"), NULL, 10);
+	cr_assert_eq(shmmax, 128 * mib);
+	cr_assert_eq(shmall * (unsigned long long)sysconf(_SC_PAGESIZE),
+		     128 * mib);
+	hb_plan_free(&plan);
+	hb_policy_free(&p);
+
+	/* A queue smaller than the kernel's msgmax makes msgmax smaller. */
+	build_ok(&plan, &p, "[execution]\nmemory_mb = 16\n", &inv);
+	cr_assert_str_eq(ipc_value(&plan, "kernel/msgmnb"), "2048");
+	cr_assert_str_eq(ipc_value(&plan, "kernel/msgmax"), "2048");
+	hb_plan_free(&plan);
+	hb_policy_free(&p);
+}
+
+/* Unprivileged, nobody in the sandbox is its IPC namespace's root, the
+ * only one who may lower its limits: the plan does not pretend to. */
+Test(plan, ipc_limits_only_as_root)
+{
+	struct hb_policy p;
+	struct hb_plan plan;
+	struct hb_invocation inv = invocation();
+
+	inv.uid = inv.euid = 1000;
+	inv.gid = 1000;
+	build_ok(&plan, &p, "", &inv);
+	cr_assert_eq(plan.n_ipc, 0);
 	hb_plan_free(&plan);
 	hb_policy_free(&p);
 }
