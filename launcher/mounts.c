@@ -271,9 +271,29 @@ static const char *const proc_readonly[] = {
 	"/proc/sys", "/proc/sysrq-trigger", "/proc/bus",
 	"/proc/fs",  "/proc/irq",
 };
+/* Masked too: what describes the host and no job needs.  The kernel's
+ * command line (root device, mitigations turned off, at times secrets)
+ * and the boot id (the same in every run until the host reboots: it
+ * recognises the host and ties runs together); per-device disk I/O and
+ * per-CPU interrupt counters, which name the host's hardware and are a
+ * timing side channel on everything else that runs.  What stays, because
+ * libraries read it to size themselves and fail or guess without it:
+ * meminfo (psutil, joblib, dask size caches and workers by it), loadavg
+ * (os.getloadavg() raises on an empty file; schedulers pace by it), stat
+ * (CPU times for psutil, the processor count for glibc without /sys; its
+ * interrupt totals stay with it, coarser than what is masked), cpuinfo
+ * (NumPy's and BLAS's choice of kernels), uptime. */
 static const char *const proc_masked[] = {
-	"/proc/kcore",	       "/proc/keys",	    "/proc/timer_list",
-	"/proc/latency_stats", "/proc/sched_debug",
+	"/proc/kcore",
+	"/proc/keys",
+	"/proc/timer_list",
+	"/proc/latency_stats",
+	"/proc/sched_debug",
+	"/proc/cmdline",
+	"/proc/sys/kernel/random/boot_id",
+	"/proc/diskstats",
+	"/proc/interrupts",
+	"/proc/softirqs",
 };
 
 static int protect_proc(void)

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (FIXTURE_BIN, HIVEBOX, LIMITS, UID_BASE, UID_RANGE, Run,
-                      assert_result, descendants, needs_root, needs_userns,
-                      proc_starttime, proc_status, proc_uids,
+from conftest import (FIXTURE_BIN, HIVEBOX, LIMITS, REPO, UID_BASE, UID_RANGE,
+                      Run, assert_result, descendants, needs_root,
+                      needs_userns, proc_starttime, proc_status, proc_uids,
                       processes_of_uid, require_root, require_userns,
                       sandbox_uid)
-from test_audit import default_key, events
+from test_audit import default_key, events, exec_records
 from test_limits import assert_recorded
 
 NOBODY = 65534
@@ -99,6 +99,76 @@ def test_read_only_and_read_write_paths(hb):
         assert owner == sandbox_uid(run.pid)
     # That /tmp was the sandbox's own.
     assert not os.path.exists(in_tmp)
+
+
+# What /proc says of the host: masked where a job has no use for it
+# (launcher/mounts.c, proc_masked[]), readable where libraries need it.
+MASKED_HOST_FACTS = ("/proc/cmdline", "/proc/sys/kernel/random/boot_id",
+                     "/proc/diskstats", "/proc/interrupts",
+                     "/proc/softirqs")
+KEPT_HOST_FACTS = ("/proc/meminfo", "/proc/loadavg", "/proc/stat",
+                   "/proc/cpuinfo", "/proc/uptime")
+
+
+def host_file(path):
+    with open(path) as f:
+        return f.read()
+
+
+def strict_policy(hb):
+    return hb.policy(extends=str(REPO / "policies" / "strict.ini"))
+
+
+def assert_exit_recorded(hb, res):
+    """The end record says the script exited, with no violation."""
+    key = default_key()
+    ends = [r for r in exec_records(hb.audit_dir, key)
+            if r["type"] == "end" and r["exec_id"] == res["exec_id"]]
+    assert len(ends) == 1, ends
+    assert ends[0]["result"]["reason"] == "exit", ends[0]
+    assert ends[0]["violations"] == 0, ends[0]
+    assert [e for e in events(hb.audit_dir, res["exec_id"], key)
+            if e["severity"] == "violation"] == []
+
+
+@needs_userns
+def test_host_boot_facts_are_masked(hb):
+    """The host's kernel command line and boot id, and its per-device
+    disk and interrupt counters, read empty under strict.ini, and the
+    host's own values appear nowhere in what the script saw."""
+    masked = [p for p in MASKED_HOST_FACTS if os.path.exists(p)]
+    cmdline = host_file("/proc/cmdline").strip()
+    boot_id = host_file("/proc/sys/kernel/random/boot_id").strip()
+    assert cmdline and boot_id  # the test could not fail without them
+
+    run = hb.run("proc_read.py", *masked, policy=strict_policy(hb))
+
+    assert run.rc == 0, run
+    seen = run.json()
+    assert {p: seen[p] for p in masked} == {p: "" for p in masked}, seen
+    assert cmdline not in run.stdout, run
+    assert boot_id not in run.stdout, run
+    assert_exit_recorded(hb, assert_result(run, "exit", exit_code=0))
+
+
+@needs_userns
+def test_host_facts_jobs_need_stay_readable(hb):
+    """What libraries read to size themselves stays: memory totals
+    (psutil, joblib, dask), the load average (os.getloadavg()), CPU times
+    and count (psutil, glibc's fallback), CPU features (NumPy), uptime."""
+    kept = [p for p in KEPT_HOST_FACTS if os.path.exists(p)]
+
+    run = hb.run("proc_read.py", *kept, policy=strict_policy(hb))
+
+    assert run.rc == 0, run
+    seen = run.json()
+    assert "MemTotal:" in seen["/proc/meminfo"], seen
+    assert len(seen["/proc/loadavg"].split()) == 5, seen
+    assert seen["/proc/stat"].startswith("cpu "), seen
+    assert "processor" in seen["/proc/cpuinfo"], seen
+    assert float(seen["/proc/uptime"].split()[0]) > 0, seen
+    assert len(seen["getloadavg"]) == 3, seen
+    assert_exit_recorded(hb, assert_result(run, "exit", exit_code=0))
 
 
 @needs_userns
