@@ -149,7 +149,7 @@ static int plan_system(struct hb_plan *plan, const struct hb_policy *p)
 	/* A file costs its pages and about 1 KiB of kernel memory that no
 	 * size= bounds: as many inodes as the tmpfs has 4 KiB pages. */
 	snprintf(opts, sizeof(opts), "mode=1777,size=%llum,nr_inodes=%llu",
-		 p->tmp_size_mb, p->tmp_size_mb * 256);
+		 p->limits.tmp_size_mb, p->limits.tmp_size_mb * 256);
 	r |= add_mount(plan, HB_MNT_PROC, NULL, "/proc", "hidepid=invisible",
 		       ATTR_RW, "system");
 	r |= add_mount(plan, HB_MNT_TMPFS, NULL, "/dev", "mode=0755,size=64k",
@@ -555,7 +555,7 @@ static int refuse_host_root(const struct hb_policy *p, struct hb_diag *diag)
 			   "(%s) unenforced: the kernel does not apply "
 			   "RLIMIT_NPROC to host root; set host_uid = auto or "
 			   "a dedicated uid",
-			   p->max_processes, where);
+			   p->limits.max_processes, where);
 }
 
 static int plan_ids(struct hb_plan *plan, const struct hb_policy *p,
@@ -649,14 +649,17 @@ static void plan_rlimits(struct hb_plan *plan, const struct hb_policy *p)
 	const rlim_t mib = 1024 * 1024;
 	struct hb_rlimit l[] = {
 		/* SIGXCPU at the limit, SIGKILL one second later. */
-		{RLIMIT_CPU, "cpu", p->cpu_seconds, p->cpu_seconds + 1},
-		{RLIMIT_AS, "as", p->memory_mb * mib, p->memory_mb * mib},
-		{RLIMIT_FSIZE, "fsize", p->file_size_mb * mib,
-		 p->file_size_mb * mib},
+		{RLIMIT_CPU, "cpu", p->limits.cpu_seconds,
+		 p->limits.cpu_seconds + 1},
+		{RLIMIT_AS, "as", p->limits.memory_mb * mib,
+		 p->limits.memory_mb * mib},
+		{RLIMIT_FSIZE, "fsize", p->limits.file_size_mb * mib,
+		 p->limits.file_size_mb * mib},
 		/* The sandbox's init is one process of the same user. */
-		{RLIMIT_NPROC, "nproc", p->max_processes + 1,
-		 p->max_processes + 1},
-		{RLIMIT_NOFILE, "nofile", p->max_open_files, p->max_open_files},
+		{RLIMIT_NPROC, "nproc", p->limits.max_processes + 1,
+		 p->limits.max_processes + 1},
+		{RLIMIT_NOFILE, "nofile", p->limits.max_open_files,
+		 p->limits.max_open_files},
 		{RLIMIT_CORE, "core", 0, 0},
 	};
 
@@ -692,9 +695,9 @@ static void _printf_(3, 4)
 static void plan_ipc(struct hb_plan *plan, const struct hb_policy *p)
 {
 	const unsigned long long mib = 1024 * 1024, msgmni = 16;
-	const unsigned long long shm = p->memory_mb * mib / 2;
+	const unsigned long long shm = p->limits.memory_mb * mib / 2;
 	const unsigned long long msgmnb =
-		p->memory_mb * mib / 4 / msgmni / HB_IPC_MSG_BYTES;
+		p->limits.memory_mb * mib / 4 / msgmni / HB_IPC_MSG_BYTES;
 	long page = sysconf(_SC_PAGESIZE);
 
 	plan->n_ipc = 0;
@@ -816,15 +819,7 @@ int hb_plan_settings(struct hb_plan *plan, const struct hb_policy *policy)
 {
 	struct hb_monitoring *m = &plan->monitoring;
 
-	plan->limits = (struct hb_limits){
-		.timeout_seconds = policy->timeout_seconds,
-		.cpu_seconds = policy->cpu_seconds,
-		.memory_mb = policy->memory_mb,
-		.file_size_mb = policy->file_size_mb,
-		.max_processes = policy->max_processes,
-		.max_open_files = policy->max_open_files,
-		.tmp_size_mb = policy->tmp_size_mb,
-	};
+	plan->limits = policy->limits;
 	free(plan->policy_path);
 	free(m->alert_command);
 	*m = (struct hb_monitoring){
@@ -856,7 +851,7 @@ int hb_plan_build(struct hb_plan *plan, const struct hb_policy *policy,
 	if (r < 0)
 		return r;
 	plan->hostname = "hivebox";
-	plan->timeout_ms = policy->timeout_seconds * 1000;
+	plan->timeout_ms = policy->limits.timeout_seconds * 1000;
 	plan->grace_ms = HB_GRACE_MS;
 	r = plan_cwd(plan, policy, inv, diag);
 	if (r < 0)

@@ -105,18 +105,6 @@ struct hb_net_plan {
 	size_t n_nameservers;
 };
 
-/* The seven limits as the policy sets them: what the run enforces, and
- * what the records and the result report. */
-struct hb_limits {
-	unsigned long long timeout_seconds;
-	unsigned long long cpu_seconds;
-	unsigned long long memory_mb;
-	unsigned long long file_size_mb;
-	unsigned long long max_processes;
-	unsigned long long max_open_files;
-	unsigned long long tmp_size_mb;
-};
-
 /* [monitoring]: when the supervisor samples and what it alerts on. */
 struct hb_monitoring {
 	unsigned cpu_alert_pct, memory_alert_pct; /* 0: off */

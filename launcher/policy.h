@@ -124,11 +124,9 @@ struct hb_origin {
 /* Room for hb_policy_origin_text(): a path, a colon and a line. */
 #define HB_ORIGIN_TEXT_MAX (PATH_MAX + 16)
 
-struct hb_policy {
-	char *path; /* the file named on the command line, absolute */
-	char *description;
-	char *interpreter;
-	char *workdir; /* NULL: the directory hivebox was started in */
+/* The seven limits as the policy sets them: what the run enforces, and
+ * what the records and the result report. */
+struct hb_limits {
 	unsigned long long timeout_seconds;
 	unsigned long long cpu_seconds;
 	unsigned long long memory_mb;
@@ -136,6 +134,14 @@ struct hb_policy {
 	unsigned long long max_processes;
 	unsigned long long max_open_files;
 	unsigned long long tmp_size_mb;
+};
+
+struct hb_policy {
+	char *path; /* the file named on the command line, absolute */
+	char *description;
+	char *interpreter;
+	char *workdir; /* NULL: the directory hivebox was started in */
+	struct hb_limits limits;
 	struct hb_strv read_only; /* as written: relative to the start dir */
 	struct hb_strv read_write;
 	enum hb_net_mode network_mode;

@@ -42,13 +42,13 @@ Test(policy_defaults, init)
 	hb_policy_init(&p);
 	cr_assert_str_eq(p.interpreter, "/usr/bin/python3");
 	cr_assert_null(p.workdir);
-	cr_assert_eq(p.timeout_seconds, 300);
-	cr_assert_eq(p.cpu_seconds, 60);
-	cr_assert_eq(p.memory_mb, 512);
-	cr_assert_eq(p.file_size_mb, 100);
-	cr_assert_eq(p.max_processes, 16);
-	cr_assert_eq(p.max_open_files, 256);
-	cr_assert_eq(p.tmp_size_mb, 64);
+	cr_assert_eq(p.limits.timeout_seconds, 300);
+	cr_assert_eq(p.limits.cpu_seconds, 60);
+	cr_assert_eq(p.limits.memory_mb, 512);
+	cr_assert_eq(p.limits.file_size_mb, 100);
+	cr_assert_eq(p.limits.max_processes, 16);
+	cr_assert_eq(p.limits.max_open_files, 256);
+	cr_assert_eq(p.limits.tmp_size_mb, 64);
 	cr_assert_eq(p.network_mode, HB_NET_NONE);
 	cr_assert_eq(p.host_uid.kind, HB_HOST_UID_AUTO);
 	cr_assert_null(p.audit_dir);
@@ -84,7 +84,7 @@ Test(policy_defaults, empty_file_keeps_defaults)
 	cr_assert_eq(parse_more(&p, "; nothing\n\n# at all\n[execution]\n",
 				"test.ini", &d),
 		     0);
-	cr_assert_eq(p.memory_mb, 512);
+	cr_assert_eq(p.limits.memory_mb, 512);
 	cr_assert_str_eq(p.interpreter, "/usr/bin/python3");
 	cr_assert_null(p.origin[HB_K_MEMORY].file);
 	cr_assert_str_eq(d.msg, "", "no diag on success");
@@ -196,13 +196,13 @@ Test(policy_keys, every_key_value)
 	cr_assert_str_eq(p.description, "every key, once");
 	cr_assert_str_eq(p.interpreter, "/usr/bin/python3.11");
 	cr_assert_str_eq(p.workdir, "/srv/jobs");
-	cr_assert_eq(p.timeout_seconds, 10);
-	cr_assert_eq(p.cpu_seconds, 5);
-	cr_assert_eq(p.memory_mb, 128);
-	cr_assert_eq(p.file_size_mb, 2);
-	cr_assert_eq(p.max_processes, 3);
-	cr_assert_eq(p.max_open_files, 32);
-	cr_assert_eq(p.tmp_size_mb, 8);
+	cr_assert_eq(p.limits.timeout_seconds, 10);
+	cr_assert_eq(p.limits.cpu_seconds, 5);
+	cr_assert_eq(p.limits.memory_mb, 128);
+	cr_assert_eq(p.limits.file_size_mb, 2);
+	cr_assert_eq(p.limits.max_processes, 3);
+	cr_assert_eq(p.limits.max_open_files, 32);
+	cr_assert_eq(p.limits.tmp_size_mb, 8);
 	cr_assert_eq(p.read_only.n, 2);
 	cr_assert_str_eq(p.read_only.v[0], "./config");
 	cr_assert_str_eq(p.read_only.v[1], "/usr/share/zoneinfo");
@@ -297,9 +297,9 @@ Test(policy_keys, untouched_keys_keep_defaults)
 	struct hb_diag d = {0};
 
 	cr_assert_eq(parse_text(&p, "[execution]\nmemory_mb = 64\n", &d), 0);
-	cr_assert_eq(p.memory_mb, 64);
-	cr_assert_eq(p.cpu_seconds, 60);
-	cr_assert_eq(p.timeout_seconds, 300);
+	cr_assert_eq(p.limits.memory_mb, 64);
+	cr_assert_eq(p.limits.cpu_seconds, 60);
+	cr_assert_eq(p.limits.timeout_seconds, 300);
 	cr_assert_null(p.origin[HB_K_CPU].file);
 	expect_origin(&p, HB_K_MEMORY, "test.ini", 2);
 	hb_policy_free(&p);
@@ -319,13 +319,13 @@ Test(policy_keys, numbers_at_their_bounds)
 			   "tmp_size_mb = 1\n";
 
 	cr_assert_eq(parse_text(&p, text, &d), 0, "%u: %s", d.line, d.msg);
-	cr_assert_eq(p.timeout_seconds, 31536000);
-	cr_assert_eq(p.cpu_seconds, 1);
-	cr_assert_eq(p.memory_mb, 16);
-	cr_assert_eq(p.file_size_mb, 1048576);
-	cr_assert_eq(p.max_processes, 65536);
-	cr_assert_eq(p.max_open_files, 16);
-	cr_assert_eq(p.tmp_size_mb, 1);
+	cr_assert_eq(p.limits.timeout_seconds, 31536000);
+	cr_assert_eq(p.limits.cpu_seconds, 1);
+	cr_assert_eq(p.limits.memory_mb, 16);
+	cr_assert_eq(p.limits.file_size_mb, 1048576);
+	cr_assert_eq(p.limits.max_processes, 65536);
+	cr_assert_eq(p.limits.max_open_files, 16);
+	cr_assert_eq(p.limits.tmp_size_mb, 1);
 	hb_policy_free(&p);
 }
 
@@ -403,8 +403,8 @@ Test(policy_comments, full_line_and_inline)
 			   "description = a;b # not a comment\n";
 
 	cr_assert_eq(parse_text(&p, text, &d), 0, "%u: %s", d.line, d.msg);
-	cr_assert_eq(p.memory_mb, 256);
-	cr_assert_eq(p.cpu_seconds, 7);
+	cr_assert_eq(p.limits.memory_mb, 256);
+	cr_assert_eq(p.limits.cpu_seconds, 7);
 	/* ';' starts a comment only after white space; '#' only at the
 	 * start of a line. */
 	cr_assert_str_eq(p.description, "a;b # not a comment");
@@ -724,7 +724,7 @@ Test(policy_errors, duplicate_scalar_keeps_first_value_out)
 				"[execution]\nmemory_mb = 64\nmemory_mb = 32\n",
 				&d),
 		     0);
-	cr_assert_neq(p.memory_mb, 32, "the duplicate is not applied");
+	cr_assert_neq(p.limits.memory_mb, 32, "the duplicate is not applied");
 	hb_policy_free(&p);
 }
 
@@ -990,7 +990,7 @@ Test(policy_errors, bad_number_leaves_default)
 	struct hb_diag d = {0};
 
 	cr_assert_lt(parse_text(&p, "[execution]\nmemory_mb = 15\n", &d), 0);
-	cr_assert_eq(p.memory_mb, 512);
+	cr_assert_eq(p.limits.memory_mb, 512);
 	hb_policy_free(&p);
 }
 
@@ -1038,7 +1038,7 @@ Test(policy_errors, syntax_error_is_reported_before_key_errors)
 		     0);
 	cr_assert_eq(d.line, 4, "%u: %s", d.line, d.msg);
 	cr_assert_not_null(strstr(d.msg, "syntax error"), "%s", d.msg);
-	cr_assert_eq(p.memory_mb, 512);
+	cr_assert_eq(p.limits.memory_mb, 512);
 	hb_policy_free(&p);
 }
 
@@ -1065,7 +1065,8 @@ Test(policy_long_lines, longest_allowed_line)
 
 	cr_assert_eq(parse_text(&p, text, &d), 0, "%u: %s", d.line, d.msg);
 	cr_assert_eq(strlen(p.description), 198 - strlen("description = "));
-	cr_assert_eq(p.cpu_seconds, 2, "the next line is read as itself");
+	cr_assert_eq(p.limits.cpu_seconds, 2,
+		     "the next line is read as itself");
 	hb_policy_free(&p);
 	free(text);
 }
@@ -1108,7 +1109,7 @@ Test(policy_long_lines, very_long_line_is_not_split)
 	cr_assert_lt(parse_text(&p, text, &d), 0);
 	cr_assert_eq(d.line, 2, "%u: %s", d.line, d.msg);
 	cr_assert_not_null(strstr(d.msg, "line longer than 199"), "%s", d.msg);
-	cr_assert_eq(p.cpu_seconds, 60);
+	cr_assert_eq(p.limits.cpu_seconds, 60);
 	hb_policy_free(&p);
 }
 

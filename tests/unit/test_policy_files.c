@@ -94,7 +94,7 @@ Test(policy_extends, child_overrides_key_by_key)
 	cr_assert_eq(load(&p, "child.ini", &d), 0, "%s:%u: %s", d.file, d.line,
 		     d.msg);
 	/* Overridden by the child. */
-	cr_assert_eq(p.memory_mb, 200);
+	cr_assert_eq(p.limits.memory_mb, 200);
 	expect_origin(&p, HB_K_MEMORY, "child.ini", 4);
 	cr_assert_eq(p.read_only.n, 1);
 	cr_assert_str_eq(p.read_only.v[0], "c1");
@@ -102,16 +102,16 @@ Test(policy_extends, child_overrides_key_by_key)
 	/* Inherited from the parent. */
 	cr_assert_str_eq(p.description, "parent");
 	expect_origin(&p, HB_K_DESCRIPTION, "parent.ini", 2);
-	cr_assert_eq(p.timeout_seconds, 100);
+	cr_assert_eq(p.limits.timeout_seconds, 100);
 	expect_origin(&p, HB_K_TIMEOUT, "parent.ini", 4);
-	cr_assert_eq(p.max_processes, 7);
+	cr_assert_eq(p.limits.max_processes, 7);
 	cr_assert_eq(p.read_write.n, 1);
 	cr_assert_str_eq(p.read_write.v[0], "pw");
 	expect_origin(&p, HB_K_READ_WRITE, "parent.ini", 9);
 	cr_assert_eq(p.env_set.n, 1);
 	cr_assert_str_eq(p.env_set.v[0], "FROM=parent");
 	/* Named by neither: the built-in default. */
-	cr_assert_eq(p.cpu_seconds, 60);
+	cr_assert_eq(p.limits.cpu_seconds, 60);
 	cr_assert_null(p.origin[HB_K_CPU].file);
 	hb_policy_free(&p);
 }
@@ -129,7 +129,7 @@ Test(policy_extends, relative_to_the_child_not_the_cwd)
 	cr_assert_eq(chdir("/"), 0);
 	cr_assert_eq(load(&p, "jobs/child.ini", &d), 0, "%s:%u: %s", d.file,
 		     d.line, d.msg);
-	cr_assert_eq(p.memory_mb, 300);
+	cr_assert_eq(p.limits.memory_mb, 300);
 	expect_origin(&p, HB_K_MEMORY, "base/parent.ini", 5);
 	hb_policy_free(&p);
 }
@@ -147,7 +147,7 @@ Test(policy_extends, relative_policy_path_on_the_command_line)
 	cr_assert_eq(hb_policy_load(&p, "child.ini", &d), 0, "%s:%u: %s",
 		     d.file, d.line, d.msg);
 	cr_assert_str_eq(p.path, want, "the policy's path is absolute");
-	cr_assert_eq(p.timeout_seconds, 100);
+	cr_assert_eq(p.limits.timeout_seconds, 100);
 	hb_policy_free(&p);
 	free(want);
 }
@@ -164,7 +164,7 @@ Test(policy_extends, absolute_parent_path)
 	snprintf(text, sizeof(text), "[policy]\nextends = %s\n", parent);
 	make_file(dir, "elsewhere/child.ini", text);
 	cr_assert_eq(load(&p, "elsewhere/child.ini", &d), 0, "%s", d.msg);
-	cr_assert_eq(p.max_processes, 7);
+	cr_assert_eq(p.limits.max_processes, 7);
 	hb_policy_free(&p);
 	free(parent);
 }
@@ -184,8 +184,8 @@ Test(policy_extends, chain_of_three)
 		  "[policy]\nextends = parent.ini\n[execution]\n"
 		  "cpu_seconds = 20\n");
 	cr_assert_eq(load(&p, "child.ini", &d), 0, "%s", d.msg);
-	cr_assert_eq(p.cpu_seconds, 20);
-	cr_assert_eq(p.memory_mb, 300);
+	cr_assert_eq(p.limits.cpu_seconds, 20);
+	cr_assert_eq(p.limits.memory_mb, 300);
 	expect_origin(&p, HB_K_MEMORY, "parent.ini", 4);
 	cr_assert_eq(p.env_keep.n, 2);
 	cr_assert_str_eq(p.env_keep.v[0], "LANGUAGE");
@@ -328,8 +328,8 @@ Test(policy_load, shipped_policies_load)
 	hb_policy_init(&p);
 	cr_assert_eq(hb_policy_load(&p, "policies/strict.ini", &d), 0,
 		     "%s:%u: %s", d.file, d.line, d.msg);
-	cr_assert_eq(p.memory_mb, 256);
-	cr_assert_eq(p.max_processes, 4);
+	cr_assert_eq(p.limits.memory_mb, 256);
+	cr_assert_eq(p.limits.max_processes, 4);
 	hb_policy_free(&p);
 }
 
@@ -415,13 +415,13 @@ Test(policy_tighten, lower_is_taken)
 	cr_assert_eq(parse_text(&p, "[execution]\nmemory_mb = 256\n", &d), 0);
 	cr_assert_eq(hb_policy_tighten(&p, HB_K_MEMORY, "--memory", "128", &d),
 		     0, "%s", d.msg);
-	cr_assert_eq(p.memory_mb, 128);
+	cr_assert_eq(p.limits.memory_mb, 128);
 	cr_assert_str_eq(p.origin[HB_K_MEMORY].file, "--memory");
 	cr_assert_eq(p.origin[HB_K_MEMORY].line, 0);
 	/* Equal is not looser. */
 	cr_assert_eq(hb_policy_tighten(&p, HB_K_MEMORY, "--memory", "128", &d),
 		     0, "%s", d.msg);
-	cr_assert_eq(p.memory_mb, 128);
+	cr_assert_eq(p.limits.memory_mb, 128);
 	hb_policy_free(&p);
 }
 
@@ -434,19 +434,19 @@ Test(policy_tighten, each_key_its_own_field)
 		size_t offset;
 	} cases[] = {
 		{HB_K_TIMEOUT, "--timeout", "299",
-		 offsetof(struct hb_policy, timeout_seconds)},
+		 offsetof(struct hb_policy, limits.timeout_seconds)},
 		{HB_K_CPU, "--cpu", "59",
-		 offsetof(struct hb_policy, cpu_seconds)},
+		 offsetof(struct hb_policy, limits.cpu_seconds)},
 		{HB_K_MEMORY, "--memory", "511",
-		 offsetof(struct hb_policy, memory_mb)},
+		 offsetof(struct hb_policy, limits.memory_mb)},
 		{HB_K_FILE_SIZE, "--file-size", "99",
-		 offsetof(struct hb_policy, file_size_mb)},
+		 offsetof(struct hb_policy, limits.file_size_mb)},
 		{HB_K_MAX_PROCESSES, "--max-processes", "15",
-		 offsetof(struct hb_policy, max_processes)},
+		 offsetof(struct hb_policy, limits.max_processes)},
 		{HB_K_MAX_OPEN_FILES, "--max-open-files", "255",
-		 offsetof(struct hb_policy, max_open_files)},
+		 offsetof(struct hb_policy, limits.max_open_files)},
 		{HB_K_TMP_SIZE, "--tmp-size", "63",
-		 offsetof(struct hb_policy, tmp_size_mb)},
+		 offsetof(struct hb_policy, limits.tmp_size_mb)},
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
@@ -466,13 +466,16 @@ Test(policy_tighten, each_key_its_own_field)
 		cr_assert_str_eq(p.origin[cases[i].key].file, cases[i].option);
 		/* Put it back: then every limit must equal the default. */
 		*field = *old;
-		cr_assert_eq(p.timeout_seconds, before.timeout_seconds);
-		cr_assert_eq(p.cpu_seconds, before.cpu_seconds);
-		cr_assert_eq(p.memory_mb, before.memory_mb);
-		cr_assert_eq(p.file_size_mb, before.file_size_mb);
-		cr_assert_eq(p.max_processes, before.max_processes);
-		cr_assert_eq(p.max_open_files, before.max_open_files);
-		cr_assert_eq(p.tmp_size_mb, before.tmp_size_mb);
+		cr_assert_eq(p.limits.timeout_seconds,
+			     before.limits.timeout_seconds);
+		cr_assert_eq(p.limits.cpu_seconds, before.limits.cpu_seconds);
+		cr_assert_eq(p.limits.memory_mb, before.limits.memory_mb);
+		cr_assert_eq(p.limits.file_size_mb, before.limits.file_size_mb);
+		cr_assert_eq(p.limits.max_processes,
+			     before.limits.max_processes);
+		cr_assert_eq(p.limits.max_open_files,
+			     before.limits.max_open_files);
+		cr_assert_eq(p.limits.tmp_size_mb, before.limits.tmp_size_mb);
 		hb_policy_free(&p);
 	}
 }
@@ -494,7 +497,7 @@ Test(policy_tighten, higher_is_refused)
 	cr_assert_not_null(strstr(d.msg, "loosen"), "%s", d.msg);
 	cr_assert_not_null(strstr(d.msg, "memory_mb = 256"), "%s", d.msg);
 	cr_assert_not_null(strstr(d.msg, "(test.ini:3)"), "%s", d.msg);
-	cr_assert_eq(p.memory_mb, 256, "the policy is unchanged");
+	cr_assert_eq(p.limits.memory_mb, 256, "the policy is unchanged");
 	cr_assert_str_eq(p.origin[HB_K_MEMORY].file, "test.ini");
 	hb_policy_free(&p);
 }
@@ -507,7 +510,7 @@ Test(policy_tighten, higher_than_default_is_refused)
 
 	hb_policy_init(&p);
 	r = hb_policy_tighten(&p, HB_K_CPU, "--cpu", "61", &d);
-	cr_assert_eq(p.cpu_seconds, 60);
+	cr_assert_eq(p.limits.cpu_seconds, 60);
 	hb_policy_free(&p);
 	cr_assert_lt(r, 0);
 	cr_assert_eq(r, -EPERM);
@@ -540,7 +543,7 @@ Test(policy_tighten, bad_values)
 			 "of MiB from 16 to 1048576",
 			 bad[i]);
 		cr_assert_str_eq(d.msg, want);
-		cr_assert_eq(p.memory_mb, 512);
+		cr_assert_eq(p.limits.memory_mb, 512);
 		hb_policy_free(&p);
 	}
 }
@@ -672,8 +675,8 @@ Test(policy_show, output_parses_again)
 		cr_assert_eq(parse_text(&q, text, &d), 0,
 			     "show output refused: %u: %s\n%s", d.line, d.msg,
 			     text);
-		cr_assert_eq(q.memory_mb, p.memory_mb);
-		cr_assert_eq(q.cpu_seconds, p.cpu_seconds);
+		cr_assert_eq(q.limits.memory_mb, p.limits.memory_mb);
+		cr_assert_eq(q.limits.cpu_seconds, p.limits.cpu_seconds);
 		cr_assert_eq(q.read_only.n, p.read_only.n);
 		cr_assert_eq(q.read_write.n, p.read_write.n);
 		cr_assert_eq(q.env_keep.n, p.env_keep.n);

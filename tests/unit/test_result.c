@@ -20,8 +20,8 @@ static struct hb_plan plan;
 static void result_setup(void)
 {
 	hb_policy_init(&policy);
-	policy.cpu_seconds = 10;
-	policy.memory_mb = 128;
+	policy.limits.cpu_seconds = 10;
+	policy.limits.memory_mb = 128;
 	policy.path = strdup("/etc/hivebox/strict.ini");
 	plan = (struct hb_plan){.policy = &policy};
 	cr_assert_eq(hb_plan_settings(&plan, &policy), 0);
