@@ -121,7 +121,7 @@ void hb_events_event(struct hb_events *w, const char *kind,
 		w->violations++;
 	syslog(LOG_WARNING, "exec %s: %s: %s", w->exec_id, kind, message);
 	if (!w->quiet)
-		fprintf(stderr, "hivebox: %s: %s\n", kind, message);
+		hb_notice_add(w->notice, "hivebox: %s: %s", kind, message);
 	/* The alert command runs once per kind of event and run: a loop of
 	 * denied calls must not start a thousand of them. */
 	if (cls != HB_EV_ERROR && w->alert_command && !seen_kind(w, kind))
@@ -132,8 +132,9 @@ void hb_events_event(struct hb_events *w, const char *kind,
 		json_object_put(rec);
 	if (r < 0) {
 		w->audit_errors++;
-		fprintf(stderr, "hivebox: cannot record a security event: %s\n",
-			strerror(-r));
+		hb_notice_add(w->notice,
+			      "hivebox: cannot record a security event: %s",
+			      strerror(-r));
 	}
 }
 

@@ -6,6 +6,7 @@
 
 #include "audit.h"
 #include "monitor.h"
+#include "notice.h"
 
 #include <json-c/json.h>
 #include <signal.h>
@@ -19,6 +20,7 @@ struct hb_events {
 	struct hb_audit *audit; /* NULL: nothing is recorded */
 	char exec_id[37];
 	bool quiet;
+	struct hb_notice *notice; /* stderr; NULL: nothing is printed */
 	unsigned cpu_alert_pct, memory_alert_pct; /* 0: off */
 	const char *alert_command;		  /* NULL: none */
 	unsigned alert_timeout_s;
@@ -43,7 +45,7 @@ enum hb_event_class {
 };
 
 /* Record a security event in the security log and syslog, and on stderr
- * unless quiet; alerts and violations also go to the alert_command.
+ * (through the notice queue, never waiting for it) unless quiet; alerts and violations also go to the alert_command.
  * details is consumed. */
 void hb_events_event(struct hb_events *w, const char *kind,
 		     enum hb_event_class cls, const char *message,

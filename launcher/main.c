@@ -45,18 +45,19 @@ static int policy_show(const struct hb_cli *cli)
 }
 
 static void notice(const struct hb_cli *cli, const struct hb_result *r,
-		   const struct hb_plan *plan)
+		   const struct hb_plan *plan, struct hb_notice *q)
 {
 	if (r->reason == HB_REASON_SETUP_ERROR) {
 		const struct hb_error *e = &r->setup;
 		/* Errors are printed even with --quiet. */
 		if (r->exec_failed)
-			fprintf(stderr, "hivebox: cannot execute %s: %s\n",
-				e->what, strerror(e->err));
+			hb_notice_add(q, "hivebox: cannot execute %s: %s",
+				      e->what, strerror(e->err));
 		else
-			fprintf(stderr,
+			hb_notice_add(
+				q,
 				"hivebox: sandbox setup failed at '%s'%s%s: "
-				"%s\n",
+				"%s",
 				hb_stage_name((enum hb_stage)e->stage),
 				e->what[0] ? " on " : "", e->what,
 				strerror(e->err));
@@ -65,24 +66,25 @@ static void notice(const struct hb_cli *cli, const struct hb_result *r,
 	if (cli->quiet)
 		return;
 	if (r->reason == HB_REASON_TIMEOUT)
-		fprintf(stderr,
-			"hivebox: timeout: %s was stopped after %llu s "
-			"(timeout_seconds)\n",
-			plan->script, plan->limits.timeout_seconds);
+		hb_notice_add(q,
+			      "hivebox: timeout: %s was stopped after %llu s "
+			      "(timeout_seconds)",
+			      plan->script, plan->limits.timeout_seconds);
 	else if (r->reason == HB_REASON_CPU_LIMIT)
-		fprintf(stderr,
-			"hivebox: cpu_limit: %s was killed after %llu s of CPU "
-			"time (cpu_seconds)\n",
-			plan->script, plan->limits.cpu_seconds);
+		hb_notice_add(q,
+			      "hivebox: cpu_limit: %s was killed after %llu s "
+			      "of CPU time (cpu_seconds)",
+			      plan->script, plan->limits.cpu_seconds);
 	else if (r->reason == HB_REASON_FILE_SIZE_LIMIT)
-		fprintf(stderr,
-			"hivebox: file_size_limit: %s was killed writing past "
-			"%llu MiB (file_size_mb)\n",
-			plan->script, plan->limits.file_size_mb);
+		hb_notice_add(q,
+			      "hivebox: file_size_limit: %s was killed writing "
+			      "past %llu MiB (file_size_mb)",
+			      plan->script, plan->limits.file_size_mb);
 }
 
 static int report(const struct hb_cli *cli, int result_file_fd,
-		  const struct hb_result *res, const struct hb_plan *plan)
+		  const struct hb_result *res, const struct hb_plan *plan,
+		  struct hb_notice *q)
 {
 	_cleanup_free_ char *text = NULL;
 	int r = 0;
@@ -96,9 +98,9 @@ static int report(const struct hb_cli *cli, int result_file_fd,
 	if (r == 0 && result_file_fd >= 0)
 		r = hb_result_write_file(result_file_fd, text);
 	if (r < 0)
-		fprintf(stderr, "hivebox: cannot write the result: %s\n",
-			strerror(-r));
-	notice(cli, res, plan);
+		hb_notice_add(q, "hivebox: cannot write the result: %s",
+			      strerror(-r));
+	notice(cli, res, plan, q);
 	return res->hivebox_exit;
 }
 
@@ -113,6 +115,7 @@ struct run {
 	int result_file_fd;  /* --result FILE, opened before the run */
 	bool result_created; /* by this run: a refusal removes it */
 	struct hb_events events;
+	struct hb_notice notice; /* stderr from the run on */
 	struct hb_run_info info;
 	struct hb_result res;
 	struct hb_diag diag;
@@ -177,6 +180,7 @@ static void init_events(struct run *run)
 	w->audit = run->have_audit ? &run->audit : NULL;
 	memcpy(w->exec_id, run->info.exec_id, sizeof(w->exec_id));
 	w->quiet = run->cli->quiet;
+	w->notice = &run->notice;
 	w->cpu_alert_pct = m->cpu_alert_pct;
 	w->memory_alert_pct = m->memory_alert_pct;
 	w->alert_command = m->alert_command;
@@ -313,8 +317,9 @@ static void record_end(struct run *run)
 	if (r < 0) {
 		run->events.audit_errors++;
 		res->audit_errors++;
-		fprintf(stderr, "hivebox: cannot write the end record: %s\n",
-			strerror(-r));
+		hb_notice_add(&run->notice,
+			      "hivebox: cannot write the end record: %s",
+			      strerror(-r));
 	} else {
 		/* An anchor outside the log: a cut tail shows against it. */
 		syslog(LOG_INFO, "exec %s ended; %s head %s", run->info.exec_id,
@@ -353,7 +358,8 @@ static int start_audit(struct run *run)
  * from its signalfd and passes them on; after it, none ends hivebox before
  * its records and result are written, and one that arrives while hivebox
  * waits for alert commands ends that wait (the commands are killed, and
- * hivebox exits as the run said). */
+ * hivebox exits as the run said).  From here on, stderr is written
+ * through the notice queue only. */
 static void run_sandbox(struct run *run)
 {
 	sigset_t forwarded;
@@ -361,14 +367,40 @@ static void run_sandbox(struct run *run)
 
 	hb_signals_forwarded(&forwarded);
 	sigprocmask(SIG_BLOCK, &forwarded, NULL);
+	hb_notice_open(&run->notice, STDERR_FILENO);
 	init_events(run);
 	r = hb_supervise(&run->plan, &run->events, &run->res);
 	if (r < 0 && run->res.reason != HB_REASON_SETUP_ERROR)
-		fprintf(stderr, "hivebox: cannot start the sandbox: %s\n",
-			strerror(-r));
+		hb_notice_add(&run->notice,
+			      "hivebox: cannot start the sandbox: %s",
+			      strerror(-r));
 	record_limit(run);
+	/* What stderr has not taken by now is given up, and counted in the
+	 * end record. */
+	hb_notice_drain(&run->notice, HB_NOTICE_DRAIN_MS);
 	record_end(run);
 	hb_events_wait(&run->events, &forwarded);
+}
+
+/* The last notices, with a bounded wait; the number stderr did not take
+ * is said once, in syslog too: the terminal may be the reason. */
+static void end_notices(struct run *run)
+{
+	unsigned long long n =
+		hb_notice_drain(&run->notice, HB_NOTICE_DRAIN_MS);
+
+	if (n) {
+		syslog(LOG_WARNING,
+		       "exec %s: %llu notices not written to stderr",
+		       run->info.exec_id, n);
+		hb_notice_add(
+			&run->notice,
+			"hivebox: %llu notice%s not shown: stderr did not "
+			"take them; the security log has every event",
+			n, n == 1 ? " was" : "s were");
+		hb_notice_flush(&run->notice);
+	}
+	hb_notice_close(&run->notice);
 }
 
 /* --result FILE opens before the start record: a path that cannot take
@@ -464,7 +496,9 @@ static int run_script(const struct hb_cli *cli, int argc, char **argv)
 		goto out;
 	}
 	run_sandbox(run);
-	code = report(cli, run->result_file_fd, &run->res, &run->plan);
+	code = report(cli, run->result_file_fd, &run->res, &run->plan,
+		      &run->notice);
+	end_notices(run);
 out:
 	hb_closep(&run->result_file_fd);
 	json_object_put(run->res.denied_counts);

@@ -85,6 +85,7 @@ void hb_result_add_events(struct hb_result *r, const struct hb_events *w)
 	r->alerts = w->alerts;
 	r->peak_memory_kb = w->peak_total_kb;
 	r->peak_processes = w->peak_processes;
+	r->notices_dropped = w->notice ? w->notice->dropped : 0;
 	memcpy(r->exec_id, w->exec_id, sizeof(r->exec_id));
 }
 
@@ -258,6 +259,8 @@ json_object *hb_result_object(const struct hb_result *r,
 			       json_object_new_int((int)r->violations));
 	json_object_object_add(o, "alerts",
 			       json_object_new_int((int)r->alerts));
+	json_object_object_add(o, "notices_dropped",
+			       json_object_new_uint64(r->notices_dropped));
 	json_object_object_add(o, "denied_syscalls",
 			       json_object_new_uint64(r->denied_syscalls));
 	json_object_object_add(o, "denied_syscall_counts",

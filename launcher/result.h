@@ -51,7 +51,8 @@ struct hb_result {
 	/* Filled in by main from the events sink and the audit trail. */
 	char exec_id[37];
 	unsigned violations, alerts, audit_errors;
-	unsigned long long peak_memory_kb; /* sampled: RSS sum + tmpfs */
+	unsigned long long notices_dropped; /* stderr did not take them */
+	unsigned long long peak_memory_kb;  /* sampled: RSS sum + tmpfs */
 	unsigned peak_processes;
 	const char *audit_dir; /* NULL: no audit trail for this run */
 	unsigned long long denied_syscalls; /* every denied call */

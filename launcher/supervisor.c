@@ -244,6 +244,7 @@ static int event_loop(struct loop *l, const struct hb_plan *plan,
 		{.fd = l->net ? l->net->nflog_fd : -1, .events = POLLIN},
 		{.fd = -1, .events = POLLIN},
 		{.fd = -1, .events = POLLIN},
+		{.fd = -1, .events = POLLOUT},
 	};
 
 	for (;;) {
@@ -252,6 +253,9 @@ static int event_loop(struct loop *l, const struct hb_plan *plan,
 		fds[5].fd = l->notify_done ? -1 : l->notify.fd;
 		fds[7].fd = l->relay.streams[0].read_end;
 		fds[8].fd = l->relay.streams[1].read_end;
+		/* Notices wait in their queue, never in a write: the loop
+		 * goes on while stderr is stopped or full. */
+		fds[9].fd = hb_notice_poll_fd(l->events->notice);
 		if (poll(fds, ARRAY_SIZE(fds), -1) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -280,6 +284,8 @@ static int event_loop(struct loop *l, const struct hb_plan *plan,
 			l->notify_done = true;
 		if (fds[6].revents & (POLLIN | POLLERR))
 			(void)hb_net_run_read(l->net);
+		if (fds[9].revents)
+			hb_notice_ready(l->events->notice, fds[9].revents);
 		if (fds[0].revents & POLLIN)
 			return 0;
 	}

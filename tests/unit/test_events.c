@@ -66,13 +66,16 @@ Test(audit_watch, events_recorded_and_counted)
 
 Test(audit_watch, not_quiet_prints_the_event)
 {
-	struct hb_events w = {.audit = &audit};
+	struct hb_notice q;
+	struct hb_events w = {.audit = &audit, .notice = &q};
 	char *err;
 
 	open_log(false);
 	snprintf(w.exec_id, sizeof(w.exec_id), "%s", ID_B);
 	stderr_capture_start();
+	hb_notice_open(&q, STDERR_FILENO);
 	hb_events_event(&w, "timeout", HB_EV_VIOLATION, "ran too long", NULL);
+	hb_notice_close(&q);
 	err = keep(stderr_capture_stop());
 	cr_assert_str_eq(err, "hivebox: timeout: ran too long\n");
 	cr_assert_eq(w.violations, 1);
@@ -139,7 +142,8 @@ Test(audit_watch, alert_command_runs_once_per_kind)
 
 Test(audit_watch, a_failed_write_is_counted_and_said)
 {
-	struct hb_events w = {.audit = &audit, .quiet = true};
+	struct hb_notice q;
+	struct hb_events w = {.audit = &audit, .quiet = true, .notice = &q};
 	char *err;
 	int saved;
 
@@ -150,7 +154,9 @@ Test(audit_watch, a_failed_write_is_counted_and_said)
 	saved = audit.dirfd;
 	audit.dirfd = -1;
 	stderr_capture_start();
+	hb_notice_open(&q, STDERR_FILENO);
 	hb_events_event(&w, "timeout", HB_EV_VIOLATION, "ran too long", NULL);
+	hb_notice_close(&q);
 	err = keep(stderr_capture_stop());
 	audit.dirfd = saved;
 	cr_assert_eq(w.audit_errors, 1);
