@@ -6,7 +6,6 @@
 #include <linux/sched.h>
 #include <seccomp.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -37,33 +36,55 @@ static int collect_operations(const struct hb_strv *ops, bool *set)
 	return 0;
 }
 
-/* ioctl is allowed unless the low 32 bits of its request (all the kernel
- * looks at) are TIOCSTI or TIOCLINUX.  libseccomp compares masked values
- * for equality only, so "neither" is spelt out: a bit where the two agree
- * differs in the request, or the bits where they disagree take a third
- * pattern. */
-static int allow_ioctl(scmp_filter_ctx ctx)
+/* The requests below bit, sorted, all equal to value under mask: allow
+ * every request with that prefix that is none of them.  Split on bit: a
+ * side that no denied request takes is allowed whole, in one pattern. */
+static int allow_except(scmp_filter_ctx ctx, const uint32_t *deny, size_t n,
+			int bit, uint32_t mask, uint32_t value)
 {
-	const uint32_t x1 = TIOCSTI, x2 = TIOCLINUX;
-	const uint32_t diff = x1 ^ x2, same = ~diff;
+	const uint32_t b = 1u << bit;
+	size_t zeros = 0;
 	int r = 0;
 
-	for (int i = 0; r == 0 && i < 32; i++) {
-		uint32_t bit = 1u << i;
-		if (same & bit)
+	while (zeros < n && !(deny[zeros] & b))
+		zeros++;
+	for (int one = 0; r == 0 && one < 2; one++) {
+		size_t k = one ? n - zeros : zeros;
+		uint32_t v = one ? value | b : value;
+		if (k == 0)
 			r = seccomp_rule_add(
 				ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-				SCMP_A1(SCMP_CMP_MASKED_EQ, bit, ~x1 & bit));
-	}
-	for (uint32_t v = diff; r == 0; v = (v - 1) & diff) {
-		if (v != (x1 & diff) && v != (x2 & diff))
-			r = seccomp_rule_add(
-				ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-				SCMP_A1(SCMP_CMP_MASKED_EQ, diff, v));
-		if (!v)
-			break;
+				SCMP_A1(SCMP_CMP_MASKED_EQ, mask | b, v));
+		else if (bit > 0)
+			r = allow_except(ctx, one ? deny + zeros : deny, k,
+					 bit - 1, mask | b, v);
 	}
 	return r;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* ioctl is allowed unless the low 32 bits of its request (all the kernel
+ * looks at) are one of hb_denied_ioctls.  libseccomp compares masked
+ * values for equality only, so "none of these" is spelt out: the
+ * patterns that cover every other request, from the top bit down (some
+ * 80 rules for the 36 requests). */
+static int allow_ioctl(scmp_filter_ctx ctx)
+{
+	uint32_t deny[64];
+	size_t n = 0;
+
+	if (hb_n_denied_ioctls > ARRAY_SIZE(deny))
+		return -E2BIG;
+	for (size_t i = 0; i < hb_n_denied_ioctls; i++)
+		deny[n++] = hb_denied_ioctls[i].request;
+	qsort(deny, n, sizeof(deny[0]), cmp_u32);
+	return allow_except(ctx, deny, n, 31, 0, 0);
 }
 
 /* prctl is allowed unless its option (an int: the low 32 bits) is
@@ -279,14 +300,11 @@ static int build_deny_list(scmp_filter_ctx ctx, const struct hb_policy *p,
 		r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(prctl), 1,
 				     SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffff,
 					     PR_SET_SECCOMP));
-	if (r == 0)
-		r = seccomp_rule_add(
-			ctx, SCMP_ACT_NOTIFY, SCMP_SYS(ioctl), 1,
-			SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffff, TIOCSTI));
-	if (r == 0)
-		r = seccomp_rule_add(
-			ctx, SCMP_ACT_NOTIFY, SCMP_SYS(ioctl), 1,
-			SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffff, TIOCLINUX));
+	/* The requests that change a terminal, on every descriptor. */
+	for (size_t i = 0; r == 0 && i < hb_n_denied_ioctls; i++)
+		r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(ioctl), 1,
+				     SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffff,
+					     hb_denied_ioctls[i].request));
 	/* personality: only the query (0xffffffff) is allowed. */
 	for (uint32_t i = 0; r == 0 && i < 32; i++)
 		r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY,

@@ -5,6 +5,9 @@
  * built. */
 #include "seccomp_names.h"
 
+#include <asm/termbits.h> /* struct termios2, for TCSETS2 */
+#include <sys/ioctl.h>
+
 const struct hb_syscall_group hb_syscall_groups[] = {
 	{"@basic-io",
 	 "_llseek close close_range dup dup2 dup3 lseek pread64 preadv preadv2 "
@@ -93,7 +96,8 @@ const struct hb_syscall_group hb_syscall_groups[] = {
 	 "what every program needs (personality only to ask)"},
 	{"@files-extra",
 	 "copy_file_range flock ioctl readahead sendfile splice tee vmsplice",
-	 "more on descriptors (ioctl without TIOCSTI and TIOCLINUX)"},
+	 "more on descriptors (ioctl without the requests that change a "
+	 "terminal)"},
 	/* What CPython 3 and its standard library need: the allow-list of
 	 * policies/strict.ini, proved by tests/fixtures/stdlib/. */
 	{"@python",
@@ -157,7 +161,74 @@ const char hb_always_denied[] =
 const char hb_always_denied_args[] =
 	"clone with a namespace flag or CLONE_SIGHAND outside a thread, "
 	"prctl PR_SET_SECCOMP, personality other than the query, ioctl "
-	"TIOCSTI and TIOCLINUX";
+	"requests that change a terminal (TIOCSTI, TCSETS, TCXONC, ...; "
+	"`hivebox policy groups` lists them)";
+
+/* The sandbox has no terminal of its own (no devpts in its /dev): every
+ * terminal it holds is the caller's, on descriptors 0-2 or a copy or
+ * reopening of them.  So these are denied on every descriptor: injecting
+ * input, and changing what the caller's terminal does, whom it belongs
+ * to, or its line.  A stopped terminal (TCXONC) would also stop
+ * hivebox's own notices.  Asking stays allowed: TCGETS (isatty),
+ * TIOCGWINSZ, TIOCGPGRP, FIONREAD, FIONBIO (sockets use it too). */
+#define IOCTL(x)                                                               \
+	{                                                                      \
+		(uint32_t)(x), #x                                              \
+	}
+const struct hb_ioctl hb_denied_ioctls[] = {
+	/* Input and the console. */
+	IOCTL(TIOCSTI),
+	IOCTL(TIOCLINUX),
+	IOCTL(TIOCCONS),
+	/* Settings: termios, termio, termios2, termiox, their lock. */
+	IOCTL(TCSETS),
+	IOCTL(TCSETSW),
+	IOCTL(TCSETSF),
+	IOCTL(TCSETA),
+	IOCTL(TCSETAW),
+	IOCTL(TCSETAF),
+	IOCTL(TCSETS2),
+	IOCTL(TCSETSW2),
+	IOCTL(TCSETSF2),
+	IOCTL(TCSETX),
+	IOCTL(TCSETXF),
+	IOCTL(TCSETXW),
+	IOCTL(TIOCSLCKTRMIOS),
+	/* Flow control, flushing, breaks (a break is SysRq on a serial
+	 * console). */
+	IOCTL(TCXONC),
+	IOCTL(TCFLSH),
+	IOCTL(TCSBRK),
+	IOCTL(TCSBRKP),
+	IOCTL(TIOCSBRK),
+	IOCTL(TIOCCBRK),
+	/* Whose it is, who may open it, its size, its discipline. */
+	IOCTL(TIOCSCTTY),
+	IOCTL(TIOCSPGRP),
+	IOCTL(TIOCEXCL),
+	IOCTL(TIOCNXCL),
+	IOCTL(TIOCSWINSZ),
+	IOCTL(TIOCSETD),
+	IOCTL(TIOCVHANGUP),
+	/* The line: modem bits and serial settings. */
+	IOCTL(TIOCMBIS),
+	IOCTL(TIOCMBIC),
+	IOCTL(TIOCMSET),
+	IOCTL(TIOCSSOFTCAR),
+	IOCTL(TIOCSSERIAL),
+	IOCTL(TIOCSRS485),
+	IOCTL(TIOCSERCONFIG),
+};
+#undef IOCTL
+const size_t hb_n_denied_ioctls = ARRAY_SIZE(hb_denied_ioctls);
+
+const char *hb_denied_ioctl_name(unsigned long long request)
+{
+	for (size_t i = 0; i < hb_n_denied_ioctls; i++)
+		if (hb_denied_ioctls[i].request == (uint32_t)request)
+			return hb_denied_ioctls[i].name;
+	return NULL;
+}
 
 const struct hb_operation hb_operations[] = {
 	{"delete", "unlink unlinkat rmdir",

@@ -140,7 +140,10 @@ void hb_syscall_groups_print(FILE *out)
 		"\ndenied whatever the policy says:\n\t%s\n"
 		"and by their arguments:\n\t%s\n",
 		hb_always_denied, hb_always_denied_args);
-	fputs("\nblocked_operations:\n", out);
+	fputs("ioctl requests denied on every descriptor:\n\t", out);
+	for (size_t i = 0; i < hb_n_denied_ioctls; i++)
+		fprintf(out, "%s%s", i ? " " : "", hb_denied_ioctls[i].name);
+	fputs("\n\nblocked_operations:\n", out);
 	for (size_t i = 0; i < hb_n_operations; i++)
 		fprintf(out, "%s\t%s\n\t%s\n", hb_operations[i].name,
 			hb_operations[i].doc, hb_operations[i].syscalls);

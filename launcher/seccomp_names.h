@@ -8,6 +8,7 @@
 #include "util.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* One past the highest system-call number the filter and the supervisor's
@@ -17,6 +18,17 @@
 /* The groups no policy may allow (seccomp_groups.c). */
 extern const char hb_always_denied[];
 extern const char hb_always_denied_args[];
+
+/* The ioctl requests no policy may allow (seccomp_groups.c): those that
+ * change a terminal.  Compared on the low 32 bits, all the kernel reads. */
+struct hb_ioctl {
+	uint32_t request;
+	const char *name; /* "TCSETS" */
+};
+extern const struct hb_ioctl hb_denied_ioctls[];
+extern const size_t hb_n_denied_ioctls;
+/* The name of a denied request, or NULL. */
+const char *hb_denied_ioctl_name(unsigned long long request);
 
 struct hb_syscall_group {
 	const char *name;     /* "@mount" */

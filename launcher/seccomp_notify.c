@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "seccomp_notify.h"
+#include "seccomp_names.h"
 
 #include <fcntl.h>
 #include <linux/seccomp.h>
@@ -161,7 +162,9 @@ static int kill_caller(struct hb_seccomp_notify *n,
 	return sig;
 }
 
-static json_object *describe(const struct seccomp_notif *req, const char *name)
+/* The call and its arguments; a denied ioctl's request by its name. */
+static json_object *describe(const struct seccomp_notif *req, const char *name,
+			     const char *request)
 {
 	json_object *d = json_object_new_object();
 	json_object *args = json_object_new_array();
@@ -177,6 +180,9 @@ static json_object *describe(const struct seccomp_notif *req, const char *name)
 		json_object_array_add(args, json_object_new_string(hex));
 	}
 	json_object_object_add(d, "args", args);
+	if (request)
+		json_object_object_add(d, "request",
+				       json_object_new_string(request));
 	for (size_t i = 0; i < ARRAY_SIZE(path_args); i++) {
 		if (strcmp(path_args[i].name, name) != 0)
 			continue;
@@ -208,6 +214,7 @@ static json_object *prepare(struct hb_seccomp_notify *n,
 			    size_t msg_size)
 {
 	unsigned long long count = ++*count_of(n, req->data.nr);
+	const char *request = NULL;
 	char *name;
 	json_object *d;
 
@@ -218,13 +225,15 @@ static json_object *prepare(struct hb_seccomp_notify *n,
 	if (count > HB_SECCOMP_NOTIFY_DETAILED)
 		return NULL;
 	name = seccomp_syscall_resolve_num_arch(req->data.arch, req->data.nr);
-	d = describe(req, name ? name : "?");
+	if (name && strcmp(name, "ioctl") == 0)
+		request = hb_denied_ioctl_name(req->data.args[1]);
+	d = describe(req, name ? name : "?", request);
 	/* The path was read from memory the caller may change: it counts
 	 * only if the call is still the one that was notified. */
 	if (ioctl(n->fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0)
 		json_object_object_add(d, "stale", json_object_new_boolean(1));
-	snprintf(msg, msg_size, "denied %s (pid %u)%s", name ? name : "?",
-		 req->pid,
+	snprintf(msg, msg_size, "denied %s%s%s (pid %u)%s", name ? name : "?",
+		 request ? " " : "", request ? request : "", req->pid,
 		 count == HB_SECCOMP_NOTIFY_DETAILED
 			 ? "; further ones are counted"
 			 : "");
