@@ -8,6 +8,7 @@
 #include "audit_record.h"
 #include "result.h"
 #include "supervisor.h"
+#include "terminal.h"
 
 #include <fcntl.h>
 #include <limits.h>
@@ -359,17 +360,21 @@ static int start_audit(struct run *run)
  * its records and result are written, and one that arrives while hivebox
  * waits for alert commands ends that wait (the commands are killed, and
  * hivebox exits as the run said).  From here on, stderr is written
- * through the notice queue only. */
+ * through the notice queue only, and the caller's terminal settings are
+ * put back however the run ended. */
 static void run_sandbox(struct run *run)
 {
+	struct hb_terminal term;
 	sigset_t forwarded;
 	int r;
 
 	hb_signals_forwarded(&forwarded);
 	sigprocmask(SIG_BLOCK, &forwarded, NULL);
 	hb_notice_open(&run->notice, STDERR_FILENO);
+	hb_terminal_save(&term);
 	init_events(run);
 	r = hb_supervise(&run->plan, &run->events, &run->res);
+	(void)hb_terminal_restore(&term);
 	if (r < 0 && run->res.reason != HB_REASON_SETUP_ERROR)
 		hb_notice_add(&run->notice,
 			      "hivebox: cannot start the sandbox: %s",
