@@ -5,6 +5,9 @@ what is mounted.  For the races this closes, see test_races.py."""
 import hashlib
 import json
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -61,27 +64,37 @@ def test_a_root_only_way_is_opened_as_root(hb):
     """A root cron job's script and data below a directory only root may
     enter (/root/jobs): the sandbox's uid cannot get through, but nobody
     but root can change that way, so root opens it, and the sandbox gets
-    the files, which its uid may read."""
-    if not root_only_way(hb.dir):
-        pytest.skip(f"{hb.dir} lies below a directory others may change")
-    private = hb.mkdir("private", 0o700)
-    (private / "data").mkdir(mode=0o755)
-    (private / "data" / "in.txt").write_text("42\n")
-    (private / "job.py").write_text(
-        "print(open('private/data/in.txt').read().strip())\n")
-    policy = hb.policy("[filesystem]\nread_only = private/data\n")
-    result = hb.result_file()
+    the files, which its uid may read.  The way is made under /run (root's,
+    0755), wherever the checkout lies."""
+    if not root_only_way("/run"):
+        pytest.skip("/run lies below a directory others may change")
+    top = Path(tempfile.mkdtemp(prefix="hivebox-test-", dir="/run"))
+    try:
+        top.chmod(0o755)
+        private = top / "private"
+        private.mkdir(mode=0o700)
+        private.chmod(0o700)
+        (private / "data").mkdir(mode=0o755)
+        (private / "data" / "in.txt").write_text("42\n")
+        job = private / "job.py"
+        job.write_text(f"print(open('{private}/data/in.txt').read().strip())\n")
+        job.chmod(0o644)
+        policy = hb.policy(f"[filesystem]\nread_only = {private}/data\n")
+        result = hb.result_file()
 
-    run = hb.run_argv(["--result", result, "--policy", policy,
-                       "private/job.py"], result_path=result)
+        run = hb.run_argv(["--result", result, "--policy", policy, job],
+                          result_path=result)
 
-    assert run.rc == 0, run
-    assert run.stdout == "42\n", run
-    records = [json.loads(line) for line in
-               (hb.audit_dir / "execution_audit.log").read_text().splitlines()]
-    start = [r for r in records if r["type"] == "start"][-1]
-    assert start["script"]["sha256"] == hashlib.sha256(
-        (private / "job.py").read_bytes()).hexdigest(), start
+        assert run.rc == 0, run
+        assert run.stdout == "42\n", run
+        records = [json.loads(line) for line in
+                   (hb.audit_dir / "execution_audit.log").read_text()
+                   .splitlines()]
+        start = [r for r in records if r["type"] == "start"][-1]
+        assert start["script"]["sha256"] == hashlib.sha256(
+            job.read_bytes()).hexdigest(), start
+    finally:
+        shutil.rmtree(top)
 
 
 @needs_root
