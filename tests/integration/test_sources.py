@@ -154,3 +154,54 @@ def test_the_start_record_hashes_the_file_that_ran(hb):
     assert start["script"]["path"] == str(job)
     assert start["script"]["sha256"] == \
         hashlib.sha256(job.read_bytes()).hexdigest()
+
+
+# Mounts a file system of the given type at a path in a private mount
+# namespace of its own, then runs the rest of the command line there.
+MOUNT_THEN = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+              'mount -t "$1" "$1" "$2" && shift 2 && exec "$@"', "sh"]
+
+
+@needs_root
+@pytest.mark.parametrize("fstype,what", [
+    ("proc", "/proc"), ("sysfs", "/sys"), ("devpts", "/dev")])
+def test_a_host_tree_mounted_below_a_policy_directory_is_refused(
+        hb, fstype, what):
+    """A directory is cloned with the mounts below it: a host procfs,
+    sysfs or devpts mounted somewhere below a read_only path (a chroot's
+    /proc) would reach the sandbox with it, so the path is refused."""
+    tree = hb.mkdir("tree")
+    (tree / "inner").mkdir()
+    hb.script("hello.py")
+    policy = hb.policy("[filesystem]\nread_only = tree\n")
+    result = hb.result_file()
+
+    run = hb.run_argv(["--result", result, "--policy", policy, "hello.py"],
+                      result_path=result,
+                      prefix=MOUNT_THEN + [fstype, tree / "inner"])
+
+    assert_refused(run, r"^hivebox: .*policy\.ini:\d+: read_only path "
+                   rf"'tree' would give the sandbox the host's {what}, "
+                   r"mounted below it at \S+/tree/inner$")
+
+
+@needs_root
+def test_a_script_in_the_hosts_dev_is_refused(hb):
+    """The host's /dev/shm is a tmpfs, not devtmpfs: a script there is
+    refused by its path, before anything is opened."""
+    fd, name = tempfile.mkstemp(prefix="hivebox-test-", suffix=".py",
+                                dir="/dev/shm")
+    try:
+        os.write(fd, b"print('ran')\n")
+        os.close(fd)
+        os.chmod(name, 0o644)
+        policy = hb.policy("")
+        result = hb.result_file()
+
+        run = hb.run_argv(["--result", result, "--policy", policy, name],
+                          result_path=result)
+
+        assert_refused(run, rf"^hivebox: {name}: cannot use script: it "
+                       r"lies in the host's /dev$")
+    finally:
+        os.unlink(name)

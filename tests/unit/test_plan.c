@@ -480,8 +480,10 @@ Test(plan, script_fifo_or_device_refused_at_once, .timeout = 10)
 	cr_assert_eq(mkfifo(fifo, 0644), 0);
 	inv.script = "fifo.py";
 	build_fails("", &inv, &d, "cannot use script: not a regular file");
+	/* Refused by its name, before anything opens it. */
 	inv.script = "/dev/zero";
-	build_fails("", &inv, &d, "cannot use script: not a regular file");
+	build_fails("", &inv, &d,
+		    "cannot use script: it lies in the host's /dev");
 	free(fifo);
 }
 
@@ -798,7 +800,7 @@ Test(plan, script_not_regular)
 	build_fails("", &inv, &d, "cannot use script: not a regular file");
 	cr_assert_str_eq(d.file, "data");
 	inv.script = "/dev/null";
-	build_fails("", &inv, &d, "not a regular file");
+	build_fails("", &inv, &d, "it lies in the host's /dev");
 	/* A directory the policy grants, named as the script. */
 	inv.script = "data";
 	build_fails("[filesystem]\nread_only = data\n", &inv, &d,

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: MIT */
+/* What is mounted below a directory, read from /proc/self/mountinfo: a
+ * policy directory is cloned with its submounts, so a host procfs, sysfs
+ * or devpts mounted somewhere below it (a chroot's /proc, /run/netns)
+ * would reach the sandbox with it. */
+#pragma once
+
+#include <limits.h>
+
+/* Look through the mount table text for a mount strictly below dir that
+ * is the host's own: a /proc, /sys or /dev file system by type, or the
+ * host's root bound again.  0 with *ret_what NULL if there is none; 0
+ * with *ret_what "/proc", "/sys", "/dev" or "/" and ret_at its mount
+ * point otherwise; -errno if the table cannot be read. */
+int hb_mountinfo_host_below(const char *table, const char *dir,
+			    const char **ret_what, char ret_at[PATH_MAX]);
+/* The same over this process's /proc/self/mountinfo. */
+int hb_mountinfo_host_below_self(const char *dir, const char **ret_what,
+				 char ret_at[PATH_MAX]);
