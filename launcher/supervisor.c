@@ -137,7 +137,10 @@ static void on_listener(struct loop *l, int fd)
 	if (l->notify.fd >= 0 ||
 	    hb_seccomp_notify_init(&l->notify, fd, f->deny_errno, f->kill,
 				   l->events) < 0) {
-		/* One listener per run; anything else is not ours. */
+		/* One listener per run; anything else is not ours.  A
+		 * failed init keeps no descriptor, and frees what it took. */
+		if (l->notify.fd < 0)
+			hb_seccomp_notify_close(&l->notify);
 		close(fd);
 		return;
 	}
@@ -327,8 +330,8 @@ static void relay_report(struct loop *l)
 				"on",
 				s->dest, l->plan->limits.file_size_mb,
 				s->dropped);
-			hb_events_event(l->events, "output_limit", HB_EV_ALERT,
-					msg, NULL);
+			hb_events_event(l->events, "output_limit",
+					HB_EV_VIOLATION, msg, NULL);
 		} else if (s->err) {
 			snprintf(msg, sizeof(msg),
 				 "the script's output to descriptor %d could "

@@ -401,7 +401,8 @@ unsigned long long hb_timeval_ms(const struct timeval *tv)
 
 void hb_signals_init(void)
 {
-	static const int ignored[] = {SIGPIPE, SIGTSTP, SIGTTIN, SIGTTOU};
+	static const int ignored[] = {SIGPIPE, SIGXFSZ, SIGTSTP, SIGTTIN,
+				      SIGTTOU};
 
 	for (size_t i = 0; i < ARRAY_SIZE(ignored); i++)
 		signal(ignored[i], SIG_IGN);

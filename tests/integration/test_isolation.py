@@ -431,12 +431,47 @@ def test_output_to_a_log_is_bounded_by_file_size_mb(hb):
     assert log.stat().st_size == len(SECRET) + MIB, run
     assert log.read_text().startswith(SECRET + "out 1\nout 3\nxxx")
     res = assert_result(run, "exit", exit_code=0)
-    assert res["alerts"] == 1, res
-    assert_recorded(hb, res, "exit")
+    assert res["violations"] == 1 and res["alerts"] == 0, res
+    assert_recorded(hb, res, "exit", "output_limit")
     (ev,) = [e for e in events(hb.audit_dir, res["exec_id"], default_key())]
     assert ev["kind"] == "output_limit", ev
-    assert ev["severity"] == "alert", ev
+    assert ev["severity"] == "violation", ev
     assert "descriptor 1 went past file_size_mb = 1" in ev["message"], ev
 
 
 MIB = 1024 * 1024
+
+
+@needs_userns
+def test_a_callers_lower_file_size_limit_does_not_end_hivebox(hb):
+    """The supervisor writes the script's output into the log itself, so
+    the caller's own RLIMIT_FSIZE applies to hivebox: past it, SIGXFSZ
+    ended hivebox (exit 153) with no result and no end record.  hivebox
+    ignores SIGXFSZ: the write fails with EFBIG, the script's writes fail
+    with EPIPE, and the run ends as the script's own, recorded."""
+    import resource
+
+    log = hb.dir / "joblog"
+    policy = hb.policy("[execution]\nfile_size_mb = 8\n")
+    soft = 256 * 1024
+
+    def lower():
+        resource.setrlimit(resource.RLIMIT_FSIZE,
+                           (soft, resource.RLIM_INFINITY))
+
+    log.write_text(SECRET)
+    result = hb.result_file()
+    argv = [str(HIVEBOX), "--audit-dir", str(hb.audit_dir), "--result",
+            str(result), "--policy", str(policy),
+            hb.script("read_stdout.py"), "2"]
+    with open(log, "a") as out:
+        proc = subprocess.run(argv, cwd=hb.dir, stdin=subprocess.DEVNULL,
+                              stdout=out, stderr=subprocess.PIPE, text=True,
+                              timeout=60, preexec_fn=lower)
+
+    assert proc.returncode == 0, proc
+    assert "write failed EPIPE after " in proc.stderr, proc
+    assert log.stat().st_size <= soft, log.stat()
+    res = json.loads(result.read_text())
+    assert res["reason"] == "exit" and res["exit_code"] == 0, res
+    assert_recorded(hb, res, "exit", "output_limit")
