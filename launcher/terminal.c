@@ -34,10 +34,18 @@ int hb_terminal_restore(const struct hb_terminal *t)
 {
 	struct termios now;
 	int restored = 0, r = 0;
+	pid_t fg;
 
 	for (int i = 0; i < 3; i++) {
 		if (t->fd[i] < 0 || get(t->fd[i], &now) < 0 ||
 		    memcmp(&now, &t->saved[i], sizeof(now)) == 0)
+			continue;
+		/* Our controlling terminal, with another process group in
+		 * the foreground: we run in the background, and the settings
+		 * are the foreground program's (the sandbox cannot change
+		 * them), not ours to undo. */
+		fg = tcgetpgrp(t->fd[i]);
+		if (fg > 0 && fg != getpgrp())
 			continue;
 		/* TCSANOW: draining first would wait on a stopped terminal.
 		 * SIGTTOU, which a background hivebox would get, is
