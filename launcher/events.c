@@ -38,8 +38,8 @@ static void run_alert_command(struct hb_events *w, const char *kind,
 
 	while (slot < HB_MAX_ALERT_CHILDREN && w->children[slot].pid > 0)
 		slot++;
-	if (slot == HB_MAX_ALERT_CHILDREN ||
-	    pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0) {
+	if (slot == HB_MAX_ALERT_CHILDREN || pipe2(p, O_CLOEXEC) < 0 ||
+	    fcntl(p[1], F_SETFL, O_NONBLOCK) < 0) {
 		hb_events_event(w, "alert_command_failed", HB_EV_ERROR,
 				"too many alert commands running, or no pipe",
 				NULL);

@@ -852,6 +852,7 @@ def test_an_alert_command_that_reads_nothing_does_not_end_hivebox(hb):
     command, out = alert_command(
         hb, 'grep SigIgn /proc/$PPID/status > "$OUT_DIR/parent"\n'
             'grep SigIgn /proc/$$/status > "$OUT_DIR/self"\n'
+            'grep flags /proc/$$/fdinfo/0 > "$OUT_DIR/stdin"\n'
             'exec 0<&-\n')
     policy = hb.policy(MEMORY_ALERT + f"alert_command = {command}\n")
 
@@ -864,6 +865,10 @@ def test_an_alert_command_that_reads_nothing_does_not_end_hivebox(hb):
         (out / "parent").read_text()
     assert not sigpipe_ignored((out / "self").read_text()), \
         (out / "self").read_text()
+    # Its stdin blocks, as a program's does bare: a read before the event
+    # is written waits for it instead of failing with EAGAIN.
+    flags = int((out / "stdin").read_text().split()[1], 8)
+    assert not flags & os.O_NONBLOCK, oct(flags)
 
 
 def test_a_hanging_alert_command_is_killed(hb):
