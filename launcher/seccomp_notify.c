@@ -43,7 +43,7 @@ int hb_seccomp_notify_init(struct hb_seccomp_notify *n, int fd, int deny_errno,
 	struct seccomp_notif_sizes sizes;
 
 	memset(n, 0, sizeof(*n));
-	n->fd = fd;
+	n->fd = -1;
 	n->deny_errno = deny_errno;
 	n->kill = kill;
 	n->events = events;
@@ -59,7 +59,12 @@ int hb_seccomp_notify_init(struct hb_seccomp_notify *n, int fd, int deny_errno,
 			: sizeof(struct seccomp_notif_resp);
 	n->req = calloc(1, n->req_size);
 	n->resp = calloc(1, n->resp_size);
-	return n->req && n->resp ? 0 : -ENOMEM;
+	if (!n->req || !n->resp)
+		return -ENOMEM;
+	/* Only now: on a failure the caller still owns fd, and the loop
+	 * does not poll it. */
+	n->fd = fd;
+	return 0;
 }
 
 void hb_seccomp_notify_close(struct hb_seccomp_notify *n)
