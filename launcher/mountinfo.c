@@ -2,27 +2,49 @@
 #include "mountinfo.h"
 #include "util.h"
 
+#include <linux/magic.h>
 #include <string.h>
 
-/* File-system types that are the host's /proc, /sys or /dev, whoever
- * mounts them where. */
+/* The file systems that are the host's /proc, /sys or /dev, whoever
+ * mounts them where: by the type mountinfo names, and by the magic
+ * number statfs() gives (0 where it cannot tell: devtmpfs is a tmpfs to
+ * statfs(), and is told by its device instead). */
 static const struct {
 	const char *type;
+	long magic;
 	const char *what;
-} host_types[] = {
-	{"proc", "/proc"},    {"nsfs", "/proc"},    {"binfmt_misc", "/proc"},
-	{"sysfs", "/sys"},    {"cgroup", "/sys"},   {"cgroup2", "/sys"},
-	{"debugfs", "/sys"},  {"tracefs", "/sys"},  {"securityfs", "/sys"},
-	{"bpf", "/sys"},      {"efivarfs", "/sys"}, {"pstore", "/sys"},
-	{"configfs", "/sys"}, {"fusectl", "/sys"},  {"devpts", "/dev"},
-	{"devtmpfs", "/dev"},
+} host_fs[] = {
+	{"proc", PROC_SUPER_MAGIC, "/proc"},
+	{"nsfs", NSFS_MAGIC, "/proc"},
+	{"binfmt_misc", BINFMTFS_MAGIC, "/proc"},
+	{"sysfs", SYSFS_MAGIC, "/sys"},
+	{"cgroup", CGROUP_SUPER_MAGIC, "/sys"},
+	{"cgroup2", CGROUP2_SUPER_MAGIC, "/sys"},
+	{"debugfs", DEBUGFS_MAGIC, "/sys"},
+	{"tracefs", TRACEFS_MAGIC, "/sys"},
+	{"securityfs", SECURITYFS_MAGIC, "/sys"},
+	{"bpf", BPF_FS_MAGIC, "/sys"},
+	{"efivarfs", EFIVARFS_MAGIC, "/sys"},
+	{"pstore", PSTOREFS_MAGIC, "/sys"},
+	{"configfs", 0x62656570, "/sys"}, /* CONFIGFS_MAGIC, not in uapi */
+	{"fusectl", 0x65735543, "/sys"},  /* FUSE_CTL_SUPER_MAGIC, likewise */
+	{"devpts", DEVPTS_SUPER_MAGIC, "/dev"},
+	{"devtmpfs", 0, "/dev"},
 };
 
 static const char *host_type(const char *type)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(host_types); i++)
-		if (strcmp(host_types[i].type, type) == 0)
-			return host_types[i].what;
+	for (size_t i = 0; i < ARRAY_SIZE(host_fs); i++)
+		if (strcmp(host_fs[i].type, type) == 0)
+			return host_fs[i].what;
+	return NULL;
+}
+
+const char *hb_host_fs_by_magic(long magic)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(host_fs); i++)
+		if (host_fs[i].magic && host_fs[i].magic == magic)
+			return host_fs[i].what;
 	return NULL;
 }
 

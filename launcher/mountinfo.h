@@ -7,6 +7,10 @@
 
 #include <limits.h>
 
+/* "/proc", "/sys" or "/dev" if a file system of statfs() magic number
+ * magic is one of the host's own there, else NULL. */
+const char *hb_host_fs_by_magic(long magic);
+
 /* Look through the mount table text for a mount strictly below dir that
  * is the host's own: a /proc, /sys or /dev file system by type, or the
  * host's root bound again.  0 with *ret_what NULL if there is none; 0

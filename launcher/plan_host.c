@@ -37,28 +37,9 @@ static int host_own(int fd, const struct stat *st, const char **ret)
 	*ret = NULL;
 	if (fstatfs(fd, &sf) < 0 || stat("/", &root) < 0)
 		return -errno;
-	switch (sf.f_type) {
-	case PROC_SUPER_MAGIC:
-	case NSFS_MAGIC:
-		*ret = "/proc";
+	*ret = hb_host_fs_by_magic((long)sf.f_type);
+	if (*ret)
 		return 0;
-	case SYSFS_MAGIC:
-	case CGROUP_SUPER_MAGIC:
-	case CGROUP2_SUPER_MAGIC:
-	case DEBUGFS_MAGIC:
-	case TRACEFS_MAGIC:
-	case SECURITYFS_MAGIC:
-	case BPF_FS_MAGIC:
-	case EFIVARFS_MAGIC:
-	case PSTOREFS_MAGIC:
-		*ret = "/sys";
-		return 0;
-	case DEVPTS_SUPER_MAGIC:
-		*ret = "/dev";
-		return 0;
-	default:
-		break;
-	}
 	if (st->st_dev == root.st_dev && st->st_ino == root.st_ino)
 		*ret = "/";
 	else if (stat("/dev", &dev) == 0 && dev.st_dev != root.st_dev &&
