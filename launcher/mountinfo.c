@@ -147,17 +147,17 @@ int hb_mountinfo_host_below(const char *table, const char *dir,
 	return 0;
 }
 
-int hb_mountinfo_host_below_self(const char *dir, const char **ret_what,
-				 char ret_at[PATH_MAX])
+int hb_mountinfo_read(char **ret)
 {
-	_cleanup_free_ char *table = NULL;
 	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
 	size_t size = 0;
 
-	*ret_what = NULL;
+	*ret = NULL;
 	if (!f)
 		return -errno;
-	if (getdelim(&table, &size, '\0', f) < 0)
+	if (getdelim(ret, &size, '\0', f) < 0) {
+		hb_freep(ret);
 		return feof(f) ? -ENODATA : -errno;
-	return hb_mountinfo_host_below(table, dir, ret_what, ret_at);
+	}
+	return 0;
 }

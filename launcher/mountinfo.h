@@ -18,6 +18,5 @@ const char *hb_host_fs_by_magic(long magic);
  * point otherwise; -errno if the table cannot be read. */
 int hb_mountinfo_host_below(const char *table, const char *dir,
 			    const char **ret_what, char ret_at[PATH_MAX]);
-/* The same over this process's /proc/self/mountinfo. */
-int hb_mountinfo_host_below_self(const char *dir, const char **ret_what,
-				 char ret_at[PATH_MAX]);
+/* This process's /proc/self/mountinfo as text, malloc'ed; -errno. */
+int hb_mountinfo_read(char **ret);

@@ -101,11 +101,17 @@ static int would_give(const struct hb_policy *p, enum hb_key key,
 /* A directory is cloned with what is mounted below it: a host procfs,
  * sysfs or devpts there (a chroot's /proc, /run/netns) would come too. */
 static int below_own(const struct hb_policy *p, enum hb_key key,
-		     const char *path, const char *abs, struct hb_diag *diag)
+		     const char *path, const char *abs, char **table,
+		     struct hb_diag *diag)
 {
 	const char *what = NULL;
 	char at[PATH_MAX];
-	int r = hb_mountinfo_host_below_self(abs, &what, at);
+	/* Read once for all the policy's directories, when the first one
+	 * needs it. */
+	int r = *table ? 0 : hb_mountinfo_read(table);
+
+	if (r == 0)
+		r = hb_mountinfo_host_below(*table, abs, &what, at);
 
 	if (r < 0)
 		return hb_diag_set(
@@ -153,7 +159,7 @@ static int open_host(const struct hb_plan *plan, const char *abs, int flags)
  * anywhere), and everything is checked on that descriptor, which is what
  * the sandbox gets: no name is resolved twice. */
 static int plan_policy_path(struct hb_plan *plan, const struct hb_policy *p,
-			    enum hb_key key, const char *path,
+			    enum hb_key key, const char *path, char **table,
 			    struct hb_diag *diag)
 {
 	_cleanup_free_ char *abs = NULL;
@@ -185,7 +191,7 @@ static int plan_policy_path(struct hb_plan *plan, const struct hb_policy *p,
 	if (own)
 		return would_give(p, key, path, own, diag);
 	if (S_ISDIR(st.st_mode)) {
-		r = below_own(p, key, path, abs, diag);
+		r = below_own(p, key, path, abs, table, diag);
 		if (r < 0)
 			return r;
 	}
@@ -197,18 +203,19 @@ static int plan_policy_path(struct hb_plan *plan, const struct hb_policy *p,
 static int plan_policy_paths(struct hb_plan *plan, const struct hb_policy *p,
 			     struct hb_diag *diag)
 {
+	_cleanup_free_ char *table = NULL; /* the mount table, once read */
 	size_t first = plan->n_mounts;
 	int r;
 
 	for (size_t i = 0; i < p->read_only.n; i++) {
 		r = plan_policy_path(plan, p, HB_K_READ_ONLY, p->read_only.v[i],
-				     diag);
+				     &table, diag);
 		if (r < 0)
 			return r;
 	}
 	for (size_t i = 0; i < p->read_write.n; i++) {
 		r = plan_policy_path(plan, p, HB_K_READ_WRITE,
-				     p->read_write.v[i], diag);
+				     p->read_write.v[i], &table, diag);
 		if (r < 0)
 			return r;
 	}
