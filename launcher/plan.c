@@ -311,9 +311,11 @@ static int plan_argv(struct hb_plan *plan, const struct hb_invocation *inv)
 {
 	int r = 0;
 
-	/* -I: isolated mode, no user site, no PYTHON* variables. */
+	/* As "python3 SCRIPT ARGS" runs bare: the script's directory is
+	 * sys.path[0], and the PYTHON* variables the policy sets or keeps
+	 * take effect.  Isolated mode (-I) would change what the script
+	 * means; the environment is the policy's already. */
 	r |= hb_strv_push(&plan->argv, plan->interpreter);
-	r |= hb_strv_push(&plan->argv, "-I");
 	/* The absolute path: a script named "-c" stays a script. */
 	r |= hb_strv_push(&plan->argv, plan->script);
 	for (size_t i = 0; i < inv->n_args; i++)

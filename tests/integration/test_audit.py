@@ -226,7 +226,7 @@ def test_run_writes_a_start_and_an_end_record(hb):
     assert start["argv"] == run.argv
     # The interpreter gets the script's absolute path, so that a script
     # named like an option stays a script.
-    assert start["command"] == ["/usr/bin/python3", "-I",
+    assert start["command"] == ["/usr/bin/python3",
                                 str(hb.dir / "exit_code.py"), "3"], start
     if os.geteuid() == 0:
         assert start["host_uid"] == sandbox_uid(run.pid)

@@ -185,7 +185,7 @@ def test_dry_run_prints_mounts_and_runs_nothing(hb):
     assert not (rw / "marker").exists()
     out = run.stdout
     assert '"out/marker"' not in out  # the script's own output
-    assert ("command: /usr/bin/python3 -I %s out/marker\n"
+    assert ("command: /usr/bin/python3 %s out/marker\n"
             % (hb.dir / "write_probe.py")) in out
 
     def mount(kind, target, rest):
@@ -282,5 +282,5 @@ def test_workdir_is_where_a_job_starts_and_its_paths_resolve(hb):
     assert (start["type"], end["type"]) == ("start", "end")
     assert start["cwd"] == str(jobs), start
     assert start["script"]["path"] == str(jobs / "job.py"), start
-    assert start["command"] == ["/usr/bin/python3", "-I",
+    assert start["command"] == ["/usr/bin/python3",
                                 str(jobs / "job.py")], start

@@ -1123,16 +1123,17 @@ Test(plan, argv)
 	inv.args = args;
 	inv.n_args = 3;
 	build_ok(&plan, &p, "", &inv);
-	cr_assert_eq(plan.argv.n, 6);
+	/* As "python3 SCRIPT ARGS" bare: no -I, which would drop the
+	 * script's directory from sys.path. */
+	cr_assert_eq(plan.argv.n, 5);
 	cr_assert_str_eq(plan.argv.v[0], "/usr/bin/python3");
-	cr_assert_str_eq(plan.argv.v[1], "-I");
 	/* Absolute, so that a script named like an option stays a script. */
-	cr_assert_str_eq(plan.argv.v[2], plan.script);
-	cr_assert_eq(plan.argv.v[2][0], '/');
-	cr_assert_str_eq(plan.argv.v[3], "--date");
-	cr_assert_str_eq(plan.argv.v[4], "2026-11-27");
-	cr_assert_str_eq(plan.argv.v[5], "x y");
-	cr_assert_null(plan.argv.v[6]);
+	cr_assert_str_eq(plan.argv.v[1], plan.script);
+	cr_assert_eq(plan.argv.v[1][0], '/');
+	cr_assert_str_eq(plan.argv.v[2], "--date");
+	cr_assert_str_eq(plan.argv.v[3], "2026-11-27");
+	cr_assert_str_eq(plan.argv.v[4], "x y");
+	cr_assert_null(plan.argv.v[5]);
 	hb_plan_free(&plan);
 	hb_policy_free(&p);
 }
@@ -1144,8 +1145,8 @@ Test(plan, argv_without_args)
 	struct hb_invocation inv = invocation();
 
 	build_ok(&plan, &p, "", &inv);
-	cr_assert_eq(plan.argv.n, 3);
-	cr_assert_str_eq(plan.argv.v[2], plan.script);
+	cr_assert_eq(plan.argv.n, 2);
+	cr_assert_str_eq(plan.argv.v[1], plan.script);
 	hb_plan_free(&plan);
 	hb_policy_free(&p);
 }
@@ -1256,7 +1257,7 @@ Test(plan, print)
 	cr_assert_not_null(strstr(buf, "id map: uid 0 -> host 2000012345, "
 				       "gid 0 -> host 2000012345\n"),
 			   "%s", buf);
-	cr_assert_not_null(strstr(buf, "command: /usr/bin/python3 -I /"), "%s",
+	cr_assert_not_null(strstr(buf, "command: /usr/bin/python3 /"), "%s",
 			   buf);
 	cr_assert_not_null(strstr(buf, "/job.py\n"), "%s", buf);
 	cr_assert_not_null(strstr(buf, "rw,nosuid,nodev,noexec from "), "%s",
