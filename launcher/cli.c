@@ -13,6 +13,7 @@ enum {
 	OPT_AUDIT_DIR,
 	OPT_EXPORT_FILTER,
 	OPT_CONFIG,
+	OPT_WORKDIR,
 	OPT_TIGHTEN, /* + index into tighten_opts */
 };
 
@@ -50,6 +51,8 @@ void hb_cli_usage(FILE *out)
 	      "  --result-fd N          write the result as JSON to descriptor "
 	      "N\n"
 	      "  --quiet                no notices on stderr, only errors\n"
+	      "  --workdir DIR          start in DIR, as 'cd DIR && hivebox' "
+	      "would\n"
 	      "  --audit-dir DIR        write the audit trail to DIR\n"
 	      "  --config FILE          hivebox's own settings (default\n"
 	      "                         /etc/hivebox/hivebox.conf)\n"
@@ -217,6 +220,9 @@ static int take_option(struct hb_cli *cli, int c, char **argv,
 	case OPT_CONFIG:
 		cli->config = optarg;
 		break;
+	case OPT_WORKDIR:
+		cli->workdir = optarg;
+		break;
 	case 'h':
 		cli->verb = HB_VERB_HELP;
 		return 1;
@@ -245,7 +251,7 @@ static int take_option(struct hb_cli *cli, int c, char **argv,
 int hb_cli_parse(struct hb_cli *cli, int argc, char **argv,
 		 struct hb_diag *diag)
 {
-	struct option opts[ARRAY_SIZE(tighten_opts) + 11] = {
+	struct option opts[ARRAY_SIZE(tighten_opts) + 12] = {
 		{"policy", required_argument, NULL, OPT_POLICY},
 		{"dry-run", no_argument, NULL, OPT_DRY_RUN},
 		{"result", required_argument, NULL, OPT_RESULT},
@@ -254,10 +260,11 @@ int hb_cli_parse(struct hb_cli *cli, int argc, char **argv,
 		{"audit-dir", required_argument, NULL, OPT_AUDIT_DIR},
 		{"export-filter", required_argument, NULL, OPT_EXPORT_FILTER},
 		{"config", required_argument, NULL, OPT_CONFIG},
+		{"workdir", required_argument, NULL, OPT_WORKDIR},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 	};
-	size_t n = 10;
+	size_t n = 11;
 	int c, r;
 
 	memset(cli, 0, sizeof(*cli));

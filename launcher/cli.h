@@ -46,8 +46,9 @@ struct hb_cli {
 	const char *result_file;
 	const char *audit_dir;
 	const char *export_filter;
-	const char *config; /* NULL: HB_CONFIG_DEFAULT, which may be absent */
-	int result_fd;	    /* -1: none */
+	const char *config;  /* NULL: HB_CONFIG_DEFAULT, which may be absent */
+	const char *workdir; /* --workdir; NULL: none */
+	int result_fd;	     /* -1: none */
 	struct hb_tighten tighten[32];
 	size_t n_tighten;
 };

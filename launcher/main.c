@@ -225,6 +225,7 @@ static int build_plan(struct run *run)
 		.args = cli->args,
 		.n_args = cli->n_args,
 		.cwd = cwd,
+		.workdir = cli->workdir,
 		.uid = getuid(),
 		.euid = geteuid(),
 		.gid = getgid(),

@@ -63,6 +63,7 @@ struct hb_invocation {
 	char **args;	    /* the script's arguments */
 	size_t n_args;
 	const char *cwd;
+	const char *workdir; /* --workdir, NULL: none */
 	uid_t uid, euid;
 	gid_t gid;
 	pid_t pid; /* picks the dedicated host uid */

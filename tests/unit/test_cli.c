@@ -57,7 +57,8 @@ Test(cli, every_option)
 	struct hb_diag d = {0};
 	int r = PARSE(&c, &d, "--dry-run", "--quiet", "--result", "r.json",
 		      "--result-fd", "3", "--audit-dir", "/srv/audit",
-		      "--policy=s.ini", "job.py", "a", "b c");
+		      "--workdir", "/srv/gov", "--policy=s.ini", "job.py", "a",
+		      "b c");
 
 	cr_assert_eq(r, 0, "%s", d.msg);
 	cr_assert(c.dry_run);
@@ -65,6 +66,7 @@ Test(cli, every_option)
 	cr_assert_str_eq(c.result_file, "r.json");
 	cr_assert_eq(c.result_fd, 3);
 	cr_assert_str_eq(c.audit_dir, "/srv/audit");
+	cr_assert_str_eq(c.workdir, "/srv/gov");
 	cr_assert_str_eq(c.policy, "s.ini");
 	cr_assert_str_eq(c.script, "job.py");
 	cr_assert_eq(c.n_args, 2);
