@@ -394,29 +394,154 @@ static void plan_ipc(struct hb_plan *plan, const struct hb_policy *p)
 		   shm / (unsigned long long)page);
 }
 
-/* The start directory: [execution] workdir, or where hivebox was started.
- * The script, relative [filesystem] paths and the sandbox's own start
- * resolve against it. */
+/* Is path there in the sandbox: a mount of its own (a bind or a symlink
+ * of the manifest) or below a directory bound whole. */
+static bool visible(const struct hb_plan *plan, const char *path)
+{
+	for (size_t i = 0; i < plan->n_mounts; i++)
+		if (strcmp(plan->mounts[i].target, path) == 0)
+			return true;
+	return hb_plan_covered(plan, path);
+}
+
+/* Where a virtualenv's pyvenv.cfg would be for an interpreter in its
+ * bin/: one directory above bin/. */
+static int venv_of(const char *interp, char ret[PATH_MAX])
+{
+	char cfg[PATH_MAX + 16];
+	char *slash;
+
+	snprintf(ret, PATH_MAX, "%s", interp);
+	for (int up = 0; up < 2; up++) {
+		slash = strrchr(ret, '/');
+		if (!slash || slash == ret)
+			return -ENOENT;
+		*slash = '\0';
+	}
+	snprintf(cfg, sizeof(cfg), "%s/pyvenv.cfg", ret);
+	return access(cfg, F_OK) < 0 ? -errno : 0;
+}
+
+/* The line that says what the sandbox will not find, and what to add. */
+static int refuse_interpreter(const struct hb_plan *plan,
+			      const struct hb_policy *p, const char *venv,
+			      const char *missing, struct hb_diag *diag)
+{
+	char dir[PATH_MAX];
+	char *slash;
+
+	if (venv)
+		return hb_diag_set(diag, hb_policy_origin(p, HB_K_INTERPRETER),
+				   p->origin[HB_K_INTERPRETER].line,
+				   "interpreter %s is in the virtualenv %s, "
+				   "which the sandbox does not see; add %s to "
+				   "read_only",
+				   plan->interpreter, venv, venv);
+	snprintf(dir, sizeof(dir), "%s", missing);
+	slash = strrchr(dir, '/');
+	if (slash)
+		slash[slash == dir] = '\0';
+	return hb_diag_set(diag, hb_policy_origin(p, HB_K_INTERPRETER),
+			   p->origin[HB_K_INTERPRETER].line,
+			   "interpreter %s would not be found in the sandbox: "
+			   "%s is outside every path it sees; add %s to "
+			   "read_only",
+			   plan->interpreter, missing, dir);
+}
+
+/* The interpreter is exec'd by its path, in the sandbox.  A virtualenv's
+ * (.venv/bin/python3) is a symlink to the system's, and the venv is what
+ * makes it one: its pyvenv.cfg beside bin/.  Each link of the chain, and
+ * the venv, must be in the sandbox, or the exec fails with ENOENT, or
+ * Python runs without the venv's packages.  Said here, with what to
+ * add: the venv whole, or the directory of the link that is missing. */
+static int plan_interpreter_visible(const struct hb_plan *plan,
+				    const struct hb_policy *p,
+				    struct hb_diag *diag)
+{
+	char path[PATH_MAX], link[PATH_MAX], venv[PATH_MAX];
+
+	if (venv_of(plan->interpreter, venv) == 0 && !visible(plan, venv))
+		return refuse_interpreter(plan, p, venv, venv, diag);
+	snprintf(path, sizeof(path), "%s", plan->interpreter);
+	for (int hops = 0; hops < 40; hops++) {
+		_cleanup_free_ char *next = NULL;
+		char *slash = strrchr(path, '/');
+		ssize_t n;
+		int r;
+
+		if (!visible(plan, path))
+			return refuse_interpreter(plan, p, NULL, path, diag);
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n < 0 || !slash)
+			return 0; /* not a symlink: the end of the chain */
+		link[n] = '\0';
+		slash[slash == path] = '\0';
+		r = hb_path_absolute(path, link, &next);
+		if (r < 0)
+			return r;
+		snprintf(path, sizeof(path), "%s", next);
+	}
+	return 0;
+}
+
+/* --workdir is "cd DIR && hivebox": it says where the caller stands, as
+ * any cd could.  A policy that pins its own workdir has its relative paths
+ * mean that directory; another one from the command line would change
+ * what the policy grants, so it is refused, never preferred. */
+static int cli_workdir(const struct hb_policy *p,
+		       const struct hb_invocation *inv, char **ret,
+		       struct hb_diag *diag)
+{
+	_cleanup_free_ char *abs = NULL;
+	int r = hb_path_absolute(inv->cwd, inv->workdir, &abs);
+
+	if (r < 0)
+		return r;
+	if (p->workdir && strcmp(abs, p->workdir) != 0)
+		return hb_diag_set(diag, NULL, 0,
+				   "--workdir %s: the policy's workdir is %s "
+				   "(%s:%u); its relative paths mean that "
+				   "directory, so drop --workdir or the "
+				   "policy's workdir",
+				   abs, p->workdir,
+				   hb_policy_origin(p, HB_K_WORKDIR),
+				   p->origin[HB_K_WORKDIR].line);
+	*ret = TAKE_PTR(abs);
+	return 0;
+}
+
+/* The start directory: --workdir, [execution] workdir, or where hivebox
+ * was started.  The script, relative [filesystem] paths and the sandbox's
+ * own start resolve against it. */
 static int plan_cwd(struct hb_plan *plan, const struct hb_policy *p,
 		    const struct hb_invocation *inv, struct hb_diag *diag)
 {
+	const char *dir = inv->workdir ? inv->workdir : p->workdir;
 	struct stat st;
-	int err;
+	int err, r;
 
-	if (!p->workdir) {
+	if (!dir) {
 		plan->cwd = strdup(inv->cwd);
 		return plan->cwd ? 0 : -ENOMEM;
 	}
-	if (stat(p->workdir, &st) < 0)
+	r = inv->workdir ? cli_workdir(p, inv, &plan->cwd, diag)
+			 : hb_path_absolute(NULL, p->workdir, &plan->cwd);
+	if (r < 0)
+		return r;
+	if (stat(plan->cwd, &st) < 0)
 		err = errno;
 	else
 		err = S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
+	if (err && inv->workdir)
+		return hb_diag_set(diag, NULL, 0, "--workdir %s: %s",
+				   inv->workdir, strerror(err));
 	if (err)
 		return hb_diag_set(diag, hb_policy_origin(p, HB_K_WORKDIR),
 				   p->origin[HB_K_WORKDIR].line,
 				   "workdir '%s': %s", p->workdir,
 				   strerror(err));
-	return hb_path_absolute(NULL, p->workdir, &plan->cwd);
+	return 0;
 }
 
 int hb_plan_settings(struct hb_plan *plan, const struct hb_policy *policy)
@@ -476,6 +601,9 @@ int hb_plan_build(struct hb_plan *plan, const struct hb_policy *policy,
 	if (r < 0)
 		return r;
 	r = hb_plan_host_paths(plan, policy, inv, diag);
+	if (r < 0)
+		return r;
+	r = plan_interpreter_visible(plan, policy, diag);
 	if (r < 0)
 		return r;
 	if (!hb_plan_covered(plan, plan->cwd) && !hb_plan_reserved(plan->cwd)) {
