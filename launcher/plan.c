@@ -422,31 +422,33 @@ static int venv_of(const char *interp, char ret[PATH_MAX])
 	return access(cfg, F_OK) < 0 ? -errno : 0;
 }
 
-/* The line that says what the sandbox will not find, and what to add. */
+/* The line that says what the sandbox will not find, and what to add:
+ * the venv whole, or the directory of the link that is missing. */
 static int refuse_interpreter(const struct hb_plan *plan,
 			      const struct hb_policy *p, const char *venv,
 			      const char *missing, struct hb_diag *diag)
 {
-	char dir[PATH_MAX];
+	char why[2 * PATH_MAX], add[PATH_MAX];
 	char *slash;
 
+	snprintf(add, sizeof(add), "%s", missing);
+	slash = strrchr(add, '/');
+	if (!venv && slash)
+		slash[slash == add] = '\0';
 	if (venv)
-		return hb_diag_set(diag, hb_policy_origin(p, HB_K_INTERPRETER),
-				   p->origin[HB_K_INTERPRETER].line,
-				   "interpreter %s is in the virtualenv %s, "
-				   "which the sandbox does not see; add %s to "
-				   "read_only",
-				   plan->interpreter, venv, venv);
-	snprintf(dir, sizeof(dir), "%s", missing);
-	slash = strrchr(dir, '/');
-	if (slash)
-		slash[slash == dir] = '\0';
+		snprintf(why, sizeof(why),
+			 "is in the virtualenv %s, which the sandbox does not "
+			 "see",
+			 venv);
+	else
+		snprintf(why, sizeof(why),
+			 "would not be found in the sandbox: %s is outside "
+			 "every path it sees",
+			 missing);
 	return hb_diag_set(diag, hb_policy_origin(p, HB_K_INTERPRETER),
 			   p->origin[HB_K_INTERPRETER].line,
-			   "interpreter %s would not be found in the sandbox: "
-			   "%s is outside every path it sees; add %s to "
-			   "read_only",
-			   plan->interpreter, missing, dir);
+			   "interpreter %s %s; add %s to read_only",
+			   plan->interpreter, why, add);
 }
 
 /* The interpreter is exec'd by its path, in the sandbox.  A virtualenv's
