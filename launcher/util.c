@@ -401,11 +401,17 @@ unsigned long long hb_timeval_ms(const struct timeval *tv)
 
 void hb_signals_init(void)
 {
-	static const int ignored[] = {SIGPIPE, SIGXFSZ, SIGTSTP, SIGTTIN,
-				      SIGTTOU};
+	static const int ignored[] = {
+		SIGPIPE, SIGXFSZ,   SIGXCPU, SIGTSTP, SIGTTIN, SIGTTOU,
+		SIGALRM, SIGVTALRM, SIGPROF, SIGIO,   SIGPWR,  SIGSTKFLT,
+	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(ignored); i++)
 		signal(ignored[i], SIG_IGN);
+	/* Nothing in hivebox uses a real-time signal: one sent to it by
+	 * mistake must not end it either. */
+	for (int sig = SIGRTMIN; sig <= SIGRTMAX; sig++)
+		signal(sig, SIG_IGN);
 }
 
 void hb_signals_forwarded(sigset_t *ret)

@@ -150,12 +150,20 @@ struct timespec hb_ms_timespec(unsigned long long ms);
 unsigned long long hb_timeval_ms(const struct timeval *tv);
 
 /* Signal dispositions, set once by whoever plays hivebox's part (main,
- * the unit tests): SIGPIPE ignored, so that a reader that goes away (an
- * alert command that does not read its stdin, a closed --result-fd) is
- * an EPIPE to handle, not the end of the supervisor; SIGTSTP, SIGTTIN and
- * SIGTTOU ignored, so that Ctrl-Z cannot stop the supervisor while the
- * sandbox, in a session of its own, runs on without its timeout, its
- * sampling and the answers to its denied calls. */
+ * the unit tests).  No signal whose default ends a process may end
+ * hivebox without its end record, its result and the removal of what it
+ * added to the host: each is either forwarded (below) or ignored here.
+ * SIGPIPE and SIGXFSZ, so that a reader that goes away (an alert command
+ * that does not read its stdin, a closed --result-fd) or the caller's
+ * RLIMIT_FSIZE is an error to handle, not the end of the supervisor;
+ * SIGXCPU likewise for the caller's RLIMIT_CPU (its hard limit still
+ * kills).  SIGALRM, SIGVTALRM, SIGPROF, SIGIO, SIGPWR, SIGSTKFLT and the
+ * real-time signals, which hivebox never uses, so that one sent by
+ * mistake is a no-op.  SIGTSTP, SIGTTIN and SIGTTOU, so that Ctrl-Z cannot
+ * stop the supervisor while the sandbox, in a session of its own, runs on
+ * without its timeout, its sampling and the answers to its denied calls.
+ * The signals of a fault (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP,
+ * SIGSYS, SIGABRT) keep their default: ignoring a real one would loop. */
 void hb_signals_init(void);
 /* The signals that would end hivebox by default and are passed on to the
  * sandbox instead, so that hivebox always gets to remove what it added to

@@ -423,29 +423,38 @@ static bool ignored(int sig)
 	return sa.sa_handler == SIG_IGN;
 }
 
-/* hivebox ignores what would stop it or end it on a closed pipe; what it
- * execs gets every disposition back at its default. */
+/* hivebox ignores what would stop it, or end it without its records,
+ * and that it does not forward; what it execs gets every disposition
+ * back at its default. */
 Test(util, signal_dispositions)
 {
-	static const int stop[] = {SIGPIPE, SIGTSTP, SIGTTIN, SIGTTOU};
+	static const int stop[] = {
+		SIGPIPE, SIGXFSZ,   SIGXCPU, SIGTSTP, SIGTTIN, SIGTTOU,
+		SIGALRM, SIGVTALRM, SIGPROF, SIGIO,   SIGPWR,  SIGSTKFLT,
+	};
+	static const int kept[] = {SIGTERM, SIGINT, SIGHUP, SIGSEGV, SIGABRT};
 	int status;
 	pid_t pid;
 
 	hb_signals_init();
 	for (size_t i = 0; i < ARRAY_SIZE(stop); i++)
 		cr_assert(ignored(stop[i]), "signal %d", stop[i]);
-	cr_assert_not(ignored(SIGTERM));
-	cr_assert_not(ignored(SIGINT));
+	for (int sig = SIGRTMIN; sig <= SIGRTMAX; sig++)
+		cr_assert(ignored(sig), "signal %d", sig);
+	for (size_t i = 0; i < ARRAY_SIZE(kept); i++)
+		cr_assert_not(ignored(kept[i]), "signal %d", kept[i]);
 	pid = fork();
 	cr_assert_geq(pid, 0);
 	if (pid == 0) {
 		int bad = 0;
+		struct sigaction sa;
 		hb_signals_reset();
 		for (size_t i = 0; i < ARRAY_SIZE(stop); i++) {
-			struct sigaction sa;
 			sigaction(stop[i], NULL, &sa);
 			bad += sa.sa_handler != SIG_DFL;
 		}
+		sigaction(SIGRTMIN + 1, NULL, &sa);
+		bad += sa.sa_handler != SIG_DFL;
 		_exit(bad);
 	}
 	cr_assert_eq(waitpid(pid, &status, 0), pid);
