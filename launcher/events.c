@@ -98,9 +98,9 @@ static bool seen_kind(struct hb_events *w, const char *kind)
 	return false;
 }
 
-void hb_events_event(struct hb_events *w, const char *kind,
-		     enum hb_event_class cls, const char *message,
-		     json_object *details)
+void hb_events_record(struct hb_events *w, const char *kind,
+		      enum hb_event_class cls, enum hb_event_show show,
+		      const char *message, json_object *details)
 {
 	static const char *const severity[] = {"alert", "violation", "error"};
 	json_object *rec = json_object_new_object();
@@ -120,7 +120,7 @@ void hb_events_event(struct hb_events *w, const char *kind,
 	else if (cls == HB_EV_VIOLATION)
 		w->violations++;
 	syslog(LOG_WARNING, "exec %s: %s: %s", w->exec_id, kind, message);
-	if (!w->quiet)
+	if (show == HB_SHOW_ALWAYS || (show == HB_SHOW_NOTICE && !w->quiet))
 		hb_notice_add(w->notice, "hivebox: %s: %s", kind, message);
 	/* The alert command runs once per kind of event and run: a loop of
 	 * denied calls must not start a thousand of them. */
@@ -136,6 +136,15 @@ void hb_events_event(struct hb_events *w, const char *kind,
 			      "hivebox: cannot record a security event: %s",
 			      strerror(-r));
 	}
+}
+
+void hb_events_event(struct hb_events *w, const char *kind,
+		     enum hb_event_class cls, const char *message,
+		     json_object *details)
+{
+	hb_events_record(w, kind, cls,
+			 cls == HB_EV_ERROR ? HB_SHOW_ALWAYS : HB_SHOW_NOTICE,
+			 message, details);
 }
 
 static json_object *usage_json(unsigned long long used,

@@ -44,9 +44,23 @@ enum hb_event_class {
 	HB_EV_ERROR, /* hivebox's own trouble, e.g. an alert command failed */
 };
 
+/* Whether an event is also a line on stderr.  --quiet (quiet) silences
+ * notices; it never silences what cron mail must carry: why a run failed,
+ * output that was lost, hivebox's own trouble. */
+enum hb_event_show {
+	HB_SHOW_NOTICE, /* unless quiet: an alert, a violation survived */
+	HB_SHOW_ALWAYS, /* even when quiet */
+	HB_SHOW_NEVER,	/* the caller prints the one line that says it */
+};
+
 /* Record a security event in the security log and syslog, and on stderr
- * (through the notice queue, never waiting for it) unless quiet; alerts and violations also go to the alert_command.
- * details is consumed. */
+ * (through the notice queue, never waiting for it) as show says; alerts
+ * and violations also go to the alert_command.  details is consumed. */
+void hb_events_record(struct hb_events *w, const char *kind,
+		      enum hb_event_class cls, enum hb_event_show show,
+		      const char *message, json_object *details);
+/* The same, shown as a notice; hivebox's own errors (HB_EV_ERROR)
+ * always. */
 void hb_events_event(struct hb_events *w, const char *kind,
 		     enum hb_event_class cls, const char *message,
 		     json_object *details);

@@ -45,42 +45,22 @@ static int policy_show(const struct hb_cli *cli)
 	return 0;
 }
 
-static void notice(const struct hb_cli *cli, const struct hb_result *r,
-		   const struct hb_plan *plan, struct hb_notice *q)
+/* A setup failure is said after the result is written; even with
+ * --quiet, as every line that says why a run failed. */
+static void setup_notice(const struct hb_result *r, struct hb_notice *q)
 {
-	if (r->reason == HB_REASON_SETUP_ERROR) {
-		const struct hb_error *e = &r->setup;
-		/* Errors are printed even with --quiet. */
-		if (r->exec_failed)
-			hb_notice_add(q, "hivebox: cannot execute %s: %s",
-				      e->what, strerror(e->err));
-		else
-			hb_notice_add(
-				q,
-				"hivebox: sandbox setup failed at '%s'%s%s: "
-				"%s",
-				hb_stage_name((enum hb_stage)e->stage),
-				e->what[0] ? " on " : "", e->what,
-				strerror(e->err));
+	const struct hb_error *e = &r->setup;
+
+	if (r->reason != HB_REASON_SETUP_ERROR)
 		return;
-	}
-	if (cli->quiet)
-		return;
-	if (r->reason == HB_REASON_TIMEOUT)
-		hb_notice_add(q,
-			      "hivebox: timeout: %s was stopped after %llu s "
-			      "(timeout_seconds)",
-			      plan->script, plan->limits.timeout_seconds);
-	else if (r->reason == HB_REASON_CPU_LIMIT)
-		hb_notice_add(q,
-			      "hivebox: cpu_limit: %s was killed after %llu s "
-			      "of CPU time (cpu_seconds)",
-			      plan->script, plan->limits.cpu_seconds);
-	else if (r->reason == HB_REASON_FILE_SIZE_LIMIT)
-		hb_notice_add(q,
-			      "hivebox: file_size_limit: %s was killed writing "
-			      "past %llu MiB (file_size_mb)",
-			      plan->script, plan->limits.file_size_mb);
+	if (r->exec_failed)
+		hb_notice_add(q, "hivebox: cannot execute %s: %s", e->what,
+			      strerror(e->err));
+	else
+		hb_notice_add(
+			q, "hivebox: sandbox setup failed at '%s'%s%s: %s",
+			hb_stage_name((enum hb_stage)e->stage),
+			e->what[0] ? " on " : "", e->what, strerror(e->err));
 }
 
 static int report(const struct hb_cli *cli, int result_file_fd,
@@ -101,7 +81,7 @@ static int report(const struct hb_cli *cli, int result_file_fd,
 	if (r < 0)
 		hb_notice_add(q, "hivebox: cannot write the result: %s",
 			      strerror(-r));
-	notice(cli, res, plan, q);
+	setup_notice(res, q);
 	return res->hivebox_exit;
 }
 
@@ -269,34 +249,99 @@ static int record_start(struct run *run)
 	return r;
 }
 
-/* A limit that ended the run is a violation of the policy. */
-static void record_limit(struct run *run)
+/* "SIGTERM", or "signal 40" for one without a name. */
+static const char *signal_text(int sig, char buf[32])
+{
+	const char *abbrev = sigabbrev_np(sig);
+
+	if (abbrev)
+		snprintf(buf, 32, "SIG%s", abbrev);
+	else
+		snprintf(buf, 32, "signal %d", sig);
+	return buf;
+}
+
+/* Why the script was killed by a signal, after "S was killed by ". */
+static void signal_line(const struct run *run, char *msg, size_t n)
 {
 	const struct hb_result *res = &run->res;
-	char msg[256];
+	char sig[32], fwd[32];
 
-	/* The filter kills without a notification for a call of another
-	 * ABI (x32, int 0x80); the supervisor sees only the SIGSYS. */
-	if (res->reason == HB_REASON_SIGNAL && res->signal == SIGSYS &&
-	    !run->plan.filter.kill) {
+	signal_text(res->signal, sig);
+	if (res->forwarded_signal == res->signal)
+		snprintf(msg, n,
+			 "%s was killed by %s, which hivebox got and passed "
+			 "on",
+			 run->plan.script, sig);
+	else if (res->forwarded_signal)
+		snprintf(msg, n,
+			 "%s was killed by %s after hivebox passed on %s",
+			 run->plan.script, sig,
+			 signal_text(res->forwarded_signal, fwd));
+	else if (res->signal == SIGSYS)
+		snprintf(msg, n,
+			 "%s was killed by SIGSYS, which on_violation = kill "
+			 "sends for a denied system call (the security log "
+			 "names it)",
+			 run->plan.script);
+	else
+		snprintf(msg, n, "%s was killed by %s", run->plan.script, sig);
+}
+
+/* The one line that says why the run did not end on its own: a limit,
+ * named with where it was set, or a signal.  Printed even with --quiet:
+ * cron mails what a job prints, and nothing else would say that the run
+ * failed.  A limit is also a violation event, which this line says
+ * instead of the event's own notice. */
+static void record_end_reason(struct run *run)
+{
+	const struct hb_result *res = &run->res;
+	const struct hb_plan *plan = &run->plan;
+	const struct hb_limits *l = &plan->limits;
+	const char *kind = hb_reason_name(res->reason);
+	bool violation = true;
+	char msg[HB_NOTICE_LINE];
+
+	if (res->reason == HB_REASON_TIMEOUT)
+		snprintf(msg, sizeof(msg), "%s was stopped after %llu s: %s",
+			 plan->script, l->timeout_seconds,
+			 hb_plan_limit_text(plan, HB_K_TIMEOUT));
+	else if (res->reason == HB_REASON_CPU_LIMIT)
+		snprintf(msg, sizeof(msg),
+			 "%s was killed after %llu s of CPU time: %s",
+			 plan->script, l->cpu_seconds,
+			 hb_plan_limit_text(plan, HB_K_CPU));
+	else if (res->reason == HB_REASON_MEMORY_LIMIT)
+		snprintf(msg, sizeof(msg),
+			 "%s was killed when the sandbox's memory passed "
+			 "%llu MiB: %s",
+			 plan->script, l->memory_mb,
+			 hb_plan_limit_text(plan, HB_K_MEMORY));
+	else if (res->reason == HB_REASON_FILE_SIZE_LIMIT)
+		snprintf(msg, sizeof(msg),
+			 "%s was killed writing past %llu MiB: %s",
+			 plan->script, l->file_size_mb,
+			 hb_plan_limit_text(plan, HB_K_FILE_SIZE));
+	else if (res->reason == HB_REASON_SIGNAL && res->signal == SIGSYS &&
+		 !plan->filter.kill && !res->forwarded_signal) {
+		/* The filter kills without a notification for a call of
+		 * another ABI (x32, int 0x80); the supervisor sees only the
+		 * SIGSYS. */
+		kind = "syscall_killed";
 		snprintf(msg, sizeof(msg),
 			 "%s was killed by SIGSYS, which the system-call "
 			 "filter sends for a call of another ABI (x32, int "
 			 "0x80); a process may also have sent it itself",
-			 run->plan.script);
-		hb_events_event(&run->events, "syscall_killed", HB_EV_VIOLATION,
-				msg, NULL);
+			 plan->script);
+	} else if (res->reason == HB_REASON_SIGNAL) {
+		violation = false;
+		signal_line(run, msg, sizeof(msg));
+	} else
 		return;
-	}
-	if (res->reason != HB_REASON_TIMEOUT &&
-	    res->reason != HB_REASON_CPU_LIMIT &&
-	    res->reason != HB_REASON_MEMORY_LIMIT &&
-	    res->reason != HB_REASON_FILE_SIZE_LIMIT)
-		return;
-	snprintf(msg, sizeof(msg), "%s ended %s", hb_reason_name(res->reason),
-		 run->plan.script);
-	hb_events_event(&run->events, hb_reason_name(res->reason),
-			HB_EV_VIOLATION, msg, NULL);
+	if (violation)
+		hb_events_record(&run->events, kind, HB_EV_VIOLATION,
+				 HB_SHOW_NEVER, msg, NULL);
+	hb_notice_add(&run->notice, "hivebox: %s: %s", kind, msg);
 }
 
 static void record_end(struct run *run)
@@ -380,7 +425,7 @@ static void run_sandbox(struct run *run)
 		hb_notice_add(&run->notice,
 			      "hivebox: cannot start the sandbox: %s",
 			      strerror(-r));
-	record_limit(run);
+	record_end_reason(run);
 	/* What stderr has not taken by now is given up, and counted in the
 	 * end record. */
 	hb_notice_drain(&run->notice, HB_NOTICE_DRAIN_MS);

@@ -546,11 +546,43 @@ static int plan_cwd(struct hb_plan *plan, const struct hb_policy *p,
 	return 0;
 }
 
+_Static_assert(HB_K_TMP_SIZE - HB_K_TIMEOUT + 1 == HB_N_LIMITS &&
+		       sizeof(struct hb_limits) ==
+			       HB_N_LIMITS * sizeof(unsigned long long),
+	       "the limits' keys are in the order of struct hb_limits");
+
+static int copy_limit_texts(struct hb_plan *plan,
+			    const struct hb_policy *policy)
+{
+	char text[HB_ORIGIN_TEXT_MAX + 64];
+
+	for (int i = 0; i < HB_N_LIMITS; i++) {
+		hb_policy_setting_text(policy, HB_K_TIMEOUT + i, text,
+				       sizeof(text));
+		free(plan->limit_text[i]);
+		plan->limit_text[i] = strdup(text);
+		if (!plan->limit_text[i])
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+const char *hb_plan_limit_text(const struct hb_plan *plan, enum hb_key key)
+{
+	unsigned i = (unsigned)(key - HB_K_TIMEOUT);
+
+	if (i >= HB_N_LIMITS)
+		return "?";
+	return plan->limit_text[i] ?: hb_key_name(key);
+}
+
 int hb_plan_settings(struct hb_plan *plan, const struct hb_policy *policy)
 {
 	struct hb_monitoring *m = &plan->monitoring;
 
 	plan->limits = policy->limits;
+	if (copy_limit_texts(plan, policy) < 0)
+		return -ENOMEM;
 	free(plan->policy_path);
 	free(m->alert_command);
 	*m = (struct hb_monitoring){
@@ -639,6 +671,8 @@ void hb_plan_free(struct hb_plan *plan)
 	}
 	free(plan->mounts);
 	free(plan->policy_path);
+	for (int i = 0; i < HB_N_LIMITS; i++)
+		free(plan->limit_text[i]);
 	free(plan->monitoring.alert_command);
 	free(plan->interpreter);
 	if (plan->script)

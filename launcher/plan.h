@@ -121,6 +121,10 @@ struct hb_plan {
 	const struct hb_policy *policy;
 	char *policy_path;
 	struct hb_limits limits;
+	/* How each limit was set, in the order of struct hb_limits, for the
+	 * line that names the one that ended a run: "timeout_seconds = 5
+	 * (strict.ini:4)" or "--timeout 5". */
+	char *limit_text[HB_N_LIMITS];
 	struct hb_monitoring monitoring;
 	char *interpreter;
 	char *script; /* absolute, lexical */
@@ -153,9 +157,13 @@ struct hb_plan {
 int hb_plan_build(struct hb_plan *plan, const struct hb_policy *policy,
 		  const struct hb_invocation *inv, struct hb_diag *diag);
 /* Copy into the plan what the run reads of the policy: its path, the
- * limits and the monitoring settings.  hb_plan_build() does it first; a
- * refusal recorded before any plan is built does it alone. */
+ * limits with where each was set, and the monitoring settings.
+ * hb_plan_build() does it first; a refusal recorded before any plan is
+ * built does it alone. */
 int hb_plan_settings(struct hb_plan *plan, const struct hb_policy *policy);
+/* How limit key (HB_K_TIMEOUT to HB_K_TMP_SIZE) was set, as copied by
+ * hb_plan_settings(); its name alone in a plan made without it. */
+const char *hb_plan_limit_text(const struct hb_plan *plan, enum hb_key key);
 void hb_plan_free(struct hb_plan *plan);
 void hb_plan_print(const struct hb_plan *plan, FILE *out);
 const char *hb_mount_kind_name(enum hb_mount_kind kind);

@@ -135,6 +135,8 @@ struct hb_limits {
 	unsigned long long max_open_files;
 	unsigned long long tmp_size_mb;
 };
+/* Their keys, in the same order: HB_K_TIMEOUT + i for the i-th. */
+#define HB_N_LIMITS 7
 
 struct hb_policy {
 	char *path; /* the file named on the command line, absolute */
@@ -192,6 +194,12 @@ const char *hb_policy_origin(const struct hb_policy *p, enum hb_key key);
  * default" (never "built-in default:0").  Returns buf. */
 const char *hb_policy_origin_text(const struct hb_policy *p, enum hb_key key,
 				  char *buf, size_t n);
+/* A number-valued key as it was set, for the line that names a limit:
+ * "timeout_seconds = 5 (strict.ini:4)", "timeout_seconds = 300
+ * (built-in default)", or the option that set it, "--timeout 5".
+ * Returns buf. */
+const char *hb_policy_setting_text(const struct hb_policy *p, enum hb_key key,
+				   char *buf, size_t n);
 
 /* The effective policy as INI, each value with its origin. */
 void hb_policy_show(const struct hb_policy *p, FILE *out);

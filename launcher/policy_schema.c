@@ -435,6 +435,25 @@ const char *hb_policy_origin(const struct hb_policy *p, enum hb_key key)
 	return p->origin[key].file ?: "built-in default";
 }
 
+const char *hb_policy_setting_text(const struct hb_policy *p, enum hb_key key,
+				   char *buf, size_t n)
+{
+	const struct hb_key_def *k = &hb_keys[key];
+	const struct hb_origin *o = &p->origin[key];
+	unsigned long long v = 0;
+	char where[HB_ORIGIN_TEXT_MAX];
+
+	if (hb_storage_of(k->type) == HB_S_U64)
+		v = *(const unsigned long long *)hb_key_cfield(p, k);
+	/* Line 0 with a name: an option of the command line. */
+	if (o->file && !o->line)
+		snprintf(buf, n, "%s %llu", o->file, v);
+	else
+		snprintf(buf, n, "%s = %llu (%s)", k->name, v,
+			 hb_policy_origin_text(p, key, where, sizeof(where)));
+	return buf;
+}
+
 const char *hb_policy_origin_text(const struct hb_policy *p, enum hb_key key,
 				  char *buf, size_t n)
 {

@@ -317,21 +317,23 @@ static int setup_fds(struct loop *l, sigset_t *mask, int socks[2],
 /* What the script wrote that its file did not get. */
 static void relay_report(struct loop *l)
 {
-	char msg[256];
+	char msg[HB_ORIGIN_TEXT_MAX + 256];
 
 	for (size_t i = 0; i < ARRAY_SIZE(l->relay.streams); i++) {
 		const struct hb_relay_stream *s = &l->relay.streams[i];
+		/* Even with --quiet: the job's log lost its output, which
+		 * cron mail must say. */
 		if (s->err == EFBIG) {
-			snprintf(
-				msg, sizeof(msg),
-				"the script's output to descriptor %d went "
-				"past file_size_mb = %llu: %llu bytes were "
-				"not written, and its writes failed from there "
-				"on",
-				s->dest, l->plan->limits.file_size_mb,
-				s->dropped);
-			hb_events_event(l->events, "output_limit",
-					HB_EV_VIOLATION, msg, NULL);
+			snprintf(msg, sizeof(msg),
+				 "the script's output to descriptor %d went "
+				 "past %s: %llu bytes were not written, and "
+				 "its writes failed from there on",
+				 s->dest,
+				 hb_plan_limit_text(l->plan, HB_K_FILE_SIZE),
+				 s->dropped);
+			hb_events_record(l->events, "output_limit",
+					 HB_EV_VIOLATION, HB_SHOW_ALWAYS, msg,
+					 NULL);
 		} else if (s->err) {
 			snprintf(msg, sizeof(msg),
 				 "the script's output to descriptor %d could "

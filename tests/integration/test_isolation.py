@@ -427,7 +427,8 @@ def test_output_to_a_log_is_bounded_by_file_size_mb(hb):
     assert failed.startswith("write failed EPIPE after "), run
     assert int(failed.split()[-1]) >= MIB - len("out 1\nout 3\n"), run
     assert alert.startswith("hivebox: output_limit: the script's output to "
-                            "descriptor 1 went past file_size_mb = 1: "), run
+                            "descriptor 1 went past file_size_mb = 1 "
+                            f"({hb.dir / 'policy.ini'}:4): "), run
     assert log.stat().st_size == len(SECRET) + MIB, run
     assert log.read_text().startswith(SECRET + "out 1\nout 3\nxxx")
     res = assert_result(run, "exit", exit_code=0)

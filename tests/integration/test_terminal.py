@@ -51,7 +51,7 @@ BOUND_S = 10  # a 3 s timeout, its 1 s grace, and room to spare
 NOTICE = re.compile(r"hivebox: (syscall_denied: denied \S+ \(pid \d+\)"
                     r"(; further ones are counted)?|"
                     r"memory_usage_alert: memory at \d+ KiB, [^\r\n]*|"
-                    r"timeout: timeout ended [^\r\n]*)\r\n")
+                    r"timeout: \S+ was stopped after [^\r\n]*)\r\n")
 
 
 class Terminal:

@@ -82,6 +82,36 @@ Test(audit_watch, not_quiet_prints_the_event)
 	cr_assert_eq(w.alerts, 0);
 }
 
+/* --quiet silences notices, never what cron mail must carry: an event
+ * shown always, hivebox's own errors; one the caller says itself is
+ * never shown twice. */
+Test(audit_watch, quiet_keeps_what_cron_must_see)
+{
+	struct hb_notice q;
+	struct hb_events w = {.audit = &audit, .notice = &q, .quiet = true};
+	char *err, *v[MAX_LINES];
+
+	open_log(false);
+	snprintf(w.exec_id, sizeof(w.exec_id), "%s", ID_B);
+	stderr_capture_start();
+	hb_notice_open(&q, STDERR_FILENO);
+	hb_events_event(&w, "memory_usage_alert", HB_EV_ALERT, "a", NULL);
+	hb_events_event(&w, "syscall_denied", HB_EV_VIOLATION, "b", NULL);
+	hb_events_record(&w, "output_limit", HB_EV_VIOLATION, HB_SHOW_ALWAYS,
+			 "c", NULL);
+	hb_events_event(&w, "alert_command_failed", HB_EV_ERROR, "d", NULL);
+	w.quiet = false;
+	hb_events_record(&w, "timeout", HB_EV_VIOLATION, HB_SHOW_NEVER, "e",
+			 NULL);
+	hb_notice_close(&q);
+	err = keep(stderr_capture_stop());
+	cr_assert_str_eq(err, "hivebox: output_limit: c\n"
+			      "hivebox: alert_command_failed: d\n");
+	cr_assert_eq(w.violations, 3);
+	cr_assert_eq(w.alerts, 1);
+	cr_assert_eq(log_lines(SEC, v), 5, "every event is recorded");
+}
+
 Test(audit_watch, without_an_audit_only_counts)
 {
 	struct hb_events w = {.quiet = true};

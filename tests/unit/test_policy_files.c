@@ -407,6 +407,28 @@ Test(policy_origin, file_line_option_or_default)
 	hb_policy_free(&p);
 }
 
+/* A limit as the line that names it says where it was set. */
+Test(policy_origin, setting_text)
+{
+	struct hb_policy p;
+	struct hb_diag d = {0};
+	char buf[HB_ORIGIN_TEXT_MAX + 64];
+
+	cr_assert_eq(parse_text(&p, "[execution]\ntimeout_seconds = 5\n", &d),
+		     0);
+	cr_assert_str_eq(
+		hb_policy_setting_text(&p, HB_K_TIMEOUT, buf, sizeof(buf)),
+		"timeout_seconds = 5 (test.ini:2)");
+	cr_assert_str_eq(hb_policy_setting_text(&p, HB_K_CPU, buf, sizeof(buf)),
+			 "cpu_seconds = 60 (built-in default)");
+	cr_assert_eq(hb_policy_tighten(&p, HB_K_TIMEOUT, "--timeout", "3", &d),
+		     0);
+	cr_assert_str_eq(
+		hb_policy_setting_text(&p, HB_K_TIMEOUT, buf, sizeof(buf)),
+		"--timeout 3");
+	hb_policy_free(&p);
+}
+
 Test(policy_tighten, lower_is_taken)
 {
 	struct hb_policy p;

@@ -63,6 +63,16 @@ static struct hb_result classify_counted(int status, unsigned long long cpu_ms,
 	return r;
 }
 
+/* The plan keeps how each limit was set, for the line that names it. */
+Test(result, limit_texts_from_the_policy)
+{
+	cr_assert_str_eq(hb_plan_limit_text(&plan, HB_K_CPU),
+			 "cpu_seconds = 10 (built-in default)");
+	cr_assert_str_eq(hb_plan_limit_text(&plan, HB_K_TMP_SIZE),
+			 "tmp_size_mb = 64 (built-in default)");
+	cr_assert_str_eq(hb_plan_limit_text(&plan, HB_K_AUDIT_DIR), "?");
+}
+
 Test(result, reason_names)
 {
 	cr_assert_str_eq(hb_reason_name(HB_REASON_EXIT), "exit");
