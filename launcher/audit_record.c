@@ -163,6 +163,11 @@ json_object *hb_audit_record_start(const struct hb_run_info *info,
 	return o;
 }
 
+static json_object *string_or_null(const char *s)
+{
+	return s ? json_object_new_string(s) : NULL;
+}
+
 json_object *hb_audit_record_end(const struct hb_run_info *info,
 				 const struct hb_plan *plan,
 				 const struct hb_result *res)
@@ -176,10 +181,8 @@ json_object *hb_audit_record_end(const struct hb_run_info *info,
 	json_object_object_add(o, "start_time",
 			       json_object_new_string(info->start_time));
 	json_object_object_add(o, "end_time", json_object_new_string(end));
-	json_object_object_add(o, "script",
-			       json_object_new_string(plan->script));
-	json_object_object_add(o, "policy",
-			       json_object_new_string(plan->policy_path));
+	json_object_object_add(o, "script", string_or_null(plan->script));
+	json_object_object_add(o, "policy", string_or_null(plan->policy_path));
 	/* The limits and paths are in the start record already. */
 	json_object_object_del(r, "limits");
 	json_object_object_del(r, "policy");
@@ -190,5 +193,20 @@ json_object *hb_audit_record_end(const struct hb_run_info *info,
 			       json_object_new_int((int)res->violations));
 	json_object_object_add(o, "alerts",
 			       json_object_new_int((int)res->alerts));
+	return o;
+}
+
+json_object *hb_audit_record_refused(const struct hb_run_info *info,
+				     const struct hb_plan *plan,
+				     const struct hb_result *res)
+{
+	json_object *o = hb_audit_record_end(info, plan, res);
+
+	/* No start record says who asked, from where and how. */
+	json_object_object_add(o, "user", user_json());
+	json_object_object_add(o, "pid", json_object_new_int((int)getpid()));
+	json_object_object_add(o, "cwd", string_or_null(plan->cwd));
+	json_object_object_add(o, "argv",
+			       strv_json(info->argv, (size_t)info->argc));
 	return o;
 }

@@ -27,3 +27,10 @@ json_object *hb_audit_record_start(const struct hb_run_info *info,
 json_object *hb_audit_record_end(const struct hb_run_info *info,
 				 const struct hb_plan *plan,
 				 const struct hb_result *res);
+/* A refused run has no start record, only this end record (the run
+ * ended before it began): the result says "refused" and why, and it
+ * carries what a start record would say of the caller (user, pid, cwd,
+ * argv).  plan may be partial; start_time is the refusal's time. */
+json_object *hb_audit_record_refused(const struct hb_run_info *info,
+				     const struct hb_plan *plan,
+				     const struct hb_result *res);

@@ -14,6 +14,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 
 #ifndef HB_VERSION
@@ -92,9 +93,12 @@ struct run {
 	struct hb_config config;
 	struct hb_plan plan;
 	struct hb_audit audit;
-	bool have_audit, audit_required, start_record_failed;
-	int result_file_fd;  /* --result FILE, opened before the run */
-	bool result_created; /* by this run: a refusal removes it */
+	bool have_audit, audit_tried, audit_required, start_record_failed;
+	bool policy_read;	  /* hb_policy_load() succeeded */
+	bool loosening;		  /* an option would have loosened the policy */
+	int result_file_fd;	  /* --result FILE, opened before the run */
+	bool result_path_refused; /* --result FILE itself was refused */
+	bool result_exposed;	  /* ... as one the sandbox could replace */
 	struct hb_events events;
 	struct hb_notice notice; /* stderr from the run on */
 	struct hb_run_info info;
@@ -107,6 +111,7 @@ static int load_policy(struct run *run)
 	const struct hb_cli *cli = run->cli;
 	int r = hb_policy_load(&run->policy, cli->policy, &run->diag);
 
+	run->policy_read = r == 0;
 	if (r == 0 && cli->result_fd >= 0 && fcntl(cli->result_fd, F_GETFD) < 0)
 		r = hb_diag_set(&run->diag, NULL, 0,
 				"--result-fd %d is not an open descriptor",
@@ -115,7 +120,8 @@ static int load_policy(struct run *run)
 }
 
 /* The audit trail opens before anything runs.  Without it, a run that
- * requires it ([audit] required, the default for root) does not start. */
+ * requires it ([audit] required, the default for root) does not start.
+ * Tried once: a refusal that follows does not try again. */
 static int open_audit(struct run *run)
 {
 	const struct hb_policy *p = &run->policy;
@@ -124,6 +130,7 @@ static int open_audit(struct run *run)
 	unsigned flags = HB_AUDIT_CREATE;
 	int r;
 
+	run->audit_tried = true;
 	run->audit_required = p->audit_required == HB_TRI_AUTO
 				      ? geteuid() == 0
 				      : p->audit_required == HB_TRI_YES;
@@ -169,8 +176,8 @@ static void init_events(struct run *run)
 	w->sample_ms = m->sample_ms;
 }
 
-/* An attempt to loosen the policy from the command line is refused and,
- * where the audit trail can be had, recorded. */
+/* An attempt to loosen the policy from the command line is refused, and
+ * recorded as every refusal is. */
 static int tighten(struct run *run)
 {
 	const struct hb_cli *cli = run->cli;
@@ -180,19 +187,7 @@ static int tighten(struct run *run)
 		r = hb_policy_tighten(&run->policy, cli->tighten[i].key,
 				      cli->tighten[i].option,
 				      cli->tighten[i].value, &run->diag);
-	/* No plan is built after a refusal: the event's settings are
-	 * copied alone. */
-	if (r == -EPERM && open_audit(run) == 0 &&
-	    hb_plan_settings(&run->plan, &run->policy) == 0) {
-		json_object *d = json_object_new_object();
-		json_object_object_add(
-			d, "policy", json_object_new_string(run->policy.path));
-		hb_uuid(run->info.exec_id);
-		init_events(run);
-		run->events.quiet = true;
-		hb_events_event(&run->events, "refusal", HB_EV_VIOLATION,
-				run->diag.msg, d);
-	}
+	run->loosening = r == -EPERM;
 	return r;
 }
 
@@ -374,12 +369,27 @@ static void record_end(struct run *run)
 	}
 }
 
+/* From the first record on, the forwarded signals wait (blocked) until
+ * the supervisor passes them on or hivebox has written what it must: no
+ * signal leaves a start record without its end, or a refusal recorded by
+ * half.  While the plan is built they still end hivebox at once (a name
+ * may take long to resolve), before anything is recorded. */
+static void hold_signals(sigset_t *ret)
+{
+	hb_signals_forwarded(ret);
+	sigprocmask(SIG_BLOCK, ret, NULL);
+}
+
 /* Open the trail and write the start record.  Where the trail is
  * required, a failure refuses the run; where not, it is said once and the
  * run goes on without it. */
 static int start_audit(struct run *run)
 {
-	int r = open_audit(run);
+	sigset_t forwarded;
+	int r;
+
+	hold_signals(&forwarded);
+	r = open_audit(run);
 
 	if (r == 0)
 		r = record_start(run);
@@ -414,8 +424,7 @@ static void run_sandbox(struct run *run)
 	sigset_t forwarded;
 	int r;
 
-	hb_signals_forwarded(&forwarded);
-	sigprocmask(SIG_BLOCK, &forwarded, NULL);
+	hold_signals(&forwarded);
 	hb_notice_open(&run->notice, STDERR_FILENO);
 	hb_terminal_save(&term);
 	init_events(run);
@@ -470,24 +479,180 @@ static int open_result_file(struct run *run)
 	r = cwd ? hb_path_absolute(cwd, path, &abs) : -errno;
 	if (r == 0)
 		r = hb_result_exposed(&run->plan, abs, &m);
+	run->result_path_refused = true;
 	if (r < 0)
 		return hb_diag_set(&run->diag, path, 0,
 				   "cannot tell where the result goes: %s",
 				   strerror(-r));
+	run->result_exposed = m != NULL;
 	if (m)
 		return hb_diag_set(&run->diag, path, 0,
 				   "the sandbox can write %s (%s), where the "
 				   "script could replace the result; write it "
 				   "elsewhere",
 				   m->source, m->why);
-	fd = hb_result_open_file(path, &run->result_created);
+	fd = hb_result_open_file(path);
 	if (fd < 0)
 		return hb_diag_set(&run->diag, path, 0,
 				   "cannot write the result there: %s",
 				   fd == -EINVAL ? "not a regular file"
 						 : strerror(-fd));
+	run->result_path_refused = false;
 	run->result_file_fd = fd;
 	return 0;
+}
+
+/* The refused run's names where the plan got no further: the script and
+ * the policy as the command line gave them. */
+static int refusal_names(struct run *run)
+{
+	struct hb_plan *plan = &run->plan;
+
+	if (run->policy_read && hb_plan_settings(plan, &run->policy) < 0)
+		return -ENOMEM;
+	if (!plan->policy_path) {
+		plan->policy_path = strdup(run->cli->policy);
+		if (!plan->policy_path)
+			return -ENOMEM;
+	}
+	if (!plan->cwd) {
+		plan->cwd = getcwd(NULL, 0);
+		if (!plan->cwd)
+			return -errno;
+	}
+	if (plan->script)
+		return 0;
+	return hb_path_absolute(plan->cwd, run->cli->script, &plan->script);
+}
+
+/* --result FILE for a refusal: the one opened for the run, or opened
+ * now.  Not where the refusal is about that path: it cannot take a
+ * result, or the sandbox could have put a file of its own there (a hard
+ * link, say) for root to write through.  There a stale result of an
+ * earlier run is removed (a name goes, nothing is written through it),
+ * so that no monitor reads it as today's.  Returns the descriptor or
+ * -errno. */
+static int refusal_result_file(struct run *run)
+{
+	const char *path = run->cli->result_file;
+	struct stat st;
+
+	if (!path)
+		return -ENOENT;
+	if (run->result_file_fd >= 0)
+		return run->result_file_fd;
+	if (run->result_exposed && lstat(path, &st) == 0 && S_ISREG(st.st_mode))
+		(void)unlink(path);
+	if (run->result_path_refused)
+		return -EPERM;
+	run->result_file_fd = hb_result_open_file(path);
+	return run->result_file_fd;
+}
+
+/* The trail for a refusal: the one the run opened or would have.  A
+ * policy that was not read names no [audit] dir or key: --audit-dir, or
+ * the caller's default directory, and its default key. */
+static void refusal_audit(struct run *run)
+{
+	if (run->audit_tried)
+		return;
+	if (!run->policy_read) {
+		hb_policy_free(&run->policy);
+		hb_policy_init(&run->policy);
+	}
+	(void)open_audit(run);
+}
+
+/* The refusal event and the end record, then the result, written as a
+ * run writes them.  Failures reach syslog and the result's audit
+ * write_errors: the one line on stderr stays the refusal's. */
+static void record_refusal(struct run *run, const char *msg, int result_fd)
+{
+	struct hb_result *res = &run->res;
+	json_object *d = json_object_new_object();
+	int r;
+
+	json_object_object_add(d, "policy",
+			       json_object_new_string(run->plan.policy_path));
+	json_object_object_add(d, "script",
+			       json_object_new_string(run->plan.script));
+	json_object_object_add(d, "loosening",
+			       json_object_new_boolean(run->loosening));
+	json_object_object_add(d, "result_written",
+			       json_object_new_boolean(result_fd >= 0));
+	hb_events_record(&run->events, "refusal", HB_EV_VIOLATION,
+			 HB_SHOW_NEVER, msg, d);
+	hb_result_add_events(res, &run->events);
+	res->audit_errors = run->events.audit_errors + !run->have_audit;
+	if (!run->have_audit)
+		return;
+	res->audit_dir = run->audit.dir;
+	res->audit_hmac = run->audit.have_key;
+	hb_audit_now_iso(run->info.start_time);
+	r = hb_audit_append(
+		&run->audit, HB_LOG_EXEC,
+		hb_audit_record_refused(&run->info, &run->plan, res), NULL);
+	if (r < 0) {
+		res->audit_errors++;
+		syslog(LOG_WARNING, "exec %s: cannot write the end record: %s",
+		       run->info.exec_id, strerror(-r));
+	}
+}
+
+/* The refusal's result, to --result FILE (fd) and --result-fd. */
+static int write_refusal_result(struct run *run, int fd)
+{
+	_cleanup_free_ char *text = hb_result_json(&run->res, &run->plan);
+	int result_fd = run->cli->result_fd, r = text ? 0 : -ENOMEM;
+
+	if (r == 0 && fd >= 0)
+		r = hb_result_write_file(fd, text);
+	if (r == 0 && result_fd >= 0 && fcntl(result_fd, F_GETFD) >= 0)
+		r = hb_result_write_fd(result_fd, text);
+	return r;
+}
+
+/* A run refused after its arguments were parsed: nothing ran.  It
+ * leaves the traces of a run all the same, so that a monitor never reads
+ * yesterday's result and the trail shows every attempt: --result says
+ * "refused" and why, the audit trail holds a "refusal" event and an end
+ * record without a start, and stderr the one line.  The forwarded
+ * signals wait until the records are whole.  A --dry-run leaves only the
+ * line: it is a check by hand. */
+static int refuse(struct run *run, int r)
+{
+	const struct hb_cli *cli = run->cli;
+	char msg[HB_DIAG_TEXT_MAX], why[PATH_MAX + 128] = "";
+	sigset_t forwarded;
+	int fd;
+
+	if (!run->diag.msg[0])
+		hb_diag_set(&run->diag, NULL, 0, "cannot prepare the run: %s",
+			    strerror(-r));
+	hb_diag_text(&run->diag, msg, sizeof(msg));
+	if (cli->dry_run || refusal_names(run) < 0) {
+		fprintf(stderr, "hivebox: %s\n", msg);
+		return HB_EXIT_FAILED;
+	}
+	hold_signals(&forwarded);
+	refusal_audit(run);
+	if (!run->info.exec_id[0])
+		hb_uuid(run->info.exec_id);
+	init_events(run);
+	run->events.notice = NULL; /* the line below says it */
+	hb_result_refused(&run->res, msg, run->policy_read);
+	fd = refusal_result_file(run);
+	record_refusal(run, msg, fd);
+	r = write_refusal_result(run, fd);
+	/* Said in the same line: a monitor reads what the result file
+	 * holds, and it does not hold this refusal. */
+	if (r < 0 || (fd < 0 && cli->result_file && !run->result_path_refused))
+		snprintf(why, sizeof(why),
+			 "; the result was not written to %s: %s",
+			 cli->result_file, strerror(r < 0 ? -r : -fd));
+	fprintf(stderr, "hivebox: %s%s\n", msg, why);
+	hb_events_wait(&run->events, &forwarded);
+	return HB_EXIT_FAILED;
 }
 
 /* The BPF as the kernel gets it, for reading with a disassembler or
@@ -518,6 +683,7 @@ static int run_script(const struct hb_cli *cli, int argc, char **argv)
 		return HB_EXIT_FAILED;
 	run->cli = cli;
 	run->result_file_fd = -1;
+	run->plan.script_fd = -1;
 	run->info.argc = argc;
 	run->info.argv = argv;
 	hb_policy_init(&run->policy);
@@ -537,13 +703,7 @@ static int run_script(const struct hb_cli *cli, int argc, char **argv)
 	if (r == 0)
 		r = start_audit(run);
 	if (r < 0) {
-		/* Nothing ran: no result file of this run's stays behind. */
-		if (run->result_created)
-			unlink(cli->result_file);
-		if (!run->diag.msg[0])
-			hb_diag_set(&run->diag, NULL, 0,
-				    "cannot prepare the run: %s", strerror(-r));
-		code = fail_diag(&run->diag);
+		code = refuse(run, r);
 		goto out;
 	}
 	run_sandbox(run);

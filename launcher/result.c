@@ -13,7 +13,7 @@ const char *hb_reason_name(enum hb_reason reason)
 {
 	static const char *const names[] = {
 		"exit",		"signal",	   "timeout",	  "cpu_limit",
-		"memory_limit", "file_size_limit", "setup_error",
+		"memory_limit", "file_size_limit", "setup_error", "refused",
 	};
 	return reason < ARRAY_SIZE(names) ? names[reason] : "?";
 }
@@ -77,6 +77,15 @@ void hb_result_setup_error(struct hb_result *r, const struct hb_error *e,
 	r->hivebox_exit = !exec_failed	     ? HB_EXIT_FAILED
 			  : e->err == ENOENT ? HB_EXIT_NOT_FOUND
 					     : HB_EXIT_CANNOT_EXEC;
+}
+
+void hb_result_refused(struct hb_result *r, const char *message,
+		       bool policy_read)
+{
+	r->reason = HB_REASON_REFUSED;
+	r->refusal = message;
+	r->policy_read = policy_read;
+	r->hivebox_exit = HB_EXIT_FAILED;
 }
 
 void hb_result_add_events(struct hb_result *r, const struct hb_events *w)
@@ -223,6 +232,40 @@ static json_object *network_none(const struct hb_plan *plan)
 	return o;
 }
 
+static json_object *string_or_null(const char *s)
+{
+	return s ? json_object_new_string(s) : NULL;
+}
+
+static json_object *refusal_json(const struct hb_result *r)
+{
+	json_object *o;
+
+	if (r->reason != HB_REASON_REFUSED)
+		return NULL;
+	o = json_object_new_object();
+	json_object_object_add(o, "message", string_or_null(r->refusal));
+	return o;
+}
+
+/* Nothing was set up for a refused run; a run refused before its policy
+ * was read has no limits to report. */
+static json_object *network_json(const struct hb_result *r,
+				 const struct hb_plan *plan)
+{
+	if (r->network)
+		return json_object_get(r->network);
+	return r->reason == HB_REASON_REFUSED ? NULL : network_none(plan);
+}
+
+static json_object *limits_json(const struct hb_result *r,
+				const struct hb_plan *plan)
+{
+	if (r->reason == HB_REASON_REFUSED && !r->policy_read)
+		return NULL;
+	return hb_limits_json(&plan->limits, true);
+}
+
 json_object *hb_result_object(const struct hb_result *r,
 			      const struct hb_plan *plan)
 {
@@ -267,22 +310,16 @@ json_object *hb_result_object(const struct hb_result *r,
 			       r->denied_counts
 				       ? json_object_get(r->denied_counts)
 				       : json_object_new_object());
-	json_object_object_add(o, "network",
-			       r->network ? json_object_get(r->network)
-					  : network_none(plan));
+	json_object_object_add(o, "network", network_json(r, plan));
 	json_object_object_add(o, "setup_error", setup_json(r));
-	json_object_object_add(o, "limits",
-			       hb_limits_json(&plan->limits, true));
+	json_object_object_add(o, "refusal", refusal_json(r));
+	json_object_object_add(o, "limits", limits_json(r, plan));
 	json_object_object_add(cg, "used", json_object_new_boolean(0));
 	json_object_object_add(cg, "why_not",
 			       json_object_new_string(hb_cgroup_status()));
 	json_object_object_add(o, "cgroup", cg);
-	json_object_object_add(
-		o, "policy",
-		plan->policy_path ? json_object_new_string(plan->policy_path)
-				  : NULL);
-	json_object_object_add(o, "script",
-			       json_object_new_string(plan->script));
+	json_object_object_add(o, "policy", string_or_null(plan->policy_path));
+	json_object_object_add(o, "script", string_or_null(plan->script));
 	json_object_object_add(o, "audit", audit_json(r));
 	return o;
 }
@@ -303,23 +340,18 @@ int hb_result_write_fd(int fd, const char *text)
 	return r < 0 ? r : hb_write_all(fd, "\n", 1);
 }
 
-int hb_result_open_file(const char *path, bool *ret_created)
+int hb_result_open_file(const char *path)
 {
-	const int flags = O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
+	const int flags = O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+			  O_NONBLOCK | O_CLOEXEC;
 	struct stat st;
 	int fd;
 
 	/* Opened before the sandbox runs, never through a symlink or into a
 	 * FIFO: a script with a read_write path could plant either where
-	 * root writes the result afterwards.  Created exclusively where it
-	 * can be, so that a run refused before it starts removes only a
-	 * file of its own. */
-	*ret_created = false;
-	fd = open(path, flags | O_CREAT | O_EXCL, 0644);
-	if (fd >= 0)
-		*ret_created = true;
-	else if (errno == EEXIST)
-		fd = open(path, flags);
+	 * root writes the result afterwards.  Emptied at once: from now on
+	 * the file says this run's outcome or nothing, never yesterday's. */
+	fd = open(path, flags, 0644);
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {

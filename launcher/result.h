@@ -31,6 +31,7 @@ enum hb_reason {
 	HB_REASON_MEMORY_LIMIT,
 	HB_REASON_FILE_SIZE_LIMIT,
 	HB_REASON_SETUP_ERROR,
+	HB_REASON_REFUSED, /* after the arguments, before anything ran */
 };
 
 /* How a run ended.  The reason and hivebox's exit status are set here
@@ -43,6 +44,11 @@ struct hb_result {
 	int hivebox_exit;      /* what hivebox exits with, per the table */
 	struct hb_error setup; /* when reason is setup_error */
 	bool exec_failed;      /* and the interpreter could not be run */
+	/* When reason is refused: the one line that says why (without
+	 * "hivebox: "; the caller owns it), and whether the policy was read,
+	 * without which the result has no limits. */
+	const char *refusal;
+	bool policy_read;
 	unsigned long long wall_ms, user_ms, system_ms, peak_rss_kb;
 	/* As the kernel counted them: the interpreter's CPU time as
 	 * RLIMIT_CPU counts it, the bytes the whole sandbox wrote. */
@@ -76,6 +82,10 @@ void hb_result_memory_limit(struct hb_result *r);
  * could not be executed, which is 127 for ENOENT and 126 otherwise. */
 void hb_result_setup_error(struct hb_result *r, const struct hb_error *e,
 			   bool exec_failed);
+/* Nothing ran: the run was refused as message says (kept by the
+ * caller), after the policy was read or not. */
+void hb_result_refused(struct hb_result *r, const char *message,
+		       bool policy_read);
 /* What the events sink counted during the run, and the run's id. */
 void hb_result_add_events(struct hb_result *r, const struct hb_events *w);
 
@@ -87,7 +97,8 @@ const char *hb_cgroup_status(void);
 json_object *hb_limits_json(const struct hb_limits *limits, bool with_how);
 
 /* The result as a JSON object (the caller puts it), and as text (the
- * caller frees it). */
+ * caller frees it).  For a refused run the plan may be partial or empty:
+ * what it does not know is null. */
 json_object *hb_result_object(const struct hb_result *r,
 			      const struct hb_plan *plan);
 char *hb_result_json(const struct hb_result *r, const struct hb_plan *plan);
@@ -102,7 +113,7 @@ int hb_result_write_fd(int fd, const char *text);
  * symlink, a bind mount).  NULL: none does. */
 int hb_result_exposed(const struct hb_plan *plan, const char *abs,
 		      const struct hb_mount **ret);
-/* --result FILE: opened before the run (a regular file, no symlink),
- * written after it.  ret_created says whether this call created it. */
-int hb_result_open_file(const char *path, bool *ret_created);
+/* --result FILE: opened before the run (a regular file, no symlink) and
+ * emptied, written after it or after a refusal. */
+int hb_result_open_file(const char *path);
 int hb_result_write_file(int fd, const char *text);

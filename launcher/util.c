@@ -27,14 +27,22 @@ int hb_diag_set(struct hb_diag *d, const char *file, unsigned line,
 	return -EINVAL;
 }
 
-void hb_diag_print(const struct hb_diag *d, FILE *out)
+const char *hb_diag_text(const struct hb_diag *d, char *buf, size_t n)
 {
 	if (d->file[0] && d->line)
-		fprintf(out, "hivebox: %s:%u: %s\n", d->file, d->line, d->msg);
+		snprintf(buf, n, "%s:%u: %s", d->file, d->line, d->msg);
 	else if (d->file[0])
-		fprintf(out, "hivebox: %s: %s\n", d->file, d->msg);
+		snprintf(buf, n, "%s: %s", d->file, d->msg);
 	else
-		fprintf(out, "hivebox: %s\n", d->msg);
+		snprintf(buf, n, "%s", d->msg);
+	return buf;
+}
+
+void hb_diag_print(const struct hb_diag *d, FILE *out)
+{
+	char text[HB_DIAG_TEXT_MAX];
+
+	fprintf(out, "hivebox: %s\n", hb_diag_text(d, text, sizeof(text)));
 }
 
 int hb_strv_push_take(struct hb_strv *s, char *str)

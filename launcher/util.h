@@ -69,6 +69,11 @@ struct hb_diag {
 
 int hb_diag_set(struct hb_diag *d, const char *file, unsigned line,
 		const char *fmt, ...) _printf_(4, 5);
+/* Room for hb_diag_text(): the file, the line and the message. */
+#define HB_DIAG_TEXT_MAX (512 + 16 + 512)
+/* The diagnostic as one line, "file:line: msg", without the "hivebox: "
+ * that hb_diag_print() puts before it.  Returns buf. */
+const char *hb_diag_text(const struct hb_diag *d, char *buf, size_t n);
 void hb_diag_print(const struct hb_diag *d, FILE *out);
 
 /* A NULL-terminated vector of owned strings. */

@@ -324,17 +324,86 @@ class Hivebox:
         return self.run_argv(argv, result_path=result_path, **kwargs)
 
 
-def assert_refused(run: Run, pattern: str):
+REFUSAL_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-"
+                          r"[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+
+
+def json_lines(path: Path) -> list:
+    """The records of an audit log, [] if it does not exist (the chain
+    itself is checked in test_audit.py)."""
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def option_value(argv: list, option: str) -> Optional[str]:
+    """The value of the last `option VALUE` in argv, before the script."""
+    values = [argv[i + 1] for i, a in enumerate(argv[:-1]) if a == option]
+    return values[-1] if values else None
+
+
+def refusal_records(audit_dir: Path, message: str) -> tuple:
+    """The last refusal event whose message is message, and the end record
+    of its run, from the trail in audit_dir."""
+    evs = [e for e in json_lines(audit_dir / "security_events.log")
+           if e["kind"] == "refusal" and e["message"] == message]
+    assert evs, f"no refusal event {message!r} in {audit_dir}"
+    ev = evs[-1]
+    recs = [r for r in json_lines(audit_dir / "execution_audit.log")
+            if r["exec_id"] == ev["exec_id"]]
+    return ev, recs
+
+
+def assert_refused(run: Run, pattern: str, *, recorded: bool = True,
+                   result_written: bool = True, parsed: bool = True):
     """Exit 125, nothing on stdout, exactly one line on stderr that starts
-    with "hivebox: " and matches pattern, and no result file."""
+    with "hivebox: " and matches pattern.  A refused run (hivebox(1)
+    EXIT STATUS) leaves the traces of a run: the --result file says
+    "refused" with the same message, and the audit trail holds a
+    "refusal" event with that message and an end record (no start) of
+    the same run.  recorded=False: the trail itself could not be had;
+    result_written=False: the refusal is about the --result path.  A verb
+    (policy, audit), --dry-run and a usage error (parsed=False) leave the
+    line only."""
     assert run.rc == EXIT_HIVEBOX, run
     assert run.stdout == "", run
     lines = run.stderr_lines()
     assert len(lines) == 1, run
     assert lines[0].startswith("hivebox: "), run
     assert re.search(pattern, lines[0]), f"{pattern!r} not in {lines[0]!r}"
+    message = lines[0][len("hivebox: "):]
+    audit_dir = option_value(run.argv, "--audit-dir")
+    is_run = parsed and audit_dir is not None and \
+        "--dry-run" not in run.argv
     if run.result_path is not None:
-        assert not run.result_path.exists(), run
+        if not (is_run and result_written):
+            assert run.result is None, run
+        else:
+            res = run.result
+            assert res is not None, f"no result file\n{run}"
+            assert res["reason"] == "refused", run
+            assert res["refusal"] == {"message": message}, run
+            assert res["hivebox_exit_code"] == EXIT_HIVEBOX, run
+            assert REFUSAL_UUID.match(res["exec_id"]), run
+            assert res["exit_code"] is None and res["wall_ms"] == 0, run
+            if recorded:
+                assert res["audit"]["dir"] is not None, run
+                assert res["audit"]["write_errors"] == 0, run
+            else:
+                assert res["audit"]["write_errors"] >= 1, run
+    if not is_run or not recorded:
+        return
+    ev, recs = refusal_records(Path(audit_dir), message)
+    assert ev["severity"] == "violation", ev
+    assert REFUSAL_UUID.match(ev["exec_id"]), ev
+    if run.result is not None:
+        assert ev["exec_id"] == run.result["exec_id"], (ev, run)
+    assert ev["details"]["result_written"] == (
+        run.result_path is not None and result_written), ev
+    assert [r["type"] for r in recs] == ["end"], recs
+    assert recs[0]["result"]["reason"] == "refused", recs
+    assert recs[0]["result"]["refusal"] == {"message": message}, recs
+    assert recs[0]["violations"] == 1, recs
 
 
 def assert_result(run: Run, reason: str, **expected):

@@ -321,7 +321,10 @@ def test_a_missing_key_file_refuses_the_run(hb):
 
     run = hb.run("hello.py", policy=policy)
 
-    assert_refused(run, rf"{re.escape(str(missing))}.*No such file")
+    # No trail to record the refusal in: the result says so.
+    assert_refused(run, rf"{re.escape(str(missing))}.*No such file",
+                   recorded=False)
+    assert run.result["audit"]["write_errors"] == 1, run
     assert exec_records(hb.audit_dir) == []
     assert not missing.exists()
 
@@ -668,10 +671,12 @@ def test_a_full_disk_refuses_a_run_that_requires_the_trail(hb, full_dir):
         "write_probe.py", "out/marker", policy=policy))
 
     assert_refused(run, rf"^hivebox: {re.escape(str(full_dir))}\b.*"
-                   r"No space left on device")
+                   r"No space left on device", recorded=False)
     assert not (out / "marker").exists(), "the script ran"
-    assert exec_records(full_dir) == []  # nothing, not half a record
+    # Nothing, not half a record: neither of the start nor of the refusal.
+    assert exec_records(full_dir) == []
     assert events(full_dir) == []
+    assert run.result["audit"]["write_errors"] >= 1, run
 
 
 def test_a_full_disk_with_the_trail_not_required(hb, full_dir):
@@ -1024,7 +1029,8 @@ def test_an_audit_dir_that_is_a_symlink_is_refused(hb):
         run = with_audit_dir(hb, link, lambda: hb.run("hello.py",
                                                       policy=policy))
 
-        assert_refused(run, rf"{re.escape(str(link))}.*symlink")
+        assert_refused(run, rf"{re.escape(str(link))}.*symlink",
+                       recorded=False)
         check = verify(hb, link)
         assert_refused(check, r"symlink")
         assert os.listdir(real) == []
@@ -1034,7 +1040,7 @@ def test_an_audit_dir_that_is_a_symlink_is_refused(hb):
 
 def test_a_result_path_that_cannot_take_the_result_leaves_no_open_run(hb):
     """--result naming a directory refuses the run at once: the trail
-    holds no start record without its end."""
+    holds no start record, only the refused run's end."""
     target = hb.mkdir("results")
 
     run = hb.run_argv(["--result", target, "--policy", hb.policy(),
@@ -1045,10 +1051,11 @@ def test_a_result_path_that_cannot_take_the_result_leaves_no_open_run(hb):
     assert run.stderr_lines() == [
         f"hivebox: {target}: cannot write the result there: "
         f"{os.strerror(errno.EISDIR)}"], run
-    records = exec_records(hb.audit_dir, default_key())
-    starts = [r["exec_id"] for r in records if r["type"] == "start"]
-    ends = [r["exec_id"] for r in records if r["type"] == "end"]
-    assert starts == ends, records
+    (end,) = exec_records(hb.audit_dir, default_key())
+    assert end["type"] == "end", end
+    assert end["result"]["reason"] == "refused", end
+    (ev,) = events(hb.audit_dir, end["exec_id"], default_key())
+    assert ev["details"]["result_written"] is False, ev
     assert os.listdir(target) == []
 
 
@@ -1076,7 +1083,9 @@ def test_a_loosening_attempt_is_a_refusal_event(hb):
     assert ev["severity"] == "violation", ev
     assert "--timeout 100 would loosen" in ev["message"], ev
     assert UUID.match(ev["exec_id"]), ev
-    assert exec_records(hb.audit_dir) == []
+    (end,) = exec_records(hb.audit_dir, default_key())
+    assert (end["type"], end["exec_id"]) == ("end", ev["exec_id"]), end
+    assert end["result"]["refusal"]["message"] == ev["message"], end
 
 
 # ---------------------------------------------------------------- 13. bytes

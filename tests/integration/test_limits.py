@@ -263,7 +263,8 @@ def test_host_root_is_refused_as_it_would_lift_max_processes(hb):
     RLIMIT_NPROC, so under host_uid = root a fork loop made 50 children
     where max_processes allowed 4.  A sampled count would be outrun, so
     the run is refused before anything starts, with one line that names
-    both settings and what to change; the trail records no run."""
+    both settings and what to change; the trail records the refused run
+    only."""
     policy = hb.policy("[execution]\nmax_processes = 4\n"
                        "[identity]\nhost_uid = root\n")
 
@@ -273,8 +274,10 @@ def test_host_root_is_refused_as_it_would_lift_max_processes(hb):
                    r"max_processes = 4 \(\S*policy\.ini:4\) unenforced: "
                    r"the kernel does not apply RLIMIT_NPROC to host root; "
                    r"set host_uid = auto or a dedicated uid$")
-    assert exec_records(hb.audit_dir, default_key()) == []
-    assert events(hb.audit_dir, key=default_key()) == []
+    (end,) = exec_records(hb.audit_dir, default_key())
+    assert end["result"]["reason"] == "refused", end
+    assert [e["kind"] for e in events(hb.audit_dir, key=default_key())] \
+        == ["refusal"]
 
 
 @needs_root

@@ -142,7 +142,8 @@ def classify(proc, res, legit: dict, target: str) -> str:
     if proc.returncode != EXIT_HIVEBOX or proc.stdout or len(lines) != 1:
         return f"unexpected: rc={proc.returncode} {proc.stdout!r} " \
             f"{proc.stderr!r}"
-    if re.search(plan, lines[0]) and res is None:
+    if re.search(plan, lines[0]) and res and res["reason"] == "refused" \
+            and res["refusal"]["message"] == lines[0][len("hivebox: "):]:
         return "refused"
     if re.search(setup, lines[0]) and res and \
             res["reason"] == "setup_error" and \
@@ -188,16 +189,21 @@ def race(work: Path, results: Path, audit_dir: Path, binary: Path,
     # The race was live, and hivebox ran through it.
     assert counts["legit"] > 0 and \
         counts["refused"] + counts["failed"] > 0, counts
-    # A run refused by the plan started nothing; every other run has a
-    # start and an end record, the end record naming a setup failure.
+    # Every run has a result and an end record; a run refused by the
+    # plan started nothing, so it alone has no start record, and an end
+    # record naming a setup failure says what the result says.
     records = [json.loads(line) for line in
                (audit_dir / "execution_audit.log").read_text().splitlines()]
     ends = {r["exec_id"]: r for r in records if r["type"] == "end"}
-    started = [res for _, res, _ in runs if res is not None]
-    assert len(ends) == len(started) == counts["legit"] + counts["failed"]
-    for res in started:
+    starts = {r["exec_id"] for r in records if r["type"] == "start"}
+    results = [res for _, res, _ in runs]
+    assert None not in results
+    assert len(ends) == ATTEMPTS, len(ends)
+    assert len(starts) == counts["legit"] + counts["failed"], len(starts)
+    for res in results:
         end = ends[res["exec_id"]]["result"]
         assert end["reason"] == res["reason"], (end, res)
+        assert (res["exec_id"] in starts) == (res["reason"] != "refused")
         if res["reason"] == "setup_error":
             assert end["setup_error"] == res["setup_error"], (end, res)
     return counts

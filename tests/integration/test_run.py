@@ -113,7 +113,9 @@ def test_result_where_the_sandbox_can_write_is_refused(hb, how):
     caller read the forged JSON.  A result path the sandbox could replace
     is refused before anything runs, whether it names the directory as
     the policy does, through a symlink, or through a bind mount of it:
-    the script never runs, no file is left, the trail holds no run."""
+    the script never runs, no file is left (not even the refusal's
+    result: the path is what was refused), and the trail holds the
+    refused run, with no start."""
     out = hb.mkdir("out", 0o777)
     policy = hb.policy("[filesystem]\nread_write = ./out\n")
     result = hb.dir / ("out" if how == "named" else "alias") / "result.json"
@@ -136,9 +138,10 @@ def test_result_where_the_sandbox_can_write_is_refused(hb, how):
     assert_refused(run, rf"^hivebox: {re.escape(str(result))}: the sandbox "
                    rf"can write {re.escape(str(out))} \(read_write\), "
                    r"where the script could replace the result; write it "
-                   r"elsewhere$")
+                   r"elsewhere$", result_written=False)
     assert os.listdir(out) == [], run
-    assert exec_records(hb.audit_dir, default_key()) == []
+    assert [r["type"] for r in exec_records(hb.audit_dir, default_key())] \
+        == ["end"]
 
 
 @needs_userns
@@ -168,7 +171,10 @@ def test_command_line_may_not_loosen(hb):
     assert ev["kind"] == "refusal", ev
     assert ev["severity"] == "violation", ev
     assert "--memory 4096 would loosen" in ev["message"], ev
-    assert exec_records(hb.audit_dir) == []
+    assert ev["details"]["loosening"] is True, ev
+    (end,) = exec_records(hb.audit_dir, default_key())
+    assert (end["type"], end["exec_id"]) == ("end", ev["exec_id"]), end
+    assert end["result"]["reason"] == "refused", end
 
 
 def test_dry_run_prints_mounts_and_runs_nothing(hb):

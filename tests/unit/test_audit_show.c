@@ -3,7 +3,9 @@
  * filters, and the trail read across a rotation and past bad lines. */
 #include "audit.h"
 #include "audit_helpers.h"
+#include "audit_record.h"
 #include "helpers.h"
+#include "result.h"
 
 #include <criterion/criterion.h>
 #include <fcntl.h>
@@ -427,4 +429,54 @@ Test(audit_show, corrupt_lines_skipped)
 	cr_assert_eq(stats(&q, &out), 0);
 	keep(stderr_capture_stop());
 	cr_assert(strncmp(out, "executions: 1\n", 14) == 0, "%s", out);
+}
+
+/* A refused run leaves an end record without a start, built from what
+ * the launcher knew (here: no policy read, no plan): show and stats
+ * count it as a run that was refused, with its refusal event. */
+Test(audit_show, refused_run_is_a_run)
+{
+	struct hb_audit_query q = {0};
+	struct hb_plan plan = {.script_fd = -1};
+	struct hb_run_info info = {.argc = 0};
+	struct hb_result res = {0};
+	json_object *rec, *r;
+	char *out, *v[MAX_LINES];
+
+	open_log(true);
+	snprintf(info.exec_id, sizeof(info.exec_id), "%s", ID_D);
+	snprintf(info.start_time, sizeof(info.start_time), "%s",
+		 "2004-01-01T09:00:00.000Z");
+	plan.policy_path = strdup("missing.ini");
+	plan.script = strdup("/srv/d.py");
+	hb_result_refused(&res, "missing.ini: No such file or directory",
+			  false);
+	snprintf(res.exec_id, sizeof(res.exec_id), "%s", ID_D);
+	res.violations = 1; /* the refusal event */
+	append_event(ID_D, "refusal", HB_EV_VIOLATION,
+		     "missing.ini: No such file or directory", NULL);
+	cr_assert_eq(hb_audit_append(
+			     &audit, HB_LOG_EXEC,
+			     hb_audit_record_refused(&info, &plan, &res), NULL),
+		     0);
+	hb_plan_free(&plan);
+	cr_assert_eq(log_lines(LOG, v), 1);
+	rec = parse(v[0]);
+	cr_assert_str_eq(str_of(rec, "type"), "end");
+	cr_assert_str_eq(str_of(rec, "script"), "/srv/d.py");
+	cr_assert_null(member(rec, "cwd"));
+	cr_assert(has(rec, "user") && has(rec, "argv"));
+	r = member(rec, "result");
+	cr_assert_str_eq(str_of(r, "reason"), "refused");
+	cr_assert_eq(int_of(r, "hivebox_exit_code"), 125);
+	cr_assert_null(member(r, "network"));
+	cr_assert_str_eq(str_of(member(r, "refusal"), "message"),
+			 "missing.ini: No such file or directory");
+	cr_assert_eq(show(&q, &out), 0);
+	expect_row(out, ID_D, "refused", "0", "1", "0");
+	cr_assert_not_null(strstr(out, "refusal: missing.ini: No such file"),
+			   "%s", out);
+	cr_assert_eq(stats(&q, &out), 0);
+	cr_assert(strncmp(out, "executions: 1\n", 14) == 0, "%s", out);
+	cr_assert_not_null(strstr(out, "  refused          1\n"), "%s", out);
 }

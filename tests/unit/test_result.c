@@ -414,6 +414,51 @@ Test(result, json_timeout)
 	json_object_put(o);
 }
 
+/* A run refused before its policy was read has an empty plan: every
+ * field is there, what nobody knows is null, and the JSON is valid. */
+Test(result, json_refused_without_a_plan)
+{
+	struct hb_plan empty = {.script_fd = -1};
+	struct hb_result r;
+	char *text;
+	json_object *o;
+
+	memset(&r, 0, sizeof(r));
+	hb_result_refused(&r, "p.ini:3: unknown key 'x' in [execution]", false);
+	text = hb_result_json(&r, &empty);
+	cr_assert_not_null(text);
+	o = json_tokener_parse(text);
+	cr_assert_not_null(o, "not JSON: %s", text);
+	free(text);
+	expect_string(o, "reason", "refused");
+	expect_int(o, "hivebox_exit_code", 125);
+	expect_null(o, "exit_code");
+	expect_null(o, "signal");
+	expect_null(o, "signal_name");
+	expect_null(o, "exec_id");
+	expect_null(o, "setup_error");
+	expect_null(o, "network");
+	expect_null(o, "limits");
+	expect_null(o, "policy");
+	expect_null(o, "script");
+	expect_int(o, "wall_ms", 0);
+	expect_string(field(o, "refusal"), "message",
+		      "p.ini:3: unknown key 'x' in [execution]");
+	cr_assert(json_object_is_type(field(o, "audit"), json_type_object));
+	json_object_put(o);
+	/* Read, the policy's limits are what the run would have had. */
+	hb_result_refused(&r, "m", true);
+	o = json_of(&r);
+	expect_int(field(field(o, "limits"), "cpu_seconds"), "value", 10);
+	expect_string(o, "script", "/srv/jobs/tally.py");
+	json_object_put(o);
+	/* Any other reason has no refusal. */
+	r = classify(0, 0, 0);
+	o = json_of(&r);
+	expect_null(o, "refusal");
+	json_object_put(o);
+}
+
 Test(result, json_setup_error)
 {
 	struct hb_result r;
@@ -532,15 +577,17 @@ Test(result, write_file)
 	char *dir = tmpdir_new();
 	char *path = path_join(dir, "result.json");
 	char *link = path_join(dir, "link.json");
-	bool created = true;
 	char *text;
 	json_object *o;
+	struct stat st;
 	int fd;
 
 	make_file(dir, "result.json", "old content, longer than nothing\n");
-	fd = hb_result_open_file(path, &created);
+	fd = hb_result_open_file(path);
 	cr_assert_geq(fd, 0);
-	cr_assert_not(created, "the file was there already");
+	/* Yesterday's result is gone as soon as the run has the file. */
+	cr_assert_eq(fstat(fd, &st), 0);
+	cr_assert_eq(st.st_size, 0);
 	text = hb_result_json(&r, &plan);
 	cr_assert_eq(hb_result_write_file(fd, text), 0);
 	free(text);
@@ -551,18 +598,17 @@ Test(result, write_file)
 	json_object_put(o);
 	/* Never through a symlink, never into a directory. */
 	cr_assert_eq(symlink(path, link), 0);
-	cr_assert_eq(hb_result_open_file(link, &created), -ELOOP);
-	cr_assert_eq(hb_result_open_file(dir, &created), -EISDIR);
+	cr_assert_eq(hb_result_open_file(link), -ELOOP);
+	cr_assert_eq(hb_result_open_file(dir), -EISDIR);
 	free(path);
 	path = path_join(dir, "no/such/dir.json");
-	cr_assert_eq(hb_result_open_file(path, &created), -ENOENT);
-	cr_assert_not(created);
+	cr_assert_eq(hb_result_open_file(path), -ENOENT);
 	free(path);
-	/* A new file is said to be new: a refused run removes it. */
 	path = path_join(dir, "new.json");
-	fd = hb_result_open_file(path, &created);
+	fd = hb_result_open_file(path);
 	cr_assert_geq(fd, 0);
-	cr_assert(created);
+	cr_assert_eq(fstat(fd, &st), 0);
+	cr_assert(S_ISREG(st.st_mode));
 	close(fd);
 	free(path);
 	free(link);
@@ -575,18 +621,14 @@ Test(result, open_file_refuses_devices_and_fifos)
 {
 	char *dir = tmpdir_new();
 	char *fifo = path_join(dir, "fifo");
-	bool created = true;
 	int rd;
 
-	cr_assert_eq(hb_result_open_file("/dev/null", &created), -EINVAL);
-	cr_assert_not(created);
+	cr_assert_eq(hb_result_open_file("/dev/null"), -EINVAL);
 	cr_assert_eq(mkfifo(fifo, 0600), 0);
-	cr_assert_eq(hb_result_open_file(fifo, &created), -ENXIO, "no reader");
+	cr_assert_eq(hb_result_open_file(fifo), -ENXIO, "no reader");
 	rd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	cr_assert_geq(rd, 0);
-	cr_assert_eq(hb_result_open_file(fifo, &created), -EINVAL,
-		     "with a reader");
-	cr_assert_not(created);
+	cr_assert_eq(hb_result_open_file(fifo), -EINVAL, "with a reader");
 	close(rd);
 	free(fifo);
 	tmpdir_remove(dir);
