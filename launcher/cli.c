@@ -50,7 +50,9 @@ void hb_cli_usage(FILE *out)
 	      "  --result FILE          write the result as JSON to FILE\n"
 	      "  --result-fd N          write the result as JSON to descriptor "
 	      "N\n"
-	      "  --quiet                no notices on stderr, only errors\n"
+	      "  --quiet                no alerts or notices on stderr; why a "
+	      "run\n"
+	      "                         failed or was refused is always said\n"
 	      "  --workdir DIR          start in DIR, as 'cd DIR && hivebox' "
 	      "would\n"
 	      "  --audit-dir DIR        write the audit trail to DIR\n"
@@ -70,11 +72,12 @@ void hb_cli_usage(FILE *out)
 	      "\n"
 	      "Options may only tighten the policy; a value above it is an "
 	      "error.\n"
-	      "Exit status: the script's own; 124 timeout; 125 hivebox failed "
-	      "and\n"
-	      "nothing ran; 126 interpreter cannot run; 127 interpreter not "
-	      "found;\n"
-	      "128+N killed by signal N.  See hivebox(1), hivebox-policy(5).\n",
+	      "Exit status: the script's own; 124 timeout; 125 hivebox refused "
+	      "or\n"
+	      "failed and nothing ran (the result says why); 126 interpreter "
+	      "cannot\n"
+	      "run; 127 interpreter not found; 128+N killed by signal N.\n"
+	      "See hivebox(1), hivebox-policy(5).\n",
 	      out);
 }
 
