@@ -411,11 +411,11 @@ static int start_audit(struct run *run)
 }
 
 /* The run itself, then its records.  The forwarded signals stay blocked
- * from here until hivebox exits: during the run the supervisor takes them
- * from its signalfd and passes them on; after it, none ends hivebox before
- * its records and result are written, and one that arrives while hivebox
- * waits for alert commands ends that wait (the commands are killed, and
- * hivebox exits as the run said).  From here on, stderr is written
+ * (since the start record) until hivebox exits: during the run the
+ * supervisor takes them from its signalfd and passes them on; after it,
+ * none ends hivebox before its records and result are written, and one
+ * that arrives while hivebox waits for alert commands ends that wait (the
+ * commands are killed, and hivebox exits as the run said).  From here on, stderr is written
  * through the notice queue only, and the caller's terminal settings are
  * put back however the run ended. */
 static void run_sandbox(struct run *run)
