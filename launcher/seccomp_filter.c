@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "seccomp_filter.h"
 #include "policy.h"
+#include "seccomp_guard.h"
 
 #include <fcntl.h>
 #include <linux/sched.h>
@@ -9,6 +10,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #define NS_FLAGS                                                               \
 	(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET |           \
@@ -132,8 +134,8 @@ static bool truncate_blocked(const struct hb_policy *p)
 }
 
 /* Allow-list: the calls that need their arguments looked at. */
-static int allow_special(scmp_filter_ctx ctx, const bool *allow, bool no_trunc,
-			 bool inet, uintptr_t exec_arg0)
+static int allow_special(scmp_filter_ctx ctx, const bool *allow, bool inet,
+			 uintptr_t exec_arg0)
 {
 	int r = 0;
 
@@ -165,16 +167,60 @@ static int allow_special(scmp_filter_ctx ctx, const bool *allow, bool no_trunc,
 		r = seccomp_rule_add(
 			ctx, SCMP_ACT_ALLOW, SCMP_SYS(personality), 1,
 			SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffff, 0xffffffff));
-	/* truncate blocked: opening with O_TRUNC is truncating too. */
-	if (r == 0 && allow[SCMP_SYS(openat)])
-		r = seccomp_rule_add(
-			ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,
-			SCMP_A2(SCMP_CMP_MASKED_EQ, no_trunc ? O_TRUNC : 0, 0));
-	if (r == 0 && allow[SCMP_SYS(open)])
-		r = seccomp_rule_add(
-			ctx, SCMP_ACT_ALLOW, SCMP_SYS(open), 1,
-			SCMP_A1(SCMP_CMP_MASKED_EQ, no_trunc ? O_TRUNC : 0, 0));
 	return r;
+}
+
+/* Allow-list: a guarded call the policy allows, with the arguments that
+ * plant nothing; the rest falls to the default, the supervisor.  Modes
+ * are compared on the bits the kernel reads (a umode_t), flags on an
+ * int's.  trunc is O_TRUNC when truncate is blocked: opening with it is
+ * truncating too. */
+static int allow_guarded(scmp_filter_ctx ctx, const struct hb_guard *g,
+			 uint64_t trunc)
+{
+	/* The file types that are no device: S_IFCHR is 002 in the four
+	 * type bits, S_IFBLK 006; any other has bit 1 clear, or bit 0 or 3
+	 * set (FIFOs, sockets, regular files, and what the kernel refuses,
+	 * EINVAL, as it would bare). */
+	static const uint64_t no_device[][2] = {
+		{020000, 0}, {030000, 030000}, {0120000, 0120000}};
+	const uint64_t bits = HB_PLANT_MODE_BITS;
+	int r = 0;
+
+	switch (g->kind) {
+	case HB_GUARD_MODE:
+		return seccomp_rule_add(
+			ctx, SCMP_ACT_ALLOW, g->nr, 1,
+			SCMP_CMP(g->arg, SCMP_CMP_MASKED_EQ, bits, 0));
+	case HB_GUARD_CREATE:
+		/* Creating nothing, or creating without the bits. */
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, g->nr, 1,
+				     SCMP_CMP(g->arg2, SCMP_CMP_MASKED_EQ,
+					      HB_OPEN_CREATE_BITS | trunc, 0));
+		if (r == 0)
+			r = seccomp_rule_add(
+				ctx, SCMP_ACT_ALLOW, g->nr, 2,
+				SCMP_CMP(g->arg, SCMP_CMP_MASKED_EQ, bits, 0),
+				SCMP_CMP(g->arg2, SCMP_CMP_MASKED_EQ, trunc,
+					 0));
+		return r;
+	case HB_GUARD_NODE:
+		/* No device, and without the bits. */
+		for (size_t i = 0; r == 0 && i < ARRAY_SIZE(no_device); i++)
+			r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, g->nr, 1,
+					     SCMP_CMP(g->arg,
+						      SCMP_CMP_MASKED_EQ,
+						      no_device[i][0] | bits,
+						      no_device[i][1]));
+		return r;
+	case HB_GUARD_WHITEOUT:
+		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, g->nr, 1,
+					SCMP_CMP(g->arg, SCMP_CMP_MASKED_EQ,
+						 RENAME_WHITEOUT, 0));
+	default:
+		/* Their arguments are in memory: every call is looked at. */
+		return 0;
+	}
 }
 
 static bool special(int nr)
@@ -182,16 +228,18 @@ static bool special(int nr)
 	return nr == SCMP_SYS(ioctl) || nr == SCMP_SYS(prctl) ||
 	       nr == SCMP_SYS(clone) || nr == SCMP_SYS(execve) ||
 	       nr == SCMP_SYS(socket) || nr == SCMP_SYS(socketpair) ||
-	       nr == SCMP_SYS(personality) || nr == SCMP_SYS(openat) ||
-	       nr == SCMP_SYS(open) || nr == SCMP_SYS(clone3);
+	       nr == SCMP_SYS(personality) || nr == SCMP_SYS(clone3) ||
+	       hb_guard_find(nr);
 }
 
 static int build_allow_list(scmp_filter_ctx ctx, const struct hb_policy *p,
 			    const bool *denied, const bool *blocked,
-			    uintptr_t exec_arg0, struct hb_diag *diag)
+			    uintptr_t exec_arg0, bool *whole,
+			    struct hb_diag *diag)
 {
 	bool allow[HB_SYSCALL_NR_END] = {false};
 	int r = collect(&p->syscalls_allow, allow);
+	uint64_t trunc = truncate_blocked(p) ? O_TRUNC : 0;
 
 	/* Between loading the filter and execve the sandbox hands the
 	 * listener over (sendmsg), closes it and executes: without these
@@ -206,13 +254,16 @@ static int build_allow_list(scmp_filter_ctx ctx, const struct hb_policy *p,
 			"and exit_group (hivebox needs them to start "
 			"the interpreter); @python has them");
 	for (int nr = 0; r == 0 && nr < HB_SYSCALL_NR_END; nr++) {
-		if (!allow[nr] || denied[nr] || blocked[nr] || special(nr))
-			continue;
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
+		whole[nr] = !allow[nr] || denied[nr] || blocked[nr];
+		if (!whole[nr] && !special(nr))
+			r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
 	}
+	for (size_t i = 0; r == 0 && i < hb_n_guards; i++)
+		if (!whole[hb_guards[i].nr])
+			r = allow_guarded(ctx, &hb_guards[i], trunc);
 	return r ? r
-		 : allow_special(ctx, allow, truncate_blocked(p),
-				 p->network_mode == HB_NET_FILTERED, exec_arg0);
+		 : allow_special(ctx, allow, p->network_mode == HB_NET_FILTERED,
+				 exec_arg0);
 }
 
 /* Deny-list: sockets of the families a script may need only.  Others
@@ -267,19 +318,82 @@ static const bool *newer_calls(void)
 	return set;
 }
 
+/* One rule of deny_guarded(): the call when its argument arg, under
+ * mask, is value; and, with a second argument (arg2 >= 0), when that one
+ * under mask2 is value2 as well. */
+static int notify_when(scmp_filter_ctx ctx, int nr, int arg, uint64_t mask,
+		       uint64_t value, int arg2, uint64_t mask2,
+		       uint64_t value2)
+{
+	if (arg2 < 0)
+		return seccomp_rule_add(
+			ctx, SCMP_ACT_NOTIFY, nr, 1,
+			SCMP_CMP(arg, SCMP_CMP_MASKED_EQ, mask, value));
+	return seccomp_rule_add(
+		ctx, SCMP_ACT_NOTIFY, nr, 2,
+		SCMP_CMP(arg, SCMP_CMP_MASKED_EQ, mask, value),
+		SCMP_CMP(arg2, SCMP_CMP_MASKED_EQ, mask2, value2));
+}
+
+/* Deny-list: a guarded call that the policy allows goes to the
+ * supervisor with the arguments that would plant something (each bit on
+ * its own: a rule matches one pattern), and whole when the arguments are
+ * in memory.  hb_guard_plant() says the same of the registers. */
+static int deny_guarded(scmp_filter_ctx ctx, const struct hb_guard *g)
+{
+	static const uint64_t bits[] = {S_ISUID, S_ISGID};
+	static const uint64_t create[] = {O_CREAT,
+					  HB_OPEN_CREATE_BITS & ~O_CREAT};
+	int r = 0;
+
+	switch (g->kind) {
+	case HB_GUARD_NODE:
+	case HB_GUARD_MODE:
+		/* The bits, with any type; a device, with any bits. */
+		for (size_t i = 0; r == 0 && i < ARRAY_SIZE(bits); i++)
+			r = notify_when(ctx, g->nr, g->arg, bits[i], bits[i],
+					-1, 0, 0);
+		if (r == 0 && g->kind == HB_GUARD_NODE)
+			r = notify_when(ctx, g->nr, g->arg, S_IFMT, S_IFCHR, -1,
+					0, 0);
+		if (r == 0 && g->kind == HB_GUARD_NODE)
+			r = notify_when(ctx, g->nr, g->arg, S_IFMT, S_IFBLK, -1,
+					0, 0);
+		return r;
+	case HB_GUARD_CREATE:
+		for (size_t i = 0; r == 0 && i < 4; i++)
+			r = notify_when(ctx, g->nr, g->arg, bits[i % 2],
+					bits[i % 2], g->arg2, create[i / 2],
+					create[i / 2]);
+		return r;
+	case HB_GUARD_WHITEOUT:
+		return notify_when(ctx, g->nr, g->arg, RENAME_WHITEOUT,
+				   RENAME_WHITEOUT, -1, 0, 0);
+	default:
+		return seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, g->nr, 0);
+	}
+}
+
 /* Deny-list: every call denied whole, then the argument checks. */
 static int build_deny_list(scmp_filter_ctx ctx, const struct hb_policy *p,
-			   bool *denied, const bool *blocked)
+			   bool *denied, const bool *blocked, bool *whole)
 {
 	const bool *newer = newer_calls();
 	int r = collect(&p->syscalls_deny, denied);
 
 	for (int nr = 0; r == 0 && nr < HB_SYSCALL_NR_END; nr++) {
-		/* Newer than this libseccomp: denied, to be safe. */
-		bool deny = denied[nr] || blocked[nr] || newer[nr];
-		if (deny && nr != SCMP_SYS(clone3))
+		/* Newer than this libseccomp: denied, to be safe.  clone3
+		 * has its own answer, ENOSYS. */
+		whole[nr] = (denied[nr] || blocked[nr] || newer[nr]) &&
+			    nr != SCMP_SYS(clone3);
+		if (whole[nr])
 			r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nr, 0);
 	}
+	/* A call denied whole reaches the supervisor anyway, which judges
+	 * a plant first. */
+	for (size_t i = 0; r == 0 && i < hb_n_guards; i++)
+		if (!whole[hb_guards[i].nr])
+			r = deny_guarded(ctx, &hb_guards[i]);
 	if (r == 0)
 		r = deny_socket_families(ctx);
 	for (uint32_t i = 0; r == 0 && i < 32; i++)
@@ -378,8 +492,9 @@ int hb_filter_build(const struct hb_policy *p, uintptr_t exec_arg0,
 				     SCMP_SYS(clone3), 0);
 	if (r == 0)
 		r = deny_default ? build_allow_list(ctx, p, denied, blocked,
-						    exec_arg0, diag)
-				 : build_deny_list(ctx, p, denied, blocked);
+						    exec_arg0, ret->whole, diag)
+				 : build_deny_list(ctx, p, denied, blocked,
+						   ret->whole);
 	if (r == 0)
 		r = export(ctx, ret);
 	seccomp_release(ctx);

@@ -20,6 +20,11 @@ struct hb_filter {
 	int deny_errno;	   /* what a denied call returns */
 	bool kill;	   /* on_violation = kill: SIGSYS instead */
 	bool default_deny; /* an allow-list */
+	/* The calls the filter sends to the supervisor whatever their
+	 * arguments: denied by the policy (or by hivebox) as a whole.  The
+	 * supervisor tells by it a guarded call (seccomp_guard.h) that the
+	 * policy allows, notified to be looked at, from a denied one. */
+	bool whole[HB_SYSCALL_NR_END];
 };
 
 /* Build the filter for the policy.  exec_arg0 is the address of the

@@ -157,12 +157,19 @@ const char hb_always_denied[] =
 	"@mount @module @reboot @swap @keyring @bpf @io_uring @raw-io @debug "
 	"@namespaces @clock @cpu-emulation @obsolete @privileged @seccomp";
 
-/* And by their arguments (seccomp_filter.c). */
+/* And by their arguments (seccomp_filter.c, seccomp_guard.c). */
 const char hb_always_denied_args[] =
 	"clone with a namespace flag or CLONE_SIGHAND outside a thread, "
 	"prctl PR_SET_SECCOMP, personality other than the query, ioctl "
 	"requests that change a terminal (TIOCSTI, TCSETS, TCXONC, ...; "
-	"`hivebox policy groups` lists them)";
+	"`hivebox policy groups` lists them); "
+	"no privilege planted (EPERM, event plant_denied): chmod, fchmod, "
+	"fchmodat, fchmodat2, creat, and open or openat with O_CREAT or "
+	"O_TMPFILE, with a setuid or setgid mode; mknod and mknodat of a "
+	"device node or with those bits; renameat2 with RENAME_WHITEOUT; "
+	"setxattr, lsetxattr, fsetxattr and setxattrat of "
+	"security.capability; "
+	"openat2 answers ENOSYS (EPERM if it would plant)";
 
 /* The sandbox has no terminal of its own (no devpts in its /dev): every
  * terminal it holds is the caller's, on descriptors 0-2 or a copy or
@@ -244,10 +251,11 @@ const struct hb_operation hb_operations[] = {
 	 "renaming, including onto an existing file"},
 	{"link", "link linkat symlink symlinkat", "hard and symbolic links"},
 	{"truncate",
-	 "truncate truncate64 ftruncate ftruncate64 creat openat2 fallocate",
-	 "truncating, including open() and openat() with O_TRUNC, openat2() "
-	 "(whose flags the filter cannot read) and fallocate() (which can "
-	 "punch or collapse ranges)"},
+	 "truncate truncate64 ftruncate ftruncate64 creat fallocate",
+	 "truncating, including open() and openat() with O_TRUNC and "
+	 "fallocate() (which can punch or collapse ranges); openat2(), whose "
+	 "flags the filter cannot read, answers ENOSYS whatever the policy "
+	 "says"},
 	{"mknod", "mknod mknodat", "device nodes and FIFOs"},
 	{"xattr",
 	 "setxattr lsetxattr fsetxattr removexattr lremovexattr fremovexattr "

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "seccomp_notify.h"
+#include "seccomp_guard.h"
 #include "seccomp_names.h"
 
 #include <fcntl.h>
@@ -35,17 +36,23 @@ static const struct {
 	{"acct", {0, -1}},	  {"swapon", {0, -1}},
 	{"swapoff", {0, -1}},	  {"open_tree", {1, -1}},
 	{"fsopen", {0, -1}},	  {"openat2", {1, -1}},
+	{"setxattrat", {1, -1}},
 };
 
-int hb_seccomp_notify_init(struct hb_seccomp_notify *n, int fd, int deny_errno,
-			   bool kill, struct hb_events *events)
+/* Calls that name their file by a descriptor alone (argument 0): the
+ * record names the file the descriptor is open on. */
+static const char *const fd_calls[] = {"fchmod", "fsetxattr"};
+
+int hb_seccomp_notify_init(struct hb_seccomp_notify *n, int fd,
+			   const struct hb_filter *f, struct hb_events *events)
 {
 	struct seccomp_notif_sizes sizes;
 
 	memset(n, 0, sizeof(*n));
 	n->fd = -1;
-	n->deny_errno = deny_errno;
-	n->kill = kill;
+	n->deny_errno = f->deny_errno;
+	n->kill = f->kill;
+	n->whole = f->whole;
 	n->events = events;
 	if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) < 0)
 		return -errno;
@@ -103,6 +110,20 @@ static char *read_string(pid_t pid, unsigned long long addr)
 	return TAKE_PTR(buf);
 }
 
+/* size bytes at addr in pid's memory. */
+static int read_memory(pid_t pid, unsigned long long addr, void *buf,
+		       size_t size)
+{
+	_cleanup_close_ int fd = -1;
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	return pread(fd, buf, size, (off_t)addr) == (ssize_t)size ? 0 : -EIO;
+}
+
 /* What the caller's /proc status says about it and its process. */
 struct caller {
 	pid_t tgid;	    /* its process, the thread group */
@@ -137,6 +158,105 @@ static int read_caller(pid_t tid, struct caller *ret)
 	return tgid > 0 && ret->threads > 0 ? 0 : -EIO;
 }
 
+/* What becomes of a notified call. */
+enum verdict_kind {
+	V_DENY,	    /* denied by the policy: its errno, syscall_denied */
+	V_PLANT,    /* it would plant a privilege: EPERM, plant_denied */
+	V_CONTINUE, /* a guarded call the policy allows, harmless: goes on */
+	V_ENOSYS,   /* openat2 that plants nothing: ENOSYS, the caller
+		       falls back to openat, whose mode the filter sees */
+};
+
+struct verdict {
+	enum verdict_kind what;
+	const struct hb_guard *guard; /* NULL: not a guarded call */
+	const char *plant;	      /* V_PLANT: what it would make */
+	bool has_mode;
+	unsigned long long mode; /* the mode it would have, for the record */
+};
+
+/* setxattr goes on whatever the name read here says (unless the policy
+ * denies the call).  The name is in the caller's memory, which another
+ * of its threads can change between this read and the kernel's: what is
+ * read decides only whether the call is refused and recorded as a plant,
+ * never lets one through.  A "security.capability" swapped in after the
+ * read reaches the kernel, which refuses it by itself (it asks for
+ * CAP_SETFCAP, and nothing in the sandbox has a capability): this is
+ * defence in depth and the record of the attempt. */
+static void judge_xattr(const struct seccomp_notif *req, bool whole,
+			struct verdict *v)
+{
+	_cleanup_free_ char *name =
+		read_string(req->pid, req->data.args[v->guard->arg]);
+
+	v->plant = hb_guard_plant_xattr(name);
+	if (!v->plant && !whole)
+		v->what = V_CONTINUE;
+}
+
+/* openat2 never runs, whatever the policy says (as clone3, whose flags
+ * are in memory too): it answers ENOSYS, so that the caller falls back
+ * to openat, whose flags and mode the filter sees.  An ordinary openat2
+ * is no violation and is not recorded.  One that would plant is
+ * refused with EPERM and recorded, so that the attempt is not lost in a
+ * fallback the caller may never make.  Its struct is in memory the
+ * caller may change, but every answer here is a refusal (the kernel
+ * never reads the struct): the contents decide only which one. */
+static void judge_open_how(const struct seccomp_notif *req, struct verdict *v)
+{
+	uint64_t how[2]; /* flags, mode: the start of struct open_how */
+
+	v->what = V_ENOSYS;
+	/* Smaller than the first version of the struct: EINVAL, nothing
+	 * made. */
+	if (req->data.args[v->guard->arg2] >= 24 &&
+	    read_memory(req->pid, req->data.args[v->guard->arg], how,
+			sizeof(how)) == 0) {
+		v->plant = hb_guard_plant_open_how(how[0], how[1]);
+		v->has_mode = true;
+		v->mode = how[1];
+	}
+}
+
+/* What to do with a notified call: a guarded one is judged on its
+ * arguments first, whatever else denies it, so that a plant is recorded
+ * as one also where the policy denies the call.  A call that goes on
+ * runs with the arguments the kernel reads after the answer: registers
+ * are those that were notified, memory is whatever the caller (another
+ * of its threads, a shared mapping) has put there since.  So only a
+ * refusal, or which refusal, may depend on memory; an answer that lets
+ * a call go on depends on registers, or on nothing that safety rests on
+ * (judge_xattr()). */
+static void judge(const struct hb_seccomp_notify *n,
+		  const struct seccomp_notif *req, struct verdict *v)
+{
+	int nr = req->data.nr;
+	bool whole = nr < 0 || nr >= HB_SYSCALL_NR_END || n->whole[nr];
+	const struct hb_guard *g = hb_guard_find(nr);
+
+	memset(v, 0, sizeof(*v));
+	v->what = V_DENY;
+	v->guard = g;
+	if (!g)
+		return;
+	switch (g->kind) {
+	case HB_GUARD_XATTR:
+		judge_xattr(req, whole, v);
+		break;
+	case HB_GUARD_OPEN_HOW:
+		judge_open_how(req, v);
+		break;
+	default:
+		/* Registers: the filter let through whatever plants
+		 * nothing, unless the policy (or O_TRUNC) denies it. */
+		v->plant = hb_guard_plant(g, req->data.args);
+		v->has_mode = g->kind != HB_GUARD_WHITEOUT;
+		v->mode = hb_guard_mode(g, req->data.args);
+	}
+	if (v->plant)
+		v->what = V_PLANT;
+}
+
 /* on_violation = kill: end the caller's whole process, before it has an
  * answer.  SIGSYS, as the kernel's own kill rules end a process, when
  * that is sure to end it: one thread, which neither blocks, ignores nor
@@ -167,9 +287,45 @@ static int kill_caller(struct hb_seccomp_notify *n,
 	return sig;
 }
 
+/* What the verdict adds to the record: what a plant would have made,
+ * with the mode in octal (or the attribute's name). */
+static void describe_verdict(json_object *d, const struct verdict *v)
+{
+	char mode[32];
+
+	if (v->what == V_PLANT) {
+		json_object_object_add(d, "reason",
+				       json_object_new_string(v->plant));
+		if (v->guard->kind == HB_GUARD_XATTR)
+			json_object_object_add(
+				d, "name",
+				json_object_new_string("security.capability"));
+	}
+	if (v->what == V_PLANT && v->has_mode) {
+		snprintf(mode, sizeof(mode), "0%llo", v->mode);
+		json_object_object_add(d, "mode", json_object_new_string(mode));
+	}
+}
+
+/* "fd_path": where the caller's descriptor (argument 0) is open, as the
+ * supervisor sees it: the sandbox's paths are the host's. */
+static void describe_fd(json_object *d, const struct seccomp_notif *req)
+{
+	char path[64], target[4096];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", req->pid,
+		 (int)req->data.args[0]);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n <= 0)
+		return;
+	target[n] = '\0';
+	json_object_object_add(d, "fd_path", json_object_new_string(target));
+}
+
 /* The call and its arguments; a denied ioctl's request by its name. */
 static json_object *describe(const struct seccomp_notif *req, const char *name,
-			     const char *request)
+			     const char *request, const struct verdict *v)
 {
 	json_object *d = json_object_new_object();
 	json_object *args = json_object_new_array();
@@ -188,6 +344,7 @@ static json_object *describe(const struct seccomp_notif *req, const char *name,
 	if (request)
 		json_object_object_add(d, "request",
 				       json_object_new_string(request));
+	describe_verdict(d, v);
 	for (size_t i = 0; i < ARRAY_SIZE(path_args); i++) {
 		if (strcmp(path_args[i].name, name) != 0)
 			continue;
@@ -201,7 +358,29 @@ static json_object *describe(const struct seccomp_notif *req, const char *name,
 			free(s);
 		}
 	}
+	for (size_t i = 0; i < ARRAY_SIZE(fd_calls); i++)
+		if (strcmp(fd_calls[i], name) == 0)
+			describe_fd(d, req);
 	return d;
+}
+
+/* The event's one line: the call, and why when it is not the policy. */
+static void format_message(const struct seccomp_notif *req,
+			   const struct verdict *v, const char *shown,
+			   const char *request, unsigned long long count,
+			   char *msg, size_t msg_size)
+{
+	char what[96];
+
+	if (v->what == V_PLANT)
+		snprintf(what, sizeof(what), ", which would make %s", v->plant);
+	else
+		snprintf(what, sizeof(what), "%s%s", request ? " " : "",
+			 request ? request : "");
+	snprintf(msg, msg_size, "denied %s%s (pid %u)%s", shown, what, req->pid,
+		 count == HB_SECCOMP_NOTIFY_DETAILED
+			 ? "; further ones are counted"
+			 : "");
 }
 
 static unsigned long long *count_of(struct hb_seccomp_notify *n, int nr)
@@ -215,11 +394,11 @@ static unsigned long long *count_of(struct hb_seccomp_notify *n, int nr)
  * the caller (its path arguments) is read here, while it still waits for
  * the answer.  NULL once the call is only counted. */
 static json_object *prepare(struct hb_seccomp_notify *n,
-			    const struct seccomp_notif *req, char *msg,
-			    size_t msg_size)
+			    const struct seccomp_notif *req,
+			    const struct verdict *v, char *msg, size_t msg_size)
 {
 	unsigned long long count = ++*count_of(n, req->data.nr);
-	const char *request = NULL;
+	const char *request = NULL, *shown;
 	char *name;
 	json_object *d;
 
@@ -230,74 +409,88 @@ static json_object *prepare(struct hb_seccomp_notify *n,
 	if (count > HB_SECCOMP_NOTIFY_DETAILED)
 		return NULL;
 	name = seccomp_syscall_resolve_num_arch(req->data.arch, req->data.nr);
-	if (name && strcmp(name, "ioctl") == 0)
+	/* A guarded call this libseccomp cannot name (setxattrat) is named
+	 * by the table. */
+	shown = name ? name : v->guard ? v->guard->name : "?";
+	if (strcmp(shown, "ioctl") == 0)
 		request = hb_denied_ioctl_name(req->data.args[1]);
-	d = describe(req, name ? name : "?", request);
+	d = describe(req, shown, request, v);
 	/* The path was read from memory the caller may change: it counts
 	 * only if the call is still the one that was notified. */
 	if (ioctl(n->fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0)
 		json_object_object_add(d, "stale", json_object_new_boolean(1));
-	snprintf(msg, msg_size, "denied %s%s%s (pid %u)%s", name ? name : "?",
-		 request ? " " : "", request ? request : "", req->pid,
-		 count == HB_SECCOMP_NOTIFY_DETAILED
-			 ? "; further ones are counted"
-			 : "");
+	format_message(req, v, shown, request, count, msg, msg_size);
 	free(name);
 	return d;
 }
 
-/* Answer with the policy's errno; what the caller got. */
-static const char *answer_errno(struct hb_seccomp_notify *n,
-				const struct seccomp_notif *req)
+/* Answer with an errno, or (err 0) let the call go on; what the caller
+ * got. */
+static const char *answer(struct hb_seccomp_notify *n,
+			  const struct seccomp_notif *req, int err)
 {
 	struct seccomp_notif_resp *resp = n->resp;
 
 	memset(resp, 0, n->resp_size);
 	resp->id = req->id;
-	resp->error = -n->deny_errno;
+	resp->error = -err;
+	if (!err)
+		resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
 	/* ENOENT: the caller is gone, or a signal interrupted the call
 	 * (which then starts again, as a new notification). */
 	if (ioctl(n->fd, SECCOMP_IOCTL_NOTIF_SEND, resp) < 0)
 		return "none (the call was interrupted or the caller is gone)";
-	return strerror(n->deny_errno);
+	return err ? strerror(err) : "continued";
 }
 
 void hb_seccomp_notify_handle(struct hb_seccomp_notify *n)
 {
 	struct seccomp_notif *req = n->req;
-	const char *answer;
+	struct verdict v;
+	const char *answered;
 	pid_t tgid = 0;
 	int sig = 0;
 	json_object *d;
-	char msg[160];
+	char msg[200];
 
 	memset(req, 0, n->req_size);
 	if (ioctl(n->fd, SECCOMP_IOCTL_NOTIF_RECV, req) < 0)
 		return; /* the caller died, or nothing was there */
+	judge(n, req, &v);
+	/* Not a violation: neither recorded nor counted, nor killed. */
+	if (v.what == V_CONTINUE || v.what == V_ENOSYS) {
+		answer(n, req, v.what == V_ENOSYS ? ENOSYS : 0);
+		return;
+	}
 	/* Its paths are read while it waits. */
-	d = prepare(n, req, msg, sizeof(msg));
+	d = prepare(n, req, &v, msg, sizeof(msg));
 	if (n->kill)
 		sig = kill_caller(n, req, &tgid);
 	/* A caller that was sent a signal gets no answer, so that the call
 	 * never returns: the signal ends the wait (SIGSYS interrupts it,
 	 * SIGKILL is fatal) and then the process.  Otherwise the answer goes
 	 * first: the caller waits for it, and recording (an append and its
-	 * fsyncs) may take a while. */
-	answer = sig == SIGKILL	 ? "SIGKILL"
-		 : sig == SIGSYS ? "SIGSYS"
-				 : answer_errno(n, req);
+	 * fsyncs) may take a while.  A plant is refused by hivebox, not
+	 * the policy: EPERM, as the kernel answers a missing privilege. */
+	answered = sig == SIGKILL ? "SIGKILL"
+		   : sig == SIGSYS
+			   ? "SIGSYS"
+			   : answer(n, req,
+				    v.what == V_DENY ? n->deny_errno : EPERM);
 	if (!d) {
 		n->events->violations++;
 		return;
 	}
-	json_object_object_add(d, "answer", json_object_new_string(answer));
+	json_object_object_add(d, "answer", json_object_new_string(answered));
 	if (tgid)
 		json_object_object_add(d, "host_tgid",
 				       json_object_new_int(tgid));
 	if (sig < 0)
 		json_object_object_add(d, "kill_failed",
 				       json_object_new_string(strerror(-sig)));
-	hb_events_event(n->events, "syscall_denied", HB_EV_VIOLATION, msg, d);
+	hb_events_event(n->events,
+			v.what == V_PLANT ? "plant_denied" : "syscall_denied",
+			HB_EV_VIOLATION, msg, d);
 }
 
 json_object *hb_seccomp_notify_counts(const struct hb_seccomp_notify *n)
@@ -310,9 +503,12 @@ json_object *hb_seccomp_notify_counts(const struct hb_seccomp_notify *n)
 		if (!n->counts[nr])
 			continue;
 		name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
-		if (name)
+		/* A guarded call this libseccomp cannot name, by the
+		 * table's name, as its events have it. */
+		if (name || hb_guard_find(nr))
 			json_object_object_add(
-				o, name, json_object_new_uint64(n->counts[nr]));
+				o, name ? name : hb_guard_find(nr)->name,
+				json_object_new_uint64(n->counts[nr]));
 		else
 			unnamed += n->counts[nr];
 		free(name);

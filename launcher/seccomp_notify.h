@@ -4,7 +4,11 @@
  * detail, the rest counted) and answered with the policy's errno, or,
  * when the policy says kill, not answered at all: the caller's process is
  * killed while the call waits (SIGSYS, or SIGKILL where SIGSYS could be
- * survived). */
+ * survived).  A guarded call (seccomp_guard.h) is judged first: a plant
+ * is refused with EPERM (plant_denied); what the policy allows goes on
+ * without a record.
+ * openat2 always answers ENOSYS, so that the caller falls back to
+ * openat. */
 #pragma once
 
 #include "seccomp_filter.h"
@@ -24,13 +28,15 @@ struct hb_seccomp_notify {
 	size_t req_size, resp_size;
 	int deny_errno;
 	bool kill;
+	const bool *whole; /* the filter's: calls denied whatever their args */
 	struct hb_events *events;
 	unsigned long long counts[HB_SYSCALL_NR_END + 1];
 	unsigned long long total;
 };
 
-int hb_seccomp_notify_init(struct hb_seccomp_notify *n, int fd, int deny_errno,
-			   bool kill, struct hb_events *events);
+/* f outlives n. */
+int hb_seccomp_notify_init(struct hb_seccomp_notify *n, int fd,
+			   const struct hb_filter *f, struct hb_events *events);
 /* Receive and answer one notification.  Never blocks on the sandbox. */
 void hb_seccomp_notify_handle(struct hb_seccomp_notify *n);
 void hb_seccomp_notify_close(struct hb_seccomp_notify *n);

@@ -135,8 +135,7 @@ static void on_listener(struct loop *l, int fd)
 	const struct hb_filter *f = &l->plan->filter;
 
 	if (l->notify.fd >= 0 ||
-	    hb_seccomp_notify_init(&l->notify, fd, f->deny_errno, f->kill,
-				   l->events) < 0) {
+	    hb_seccomp_notify_init(&l->notify, fd, f, l->events) < 0) {
 		/* One listener per run; anything else is not ours.  A
 		 * failed init keeps no descriptor, and frees what it took. */
 		if (l->notify.fd < 0)
