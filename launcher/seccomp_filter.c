@@ -217,6 +217,12 @@ static int allow_guarded(scmp_filter_ctx ctx, const struct hb_guard *g,
 		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, g->nr, 1,
 					SCMP_CMP(g->arg, SCMP_CMP_MASKED_EQ,
 						 RENAME_WHITEOUT, 0));
+	case HB_GUARD_PRLIMIT:
+		/* pid 0, oneself, as setrlimit() has it; another pid, even
+		 * one's own, goes to the supervisor. */
+		return seccomp_rule_add(
+			ctx, SCMP_ACT_ALLOW, g->nr, 1,
+			SCMP_CMP(g->arg, SCMP_CMP_MASKED_EQ, 0xffffffff, 0));
 	default:
 		/* Their arguments are in memory: every call is looked at. */
 		return 0;
@@ -369,6 +375,13 @@ static int deny_guarded(scmp_filter_ctx ctx, const struct hb_guard *g)
 	case HB_GUARD_WHITEOUT:
 		return notify_when(ctx, g->nr, g->arg, RENAME_WHITEOUT,
 				   RENAME_WHITEOUT, -1, 0, 0);
+	case HB_GUARD_PRLIMIT:
+		/* Any pid but 0, oneself: "not 0" is "some bit is set", on
+		 * the 32 bits of a pid_t. */
+		for (int i = 0; r == 0 && i < 32; i++)
+			r = notify_when(ctx, g->nr, g->arg, 1ULL << i,
+					1ULL << i, -1, 0, 0);
+		return r;
 	default:
 		return seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, g->nr, 0);
 	}

@@ -168,7 +168,7 @@ const char hb_always_denied_args[] =
 	"O_TMPFILE, with a setuid or setgid mode; mknod and mknodat of a "
 	"device node or with those bits; renameat2 with RENAME_WHITEOUT; "
 	"setxattr, lsetxattr, fsetxattr and setxattrat of "
-	"security.capability; "
+	"security.capability; prlimit64 of another process (EPERM); "
 	"openat2 answers ENOSYS (EPERM if it would plant)";
 
 /* The sandbox has no terminal of its own (no devpts in its /dev): every

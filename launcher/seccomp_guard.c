@@ -35,6 +35,7 @@ const struct hb_guard hb_guards[] = {
 	{SYS_fsetxattr, "fsetxattr", HB_GUARD_XATTR, 1, -1},
 	{HB_NR_SETXATTRAT, "setxattrat", HB_GUARD_XATTR, 3, -1},
 	{HB_NR_OPENAT2, "openat2", HB_GUARD_OPEN_HOW, 2, 3},
+	{SYS_prlimit64, "prlimit64", HB_GUARD_PRLIMIT, 0, 2},
 };
 const size_t hb_n_guards = ARRAY_SIZE(hb_guards);
 

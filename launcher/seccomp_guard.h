@@ -3,7 +3,8 @@
  * arguments, whatever it says.  No privilege can be planted: no setuid or
  * setgid file, no device node and no file capability, on any mount (on an
  * idmapped mount the sandbox acts as the path's owner, who may be root,
- * and what it leaves there outlives the run).  One table, read by the filter
+ * and what it leaves there outlives the run).  And no other process's
+ * resource limits are changed.  One table, read by the filter
  * (seccomp_filter.c), which sends the suspect calls to the supervisor,
  * and by the supervisor (seccomp_notify.c), which judges them with the
  * functions below: the two cannot disagree on what a route is. */
@@ -32,6 +33,7 @@ enum hb_guard_kind {
 	HB_GUARD_WHITEOUT, /* renameat2: arg, the flags (RENAME_WHITEOUT) */
 	HB_GUARD_XATTR,	   /* the setxattr family: arg, the name (memory) */
 	HB_GUARD_OPEN_HOW, /* openat2: arg, its struct open_how (memory) */
+	HB_GUARD_PRLIMIT,  /* prlimit64: arg, the pid; arg2, the new limits */
 };
 
 struct hb_guard {

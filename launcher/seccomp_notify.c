@@ -126,10 +126,27 @@ static int read_memory(pid_t pid, unsigned long long addr, void *buf,
 
 /* What the caller's /proc status says about it and its process. */
 struct caller {
-	pid_t tgid;	    /* its process, the thread group */
-	unsigned threads;   /* in that process */
-	bool sigsys_unsafe; /* SIGSYS blocked, ignored or caught */
+	pid_t tgid;	       /* its process, the thread group */
+	pid_t ns_tgid, ns_tid; /* the same and the caller, in the sandbox */
+	unsigned threads;      /* in that process */
+	bool sigsys_unsafe;    /* SIGSYS blocked, ignored or caught */
 };
+
+/* The last id of a line such as "NSpid:\t4711\t3": the one in the
+ * innermost PID namespace, the sandbox's (which cannot make another). */
+static pid_t innermost(const char *ids)
+{
+	long id = 0;
+	char *end;
+
+	for (;;) {
+		long v = strtol(ids, &end, 10);
+		if (end == ids)
+			return (pid_t)id;
+		id = v;
+		ids = end;
+	}
+}
 
 static int read_caller(pid_t tid, struct caller *ret)
 {
@@ -151,6 +168,10 @@ static int read_caller(pid_t tid, struct caller *ret)
 		    sscanf(line, "SigIgn: %llx", &mask) == 1 ||
 		    sscanf(line, "SigCgt: %llx", &mask) == 1)
 			ret->sigsys_unsafe |= (mask & sys) != 0;
+		else if (strncmp(line, "NStgid:", 7) == 0)
+			ret->ns_tgid = innermost(line + 7);
+		else if (strncmp(line, "NSpid:", 6) == 0)
+			ret->ns_tid = innermost(line + 6);
 		else if (sscanf(line, "Tgid: %d", &tgid) != 1)
 			sscanf(line, "Threads: %u", &ret->threads);
 	}
@@ -162,6 +183,7 @@ static int read_caller(pid_t tid, struct caller *ret)
 enum verdict_kind {
 	V_DENY,	    /* denied by the policy: its errno, syscall_denied */
 	V_PLANT,    /* it would plant a privilege: EPERM, plant_denied */
+	V_FOREIGN,  /* another process's limits: EPERM, syscall_denied */
 	V_CONTINUE, /* a guarded call the policy allows, harmless: goes on */
 	V_ENOSYS,   /* openat2 that plants nothing: ENOSYS, the caller
 		       falls back to openat, whose mode the filter sees */
@@ -173,6 +195,7 @@ struct verdict {
 	const char *plant;	      /* V_PLANT: what it would make */
 	bool has_mode;
 	unsigned long long mode; /* the mode it would have, for the record */
+	int pid;		 /* V_FOREIGN: prlimit64's */
 };
 
 /* setxattr goes on whatever the name read here says (unless the policy
@@ -218,6 +241,28 @@ static void judge_open_how(const struct seccomp_notif *req, struct verdict *v)
 	}
 }
 
+/* prlimit64 of a pid: the pid and the new limits are registers, which
+ * the kernel uses as they were notified, so this may let the call go on.
+ * Only reading limits, or one's own process (by its pid or its thread's
+ * id in the sandbox), goes on. */
+static void judge_prlimit(const struct seccomp_notif *req, bool whole,
+			  struct verdict *v)
+{
+	int pid = (int)req->data.args[v->guard->arg];
+	struct caller c;
+
+	if (whole)
+		return;
+	if (pid == 0 || req->data.args[v->guard->arg2] == 0 ||
+	    (read_caller((pid_t)req->pid, &c) == 0 &&
+	     (pid == c.ns_tgid || pid == c.ns_tid))) {
+		v->what = V_CONTINUE;
+		return;
+	}
+	v->what = V_FOREIGN;
+	v->pid = pid;
+}
+
 /* What to do with a notified call: a guarded one is judged on its
  * arguments first, whatever else denies it, so that a plant is recorded
  * as one also where the policy denies the call.  A call that goes on
@@ -245,6 +290,9 @@ static void judge(const struct hb_seccomp_notify *n,
 		break;
 	case HB_GUARD_OPEN_HOW:
 		judge_open_how(req, v);
+		break;
+	case HB_GUARD_PRLIMIT:
+		judge_prlimit(req, whole, v);
 		break;
 	default:
 		/* Registers: the filter let through whatever plants
@@ -288,7 +336,7 @@ static int kill_caller(struct hb_seccomp_notify *n,
 }
 
 /* What the verdict adds to the record: what a plant would have made,
- * with the mode in octal (or the attribute's name). */
+ * with the mode in octal (or the attribute's name); whose limits. */
 static void describe_verdict(json_object *d, const struct verdict *v)
 {
 	char mode[32];
@@ -304,6 +352,12 @@ static void describe_verdict(json_object *d, const struct verdict *v)
 	if (v->what == V_PLANT && v->has_mode) {
 		snprintf(mode, sizeof(mode), "0%llo", v->mode);
 		json_object_object_add(d, "mode", json_object_new_string(mode));
+	}
+	if (v->what == V_FOREIGN) {
+		json_object_object_add(
+			d, "reason",
+			json_object_new_string("another process's limits"));
+		json_object_object_add(d, "pid", json_object_new_int(v->pid));
 	}
 }
 
@@ -374,6 +428,9 @@ static void format_message(const struct seccomp_notif *req,
 
 	if (v->what == V_PLANT)
 		snprintf(what, sizeof(what), ", which would make %s", v->plant);
+	else if (v->what == V_FOREIGN)
+		snprintf(what, sizeof(what),
+			 " of pid %d, another process's limits", v->pid);
 	else
 		snprintf(what, sizeof(what), "%s%s", request ? " " : "",
 			 request ? request : "");
@@ -470,8 +527,9 @@ void hb_seccomp_notify_handle(struct hb_seccomp_notify *n)
 	 * never returns: the signal ends the wait (SIGSYS interrupts it,
 	 * SIGKILL is fatal) and then the process.  Otherwise the answer goes
 	 * first: the caller waits for it, and recording (an append and its
-	 * fsyncs) may take a while.  A plant is refused by hivebox, not
-	 * the policy: EPERM, as the kernel answers a missing privilege. */
+	 * fsyncs) may take a while.  A plant and another process's limits
+	 * are refused by hivebox, not the policy: EPERM, as the kernel
+	 * answers a missing privilege. */
 	answered = sig == SIGKILL ? "SIGKILL"
 		   : sig == SIGSYS
 			   ? "SIGSYS"

@@ -5,8 +5,8 @@
  * when the policy says kill, not answered at all: the caller's process is
  * killed while the call waits (SIGSYS, or SIGKILL where SIGSYS could be
  * survived).  A guarded call (seccomp_guard.h) is judged first: a plant
- * is refused with EPERM (plant_denied); what the policy allows goes on
- * without a record.
+ * is refused with EPERM (plant_denied), another process's limits too
+ * (syscall_denied); what the policy allows goes on without a record.
  * openat2 always answers ENOSYS, so that the caller falls back to
  * openat. */
 #pragma once

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* seccomp_guard.c and its rules in seccomp_filter.c: no privilege can be
- * planted (setuid/setgid modes, device nodes, file capabilities), under
- * every kind of policy.  The
+ * planted (setuid/setgid modes, device nodes, file capabilities) and no
+ * other process's limits changed, under every kind of policy.  The
  * exported program is run here on made-up calls by a small classic-BPF
  * interpreter, and its answer compared with what the supervisor would
  * judge (hb_guard_plant()) over a sweep of modes and flags; then it is
@@ -187,6 +187,7 @@ Test(guard, plant_by_whiteout_and_xattr)
 	/* Memory kinds are never judged on registers. */
 	cr_assert_null(hb_guard_plant(guard("setxattr"), no_args));
 	cr_assert_null(hb_guard_plant(guard("openat2"), no_args));
+	cr_assert_null(hb_guard_plant(guard("prlimit64"), no_args));
 }
 
 /* ----------------------------------------------------- the exported filter */
@@ -296,7 +297,7 @@ static bool notified(const struct hb_filter *f, int nr,
 /* What the filter must do with a guarded call: hand it over when the
  * policy denies it whole, when it would plant something (as the
  * supervisor judges it), when it opens with O_TRUNC and truncate is
- * blocked; allow it otherwise. */
+ * blocked, or when it names another pid's limits; allow it otherwise. */
 static bool expected(const struct hb_filter *f, const struct hb_guard *g,
 		     const unsigned long long args[6], bool trunc_blocked)
 {
@@ -305,6 +306,8 @@ static bool expected(const struct hb_filter *f, const struct hb_guard *g,
 	switch (g->kind) {
 	case HB_GUARD_CREATE:
 		return trunc_blocked && (args[g->arg2] & O_TRUNC);
+	case HB_GUARD_PRLIMIT:
+		return (uint32_t)args[g->arg] != 0;
 	case HB_GUARD_XATTR:
 	case HB_GUARD_OPEN_HOW:
 		return true;
@@ -345,6 +348,11 @@ static const unsigned long long rename_flags[] = {
 	RENAME_WHITEOUT | RENAME_NOREPLACE,
 	(1ULL << 32) | RENAME_WHITEOUT,
 	1ULL << 32,
+};
+static const unsigned long long pids[] = {
+	0,	    1,		2,
+	42,	    0x7fffffff, 0xffffffff,
+	0x80000000, 1ULL << 32, (1ULL << 32) | 1,
 };
 
 /* Compare the program with expected() for one set of arguments; the
@@ -391,6 +399,12 @@ static unsigned check_guard(const struct hb_filter *f, const struct hb_guard *g,
 	for (size_t i = 0;
 	     g->kind == HB_GUARD_WHITEOUT && i < ARRAY_SIZE(rename_flags); i++)
 		n += check_one(f, g, trunc_blocked, rename_flags[i], 0, policy);
+	for (size_t i = 0; g->kind == HB_GUARD_PRLIMIT && i < ARRAY_SIZE(pids);
+	     i++) {
+		n += check_one(f, g, trunc_blocked, pids[i], 0, policy);
+		n += check_one(f, g, trunc_blocked, pids[i], 0x7ffd0000,
+			       policy);
+	}
 	if (g->kind == HB_GUARD_XATTR || g->kind == HB_GUARD_OPEN_HOW)
 		n += check_one(f, g, trunc_blocked, 0x7ffd0000, 24, policy);
 	return n;
@@ -413,7 +427,7 @@ Test(guard_filter, deny_list_matches_the_supervisor)
 {
 	check_policy("", false);
 	check_policy("[syscalls]\non_violation = kill\n", false);
-	check_policy("[syscalls]\nerrno = EACCES\ndeny = chmod, mknod\n",
+	check_policy("[syscalls]\nerrno = EACCES\ndeny = prlimit64, mknod\n",
 		     false);
 }
 
@@ -456,6 +470,7 @@ Test(guard_filter, whole)
 	cr_assert_not(f.whole[SYS_chmod]);
 	cr_assert_not(f.whole[SYS_setxattr]);
 	cr_assert_not(f.whole[SYS_openat2]);
+	cr_assert_not(f.whole[SYS_prlimit64]);
 	cr_assert(f.whole[SYS_mount]);
 	cr_assert_not(f.whole[SYS_clone3], "clone3 answers ENOSYS itself");
 	/* Newer than libseccomp: denied, in a deny-list, whatever it is. */
@@ -473,6 +488,7 @@ Test(guard_filter, whole)
 	filter_of(ALLOW_LIST, &f);
 	cr_assert_not(f.whole[SYS_chmod]);
 	cr_assert_not(f.whole[SYS_fsetxattr]);
+	cr_assert_not(f.whole[SYS_prlimit64]);
 	cr_assert(f.whole[SYS_openat2], "@python has no openat2");
 	cr_assert(f.whole[HB_NR_SETXATTRAT]);
 	cr_assert(f.whole[SYS_setuid]);
@@ -527,6 +543,7 @@ static void expect_absent(const char *path)
 static void plant_body(void)
 {
 	struct open_how how = {.flags = O_RDONLY};
+	struct rlimit rl;
 	int fd;
 
 	umask(022);
@@ -560,6 +577,11 @@ static void plant_body(void)
 	expect(setxattr("f", "user.x", "1", 1, 0), ENOSYS, "setxattr");
 	expect(syscall(SYS_openat2, AT_FDCWD, "f", &how, sizeof(how)), ENOSYS,
 	       "openat2");
+	expect(syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, &rl), 0,
+	       "prlimit64(0)");
+	expect(syscall(SYS_prlimit64, getpid(), RLIMIT_NOFILE, NULL, &rl),
+	       ENOSYS, "prlimit64(getpid())");
+	expect(setrlimit(RLIMIT_NOFILE, &rl), 0, "setrlimit");
 	close(fd);
 }
 
