@@ -37,6 +37,10 @@ UID_BASE = 2000000000
 UID_RANGE = 65536
 # SIGTERM at the timeout, SIGKILL GRACE_S later (HB_GRACE_MS).
 GRACE_S = 1
+# The shipped policies the system-call tests run under.
+POLICIES = {"default": REPO / "policies" / "default.ini",
+            "strict": REPO / "policies" / "strict.ini"}
+BASES = sorted(POLICIES)
 # hivebox's own failures: usage, policy, setup; nothing ran.
 EXIT_HIVEBOX = 125
 

@@ -16,7 +16,7 @@ import pytest
 from conftest import (EXIT_HIVEBOX, HIVEBOX, Hivebox, Run, assert_refused,
                       assert_result, needs_userns)
 from test_audit import default_key, events, exec_records
-from test_signals import Background
+from test_signals import background  # noqa: F401, F811 (a fixture)
 
 YESTERDAY = {"exec_id": "0" * 8, "reason": "exit", "exit_code": 0,
              "hivebox_exit_code": 0, "note": "yesterday's success"}
@@ -362,20 +362,6 @@ def test_audit_show_and_stats_count_a_refused_run(hb):
 
 
 # ------------------------------------------------ 3. signals to hivebox
-
-@pytest.fixture
-def background(hb):
-    started = []
-
-    def start(*args, **kwargs) -> Background:
-        run = Background(hb, *args, **kwargs)
-        started.append(run)
-        return run
-    yield start
-    for run in started:
-        run.kill()
-        run.proc.communicate(timeout=30)
-
 
 # Signals whose default ends a process, that hivebox does not forward:
 # ignored, so one sent by mistake does not end the run without its

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, Hivebox, assert_result, needs_userns
+from conftest import BASES, POLICIES, REPO, Hivebox, assert_result, needs_userns
 from test_audit import default_key, events
 
 pytestmark = [
@@ -34,9 +34,6 @@ pytestmark = [
                        reason="the fixture uses x86_64 system-call numbers"),
 ]
 
-POLICIES = {"default": REPO / "policies" / "default.ini",
-            "strict": REPO / "policies" / "strict.ini"}
-BASES = sorted(POLICIES)
 EPERM = os.strerror(errno.EPERM)
 SIGSYS_EXIT = 128 + signal.SIGSYS
 FIXTURE = REPO / "tests" / "fixtures" / "plant.py"

@@ -33,8 +33,9 @@ from typing import Optional
 
 import pytest
 
-from conftest import (FIXTURES, HIVEBOX, REPO, Hivebox, Run, assert_refused,
-                      assert_result, descendants, needs_userns)
+from conftest import (BASES, FIXTURES, HIVEBOX, POLICIES, Hivebox, Run,
+                      assert_refused, assert_result, descendants,
+                      needs_userns)
 from test_audit import default_key, events, exec_records
 
 pytestmark = [
@@ -43,9 +44,6 @@ pytestmark = [
                        reason="the fixtures use x86_64 system-call numbers"),
 ]
 
-POLICIES = {"default": REPO / "policies" / "default.ini",
-            "strict": REPO / "policies" / "strict.ini"}
-BASES = sorted(POLICIES)
 EPERM = os.strerror(errno.EPERM)  # the "answer" of an event
 SIGSYS_EXIT = 128 + signal.SIGSYS
 MISSING = object()  # "this detail is not checked"

@@ -33,7 +33,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import HIVEBOX, REPO, Hivebox, Run, assert_result, needs_userns
+from conftest import (HIVEBOX, POLICIES, Hivebox, Run, assert_result,
+                      needs_userns)
 from test_audit import default_key, events, exec_records
 
 pytestmark = [
@@ -42,8 +43,6 @@ pytestmark = [
                        reason="the fixture uses x86_64 system-call numbers"),
 ]
 
-POLICIES = {"default": REPO / "policies" / "default.ini",
-            "strict": REPO / "policies" / "strict.ini"}
 SCRIPT = "tty_control.py"
 EXIT_TIMEOUT = 124
 BOUND_S = 10  # a 3 s timeout, its 1 s grace, and room to spare

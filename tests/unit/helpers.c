@@ -32,6 +32,20 @@ int parse_text(struct hb_policy *p, const char *text, struct hb_diag *d)
 	return parse_more(p, text, "test.ini", d);
 }
 
+void filter_of_text(const char *text, uintptr_t exec_addr, struct hb_filter *f)
+{
+	struct hb_policy p;
+	struct hb_diag d = {0};
+	int r = parse_text(&p, text, &d);
+
+	if (r == 0)
+		r = hb_policy_validate(&p, &d);
+	if (r == 0)
+		r = hb_filter_build(&p, exec_addr, f, &d);
+	hb_policy_free(&p);
+	cr_assert_eq(r, 0, "%s:%u: %s\nfor:\n%s", d.file, d.line, d.msg, text);
+}
+
 char *tmpdir_new(void)
 {
 	char tmpl[] = "/tmp/hb-unit-XXXXXX";

@@ -12,6 +12,11 @@ int parse_text(struct hb_policy *p, const char *text, struct hb_diag *d);
 int parse_more(struct hb_policy *p, const char *text, const char *name,
 	       struct hb_diag *d);
 
+/* Parse text, validate it and build its system-call filter, the one
+ * execve it allows being that of the path at exec_addr; fails the test
+ * on any error. */
+void filter_of_text(const char *text, uintptr_t exec_addr, struct hb_filter *f);
+
 /* A new directory under /tmp, absolute and free of symlinks. */
 char *tmpdir_new(void);
 /* rm -rf dir, then free it. */

@@ -253,25 +253,10 @@ Test(syscall_groups, errno_names)
 	cr_assert_str_eq(hb_errno_name(0), "?");
 }
 
-/* Parse text, validate it and build its filter, exec_path being the
- * interpreter's path. */
+/* The filter of text, exec_path being the interpreter's path. */
 static void filter_of(const char *text, struct hb_filter *f)
 {
-	struct hb_policy p;
-	struct hb_diag d = {0};
-	int r = parse_text(&p, text, &d);
-
-	if (r == 0)
-		r = hb_policy_validate(&p, &d);
-	if (r == 0)
-		r = hb_filter_build(&p, (uintptr_t)exec_path, f, &d);
-	hb_policy_free(&p);
-	if (r < 0)
-		hb_filter_free(f);
-	cr_assert_eq(r, 0, "%s:%u: %s\nfor:\n%s", d.file, d.line, d.msg, text);
-	cr_assert_not_null(f->prog);
-	cr_assert_gt(f->len, 0);
-	cr_assert_lt(f->len, BPF_MAXINSNS);
+	filter_of_text(text, (uintptr_t)exec_path, f);
 }
 
 static bool same_program(const struct hb_filter *a, const struct hb_filter *b)

@@ -194,16 +194,7 @@ Test(guard, plant_by_whiteout_and_xattr)
 
 static void filter_of(const char *text, struct hb_filter *f)
 {
-	struct hb_policy p;
-	struct hb_diag d = {0};
-	int r = parse_text(&p, text, &d);
-
-	if (r == 0)
-		r = hb_policy_validate(&p, &d);
-	if (r == 0)
-		r = hb_filter_build(&p, 0, f, &d);
-	hb_policy_free(&p);
-	cr_assert_eq(r, 0, "%s:%u: %s\nfor:\n%s", d.file, d.line, d.msg, text);
+	filter_of_text(text, 0, f);
 }
 
 /* Classic BPF as the kernel runs a seccomp filter, for the instructions
