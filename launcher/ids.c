@@ -122,6 +122,85 @@ const char *hb_ids_chmod_text(mode_t mode, int mask, char *buf, size_t n)
 	return buf;
 }
 
+/* Let uid (or, with anyone, a group or all) change the way at dir_path;
+ * at and mode keep the first directory that let anyone but root in. */
+static void let_in(struct hb_ids_way *w, uid_t uid, bool anyone,
+		   const char *dir_path, mode_t mode)
+{
+	if (!anyone && (uid == 0 || uid == w->changer))
+		return;
+	if (w->changer == (uid_t)-1 && !w->others) {
+		snprintf(w->at, sizeof(w->at), "%s", dir_path);
+		w->mode = mode;
+	}
+	if (anyone || w->changer != (uid_t)-1)
+		w->others = true;
+	else
+		w->changer = uid;
+}
+
+void hb_ids_way_step(struct hb_ids_way *w, const char *dir_path,
+		     const struct stat *dir, const struct stat *entry)
+{
+	bool open_to_others = dir->st_mode & (S_IWGRP | S_IWOTH);
+	bool sticky = dir->st_mode & S_ISVTX;
+
+	let_in(w, dir->st_uid, open_to_others && !sticky, dir_path,
+	       dir->st_mode);
+	/* Sticky (/tmp): others may add names, but only an entry's owner
+	 * (besides the directory's and root) may rename that entry. */
+	if (open_to_others && sticky)
+		let_in(w, entry->st_uid, false, dir_path, dir->st_mode);
+}
+
+bool hb_ids_way_trusted(const struct hb_ids_way *w, uid_t owner)
+{
+	return !w->others && (w->changer == (uid_t)-1 || w->changer == owner);
+}
+
+int hb_ids_open(const char *abs, int flags, struct hb_ids_way *ret_way)
+{
+	_cleanup_close_ int dir = -1;
+	char copy[PATH_MAX], at[PATH_MAX] = "/";
+	struct stat dst, est;
+	char *comp, *slash;
+
+	*ret_way = (struct hb_ids_way){.changer = (uid_t)-1};
+	if (abs[0] != '/')
+		return -EINVAL;
+	if (snprintf(copy, sizeof(copy), "%s", abs) >= (int)sizeof(copy))
+		return -ENAMETOOLONG;
+	dir = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0)
+		return -errno;
+	if (!copy[1])
+		return -EINVAL;
+	for (comp = copy + 1;; comp = slash + 1) {
+		int next;
+		slash = strchr(comp, '/');
+		if (slash)
+			*slash = '\0';
+		if (!*comp || strcmp(comp, ".") == 0 || strcmp(comp, "..") == 0)
+			return -EINVAL;
+		next = hb_open_nofollow(dir, comp,
+					slash ? O_PATH | O_DIRECTORY | O_CLOEXEC
+					      : flags);
+		if (next < 0)
+			return next;
+		if (fstat(dir, &dst) < 0 || fstat(next, &est) < 0) {
+			close(next);
+			return -errno;
+		}
+		hb_ids_way_step(ret_way, at, &dst, &est);
+		close(dir);
+		dir = next;
+		if (!slash)
+			return TAKE_FD(dir);
+		/* at: the path up to this component, for a message. */
+		snprintf(at, sizeof(at), "%.*s", (int)(slash - copy), abs);
+	}
+}
+
 static int userns_child(void *arg)
 {
 	(void)arg;

@@ -7,6 +7,7 @@
  * the sandbox's host uid and gid. */
 #pragma once
 
+#include <limits.h>
 #include <stdbool.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -39,6 +40,31 @@ bool hb_ids_may(const struct stat *st, uid_t uid, gid_t gid, int mask);
 /* "u+rx" and the like: the owner bits of mask that mode lacks, written
  * for chmod into buf (at least 8 bytes). */
 const char *hb_ids_chmod_text(mode_t mode, int mask, char *buf, size_t n);
+
+/* Who besides root could have changed the way to a path: a user who can
+ * rename entries in a directory on it can put another tree at the path
+ * while hivebox opens it, and the sandbox would act on that tree as its
+ * owner.  Found while the path is opened one component at a time. */
+struct hb_ids_way {
+	uid_t changer;	   /* the one such user, or (uid_t)-1 for none */
+	bool others;	   /* more than one could: a group, all, two owners */
+	char at[PATH_MAX]; /* the directory that let changer or others in */
+	mode_t mode;	   /* its mode */
+};
+
+/* Take one step of the way: looking up a name in the directory at
+ * dir_path (stat dir) found entry.  Its owner could change it, and so
+ * could its group and all where its mode lets them, but in a sticky
+ * directory only the entry's owner may rename the entry. */
+void hb_ids_way_step(struct hb_ids_way *w, const char *dir_path,
+		     const struct stat *dir, const struct stat *entry);
+/* Whether an inode of owner's found by that way is owner's to give: no
+ * one but root and owner could have changed the way. */
+bool hb_ids_way_trusted(const struct hb_ids_way *w, uid_t owner);
+/* Open the absolute, normalised path abs with flags, one component at a
+ * time from "/", following no symlink (hb_open_nofollow()), and describe
+ * the way in ret_way.  The descriptor, or -errno. */
+int hb_ids_open(const char *abs, int flags, struct hb_ids_way *ret_way);
 
 /* A user namespace whose only ids are owner -> host_uid and group ->
  * host_gid: idmapped with it, a mount shows the owner's files as the

@@ -3,6 +3,7 @@
  * turns them into exit codes. */
 #include "audit_show.h"
 #include "cli.h"
+#include "mounts.h"
 #include "plan.h"
 #include "policy.h"
 #include "audit_record.h"
@@ -99,6 +100,7 @@ struct run {
 	int result_file_fd;	  /* --result FILE, opened before the run */
 	bool result_path_refused; /* --result FILE itself was refused */
 	bool result_exposed;	  /* ... as one the sandbox could replace */
+	int *trees;		  /* started as root, the sources, until the run */
 	struct hb_events events;
 	struct hb_notice notice; /* stderr from the run on */
 	struct hb_run_info info;
@@ -428,7 +430,8 @@ static void run_sandbox(struct run *run)
 	hb_notice_open(&run->notice, STDERR_FILENO);
 	hb_terminal_save(&term);
 	init_events(run);
-	r = hb_supervise(&run->plan, &run->events, &run->res);
+	r = hb_supervise(&run->plan, TAKE_PTR(run->trees), &run->events,
+			 &run->res);
 	(void)hb_terminal_restore(&term);
 	if (r < 0 && run->res.reason != HB_REASON_SETUP_ERROR)
 		hb_notice_add(&run->notice,
@@ -461,6 +464,16 @@ static void end_notices(struct run *run)
 		hb_notice_flush(&run->notice);
 	}
 	hb_notice_close(&run->notice);
+}
+
+/* Started as root, the sources are cloned and idmapped to their owners
+ * before the start record: a path that cannot be idmapped refuses the
+ * run before anything is recorded as started. */
+static int prepare_sources(struct run *run)
+{
+	if (!run->plan.privileged)
+		return 0;
+	return hb_mounts_prepare(&run->plan, &run->trees, &run->diag);
 }
 
 /* --result FILE opens before the start record: a path that cannot take
@@ -701,6 +714,8 @@ static int run_script(const struct hb_cli *cli, int argc, char **argv)
 	if (r == 0)
 		r = open_result_file(run);
 	if (r == 0)
+		r = prepare_sources(run);
+	if (r == 0)
 		r = start_audit(run);
 	if (r < 0) {
 		code = refuse(run, r);
@@ -712,6 +727,7 @@ static int run_script(const struct hb_cli *cli, int argc, char **argv)
 	end_notices(run);
 out:
 	hb_closep(&run->result_file_fd);
+	hb_mounts_close_sources(&run->plan, run->trees);
 	json_object_put(run->res.denied_counts);
 	json_object_put(run->res.network);
 	hb_config_free(&run->config);

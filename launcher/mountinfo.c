@@ -70,9 +70,10 @@ static bool unescape(const char *in, char out[PATH_MAX])
 	return true;
 }
 
-/* One line's device, root, mount point and type; false if malformed. */
-static bool parse_line(char *line, char **dev, char **root, char **point,
-		       char **type)
+/* One line's mount id, device, root, mount point and type; false if
+ * malformed. */
+static bool parse_line_id(char *line, char **id, char **dev, char **root,
+			  char **point, char **type)
 {
 	char *save = NULL, *field[5], *dash = strstr(line, " - ");
 
@@ -84,11 +85,20 @@ static bool parse_line(char *line, char **dev, char **root, char **point,
 		if (!field[i])
 			return false;
 	}
+	*id = field[0];
 	*dev = field[2];
 	*root = field[3];
 	*point = field[4];
 	*type = strtok_r(dash + 3, " ", &save);
 	return *type != NULL;
+}
+
+static bool parse_line(char *line, char **dev, char **root, char **point,
+		       char **type)
+{
+	char *id;
+
+	return parse_line_id(line, &id, dev, root, point, type);
 }
 
 static const char *host_own(const char *dev, const char *root, const char *type,
@@ -160,4 +170,47 @@ int hb_mountinfo_read(char **ret)
 		return feof(f) ? -ENODATA : -errno;
 	}
 	return 0;
+}
+
+int hb_mountinfo_type(const char *table, unsigned long long mnt_id, char *type,
+		      size_t n)
+{
+	_cleanup_free_ char *copy = strdup(table);
+	char *save = NULL, *id, *dev, *root, *point, *t;
+	unsigned long long v;
+
+	if (!copy)
+		return -ENOMEM;
+	for (char *l = strtok_r(copy, "\n", &save); l;
+	     l = strtok_r(NULL, "\n", &save))
+		if (parse_line_id(l, &id, &dev, &root, &point, &t) &&
+		    hb_parse_u64(id, ULLONG_MAX, &v) == 0 && v == mnt_id) {
+			snprintf(type, n, "%s", t);
+			return 0;
+		}
+	return -ENOENT;
+}
+
+int hb_mountinfo_below_nth(const char *table, const char *dir, size_t nth,
+			   char ret_at[PATH_MAX], char *type, size_t n)
+{
+	_cleanup_free_ char *copy = strdup(table);
+	char *save = NULL, *dev, *root, *point, *t;
+
+	if (!copy)
+		return -ENOMEM;
+	for (char *l = strtok_r(copy, "\n", &save); l;
+	     l = strtok_r(NULL, "\n", &save)) {
+		if (!parse_line(l, &dev, &root, &point, &t) ||
+		    !unescape(point, ret_at))
+			continue;
+		if (strcmp(ret_at, dir) == 0 || !hb_path_under(ret_at, dir))
+			continue;
+		if (nth-- == 0) {
+			snprintf(type, n, "%s", t);
+			return 0;
+		}
+	}
+	ret_at[0] = '\0';
+	return -ENOENT;
 }

@@ -7,6 +7,8 @@
  * at a mount target is refused, never followed, and the mount lands on the
  * checked inode via move_mount(). */
 #include "mounts.h"
+#include "ids.h"
+#include "mountinfo.h"
 
 #include <fcntl.h>
 #include <sched.h>
@@ -68,18 +70,88 @@ static int reopen(const struct hb_mount *m)
 	return TAKE_FD(fd);
 }
 
-/* The kernel clones only mounts of the caller's namespace.  Started as
- * root, the launcher clones in the host's, from the plan's descriptor;
- * unprivileged, the init clones in its own, from the same inode found
- * again. */
-static int clone_source(const struct hb_plan *plan, const struct hb_mount *m)
+/* The kernel clones only mounts of the caller's namespace: unprivileged,
+ * the init clones in its own, from the plan's inode found again. */
+static int clone_source(const struct hb_mount *m)
 {
-	_cleanup_close_ int fd = -1;
+	_cleanup_close_ int fd = reopen(m);
 
-	if (plan->privileged)
-		return clone_tree(m->fd, m->attrs);
-	fd = reopen(m);
 	return fd < 0 ? fd : clone_tree(fd, m->attrs);
+}
+
+static int set_idmap(int tree, int userns, unsigned flags)
+{
+	struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP,
+				  .userns_fd = (uint64_t)userns};
+
+	/* Only a detached tree that was never attached may be idmapped. */
+	return mount_setattr(tree, "", AT_EMPTY_PATH | flags, &attr,
+			     sizeof(attr)) < 0
+		       ? -errno
+		       : 0;
+}
+
+/* Whether one mount, at path from dir, can be idmapped: a fresh clone of
+ * it alone, idmapped and thrown away. */
+static int try_idmap(int dir, const char *path, int userns)
+{
+	_cleanup_close_ int tree = open_tree(
+		dir, path,
+		OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_SYMLINK_NOFOLLOW |
+			(*path ? 0 : AT_EMPTY_PATH));
+
+	return tree < 0 ? -errno : set_idmap(tree, userns, 0);
+}
+
+/* What refused an idmap: EINVAL is a file system without support for
+ * it; anything else (EPERM: a mount that is idmapped already) as the
+ * kernel says it. */
+static int refused(const struct hb_mount *m, const char *at, const char *type,
+		   int err, struct hb_diag *diag)
+{
+	if (err == EINVAL)
+		return hb_diag_set(diag, m->listed_in, m->listed_line,
+				   "%s %s: %s%sthe file system (%s) cannot be "
+				   "idmapped",
+				   m->why, m->source, at ? at : "",
+				   at ? ": " : "", type);
+	return hb_diag_set(diag, m->listed_in, m->listed_line,
+			   "%s %s: %s%scannot be idmapped: %s", m->why,
+			   m->source, at ? at : "", at ? ": " : "",
+			   strerror(err));
+}
+
+/* The idmap of a tree failed with err: say which mount of it refused,
+ * the source's own or one below it, and why.  The kernel says only that
+ * one did; each is tried alone. */
+static int idmap_refusal(const struct hb_mount *m, int userns, int err,
+			 struct hb_diag *diag)
+{
+	_cleanup_free_ char *table = NULL;
+	char at[PATH_MAX], type[64] = "?";
+	struct statx stx;
+	int r;
+
+	(void)hb_mountinfo_read(&table);
+	r = try_idmap(m->fd, "", userns);
+	if (r < 0) {
+		if (table &&
+		    statx(m->fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &stx) == 0)
+			hb_mountinfo_type(table, stx.stx_mnt_id, type,
+					  sizeof(type));
+		return refused(m, NULL, type, -r, diag);
+	}
+	for (size_t i = 0;
+	     table && hb_mountinfo_below_nth(table, m->source, i, at, type,
+					     sizeof(type)) == 0;
+	     i++) {
+		r = try_idmap(AT_FDCWD, at, userns);
+		if (r < 0)
+			return refused(m, at, type, -r, diag);
+	}
+	return hb_diag_set(diag, m->listed_in, m->listed_line,
+			   "%s %s cannot be idmapped: %s", m->why, m->source,
+			   strerror(err));
 }
 
 /* fsconfig() every "key=value" of a comma-separated option string. */
@@ -361,7 +433,7 @@ int hb_mounts_open_sources(const struct hb_plan *plan, int **ret_trees,
 	for (size_t i = 0; i < plan->n_mounts; i++) {
 		if (plan->mounts[i].kind != HB_MNT_BIND)
 			continue;
-		trees[i] = clone_source(plan, &plan->mounts[i]);
+		trees[i] = clone_source(&plan->mounts[i]);
 		if (trees[i] < 0) {
 			int r = trees[i];
 			hb_mounts_close_sources(plan, trees);
@@ -371,6 +443,91 @@ int hb_mounts_open_sources(const struct hb_plan *plan, int **ret_trees,
 							   "it was checked"
 							 : "");
 		}
+	}
+	*ret_trees = trees;
+	return 0;
+}
+
+/* One user namespace per owner and group: most runs have one (root's
+ * job, root's paths), and each costs a short-lived child. */
+struct userns_cache {
+	struct {
+		uid_t uid;
+		gid_t gid;
+		int fd;
+	} * v;
+	size_t n;
+};
+
+static int userns_for(struct userns_cache *c, const struct hb_plan *plan,
+		      const struct hb_mount *m)
+{
+	int fd;
+
+	for (size_t i = 0; i < c->n; i++)
+		if (c->v[i].uid == m->owner_uid && c->v[i].gid == m->owner_gid)
+			return c->v[i].fd;
+	fd = hb_ids_userns(m->owner_uid, m->owner_gid, plan->host_uid,
+			   plan->host_gid);
+	if (fd < 0)
+		return fd;
+	c->v[c->n].uid = m->owner_uid;
+	c->v[c->n].gid = m->owner_gid;
+	c->v[c->n++].fd = fd;
+	return fd;
+}
+
+/* The tree of one source, cloned as root and idmapped if the plan says
+ * so; a failure is said in diag. */
+static int prepare_one(const struct hb_plan *plan, const struct hb_mount *m,
+		       struct userns_cache *c, struct hb_diag *diag)
+{
+	_cleanup_close_ int tree = -1;
+	int userns = -1, r;
+
+	if (m->idmap) {
+		userns = userns_for(c, plan, m);
+		if (userns < 0)
+			return hb_diag_set(
+				diag, m->listed_in, m->listed_line,
+				"%s %s: cannot make the user "
+				"namespace that maps uid %u to "
+				"host uid %u: %s",
+				m->why, m->source, (unsigned)m->owner_uid,
+				(unsigned)plan->host_uid, strerror(-userns));
+	}
+	tree = clone_tree(m->fd, m->attrs);
+	if (tree < 0)
+		return hb_diag_set(diag, m->listed_in, m->listed_line,
+				   "%s %s: cannot clone it: %s", m->why,
+				   m->source, strerror(-tree));
+	r = userns >= 0 ? set_idmap(tree, userns, AT_RECURSIVE) : 0;
+	if (r < 0)
+		return idmap_refusal(m, userns, -r, diag);
+	return TAKE_FD(tree);
+}
+
+int hb_mounts_prepare(const struct hb_plan *plan, int **ret_trees,
+		      struct hb_diag *diag)
+{
+	struct userns_cache c = {.v = calloc(plan->n_mounts + 1, sizeof(*c.v))};
+	int *trees = malloc((plan->n_mounts + 1) * sizeof(int));
+	int r = c.v && trees ? 0 : -ENOMEM;
+
+	for (size_t i = 0; trees && i < plan->n_mounts; i++)
+		trees[i] = -1;
+	for (size_t i = 0; r == 0 && i < plan->n_mounts; i++) {
+		if (plan->mounts[i].kind != HB_MNT_BIND)
+			continue;
+		trees[i] = prepare_one(plan, &plan->mounts[i], &c, diag);
+		r = trees[i] < 0 ? trees[i] : 0;
+	}
+	for (size_t i = 0; i < c.n; i++)
+		close(c.v[i].fd);
+	free(c.v);
+	if (r < 0) {
+		hb_mounts_close_sources(plan, trees);
+		return r;
 	}
 	*ret_trees = trees;
 	return 0;

@@ -6,15 +6,21 @@
 #include "error.h"
 #include "plan.h"
 
-/* Clone every host source into a detached tree with the plan's
- * attributes; ret_trees holds one descriptor per mount (-1 for non-binds).
- * What is cloned is the inode the plan opened and checked: the kernel
- * clones only mounts of the caller's mount namespace, so, started as
- * root, the launcher calls this before the clone, in the host's
- * namespace, on the plan's own descriptors, and hands the trees to the
- * init; unprivileged, the init calls it in its own namespace, where each
- * source is opened again without following a symlink and must be the
- * inode the plan checked.  On failure e names the source, in
+/* Started as root, when the run starts and before its start record:
+ * clone every host source, in the host's mount namespace (the kernel
+ * clones only mounts of the caller's), from the descriptor the plan
+ * opened and checked, into a detached tree with the plan's attributes,
+ * and idmap each listed path and the script to its owner (one user
+ * namespace per owner and group, hb_ids_userns()).  ret_trees holds one
+ * descriptor per mount (-1 for non-binds), for the init to inherit.  A
+ * tree that cannot be idmapped (a file system without support, an
+ * idmapped mount below a listed directory) refuses the run: diag names
+ * the path, where it was listed, and the mount that refused. */
+int hb_mounts_prepare(const struct hb_plan *plan, int **ret_trees,
+		      struct hb_diag *diag);
+/* Started unprivileged, the init clones every host source in its own
+ * mount namespace: each is opened again without following a symlink and
+ * must be the inode the plan checked.  On failure e names the source, in
  * HB_STAGE_MOUNTS. */
 int hb_mounts_open_sources(const struct hb_plan *plan, int **ret_trees,
 			   struct hb_error *e);

@@ -668,6 +668,7 @@ void hb_plan_free(struct hb_plan *plan)
 		free(plan->mounts[i].source);
 		free(plan->mounts[i].target);
 		free(plan->mounts[i].data);
+		free(plan->mounts[i].listed_in);
 	}
 	free(plan->mounts);
 	free(plan->policy_path);

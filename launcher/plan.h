@@ -42,6 +42,18 @@ struct hb_mount {
 	bool is_dir;	 /* bind: the source is a directory */
 	const char *why; /* "interpreter", "script", "read_only", ... */
 	unsigned seq;	 /* order of addition, the tie-break of the sort */
+	/* Started as root, a policy path or the script is idmapped: on it
+	 * the sandbox's uid and gid 0 (its host ids) stand for owner_uid
+	 * and owner_gid, the fstat() of fd, so that the sandbox acts there
+	 * as the path's owner (ids.h).  Never on the interpreter's files
+	 * or the system's. */
+	bool idmap;
+	uid_t owner_uid;
+	gid_t owner_gid;
+	/* Where the path was listed, for a refusal when the run starts:
+	 * the policy file and line, or the script as given (line 0). */
+	char *listed_in;
+	unsigned listed_line;
 };
 
 /* A /proc/sys file the sandbox init writes for its own namespaces. */

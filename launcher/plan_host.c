@@ -1,16 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /* The host's paths the sandbox gets beyond the interpreter's files: the
  * policy's read_only and read_write paths and the script, each opened
- * once, checked on that descriptor, and mounted from it. */
+ * once, checked on that descriptor, and mounted from it.  Started as
+ * root, each is idmapped to its owner (ids.h): the launcher opens it as
+ * itself, and refuses what the owner could not do there. */
+#include "ids.h"
 #include "mountinfo.h"
 #include "plan_internal.h"
 
 #include <fcntl.h>
-#include <grp.h>
 #include <limits.h>
 #include <linux/magic.h>
+#include <pwd.h>
 #include <string.h>
-#include <sys/fsuid.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 
@@ -48,15 +50,118 @@ static int host_own(int fd, const struct stat *st, const char **ret)
 	return 0;
 }
 
-/* The sandbox's uid must be able to use what it is given: enter a
- * directory, read anything else.  Asked with the file-system ids the
- * path was opened with (AT_EACCESS). */
-static int reachable(int fd, const struct stat *st)
+/* Started unprivileged, the sandbox is the caller: it must be able to
+ * use what it is given, enter a directory, read anything else.  Started
+ * as root, the owner's rights are checked instead (owner_refusal()). */
+static int reachable(const struct hb_plan *plan, int fd, const struct stat *st)
 {
 	int mode = S_ISDIR(st->st_mode) ? X_OK : R_OK;
 
+	if (plan->privileged)
+		return 0;
 	return faccessat(fd, "", mode, AT_EACCESS | AT_EMPTY_PATH) < 0 ? -errno
 								       : 0;
+}
+
+/* "svc (uid 998)", or "uid 998" for an id without a name. */
+static const char *owner_text(uid_t uid, char *buf, size_t n)
+{
+	struct passwd pw, *found = NULL;
+	char names[1024];
+
+	if (getpwuid_r(uid, &pw, names, sizeof(names), &found) == 0 && found)
+		snprintf(buf, n, "%s (uid %u)", found->pw_name, (unsigned)uid);
+	else
+		snprintf(buf, n, "uid %u", (unsigned)uid);
+	return buf;
+}
+
+/* Started as root, the sandbox acts on a listed path as its owner, with
+ * no capability: a read_write path its owner could not write, or a
+ * read_only path its owner could not read, would fail halfway through
+ * the job.  Refused before anything runs, with the fix. */
+static int owner_refusal(const struct hb_policy *p, enum hb_key key,
+			 const char *abs, const struct stat *st,
+			 struct hb_diag *diag)
+{
+	bool rw = key == HB_K_READ_WRITE, dir = S_ISDIR(st->st_mode);
+	int need = hb_ids_needs(dir, rw);
+	char owner[96], fix[8];
+
+	if (hb_ids_may(st, st->st_uid, st->st_gid, need))
+		return 0;
+	return hb_diag_set(
+		diag, hb_policy_origin(p, key), p->origin[key].line,
+		"%s %s is owned by %s with mode %04o: its owner cannot %s it; "
+		"chmod %s %s%s",
+		hb_key_name(key), abs,
+		owner_text(st->st_uid, owner, sizeof(owner)),
+		(unsigned)st->st_mode & 07777, rw ? "write" : "read",
+		hb_ids_chmod_text(st->st_mode, need, fix, sizeof(fix)), abs,
+		rw && hb_ids_may(st, st->st_uid, st->st_gid,
+				 hb_ids_needs(dir, false))
+			? ", or list it in read_only"
+			: "");
+}
+
+/* Started as root, the way to a path must be root's and its owner's
+ * alone: whoever else could rename a directory on it could put another
+ * tree there while hivebox opens it (a root-only one, say), and the
+ * sandbox would act on that as its owner.  Why the way is not, into
+ * buf; NULL if it is. */
+static const char *untrusted_way(const struct hb_ids_way *w, uid_t owner,
+				 char *buf, size_t n)
+{
+	char who[96], changer[96];
+
+	if (hb_ids_way_trusted(w, owner))
+		return NULL;
+	if (w->others)
+		snprintf(buf, n,
+			 "it lies below %s, which users other than root and "
+			 "its owner may change (mode %04o), and started as "
+			 "root, hivebox takes a path only by a way no one else "
+			 "can change",
+			 w->at, (unsigned)w->mode & 07777);
+	else
+		snprintf(buf, n,
+			 "it is owned by %s, but %s on its way belongs to %s, "
+			 "who could put another tree there",
+			 owner_text(owner, who, sizeof(who)), w->at,
+			 owner_text(w->changer, changer, sizeof(changer)));
+	return buf;
+}
+
+/* Open a listed path or the script.  Started as root: as root, one
+ * component at a time, with the way checked (untrusted_way()) by the
+ * caller.  Unprivileged: as the caller, whose rights are the sandbox's. */
+static int open_host(const struct hb_plan *plan, const char *abs, int flags,
+		     struct hb_ids_way *way)
+{
+	*way = (struct hb_ids_way){.changer = (uid_t)-1};
+	if (plan->privileged)
+		return hb_ids_open(abs, flags, way);
+	return hb_open_nofollow(AT_FDCWD, abs, flags);
+}
+
+/* The bind of a listed path or the script, idmapped to its owner when
+ * started as root; takes fd. */
+static int add_listed(struct hb_plan *plan, int fd, const struct stat *st,
+		      const char *abs, unsigned attrs, const char *why,
+		      const char *listed_in, unsigned listed_line)
+{
+	struct hb_mount *m;
+	int r = hb_plan_add_bind_fd(plan, fd, st, abs, abs, attrs, why);
+
+	if (r < 0)
+		return r;
+	m = &plan->mounts[plan->n_mounts - 1];
+	m->idmap = plan->privileged;
+	m->owner_uid = st->st_uid;
+	m->owner_gid = st->st_gid;
+	m->listed_line = listed_line;
+	m->listed_in = listed_in ? strdup(listed_in) : NULL;
+	return listed_in && !m->listed_in ? -ENOMEM : 0;
 }
 
 /* A policy path that could not be opened: the reason in the words the
@@ -126,34 +231,6 @@ static int below_own(const struct hb_policy *p, enum hb_key key,
 			   hb_key_name(key), path, what, at);
 }
 
-/* Open a host path as the sandbox's ids (plan_host_paths() set them).
- * Where they cannot get through (-EACCES: /root/jobs/tally.py, a root
- * cron job's), root may open it instead, but only through directories no
- * one but root can change (hb_open_root_chain()): no other user can then
- * swap a component, so root opens what the policy names and nothing
- * else.  The file itself must still be usable by the sandbox's uid, which
- * the callers check (reachable(), or the script's read below). */
-static int open_host(const struct hb_plan *plan, const char *abs, int flags)
-{
-	int fd = hb_open_nofollow(AT_FDCWD, abs, flags);
-	uid_t fsuid;
-	gid_t fsgid;
-
-	if (fd != -EACCES || !plan->privileged || geteuid() != 0)
-		return fd;
-	fsuid = (uid_t)setfsuid(0);
-	fsgid = (gid_t)setfsgid(0);
-	fd = hb_open_root_chain(abs, flags);
-	setfsgid(fsgid);
-	setfsuid(fsuid);
-	if ((uid_t)setfsuid((uid_t)-1) != fsuid ||
-	    (gid_t)setfsgid((gid_t)-1) != fsgid) {
-		hb_closep(&fd);
-		return -EPERM;
-	}
-	return fd;
-}
-
 /* A policy path is opened once, following no symlink anywhere (whoever
  * can replace a directory on the way could otherwise point the sandbox
  * anywhere), and everything is checked on that descriptor, which is what
@@ -165,6 +242,8 @@ static int plan_policy_path(struct hb_plan *plan, const struct hb_policy *p,
 	_cleanup_free_ char *abs = NULL;
 	_cleanup_close_ int fd = -1;
 	const char *own = NULL;
+	struct hb_ids_way way;
+	char why[PATH_MAX + 256];
 	struct stat st;
 	bool rw = key == HB_K_READ_WRITE;
 	int r;
@@ -180,24 +259,33 @@ static int plan_policy_path(struct hb_plan *plan, const struct hb_policy *p,
 	if (hb_path_under(abs, "/proc") || hb_path_under(abs, "/sys") ||
 	    hb_path_under(abs, "/dev"))
 		return would_give(p, key, path, abs, diag);
-	fd = open_host(plan, abs, O_PATH | O_CLOEXEC);
+	fd = open_host(plan, abs, O_PATH | O_CLOEXEC, &way);
 	if (fd < 0)
 		return path_error(p, key, path, abs, -fd, diag);
-	r = fstat(fd, &st) < 0 ? -errno : reachable(fd, &st);
+	r = fstat(fd, &st) < 0 ? -errno : reachable(plan, fd, &st);
 	if (r == 0)
 		r = host_own(fd, &st, &own);
 	if (r < 0)
 		return path_error(p, key, path, abs, -r, diag);
 	if (own)
 		return would_give(p, key, path, own, diag);
+	if (untrusted_way(&way, st.st_uid, why, sizeof(why)))
+		return hb_diag_set(diag, hb_policy_origin(p, key),
+				   p->origin[key].line, "%s path '%s': %s",
+				   hb_key_name(key), path, why);
 	if (S_ISDIR(st.st_mode)) {
 		r = below_own(p, key, path, abs, table, diag);
 		if (r < 0)
 			return r;
 	}
-	return hb_plan_add_bind_fd(plan, TAKE_FD(fd), &st, abs, abs,
-				   rw ? ATTR_RW : ATTR_SYSTEM,
-				   hb_key_name(key));
+	if (plan->privileged) {
+		r = owner_refusal(p, key, abs, &st, diag);
+		if (r < 0)
+			return r;
+	}
+	return add_listed(plan, TAKE_FD(fd), &st, abs,
+			  rw ? ATTR_RW : ATTR_SYSTEM, hb_key_name(key),
+			  hb_policy_origin(p, key), p->origin[key].line);
 }
 
 static int plan_policy_paths(struct hb_plan *plan, const struct hb_policy *p,
@@ -262,7 +350,8 @@ bool hb_plan_covered(const struct hb_plan *plan, const char *target)
  * holds it, it is opened through that directory's descriptor: the file
  * hashed is then the one the sandbox finds there when it starts. */
 static int open_script(const struct hb_plan *plan, const char *script,
-		       const struct hb_mount *cover, const char **ret_own)
+		       const struct hb_mount *cover, const char **ret_own,
+		       struct hb_ids_way *way)
 {
 	const int flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
 	const char *rel = cover ? script + strlen(cover->target) : NULL;
@@ -273,18 +362,15 @@ static int open_script(const struct hb_plan *plan, const char *script,
 	/* The directory itself is no script. */
 	if (rel && *rel != '/')
 		return -EINVAL;
+	*way = (struct hb_ids_way){.changer = (uid_t)-1};
 	fd = rel ? hb_open_nofollow(cover->fd, rel + 1, flags)
-		 : open_host(plan, script, flags);
+		 : open_host(plan, script, flags, way);
 	if (fd < 0)
 		return fd;
 	if (fstat(fd, &st) < 0)
 		return -errno;
 	if (!S_ISREG(st.st_mode))
 		return -EINVAL;
-	/* Opened by root through a root-only way (open_host()): the
-	 * interpreter, as the sandbox's uid, must still be able to read it. */
-	if (faccessat(fd, "", R_OK, AT_EACCESS | AT_EMPTY_PATH) < 0)
-		return -errno;
 	if ((unsigned long long)st.st_size > HB_SCRIPT_MAX_BYTES)
 		return -EFBIG;
 	r = host_own(fd, &st, ret_own);
@@ -324,11 +410,68 @@ static int script_error(const struct hb_invocation *inv, const char *abs,
 			   strerror(err));
 }
 
+/* Who the interpreter is to the script: started unprivileged, the caller;
+ * started as root, the owner of the path it is mounted from, its own or
+ * that of the listed directory it lies in.  0 if that one may read it;
+ * otherwise a refusal that says who cannot, and the fix. */
+static int script_readable(const struct hb_plan *plan,
+			   const struct hb_invocation *inv,
+			   const struct hb_mount *cover, int fd,
+			   struct hb_diag *diag)
+{
+	char owner[96], actor[96], fix[8];
+	struct stat st;
+
+	if (!plan->privileged)
+		return faccessat(fd, "", R_OK, AT_EACCESS | AT_EMPTY_PATH) < 0
+			       ? script_error(inv, plan->script, errno, NULL,
+					      diag)
+			       : 0;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!cover && !hb_ids_may(&st, st.st_uid, st.st_gid, R_OK))
+		return hb_diag_set(
+			diag, inv->script, 0,
+			"cannot use script: %s is owned by %s with mode %04o: "
+			"its owner cannot read it; chmod %s %s",
+			plan->script,
+			owner_text(st.st_uid, owner, sizeof(owner)),
+			(unsigned)st.st_mode & 07777,
+			hb_ids_chmod_text(st.st_mode, R_OK, fix, sizeof(fix)),
+			plan->script);
+	if (cover && !cover->idmap &&
+	    !hb_ids_may(&st, plan->host_uid, plan->host_gid, R_OK))
+		return hb_diag_set(diag, inv->script, 0,
+				   "cannot use script: the sandbox's uid "
+				   "cannot read %s (owned by %s, mode %04o) "
+				   "in %s (%s); chmod o+r %s",
+				   plan->script,
+				   owner_text(st.st_uid, owner, sizeof(owner)),
+				   (unsigned)st.st_mode & 07777, cover->target,
+				   cover->why, plan->script);
+	if (cover && cover->idmap &&
+	    !hb_ids_may(&st, cover->owner_uid, cover->owner_gid, R_OK))
+		return hb_diag_set(
+			diag, inv->script, 0,
+			"cannot use script: in %s the sandbox acts as its "
+			"owner, %s, who cannot read %s (owned by %s, mode "
+			"%04o); chown %u %s, or chmod o+r %s",
+			cover->target,
+			owner_text(cover->owner_uid, actor, sizeof(actor)),
+			plan->script,
+			owner_text(st.st_uid, owner, sizeof(owner)),
+			(unsigned)st.st_mode & 07777,
+			(unsigned)cover->owner_uid, plan->script, plan->script);
+	return 0;
+}
+
 static int plan_script(struct hb_plan *plan, const struct hb_invocation *inv,
 		       struct hb_diag *diag)
 {
 	const struct hb_mount *cover;
 	const char *own = NULL;
+	struct hb_ids_way way;
+	char why[PATH_MAX + 256];
 	struct stat st;
 	int r, fd;
 
@@ -343,91 +486,36 @@ static int plan_script(struct hb_plan *plan, const struct hb_invocation *inv,
 			return script_error(inv, plan->script, EPERM, host[i],
 					    diag);
 	cover = covering(plan, plan->script);
-	r = open_script(plan, plan->script, cover, &own);
+	r = open_script(plan, plan->script, cover, &own, &way);
 	if (r < 0)
 		return script_error(inv, plan->script, -r, own, diag);
 	plan->script_fd = r;
-	if (cover)
-		return 0;
+	if (fstat(plan->script_fd, &st) < 0)
+		return -errno;
+	if (untrusted_way(&way, st.st_uid, why, sizeof(why)))
+		return hb_diag_set(diag, inv->script, 0,
+				   "cannot use script: %s", why);
+	r = script_readable(plan, inv, cover, plan->script_fd, diag);
+	if (r < 0 || cover)
+		return r;
 	fd = fcntl(plan->script_fd, F_DUPFD_CLOEXEC, 3);
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		hb_closep(&fd);
 		return -errno;
 	}
-	return hb_plan_add_bind_fd(plan, fd, &st, plan->script, plan->script,
-				   ATTR_SYSTEM | HB_ATTR_NOEXEC, "script");
-}
-
-/* The ids the launcher had before it opened paths as the sandbox's. */
-struct fs_ids {
-	bool changed;
-	gid_t *groups;
-	int n_groups;
-};
-
-/* Started as root, the policy's paths and the script are opened with the
- * sandbox's host uid and gid as file-system ids, and without root's
- * groups: a path the sandbox's uid could not reach is refused here, and
- * the sandbox is given nothing it could not reach itself.  Root's fs ids
- * drop the file capabilities (DAC override) with them, and bring them
- * back.  Only root can take other ids; a root invocation planned by
- * someone else (the unit tests) opens as itself. */
-static int fs_ids_enter(const struct hb_plan *plan, struct fs_ids *saved)
-{
-	*saved = (struct fs_ids){0};
-	if (!plan->privileged || plan->host_uid == 0 || geteuid() != 0)
-		return 0;
-	saved->n_groups = getgroups(0, NULL);
-	if (saved->n_groups < 0)
-		return -errno;
-	saved->groups = calloc((size_t)saved->n_groups + 1, sizeof(gid_t));
-	if (!saved->groups)
-		return -ENOMEM;
-	if (getgroups(saved->n_groups, saved->groups) < 0)
-		return -errno;
-	if (setgroups(0, NULL) < 0)
-		return -errno;
-	saved->changed = true;
-	setfsgid(plan->host_gid);
-	setfsuid(plan->host_uid);
-	/* setfsuid() reports no failure: an invalid id reads it back. */
-	if ((uid_t)setfsuid((uid_t)-1) != plan->host_uid ||
-	    (gid_t)setfsgid((gid_t)-1) != plan->host_gid)
-		return -EPERM;
-	return 0;
-}
-
-static int fs_ids_leave(struct fs_ids *saved)
-{
-	int r = 0;
-
-	if (saved->changed) {
-		setfsuid(geteuid());
-		setfsgid(getegid());
-		if (setgroups((size_t)saved->n_groups, saved->groups) < 0)
-			r = -errno;
-		if ((uid_t)setfsuid((uid_t)-1) != geteuid() ||
-		    (gid_t)setfsgid((gid_t)-1) != getegid())
-			r = -EPERM;
-	}
-	free(saved->groups);
-	*saved = (struct fs_ids){0};
-	return r;
+	return add_listed(plan, fd, &st, plan->script,
+			  ATTR_SYSTEM | HB_ATTR_NOEXEC, "script", inv->script,
+			  0);
 }
 
 /* What the sandbox gets of the host beyond the interpreter's files: the
- * policy's paths and the script, opened as the sandbox's host ids. */
+ * policy's paths and the script.  Started as root, they are opened as
+ * root: the sandbox will act on each as its owner, whose rights the
+ * checks above stand for; no other user's rights matter on them. */
 int hb_plan_host_paths(struct hb_plan *plan, const struct hb_policy *p,
 		       const struct hb_invocation *inv, struct hb_diag *diag)
 {
-	struct fs_ids saved;
-	int r, back;
+	int r = plan_policy_paths(plan, p, diag);
 
-	r = fs_ids_enter(plan, &saved);
-	if (r == 0)
-		r = plan_policy_paths(plan, p, diag);
-	if (r == 0)
-		r = plan_script(plan, inv, diag);
-	back = fs_ids_leave(&saved);
-	return r < 0 ? r : back;
+	return r < 0 ? r : plan_script(plan, inv, diag);
 }

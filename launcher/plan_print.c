@@ -30,6 +30,9 @@ static void print_mount(const struct hb_mount *m, FILE *out)
 	case HB_MNT_BIND:
 		print_attrs(m->attrs, out);
 		fprintf(out, " from %s", m->source);
+		if (m->idmap)
+			fprintf(out, ", idmapped as its owner, uid %u gid %u",
+				(unsigned)m->owner_uid, (unsigned)m->owner_gid);
 		break;
 	case HB_MNT_TMPFS:
 	case HB_MNT_PROC:
@@ -125,15 +128,25 @@ static void print_ipc(const struct hb_plan *plan, FILE *out)
 			plan->ipc[i].value);
 }
 
+/* The id map, and started as root, the idmapped paths. */
+static void print_ids(const struct hb_plan *plan, FILE *out)
+{
+	fprintf(out, "id map: uid %u -> host %u, gid %u -> host %u%s\n",
+		plan->inside_uid, plan->host_uid, plan->inside_gid,
+		plan->host_gid,
+		plan->privileged ? "" : " (unprivileged: caller's own ids)");
+	if (plan->privileged)
+		fputs("listed paths and the script: idmapped mounts, on which "
+		      "the sandbox acts as each one's owner\n",
+		      out);
+}
+
 void hb_plan_print(const struct hb_plan *plan, FILE *out)
 {
 	fprintf(out, "policy: %s\n", plan->policy->path);
 	fprintf(out, "namespaces: user mount pid network(%s) ipc uts cgroup\n",
 		plan->net.filtered ? "lo, eth0 filtered" : "lo only");
-	fprintf(out, "id map: uid %u -> host %u, gid %u -> host %u%s\n",
-		plan->inside_uid, plan->host_uid, plan->inside_gid,
-		plan->host_gid,
-		plan->privileged ? "" : " (unprivileged: caller's own ids)");
+	print_ids(plan, out);
 	fprintf(out, "hostname: %s\n", plan->hostname);
 	fprintf(out, "start directory: %s\n", plan->cwd);
 	fputs("command:", out);

@@ -30,7 +30,7 @@ struct hb_msg {
 };
 
 /* Never returns.  trees are the sources the launcher cloned, started as
- * root (hb_mounts_open_sources()), NULL unprivileged: the init clones them
+ * root (hb_mounts_prepare()), NULL unprivileged: the init clones them
  * itself then.  sock is the init's end of the report socket; slot is the
  * filtered network's addresses, NULL without one. */
 _Noreturn void hb_sandbox_main(const struct hb_plan *plan, int *trees,

@@ -108,6 +108,8 @@ struct loop {
 	/* The init's /proc/sysvipc files, which list its IPC namespace;
 	 * -1 where none came. */
 	int ipc_fds[HB_IPC_FILES];
+	/* Started as root, the sources, until the init has them. */
+	int *trees;
 };
 
 /* One report; a listener arrives as SCM_RIGHTS beside its message. */
@@ -427,30 +429,27 @@ static int single_threaded(struct hb_error *e)
 static int start_init(struct loop *l, int socks[2], struct hb_error *e)
 {
 	const struct hb_plan *plan = l->plan;
-	int *trees = NULL;
 	pid_t pid;
 	int r = single_threaded(e);
 
 	if (r < 0)
 		return r;
-	/* Started as root, the sources are cloned here, in the host's mount
-	 * namespace, and the init inherits the trees (mounts.h). */
-	if (plan->privileged) {
-		r = hb_mounts_open_sources(plan, &trees, e);
-		if (r < 0)
-			return r;
-	}
+	/* Started as root, the init inherits the sources, cloned and
+	 * idmapped in the host's mount namespace when the run started
+	 * (hb_mounts_prepare()). */
 	pid = clone_init(&l->pidfd);
 	if (pid == 0) {
 		close(socks[0]);
 		if (hb_relay_child(&l->relay) < 0)
 			_exit(HB_EXIT_FAILED);
-		hb_sandbox_main(plan, trees, l->net ? &l->net->slot : NULL,
+		hb_sandbox_main(plan, l->trees, l->net ? &l->net->slot : NULL,
 				socks[1]);
 	}
 	if (pid < 0)
 		r = -errno;
-	hb_mounts_close_sources(plan, trees);
+	/* They hold the host's file systems busy: the init's copies are
+	 * enough. */
+	hb_mounts_close_sources(plan, TAKE_PTR(l->trees));
 	if (pid < 0)
 		/* Nothing was started: hivebox failed, nothing ran. */
 		return hb_error_set(e, HB_STAGE_CLONE, -r, "clone3");
@@ -491,13 +490,14 @@ static void release(struct loop *l, struct hb_result *res)
 	/* They hold the sandbox's IPC namespace, and what is in it. */
 	for (int i = 0; i < HB_IPC_FILES; i++)
 		hb_closep(&l->ipc_fds[i]);
+	hb_mounts_close_sources(l->plan, TAKE_PTR(l->trees));
 	res->denied_syscalls = l->notify.total;
 	res->denied_counts = hb_seccomp_notify_counts(&l->notify);
 	hb_seccomp_notify_close(&l->notify);
 }
 
-int hb_supervise(const struct hb_plan *plan, struct hb_events *events,
-		 struct hb_result *res)
+int hb_supervise(const struct hb_plan *plan, int *trees,
+		 struct hb_events *events, struct hb_result *res)
 {
 	struct loop l = {.pidfd = -1,
 			 .sfd = -1,
@@ -508,6 +508,7 @@ int hb_supervise(const struct hb_plan *plan, struct hb_events *events,
 			 .ipc_fds = {-1, -1, -1},
 			 .events = events,
 			 .plan = plan,
+			 .trees = trees,
 			 .notify = {.fd = -1}};
 	unsigned long long start = hb_now_ms();
 	struct hb_error fail = {0};

@@ -8,6 +8,10 @@
 #include "plan.h"
 #include "result.h"
 
-/* Run the plan; events receives events and samples (never NULL). */
-int hb_supervise(const struct hb_plan *plan, struct hb_events *events,
-		 struct hb_result *ret);
+/* Run the plan; events receives events and samples (never NULL).
+ * Started as root, trees are the sources hb_mounts_prepare() cloned, one
+ * per mount, which the init inherits; the supervisor takes them and
+ * closes them once the init is cloned.  NULL unprivileged, where the
+ * init clones them itself. */
+int hb_supervise(const struct hb_plan *plan, int *trees,
+		 struct hb_events *events, struct hb_result *ret);

@@ -159,53 +159,6 @@ int hb_open_nofollow(int dir, const char *path, int flags)
 	return fd < 0 ? -errno : (int)fd;
 }
 
-static int root_only(int dir)
-{
-	struct stat st;
-
-	if (fstat(dir, &st) < 0)
-		return -errno;
-	if (!S_ISDIR(st.st_mode))
-		return -ENOTDIR;
-	return st.st_uid == 0 && !(st.st_mode & (S_IWGRP | S_IWOTH)) ? 0
-								     : -EACCES;
-}
-
-int hb_open_root_chain(const char *abs, int flags)
-{
-	_cleanup_close_ int dir = -1;
-	char copy[PATH_MAX];
-	char *comp, *slash;
-	int r;
-
-	if (abs[0] != '/')
-		return -EINVAL;
-	if (snprintf(copy, sizeof(copy), "%s", abs) >= (int)sizeof(copy))
-		return -ENAMETOOLONG;
-	dir = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (dir < 0)
-		return -errno;
-	for (comp = copy + 1; (slash = strchr(comp, '/')); comp = slash + 1) {
-		int next;
-		*slash = '\0';
-		if (!*comp || strcmp(comp, ".") == 0 || strcmp(comp, "..") == 0)
-			return -EINVAL;
-		r = root_only(dir);
-		if (r < 0)
-			return r;
-		next = hb_open_nofollow(dir, comp,
-					O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (next < 0)
-			return next;
-		close(dir);
-		dir = next;
-	}
-	if (!*comp || strcmp(comp, "..") == 0)
-		return -EINVAL;
-	r = root_only(dir);
-	return r < 0 ? r : hb_open_nofollow(dir, comp, flags);
-}
-
 int hb_mkdir_p(const char *path, mode_t parent_mode, mode_t mode)
 {
 	_cleanup_free_ char *copy = NULL;

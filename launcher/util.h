@@ -98,15 +98,6 @@ bool hb_path_under(const char *path, const char *dir);
  * gets checked and used.  The descriptor, or -errno (-ELOOP for a
  * symlink). */
 int hb_open_nofollow(int dir, const char *path, int flags);
-/* Open the absolute path abs as the caller, one component at a time from
- * "/", through directories only root can change: each one owned by root
- * and writable by neither group nor others, checked on its descriptor
- * before the next name is looked up in it.  Nobody but root can then
- * swap a component.  The last component is opened as hb_open_nofollow()
- * does.  The descriptor, -EACCES where a directory is not such, or
- * -errno. */
-int hb_open_root_chain(const char *abs, int flags);
-
 /* mkdir -p: the directories above path with parent_mode, path itself with
  * mode.  Whatever exists already is left as it is, even a file as the
  * last component: the caller checks what it got. */

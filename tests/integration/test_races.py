@@ -3,7 +3,10 @@ that shares a writable directory with the job and swaps a component of a
 policy path, or the script, while hivebox starts (renameat2
 RENAME_EXCHANGE in a tight loop) never gets the sandbox another tree, and
 never holds the launcher.  Every run either sees what the policy named or
-is refused with a clear error."""
+is refused with a clear error.  The racing process is an unprivileged user
+(nobody), who owns the shared directory: started as root, hivebox opens
+paths as root and gives each as its owner's, so a tree of root's that the
+racer swapped in must never be given."""
 import json
 import os
 import re
@@ -65,12 +68,16 @@ print(json.dumps(seen))
 """
 
 
+AS_NOBODY = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}",
+             "--clear-groups"]
+
+
 class Renamer:
     """The racing process, outside any sandbox."""
 
-    def __init__(self, cwd: Path, pairs):
+    def __init__(self, cwd: Path, pairs, prefix=()):
         self.proc = subprocess.Popen(
-            [sys.executable, "-I", "-c", RENAMER, *pairs], cwd=cwd,
+            [*prefix, sys.executable, "-I", "-c", RENAMER, *pairs], cwd=cwd,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()
         assert line == "ready\n", self.proc.stderr.read()
@@ -90,11 +97,12 @@ class Renamer:
 
 
 def shared_tree(shared: Path) -> dict:
-    """shared/box/kernel is the policy's path, holding a marker.  Swapped
-    in by the renamer: shared/evil, a directory only root may enter whose
-    kernel/ holds another marker (for box); box/rootonly, such a directory
-    itself (for kernel); and shared/syslink, a symlink to /sys, under
-    which kernel/ is the host's /sys/kernel (for box)."""
+    """shared/box/kernel is the policy's path, holding a marker: nobody's,
+    in nobody's shared/, where nobody renames.  Swapped in by the renamer:
+    shared/evil, a directory only root may enter whose kernel/ holds
+    another marker (for box); box/rootonly, such a directory itself (for
+    kernel); and shared/syslink, a symlink to /sys, under which kernel/ is
+    the host's /sys/kernel (for box)."""
     shared.mkdir(mode=0o755)
     shared.chmod(0o755)
     for d, text in ((shared / "box" / "kernel", "legit"),
@@ -107,6 +115,10 @@ def shared_tree(shared: Path) -> dict:
     (shared / "evil").chmod(0o700)
     (shared / "box" / "rootonly").mkdir(mode=0o700)
     (shared / "syslink").symlink_to("/sys")
+    for p in (shared, shared / "box", shared / "box" / "kernel",
+              shared / "box" / "kernel" / "marker"):
+        os.chown(p, NOBODY, NOBODY)
+    os.lchown(shared / "syslink", NOBODY, NOBODY)
     return {"ino": (shared / "box" / "kernel").stat().st_ino,
             "entries": ["marker"], "marker": "legit"}
 
@@ -136,7 +148,9 @@ def classify(proc, res, legit: dict, target: str) -> str:
         return "legit" if seen == legit else f"foreign: {seen}"
     lines = proc.stderr.splitlines()
     plan = (rf"^hivebox: policy\.ini:\d+: read_only path '{re.escape(target)}'"
-            r".*(symlink on its way|Permission denied)")
+            r".*(symlink on its way|Permission denied|is owned by root "
+            r"\(uid 0\), but .*/shared on its way belongs to nobody "
+            r"\(uid 65534\), who could put another tree there)")
     setup = (r"^hivebox: sandbox setup failed at 'build the root file "
              rf"system' on {re.escape(target)}")
     if proc.returncode != EXIT_HIVEBOX or proc.stdout or len(lines) != 1:
@@ -163,7 +177,7 @@ def race(work: Path, results: Path, audit_dir: Path, binary: Path,
     (work / "probe.py").write_text(PROBE)
     for name in ("policy.ini", "probe.py"):
         (work / name).chmod(0o644)
-    renamer = Renamer(shared, RENAME_PAIRS)
+    renamer = Renamer(shared, RENAME_PAIRS, prefix=AS_NOBODY)
     try:
         with ThreadPoolExecutor(PARALLEL) as pool:
             runs = list(pool.map(
@@ -247,10 +261,7 @@ def test_a_policy_path_swapped_while_a_user_starts_is_never_another_tree(
     require_root()  # to become someone else, and to own the foreign trees
     require_userns(NOBODY)
     binary, work, results, audit_dir = layout(race_dir, NOBODY)
-    nobody = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}",
-              "--clear-groups"]
-
-    race(work, results, audit_dir, binary, prefix=nobody)
+    race(work, results, audit_dir, binary, prefix=AS_NOBODY)
 
 
 # Swapped in for the script by the renamer: a FIFO, which an open for

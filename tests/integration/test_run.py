@@ -198,12 +198,15 @@ def test_dry_run_prints_mounts_and_runs_nothing(hb):
         line = rf"^\s+{kind}\s+{re.escape(str(target))}\s+{rest}$"
         assert re.search(line, out, re.M), f"{line!r} not in\n{out}"
 
-    mount("bind", ro, rf"ro,nosuid,nodev from {re.escape(str(ro))}\s+"
-          r"\(read_only\)")
+    # Started as root, listed paths and the script are their owner's.
+    owner = ", idmapped as its owner, uid 0 gid 0" if os.geteuid() == 0 \
+        else ""
+    mount("bind", ro, rf"ro,nosuid,nodev from {re.escape(str(ro))}"
+          rf"{owner}\s+\(read_only\)")
     mount("bind", rw, rf"rw,nosuid,nodev,noexec from {re.escape(str(rw))}"
-          r"\s+\(read_write\)")
+          rf"{owner}\s+\(read_write\)")
     mount("bind", hb.dir / "write_probe.py",
-          r"ro,nosuid,nodev,noexec from .*\(script\)")
+          rf"ro,nosuid,nodev,noexec from .*{owner}\s+\(script\)")
     mount("proc", "/proc", r"rw,nosuid,nodev,noexec hidepid=invisible.*")
     mount("tmpfs", "/tmp", r"rw,nosuid,nodev,noexec mode=1777,size=16m.*")
     mount("bind", "/usr/bin/python3.11", r"ro,nosuid,nodev from .*")

@@ -1,7 +1,8 @@
 """How the host's paths reach the sandbox: each policy path and the script
-is opened once, as the sandbox's host uid, and checked on that descriptor
-(its type, what it may reach, the file system it lies on), which is then
-what is mounted.  For the races this closes, see test_races.py."""
+is opened once (started as root, by root, to be given as its owner's; see
+test_identity.py), and checked on that descriptor (its type, what it may
+reach, the file system it lies on), which is then what is mounted.  For
+the races this closes, see test_races.py."""
 import hashlib
 import json
 import os
@@ -98,34 +99,70 @@ def test_a_root_only_way_is_opened_as_root(hb):
 
 
 @needs_root
-def test_paths_the_sandbox_uid_cannot_reach_are_refused(hb):
-    """Started as root, paths are opened as the sandbox's host uid: below
-    a root-only directory inside one that others may write (where a
-    component could be swapped), or a directory or script that uid may
-    not use itself, nothing is given, and the plan says why before
-    anything runs."""
+def test_root_only_paths_are_given_as_their_owner(hb):
+    """Started as root, paths are opened as root and given as their
+    owner's (here root's): a directory only root may enter, a path below
+    it, a mode-600 script.  Each runs, as the bare root job would, and
+    reads and writes what it was given."""
+    private = hb.mkdir("private", 0o700)
+    (private / "data").mkdir(mode=0o755)
+    (private / "data" / "in.txt").write_text("42\n")
+    (private / "job.py").write_text("print('ran')\n")
+    closed = hb.mkdir("closed", 0o700)
+    (hb.dir / "secret.py").write_text(
+        f"print(open('{private}/data/in.txt').read().strip())\n"
+        f"open('{closed}/out', 'w').write('x')\n")
+    (hb.dir / "secret.py").chmod(0o600)
+    (private / "job.py").chmod(0o600)
+
+    for policy_text, script, out in [
+            ("read_only = private/data\nread_write = closed\n",
+             "secret.py", "42\n"),
+            ("", "private/job.py", "ran\n")]:
+        policy = hb.policy(f"[filesystem]\n{policy_text}")
+        result = hb.result_file()
+
+        run = hb.run_argv(["--result", result, "--policy", policy, script],
+                          result_path=result)
+
+        assert run.rc == 0, run
+        assert run.stdout == out, run
+    assert (closed / "out").stat().st_uid == 0
+    assert closed.stat().st_mode & 0o777 == 0o700
+
+
+@needs_root
+def test_a_way_others_could_change_is_refused(hb):
+    """Started as root, a path is given as its owner's only by a way that
+    no one but root and that owner can change: below a directory others
+    may write, or a user's directory on the way to root's files, someone
+    could swap in another tree (a root-only one) while hivebox opens it.
+    Refused before anything runs, in the plan's words."""
     shared = hb.mkdir("shared", 0o777)
     private = shared / "private"
     private.mkdir(mode=0o700)
     (private / "data").mkdir(mode=0o755)
     (private / "job.py").write_text("print('ran')\n")
-    closed = hb.mkdir("closed", 0o700)
-    (hb.dir / "secret.py").write_text("print('ran')\n")
-    (hb.dir / "secret.py").chmod(0o600)
+    users = hb.mkdir("users", 0o755)
+    os.chown(users, 65534, 65534)
+    (users / "roots").mkdir(mode=0o755)
     hb.script("hello.py")
+    others = (rf"it lies below {shared}, which users other than root and "
+              r"its owner may change \(mode 0777\), and started as root, "
+              r"hivebox takes a path only by a way no one else can change$")
 
     for policy_text, script, pattern in [
             ("read_only = shared/private/data\n", "hello.py",
-             r"read_only path 'shared/private/data' \(.*\): Permission "
-             r"denied$"),
-            ("read_write = closed\n", "hello.py",
-             r"read_write path 'closed' \(.*\): Permission denied$"),
+             r"^hivebox: .*policy\.ini:4: read_only path "
+             rf"'shared/private/data': {others}"),
             ("", "shared/private/job.py",
-             r"^hivebox: shared/private/job\.py: cannot use script: "
-             r"Permission denied$"),
-            ("", "secret.py",
-             r"^hivebox: secret\.py: cannot use script: Permission "
-             r"denied$")]:
+             rf"^hivebox: shared/private/job\.py: cannot use script: "
+             rf"{others}"),
+            ("read_write = users/roots\n", "hello.py",
+             r"^hivebox: .*policy\.ini:4: read_write path 'users/roots': "
+             rf"it is owned by root \(uid 0\), but {users} on its way "
+             r"belongs to nobody \(uid 65534\), who could put another "
+             r"tree there$")]:
         policy = hb.policy(f"[filesystem]\n{policy_text}")
         result = hb.result_file()
 
@@ -133,7 +170,9 @@ def test_paths_the_sandbox_uid_cannot_reach_are_refused(hb):
                           result_path=result)
 
         assert_refused(run, pattern)
-    assert closed.stat().st_mode & 0o777 == 0o700
+    # Nothing ran: no start record.
+    assert not (hb.audit_dir / "execution_audit.log").exists() or \
+        "start" not in (hb.audit_dir / "execution_audit.log").read_text()
 
 
 def test_the_start_record_hashes_the_file_that_ran(hb):

@@ -250,3 +250,106 @@ Test(ids, userns_is_a_new_user_namespace)
 	cr_assert_eq(waitpid(-1, NULL, WNOHANG | __WALL), -1);
 	cr_assert_eq(errno, ECHILD);
 }
+
+/* Who could change the way to a path: each directory's owner, its group
+ * and all where they may write it, but in a sticky one only the owner
+ * of the entry passed through. */
+Test(ids, way_of_root_only_directories_is_trusted_for_anyone)
+{
+	struct hb_ids_way w = {.changer = (uid_t)-1};
+	struct stat root = stat_of(0, 0, S_IFDIR | 0755);
+	struct stat svc = stat_of(998, 998, S_IFDIR | 0700);
+
+	hb_ids_way_step(&w, "/", &root, &root);
+	hb_ids_way_step(&w, "/srv", &root, &svc);
+	cr_assert(hb_ids_way_trusted(&w, 0));
+	cr_assert(hb_ids_way_trusted(&w, 998));
+}
+
+Test(ids, way_through_a_users_directory_is_that_users)
+{
+	struct hb_ids_way w = {.changer = (uid_t)-1};
+	struct stat root = stat_of(0, 0, S_IFDIR | 0755);
+	struct stat alice = stat_of(1000, 1000, S_IFDIR | 0755);
+
+	hb_ids_way_step(&w, "/", &root, &root);
+	hb_ids_way_step(&w, "/home", &root, &alice);
+	hb_ids_way_step(&w, "/home/alice", &alice, &root);
+	/* Alice could swap in any tree of hers, or a root-only one. */
+	cr_assert(hb_ids_way_trusted(&w, 1000));
+	cr_assert_not(hb_ids_way_trusted(&w, 0));
+	cr_assert_not(hb_ids_way_trusted(&w, 1001));
+	cr_assert_eq(w.changer, 1000);
+	cr_assert_str_eq(w.at, "/home/alice");
+	/* A second user's directory below: neither is enough. */
+	struct stat bob = stat_of(1001, 1001, S_IFDIR | 0755);
+	hb_ids_way_step(&w, "/home/alice/x", &bob, &bob);
+	cr_assert(w.others);
+	cr_assert_not(hb_ids_way_trusted(&w, 1000));
+	cr_assert_not(hb_ids_way_trusted(&w, 1001));
+	cr_assert_str_eq(w.at, "/home/alice");
+}
+
+Test(ids, way_below_a_directory_others_may_write_is_no_ones)
+{
+	struct hb_ids_way w = {.changer = (uid_t)-1};
+	struct stat root = stat_of(0, 0, S_IFDIR | 0755);
+	struct stat shared = stat_of(0, 50, S_IFDIR | 0775);
+
+	hb_ids_way_step(&w, "/srv", &shared, &root);
+	cr_assert(w.others);
+	cr_assert_not(hb_ids_way_trusted(&w, 0));
+	cr_assert_str_eq(w.at, "/srv");
+	cr_assert_eq(w.mode & 07777, 0775);
+}
+
+Test(ids, way_through_a_sticky_directory_is_the_entrys_owners)
+{
+	struct hb_ids_way w = {.changer = (uid_t)-1};
+	struct stat tmp = stat_of(0, 0, S_IFDIR | 01777);
+	struct stat mine = stat_of(0, 0, S_IFDIR | 0755);
+	struct stat theirs = stat_of(1000, 1000, S_IFDIR | 0755);
+
+	/* /tmp/x of root's: no one else may rename it there. */
+	hb_ids_way_step(&w, "/tmp", &tmp, &mine);
+	cr_assert(hb_ids_way_trusted(&w, 0));
+	/* /tmp/y of alice's: she may. */
+	hb_ids_way_step(&w, "/tmp", &tmp, &theirs);
+	cr_assert_not(hb_ids_way_trusted(&w, 0));
+	cr_assert(hb_ids_way_trusted(&w, 1000));
+}
+
+Test(ids, open_walks_the_way)
+{
+	struct hb_ids_way w;
+	char *sub = path_join(dir, "a");
+	char *file = path_join(dir, "a/f");
+	struct stat st, want;
+	int fd;
+
+	make_dir(dir, "a");
+	make_file(dir, "a/f", "x");
+	cr_assert_eq(chmod(sub, 0777), 0);
+	fd = hb_ids_open(file, O_RDONLY | O_CLOEXEC, &w);
+	cr_assert_geq(fd, 0, "%s", strerror(-fd));
+	cr_assert_eq(fstat(fd, &st), 0);
+	cr_assert_eq(stat(file, &want), 0);
+	cr_assert_eq(st.st_ino, want.st_ino);
+	close(fd);
+	/* a/ may be written by anyone: the way is no one's. */
+	cr_assert(w.others);
+	cr_assert_str_eq(w.at, sub);
+	cr_assert_eq(chmod(sub, 0755), 0);
+	fd = hb_ids_open(file, O_PATH | O_CLOEXEC, &w);
+	cr_assert_geq(fd, 0);
+	close(fd);
+	/* The test's directory lies in /tmp, sticky: ours all the way. */
+	cr_assert(hb_ids_way_trusted(&w, geteuid()), "at %s", w.at);
+	make_symlink(dir, "link", "a");
+	free(file);
+	file = path_join(dir, "link/f");
+	cr_assert_eq(hb_ids_open(file, O_PATH | O_CLOEXEC, &w), -ELOOP);
+	cr_assert_eq(hb_ids_open("relative", O_PATH, &w), -EINVAL);
+	free(file);
+	free(sub);
+}

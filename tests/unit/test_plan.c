@@ -503,46 +503,201 @@ Test(plan, script_larger_than_the_bound_refused)
 	free(big);
 }
 
-/* Started as root, the policy's paths and the script are opened as the
- * sandbox's host uid: what it could not reach itself is refused before
- * the run, in the plan's words. */
-Test(plan, paths_the_sandbox_uid_cannot_reach_are_refused)
+/* Started as root, the policy's paths and the script are opened as root
+ * and given as their owner's: a root-only directory, a mode-600 script
+ * or file, which the bare root job read, are the sandbox's to read. */
+Test(plan, root_only_paths_are_given_as_their_owner)
+{
+	struct hb_policy p;
+	struct hb_plan plan;
+	struct hb_invocation inv = invocation();
+	char *private = path_join(dir, "private");
+	char *secret = path_join(dir, "private/secret.py");
+	char *key = path_join(dir, "private/key");
+
+	if (geteuid() != 0)
+		cr_skip_test("needs root to plan a root-only path");
+	make_dir(dir, "private");
+	make_dir(dir, "private/in");
+	make_file(dir, "private/secret.py", "pass\n");
+	make_file(dir, "private/key", "k\n");
+	cr_assert_eq(chmod(private, 0700), 0);
+	cr_assert_eq(chmod(secret, 0600), 0);
+	cr_assert_eq(chmod(key, 0600), 0);
+	inv.script = "private/secret.py";
+	build_ok(&plan, &p,
+		 "[filesystem]\nread_only = private/in\nread_only = "
+		 "private/key\nread_write = out\n",
+		 &inv);
+	cr_assert(find_in(&plan, "private/in")->idmap);
+	cr_assert(find_in(&plan, "private/key")->idmap);
+	cr_assert(find_in(&plan, "private/secret.py")->idmap);
+	same_inode(plan.script_fd, secret);
+	hb_plan_free(&plan);
+	hb_policy_free(&p);
+	free(private);
+	free(secret);
+	free(key);
+}
+
+/* The idmap is data of the plan: every listed path and the script, with
+ * the owner and group of the inode opened; nothing else. */
+Test(plan, idmap_plan_names_each_paths_owner)
+{
+	struct hb_policy p;
+	struct hb_plan plan;
+	struct hb_invocation inv = invocation();
+	char *svc = path_join(dir, "svc");
+	const struct hb_mount *m;
+
+	if (geteuid() != 0)
+		cr_skip_test("needs root to give a directory to another uid");
+	make_dir(dir, "svc");
+	cr_assert_eq(chown(svc, 43210, 43211), 0);
+	cr_assert_eq(chmod(svc, 0700), 0);
+	build_ok(&plan, &p,
+		 "[filesystem]\nread_only = data\nread_write = svc\n", &inv);
+	m = find_in(&plan, "svc");
+	cr_assert(m->idmap);
+	cr_assert_eq(m->owner_uid, 43210);
+	cr_assert_eq(m->owner_gid, 43211);
+	cr_assert_str_eq(m->listed_in, "test.ini");
+	cr_assert_eq(m->listed_line, 3);
+	m = find_in(&plan, "data");
+	cr_assert(m->idmap);
+	cr_assert_eq(m->owner_uid, 0);
+	cr_assert_eq(m->owner_gid, 0);
+	cr_assert_eq(m->listed_line, 2);
+	m = find_in(&plan, "job.py");
+	cr_assert(m->idmap);
+	cr_assert_eq(m->owner_uid, 0);
+	cr_assert_str_eq(m->why, "script");
+	cr_assert_str_eq(m->listed_in, "job.py");
+	/* The interpreter's files, /dev and /etc are mounted as they are:
+	 * the sandbox reads them as any other user would. */
+	for (size_t i = 0; i < plan.n_mounts; i++) {
+		const char *why = plan.mounts[i].why;
+		bool listed = strcmp(why, "read_only") == 0 ||
+			      strcmp(why, "read_write") == 0 ||
+			      strcmp(why, "script") == 0;
+		cr_assert_eq(plan.mounts[i].idmap, listed, "%s (%s)",
+			     plan.mounts[i].target, why);
+		if (!listed)
+			cr_assert_null(plan.mounts[i].listed_in);
+	}
+	cr_assert_gt(count_why(&plan, "interpreter"), 0);
+	hb_plan_free(&plan);
+	hb_policy_free(&p);
+	free(svc);
+}
+
+/* Started unprivileged, the caller's ids map to themselves: no idmap. */
+Test(plan, idmap_none_unprivileged)
+{
+	struct hb_policy p;
+	struct hb_plan plan;
+	struct hb_invocation inv = invocation();
+
+	inv.uid = inv.euid = 1000;
+	inv.gid = 1000;
+	build_ok(&plan, &p,
+		 "[filesystem]\nread_only = data\nread_write = out\n", &inv);
+	for (size_t i = 0; i < plan.n_mounts; i++)
+		cr_assert_not(plan.mounts[i].idmap, "%s",
+			      plan.mounts[i].target);
+	cr_assert_eq(count_why(&plan, "read_only"), 1);
+	cr_assert_eq(count_why(&plan, "script"), 1);
+	hb_plan_free(&plan);
+	hb_policy_free(&p);
+}
+
+static void chmod_in(const char *name, mode_t mode)
+{
+	char *path = path_join(dir, name);
+
+	cr_assert_eq(chmod(path, mode), 0);
+	free(path);
+}
+
+/* What the owner could not do there is refused before anything runs,
+ * with the owner, the mode and the fix, at the policy's line. */
+Test(plan, owner_refusals)
 {
 	struct hb_invocation inv = invocation();
 	struct hb_diag d = {0};
 	char want[1024];
-	char *private = path_join(dir, "private");
-	char *secret = path_join(dir, "secret.py");
-	int n_groups = getgroups(0, NULL);
 
 	if (geteuid() != 0)
-		cr_skip_test("needs root to open paths as another uid");
-	make_dir(dir, "private");
-	make_dir(dir, "private/in");
-	make_file(dir, "private/job.py", "pass\n");
-	make_file(dir, "secret.py", "pass\n");
-	cr_assert_eq(chmod(private, 0700), 0);
+		cr_skip_test("needs root: the owner's rights apply to root");
+	make_file(dir, "out/report.txt", "old\n");
+	chmod_in("out", 0555);
 	snprintf(want, sizeof(want),
-		 "read_only path 'private/in' (%s/in): Permission denied",
-		 private);
-	build_fails("[filesystem]\nread_only = private/in\n", &inv, &d, want);
-	/* O_PATH needs no permission on the last component; the sandbox
-	 * needs to enter it. */
-	build_fails("[filesystem]\nread_write = private\n", &inv, &d,
-		    "read_write path 'private' (");
-	cr_assert_not_null(strstr(d.msg, "Permission denied"), "%s", d.msg);
-	inv.script = "private/job.py";
-	build_fails("", &inv, &d, "cannot use script: Permission denied");
-	cr_assert_eq(chmod(private, 0755), 0);
-	cr_assert_eq(chmod(secret, 0600), 0);
-	inv.script = "secret.py";
-	build_fails("", &inv, &d, "cannot use script: Permission denied");
-	/* Root's own ids and groups are back. */
-	cr_assert_eq(setfsuid((uid_t)-1), 0);
-	cr_assert_eq(setfsgid((gid_t)-1), 0);
-	cr_assert_eq(getgroups(0, NULL), n_groups);
-	free(private);
-	free(secret);
+		 "read_write %s/out is owned by root (uid 0) with mode 0555: "
+		 "its owner cannot write it; chmod u+w %s/out, or list it in "
+		 "read_only",
+		 dir, dir);
+	build_fails("[filesystem]\nread_write = out\n", &inv, &d, want);
+	cr_assert_str_eq(d.msg, want);
+	cr_assert_str_eq(d.file, "test.ini");
+	cr_assert_eq(d.line, 2);
+	/* Not even readable: read_only would not do either. */
+	chmod_in("out", 0200);
+	snprintf(want, sizeof(want),
+		 "read_write %s/out is owned by root (uid 0) with mode 0200: "
+		 "its owner cannot write it; chmod u+x %s/out",
+		 dir, dir);
+	build_fails("[filesystem]\nread_write = out\n", &inv, &d, want);
+	cr_assert_str_eq(d.msg, want);
+	chmod_in("out", 0755);
+	chmod_in("data/in.csv", 0200);
+	snprintf(want, sizeof(want),
+		 "read_only %s/data/in.csv is owned by root (uid 0) with mode "
+		 "0200: its owner cannot read it; chmod u+r %s/data/in.csv",
+		 dir, dir);
+	build_fails("[filesystem]\nread_only = data/in.csv\n", &inv, &d, want);
+	cr_assert_str_eq(d.msg, want);
+	chmod_in("data/in.csv", 0644);
+	chmod_in("data", 0311);
+	snprintf(want, sizeof(want),
+		 "read_only %s/data is owned by root (uid 0) with mode 0311: "
+		 "its owner cannot read it; chmod u+r %s/data",
+		 dir, dir);
+	build_fails("[filesystem]\nread_only = data\n", &inv, &d, want);
+	cr_assert_str_eq(d.msg, want);
+	chmod_in("data", 0755);
+	chmod_in("job.py", 0200);
+	snprintf(want, sizeof(want),
+		 "cannot use script: %s/job.py is owned by root (uid 0) with "
+		 "mode 0200: its owner cannot read it; chmod u+r %s/job.py",
+		 dir, dir);
+	build_fails("", &inv, &d, want);
+	cr_assert_str_eq(d.msg, want);
+	cr_assert_str_eq(d.file, "job.py");
+	cr_assert_eq(d.line, 0);
+}
+
+/* A script inside a listed directory is read there as that directory's
+ * owner: one of another owner must be readable by others. */
+Test(plan, script_in_a_directory_of_another_owner)
+{
+	struct hb_invocation inv = invocation();
+	struct hb_diag d = {0};
+	char *sub = path_join(dir, "sub");
+	char want[1024];
+
+	if (geteuid() != 0)
+		cr_skip_test("needs root to give a directory to another uid");
+	cr_assert_eq(chown(sub, 43210, 43210), 0);
+	chmod_in("sub/job2.py", 0640);
+	inv.script = "sub/job2.py";
+	snprintf(want, sizeof(want),
+		 "cannot use script: in %s the sandbox acts as its owner, uid "
+		 "43210, who cannot read %s/job2.py (owned by root (uid 0), "
+		 "mode 0640); chown 43210 %s/job2.py, or chmod o+r %s/job2.py",
+		 sub, sub, sub, sub);
+	build_fails("[filesystem]\nread_only = sub\n", &inv, &d, want);
+	cr_assert_str_eq(d.msg, want);
+	free(sub);
 }
 
 Test(plan, script_inside_read_only_dir_not_bound_again)
@@ -1256,6 +1411,11 @@ Test(plan, print)
 			   buf);
 	cr_assert_not_null(strstr(buf, "id map: uid 0 -> host 2000012345, "
 				       "gid 0 -> host 2000012345\n"),
+			   "%s", buf);
+	cr_assert_not_null(strstr(buf, "rw,nosuid,nodev,noexec from "), "%s",
+			   buf);
+	cr_assert_not_null(strstr(buf, "/out, idmapped as its owner, uid 0 "
+				       "gid 0  (read_write)\n"),
 			   "%s", buf);
 	cr_assert_not_null(strstr(buf, "command: /usr/bin/python3 /"), "%s",
 			   buf);
