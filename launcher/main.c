@@ -3,6 +3,7 @@
  * turns them into exit codes. */
 #include "audit_show.h"
 #include "cli.h"
+#include "ids.h"
 #include "mounts.h"
 #include "plan.h"
 #include "policy.h"
@@ -100,6 +101,7 @@ struct run {
 	int result_file_fd;	  /* --result FILE, opened before the run */
 	bool result_path_refused; /* --result FILE itself was refused */
 	bool result_exposed;	  /* ... as one the sandbox could replace */
+	int uid_lock_fd;	  /* holds the host uid taken at start, or -1 */
 	int *trees;		  /* started as root, the sources, until the run */
 	struct hb_events events;
 	struct hb_notice notice; /* stderr from the run on */
@@ -206,7 +208,6 @@ static int build_plan(struct run *run)
 		.uid = getuid(),
 		.euid = geteuid(),
 		.gid = getgid(),
-		.pid = getpid(),
 		.environ = environ,
 	};
 
@@ -466,6 +467,31 @@ static void end_notices(struct run *run)
 	hb_notice_close(&run->notice);
 }
 
+/* host_uid = auto: a uid of the range that no other live run holds,
+ * taken now, after the plan and before the start record that names it,
+ * and held until hivebox exits (ids.h). */
+static int take_host_uid(struct run *run)
+{
+	struct hb_plan *plan = &run->plan;
+	unsigned index = 0;
+	int fd;
+
+	if (!plan->host_uid_at_start)
+		return 0;
+	fd = hb_ids_acquire(HB_IDS_LOCK_PATH, HB_UID_RANGE,
+			    (unsigned)getpid() % HB_UID_RANGE, &index);
+	if (fd < 0)
+		return hb_diag_set(&run->diag, HB_IDS_LOCK_PATH, 0,
+				   "cannot take a host uid for the sandbox: %s",
+				   fd == -EUSERS ? "every uid of the range is "
+						   "held by a running sandbox"
+						 : strerror(-fd));
+	run->uid_lock_fd = fd;
+	plan->host_uid = HB_UID_BASE + index;
+	plan->host_gid = (gid_t)plan->host_uid;
+	return 0;
+}
+
 /* Started as root, the sources are cloned and idmapped to their owners
  * before the start record: a path that cannot be idmapped refuses the
  * run before anything is recorded as started. */
@@ -697,6 +723,7 @@ static int run_script(const struct hb_cli *cli, int argc, char **argv)
 	run->cli = cli;
 	run->result_file_fd = -1;
 	run->plan.script_fd = -1;
+	run->uid_lock_fd = -1;
 	run->info.argc = argc;
 	run->info.argv = argv;
 	hb_policy_init(&run->policy);
@@ -714,6 +741,8 @@ static int run_script(const struct hb_cli *cli, int argc, char **argv)
 	if (r == 0)
 		r = open_result_file(run);
 	if (r == 0)
+		r = take_host_uid(run);
+	if (r == 0)
 		r = prepare_sources(run);
 	if (r == 0)
 		r = start_audit(run);
@@ -728,6 +757,7 @@ static int run_script(const struct hb_cli *cli, int argc, char **argv)
 out:
 	hb_closep(&run->result_file_fd);
 	hb_mounts_close_sources(&run->plan, run->trees);
+	hb_closep(&run->uid_lock_fd);
 	json_object_put(run->res.denied_counts);
 	json_object_put(run->res.network);
 	hb_config_free(&run->config);

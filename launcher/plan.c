@@ -259,10 +259,10 @@ static int plan_ids(struct hb_plan *plan, const struct hb_policy *p,
 	plan->inside_gid = 0;
 	if (p->host_uid.kind == HB_HOST_UID_ROOT)
 		return refuse_host_root(p, diag);
-	if (p->host_uid.kind == HB_HOST_UID_AUTO)
-		v = HB_UID_BASE + (unsigned)inv->pid % HB_UID_RANGE;
-	else
-		v = p->host_uid.uid;
+	/* auto: taken when the run starts, under a lock, so that no two
+	 * live runs share one (ids.h); a dry run takes none. */
+	plan->host_uid_at_start = p->host_uid.kind == HB_HOST_UID_AUTO;
+	v = plan->host_uid_at_start ? HB_UID_UNSET : p->host_uid.uid;
 	plan->host_uid = v;
 	plan->host_gid = (gid_t)v;
 	return 0;

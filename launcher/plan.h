@@ -78,7 +78,6 @@ struct hb_invocation {
 	const char *workdir; /* --workdir, NULL: none */
 	uid_t uid, euid;
 	gid_t gid;
-	pid_t pid; /* picks the dedicated host uid */
 	char **environ;
 	const struct hb_config *config; /* read for mode = filtered only */
 };
@@ -88,8 +87,12 @@ struct hb_invocation {
  * launcher before any limit is armed. */
 #define HB_SCRIPT_MAX_BYTES (64ull << 20)
 
+/* host_uid = auto: the sandbox's host uid is HB_UID_BASE + an index
+ * below HB_UID_RANGE that no other live run holds, taken when the run
+ * starts (hb_ids_acquire()); until then the plan holds HB_UID_UNSET. */
 #define HB_UID_BASE 2000000000u
 #define HB_UID_RANGE 65536u
+#define HB_UID_UNSET ((uid_t)-1)
 #define HB_GRACE_MS 1000
 
 /* One allowed_domains item and what it stands for. */
@@ -149,6 +152,9 @@ struct hb_plan {
 	struct hb_strv argv;
 	struct hb_strv env;
 	bool privileged; /* started as root: ids map to a dedicated uid */
+	/* host_uid = auto, started as root: host_uid and host_gid are
+	 * HB_UID_UNSET until the run starts and takes one. */
+	bool host_uid_at_start;
 	uid_t inside_uid, host_uid;
 	gid_t inside_gid, host_gid;
 	struct hb_mount *mounts;

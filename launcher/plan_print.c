@@ -128,13 +128,29 @@ static void print_ipc(const struct hb_plan *plan, FILE *out)
 			plan->ipc[i].value);
 }
 
-/* The id map, and started as root, the idmapped paths. */
+/* The host uid of auto is only taken when the run starts: a dry run
+ * says so rather than show a number the run would not use. */
 static void print_ids(const struct hb_plan *plan, FILE *out)
 {
-	fprintf(out, "id map: uid %u -> host %u, gid %u -> host %u%s\n",
-		plan->inside_uid, plan->host_uid, plan->inside_gid,
-		plan->host_gid,
-		plan->privileged ? "" : " (unprivileged: caller's own ids)");
+	if (!plan->privileged)
+		fprintf(out,
+			"id map: uid %u -> host %u, gid %u -> host %u "
+			"(unprivileged: caller's own ids)\n",
+			plan->inside_uid, plan->host_uid, plan->inside_gid,
+			plan->host_gid);
+	else if (plan->host_uid_at_start)
+		fprintf(out,
+			"id map: uid %u -> host uid allocated at start (one "
+			"of %u-%u that no other running sandbox holds), gid "
+			"%u -> the same number\n",
+			plan->inside_uid, HB_UID_BASE,
+			HB_UID_BASE + HB_UID_RANGE - 1, plan->inside_gid);
+	else
+		fprintf(out,
+			"id map: uid %u -> host %u, gid %u -> host %u "
+			"(host_uid: every run of this policy shares it)\n",
+			plan->inside_uid, plan->host_uid, plan->inside_gid,
+			plan->host_gid);
 	if (plan->privileged)
 		fputs("listed paths and the script: idmapped mounts, on which "
 		      "the sandbox acts as each one's owner\n",

@@ -31,8 +31,9 @@ def _repo_path(value: str) -> Path:
 HIVEBOX = _repo_path(os.environ.get("HIVEBOX", "build/hivebox"))
 FIXTURE_BIN = _repo_path(os.environ.get("FIXTURE_BIN", "build/fixtures"))
 
-# Started as root, uid 0 inside is host uid UID_BASE + (hivebox's pid %
-# UID_RANGE) (launcher/plan.h).
+# Started as root, uid 0 inside is a host uid of UID_BASE + [0, UID_RANGE)
+# that no other live run holds, taken when the run starts and named by its
+# start record (launcher/plan.h, launcher/ids.h): host_uid().
 UID_BASE = 2000000000
 UID_RANGE = 65536
 # SIGTERM at the timeout, SIGKILL GRACE_S later (HB_GRACE_MS).
@@ -88,9 +89,20 @@ def remove_audit_dir(path: Path):
     shutil.rmtree(path)
 
 
-def sandbox_uid(hivebox_pid: int) -> int:
-    """The host uid of a sandbox that a root hivebox with this pid runs."""
-    return UID_BASE + hivebox_pid % UID_RANGE
+def host_uid(audit_dir: Path, hivebox_pid: int) -> int:
+    """The host uid of the sandbox that the hivebox of this pid ran, as its
+    start record in audit_dir says (the uid is taken when the run starts,
+    so only the record knows it; it is there while the run is)."""
+    log = Path(audit_dir) / "execution_audit.log"
+    starts = [json.loads(line) for line in log.read_text().splitlines()]
+    starts = [r for r in starts
+              if r.get("type") == "start" and r.get("pid") == hivebox_pid]
+    assert len(starts) == 1, f"{len(starts)} start records of pid " \
+        f"{hivebox_pid} in {log}"
+    uid = starts[0]["host_uid"]
+    if os.geteuid() == 0:
+        assert UID_BASE <= uid < UID_BASE + UID_RANGE, starts[0]
+    return uid
 
 
 # ---------------------------------------------------------------- skipping

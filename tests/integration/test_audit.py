@@ -19,10 +19,10 @@ from typing import Optional
 
 import pytest
 
-from conftest import (EXIT_HIVEBOX, HIVEBOX, REPO, Hivebox, assert_refused,
-                      assert_result, descendants, needs_userns,
-                      proc_starttime, proc_status, processes_of_uid,
-                      remove_audit_dir, sandbox_uid)
+from conftest import (EXIT_HIVEBOX, HIVEBOX, REPO, UID_BASE, UID_RANGE,
+                      Hivebox, assert_refused, assert_result, descendants,
+                      host_uid, needs_userns, proc_starttime, proc_status,
+                      processes_of_uid, remove_audit_dir)
 
 EXEC_LOG = "execution_audit.log"
 SEC_LOG = "security_events.log"
@@ -229,7 +229,10 @@ def test_run_writes_a_start_and_an_end_record(hb):
     assert start["command"] == ["/usr/bin/python3",
                                 str(hb.dir / "exit_code.py"), "3"], start
     if os.geteuid() == 0:
-        assert start["host_uid"] == sandbox_uid(run.pid)
+        # Taken at start from the dedicated range; the processes had it.
+        assert UID_BASE <= start["host_uid"] < UID_BASE + UID_RANGE, start
+    else:
+        assert start["host_uid"] == os.getuid(), start
     assert start["limits"] == {
         "timeout_seconds": 20, "cpu_seconds": 10, "memory_mb": 128,
         "file_size_mb": 8, "max_processes": 8, "max_open_files": 64,
@@ -598,7 +601,8 @@ def test_a_killed_launcher_leaves_a_start_without_an_end(hb):
             return all(proc_starttime(pid) != st for pid, st in sandbox)
         assert wait_for(sandbox_gone, 10), sandbox
         if os.geteuid() == 0:
-            assert processes_of_uid(sandbox_uid(proc.pid)) == []
+            assert processes_of_uid(
+                host_uid(hb.audit_dir, proc.pid)) == []
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -14,11 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (FIXTURE_BIN, HIVEBOX, LIMITS, REPO, UID_BASE, UID_RANGE,
-                      Run, assert_result, descendants, needs_root,
+from conftest import (FIXTURE_BIN, HIVEBOX, LIMITS, REPO, Run,
+                      assert_result, descendants, host_uid, needs_root,
                       needs_userns, proc_starttime, proc_status, proc_uids,
-                      processes_of_uid, require_root, require_userns,
-                      sandbox_uid)
+                      processes_of_uid, require_root, require_userns)
 from test_audit import default_key, events, exec_records
 from test_limits import assert_recorded
 
@@ -295,8 +294,9 @@ def test_sigkill_of_hivebox_leaves_nothing_behind(hb):
     assert [pid for pid in tree if running(pid)] == []
     assert proc.returncode == -signal.SIGKILL
     if os.geteuid() == 0:
-        assert uids == {sandbox_uid(proc.pid)}, uids
-        assert processes_of_uid(sandbox_uid(proc.pid)) == []
+        uid = host_uid(hb.audit_dir, proc.pid)
+        assert uids == {uid}, uids
+        assert processes_of_uid(uid) == []
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from conftest import (FIXTURES, GRACE_S, HIVEBOX, REPO, UID_BASE, UID_RANGE,
-                      assert_refused, assert_result, needs_root,
+                      assert_refused, assert_result, host_uid, needs_root,
                       needs_userns, processes_of_uid, require_root,
-                      require_userns, sandbox_uid)
+                      require_userns)
 from test_audit import default_key, events, exec_records
 
 pytestmark = needs_userns
@@ -61,7 +61,7 @@ def test_timeout_kills_what_ignores_sigterm_and_holds_stdout(hb):
     assert res["limits"]["timeout_seconds"]["value"] == timeout
     assert_recorded(hb, res, "timeout", violation="timeout")
     if os.geteuid() == 0:
-        assert processes_of_uid(sandbox_uid(run.pid)) == []
+        assert processes_of_uid(host_uid(hb.audit_dir, run.pid)) == []
 
 
 def test_cpu_limit_sends_sigxcpu(hb):
@@ -251,7 +251,7 @@ def test_fork_bomb_is_contained_and_cleaned_up(hb):
     assert_recorded(hb, res, "exit")
     uid = int(lines["uid_map"])
     assert UID_BASE <= uid < UID_BASE + UID_RANGE, run
-    assert uid == sandbox_uid(run.pid), run
+    assert uid == host_uid(hb.audit_dir, run.pid), run
     # The children outlived the script; none may outlive the run.  Only
     # this run's uid is checked: other sandboxes may run on this machine.
     assert processes_of_uid(uid) == []

@@ -193,6 +193,12 @@ def test_dry_run_prints_mounts_and_runs_nothing(hb):
     assert '"out/marker"' not in out  # the script's own output
     assert ("command: /usr/bin/python3 %s out/marker\n"
             % (hb.dir / "write_probe.py")) in out
+    if os.geteuid() == 0:
+        # The uid is only taken when a run starts: no made-up number.
+        assert re.search(r"^id map: uid 0 -> host uid allocated at start "
+                         r"\(one of 2000000000-2000065535 that no other "
+                         r"running sandbox holds\), gid 0 -> the same "
+                         r"number$", out, re.M), out
 
     def mount(kind, target, rest):
         line = rf"^\s+{kind}\s+{re.escape(str(target))}\s+{rest}$"

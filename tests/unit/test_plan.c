@@ -58,7 +58,6 @@ static struct hb_invocation invocation(void)
 		.uid = 0,
 		.euid = 0,
 		.gid = 0,
-		.pid = 12345,
 		.environ = host_env,
 	};
 }
@@ -602,6 +601,7 @@ Test(plan, idmap_none_unprivileged)
 	inv.gid = 1000;
 	build_ok(&plan, &p,
 		 "[filesystem]\nread_only = data\nread_write = out\n", &inv);
+	cr_assert_not(plan.host_uid_at_start);
 	for (size_t i = 0; i < plan.n_mounts; i++)
 		cr_assert_not(plan.mounts[i].idmap, "%s",
 			      plan.mounts[i].target);
@@ -1075,6 +1075,9 @@ Test(plan, start_directory_reserved)
 	free(script);
 }
 
+/* host_uid = auto is taken when the run starts, under a lock (ids.c):
+ * the plan holds no uid of its own making, which another run could
+ * share. */
 Test(plan, ids_root_auto)
 {
 	struct hb_policy p;
@@ -1083,17 +1086,16 @@ Test(plan, ids_root_auto)
 
 	build_ok(&plan, &p, "", &inv);
 	cr_assert(plan.privileged);
+	cr_assert(plan.host_uid_at_start);
 	cr_assert_eq(plan.inside_uid, 0);
 	cr_assert_eq(plan.inside_gid, 0);
-	cr_assert_eq(plan.host_uid, HB_UID_BASE + 12345);
-	cr_assert_eq(plan.host_gid, HB_UID_BASE + 12345);
+	cr_assert_eq(plan.host_uid, HB_UID_UNSET);
+	cr_assert_eq(plan.host_gid, (gid_t)HB_UID_UNSET);
 	hb_plan_free(&plan);
 	hb_policy_free(&p);
-	/* The pid wraps around the range. */
-	inv.pid = (pid_t)(3 * HB_UID_RANGE + 7);
 	build_ok(&plan, &p, "[identity]\nhost_uid = auto\n", &inv);
-	cr_assert_eq(plan.host_uid, HB_UID_BASE + 7);
-	cr_assert_eq(plan.host_gid, HB_UID_BASE + 7);
+	cr_assert(plan.host_uid_at_start);
+	cr_assert_eq(plan.host_uid, HB_UID_UNSET);
 	hb_plan_free(&plan);
 	hb_policy_free(&p);
 }
@@ -1105,6 +1107,8 @@ Test(plan, ids_root_explicit)
 	struct hb_invocation inv = invocation();
 
 	build_ok(&plan, &p, "[identity]\nhost_uid = 12345\n", &inv);
+	/* A fixed uid is the policy's: every run of it shares it. */
+	cr_assert_not(plan.host_uid_at_start);
 	cr_assert_eq(plan.host_uid, 12345);
 	cr_assert_eq(plan.host_gid, 12345);
 	cr_assert_eq(plan.inside_uid, 0);
@@ -1409,8 +1413,11 @@ Test(plan, print)
 	fclose(f);
 	cr_assert_not_null(strstr(buf, "policy: /etc/hivebox/p.ini\n"), "%s",
 			   buf);
-	cr_assert_not_null(strstr(buf, "id map: uid 0 -> host 2000012345, "
-				       "gid 0 -> host 2000012345\n"),
+	/* No number the run would not use: auto is taken at start. */
+	cr_assert_not_null(strstr(buf, "id map: uid 0 -> host uid allocated "
+				       "at start (one of 2000000000-2000065535 "
+				       "that no other running sandbox holds), "
+				       "gid 0 -> the same number\n"),
 			   "%s", buf);
 	cr_assert_not_null(strstr(buf, "rw,nosuid,nodev,noexec from "), "%s",
 			   buf);
