@@ -436,7 +436,11 @@ static int start_init(struct loop *l, int socks[2], struct hb_error *e)
 		return r;
 	/* Started as root, the init inherits the sources, cloned and
 	 * idmapped in the host's mount namespace when the run started
-	 * (hb_mounts_prepare()). */
+	 * (hb_mounts_prepare()).  Without them it would clone its own, to
+	 * no owner: a run that never prepared them does not start. */
+	if (plan->privileged && !l->trees)
+		return hb_error_set(e, HB_STAGE_CLONE, EINVAL,
+				    "the sources were not prepared");
 	pid = clone_init(&l->pidfd);
 	if (pid == 0) {
 		close(socks[0]);
