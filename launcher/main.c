@@ -102,7 +102,7 @@ struct run {
 	bool result_path_refused; /* --result FILE itself was refused */
 	bool result_exposed;	  /* ... as one the sandbox could replace */
 	int uid_lock_fd;	  /* holds the host uid taken at start, or -1 */
-	int *trees;		  /* started as root, the sources, until the run */
+	int *trees; /* started as root, the sources, until the run */
 	struct hb_events events;
 	struct hb_notice notice; /* stderr from the run on */
 	struct hb_run_info info;

@@ -170,9 +170,11 @@ def test_a_way_others_could_change_is_refused(hb):
                           result_path=result)
 
         assert_refused(run, pattern)
-    # Nothing ran: no start record.
-    assert not (hb.audit_dir / "execution_audit.log").exists() or \
-        "start" not in (hb.audit_dir / "execution_audit.log").read_text()
+    # Nothing ran: the trail holds the three refusals, and no start.
+    records = [json.loads(line) for line in
+               (hb.audit_dir / "execution_audit.log").read_text().splitlines()]
+    assert [r["type"] for r in records] == ["end"] * 3, records
+    assert [r["result"]["reason"] for r in records] == ["refused"] * 3
 
 
 def test_the_start_record_hashes_the_file_that_ran(hb):
