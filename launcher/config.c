@@ -8,7 +8,7 @@ struct load_ctx {
 	struct hb_config *c;
 	const char *file;
 	struct hb_diag *diag;
-	bool seen_pool, seen_state_dir;
+	bool seen[3]; /* by index into keys[] */
 	int err;
 };
 
@@ -32,46 +32,64 @@ static int set_pool(struct load_ctx *x, const char *value)
 	return x->c->pool_text ? 0 : -ENOMEM;
 }
 
-static int set_state_dir(struct load_ctx *x, const char *value)
+/* An absolute path, for the key name, into *slot. */
+static int set_path(struct load_ctx *x, const char *name, const char *value,
+		    char **slot)
 {
 	if (value[0] != '/') {
 		hb_diag_set(x->diag, x->file, 0,
-			    "state_dir must be an absolute path, not '%s'",
+			    "%s must be an absolute path, not '%s'", name,
 			    value);
 		return -EINVAL;
 	}
-	free(x->c->state_dir);
-	x->c->state_dir = strdup(value);
-	return x->c->state_dir ? 0 : -ENOMEM;
+	free(*slot);
+	*slot = strdup(value);
+	return *slot ? 0 : -ENOMEM;
 }
+
+static int set_state_dir(struct load_ctx *x, const char *value)
+{
+	return set_path(x, "state_dir", value, &x->c->state_dir);
+}
+
+static int set_uid_lock(struct load_ctx *x, const char *value)
+{
+	return set_path(x, "uid_lock", value, &x->c->uid_lock);
+}
+
+static const struct {
+	const char *section, *name;
+	int (*set)(struct load_ctx *x, const char *value);
+} keys[] = {
+	{"network", "pool", set_pool},
+	{"network", "state_dir", set_state_dir},
+	{"identity", "uid_lock", set_uid_lock},
+};
 
 /* inih calls this per key; returning 0 makes ini_parse return the line. */
 static int handler(void *user, const char *section, const char *name,
 		   const char *value)
 {
 	struct load_ctx *x = user;
-	bool *seen = NULL;
+	size_t i = 0;
 
-	if (strcmp(section, "network") == 0 && strcmp(name, "pool") == 0)
-		seen = &x->seen_pool;
-	else if (strcmp(section, "network") == 0 &&
-		 strcmp(name, "state_dir") == 0)
-		seen = &x->seen_state_dir;
-	if (!seen) {
+	while (i < ARRAY_SIZE(keys) && (strcmp(section, keys[i].section) != 0 ||
+					strcmp(name, keys[i].name) != 0))
+		i++;
+	if (i == ARRAY_SIZE(keys)) {
 		hb_diag_set(x->diag, x->file, 0, "unknown key '%s' in [%s]",
 			    name, section);
 		x->err = -EINVAL;
 		return 0;
 	}
-	if (*seen) {
+	if (x->seen[i]) {
 		hb_diag_set(x->diag, x->file, 0, "duplicate key '%s' in [%s]",
 			    name, section);
 		x->err = -EINVAL;
 		return 0;
 	}
-	*seen = true;
-	x->err = seen == &x->seen_pool ? set_pool(x, value)
-				       : set_state_dir(x, value);
+	x->seen[i] = true;
+	x->err = keys[i].set(x, value);
 	return x->err == 0;
 }
 
@@ -80,7 +98,8 @@ static int set_defaults(struct hb_config *c)
 	memset(c, 0, sizeof(*c));
 	c->pool_text = strdup(HB_CONFIG_POOL_DEFAULT);
 	c->state_dir = strdup(HB_CONFIG_STATE_DIR_DEFAULT);
-	if (!c->pool_text || !c->state_dir)
+	c->uid_lock = strdup(HB_CONFIG_UID_LOCK_DEFAULT);
+	if (!c->pool_text || !c->state_dir || !c->uid_lock)
 		return -ENOMEM;
 	return hb_net_pool_parse(c->pool_text, &c->pool);
 }
@@ -127,5 +146,6 @@ void hb_config_free(struct hb_config *c)
 	free(c->path);
 	free(c->pool_text);
 	free(c->state_dir);
+	free(c->uid_lock);
 	memset(c, 0, sizeof(*c));
 }

@@ -11,6 +11,8 @@
 #define HB_CONFIG_DEFAULT "/etc/hivebox/hivebox.conf"
 #define HB_CONFIG_POOL_DEFAULT "10.251.0.0/16"
 #define HB_CONFIG_STATE_DIR_DEFAULT "/run/hivebox/network"
+/* The lock file whose bytes stand for the uids of host_uid = auto. */
+#define HB_CONFIG_UID_LOCK_DEFAULT "/run/hivebox/uids.lock"
 /* One NFLOG group per pool index, from this number up: a pool of at most
  * 2^14 subnets (a /16) stays within the 16-bit group numbers. */
 #define HB_CONFIG_POOL_MIN_PREFIXLEN 16
@@ -20,6 +22,7 @@ struct hb_config {
 	char *pool_text;
 	struct hb_net_pool pool;
 	char *state_dir;
+	char *uid_lock;
 };
 
 /* Load path, or HB_CONFIG_DEFAULT when path is NULL; the default may be

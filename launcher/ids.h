@@ -12,11 +12,11 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
-/* One byte of this file per uid of the range: a run holds an OFD lock on
- * its uid's byte for as long as it lives, and the kernel drops the lock
- * when the last descriptor of it goes, however the run ends.  So there is
- * no state to clean after a crash, and no file per uid. */
-#define HB_IDS_LOCK_PATH "/run/hivebox/uids.lock"
+/* One byte of the lock file (hivebox.conf [identity] uid_lock, by default
+ * HB_CONFIG_UID_LOCK_DEFAULT) per uid of the range: a run holds an OFD
+ * lock on its uid's byte for as long as it lives, and the kernel drops
+ * the lock when the last descriptor of it goes, however the run ends.  So
+ * there is no state to clean after a crash, and no file per uid. */
 
 /* Take a free index below range, the first one at or after start
  * (modulo range) that no other open file description of lock_path holds:

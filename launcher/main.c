@@ -217,9 +217,10 @@ static int build_plan(struct run *run)
 		return hb_diag_set(&run->diag, NULL, 0,
 				   "cannot tell the current directory: %s",
 				   strerror(errno));
-	/* The machine's settings matter to a filtered network only, which
-	 * the plan refuses to an unprivileged caller before anything else. */
-	if (run->policy.network_mode == HB_NET_FILTERED && inv.euid == 0) {
+	/* The machine's settings (the address pool, the uid lock) matter
+	 * to a root run only: unprivileged, a filtered network is refused
+	 * and the caller's own ids are the sandbox's. */
+	if (inv.euid == 0) {
 		r = hb_config_load(&run->config, cli->config, &run->diag);
 		if (r < 0)
 			return r;
@@ -478,10 +479,10 @@ static int take_host_uid(struct run *run)
 
 	if (!plan->host_uid_at_start)
 		return 0;
-	fd = hb_ids_acquire(HB_IDS_LOCK_PATH, HB_UID_RANGE,
+	fd = hb_ids_acquire(run->config.uid_lock, HB_UID_RANGE,
 			    (unsigned)getpid() % HB_UID_RANGE, &index);
 	if (fd < 0)
-		return hb_diag_set(&run->diag, HB_IDS_LOCK_PATH, 0,
+		return hb_diag_set(&run->diag, run->config.uid_lock, 0,
 				   "cannot take a host uid for the sandbox: %s",
 				   fd == -EUSERS ? "every uid of the range is "
 						   "held by a running sandbox"

@@ -381,7 +381,6 @@ def test_a_file_system_that_cannot_be_idmapped_is_refused(hb):
 
 
 F_WRLCK, SEEK_SET = 1, 0
-LOCK_FILE = Path("/run/hivebox/uids.lock")
 
 
 def hold(fd: int, start: int, length: int):
@@ -401,27 +400,35 @@ time.sleep(float(sys.argv[1]))
 def test_concurrent_runs_never_share_a_host_uid(hb):
     """Every uid of the range but four is held (as by other runs): four
     runs at once get those four, one each, whatever their pids, and a
-    fifth while they run is refused; the lock dies with its holder."""
+    fifth while they run is refused; the lock dies with its holder.
+
+    The runs take their uids from a lock file of this test's own
+    (hivebox.conf [identity] uid_lock): holding the machine's would
+    refuse every other hivebox on the machine meanwhile, and a uid that
+    one of them holds would make this test's holding fail."""
     (hb.dir / "sleep.py").write_text(SLEEP)
     policy = hb.policy("")
+    lock_dir = hb.mkdir("locks", mode=0o700)
+    lock_file = lock_dir / "uids.lock"
+    config = hb.dir / "hivebox.conf"
+    config.write_text(f"[identity]\nuid_lock = {lock_file}\n")
     base = 1000 + os.getpid() % 60000
     free = set(range(base, base + 4))
-    lock_dir = LOCK_FILE.parent
-    lock_dir.mkdir(mode=0o700, exist_ok=True)
-    fd = os.open(LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    fd = os.open(lock_file, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     procs = []
     try:
         hold(fd, 0, base)
         hold(fd, base + 4, UID_RANGE - base - 4)
-        argv = [str(HIVEBOX), "--audit-dir", str(hb.audit_dir), "--policy",
-                str(policy), "sleep.py"]
+        argv = [str(HIVEBOX), "--audit-dir", str(hb.audit_dir), "--config",
+                str(config), "--policy", str(policy), "sleep.py"]
         for i in range(4):
             procs.append(subprocess.Popen(
                 argv + ["3"], cwd=hb.dir, stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
         # Each prints its uid once it runs, so all four run at once here.
         seen = [int(p.stdout.readline()) for p in procs]
-        fifth = hb.run_argv(["--policy", policy, "sleep.py", "0"])
+        fifth = hb.run_argv(["--config", config, "--policy", policy,
+                             "sleep.py", "0"])
         outs = [p.communicate(timeout=60) for p in procs]
     finally:
         for p in procs:
@@ -439,12 +446,14 @@ def test_concurrent_runs_never_share_a_host_uid(hb):
     assert sorted(records[p.pid]["host_uid"] for p in procs) == sorted(seen)
     assert_refused(fifth, "")
     assert fifth.stderr == (
-        f"hivebox: {LOCK_FILE}: cannot take a host uid for the sandbox: "
+        f"hivebox: {lock_file}: cannot take a host uid for the sandbox: "
         "every uid of the range is held by a running sandbox\n"), fifth
     # Released: with nothing held, a run gets the first free uid from
     # its own pid on, and its start record names it.
-    run = hb.run("sleep.py", "0", policy=policy)
+    run = hb.run("sleep.py", "0", policy=policy,
+                 options=["--config", config])
     assert run.rc == 0, run
     uid = int(run.stdout)
+    assert uid == UID_BASE + run.pid % UID_RANGE, (uid, run.pid)
     assert uid == host_uid(hb.audit_dir, run.pid)
     start_and_end(hb, assert_result(run, "exit", exit_code=0))

@@ -54,13 +54,15 @@ Test(config, values)
 
 	cr_assert_eq(load_text(&c,
 			       "; site settings\n[network]\n"
-			       "pool = 10.99.0.0/24\nstate_dir = /run/x\n",
+			       "pool = 10.99.0.0/24\nstate_dir = /run/x\n"
+			       "[identity]\nuid_lock = /run/y/uids\n",
 			       &d),
 		     0, "%s", d.msg);
 	cr_assert_str_eq(c.pool_text, "10.99.0.0/24");
 	cr_assert_eq(c.pool.network, 0x0a630000);
 	cr_assert_eq(c.pool.count, 64);
 	cr_assert_str_eq(c.state_dir, "/run/x");
+	cr_assert_str_eq(c.uid_lock, "/run/y/uids");
 	cr_assert_not_null(strstr(c.path, "hivebox.conf"));
 	hb_config_free(&c);
 }
@@ -74,6 +76,7 @@ Test(config, defaults_for_an_empty_file)
 	cr_assert_str_eq(c.pool_text, HB_CONFIG_POOL_DEFAULT);
 	cr_assert_eq(c.pool.count, 16384);
 	cr_assert_str_eq(c.state_dir, HB_CONFIG_STATE_DIR_DEFAULT);
+	cr_assert_str_eq(c.uid_lock, HB_CONFIG_UID_LOCK_DEFAULT);
 	hb_config_free(&c);
 }
 
@@ -104,6 +107,10 @@ Test(config, errors_name_the_line)
 		     "state_dir must be an absolute path");
 	expect_error("[network]\npool = 10.0.0.0/24\npool = 10.1.0.0/24\n", 3,
 		     "duplicate key 'pool'");
+	expect_error("[identity]\nuid_lock = uids.lock\n", 2,
+		     "uid_lock must be an absolute path");
+	expect_error("[network]\nuid_lock = /run/x\n", 2,
+		     "unknown key 'uid_lock' in [network]");
 	expect_error("[network\n", 1, "syntax error");
 }
 
