@@ -174,14 +174,15 @@ static void check_alerts(struct hb_events *w, const struct hb_sample *s,
 			usage_json(s->total_kb, memory_mb * 1024, "KiB"));
 	}
 	if (w->cpu_alert_pct && !w->cpu_alerted &&
-	    s->cpu_max_ms * 100 >= cpu_s * 1000 * w->cpu_alert_pct) {
+	    w->cpu_total_ms * 100 >= cpu_s * 1000 * w->cpu_alert_pct) {
 		w->cpu_alerted = true;
 		snprintf(msg, sizeof(msg),
-			 "a process used %llu ms of CPU, %u%% or more of "
+			 "the sandbox used %llu ms of CPU, %u%% or more of "
 			 "cpu_seconds = %llu",
-			 s->cpu_max_ms, w->cpu_alert_pct, cpu_s);
-		hb_events_event(w, "cpu_usage_alert", HB_EV_ALERT, msg,
-				usage_json(s->cpu_max_ms, cpu_s * 1000, "ms"));
+			 w->cpu_total_ms, w->cpu_alert_pct, cpu_s);
+		hb_events_event(
+			w, "cpu_usage_alert", HB_EV_ALERT, msg,
+			usage_json(w->cpu_total_ms, cpu_s * 1000, "ms"));
 	}
 }
 
@@ -197,12 +198,17 @@ bool hb_events_sample(struct hb_events *w, const struct hb_monitor_src *src,
 		w->peak_total_kb = s.total_kb;
 	if (s.processes > w->peak_processes)
 		w->peak_processes = s.processes;
+	if (s.cpu_total_ms > w->cpu_total_ms)
+		w->cpu_total_ms = s.cpu_total_ms;
 	check_alerts(w, &s, memory_mb, cpu_s);
 	hb_events_reap(w, false);
-	if (s.total_kb <= memory_mb * 1024 || w->memory_killed)
+	if (w->memory_killed || w->cpu_killed)
 		return false;
-	w->memory_killed = true;
-	return true;
+	if (s.total_kb > memory_mb * 1024)
+		w->memory_killed = true;
+	else if (w->cpu_total_ms >= cpu_s * 1000 + HB_CPU_GRACE_MS)
+		w->cpu_killed = true;
+	return w->memory_killed || w->cpu_killed;
 }
 
 /* One alert command: reaped if it ended, killed past its deadline or,

@@ -27,8 +27,12 @@ struct hb_events {
 	unsigned sample_ms;
 	/* What happened. */
 	unsigned alerts, violations, audit_errors;
-	bool cpu_alerted, memory_alerted, memory_killed;
+	bool cpu_alerted, memory_alerted, memory_killed, cpu_killed;
 	unsigned long long peak_total_kb;
+	/* The sandbox's CPU as sampled (cpu_total_ms), never going down:
+	 * a sample that missed a process reaped during its walk does not
+	 * take back what an earlier one counted. */
+	unsigned long long cpu_total_ms;
 	unsigned peak_processes;
 	char alerted_kinds[HB_MAX_ALERT_KINDS][32]; /* alert_command ran */
 	struct {
@@ -65,8 +69,15 @@ void hb_events_event(struct hb_events *w, const char *kind,
 		     enum hb_event_class cls, const char *message,
 		     json_object *details);
 
-/* One sample of src: peaks, thresholds, the whole-sandbox memory limit.
- * Returns true when the sandbox must be killed for memory. */
+/* Past cpu_seconds, the sandbox's total gets what one process gets past
+ * its soft RLIMIT_CPU: one more second, then SIGKILL.  Without it the
+ * supervisor and RLIMIT_CPU would race on a single busy process, and its
+ * end (SIGXCPU, exit status 152) would depend on the sampling phase. */
+#define HB_CPU_GRACE_MS 1000
+
+/* One sample of src: peaks, thresholds, the whole-sandbox memory and
+ * CPU limits.  Returns true when the sandbox must be killed, the first
+ * time only; memory_killed or cpu_killed says why. */
 bool hb_events_sample(struct hb_events *w, const struct hb_monitor_src *src,
 		      unsigned long long memory_mb, unsigned long long cpu_s);
 

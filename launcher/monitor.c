@@ -19,17 +19,19 @@ struct walk {
 	int err; /* the first allocation failure: the sample is short */
 };
 
-/* utime, stime (fields 14, 15) and rss (field 24) of /proc/PID/stat;
- * the command name may hold spaces, so count from its closing ')'. */
-static int read_stat(pid_t pid, struct hb_sample *s)
+static long clk_ticks, page_kb;
+
+/* utime, stime (fields 14, 15), cutime, cstime (16, 17) and rss (24) of
+ * /proc/PID/stat, CPU in ms; the command name may hold spaces, so count
+ * from its closing ')'. */
+static int read_stat(pid_t pid, unsigned long long *ret_own_ms,
+		     unsigned long long *ret_reaped_ms, long long *ret_rss)
 {
-	static long ticks, page_kb;
-	unsigned long long ut = 0, st = 0, cpu;
-	long long rss = 0;
+	unsigned long long ut = 0, st = 0, cut = 0, cst = 0;
 	char path[64], buf[1024], *p;
 
-	if (!ticks) {
-		ticks = sysconf(_SC_CLK_TCK);
+	if (!clk_ticks) {
+		clk_ticks = sysconf(_SC_CLK_TCK);
 		page_kb = sysconf(_SC_PAGESIZE) / 1024;
 	}
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
@@ -39,12 +41,28 @@ static int read_stat(pid_t pid, struct hb_sample *s)
 	if (!p ||
 	    sscanf(p + 2,
 		   "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu "
-		   "%*d %*d %*d %*d %*d %*d %*u %*u %lld",
-		   &ut, &st, &rss) != 3)
+		   "%llu %llu %*d %*d %*d %*d %*u %*u %lld",
+		   &ut, &st, &cut, &cst, ret_rss) != 5)
 		return -EINVAL;
-	cpu = (ut + st) * 1000 / (unsigned long long)ticks;
-	if (cpu > s->cpu_max_ms)
-		s->cpu_max_ms = cpu;
+	*ret_own_ms = (ut + st) * 1000 / (unsigned long long)clk_ticks;
+	*ret_reaped_ms = (cut + cst) * 1000 / (unsigned long long)clk_ticks;
+	return 0;
+}
+
+/* One process of the sandbox: its own CPU (every thread, living and
+ * ended) and that of the children it reaped, which the kernel moved into
+ * its cutime and cstime when it waited for them. */
+static int add_process(pid_t pid, struct hb_sample *s)
+{
+	unsigned long long own, reaped;
+	long long rss = 0;
+	int r = read_stat(pid, &own, &reaped, &rss);
+
+	if (r < 0)
+		return r;
+	if (own > s->cpu_max_ms)
+		s->cpu_max_ms = own;
+	s->cpu_total_ms += own + reaped;
 	s->rss_kb += (unsigned long long)(rss > 0 ? rss : 0) *
 		     (unsigned long long)page_kb;
 	s->processes++;
@@ -208,12 +226,21 @@ int hb_monitor_sample(const struct hb_monitor_src *src, struct hb_sample *ret)
 	struct walk w = {0};
 	unsigned long long ipc = 0;
 
+	unsigned long long own;
+	long long rss;
+
 	memset(ret, 0, sizeof(*ret));
-	/* The init itself is ours and tiny; what it runs is the sandbox.
-	 * A process may exit between the listing and the read: skip it. */
+	/* The init's own CPU is ours and tiny; what it reaped is the
+	 * sandbox's.  Read first: every process is read before its children
+	 * (the walk goes down), so a process reaped during the walk is
+	 * missed by this sample rather than counted twice, live and in its
+	 * reaper's cutime.  The caller keeps the total from going down. */
+	if (read_stat(src->init, &own, &ret->cpu_total_ms, &rss) < 0)
+		ret->cpu_total_ms = 0;
+	/* A process may exit between the listing and the read: skip it. */
 	children(&w, src->init);
 	for (size_t i = 0; i < w.n; i++) {
-		if (read_stat(w.pids[i], ret) == 0)
+		if (add_process(w.pids[i], ret) == 0)
 			children(&w, w.pids[i]);
 	}
 	if (src->in_root)

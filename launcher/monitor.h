@@ -43,6 +43,13 @@ struct hb_sample {
 	unsigned long long ipc_kb;     /* System V IPC of its namespace */
 	unsigned long long total_kb;   /* rss_kb + tmpfs_kb + ipc_kb */
 	unsigned long long cpu_max_ms; /* the busiest single process */
+	/* The whole sandbox: every living (or not yet reaped) process's
+	 * own CPU, every thread's, and that of the children it reaped, plus
+	 * what the init reaped.  What escapes: a process the kernel reaped
+	 * itself because its parent ignored SIGCHLD or set SA_NOCLDWAIT.
+	 * One sample may read low (a process reaped during the walk); it
+	 * never counts one twice. */
+	unsigned long long cpu_total_ms;
 	unsigned processes;
 };
 

@@ -68,6 +68,13 @@ void hb_result_memory_limit(struct hb_result *r)
 	r->hivebox_exit = HB_EXIT_SIGNAL + SIGKILL;
 }
 
+void hb_result_cpu_limit(struct hb_result *r)
+{
+	r->reason = HB_REASON_CPU_LIMIT;
+	r->signal = SIGKILL;
+	r->hivebox_exit = HB_EXIT_SIGNAL + SIGKILL;
+}
+
 void hb_result_setup_error(struct hb_result *r, const struct hb_error *e,
 			   bool exec_failed)
 {
@@ -94,6 +101,9 @@ void hb_result_add_events(struct hb_result *r, const struct hb_events *w)
 	r->alerts = w->alerts;
 	r->peak_memory_kb = w->peak_total_kb;
 	r->peak_processes = w->peak_processes;
+	r->cpu_total_ms = w->cpu_total_ms;
+	if (r->user_ms + r->system_ms > r->cpu_total_ms)
+		r->cpu_total_ms = r->user_ms + r->system_ms;
 	r->notices_dropped = w->notice ? w->notice->dropped : 0;
 	memcpy(r->exec_id, w->exec_id, sizeof(r->exec_id));
 }
@@ -136,7 +146,9 @@ static const struct {
 	{"timeout_seconds", offsetof(struct hb_limits, timeout_seconds),
 	 "supervisor timer: SIGTERM to the namespace, SIGKILL 1 s later"},
 	{"cpu_seconds", offsetof(struct hb_limits, cpu_seconds),
-	 "RLIMIT_CPU, per process: SIGXCPU, SIGKILL 1 s later"},
+	 "the supervisor on the whole sandbox (CPU of every process, "
+	 "living and reaped, sampled; SIGKILL 1 s past it), and RLIMIT_CPU "
+	 "per process: SIGXCPU, SIGKILL 1 s later"},
 	{"memory_mb", offsetof(struct hb_limits, memory_mb),
 	 "RLIMIT_AS per process (allocations beyond it fail), and the "
 	 "supervisor on the whole sandbox (RSS of every process plus "
@@ -292,6 +304,8 @@ json_object *hb_result_object(const struct hb_result *r,
 			       json_object_new_uint64(r->user_ms));
 	json_object_object_add(o, "cpu_system_ms",
 			       json_object_new_uint64(r->system_ms));
+	json_object_object_add(o, "cpu_total_ms",
+			       json_object_new_uint64(r->cpu_total_ms));
 	json_object_object_add(o, "peak_rss_kb",
 			       json_object_new_uint64(r->peak_rss_kb));
 	json_object_object_add(o, "peak_memory_kb",

@@ -59,6 +59,9 @@ struct hb_result {
 	unsigned violations, alerts, audit_errors;
 	unsigned long long notices_dropped; /* stderr did not take them */
 	unsigned long long peak_memory_kb;  /* sampled: RSS sum + tmpfs */
+	/* The sandbox's CPU: the sampled total, or what the init's wait
+	 * status counted of everything reaped, whichever is more. */
+	unsigned long long cpu_total_ms;
 	unsigned peak_processes;
 	const char *audit_dir; /* NULL: no audit trail for this run */
 	unsigned long long denied_syscalls; /* every denied call */
@@ -78,6 +81,8 @@ void hb_result_classify(struct hb_result *r, int status,
 void hb_result_timeout(struct hb_result *r, int signal);
 /* The supervisor killed the sandbox for its total memory. */
 void hb_result_memory_limit(struct hb_result *r);
+/* The supervisor killed the sandbox for its total CPU time. */
+void hb_result_cpu_limit(struct hb_result *r);
 /* Nothing ran: setup failed as e says, or (exec_failed) the interpreter
  * could not be executed, which is 127 for ENOENT and 126 otherwise. */
 void hb_result_setup_error(struct hb_result *r, const struct hb_error *e,

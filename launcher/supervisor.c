@@ -228,8 +228,8 @@ static void on_sample(struct loop *l, const struct hb_plan *plan)
 	(void)!read(l->sample_fd, &ticks, sizeof(ticks));
 	memcpy(src.ipc, l->ipc_fds, sizeof(src.ipc));
 	/* Without a cgroup, the supervisor bounds the sandbox's total
-	 * memory: every process's RSS, its tmpfs pages and inodes, and what
-	 * its IPC namespace holds. */
+	 * memory (every process's RSS, its tmpfs pages and inodes, and what
+	 * its IPC namespace holds) and its total CPU. */
 	if (hb_events_sample(l->events, &src, plan->limits.memory_mb,
 			     plan->limits.cpu_seconds))
 		send_signal(l->pidfd, SIGKILL);
@@ -367,6 +367,8 @@ static void finish(struct loop *l, unsigned long long start,
 	res->written_bytes = l->written;
 	if (l->events->memory_killed && !l->timeout_stage)
 		hb_result_memory_limit(res);
+	else if (l->events->cpu_killed && !l->timeout_stage)
+		hb_result_cpu_limit(res);
 	else if (l->timeout_stage)
 		hb_result_timeout(res, l->have_status && WIFSIGNALED(l->status)
 					       ? WTERMSIG(l->status)

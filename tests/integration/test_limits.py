@@ -286,10 +286,13 @@ def test_every_process_is_counted_past_4096(hb):
     of a parent's list of children (some 700 pids): processes past either
     escaped the count and the whole-sandbox memory sum.  4200 children of
     one process are all counted.  (Each child's RSS counts its shared
-    pages again, so memory_mb is set out of the way.)"""
+    pages again, so memory_mb is set out of the way, and so is
+    cpu_seconds: 4200 Python forks spend some 20 s of CPU in all, which
+    the sandbox's budget counts.)"""
     n = 4200
     policy = hb.policy(f"[execution]\nmax_processes = {n + 10}\n"
                        "memory_mb = 1048576\ntimeout_seconds = 120\n"
+                       "cpu_seconds = 3600\n"
                        "[monitoring]\nsample_interval_ms = 50\n")
 
     run = hb.run("many_children.py", str(n), "3", policy=policy,
