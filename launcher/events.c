@@ -198,6 +198,10 @@ bool hb_events_sample(struct hb_events *w, const struct hb_monitor_src *src,
 		w->peak_total_kb = s.total_kb;
 	if (s.processes > w->peak_processes)
 		w->peak_processes = s.processes;
+	if (s.tasks > w->peak_tasks)
+		w->peak_tasks = s.tasks;
+	if (s.fds_max > w->peak_fds)
+		w->peak_fds = s.fds_max;
 	if (s.cpu_total_ms > w->cpu_total_ms)
 		w->cpu_total_ms = s.cpu_total_ms;
 	check_alerts(w, &s, memory_mb, cpu_s);

@@ -34,6 +34,7 @@ struct hb_events {
 	 * take back what an earlier one counted. */
 	unsigned long long cpu_total_ms;
 	unsigned peak_processes;
+	unsigned peak_tasks, peak_fds; /* hb_sample's tasks and fds_max */
 	char alerted_kinds[HB_MAX_ALERT_KINDS][32]; /* alert_command ran */
 	struct {
 		pid_t pid;

@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/statfs.h>
 
 /* The processes found so far, and one children file as read.  Both grow
@@ -21,11 +22,13 @@ struct walk {
 
 static long clk_ticks, page_kb;
 
-/* utime, stime (fields 14, 15), cutime, cstime (16, 17) and rss (24) of
+/* utime, stime (fields 14, 15), cutime, cstime (16, 17), num_threads (20)
+ * and rss (24) of
  * /proc/PID/stat, CPU in ms; the command name may hold spaces, so count
  * from its closing ')'. */
 static int read_stat(pid_t pid, unsigned long long *ret_own_ms,
-		     unsigned long long *ret_reaped_ms, long long *ret_rss)
+		     unsigned long long *ret_reaped_ms, long long *ret_rss,
+		     unsigned *ret_threads)
 {
 	unsigned long long ut = 0, st = 0, cut = 0, cst = 0;
 	char path[64], buf[1024], *p;
@@ -41,8 +44,8 @@ static int read_stat(pid_t pid, unsigned long long *ret_own_ms,
 	if (!p ||
 	    sscanf(p + 2,
 		   "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu "
-		   "%llu %llu %*d %*d %*d %*d %*u %*u %lld",
-		   &ut, &st, &cut, &cst, ret_rss) != 5)
+		   "%llu %llu %*d %*d %u %*d %*u %*u %lld",
+		   &ut, &st, &cut, &cst, ret_threads, ret_rss) != 6)
 		return -EINVAL;
 	*ret_own_ms = (ut + st) * 1000 / (unsigned long long)clk_ticks;
 	*ret_reaped_ms = (cut + cst) * 1000 / (unsigned long long)clk_ticks;
@@ -56,10 +59,17 @@ static int add_process(pid_t pid, struct hb_sample *s)
 {
 	unsigned long long own, reaped;
 	long long rss = 0;
-	int r = read_stat(pid, &own, &reaped, &rss);
+	unsigned threads = 0;
+	char path[64];
+	struct stat st;
+	int r = read_stat(pid, &own, &reaped, &rss, &threads);
 
 	if (r < 0)
 		return r;
+	s->tasks += threads;
+	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+	if (stat(path, &st) == 0 && st.st_size > (off_t)s->fds_max)
+		s->fds_max = (unsigned)st.st_size;
 	if (own > s->cpu_max_ms)
 		s->cpu_max_ms = own;
 	s->cpu_total_ms += own + reaped;
@@ -228,6 +238,7 @@ int hb_monitor_sample(const struct hb_monitor_src *src, struct hb_sample *ret)
 
 	unsigned long long own;
 	long long rss;
+	unsigned threads;
 
 	memset(ret, 0, sizeof(*ret));
 	/* The init's own CPU is ours and tiny; what it reaped is the
@@ -235,7 +246,7 @@ int hb_monitor_sample(const struct hb_monitor_src *src, struct hb_sample *ret)
 	 * (the walk goes down), so a process reaped during the walk is
 	 * missed by this sample rather than counted twice, live and in its
 	 * reaper's cutime.  The caller keeps the total from going down. */
-	if (read_stat(src->init, &own, &ret->cpu_total_ms, &rss) < 0)
+	if (read_stat(src->init, &own, &ret->cpu_total_ms, &rss, &threads) < 0)
 		ret->cpu_total_ms = 0;
 	/* A process may exit between the listing and the read: skip it. */
 	children(&w, src->init);

@@ -51,6 +51,10 @@ struct hb_sample {
 	 * never counts one twice. */
 	unsigned long long cpu_total_ms;
 	unsigned processes;
+	/* Threads of every process, as RLIMIT_NPROC counts them, and the
+	 * most descriptors one process holds (the size that stat() gives
+	 * /proc/PID/fd, Linux 6.2 and later; 0 before). */
+	unsigned tasks, fds_max;
 };
 
 /* Sample the tree below src->init (a host pid), every process of it,

@@ -101,6 +101,8 @@ void hb_result_add_events(struct hb_result *r, const struct hb_events *w)
 	r->alerts = w->alerts;
 	r->peak_memory_kb = w->peak_total_kb;
 	r->peak_processes = w->peak_processes;
+	r->peak_tasks = w->peak_tasks;
+	r->peak_fds = w->peak_fds;
 	r->cpu_total_ms = w->cpu_total_ms;
 	if (r->user_ms + r->system_ms > r->cpu_total_ms)
 		r->cpu_total_ms = r->user_ms + r->system_ms;
@@ -278,6 +280,30 @@ static json_object *limits_json(const struct hb_result *r,
 	return hb_limits_json(&plan->limits, true);
 }
 
+/* The limits the sandbox reached, whatever ended the run: a script that
+ * met EAGAIN from fork or EMFILE from open and then failed ends as exit,
+ * and this says why.  max_processes is RLIMIT_NPROC's count less the
+ * init: threads included, at the interpreter's end or sampled;
+ * max_open_files is sampled, per process. */
+static json_object *limits_hit_json(const struct hb_result *r,
+				    const struct hb_limits *l)
+{
+	json_object *a = json_object_new_array();
+
+	if (r->cpu_total_ms >= l->cpu_seconds * 1000)
+		json_object_array_add(a, json_object_new_string("cpu_seconds"));
+	if (r->peak_memory_kb > l->memory_mb * 1024)
+		json_object_array_add(a, json_object_new_string("memory_mb"));
+	if (r->end_tasks >= l->max_processes ||
+	    r->peak_tasks >= l->max_processes)
+		json_object_array_add(a,
+				      json_object_new_string("max_processes"));
+	if (r->peak_fds >= l->max_open_files)
+		json_object_array_add(a,
+				      json_object_new_string("max_open_files"));
+	return a;
+}
+
 json_object *hb_result_object(const struct hb_result *r,
 			      const struct hb_plan *plan)
 {
@@ -328,6 +354,12 @@ json_object *hb_result_object(const struct hb_result *r,
 	json_object_object_add(o, "setup_error", setup_json(r));
 	json_object_object_add(o, "refusal", refusal_json(r));
 	json_object_object_add(o, "limits", limits_json(r, plan));
+	json_object_object_add(o, "limits_hit",
+			       r->reason == HB_REASON_REFUSED ||
+					       r->reason ==
+						       HB_REASON_SETUP_ERROR
+				       ? NULL
+				       : limits_hit_json(r, &plan->limits));
 	json_object_object_add(cg, "used", json_object_new_boolean(0));
 	json_object_object_add(cg, "why_not",
 			       json_object_new_string(hb_cgroup_status()));

@@ -62,6 +62,10 @@ struct hb_result {
 	/* The sandbox's CPU: the sampled total, or what the init's wait
 	 * status counted of everything reaped, whichever is more. */
 	unsigned long long cpu_total_ms;
+	/* For limits_hit: the threads left when the interpreter ended, and
+	 * the sampled peaks of threads and of one process's descriptors. */
+	unsigned long long end_tasks;
+	unsigned peak_tasks, peak_fds;
 	unsigned peak_processes;
 	const char *audit_dir; /* NULL: no audit trail for this run */
 	unsigned long long denied_syscalls; /* every denied call */

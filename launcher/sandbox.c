@@ -5,7 +5,9 @@
 #include "net_link.h"
 #include "result.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/capability.h>
 #include <linux/close_range.h>
 #include <poll.h>
@@ -17,6 +19,7 @@
 #include <sys/resource.h>
 #include <linux/securebits.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -203,6 +206,29 @@ static uint64_t sandbox_written(void)
 	return p ? strtoull(p + strlen("wchar:"), NULL, 10) : 0;
 }
 
+/* The threads of every process in here but ours, as RLIMIT_NPROC counts
+ * them: a task directory links its threads' directories, "." and "..". */
+static uint64_t count_tasks(void)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	uint64_t n = 0;
+	char path[64 + NAME_MAX];
+	struct stat st;
+
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] < '0' || de->d_name[0] > '9' ||
+		    strcmp(de->d_name, "1") == 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/task", de->d_name);
+		if (stat(path, &st) == 0 && st.st_nlink > 2)
+			n += st.st_nlink - 2;
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
 /* Kill and reap everything in here; the interpreter's wait status.  A
  * process forked while the first kill went round is a child of ours too,
  * and the next round gets it. */
@@ -232,6 +258,7 @@ static _Noreturn void interpreter_ended(pid_t child, int sock)
 	struct hb_msg m = {.type = HB_MSG_EXITED};
 
 	m.cpu_ms = prof_ms(child);
+	m.tasks = count_tasks();
 	m.status = kill_all(child);
 	m.written = sandbox_written();
 	send_msg(sock, &m);

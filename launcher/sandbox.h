@@ -26,6 +26,9 @@ struct hb_msg {
 	 * counts it (CPUCLOCK_PROF), read before it was reaped, and the
 	 * bytes that every process of the sandbox wrote (wchar). */
 	uint64_t cpu_ms, written;
+	/* The threads of the sandbox (the init's aside) when the interpreter
+	 * ended, before the rest were killed: RLIMIT_NPROC counts those. */
+	uint64_t tasks;
 	struct hb_error error;
 };
 

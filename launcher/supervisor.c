@@ -100,8 +100,8 @@ struct loop {
 	bool have_status;
 	bool ready; /* the init has pivoted into the new root */
 	int status;
-	uint64_t cpu_ms, written; /* come with the status */
-	struct hb_error failure;  /* what the init reported */
+	uint64_t cpu_ms, written, tasks; /* come with the status */
+	struct hb_error failure;	 /* what the init reported */
 	bool failed, exec_failed;
 	sigset_t saved_mask; /* the caller's, restored on return */
 	bool masked;
@@ -179,6 +179,7 @@ static void read_messages(struct loop *l)
 			l->status = m.status;
 			l->cpu_ms = m.cpu_ms;
 			l->written = m.written;
+			l->tasks = m.tasks;
 		} else if (m.type == HB_MSG_READY) {
 			l->ready = true;
 		} else if (!l->failed) {
@@ -365,6 +366,7 @@ static void finish(struct loop *l, unsigned long long start,
 	res->peak_rss_kb = (unsigned long long)ru.ru_maxrss;
 	res->interp_cpu_ms = l->cpu_ms;
 	res->written_bytes = l->written;
+	res->end_tasks = l->tasks;
 	if (l->events->memory_killed && !l->timeout_stage)
 		hb_result_memory_limit(res);
 	else if (l->events->cpu_killed && !l->timeout_stage)

@@ -8,6 +8,7 @@ import pytest
 
 from conftest import assert_result, needs_userns
 from test_audit import audit, default_key, events, exec_records
+from test_limits import file_size_setup
 
 pytestmark = needs_userns
 
@@ -60,3 +61,77 @@ def test_cpu_seconds_is_the_whole_sandboxs_budget(hb, mode):
     assert res["cpu_total_ms"] >= 1000, res
     assert "whole sandbox" in res["limits"]["cpu_seconds"]["enforced_by"]
     assert "cpu_limit" in run.stderr, run
+    assert "cpu_seconds" in res["limits_hit"], res
+
+
+# ------------------------------------------------- one reason per run
+
+def test_timeout_is_one_reason(hb):
+    policy = hb.policy("[execution]\ntimeout_seconds = 1\n")
+
+    run = hb.run("sleeper.py", "60", policy=policy)
+
+    assert run.rc == 124, run
+    res = assert_ended_by(hb, run, "timeout", "timeout")
+    assert res["limits_hit"] == [], res
+
+
+def test_memory_limit_is_one_reason(hb):
+    """Three processes of 30 MiB, each within its own RLIMIT_AS, pass the
+    sandbox's 64 MiB together."""
+    policy = hb.policy("[execution]\nmemory_mb = 64\n")
+
+    run = hb.run("memory_spread.py", "3", "30", policy=policy)
+
+    assert run.rc == 128 + signal.SIGKILL, run
+    res = assert_ended_by(hb, run, "memory_limit", "memory_limit")
+    assert "memory_mb" in res["limits_hit"], res
+
+
+def test_file_size_limit_is_one_reason(hb):
+    out, policy = file_size_setup(hb)
+
+    run = hb.run("file_size.py", "out/big", "4", "default", policy=policy)
+
+    assert run.rc == 128 + signal.SIGXFSZ, run
+    assert_ended_by(hb, run, "file_size_limit", "file_size_limit")
+    assert (out / "big").stat().st_size == 2 * 1024 * 1024
+
+
+def test_max_processes_is_hit_though_the_reason_is_exit(hb):
+    """fork() fails with EAGAIN at max_processes = 8; the script goes on
+    and exits on its own, leaving its children: the reason is exit, and
+    limits_hit says which limit it met.  The sandbox init counts the
+    threads left when the interpreter ends, before it kills them, so this
+    does not depend on a sample."""
+    run = hb.run("fork_bomb.py")
+
+    assert run.rc == 0, run
+    assert "forks 7\n" in run.stdout, run
+    res = assert_ended_by(hb, run, "exit", None)
+    assert res["exit_code"] == 0, res
+    assert res["limits_hit"] == ["max_processes"], res
+    ends = [r for r in exec_records(hb.audit_dir, default_key())
+            if r["type"] == "end"]
+    assert ends[0]["result"]["limits_hit"] == ["max_processes"], ends
+
+
+def test_max_open_files_ends_as_exit(hb):
+    """open() fails with EMFILE at max_open_files = 64; the script prints
+    and exits: the reason stays exit.  Whether limits_hit names the limit
+    depends on a sample seeing the descriptors held (hivebox(1) LIMITS),
+    so only a false report is an error here."""
+    run = hb.run("open_files.py")
+
+    assert run.rc == 0, run
+    assert run.stdout == "EMFILE 64\n", run
+    res = assert_ended_by(hb, run, "exit", None)
+    assert set(res["limits_hit"]) <= {"max_open_files"}, res
+
+
+def test_a_run_within_its_limits_hits_none(hb):
+    run = hb.run("hello.py")
+
+    assert run.rc == 0, run
+    res = assert_ended_by(hb, run, "exit", None)
+    assert res["limits_hit"] == [], res
