@@ -190,10 +190,19 @@ bool hb_events_sample(struct hb_events *w, const struct hb_monitor_src *src,
 		      unsigned long long memory_mb, unsigned long long cpu_s)
 {
 	struct hb_sample s;
+	unsigned long long now;
 
 	/* Short only if the supervisor ran out of memory: still a lower
 	 * bound, and the next sample tries again. */
 	(void)hb_monitor_sample(src, &s);
+	now = hb_now_ms();
+	w->growth_kb_per_ms = 0;
+	if (w->last_sample_ms && now > w->last_sample_ms &&
+	    s.total_kb > w->last_total_kb)
+		w->growth_kb_per_ms = (s.total_kb - w->last_total_kb) /
+				      (now - w->last_sample_ms);
+	w->last_sample_ms = now;
+	w->last_total_kb = s.total_kb;
 	if (s.total_kb > w->peak_total_kb)
 		w->peak_total_kb = s.total_kb;
 	if (s.processes > w->peak_processes)
@@ -213,6 +222,24 @@ bool hb_events_sample(struct hb_events *w, const struct hb_monitor_src *src,
 	else if (w->cpu_total_ms >= cpu_s * 1000 + HB_CPU_GRACE_MS)
 		w->cpu_killed = true;
 	return w->memory_killed || w->cpu_killed;
+}
+
+unsigned hb_events_next_sample_ms(const struct hb_events *w,
+				  unsigned long long memory_mb)
+{
+	unsigned long long fast_kb =
+		memory_mb * 1024 * HB_SAMPLE_FAST_PCT / 100;
+	unsigned long long ms;
+
+	if (w->sample_ms <= HB_SAMPLE_FAST_MS || w->last_total_kb >= fast_kb)
+		return w->sample_ms <= HB_SAMPLE_FAST_MS ? w->sample_ms
+							 : HB_SAMPLE_FAST_MS;
+	if (!w->growth_kb_per_ms)
+		return w->sample_ms;
+	ms = (fast_kb - w->last_total_kb) / w->growth_kb_per_ms;
+	if (ms < HB_SAMPLE_FAST_MS)
+		return HB_SAMPLE_FAST_MS;
+	return ms < w->sample_ms ? (unsigned)ms : w->sample_ms;
 }
 
 /* One alert command: reaped if it ended, killed past its deadline or,

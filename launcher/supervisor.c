@@ -89,6 +89,7 @@ static int send_signal(int pidfd, int sig)
 
 struct loop {
 	int pidfd, sfd, tfd, sock, sample_fd;
+	unsigned sample_ms; /* the sampling timer's interval as armed */
 	pid_t pid;
 	struct hb_events *events;
 	const struct hb_plan *plan;
@@ -225,6 +226,7 @@ static void on_sample(struct loop *l, const struct hb_plan *plan)
 {
 	struct hb_monitor_src src = {.init = l->pid, .in_root = l->ready};
 	uint64_t ticks;
+	unsigned next;
 
 	(void)!read(l->sample_fd, &ticks, sizeof(ticks));
 	memcpy(src.ipc, l->ipc_fds, sizeof(src.ipc));
@@ -234,6 +236,9 @@ static void on_sample(struct loop *l, const struct hb_plan *plan)
 	if (hb_events_sample(l->events, &src, plan->limits.memory_mb,
 			     plan->limits.cpu_seconds))
 		send_signal(l->pidfd, SIGKILL);
+	next = hb_events_next_sample_ms(l->events, plan->limits.memory_mb);
+	if (next != l->sample_ms && arm(l->sample_fd, next, true) == 0)
+		l->sample_ms = next;
 }
 
 static int event_loop(struct loop *l, const struct hb_plan *plan,
@@ -396,8 +401,11 @@ static int arm_timers(struct loop *l, struct hb_error *e)
 		return hb_error_set(e, HB_STAGE_SIGNALS, -r, "arm the timeout");
 	l->sample_fd =
 		timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	r = l->sample_fd < 0 ? -errno
-			     : arm(l->sample_fd, l->events->sample_ms, true);
+	l->sample_ms = l->events->sample_ms;
+	/* The sandbox holds nothing yet: the first sample's growth is all
+	 * it allocated since. */
+	l->events->last_sample_ms = hb_now_ms();
+	r = l->sample_fd < 0 ? -errno : arm(l->sample_fd, l->sample_ms, true);
 	return r < 0 ? hb_error_set(e, HB_STAGE_SIGNALS, -r,
 				    "arm the sampling timer")
 		     : 0;

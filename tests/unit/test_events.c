@@ -196,3 +196,27 @@ Test(audit_watch, a_failed_write_is_counted_and_said)
 			   "%s", err);
 	cr_assert_not_null(strstr(err, strerror(EBADF)), "%s", err);
 }
+
+/* Far from memory_mb the sampling interval is the policy's; from half of
+ * it, the fast one; before half, no longer than the last growth rate
+ * takes to get there, and never faster than the fast one. */
+Test(sampling, speeds_up_as_memory_nears_its_limit)
+{
+	struct hb_events w = {.sample_ms = 100};
+	const unsigned long long mb = 200, half_kb = mb * 1024 / 2;
+
+	cr_assert_eq(hb_events_next_sample_ms(&w, mb), 100);
+	w.last_total_kb = half_kb;
+	cr_assert_eq(hb_events_next_sample_ms(&w, mb), HB_SAMPLE_FAST_MS);
+	w.last_total_kb = half_kb - 40 * 1024;
+	w.growth_kb_per_ms = 1024; /* 40 ms from half */
+	cr_assert_eq(hb_events_next_sample_ms(&w, mb), 40);
+	w.growth_kb_per_ms = 100 * 1024;
+	cr_assert_eq(hb_events_next_sample_ms(&w, mb), HB_SAMPLE_FAST_MS);
+	w.growth_kb_per_ms = 10;
+	cr_assert_eq(hb_events_next_sample_ms(&w, mb), 100);
+	/* A policy that samples faster than the fast interval keeps its. */
+	w.sample_ms = 1;
+	w.last_total_kb = half_kb;
+	cr_assert_eq(hb_events_next_sample_ms(&w, mb), 1);
+}
