@@ -88,6 +88,25 @@ def test_memory_limit_is_one_reason(hb):
     assert "memory_mb" in res["limits_hit"], res
 
 
+@pytest.mark.parametrize("chunk_mib", [1, 16])
+def test_memory_limit_stops_four_growing_processes(hb, chunk_mib):
+    """Four processes grow in chunks, each within its own RLIMIT_AS of
+    memory_mb: the supervisor ends the sandbox on their total, with
+    memory_limit, whatever the chunk size.  (How far past it is a
+    scripts/bench-limits figure, not asserted here.)  A process that met
+    its RLIMIT_AS before a sample (a supervisor starved of CPU) holds
+    what it has, so the total still passes the limit."""
+    policy = hb.policy("[execution]\nmemory_mb = 200\n")
+
+    run = hb.run("alloc_chunks.py", str(chunk_mib), "4", "hold",
+                 policy=policy)
+
+    assert run.rc == 128 + signal.SIGKILL, run
+    res = assert_ended_by(hb, run, "memory_limit", "memory_limit")
+    assert res["peak_memory_kb"] > 200 * 1024, res
+    assert "memory_mb" in res["limits_hit"], res
+
+
 def test_file_size_limit_is_one_reason(hb):
     out, policy = file_size_setup(hb)
 
