@@ -118,14 +118,16 @@ static const char *cgroup_status(void)
 
 	if (!f)
 		return "no unified cgroup v2 hierarchy at /sys/fs/cgroup; "
-		       "limits are per-process rlimits";
+		       "the supervisor bounds the sandbox's CPU "
+		       "and memory, rlimits each process";
 	read = fgets(buf, sizeof(buf), f) != NULL;
 	fclose(f);
 	if (!read || !strstr(buf, "memory") || !strstr(buf, "pids"))
 		return "cgroup v2 has no memory and pids controllers here; "
-		       "limits are per-process rlimits";
-	return "per-run cgroups are not built yet; limits are per-process "
-	       "rlimits";
+		       "the supervisor bounds the sandbox's CPU "
+		       "and memory, rlimits each process";
+	return "per-run cgroups are not built yet; the supervisor bounds the "
+	       "sandbox's CPU and memory, rlimits each process";
 }
 
 /* Asked for by the result and by the end record: read the file once. */

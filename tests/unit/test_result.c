@@ -524,12 +524,14 @@ Test(result, json_limits_and_cgroup)
 Test(result, cgroup_status_is_a_sentence)
 {
 	static const char *const known[] = {
-		"no unified cgroup v2 hierarchy at /sys/fs/cgroup; limits are "
-		"per-process rlimits",
-		"cgroup v2 has no memory and pids controllers here; limits are "
-		"per-process rlimits",
-		"per-run cgroups are not built yet; limits are per-process "
-		"rlimits",
+		"no unified cgroup v2 hierarchy at /sys/fs/cgroup; the "
+		"supervisor bounds the sandbox's CPU and memory, rlimits each "
+		"process",
+		"cgroup v2 has no memory and pids controllers here; the "
+		"supervisor bounds the sandbox's CPU and memory, rlimits each "
+		"process",
+		"per-run cgroups are not built yet; the supervisor bounds the "
+		"sandbox's CPU and memory, rlimits each process",
 	};
 	const char *s = hb_cgroup_status();
 	size_t i = 0;
