@@ -29,6 +29,8 @@ static const struct {
 	{"max-processes", "--max-processes", HB_K_MAX_PROCESSES},
 	{"max-open-files", "--max-open-files", HB_K_MAX_OPEN_FILES},
 	{"tmp-size", "--tmp-size", HB_K_TMP_SIZE},
+	{"write-quota-mb", "--write-quota-mb", HB_K_WRITE_QUOTA_MB},
+	{"write-quota-files", "--write-quota-files", HB_K_WRITE_QUOTA_FILES},
 };
 
 void hb_cli_usage(FILE *out)
@@ -67,6 +69,8 @@ void hb_cli_usage(FILE *out)
 	      "  --max-processes N      lower max_processes\n"
 	      "  --max-open-files N     lower max_open_files\n"
 	      "  --tmp-size MB          lower tmp_size_mb\n"
+	      "  --write-quota-mb MB    lower (or set) write_quota_mb\n"
+	      "  --write-quota-files N  lower (or set) write_quota_files\n"
 	      "  -h, --help             show this help\n"
 	      "  --version              show the version\n"
 	      "\n"

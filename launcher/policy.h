@@ -23,6 +23,8 @@ enum hb_key {
 	HB_K_TMP_SIZE,
 	HB_K_READ_ONLY,
 	HB_K_READ_WRITE,
+	HB_K_WRITE_QUOTA_MB,
+	HB_K_WRITE_QUOTA_FILES,
 	HB_K_NETWORK_MODE,
 	HB_K_NET_DOMAINS,
 	HB_K_NET_ALLOWED_PORTS,
@@ -146,6 +148,8 @@ struct hb_policy {
 	struct hb_limits limits;
 	struct hb_strv read_only; /* as written: relative to the start dir */
 	struct hb_strv read_write;
+	/* What the run may add to its read_write paths; 0: no quota. */
+	unsigned long long write_quota_mb, write_quota_files;
 	enum hb_net_mode network_mode;
 	struct hb_strv allowed_domains; /* host names and IPv4 literals */
 	struct hb_strv allowed_ports;	/* decimal, 1-65535 */

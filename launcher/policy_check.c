@@ -353,7 +353,9 @@ int hb_policy_tighten(struct hb_policy *p, enum hb_key key, const char *option,
 				   "bad value '%s' for %s: expected a whole "
 				   "number of %s from %llu to %llu",
 				   value, option, k->unit, k->min, k->max);
-	if (v > *field) {
+	/* A key whose smallest value is 1 and that holds 0 is unset, which
+	 * is no bound at all: any value tightens it. */
+	if (v > *field && !(k->min > 0 && *field == 0)) {
 		char where[HB_ORIGIN_TEXT_MAX];
 		hb_diag_set(
 			diag, NULL, 0,

@@ -33,6 +33,9 @@ static bool unset(const struct hb_policy *p, const struct hb_key_def *k)
 		return (unsigned)*(const int *)v >= k->n_choices;
 	case HB_S_LIST:
 		return ((const struct hb_strv *)v)->n == 0;
+	case HB_S_U64:
+		/* 0 where no file can write it: no quota. */
+		return k->min > 0 && *(const unsigned long long *)v == 0;
 	default:
 		return false;
 	}

@@ -107,6 +107,8 @@ Test(policy_defaults, key_names)
 		[HB_K_TMP_SIZE] = "tmp_size_mb",
 		[HB_K_READ_ONLY] = "read_only",
 		[HB_K_READ_WRITE] = "read_write",
+		[HB_K_WRITE_QUOTA_MB] = "write_quota_mb",
+		[HB_K_WRITE_QUOTA_FILES] = "write_quota_files",
 		[HB_K_NETWORK_MODE] = "mode",
 		[HB_K_NET_DOMAINS] = "allowed_domains",
 		[HB_K_NET_ALLOWED_PORTS] = "allowed_ports",
@@ -185,7 +187,10 @@ static const char every_key[] =
 	"allowed_ports = 443, 8443\n"			   /* 46 */
 	"blocked_ports = 22\n"				   /* 47 */
 	"[execution]\n"					   /* 48 */
-	"workdir = /srv/jobs\n";			   /* 49 */
+	"workdir = /srv/jobs\n"				   /* 49 */
+	"[filesystem]\n"				   /* 50 */
+	"write_quota_mb = 50\n"				   /* 51 */
+	"write_quota_files = 1000\n";			   /* 52 */
 
 Test(policy_keys, every_key_value)
 {
@@ -208,6 +213,8 @@ Test(policy_keys, every_key_value)
 	cr_assert_str_eq(p.read_only.v[1], "/usr/share/zoneinfo");
 	cr_assert_eq(p.read_write.n, 1);
 	cr_assert_str_eq(p.read_write.v[0], "data");
+	cr_assert_eq(p.write_quota_mb, 50);
+	cr_assert_eq(p.write_quota_files, 1000);
 	cr_assert_eq(p.network_mode, HB_NET_NONE);
 	cr_assert_eq(p.env_keep.n, 2);
 	cr_assert_str_eq(p.env_keep.v[0], "TZ");
@@ -280,6 +287,8 @@ Test(policy_keys, every_key_origin)
 		[HB_K_NET_ALLOWED_PORTS] = 46,
 		[HB_K_NET_BLOCKED_PORTS] = 47,
 		[HB_K_WORKDIR] = 49,
+		[HB_K_WRITE_QUOTA_MB] = 51,
+		[HB_K_WRITE_QUOTA_FILES] = 52,
 	};
 	struct hb_policy p;
 	struct hb_diag d = {0};
@@ -1127,4 +1136,76 @@ Test(policy_long_lines, earliest_error_wins)
 	expect_error(both, 1, "syntax error");
 	free(both);
 	free(text);
+}
+
+/* No quota unless a policy sets one: 0, which no file may write. */
+Test(policy_write_quota, unset_by_default)
+{
+	struct hb_policy p;
+	struct hb_diag d = {0};
+
+	cr_assert_eq(parse_text(&p, "", &d), 0);
+	cr_assert_eq(p.write_quota_mb, 0);
+	cr_assert_eq(p.write_quota_files, 0);
+	cr_assert_null(p.origin[HB_K_WRITE_QUOTA_MB].file);
+	hb_policy_free(&p);
+}
+
+Test(policy_write_quota, bounds)
+{
+	struct hb_policy p;
+	struct hb_diag d = {0};
+	const char *text = "[filesystem]\n"
+			   "write_quota_mb = 16777216\n"
+			   "write_quota_files = 1\n";
+
+	cr_assert_eq(parse_text(&p, text, &d), 0, "%u: %s", d.line, d.msg);
+	cr_assert_eq(p.write_quota_mb, 16777216);
+	cr_assert_eq(p.write_quota_files, 1);
+	hb_policy_free(&p);
+}
+
+/* Zero, negative, too large for its bound, too large for 64 bits, not
+ * a number: one line naming the file and line. */
+Test(policy_write_quota, bad_values)
+{
+	static const char *const keys[] = {"write_quota_mb",
+					   "write_quota_files"};
+	static const char *const values[] = {
+		"0",   "-1", "16777217000", "99999999999999999999999",
+		"1.5", "10M"};
+	char text[256];
+
+	for (size_t k = 0; k < ARRAY_SIZE(keys); k++)
+		for (size_t v = 0; v < ARRAY_SIZE(values); v++) {
+			snprintf(text, sizeof(text),
+				 "[filesystem]\n; quota\n%s = %s\n", keys[k],
+				 values[v]);
+			expect_error(text, 3, keys[k]);
+		}
+}
+
+/* Unset is no bound: the command line may set one, then only lower it. */
+Test(policy_write_quota, tighten)
+{
+	struct hb_policy p;
+	struct hb_diag d = {0};
+
+	cr_assert_eq(parse_text(&p, "", &d), 0);
+	cr_assert_eq(hb_policy_tighten(&p, HB_K_WRITE_QUOTA_FILES,
+				       "--write-quota-files", "500", &d),
+		     0, "%s", d.msg);
+	cr_assert_eq(p.write_quota_files, 500);
+	cr_assert_eq(hb_policy_tighten(&p, HB_K_WRITE_QUOTA_FILES,
+				       "--write-quota-files", "501", &d),
+		     -EPERM);
+	cr_assert_eq(p.write_quota_files, 500);
+	cr_assert_eq(hb_policy_tighten(&p, HB_K_WRITE_QUOTA_MB,
+				       "--write-quota-mb", "0", &d),
+		     -EINVAL);
+	cr_assert_eq(hb_policy_tighten(&p, HB_K_WRITE_QUOTA_MB,
+				       "--write-quota-mb", "8", &d),
+		     0);
+	cr_assert_eq(p.write_quota_mb, 8);
+	hb_policy_free(&p);
 }
