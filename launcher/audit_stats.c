@@ -30,9 +30,9 @@ struct stats {
 static int stats_init(struct stats *s, size_t n)
 {
 	static const char *const reasons[] = {
-		"exit",	       "signal",       "timeout",
-		"cpu_limit",   "memory_limit", "file_size_limit",
-		"setup_error", "refused",      "launcher_died",
+		"exit",		 "signal",	    "timeout",	   "cpu_limit",
+		"memory_limit",	 "file_size_limit", "setup_error", "refused",
+		"launcher_died", "write_quota",
 	};
 
 	memset(s, 0, sizeof(*s));

@@ -287,6 +287,26 @@ static void signal_line(const struct run *run, char *msg, size_t n)
 		snprintf(msg, n, "%s was killed by %s", run->plan.script, sig);
 }
 
+/* Which of the two quotas it passed, and by how much. */
+static void quota_line(const struct run *run, char *msg, size_t n)
+{
+	const struct hb_result *res = &run->res;
+	const struct hb_plan *plan = &run->plan;
+
+	if (plan->quota_files && res->quota_files > plan->quota_files)
+		snprintf(msg, n,
+			 "%s was killed when it had created %llu files in its "
+			 "read_write paths, past %s",
+			 plan->script, res->quota_files,
+			 hb_plan_limit_text(plan, HB_K_WRITE_QUOTA_FILES));
+	else
+		snprintf(msg, n,
+			 "%s was killed when its read_write paths had grown "
+			 "by %llu KiB, past %s",
+			 plan->script, res->quota_bytes >> 10,
+			 hb_plan_limit_text(plan, HB_K_WRITE_QUOTA_MB));
+}
+
 /* The one line that says why the run did not end on its own: a limit,
  * named with where it was set, or a signal.  Printed even with --quiet:
  * cron mails what a job prints, and nothing else would say that the run
@@ -316,6 +336,8 @@ static void record_end_reason(struct run *run)
 			 "%llu MiB: %s",
 			 plan->script, l->memory_mb,
 			 hb_plan_limit_text(plan, HB_K_MEMORY));
+	else if (res->reason == HB_REASON_WRITE_QUOTA)
+		quota_line(run, msg, sizeof(msg));
 	else if (res->reason == HB_REASON_FILE_SIZE_LIMIT)
 		snprintf(msg, sizeof(msg),
 			 "%s was killed writing past %llu MiB: %s",

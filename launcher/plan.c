@@ -567,10 +567,29 @@ static int copy_limit_texts(struct hb_plan *plan,
 	return 0;
 }
 
+static int copy_quota_texts(struct hb_plan *plan,
+			    const struct hb_policy *policy)
+{
+	char text[HB_ORIGIN_TEXT_MAX + 64];
+
+	for (int i = 0; i < 2; i++) {
+		hb_policy_setting_text(policy, HB_K_WRITE_QUOTA_MB + i, text,
+				       sizeof(text));
+		free(plan->quota_text[i]);
+		plan->quota_text[i] = strdup(text);
+		if (!plan->quota_text[i])
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 const char *hb_plan_limit_text(const struct hb_plan *plan, enum hb_key key)
 {
 	unsigned i = (unsigned)(key - HB_K_TIMEOUT);
 
+	if (key == HB_K_WRITE_QUOTA_MB || key == HB_K_WRITE_QUOTA_FILES)
+		return plan->quota_text[key - HB_K_WRITE_QUOTA_MB]
+			       ?: hb_key_name(key);
 	if (i >= HB_N_LIMITS)
 		return "?";
 	return plan->limit_text[i] ?: hb_key_name(key);
@@ -581,7 +600,10 @@ int hb_plan_settings(struct hb_plan *plan, const struct hb_policy *policy)
 	struct hb_monitoring *m = &plan->monitoring;
 
 	plan->limits = policy->limits;
-	if (copy_limit_texts(plan, policy) < 0)
+	plan->quota_bytes = policy->write_quota_mb << 20;
+	plan->quota_files = policy->write_quota_files;
+	if (copy_limit_texts(plan, policy) < 0 ||
+	    copy_quota_texts(plan, policy) < 0)
 		return -ENOMEM;
 	free(plan->policy_path);
 	free(m->alert_command);
@@ -600,6 +622,43 @@ int hb_plan_settings(struct hb_plan *plan, const struct hb_policy *policy)
 			return -ENOMEM;
 	}
 	return 0;
+}
+
+bool hb_mount_writable(const struct hb_mount *m)
+{
+	/* The writable device nodes (/dev/null, ...) are not paths. */
+	return m->kind == HB_MNT_BIND && !(m->attrs & HB_ATTR_RDONLY) &&
+	       m->why && strcmp(m->why, hb_key_name(HB_K_READ_WRITE)) == 0;
+}
+
+bool hb_plan_has_quota(const struct hb_plan *plan)
+{
+	if (!plan->quota_bytes && !plan->quota_files)
+		return false;
+	for (size_t i = 0; i < plan->n_mounts; i++)
+		if (hb_mount_writable(&plan->mounts[i]))
+			return true;
+	return false;
+}
+
+/* The quota is watched with fanotify marks on the run's writable mounts
+ * and their file systems, which only root may place.  Unprivileged, a
+ * quota on a run that can write somewhere is refused rather than left
+ * unenforced; one with nothing writable has nothing to bound. */
+static int plan_quota(const struct hb_plan *plan, const struct hb_policy *p,
+		      struct hb_diag *diag)
+{
+	enum hb_key key = p->write_quota_mb ? HB_K_WRITE_QUOTA_MB
+					    : HB_K_WRITE_QUOTA_FILES;
+
+	if (plan->privileged || !hb_plan_has_quota(plan))
+		return 0;
+	return hb_diag_set(diag, hb_policy_origin(p, key), p->origin[key].line,
+			   "%s needs hivebox started as root (it watches the "
+			   "read_write paths with fanotify); run it as root, "
+			   "or use a policy without write_quota_mb and "
+			   "write_quota_files",
+			   hb_key_name(key));
 }
 
 int hb_plan_build(struct hb_plan *plan, const struct hb_policy *policy,
@@ -640,6 +699,9 @@ int hb_plan_build(struct hb_plan *plan, const struct hb_policy *policy,
 	r = plan_interpreter_visible(plan, policy, diag);
 	if (r < 0)
 		return r;
+	r = plan_quota(plan, policy, diag);
+	if (r < 0)
+		return r;
 	if (!hb_plan_covered(plan, plan->cwd) && !hb_plan_reserved(plan->cwd)) {
 		r = add_mount(plan, HB_MNT_DIR, NULL, plan->cwd, NULL, 0,
 			      "start directory");
@@ -674,6 +736,8 @@ void hb_plan_free(struct hb_plan *plan)
 	free(plan->policy_path);
 	for (int i = 0; i < HB_N_LIMITS; i++)
 		free(plan->limit_text[i]);
+	for (int i = 0; i < 2; i++)
+		free(plan->quota_text[i]);
 	free(plan->monitoring.alert_command);
 	free(plan->interpreter);
 	if (plan->script)

@@ -140,6 +140,10 @@ struct hb_plan {
 	 * line that names the one that ended a run: "timeout_seconds = 5
 	 * (strict.ini:4)" or "--timeout 5". */
 	char *limit_text[HB_N_LIMITS];
+	/* [filesystem] write_quota_*: what the run may add to its writable
+	 * binds (0: no bound), and how each was set, as limit_text. */
+	unsigned long long quota_bytes, quota_files;
+	char *quota_text[2];
 	struct hb_monitoring monitoring;
 	char *interpreter;
 	char *script; /* absolute, lexical */
@@ -179,7 +183,11 @@ int hb_plan_build(struct hb_plan *plan, const struct hb_policy *policy,
  * hb_plan_build() does it first; a refusal recorded before any plan is
  * built does it alone. */
 int hb_plan_settings(struct hb_plan *plan, const struct hb_policy *policy);
-/* How limit key (HB_K_TIMEOUT to HB_K_TMP_SIZE) was set, as copied by
+/* Does the run watch what it adds to its writable binds? */
+bool hb_plan_has_quota(const struct hb_plan *plan);
+/* A host path the sandbox may write: a read_write bind. */
+bool hb_mount_writable(const struct hb_mount *m);
+/* How limit key (HB_K_TIMEOUT to HB_K_TMP_SIZE, or a write quota) was set, as copied by
  * hb_plan_settings(); its name alone in a plan made without it. */
 const char *hb_plan_limit_text(const struct hb_plan *plan, enum hb_key key);
 void hb_plan_free(struct hb_plan *plan);

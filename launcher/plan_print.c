@@ -157,6 +157,22 @@ static void print_ids(const struct hb_plan *plan, FILE *out)
 		      out);
 }
 
+static void print_quota(const struct hb_plan *plan, FILE *out)
+{
+	if (!hb_plan_has_quota(plan)) {
+		fputs("write quota: none\n", out);
+		return;
+	}
+	fputs("write quota: what the read_write paths gain, at most", out);
+	if (plan->quota_bytes)
+		fprintf(out, " %llu MiB", plan->quota_bytes >> 20);
+	if (plan->quota_bytes && plan->quota_files)
+		fputs(" and", out);
+	if (plan->quota_files)
+		fprintf(out, " %llu files created", plan->quota_files);
+	fputs(" (fanotify)\n", out);
+}
+
 void hb_plan_print(const struct hb_plan *plan, FILE *out)
 {
 	fprintf(out, "policy: %s\n", plan->policy->path);
@@ -180,6 +196,7 @@ void hb_plan_print(const struct hb_plan *plan, FILE *out)
 			(unsigned long long)plan->rlimits[i].soft,
 			(unsigned long long)plan->rlimits[i].hard);
 	print_ipc(plan, out);
+	print_quota(plan, out);
 	fputs("capabilities: none (all sets empty, securebits locked, "
 	      "no_new_privs)\n",
 	      out);

@@ -12,8 +12,9 @@
 const char *hb_reason_name(enum hb_reason reason)
 {
 	static const char *const names[] = {
-		"exit",		"signal",	   "timeout",	  "cpu_limit",
-		"memory_limit", "file_size_limit", "setup_error", "refused",
+		"exit",	       "signal",       "timeout",
+		"cpu_limit",   "memory_limit", "file_size_limit",
+		"setup_error", "refused",      "write_quota",
 	};
 	return reason < ARRAY_SIZE(names) ? names[reason] : "?";
 }
@@ -72,6 +73,16 @@ void hb_result_cpu_limit(struct hb_result *r)
 {
 	r->reason = HB_REASON_CPU_LIMIT;
 	r->signal = SIGKILL;
+	r->hivebox_exit = HB_EXIT_SIGNAL + SIGKILL;
+}
+
+/* 128 + SIGKILL either way: a script that ended past its quota before
+ * the supervisor read the kernel's events would have been killed, and
+ * cron must not read its own exit status as a success. */
+void hb_result_write_quota(struct hb_result *r, bool killed)
+{
+	r->reason = HB_REASON_WRITE_QUOTA;
+	r->signal = killed ? SIGKILL : 0;
 	r->hivebox_exit = HB_EXIT_SIGNAL + SIGKILL;
 }
 
@@ -306,6 +317,31 @@ static json_object *limits_hit_json(const struct hb_result *r,
 	return a;
 }
 
+static json_object *u64_or_null(unsigned long long v)
+{
+	return v ? json_object_new_uint64(v) : NULL;
+}
+
+/* The quota (null where none) and what the run added under it. */
+static json_object *quota_json(const struct hb_result *r,
+			       const struct hb_plan *plan)
+{
+	json_object *o;
+
+	if (r->reason == HB_REASON_REFUSED || !hb_plan_has_quota(plan))
+		return NULL;
+	o = json_object_new_object();
+	json_object_object_add(o, "max_bytes", u64_or_null(plan->quota_bytes));
+	json_object_object_add(o, "max_files", u64_or_null(plan->quota_files));
+	json_object_object_add(o, "added_bytes",
+			       json_object_new_uint64(r->quota_bytes));
+	json_object_object_add(o, "added_files",
+			       json_object_new_uint64(r->quota_files));
+	json_object_object_add(o, "uncounted_events",
+			       json_object_new_uint64(r->quota_lost));
+	return o;
+}
+
 json_object *hb_result_object(const struct hb_result *r,
 			      const struct hb_plan *plan)
 {
@@ -362,6 +398,7 @@ json_object *hb_result_object(const struct hb_result *r,
 						       HB_REASON_SETUP_ERROR
 				       ? NULL
 				       : limits_hit_json(r, &plan->limits));
+	json_object_object_add(o, "write_quota", quota_json(r, plan));
 	json_object_object_add(cg, "used", json_object_new_boolean(0));
 	json_object_object_add(cg, "why_not",
 			       json_object_new_string(hb_cgroup_status()));

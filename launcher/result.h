@@ -32,6 +32,7 @@ enum hb_reason {
 	HB_REASON_FILE_SIZE_LIMIT,
 	HB_REASON_SETUP_ERROR,
 	HB_REASON_REFUSED, /* after the arguments, before anything ran */
+	HB_REASON_WRITE_QUOTA,
 };
 
 /* How a run ended.  The reason and hivebox's exit status are set here
@@ -54,6 +55,9 @@ struct hb_result {
 	 * RLIMIT_CPU counts it, the bytes the whole sandbox wrote. */
 	unsigned long long interp_cpu_ms, written_bytes;
 	int forwarded_signal; /* a signal hivebox got and passed on */
+	/* What the read_write paths gained, as the write quota counted it
+	 * (quota.h), and the events it could not count. */
+	unsigned long long quota_bytes, quota_files, quota_lost;
 	/* Filled in by main from the events sink and the audit trail. */
 	char exec_id[37];
 	unsigned violations, alerts, audit_errors;
@@ -87,6 +91,9 @@ void hb_result_timeout(struct hb_result *r, int signal);
 void hb_result_memory_limit(struct hb_result *r);
 /* The supervisor killed the sandbox for its total CPU time. */
 void hb_result_cpu_limit(struct hb_result *r);
+/* The sandbox went past its write quota: killed for it, or it ended
+ * before the supervisor could (killed false). */
+void hb_result_write_quota(struct hb_result *r, bool killed);
 /* Nothing ran: setup failed as e says, or (exec_failed) the interpreter
  * could not be executed, which is 127 for ENOENT and 126 otherwise. */
 void hb_result_setup_error(struct hb_result *r, const struct hb_error *e,

@@ -2,6 +2,7 @@
 #include "supervisor.h"
 #include "mounts.h"
 #include "net_run.h"
+#include "quota.h"
 #include "relay.h"
 #include "seccomp_notify.h"
 #include "sandbox.h"
@@ -111,6 +112,8 @@ struct loop {
 	int ipc_fds[HB_IPC_FILES];
 	/* Started as root, the sources, until the init has them. */
 	int *trees;
+	struct hb_quota quota; /* the write quota's watches */
+	bool quota_killed;
 };
 
 /* One report; a listener arrives as SCM_RIGHTS beside its message. */
@@ -241,6 +244,14 @@ static void on_sample(struct loop *l, const struct hb_plan *plan)
 		l->sample_ms = next;
 }
 
+static void on_quota(struct loop *l, int fd)
+{
+	if (hb_quota_read(&l->quota, fd) && !l->quota_killed) {
+		l->quota_killed = true;
+		send_signal(l->pidfd, SIGKILL);
+	}
+}
+
 static int event_loop(struct loop *l, const struct hb_plan *plan,
 		      struct hb_result *res, struct hb_error *e)
 {
@@ -255,6 +266,8 @@ static int event_loop(struct loop *l, const struct hb_plan *plan,
 		{.fd = -1, .events = POLLIN},
 		{.fd = -1, .events = POLLIN},
 		{.fd = -1, .events = POLLOUT},
+		{.fd = l->quota.bytes_fd, .events = POLLIN},
+		{.fd = l->quota.files_fd, .events = POLLIN},
 	};
 
 	for (;;) {
@@ -296,6 +309,9 @@ static int event_loop(struct loop *l, const struct hb_plan *plan,
 			(void)hb_net_run_read(l->net);
 		if (fds[9].revents)
 			hb_notice_ready(l->events->notice, fds[9].revents);
+		for (size_t i = 10; i < 12; i++)
+			if (fds[i].revents & POLLIN)
+				on_quota(l, fds[i].fd);
 		if (fds[0].revents & POLLIN)
 			return 0;
 	}
@@ -352,11 +368,23 @@ static void relay_report(struct loop *l)
 	}
 }
 
+/* What is still queued counts too: a script that went past its quota
+ * and ended before the supervisor read it did go past it. */
+static bool quota_finish(struct loop *l, struct hb_result *res)
+{
+	hb_quota_drain(&l->quota);
+	res->quota_bytes = l->quota.ledger.added;
+	res->quota_files = l->quota.files;
+	res->quota_lost = l->quota.lost;
+	return l->quota_killed || hb_quota_over(&l->quota);
+}
+
 static void finish(struct loop *l, unsigned long long start,
 		   struct hb_result *res)
 {
 	struct rusage ru = {0};
 	struct hb_error e;
+	bool over_quota;
 	int status = 0;
 
 	while (wait4(l->pid, &status, 0, &ru) < 0 && errno == EINTR)
@@ -372,10 +400,13 @@ static void finish(struct loop *l, unsigned long long start,
 	res->interp_cpu_ms = l->cpu_ms;
 	res->written_bytes = l->written;
 	res->end_tasks = l->tasks;
+	over_quota = quota_finish(l, res);
 	if (l->events->memory_killed && !l->timeout_stage)
 		hb_result_memory_limit(res);
 	else if (l->events->cpu_killed && !l->timeout_stage)
 		hb_result_cpu_limit(res);
+	else if (over_quota && !l->timeout_stage && !l->failed)
+		hb_result_write_quota(res, l->quota_killed);
 	else if (l->timeout_stage)
 		hb_result_timeout(res, l->have_status && WIFSIGNALED(l->status)
 					       ? WTERMSIG(l->status)
@@ -453,6 +484,11 @@ static int start_init(struct loop *l, int socks[2], struct hb_error *e)
 	if (plan->privileged && !l->trees)
 		return hb_error_set(e, HB_STAGE_CLONE, EINVAL,
 				    "the sources were not prepared");
+	/* The marks go on the trees before the init has them, so that
+	 * its first write is seen. */
+	r = hb_quota_start(&l->quota, plan, l->trees, e);
+	if (r < 0)
+		return r;
 	pid = clone_init(&l->pidfd);
 	if (pid == 0) {
 		close(socks[0]);
@@ -473,6 +509,11 @@ static int start_init(struct loop *l, int socks[2], struct hb_error *e)
 	close(TAKE_FD(socks[1]));
 	l->sock = socks[0];
 	l->pid = pid;
+	/* Before the init goes on: nothing of the sandbox has run yet. */
+	r = hb_quota_set_init(&l->quota, pid);
+	if (r < 0)
+		return hb_error_set(e, HB_STAGE_SUPERVISE, -r,
+				    "the sandbox's PID namespace");
 	r = write_maps(plan, pid, e);
 	/* The host side of the network, once the init's namespace exists
 	 * and before the init goes on to set up its end. */
@@ -510,6 +551,7 @@ static void release(struct loop *l, struct hb_result *res)
 	res->denied_syscalls = l->notify.total;
 	res->denied_counts = hb_seccomp_notify_counts(&l->notify);
 	hb_seccomp_notify_close(&l->notify);
+	hb_quota_close(&l->quota);
 }
 
 int hb_supervise(const struct hb_plan *plan, int *trees,
@@ -525,7 +567,8 @@ int hb_supervise(const struct hb_plan *plan, int *trees,
 			 .events = events,
 			 .plan = plan,
 			 .trees = trees,
-			 .notify = {.fd = -1}};
+			 .notify = {.fd = -1},
+			 .quota = {.bytes_fd = -1, .files_fd = -1}};
 	unsigned long long start = hb_now_ms();
 	struct hb_error fail = {0};
 	int socks[2] = {-1, -1};
