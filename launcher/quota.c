@@ -89,8 +89,8 @@ static int group(unsigned flags, unsigned event_flags, struct hb_error *e)
 {
 	/* Unlimited: an event lost is a write not counted.  The queue is
 	 * drained as fast as the loop turns. */
-	int fd = fanotify_init(flags | FAN_CLASS_NOTIF | FAN_CLOEXEC |
-				       FAN_NONBLOCK | FAN_UNLIMITED_QUEUE,
+	int fd = fanotify_init(flags | FAN_CLOEXEC | FAN_NONBLOCK |
+				       FAN_UNLIMITED_QUEUE,
 			       event_flags);
 
 	return fd < 0 ? hb_error_set(e, HB_STAGE_SUPERVISE, errno,
@@ -125,8 +125,8 @@ static int mark_all(struct hb_quota *q, const struct hb_plan *plan,
 		if (!hb_mount_writable(m) || trees[i] < 0)
 			continue;
 		if (q->bytes_fd >= 0)
-			r = mark(q->bytes_fd, FAN_MARK_MOUNT, FAN_MODIFY,
-				 trees[i], m, e);
+			r = mark(q->bytes_fd, FAN_MARK_MOUNT,
+				 FAN_MODIFY | FAN_OPEN_PERM, trees[i], m, e);
 		/* Marking one file system twice only updates its mark. */
 		if (r == 0 && q->files_fd >= 0)
 			r = mark(q->files_fd, FAN_MARK_FILESYSTEM,
@@ -158,13 +158,15 @@ int hb_quota_start(struct hb_quota *q, const struct hb_plan *plan,
 		/* O_NONBLOCK: the descriptor of a FIFO the script wrote to
 		 * must not wait for a writer. */
 		q->bytes_fd = group(
-			0, O_RDONLY | O_LARGEFILE | O_CLOEXEC | O_NONBLOCK, e);
+			FAN_CLASS_CONTENT,
+			O_RDONLY | O_LARGEFILE | O_CLOEXEC | O_NONBLOCK, e);
 		r = q->bytes_fd < 0 ? q->bytes_fd : 0;
 	}
 	if (r == 0 && q->max_files) {
 		/* The name keeps two creations in one directory from being
 		 * merged into one event. */
-		q->files_fd = group(FAN_REPORT_DFID_NAME, O_RDONLY, e);
+		q->files_fd = group(FAN_CLASS_NOTIF | FAN_REPORT_DFID_NAME,
+				    O_RDONLY, e);
 		r = q->files_fd < 0 ? q->files_fd : 0;
 	}
 	if (r == 0)
@@ -240,6 +242,17 @@ static bool in_sandbox(const struct hb_quota *q, pid_t pid)
 	       st.st_dev == q->ns_dev && st.st_ino == q->ns_ino;
 }
 
+/* An open waits for this answer: the file is measured before the opener
+ * can write, so that what it held before the run is its base. */
+static void allow(struct hb_quota *q, int fd,
+		  const struct fanotify_event_metadata *m)
+{
+	struct fanotify_response rsp = {.fd = m->fd, .response = FAN_ALLOW};
+
+	if (write(fd, &rsp, sizeof(rsp)) != sizeof(rsp))
+		q->lost++;
+}
+
 static void on_event(struct hb_quota *q, int fd,
 		     const struct fanotify_event_metadata *m)
 {
@@ -247,8 +260,11 @@ static void on_event(struct hb_quota *q, int fd,
 		q->lost++;
 		return;
 	}
-	if (fd == q->bytes_fd && (m->mask & FAN_MODIFY) && m->fd >= 0)
+	if (fd == q->bytes_fd && (m->mask & (FAN_MODIFY | FAN_OPEN_PERM)) &&
+	    m->fd >= 0)
 		on_modify(q, m->fd);
+	if (fd == q->bytes_fd && (m->mask & FAN_OPEN_PERM) && m->fd >= 0)
+		allow(q, fd, m);
 	else if (fd == q->files_fd && (m->mask & FAN_CREATE) &&
 		 in_sandbox(q, m->pid))
 		q->files++;

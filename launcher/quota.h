@@ -5,7 +5,9 @@
  * Two groups, because no one kind of mark sees both.  Bytes: a mount
  * mark on each writable tree hb_mounts_prepare() cloned, so only writes
  * made through the sandbox's own mounts reach it (FAN_MODIFY, with a
- * descriptor of the file).  Files: directory-entry events (FAN_CREATE)
+ * descriptor of the file), and FAN_OPEN_PERM, whose opener waits until
+ * the supervisor has measured the file: what it held before the run is
+ * known before anything is written to it.  Files: directory-entry events (FAN_CREATE)
  * exist only for inode and file-system marks, so a file-system mark on
  * each writable tree's file system, keeping only the events of processes
  * in the sandbox's PID namespace. */
