@@ -128,13 +128,19 @@ static int check_u64(const struct hb_key_def *k, const char *value,
 		     const char *file, unsigned line, unsigned long long *ret,
 		     struct hb_diag *diag)
 {
-	int r = hb_parse_u64(value, ULLONG_MAX, ret);
+	int r;
 
+	if (k->none_word && strcmp(value, "none") == 0) {
+		*ret = 0;
+		return 0;
+	}
+	r = hb_parse_u64(value, ULLONG_MAX, ret);
 	if (r < 0 || *ret < k->min || *ret > k->max)
 		return hb_diag_set(diag, file, line,
 				   "bad value '%s' for %s: expected a whole "
-				   "number of %s from %llu to %llu",
-				   value, k->name, k->unit, k->min, k->max);
+				   "number of %s from %llu to %llu%s",
+				   value, k->name, k->unit, k->min, k->max,
+				   k->none_word ? ", or none" : "");
 	return 0;
 }
 

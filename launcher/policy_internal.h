@@ -71,6 +71,9 @@ struct hb_key_def {
 	 * no file can write (auto): "(none)" if NULL. */
 	const char *unset;
 	bool hide_unset; /* "policy show" leaves it out when unset */
+	/* HB_T_U64 whose unset value is 0, below min: a file may write
+	 * "none" for it, which lifts what a policy it extends set. */
+	bool none_word;
 	enum hb_merge merge;
 	enum hb_tighten_rule tighten;
 };

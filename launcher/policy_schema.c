@@ -185,8 +185,8 @@ const struct hb_key_def hb_keys[HB_K_MAX] = {
 			     .type = HB_T_PATHS,
 			     .offset = OFF(read_write),
 			     .merge = HB_MERGE_LIST},
-	/* Unset (0, which no file can write) is no quota.  The bounds keep
-	 * the byte count within 64 bits with room to add to it. */
+	/* Unset (0, "none" in a file) is no quota.  The bounds keep the
+	 * byte count within 64 bits with room to add to it. */
 	[HB_K_WRITE_QUOTA_MB] = {.section = "filesystem",
 				 .name = "write_quota_mb",
 				 .type = HB_T_U64,
@@ -195,6 +195,7 @@ const struct hb_key_def hb_keys[HB_K_MAX] = {
 				 .max = 16777216,
 				 .unit = "MiB",
 				 .unset = "no quota",
+				 .none_word = true,
 				 .merge = HB_MERGE_REPLACE,
 				 .tighten = HB_TIGHTEN_LOWER},
 	[HB_K_WRITE_QUOTA_FILES] = {.section = "filesystem",
@@ -205,6 +206,7 @@ const struct hb_key_def hb_keys[HB_K_MAX] = {
 				    .max = 1000000000,
 				    .unit = "files",
 				    .unset = "no quota",
+				    .none_word = true,
 				    .merge = HB_MERGE_REPLACE,
 				    .tighten = HB_TIGHTEN_LOWER},
 	[HB_K_NETWORK_MODE] = {.section = "network",

@@ -96,6 +96,11 @@ void hb_policy_show(const struct hb_policy *p, FILE *out)
 		}
 		if (k->type == HB_T_ENVSET) {
 			show_repeated(p, k, out);
+		} else if (k->none_word && unset(p, k) &&
+			   p->origin[hb_key_of(k)].file) {
+			/* A file lifted it: what it wrote reads back. */
+			fprintf(out, "%s = none", k->name);
+			show_origin(p, hb_key_of(k), out);
 		} else if (unset(p, k)) {
 			fprintf(out, "; %s = (%s)", k->name,
 				k->unset ? k->unset : "none");

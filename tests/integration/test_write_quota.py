@@ -6,8 +6,8 @@ import signal
 
 import pytest
 
-from conftest import (EXIT_HIVEBOX, assert_refused, assert_result,
-                      needs_root)
+from conftest import (EXIT_HIVEBOX, POLICIES, assert_refused,
+                      assert_result, needs_root)
 from test_audit import default_key, events, exec_records
 
 # Started as root only: the quota's fanotify marks need it.
@@ -174,3 +174,23 @@ def test_unprivileged_with_a_quota_is_refused(hb):
     assert len(lines) == 1, run
     assert "policy.ini:5: write_quota_files needs hivebox started as " \
         "root" in lines[0], run
+
+
+def test_shipped_policies_bound_what_is_added_and_none_lifts_it(hb):
+    """strict.ini's quota applies to the read_write paths of a policy that
+    extends it; "none" in that policy lifts it."""
+    hb.mkdir("out", 0o777)
+    strict = str(POLICIES["strict"])
+    bounded = hb.policy("[filesystem]\nread_write = ./out\n",
+                        extends=strict, name="bounded.ini")
+    lifted = hb.policy("[filesystem]\nread_write = ./out\n"
+                       "write_quota_mb = none\nwrite_quota_files = none\n",
+                       extends=strict, name="lifted.ini")
+
+    runs = [hb.run_argv(["--dry-run", "--policy", p, hb.script("hello.py")])
+            for p in (bounded, lifted)]
+
+    assert [r.rc for r in runs] == [0, 0], runs
+    assert "write quota: what the read_write paths gain, at most 100 MiB " \
+        "and 1000 files created" in runs[0].stdout, runs[0]
+    assert "write quota: none\n" in runs[1].stdout, runs[1]

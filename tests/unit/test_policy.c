@@ -1185,6 +1185,32 @@ Test(policy_write_quota, bad_values)
 		}
 }
 
+/* A policy lifts the quota of the one it extends with "none". */
+Test(policy_write_quota, none_lifts_an_inherited_quota)
+{
+	struct hb_policy p;
+	struct hb_diag d = {0};
+
+	cr_assert_eq(parse_text(&p,
+				"[filesystem]\nwrite_quota_mb = 100\n"
+				"write_quota_files = none\n",
+				&d),
+		     0, "%s", d.msg);
+	cr_assert_eq(p.write_quota_mb, 100);
+	cr_assert_eq(parse_more(&p, "[filesystem]\nwrite_quota_mb = none\n",
+				"child.ini", &d),
+		     0, "%s", d.msg);
+	cr_assert_eq(p.write_quota_mb, 0);
+	cr_assert_eq(p.write_quota_files, 0);
+	expect_origin(&p, HB_K_WRITE_QUOTA_MB, "child.ini", 2);
+	/* Only these keys know the word; the command line never lifts. */
+	cr_assert_eq(hb_policy_tighten(&p, HB_K_WRITE_QUOTA_MB,
+				       "--write-quota-mb", "none", &d),
+		     -EINVAL);
+	hb_policy_free(&p);
+	expect_error("[execution]\nmemory_mb = none\n", 2, "memory_mb");
+}
+
 /* Unset is no bound: the command line may set one, then only lower it. */
 Test(policy_write_quota, tighten)
 {
