@@ -46,15 +46,19 @@ def assert_stopped(hb, run, limit_key):
 
 
 def test_one_big_file_over_the_byte_quota(hb):
-    out, policy = quota_setup(hb, "write_quota_mb = 4\n")
+    """One file, written 1 MiB at a time, far past the quota: file_size_mb
+    is raised so that only the quota can stop it, with room enough that
+    a supervisor slowed down by other work still stops it on the way."""
+    out = hb.mkdir("out", 0o777)
+    policy = hb.policy("[execution]\nfile_size_mb = 256\n[filesystem]\n"
+                       "read_write = ./out\nwrite_quota_mb = 4\n")
 
-    run = hb.run("write_quota.py", "big", "out", "64", policy=policy)
+    run = hb.run("write_quota.py", "big", "out", "256", policy=policy)
 
     res = assert_stopped(hb, run, "write_quota_mb = 4")
     assert res["write_quota"]["added_bytes"] > 4 * MIB, res
     assert res["write_quota"]["max_bytes"] == 4 * MIB, res
-    # Killed on the way: far from the 64 MiB it would have written.
-    assert (out / "big").stat().st_size < 64 * MIB
+    assert (out / "big").stat().st_size < 256 * MIB
 
 
 def test_many_small_files_over_the_byte_quota(hb):
