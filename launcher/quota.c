@@ -17,6 +17,10 @@
  * descriptors. */
 #define READS_PER_TURN 8
 #define EVENT_BUF 16384
+/* Files whose later opens no longer wait (see measured()): each such
+ * mark holds its inode in memory until the run ends, so a run that opens
+ * a million files keeps only this many. */
+#define IGNORE_MAX 4096
 
 static size_t slot_of(const struct hb_quota_ledger *l, dev_t dev, ino_t ino)
 {
@@ -212,24 +216,42 @@ static bool born_in_run(const struct hb_quota *q, const struct statx *sx)
 		sx->stx_btime.tv_nsec >= q->start_nsec);
 }
 
-static void on_modify(struct hb_quota *q, int fd)
+/* True once the regular file fd is in the ledger. */
+static bool on_modify(struct hb_quota *q, int fd)
 {
 	struct statx sx = {0};
 
 	if (statx(fd, "", AT_EMPTY_PATH, STATX_BTIME | STATX_BLOCKS | STATX_INO,
 		  &sx) < 0) {
 		q->lost++;
-		return;
+		return false;
 	}
 	if (!S_ISREG(sx.stx_mode))
-		return;
+		return false;
 	/* What the file takes on disk: a sparse file adds only what it
 	 * allocates. */
 	if (hb_quota_ledger_note(&q->ledger,
 				 makedev(sx.stx_dev_major, sx.stx_dev_minor),
 				 (ino_t)sx.stx_ino, born_in_run(q, &sx),
-				 sx.stx_blocks * 512ull) < 0)
+				 sx.stx_blocks * 512ull) < 0) {
 		q->lost++;
+		return false;
+	}
+	return true;
+}
+
+/* A file in the ledger has its base: its later opens need not wait, and
+ * a script that opens its log a thousand times pays once.  FAN_MODIFY
+ * still counts its growth. */
+static void measured(struct hb_quota *q, int fd)
+{
+	if (q->ignored >= IGNORE_MAX)
+		return;
+	if (fanotify_mark(q->bytes_fd,
+			  FAN_MARK_ADD | FAN_MARK_IGNORED_MASK |
+				  FAN_MARK_IGNORED_SURV_MODIFY,
+			  FAN_OPEN_PERM, fd, NULL) == 0)
+		q->ignored++;
 }
 
 /* A process of the sandbox, as the kernel reported it when the supervisor
@@ -261,8 +283,8 @@ static void on_event(struct hb_quota *q, int fd,
 		return;
 	}
 	if (fd == q->bytes_fd && (m->mask & (FAN_MODIFY | FAN_OPEN_PERM)) &&
-	    m->fd >= 0)
-		on_modify(q, m->fd);
+	    m->fd >= 0 && on_modify(q, m->fd) && (m->mask & FAN_OPEN_PERM))
+		measured(q, m->fd);
 	if (fd == q->bytes_fd && (m->mask & FAN_OPEN_PERM) && m->fd >= 0)
 		allow(q, fd, m);
 	else if (fd == q->files_fd && (m->mask & FAN_CREATE) &&

@@ -56,6 +56,7 @@ struct hb_quota {
 	/* Events the kernel could not queue, and files that could not be
 	 * measured: what the figures may have missed. */
 	unsigned long long lost;
+	unsigned ignored; /* files whose opens no longer wait */
 };
 
 /* Before the clone, while trees (hb_mounts_prepare()) are open: the

@@ -114,6 +114,26 @@ def test_under_the_quota_the_run_succeeds(hb):
     assert end["result"]["reason"] == "exit", end
 
 
+def test_a_file_opened_again_and_again_counts_all_it_gains(hb):
+    """Only a file's first open waits for the supervisor; its growth is
+    still counted across every later open, under the quota and past it."""
+    out = hb.mkdir("out", 0o777)
+    policy = hb.policy("[execution]\nfile_size_mb = 256\n[filesystem]\n"
+                       "read_write = ./out\nwrite_quota_mb = 2\n")
+
+    under = hb.run("write_quota.py", "reopen", "out/log", "100", "4",
+                   policy=policy)
+    over = hb.run("write_quota.py", "reopen", "out/big", "4096", "64",
+                  policy=policy)
+
+    assert under.rc == 0 and under.stdout == "done\n", under
+    q = assert_result(under, "exit", exit_code=0)["write_quota"]
+    assert 400 * 1024 <= q["added_bytes"] <= 400 * 1024 + 16384, q
+    res = assert_stopped(hb, over, "write_quota_mb = 2")
+    assert res["write_quota"]["added_bytes"] > 2 * MIB, res
+    assert (out / "big").stat().st_size < 256 * MIB
+
+
 def test_what_existed_before_the_run_is_not_counted(hb):
     """A 6 MiB file and 500 files already there, under a quota of 4 MiB
     and 10 files: appending 1 MiB to the big one adds 1 MiB, no file
