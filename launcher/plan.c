@@ -656,8 +656,8 @@ static int plan_quota(const struct hb_plan *plan, const struct hb_policy *p,
 	return hb_diag_set(diag, hb_policy_origin(p, key), p->origin[key].line,
 			   "%s needs hivebox started as root (it watches the "
 			   "read_write paths with fanotify); run it as root, "
-			   "or use a policy without write_quota_mb and "
-			   "write_quota_files",
+			   "or lift the quota in the policy: write_quota_mb = "
+			   "none, write_quota_files = none",
 			   hb_key_name(key));
 }
 
