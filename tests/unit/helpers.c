@@ -32,6 +32,23 @@ int parse_text(struct hb_policy *p, const char *text, struct hb_diag *d)
 	return parse_more(p, text, "test.ini", d);
 }
 
+char *repo_path(const char *path)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *slash;
+
+	cr_assert_gt(n, 0, "/proc/self/exe: %s", strerror(errno));
+	exe[n] = '\0';
+	/* .../build/unit-tests: two levels up is the repository. */
+	for (int up = 0; up < 2; up++) {
+		slash = strrchr(exe, '/');
+		cr_assert_not_null(slash, "%s", exe);
+		*slash = '\0';
+	}
+	return path_join(exe, path);
+}
+
 void filter_of_text(const char *text, uintptr_t exec_addr, struct hb_filter *f)
 {
 	struct hb_policy p;

@@ -17,6 +17,11 @@ int parse_more(struct hb_policy *p, const char *text, const char *name,
  * on any error. */
 void filter_of_text(const char *text, uintptr_t exec_addr, struct hb_filter *f);
 
+/* path, relative to the top of the repository, made absolute from
+ * where the test binary is (build/), not from the caller's directory:
+ * the suites may be started from anywhere.  malloc'ed. */
+char *repo_path(const char *path);
+
 /* A new directory under /tmp, absolute and free of symlinks. */
 char *tmpdir_new(void);
 /* rm -rf dir, then free it. */
