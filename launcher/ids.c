@@ -15,27 +15,17 @@ static int open_lock_dir(const char *lock_path, const char **ret_name)
 {
 	char dir[PATH_MAX];
 	const char *slash = strrchr(lock_path, '/');
-	_cleanup_close_ int fd = -1;
-	struct stat st;
-	int r;
+	int fd;
 
 	if (!slash || slash == lock_path || !slash[1] || lock_path[0] != '/' ||
 	    (size_t)(slash - lock_path) >= sizeof(dir))
 		return -EINVAL;
 	memcpy(dir, lock_path, (size_t)(slash - lock_path));
 	dir[slash - lock_path] = '\0';
-	r = hb_mkdir_p(dir, 0700, 0700);
-	if (r < 0)
-		return r;
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (st.st_uid != geteuid() || (st.st_mode & 022))
-		return -EPERM;
-	*ret_name = slash + 1;
-	return TAKE_FD(fd);
+	fd = hb_open_own_dir(dir, true);
+	if (fd >= 0)
+		*ret_name = slash + 1;
+	return fd;
 }
 
 static int open_lock_file(const char *lock_path)

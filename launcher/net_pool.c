@@ -122,31 +122,6 @@ int hb_net_pool_starttime(pid_t pid, unsigned long long *ret)
 	return errno || end == p || (*end != ' ' && *end != '\n') ? -EIO : 0;
 }
 
-/* The state directory, which must be ours and writable by us alone: its
- * files decide which interfaces the next start deletes. */
-static int open_state_dir(const char *state_dir, bool create)
-{
-	_cleanup_close_ int fd = -1;
-	struct stat st;
-	int r;
-
-	if (!state_dir || !*state_dir)
-		return -EINVAL;
-	if (create) {
-		r = hb_mkdir_p(state_dir, 0700, 0700);
-		if (r < 0)
-			return r;
-	}
-	fd = open(state_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (st.st_uid != geteuid() || (st.st_mode & 022))
-		return -EPERM;
-	return TAKE_FD(fd);
-}
-
 /* The pool's lock; closing the descriptor releases it. */
 static int lock_pool(int dirfd)
 {
@@ -242,7 +217,7 @@ int hb_net_pool_acquire(const struct hb_net_pool *pool, const char *state_dir,
 	r = hb_net_pool_starttime(getpid(), &self);
 	if (r < 0)
 		return r;
-	dirfd = open_state_dir(state_dir, true);
+	dirfd = hb_open_own_dir(state_dir, true);
 	if (dirfd < 0)
 		return dirfd;
 	lockfd = lock_pool(dirfd);
@@ -270,7 +245,7 @@ int hb_net_pool_forwarding_on(const char *state_dir)
 	char now[8];
 	int r;
 
-	dirfd = open_state_dir(state_dir, true);
+	dirfd = hb_open_own_dir(state_dir, true);
 	if (dirfd < 0)
 		return dirfd;
 	lockfd = lock_pool(dirfd);
@@ -313,7 +288,7 @@ int hb_net_pool_release(const char *state_dir, unsigned index)
 	_cleanup_close_ int dirfd = -1, lockfd = -1;
 	char name[INDEX_NAME_MAX];
 
-	dirfd = open_state_dir(state_dir, false);
+	dirfd = hb_open_own_dir(state_dir, false);
 	if (dirfd < 0)
 		return dirfd == -ENOENT ? 0 : dirfd;
 	lockfd = lock_pool(dirfd);
@@ -399,7 +374,7 @@ int hb_net_pool_stale(const char *state_dir,
 	unsigned index;
 	DIR *d;
 
-	dirfd = open_state_dir(state_dir, false);
+	dirfd = hb_open_own_dir(state_dir, false);
 	if (dirfd == -ENOENT)
 		return 0;
 	if (dirfd < 0)

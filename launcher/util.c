@@ -181,6 +181,29 @@ int hb_mkdir_p(const char *path, mode_t parent_mode, mode_t mode)
 	return 0;
 }
 
+int hb_open_own_dir(const char *path, bool create)
+{
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+	int r;
+
+	if (!path || !*path)
+		return -EINVAL;
+	if (create) {
+		r = hb_mkdir_p(path, 0700, 0700);
+		if (r < 0)
+			return r;
+	}
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (st.st_uid != geteuid() || (st.st_mode & 022))
+		return -EPERM;
+	return TAKE_FD(fd);
+}
+
 int hb_write_all(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;

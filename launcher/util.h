@@ -102,6 +102,10 @@ int hb_open_nofollow(int dir, const char *path, int flags);
  * mode.  Whatever exists already is left as it is, even a file as the
  * last component: the caller checks what it got. */
 int hb_mkdir_p(const char *path, mode_t parent_mode, mode_t mode);
+/* Open the directory path (made 0700 first, with its parents, if
+ * create), which must be the caller's and writable by no one else
+ * (-EPERM): what it holds decides what hivebox does next. */
+int hb_open_own_dir(const char *path, bool create);
 
 /* write() until all of buf is out, across short writes and EINTR. */
 int hb_write_all(int fd, const void *buf, size_t len);
