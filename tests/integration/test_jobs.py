@@ -171,3 +171,19 @@ def test_interpreter_link_outside_the_sandbox_is_refused(hb):
                    rf"{bindir}/python3 would not be found in the sandbox: "
                    rf"{bindir}/python3 is outside every path it sees; add "
                    rf"{bindir} to read_only$")
+
+
+@needs_userns
+@pytest.mark.parametrize("what", ["missing", "file"])
+def test_workdir_option_must_be_a_directory(hb, what):
+    """A --workdir that is no directory refuses the run, naming it."""
+    target = hb.dir / "nowhere"
+    if what == "file":
+        target.write_text("")
+    policy = hb.policy("")
+    why = "No such file or directory" if what == "missing" else \
+        "Not a directory"
+
+    run = hb.run("hello.py", policy=policy, options=["--workdir", target])
+
+    assert_refused(run, rf"^hivebox: --workdir {target}: {why}$")
