@@ -205,6 +205,8 @@ bool hb_events_sample(struct hb_events *w, const struct hb_monitor_src *src,
 	w->last_total_kb = s.total_kb;
 	if (s.total_kb > w->peak_total_kb)
 		w->peak_total_kb = s.total_kb;
+	if (s.vm_max_kb > w->peak_vm_kb)
+		w->peak_vm_kb = s.vm_max_kb;
 	if (s.processes > w->peak_processes)
 		w->peak_processes = s.processes;
 	if (s.tasks > w->peak_tasks)
@@ -229,14 +231,17 @@ unsigned hb_events_next_sample_ms(const struct hb_events *w,
 {
 	unsigned long long fast_kb =
 		memory_mb * 1024 * HB_SAMPLE_FAST_PCT / 100;
-	unsigned long long ms;
+	unsigned long long ms, rate;
 
-	if (w->sample_ms <= HB_SAMPLE_FAST_MS || w->last_total_kb >= fast_kb)
+	if (w->sample_ms <= HB_SAMPLE_FAST_MS || w->last_total_kb >= fast_kb ||
+	    hb_now_ms() < w->fast_until_ms)
 		return w->sample_ms <= HB_SAMPLE_FAST_MS ? w->sample_ms
 							 : HB_SAMPLE_FAST_MS;
-	if (!w->growth_kb_per_ms)
+	rate = w->growth_kb_per_ms > w->burst_kb_per_ms ? w->growth_kb_per_ms
+							: w->burst_kb_per_ms;
+	if (!rate)
 		return w->sample_ms;
-	ms = (fast_kb - w->last_total_kb) / w->growth_kb_per_ms;
+	ms = (fast_kb - w->last_total_kb) / rate;
 	if (ms < HB_SAMPLE_FAST_MS)
 		return HB_SAMPLE_FAST_MS;
 	return ms < w->sample_ms ? (unsigned)ms : w->sample_ms;

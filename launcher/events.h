@@ -29,6 +29,11 @@ struct hb_events {
 	unsigned alerts, violations, audit_errors;
 	bool cpu_alerted, memory_alerted, memory_killed, cpu_killed;
 	unsigned long long peak_total_kb;
+	unsigned long long peak_vm_kb; /* one process's address space */
+	/* The backstop (RLIMIT_AS) would have refused a call the filter
+	 * sent: what it asked for and what its process had mapped, in
+	 * bytes; memory_killed is set too.  0: it never did. */
+	unsigned long long backstop_asked, backstop_mapped;
 	/* The sandbox's CPU as sampled (cpu_total_ms), never going down:
 	 * a sample that missed a process reaped during its walk does not
 	 * take back what an earlier one counted. */
@@ -36,6 +41,10 @@ struct hb_events {
 	unsigned long long last_total_kb;    /* the latest sample's memory */
 	unsigned long long last_sample_ms;   /* when it was taken */
 	unsigned long long growth_kb_per_ms; /* since the one before */
+	unsigned long long fast_until_ms;    /* a large request was seen */
+	/* The fastest the sandbox is assumed to fill memory from idle
+	 * (HB_BURST_KB_PER_MS_PER_CPU); 0: only the growth seen counts. */
+	unsigned long long burst_kb_per_ms;
 	unsigned peak_processes;
 	unsigned peak_tasks, peak_fds; /* hb_sample's tasks and fds_max */
 	char alerted_kinds[HB_MAX_ALERT_KINDS][32]; /* alert_command ran */
@@ -92,9 +101,23 @@ bool hb_events_sample(struct hb_events *w, const struct hb_monitor_src *src,
  * by 80 % at a fixed 100 ms, by a median of 9 % (20 runs) with this. */
 #define HB_SAMPLE_FAST_MS 2
 #define HB_SAMPLE_FAST_PCT 50
+/* A request for more than HB_GUARD_ASK_BYTES at once (one large object)
+ * may be filled faster than any growth rate foretells, and by a script
+ * that ends before the next sample: the supervisor, which sees the
+ * request, samples fast for this long (fast_until_ms). */
+#define HB_SAMPLE_HURRY_MS 1000
+/* A script can go from idle to filling memory as fast as the kernel
+ * faults pages in, faster than any growth seen before: measured here,
+ * four Python processes on 2 cores filled 16 MiB chunks at 3.9 MiB/ms,
+ * and passed memory_mb = 200 by 187 MiB before the first 100 ms sample.
+ * So the interval is also no longer than this rate (per CPU, for up to
+ * HB_BURST_CPUS of them) takes to reach half of memory_mb. */
+#define HB_BURST_KB_PER_MS_PER_CPU 2048
+#define HB_BURST_CPUS 4
 /* The interval until the next sample: HB_SAMPLE_FAST_MS once the last
- * sample held HB_SAMPLE_FAST_PCT % of memory_mb; before, no longer than
- * the memory's last growth rate takes to get there; else sample_ms. */
+ * sample held HB_SAMPLE_FAST_PCT % of memory_mb, or until fast_until_ms;
+ * before, no longer than the last growth rate, or burst_kb_per_ms if
+ * faster, takes to get there; at most sample_ms. */
 unsigned hb_events_next_sample_ms(const struct hb_events *w,
 				  unsigned long long memory_mb);
 

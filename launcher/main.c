@@ -167,6 +167,7 @@ static void init_events(struct run *run)
 {
 	const struct hb_monitoring *m = &run->plan.monitoring;
 	struct hb_events *w = &run->events;
+	long cpus;
 
 	memset(w, 0, sizeof(*w));
 	w->audit = run->have_audit ? &run->audit : NULL;
@@ -178,6 +179,13 @@ static void init_events(struct run *run)
 	w->alert_command = m->alert_command;
 	w->alert_timeout_s = m->alert_timeout_s;
 	w->sample_ms = m->sample_ms;
+	cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	if (cpus < 1)
+		cpus = 1;
+	w->burst_kb_per_ms =
+		HB_BURST_KB_PER_MS_PER_CPU *
+		(unsigned long long)(cpus < HB_BURST_CPUS ? cpus
+							  : HB_BURST_CPUS);
 }
 
 /* An attempt to loosen the policy from the command line is refused, and
@@ -330,6 +338,16 @@ static void record_end_reason(struct run *run)
 			 "%s was killed after %llu s of CPU time: %s",
 			 plan->script, l->cpu_seconds,
 			 hb_plan_limit_text(plan, HB_K_CPU));
+	else if (res->reason == HB_REASON_MEMORY_LIMIT &&
+		 run->events.backstop_asked)
+		snprintf(msg, sizeof(msg),
+			 "%s was killed asking for %llu MiB of address space "
+			 "with %llu MiB mapped, past the backstop of %llu MiB: "
+			 "%s",
+			 plan->script, run->events.backstop_asked >> 20,
+			 run->events.backstop_mapped >> 20,
+			 hb_plan_backstop_bytes(l->memory_mb) >> 20,
+			 hb_plan_limit_text(plan, HB_K_MEMORY));
 	else if (res->reason == HB_REASON_MEMORY_LIMIT)
 		snprintf(msg, sizeof(msg),
 			 "%s was killed when the sandbox's memory passed "

@@ -22,13 +22,12 @@ struct walk {
 
 static long clk_ticks, page_kb;
 
-/* utime, stime (fields 14, 15), cutime, cstime (16, 17), num_threads (20)
- * and rss (24) of
- * /proc/PID/stat, CPU in ms; the command name may hold spaces, so count
- * from its closing ')'. */
+/* utime, stime (fields 14, 15), cutime, cstime (16, 17), num_threads
+ * (20), vsize (23) and rss (24) of /proc/PID/stat, CPU in ms; the command
+ * name may hold spaces, so count from its closing ')'. */
 static int read_stat(pid_t pid, unsigned long long *ret_own_ms,
 		     unsigned long long *ret_reaped_ms, long long *ret_rss,
-		     unsigned *ret_threads)
+		     unsigned long long *ret_vsize, unsigned *ret_threads)
 {
 	unsigned long long ut = 0, st = 0, cut = 0, cst = 0;
 	char path[64], buf[1024], *p;
@@ -44,8 +43,8 @@ static int read_stat(pid_t pid, unsigned long long *ret_own_ms,
 	if (!p ||
 	    sscanf(p + 2,
 		   "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu "
-		   "%llu %llu %*d %*d %u %*d %*u %*u %lld",
-		   &ut, &st, &cut, &cst, ret_threads, ret_rss) != 6)
+		   "%llu %llu %*d %*d %u %*d %*u %llu %lld",
+		   &ut, &st, &cut, &cst, ret_threads, ret_vsize, ret_rss) != 7)
 		return -EINVAL;
 	*ret_own_ms = (ut + st) * 1000 / (unsigned long long)clk_ticks;
 	*ret_reaped_ms = (cut + cst) * 1000 / (unsigned long long)clk_ticks;
@@ -58,11 +57,12 @@ static int read_stat(pid_t pid, unsigned long long *ret_own_ms,
 static int add_process(pid_t pid, struct hb_sample *s)
 {
 	unsigned long long own, reaped;
+	unsigned long long vsize = 0;
 	long long rss = 0;
 	unsigned threads = 0;
 	char path[64];
 	struct stat st;
-	int r = read_stat(pid, &own, &reaped, &rss, &threads);
+	int r = read_stat(pid, &own, &reaped, &rss, &vsize, &threads);
 
 	if (r < 0)
 		return r;
@@ -72,6 +72,8 @@ static int add_process(pid_t pid, struct hb_sample *s)
 		s->fds_max = (unsigned)st.st_size;
 	if (own > s->cpu_max_ms)
 		s->cpu_max_ms = own;
+	if (vsize / 1024 > s->vm_max_kb)
+		s->vm_max_kb = vsize / 1024;
 	s->cpu_total_ms += own + reaped;
 	s->rss_kb += (unsigned long long)(rss > 0 ? rss : 0) *
 		     (unsigned long long)page_kb;
@@ -236,7 +238,7 @@ int hb_monitor_sample(const struct hb_monitor_src *src, struct hb_sample *ret)
 	struct walk w = {0};
 	unsigned long long ipc = 0;
 
-	unsigned long long own;
+	unsigned long long own, vsize;
 	long long rss;
 	unsigned threads;
 
@@ -246,7 +248,8 @@ int hb_monitor_sample(const struct hb_monitor_src *src, struct hb_sample *ret)
 	 * (the walk goes down), so a process reaped during the walk is
 	 * missed by this sample rather than counted twice, live and in its
 	 * reaper's cutime.  The caller keeps the total from going down. */
-	if (read_stat(src->init, &own, &ret->cpu_total_ms, &rss, &threads) < 0)
+	if (read_stat(src->init, &own, &ret->cpu_total_ms, &rss, &vsize,
+		      &threads) < 0)
 		ret->cpu_total_ms = 0;
 	/* A process may exit between the listing and the read: skip it. */
 	children(&w, src->init);

@@ -43,6 +43,9 @@ struct hb_sample {
 	unsigned long long ipc_kb;     /* System V IPC of its namespace */
 	unsigned long long total_kb;   /* rss_kb + tmpfs_kb + ipc_kb */
 	unsigned long long cpu_max_ms; /* the busiest single process */
+	/* The largest address space of one process, as RLIMIT_AS counts
+	 * it: how near the backstop it came. */
+	unsigned long long vm_max_kb;
 	/* The whole sandbox: every living (or not yet reaped) process's
 	 * own CPU, every thread's, and that of the children it reaped, plus
 	 * what the init reaped.  What escapes: a process the kernel reaped

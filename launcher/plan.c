@@ -323,15 +323,20 @@ static int plan_argv(struct hb_plan *plan, const struct hb_invocation *inv)
 	return r < 0 ? -ENOMEM : 0;
 }
 
+unsigned long long hb_plan_backstop_bytes(unsigned long long memory_mb)
+{
+	return (memory_mb + (memory_mb > 1024 ? memory_mb : 1024)) << 20;
+}
+
 static void plan_rlimits(struct hb_plan *plan, const struct hb_policy *p)
 {
 	const rlim_t mib = 1024 * 1024;
+	const rlim_t as = hb_plan_backstop_bytes(p->limits.memory_mb);
 	struct hb_rlimit l[] = {
 		/* SIGXCPU at the limit, SIGKILL one second later. */
 		{RLIMIT_CPU, "cpu", p->limits.cpu_seconds,
 		 p->limits.cpu_seconds + 1},
-		{RLIMIT_AS, "as", p->limits.memory_mb * mib,
-		 p->limits.memory_mb * mib},
+		{RLIMIT_AS, "as", as, as},
 		{RLIMIT_FSIZE, "fsize", p->limits.file_size_mb * mib,
 		 p->limits.file_size_mb * mib},
 		/* The sandbox's init is one process of the same user. */

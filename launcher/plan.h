@@ -190,6 +190,12 @@ bool hb_mount_writable(const struct hb_mount *m);
 /* How limit key (HB_K_TIMEOUT to HB_K_TMP_SIZE, or a write quota) was set, as copied by
  * hb_plan_settings(); its name alone in a plan made without it. */
 const char *hb_plan_limit_text(const struct hb_plan *plan, enum hb_key key);
+/* RLIMIT_AS, the per-process backstop under the supervisor's bound on
+ * the whole sandbox's memory: twice memory_mb, and at least 1 GiB above
+ * it, in bytes.  Address space that a process reserves and never uses
+ * (thread stacks, one malloc arena of 64 MiB per thread) is not memory,
+ * and must not fail a job that stays within memory_mb. */
+unsigned long long hb_plan_backstop_bytes(unsigned long long memory_mb);
 void hb_plan_free(struct hb_plan *plan);
 void hb_plan_print(const struct hb_plan *plan, FILE *out);
 const char *hb_mount_kind_name(enum hb_mount_kind kind);

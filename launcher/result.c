@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "result.h"
+#include "seccomp_guard.h"
 
 #include <fcntl.h>
 #include <json-c/json.h>
@@ -111,6 +112,8 @@ void hb_result_add_events(struct hb_result *r, const struct hb_events *w)
 	r->violations = w->violations;
 	r->alerts = w->alerts;
 	r->peak_memory_kb = w->peak_total_kb;
+	r->peak_vm_kb = w->peak_vm_kb;
+	r->backstop_hit = w->backstop_asked != 0;
 	r->peak_processes = w->peak_processes;
 	r->peak_tasks = w->peak_tasks;
 	r->peak_fds = w->peak_fds;
@@ -165,9 +168,11 @@ static const struct {
 	 "living and reaped, sampled; SIGKILL 1 s past it), and RLIMIT_CPU "
 	 "per process: SIGXCPU, SIGKILL 1 s later"},
 	{"memory_mb", offsetof(struct hb_limits, memory_mb),
-	 "RLIMIT_AS per process (allocations beyond it fail), and the "
-	 "supervisor on the whole sandbox (RSS of every process plus "
-	 "tmpfs, sampled; SIGKILL past it)"},
+	 "the supervisor on the whole sandbox (RSS of every process plus "
+	 "tmpfs and IPC, sampled; SIGKILL past it), and RLIMIT_AS per "
+	 "process as a backstop at twice memory_mb, at least memory_mb + "
+	 "1 GiB (a request for more than 64 MiB that it would refuse: "
+	 "SIGKILL)"},
 	{"file_size_mb", offsetof(struct hb_limits, file_size_mb),
 	 "RLIMIT_FSIZE, per file: writes beyond it fail with EFBIG"},
 	{"max_processes", offsetof(struct hb_limits, max_processes),
@@ -305,7 +310,15 @@ static json_object *limits_hit_json(const struct hb_result *r,
 
 	if (r->cpu_total_ms >= l->cpu_seconds * 1000)
 		json_object_array_add(a, json_object_new_string("cpu_seconds"));
-	if (r->peak_memory_kb > l->memory_mb * 1024)
+	/* Or one process's RSS passed it between samples (the kernel's
+	 * high-water mark of what the init reaped says so, exactly), or the
+	 * backstop refused a call, or a process's address space came so
+	 * near it that a call too small for the supervisor to see may have
+	 * failed (seccomp_guard.h). */
+	if (r->peak_memory_kb > l->memory_mb * 1024 ||
+	    r->peak_rss_kb > l->memory_mb * 1024 || r->backstop_hit ||
+	    r->peak_vm_kb * 1024 + HB_GUARD_ASK_BYTES >
+		    hb_plan_backstop_bytes(l->memory_mb))
 		json_object_array_add(a, json_object_new_string("memory_mb"));
 	if (r->end_tasks >= l->max_processes ||
 	    r->peak_tasks >= l->max_processes)

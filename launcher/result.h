@@ -63,6 +63,10 @@ struct hb_result {
 	unsigned violations, alerts, audit_errors;
 	unsigned long long notices_dropped; /* stderr did not take them */
 	unsigned long long peak_memory_kb;  /* sampled: RSS sum + tmpfs */
+	/* One process's largest address space, sampled, and whether the
+	 * backstop (RLIMIT_AS) refused a call the supervisor saw. */
+	unsigned long long peak_vm_kb;
+	bool backstop_hit;
 	/* The sandbox's CPU: the sampled total, or what the init's wait
 	 * status counted of everything reaped, whichever is more. */
 	unsigned long long cpu_total_ms;

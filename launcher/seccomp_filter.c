@@ -223,6 +223,10 @@ static int allow_guarded(scmp_filter_ctx ctx, const struct hb_guard *g,
 		return seccomp_rule_add(
 			ctx, SCMP_ACT_ALLOW, g->nr, 1,
 			SCMP_CMP(g->arg, SCMP_CMP_MASKED_EQ, 0xffffffff, 0));
+	case HB_GUARD_SIZE:
+		return seccomp_rule_add(
+			ctx, SCMP_ACT_ALLOW, g->nr, 1,
+			SCMP_CMP(g->arg, SCMP_CMP_LE, HB_GUARD_ASK_BYTES));
 	default:
 		/* Their arguments are in memory: every call is looked at. */
 		return 0;
@@ -382,6 +386,10 @@ static int deny_guarded(scmp_filter_ctx ctx, const struct hb_guard *g)
 			r = notify_when(ctx, g->nr, g->arg, 1ULL << i,
 					1ULL << i, -1, 0, 0);
 		return r;
+	case HB_GUARD_SIZE:
+		return seccomp_rule_add(
+			ctx, SCMP_ACT_NOTIFY, g->nr, 1,
+			SCMP_CMP(g->arg, SCMP_CMP_GT, HB_GUARD_ASK_BYTES));
 	default:
 		return seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, g->nr, 0);
 	}

@@ -36,6 +36,8 @@ const struct hb_guard hb_guards[] = {
 	{HB_NR_SETXATTRAT, "setxattrat", HB_GUARD_XATTR, 3, -1},
 	{HB_NR_OPENAT2, "openat2", HB_GUARD_OPEN_HOW, 2, 3},
 	{SYS_prlimit64, "prlimit64", HB_GUARD_PRLIMIT, 0, 2},
+	{SYS_mmap, "mmap", HB_GUARD_SIZE, 1, -1},
+	{SYS_mremap, "mremap", HB_GUARD_SIZE, 2, -1},
 };
 const size_t hb_n_guards = ARRAY_SIZE(hb_guards);
 

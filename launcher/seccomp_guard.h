@@ -4,7 +4,9 @@
  * setgid file, no device node and no file capability, on any mount (on an
  * idmapped mount the sandbox acts as the path's owner, who may be root,
  * and what it leaves there outlives the run).  And no other process's
- * resource limits are changed.  One table, read by the filter
+ * resource limits are changed.  And a large request for address space is
+ * weighed against the backstop (RLIMIT_AS) before the kernel refuses it,
+ * so that a run it stops ends as memory_limit.  One table, read by the filter
  * (seccomp_filter.c), which sends the suspect calls to the supervisor,
  * and by the supervisor (seccomp_notify.c), which judges them with the
  * functions below: the two cannot disagree on what a route is. */
@@ -26,6 +28,16 @@
  * later with the mode it was opened with. */
 #define HB_OPEN_CREATE_BITS (0100 | 020000000)
 
+/* mmap and mremap asking for more than this go to the supervisor, which
+ * compares the process's address space and the request with RLIMIT_AS.
+ * Python asks for this much only for one large object, or for a new
+ * thread's malloc arena (128 MiB of reserve), so the round trip (tens of
+ * microseconds) is rare, and small beside touching the memory.  A request
+ * this size or smaller fails at the backstop unseen only when the process
+ * already holds more than RLIMIT_AS less this, which
+ * hb_plan_backstop_bytes() keeps at least 960 MiB above memory_mb. */
+#define HB_GUARD_ASK_BYTES (64ULL << 20)
+
 enum hb_guard_kind {
 	HB_GUARD_MODE,	 /* chmod, fchmod, fchmodat(2), creat: arg, the mode */
 	HB_GUARD_CREATE, /* open, openat: arg, the mode; arg2, the flags */
@@ -34,6 +46,7 @@ enum hb_guard_kind {
 	HB_GUARD_XATTR,	   /* the setxattr family: arg, the name (memory) */
 	HB_GUARD_OPEN_HOW, /* openat2: arg, its struct open_how (memory) */
 	HB_GUARD_PRLIMIT,  /* prlimit64: arg, the pid; arg2, the new limits */
+	HB_GUARD_SIZE,	   /* mmap, mremap: arg, the length asked for */
 };
 
 struct hb_guard {

@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 
 /* Which arguments of a call are paths, to be read from the caller. */
@@ -44,7 +45,8 @@ static const struct {
 static const char *const fd_calls[] = {"fchmod", "fsetxattr"};
 
 int hb_seccomp_notify_init(struct hb_seccomp_notify *n, int fd,
-			   const struct hb_filter *f, struct hb_events *events)
+			   const struct hb_filter *f, struct hb_events *events,
+			   unsigned long long as_limit, int sandbox_pidfd)
 {
 	struct seccomp_notif_sizes sizes;
 
@@ -54,6 +56,8 @@ int hb_seccomp_notify_init(struct hb_seccomp_notify *n, int fd,
 	n->kill = f->kill;
 	n->whole = f->whole;
 	n->events = events;
+	n->as_limit = as_limit;
+	n->sandbox_pidfd = sandbox_pidfd;
 	if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) < 0)
 		return -errno;
 	/* The kernel may know more fields than these headers. */
@@ -187,6 +191,7 @@ enum verdict_kind {
 	V_CONTINUE, /* a guarded call the policy allows, harmless: goes on */
 	V_ENOSYS,   /* openat2 that plants nothing: ENOSYS, the caller
 		       falls back to openat, whose mode the filter sees */
+	V_MEMORY,   /* past the backstop, RLIMIT_AS: the run ends */
 };
 
 struct verdict {
@@ -196,6 +201,8 @@ struct verdict {
 	bool has_mode;
 	unsigned long long mode; /* the mode it would have, for the record */
 	int pid;		 /* V_FOREIGN: prlimit64's */
+	/* V_MEMORY: the address space asked for and already held. */
+	unsigned long long asked, mapped;
 };
 
 /* setxattr goes on whatever the name read here says (unless the policy
@@ -263,6 +270,61 @@ static void judge_prlimit(const struct seccomp_notif *req, bool whole,
 	v->pid = pid;
 }
 
+/* The address space of the caller's process, as RLIMIT_AS counts it
+ * (mm->total_vm, the first field of statm), in pages. */
+static int read_vm_pages(pid_t tid, unsigned long long *ret)
+{
+	char path[64], buf[256];
+
+	snprintf(path, sizeof(path), "/proc/%d/statm", tid);
+	if (hb_read_text(path, buf, sizeof(buf)) < 0)
+		return -errno;
+	return sscanf(buf, "%llu", ret) == 1 ? 0 : -EIO;
+}
+
+/* A large mmap or mremap: would the kernel refuse it for RLIMIT_AS?  It
+ * does when the process's pages and the pages the call adds pass the
+ * limit (may_expand_vm()).  A call that replaces mappings (MAP_FIXED,
+ * MREMAP_FIXED) adds less than it asks, which is not read here: it goes
+ * on, and if the kernel refuses it, the caller sees ENOMEM and the run
+ * ends as the script does.  So does a request no process can have (past
+ * the 47-bit address space): bare, it fails alike.  A V_MEMORY judged
+ * on registers and the count of the caller's pages only, which another
+ * of its threads may lower (munmap) in between: the run ends for a
+ * request that might just have fitted. */
+static void judge_size(const struct hb_seccomp_notify *n,
+		       const struct seccomp_notif *req, bool whole,
+		       struct verdict *v)
+{
+	const unsigned long long *a = req->data.args;
+	const unsigned long long page = 4096, most = 1ULL << 47;
+	unsigned long long asked, pages;
+
+	if (whole)
+		return;
+	v->what = V_CONTINUE;
+	if (req->data.nr == SYS_mmap) {
+		if (a[3] & MAP_FIXED)
+			return;
+		asked = a[1];
+	} else {
+		if (a[3] & MREMAP_FIXED)
+			return;
+		/* MREMAP_DONTUNMAP keeps the old pages too. */
+		asked = a[2];
+		if (!(a[3] & MREMAP_DONTUNMAP))
+			asked = a[2] > a[1] ? a[2] - a[1] : 0;
+	}
+	if (!n->as_limit || asked == 0 || asked > most ||
+	    read_vm_pages((pid_t)req->pid, &pages) < 0)
+		return;
+	if (pages + (asked + page - 1) / page <= n->as_limit / page)
+		return;
+	v->what = V_MEMORY;
+	v->asked = asked;
+	v->mapped = pages * page;
+}
+
 /* What to do with a notified call: a guarded one is judged on its
  * arguments first, whatever else denies it, so that a plant is recorded
  * as one also where the policy denies the call.  A call that goes on
@@ -294,6 +356,9 @@ static void judge(const struct hb_seccomp_notify *n,
 	case HB_GUARD_PRLIMIT:
 		judge_prlimit(req, whole, v);
 		break;
+	case HB_GUARD_SIZE:
+		judge_size(n, req, whole, v);
+		return;
 	default:
 		/* Registers: the filter let through whatever plants
 		 * nothing, unless the policy (or O_TRUNC) denies it. */
@@ -314,9 +379,11 @@ static void judge(const struct hb_seccomp_notify *n,
  * by a pidfd of its thread group (req->pid is the calling thread, for
  * which none can be opened), and trusted only while the notification is
  * live: until then neither the caller nor its process can be gone and
- * their ids reused.  Returns the signal sent, or -errno. */
+ * their ids reused.  force: SIGKILL whatever.  Returns the signal sent,
+ * or -errno. */
 static int kill_caller(struct hb_seccomp_notify *n,
-		       const struct seccomp_notif *req, pid_t *ret_tgid)
+		       const struct seccomp_notif *req, bool force,
+		       pid_t *ret_tgid)
 {
 	_cleanup_close_ int pidfd = -1;
 	struct caller c;
@@ -328,7 +395,7 @@ static int kill_caller(struct hb_seccomp_notify *n,
 	if (pidfd < 0 ||
 	    ioctl(n->fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0)
 		return -errno;
-	sig = c.threads == 1 && !c.sigsys_unsafe ? SIGSYS : SIGKILL;
+	sig = c.threads == 1 && !c.sigsys_unsafe && !force ? SIGSYS : SIGKILL;
 	if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
 		return -errno;
 	*ret_tgid = c.tgid;
@@ -500,6 +567,31 @@ static const char *answer(struct hb_seccomp_notify *n,
 	return err ? strerror(err) : "continued";
 }
 
+/* At the backstop the run ends, and the call never returns: no script
+ * goes on with a MemoryError that the bound on memory_mb would not have
+ * let it see.  The caller's process is killed first, while it waits (the
+ * kernel ends the rest of the sandbox only once its init is gone, which
+ * is later), then the sandbox.  ENOMEM, what the kernel would have said,
+ * only if neither could be killed.  main records the event,
+ * memory_limit, from what the events sink holds. */
+static void end_at_backstop(struct hb_seccomp_notify *n,
+			    const struct seccomp_notif *req,
+			    const struct verdict *v)
+{
+	pid_t tgid;
+	int caller = kill_caller(n, req, true, &tgid);
+	int sandbox = (int)syscall(SYS_pidfd_send_signal, n->sandbox_pidfd,
+				   SIGKILL, NULL, 0);
+
+	if (!n->events->memory_killed) {
+		n->events->memory_killed = true;
+		n->events->backstop_asked = v->asked;
+		n->events->backstop_mapped = v->mapped;
+	}
+	if (caller < 0 && sandbox < 0)
+		answer(n, req, ENOMEM);
+}
+
 void hb_seccomp_notify_handle(struct hb_seccomp_notify *n)
 {
 	struct seccomp_notif *req = n->req;
@@ -514,6 +606,13 @@ void hb_seccomp_notify_handle(struct hb_seccomp_notify *n)
 	if (ioctl(n->fd, SECCOMP_IOCTL_NOTIF_RECV, req) < 0)
 		return; /* the caller died, or nothing was there */
 	judge(n, req, &v);
+	if (v.what == V_MEMORY) {
+		end_at_backstop(n, req, &v);
+		return;
+	}
+	/* It fits: the supervisor watches it being filled. */
+	if (v.what == V_CONTINUE && v.guard->kind == HB_GUARD_SIZE)
+		n->events->fast_until_ms = hb_now_ms() + HB_SAMPLE_HURRY_MS;
 	/* Not a violation: neither recorded nor counted, nor killed. */
 	if (v.what == V_CONTINUE || v.what == V_ENOSYS) {
 		answer(n, req, v.what == V_ENOSYS ? ENOSYS : 0);
@@ -522,7 +621,7 @@ void hb_seccomp_notify_handle(struct hb_seccomp_notify *n)
 	/* Its paths are read while it waits. */
 	d = prepare(n, req, &v, msg, sizeof(msg));
 	if (n->kill)
-		sig = kill_caller(n, req, &tgid);
+		sig = kill_caller(n, req, false, &tgid);
 	/* A caller that was sent a signal gets no answer, so that the call
 	 * never returns: the signal ends the wait (SIGSYS interrupts it,
 	 * SIGKILL is fatal) and then the process.  Otherwise the answer goes

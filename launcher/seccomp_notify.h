@@ -8,7 +8,8 @@
  * is refused with EPERM (plant_denied), another process's limits too
  * (syscall_denied); what the policy allows goes on without a record.
  * openat2 always answers ENOSYS, so that the caller falls back to
- * openat. */
+ * openat.  A large mmap or mremap that RLIMIT_AS would refuse ends the
+ * run: memory_limit, as the supervisor's own bound on memory_mb. */
 #pragma once
 
 #include "seccomp_filter.h"
@@ -30,13 +31,16 @@ struct hb_seccomp_notify {
 	bool kill;
 	const bool *whole; /* the filter's: calls denied whatever their args */
 	struct hb_events *events;
+	unsigned long long as_limit; /* RLIMIT_AS in the sandbox, bytes */
+	int sandbox_pidfd;	     /* its init, killed at the backstop */
 	unsigned long long counts[HB_SYSCALL_NR_END + 1];
 	unsigned long long total;
 };
 
-/* f outlives n. */
+/* f outlives n, and so does sandbox_pidfd. */
 int hb_seccomp_notify_init(struct hb_seccomp_notify *n, int fd,
-			   const struct hb_filter *f, struct hb_events *events);
+			   const struct hb_filter *f, struct hb_events *events,
+			   unsigned long long as_limit, int sandbox_pidfd);
 /* Receive and answer one notification.  Never blocks on the sandbox. */
 void hb_seccomp_notify_handle(struct hb_seccomp_notify *n);
 void hb_seccomp_notify_close(struct hb_seccomp_notify *n);

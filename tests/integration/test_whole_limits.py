@@ -45,11 +45,9 @@ def test_cpu_seconds_is_the_whole_sandboxs_budget(hb, mode):
     kills the sandbox, whether the CPU is spent in living processes, in
     threads, in children their parent waited for, or in orphans the
     sandbox init reaped.  Without it the run would end at the timeout."""
-    # RLIMIT_NPROC counts threads, and RLIMIT_AS each thread's stack and
-    # malloc arena: room for the 8 of them.
+    # RLIMIT_NPROC counts threads: room for the 8 of them.
     policy = hb.policy("[execution]\ncpu_seconds = 1\n"
-                       "timeout_seconds = 120\nmax_processes = 32\n"
-                       "memory_mb = 1024\n")
+                       "timeout_seconds = 120\nmax_processes = 32\n")
 
     run = hb.run("cpu_many.py", mode, policy=policy, timeout=180)
 
@@ -77,7 +75,7 @@ def test_timeout_is_one_reason(hb):
 
 
 def test_memory_limit_is_one_reason(hb):
-    """Three processes of 30 MiB, each within its own RLIMIT_AS, pass the
+    """Three processes of 30 MiB, each within memory_mb, pass the
     sandbox's 64 MiB together."""
     policy = hb.policy("[execution]\nmemory_mb = 64\n")
 
@@ -90,12 +88,11 @@ def test_memory_limit_is_one_reason(hb):
 
 @pytest.mark.parametrize("chunk_mib", [1, 16])
 def test_memory_limit_stops_four_growing_processes(hb, chunk_mib):
-    """Four processes grow in chunks, each within its own RLIMIT_AS of
-    memory_mb: the supervisor ends the sandbox on their total, with
-    memory_limit, whatever the chunk size.  (How far past it is a
-    scripts/bench-limits figure, not asserted here.)  A process that met
-    its RLIMIT_AS before a sample (a supervisor starved of CPU) holds
-    what it has, so the total still passes the limit."""
+    """Four processes grow in chunks: the supervisor ends the sandbox on
+    their total, with memory_limit, whatever the chunk size.  (How far
+    past it is a scripts/bench-limits figure, not asserted here.)  None
+    meets the backstop (RLIMIT_AS, 1224 MiB) first, even with the
+    supervisor starved of CPU: four of them pass 200 MiB long before."""
     policy = hb.policy("[execution]\nmemory_mb = 200\n")
 
     run = hb.run("alloc_chunks.py", str(chunk_mib), "4", "hold",
@@ -105,6 +102,78 @@ def test_memory_limit_stops_four_growing_processes(hb, chunk_mib):
     res = assert_ended_by(hb, run, "memory_limit", "memory_limit")
     assert res["peak_memory_kb"] > 200 * 1024, res
     assert "memory_mb" in res["limits_hit"], res
+
+
+def test_one_large_buffer_ends_as_memory_limit(hb):
+    """One 1 GiB buffer under memory_mb = 200: within the backstop
+    (RLIMIT_AS = 1224 MiB), so the allocation succeeds, and the
+    supervisor, which saw the request, samples fast while it is filled
+    and kills the sandbox on its way past 200 MiB.  The script never sees
+    a MemoryError, and never finishes the buffer."""
+    policy = hb.policy("[execution]\nmemory_mb = 200\n")
+
+    run = hb.run("memory_hog.py", "1024", policy=policy)
+
+    assert run.rc == 128 + signal.SIGKILL, run
+    assert run.stdout == f"RLIMIT_AS {1224 << 20} {1224 << 20}\n", run
+    res = assert_ended_by(hb, run, "memory_limit", "memory_limit")
+    assert res["peak_memory_kb"] > 200 * 1024, res
+    assert "memory_mb" in res["limits_hit"], res
+    assert "passed 200 MiB" in run.stderr, run
+
+
+def test_a_request_past_the_backstop_ends_as_memory_limit(hb):
+    """A 2 GiB buffer under memory_mb = 64 is more than the backstop
+    (RLIMIT_AS = 1088 MiB) lets any process map.  The kernel would fail
+    it (MemoryError, an ordinary exit 1); the supervisor, which sees
+    every request over 64 MiB, ends the run first: memory_limit, and the
+    script never sees the MemoryError."""
+    policy = hb.policy("[execution]\nmemory_mb = 64\n")
+
+    run = hb.run("memory_hog.py", "2048", policy=policy)
+
+    assert run.rc == 128 + signal.SIGKILL, run
+    assert run.stdout == f"RLIMIT_AS {1088 << 20} {1088 << 20}\n", run
+    res = assert_ended_by(hb, run, "memory_limit", "memory_limit")
+    assert "memory_mb" in res["limits_hit"], res
+    assert "backstop" in res["limits"]["memory_mb"]["enforced_by"], res
+    assert "asking for 2048 MiB of address space" in run.stderr, run
+    assert "past the backstop of 1088 MiB" in run.stderr, run
+    ev = [e for e in events(hb.audit_dir, res["exec_id"], default_key())
+          if e["kind"] == "memory_limit"]
+    assert len(ev) == 1 and "backstop" in ev[0]["message"], ev
+
+
+def test_eight_threads_within_memory_mb_get_their_memory(hb):
+    """Eight threads of 8 MiB each under memory_mb = 64: each thread's
+    stack and malloc arena reserve far more address space than they use
+    (about 600 MiB here), which the old RLIMIT_AS = memory_mb refused.
+    The backstop leaves room for it: the job runs as it does bare."""
+    policy = hb.policy("[execution]\nmemory_mb = 128\n"
+                       "max_processes = 16\n")
+
+    run = hb.run("threads_alloc.py", "1", "8", "8", policy=policy)
+
+    assert run.rc == 0, run
+    assert run.stdout.endswith("held 64 MiB\n"), run
+    res = assert_ended_by(hb, run, "exit", None)
+    assert res["limits_hit"] == [], res
+
+
+@pytest.mark.parametrize("chunk_mib", [1, 16])
+def test_eight_growing_threads_end_as_memory_limit(hb, chunk_mib):
+    """Eight threads grow together until the supervisor stops them on
+    the sandbox's total: memory_limit, not a MemoryError in a thread."""
+    policy = hb.policy("[execution]\nmemory_mb = 200\n"
+                       "max_processes = 16\n")
+
+    run = hb.run("threads_alloc.py", str(chunk_mib), "8", "grow",
+                 policy=policy)
+
+    assert run.rc == 128 + signal.SIGKILL, run
+    assert "MemoryError" not in run.stdout + run.stderr, run
+    res = assert_ended_by(hb, run, "memory_limit", "memory_limit")
+    assert res["peak_memory_kb"] > 200 * 1024, res
 
 
 def test_file_size_limit_is_one_reason(hb):

@@ -215,6 +215,15 @@ Test(sampling, speeds_up_as_memory_nears_its_limit)
 	cr_assert_eq(hb_events_next_sample_ms(&w, mb), HB_SAMPLE_FAST_MS);
 	w.growth_kb_per_ms = 10;
 	cr_assert_eq(hb_events_next_sample_ms(&w, mb), 100);
+	/* From idle, no longer than a burst takes to reach half. */
+	w.growth_kb_per_ms = 0;
+	w.last_total_kb = 0;
+	w.burst_kb_per_ms = 4096;
+	cr_assert_eq(hb_events_next_sample_ms(&w, mb), 25);
+	w.growth_kb_per_ms = 8192;
+	cr_assert_eq(hb_events_next_sample_ms(&w, mb), 12);
+	w.burst_kb_per_ms = 0;
+	w.growth_kb_per_ms = 0;
 	/* A policy that samples faster than the fast interval keeps its. */
 	w.sample_ms = 1;
 	w.last_total_kb = half_kb;

@@ -1327,9 +1327,10 @@ Test(plan, rlimits)
 	cr_assert_eq(l->soft, 7);
 	cr_assert_eq(l->hard, 8);
 	cr_assert_str_eq(l->name, "cpu");
+	/* The backstop: at least 1 GiB above memory_mb... */
 	l = rlimit_of(&plan, RLIMIT_AS);
-	cr_assert_eq(l->soft, 300 * mib);
-	cr_assert_eq(l->hard, 300 * mib);
+	cr_assert_eq(l->soft, (300 + 1024) * mib);
+	cr_assert_eq(l->hard, (300 + 1024) * mib);
 	l = rlimit_of(&plan, RLIMIT_FSIZE);
 	cr_assert_eq(l->soft, 3 * mib);
 	cr_assert_eq(l->hard, 3 * mib);
@@ -1344,6 +1345,16 @@ Test(plan, rlimits)
 	cr_assert_eq(l->hard, 0);
 	hb_plan_free(&plan);
 	hb_policy_free(&p);
+}
+
+/* ...and twice memory_mb past 1 GiB, where the largest allowed policy
+ * still fits in 64 bits. */
+Test(plan, backstop)
+{
+	cr_assert_eq(hb_plan_backstop_bytes(16), (16ULL + 1024) << 20);
+	cr_assert_eq(hb_plan_backstop_bytes(1024), 2048ULL << 20);
+	cr_assert_eq(hb_plan_backstop_bytes(3000), 6000ULL << 20);
+	cr_assert_eq(hb_plan_backstop_bytes(1048576), 2097152ULL << 20);
 }
 
 Test(plan, timeout_and_hostname)

@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -530,6 +531,25 @@ static void expect_absent(const char *path)
 		child_fail("%s exists, mode 0%o", path, st.st_mode);
 }
 
+/* Address space up to HB_GUARD_ASK_BYTES goes on; more goes to the
+ * supervisor, which weighs it against RLIMIT_AS. */
+static void size_body(void)
+{
+	const size_t ask = HB_GUARD_ASK_BYTES;
+	void *p =
+		mmap(NULL, ask, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		child_fail("mmap of 64 MiB: %s", strerrorname_np(errno));
+	expect(syscall(SYS_mmap, NULL, ask + 1, PROT_NONE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+	       ENOSYS, "mmap of 64 MiB + 1");
+	expect(syscall(SYS_mremap, p, ask, ask + 4096, MREMAP_MAYMOVE), ENOSYS,
+	       "mremap to 64 MiB + 4 KiB");
+	expect(syscall(SYS_mremap, p, ask, ask / 2, 0), 0, "mremap to 32 MiB");
+	expect(munmap(p, ask / 2), 0, "munmap");
+}
+
 /* Run in dir.  A call for the supervisor fails with ENOSYS here. */
 static void plant_body(void)
 {
@@ -574,6 +594,7 @@ static void plant_body(void)
 	       ENOSYS, "prlimit64(getpid())");
 	expect(setrlimit(RLIMIT_NOFILE, &rl), 0, "setrlimit");
 	close(fd);
+	size_body();
 }
 
 static void run_in_child(const char *text)
