@@ -237,7 +237,9 @@ static int build_plan(struct run *run)
 	return hb_plan_build(&run->plan, &run->policy, &inv, &run->diag);
 }
 
-static int record_start(struct run *run)
+/* What the start record says, hashed and stored; the record itself is
+ * written by write_start(). */
+static int prepare_start(struct run *run)
 {
 	int r = hb_uuid(run->info.exec_id);
 
@@ -245,15 +247,55 @@ static int record_start(struct run *run)
 		r = hb_audit_record_prepare(
 			&run->info, run->have_audit ? &run->audit : NULL,
 			&run->plan);
-	if (r == 0 && run->have_audit)
-		r = hb_audit_append(
-			&run->audit, HB_LOG_EXEC,
-			hb_audit_record_start(&run->info, &run->plan), NULL);
 	if (r < 0)
 		hb_diag_set(&run->diag, run->have_audit ? run->audit.dir : NULL,
 			    0, "cannot write the start record: %s",
 			    strerror(-r));
 	return r;
+}
+
+/* A start record that could not be written: where the trail is required
+ * the script does not run (-EIO, the reason in run->diag); where not, the
+ * run goes on without it and says so once. */
+static int start_failed(struct run *run, bool notice)
+{
+	char msg[HB_DIAG_TEXT_MAX];
+
+	if (run->audit_required) {
+		size_t n = strlen(run->diag.msg);
+		snprintf(run->diag.msg + n, sizeof(run->diag.msg) - n,
+			 "; the audit trail is required ([audit] required), "
+			 "so the script was not run");
+		return -EIO;
+	}
+	if (notice) {
+		hb_diag_text(&run->diag, msg, sizeof(msg));
+		hb_notice_add(&run->notice, "hivebox: %s", msg);
+	} else
+		hb_diag_print(&run->diag, stderr);
+	memset(&run->diag, 0, sizeof(run->diag));
+	run->start_record_failed = true;
+	return 0;
+}
+
+/* The start record, appended and made durable while the sandbox init
+ * builds the sandbox, which starts the script only after this returns
+ * (hb_start_hook): its three fsyncs overlap the mounts. */
+static int write_start(void *arg)
+{
+	struct run *run = arg;
+	int r;
+
+	if (!run->have_audit || run->start_record_failed)
+		return 0;
+	r = hb_audit_append(&run->audit, HB_LOG_EXEC,
+			    hb_audit_record_start(&run->info, &run->plan),
+			    NULL);
+	if (r == 0)
+		return 0;
+	hb_diag_set(&run->diag, run->audit.dir, 0,
+		    "cannot write the start record: %s", strerror(-r));
+	return start_failed(run, true);
 }
 
 /* "SIGTERM", or "signal 40" for one without a name. */
@@ -436,22 +478,13 @@ static int start_audit(struct run *run)
 	r = open_audit(run);
 
 	if (r == 0)
-		r = record_start(run);
+		r = prepare_start(run);
 	if (r == 0)
 		return 0;
-	if (run->audit_required) {
-		size_t n = strlen(run->diag.msg);
-		snprintf(run->diag.msg + n, sizeof(run->diag.msg) - n,
-			 "; the audit trail is required ([audit] required), "
-			 "so the script was not run");
-		return -EIO;
-	}
-	hb_diag_print(&run->diag, stderr);
-	memset(&run->diag, 0, sizeof(run->diag));
-	run->start_record_failed = true;
-	if (!run->have_audit)
-		return record_start(run) < 0 ? -EIO : 0;
-	return 0;
+	r = start_failed(run, false);
+	if (r == 0 && !run->have_audit)
+		return prepare_start(run) < 0 ? -EIO : 0;
+	return r;
 }
 
 /* The run itself, then its records.  The forwarded signals stay blocked
@@ -462,8 +495,9 @@ static int start_audit(struct run *run)
  * commands are killed, and hivebox exits as the run said).  From here on, stderr is written
  * through the notice queue only, and the caller's terminal settings are
  * put back however the run ended. */
-static void run_sandbox(struct run *run)
+static int run_sandbox(struct run *run)
 {
+	const struct hb_start_hook hook = {.fn = write_start, .arg = run};
 	struct hb_terminal term;
 	sigset_t forwarded;
 	int r;
@@ -472,9 +506,19 @@ static void run_sandbox(struct run *run)
 	hb_notice_open(&run->notice, STDERR_FILENO);
 	hb_terminal_save(&term);
 	init_events(run);
-	r = hb_supervise(&run->plan, TAKE_PTR(run->trees), &run->events,
+	r = hb_supervise(&run->plan, TAKE_PTR(run->trees), &run->events, &hook,
 			 &run->res);
 	(void)hb_terminal_restore(&term);
+	/* The required trail did not take the start record: nothing ran,
+	 * and the run is refused as if before the sandbox was made. */
+	if (r == -ECANCELED) {
+		hb_notice_flush(&run->notice);
+		hb_notice_close(&run->notice);
+		json_object_put(run->res.denied_counts);
+		json_object_put(run->res.network);
+		memset(&run->res, 0, sizeof(run->res));
+		return -EIO;
+	}
 	if (r < 0 && run->res.reason != HB_REASON_SETUP_ERROR)
 		hb_notice_add(&run->notice,
 			      "hivebox: cannot start the sandbox: %s",
@@ -485,6 +529,7 @@ static void run_sandbox(struct run *run)
 	hb_notice_drain(&run->notice, HB_NOTICE_DRAIN_MS);
 	record_end(run);
 	hb_events_wait(&run->events, &forwarded);
+	return 0;
 }
 
 /* The last notices, with a bounded wait; the number stderr did not take
@@ -791,7 +836,10 @@ static int run_script(const struct hb_cli *cli, int argc, char **argv)
 		code = refuse(run, r);
 		goto out;
 	}
-	run_sandbox(run);
+	if (run_sandbox(run) < 0) {
+		code = refuse(run, -EIO);
+		goto out;
+	}
 	code = report(cli, run->result_file_fd, &run->res, &run->plan,
 		      &run->notice);
 	end_notices(run);

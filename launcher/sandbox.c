@@ -454,6 +454,10 @@ _Noreturn void hb_sandbox_main(const struct hb_plan *plan, int *trees,
 		fail_at(sock, HB_STAGE_PRIVILEGES, -r, NULL);
 	/* From here on, /proc/PID/root of the init is the sandbox's. */
 	report(sock, HB_MSG_READY, 0, NULL);
+	/* The start record is durable by now (hb_start_hook): the script
+	 * may start. */
+	if (recv(sock, &go, 1, 0) != 1)
+		_exit(HB_EXIT_FAILED);
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
 	child = fork();

@@ -588,8 +588,22 @@ static void ask_short_slice(void)
 	(void)syscall(SYS_sched_setattr, 0, &a, 0);
 }
 
+/* The init builds the sandbox meanwhile; it starts the script once told
+ * so, after the hook. */
+static int let_script_start(struct loop *l, const struct hb_start_hook *hook,
+			    struct hb_error *e)
+{
+	if (hook && hook->fn(hook->arg) < 0)
+		return -ECANCELED;
+	if (send(l->sock, "x", 1, MSG_NOSIGNAL) != 1)
+		return hb_error_set(e, HB_STAGE_SUPERVISE, errno,
+				    "let the sandbox init start the script");
+	return 0;
+}
+
 int hb_supervise(const struct hb_plan *plan, int *trees,
-		 struct hb_events *events, struct hb_result *res)
+		 struct hb_events *events, const struct hb_start_hook *hook,
+		 struct hb_result *res)
 {
 	struct loop l = {.pidfd = -1,
 			 .sfd = -1,
@@ -621,6 +635,8 @@ int hb_supervise(const struct hb_plan *plan, int *trees,
 		r = acquire_network(&l, &fail);
 	if (r == 0)
 		r = start_init(&l, socks, &fail);
+	if (r == 0)
+		r = let_script_start(&l, hook, &fail);
 	if (r == 0) {
 		ask_short_slice();
 		r = arm_timers(&l, &fail);
@@ -632,8 +648,9 @@ int hb_supervise(const struct hb_plan *plan, int *trees,
 			send_signal(l.pidfd, SIGKILL);
 		finish(&l, start, res);
 	}
-	/* What failed here wins over what finish() made of the init's end. */
-	if (r < 0)
+	/* What failed here wins over what finish() made of the init's end;
+	 * a cancelled run has no result. */
+	if (r < 0 && r != -ECANCELED)
 		hb_result_setup_error(res, &fail, false);
 	release(&l, res);
 	hb_closep(&socks[0]);

@@ -13,5 +13,16 @@
  * per mount, which the init inherits; the supervisor takes them and
  * closes them once the init is cloned.  NULL unprivileged, where the
  * init clones them itself. */
+/* What the caller does while the init builds the sandbox: the start
+ * record, made durable in parallel with the mounts, before the init may
+ * start the script.  A failure (< 0) ends the run before the script's
+ * first instruction: the init is killed and hb_supervise() returns
+ * -ECANCELED, with nothing in ret. */
+struct hb_start_hook {
+	int (*fn)(void *arg);
+	void *arg;
+};
+
 int hb_supervise(const struct hb_plan *plan, int *trees,
-		 struct hb_events *events, struct hb_result *ret);
+		 struct hb_events *events, const struct hb_start_hook *hook,
+		 struct hb_result *ret);

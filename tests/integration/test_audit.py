@@ -633,9 +633,23 @@ def test_a_killed_launcher_leaves_a_start_without_an_end(hb):
 # ---------------------------------------------------------------- 7. full
 
 
+def fill(mountpoint):
+    """Fill a file system to the last byte."""
+    fd = os.open(mountpoint / "filler", os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        while True:
+            os.write(fd, b"\0" * 4096)
+    except OSError as e:
+        assert e.errno == errno.ENOSPC, e
+    finally:
+        os.close(fd)
+    st = os.statvfs(mountpoint)
+    assert st.f_bavail == 0, st
+
+
 @pytest.fixture
-def full_dir(hb):
-    """A tmpfs of 64 KiB, filled to the last byte."""
+def small_dir(hb):
+    """A tmpfs of 64 KiB."""
     if os.geteuid() != 0:
         pytest.skip("needs root: mounts a small tmpfs to fill")
     mountpoint = hb.dir.parent / (hb.dir.name + "-full")
@@ -646,16 +660,6 @@ def full_dir(hb):
                         "hivebox-test-full", str(mountpoint)], check=True,
                        capture_output=True, timeout=30)
         mounted = True
-        fd = os.open(mountpoint / "filler", os.O_WRONLY | os.O_CREAT, 0o600)
-        try:
-            while True:
-                os.write(fd, b"\0" * 4096)
-        except OSError as e:
-            assert e.errno == errno.ENOSPC, e
-        finally:
-            os.close(fd)
-        st = os.statvfs(mountpoint)
-        assert st.f_bavail == 0, st
         yield mountpoint
     finally:
         if mounted:
@@ -665,6 +669,13 @@ def full_dir(hb):
                 subprocess.run(["umount", "-l", str(mountpoint)],
                                capture_output=True, timeout=30)
         mountpoint.rmdir()
+
+
+@pytest.fixture
+def full_dir(small_dir):
+    """A tmpfs of 64 KiB, filled to the last byte."""
+    fill(small_dir)
+    return small_dir
 
 
 def test_a_full_disk_refuses_a_run_that_requires_the_trail(hb, full_dir):
@@ -699,6 +710,43 @@ def test_a_full_disk_with_the_trail_not_required(hb, full_dir):
     res = assert_result(run, "exit", exit_code=0)
     assert res["audit"]["write_errors"] >= 1, res
     assert exec_records(full_dir) == []
+
+
+@pytest.mark.parametrize("required", ["yes", "no"])
+def test_a_start_record_the_trail_cannot_take_stops_the_script(
+        hb, small_dir, required):
+    """The start record is written while the sandbox is built, and the
+    script starts only once it is durable.  A trail that fills up after
+    the policy was stored (so that only the record itself fails) refuses
+    the run where the trail is required: the sandbox was made, and the
+    script never ran.  Where not, the run goes on and says so once."""
+    out = hb.mkdir("out", 0o777)
+    policy = hb.policy("[filesystem]\nread_write = ./out\n"
+                       f"[audit]\nrequired = {required}\n")
+    first = with_audit_dir(hb, small_dir, lambda: hb.run(
+        "write_probe.py", "out/first", policy=policy))
+    assert first.rc == 0, first
+    fill(small_dir)
+
+    run = with_audit_dir(hb, small_dir, lambda: hb.run(
+        "write_probe.py", "out/marker", policy=policy))
+
+    if required == "yes":
+        assert_refused(run, r"cannot write the start record: No space "
+                       r"left on device; the audit trail is required",
+                       recorded=False)
+        assert not (out / "marker").exists(), "the script ran"
+    else:
+        assert run.rc == 0, run
+        assert (out / "marker").exists()
+        assert re.search(r"cannot write the start record: No space left "
+                         r"on device", run.stderr), run
+        assert_result(run, "exit", exit_code=0)
+    assert run.result["audit"]["write_errors"] >= 1, run
+    # The first run's records are whole.  (Of the second's start, the
+    # line may fit in the log's last page while its head file does not.)
+    kinds = [r["type"] for r in exec_records(small_dir)]
+    assert kinds[:2] == ["start", "end"], kinds
 
 
 def test_the_end_record_counts_the_failed_event_writes(hb):
