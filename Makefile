@@ -16,6 +16,19 @@ HB_CFLAGS = -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
 	-Wmissing-prototypes -Wstrict-prototypes -Ilauncher -Ibuild \
 	$(shell pkg-config --cflags json-c)
 LIBS = -linih -lcap -ljson-c -lnftnl -lmnl -lsodium -lseccomp
+# hivebox itself links the libraries Debian ships as static archives into
+# the binary (libmnl has none): the dynamic loader then maps and
+# relocates two objects instead of nine, 0.2-0.3 ms of each run's start
+# (hyperfine -N -r 200 'hivebox --version', 1.0-1.1 against 0.8 ms).
+# The cost: a fixed library needs hivebox rebuilt.  STATIC_LIBS=no links
+# them as shared objects, as the tests and the fuzzers always do.
+STATIC_LIBS ?= yes
+ifeq ($(STATIC_LIBS),yes)
+HB_LIBS = -Wl,-Bstatic -linih -lcap -ljson-c -lnftnl -lsodium -lseccomp \
+	-Wl,-Bdynamic -lmnl
+else
+HB_LIBS = $(LIBS)
+endif
 TEST_LIBS = -lcriterion
 
 B = build
@@ -66,7 +79,7 @@ $(B)/libhivebox.a: $(OBJS)
 	ar rcs $@ $^
 
 $(B)/hivebox: $(B)/main.o $(B)/libhivebox.a
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(HB_LIBS)
 
 $(B)/asan/%.o: launcher/%.c $(HEADERS) | $(B)/asan
 	$(CC) $(CFLAGS) $(HB_CFLAGS) $(ASAN) -c -o $@ $<
