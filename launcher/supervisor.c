@@ -595,7 +595,10 @@ static int let_script_start(struct loop *l, const struct hb_start_hook *hook,
 {
 	if (hook && hook->fn(hook->arg) < 0)
 		return -ECANCELED;
-	if (send(l->sock, "x", 1, MSG_NOSIGNAL) != 1)
+	/* An init that failed its setup is gone already: what it reported
+	 * says why, and the loop reads it. */
+	if (send(l->sock, "x", 1, MSG_NOSIGNAL) != 1 && errno != EPIPE &&
+	    errno != ECONNRESET)
 		return hb_error_set(e, HB_STAGE_SUPERVISE, errno,
 				    "let the sandbox init start the script");
 	return 0;
