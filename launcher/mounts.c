@@ -225,6 +225,56 @@ static int walk_parent(int root, char *path, char **ret_name)
 	return TAKE_FD(cur);
 }
 
+/* The parent directory of the mount placed last, kept open: the plan
+ * lists the interpreter's files directory by directory, so most mounts go
+ * where the one before went, and the walk to it (a mkdirat, an openat and
+ * a close per component) is made once, not once per file.  Only hivebox
+ * writes in the new root while it is built, so the directory is still the
+ * one walked to, unless a mount was placed on it or above it since: then
+ * the cache is dropped (parent_forget()). */
+struct parent_cache {
+	char path[PATH_MAX]; /* "" for the root */
+	int fd;		     /* -1: none */
+};
+
+/* The parent of path's last component, borrowed from c (never closed by
+ * the caller); *ret_name points into path. */
+static int parent_of(int root, struct parent_cache *c, char *path,
+		     char **ret_name)
+{
+	const char *slash = strrchr(path, '/');
+	size_t len = slash ? (size_t)(slash - path) : 0;
+	char dir[PATH_MAX];
+	int fd;
+
+	if (!slash || len >= sizeof(dir))
+		return -EINVAL;
+	memcpy(dir, path, len);
+	dir[len] = '\0';
+	if (c->fd >= 0 && strcmp(c->path, dir) == 0) {
+		*ret_name = path + len + 1;
+		return c->fd;
+	}
+	fd = walk_parent(root, path, ret_name);
+	if (fd < 0)
+		return fd;
+	hb_closep(&c->fd);
+	memcpy(c->path, dir, len + 1);
+	c->fd = fd;
+	return fd;
+}
+
+/* A mount placed at target hides what the cached directory was, if it is
+ * target or below it. */
+static void parent_forget(struct parent_cache *c, const char *target)
+{
+	size_t n = strlen(target);
+
+	if (c->fd >= 0 && strncmp(c->path, target, n) == 0 &&
+	    (c->path[n] == '\0' || c->path[n] == '/' || n == 1))
+		hb_closep(&c->fd);
+}
+
 /* The mount point itself: a directory or an empty file, never a
  * symlink. */
 static int make_target(int parent, const char *name, bool dir)
@@ -296,18 +346,19 @@ static int mount_proc(int target, const struct hb_mount *m)
 	return 0;
 }
 
-static int place(int root, const struct hb_mount *m, int tree)
+static int place(int root, struct parent_cache *c, const struct hb_mount *m,
+		 int tree)
 {
 	_cleanup_free_ char *path = strdup(m->target);
-	_cleanup_close_ int parent = -1;
 	_cleanup_close_ int target = -1;
 	_cleanup_close_ int fs = -1;
 	char *name = NULL;
+	int parent;
 	bool dir;
 
 	if (!path)
 		return -ENOMEM;
-	parent = walk_parent(root, path, &name);
+	parent = parent_of(root, c, path, &name);
 	if (parent < 0)
 		return parent;
 	switch (m->kind) {
@@ -544,6 +595,7 @@ int hb_mounts_apply(const struct hb_plan *plan, const int *trees,
 {
 	_cleanup_close_ int root = -1;
 	_cleanup_close_ int stage = -1;
+	struct parent_cache cache = {.fd = -1};
 	int r;
 
 	/* Nothing done in here propagates to the host. */
@@ -559,11 +611,15 @@ int hb_mounts_apply(const struct hb_plan *plan, const int *trees,
 	if (r < 0)
 		return hb_error_set(e, HB_STAGE_MOUNTS, -r, "/");
 	for (size_t i = 0; i < plan->n_mounts; i++) {
-		r = place(root, &plan->mounts[i], trees[i]);
-		if (r < 0)
+		r = place(root, &cache, &plan->mounts[i], trees[i]);
+		parent_forget(&cache, plan->mounts[i].target);
+		if (r < 0) {
+			hb_closep(&cache.fd);
 			return hb_error_set(e, HB_STAGE_MOUNTS, -r, "%s",
 					    plan->mounts[i].target);
+		}
 	}
+	hb_closep(&cache.fd);
 	r = pivot(root);
 	return r < 0 ? hb_error_set(e, HB_STAGE_MOUNTS, -r, "pivot_root") : 0;
 }
