@@ -503,6 +503,8 @@ int hb_audit_write_head(struct hb_audit *a, const char *name,
 {
 	char head[512], tmp[256], final[256], mac[HB_SHA256_HEX] = "";
 	_cleanup_close_ int fd = -1;
+	struct stat st;
+	bool existed;
 	int len, r;
 
 	if (a->have_key)
@@ -521,10 +523,19 @@ int hb_audit_write_head(struct hb_audit *a, const char *name,
 	r = hb_write_all(fd, head, (size_t)len);
 	if (r == 0 && fsync(fd) < 0)
 		r = -errno;
+	existed = r == 0 &&
+		  fstatat(a->dirfd, final, &st, AT_SYMLINK_NOFOLLOW) == 0;
 	if (r == 0 && renameat(a->dirfd, tmp, a->dirfd, final) < 0)
 		r = -errno;
-	/* The rename is durable only once the directory is. */
-	if (r == 0 && fsync(a->dirfd) < 0)
+	/* The rename is durable only once the directory is.  That matters
+	 * for the first head: without it a crash can leave none, which
+	 * verify reports as removed.  A later rename lost in a crash
+	 * leaves the head before it, one record behind the log, which
+	 * verify accepts as a writer that died between append and anchor;
+	 * the record itself is durable by the log's own fsync.  So the
+	 * directory is synced once, not on every append (it was the
+	 * slowest of the three, 2 to 4 ms here). */
+	if (r == 0 && !existed && fsync(a->dirfd) < 0)
 		r = -errno;
 	return r;
 }
