@@ -242,38 +242,22 @@ static bool special(int nr)
 	       hb_guard_find(nr);
 }
 
-static int build_allow_list(scmp_filter_ctx ctx, const struct hb_policy *p,
-			    const bool *denied, const bool *blocked,
-			    uintptr_t exec_arg0, bool *whole,
-			    struct hb_diag *diag)
+/* Allow-list: every call allowed, not denied and not blocked, with the
+ * guarded and special ones by their arguments. */
+static int build_allow_list(scmp_filter_ctx ctx,
+			    const struct hb_filter_input *in,
+			    uintptr_t exec_arg0, const bool *whole)
 {
-	bool allow[HB_SYSCALL_NR_END] = {false};
-	int r = collect(&p->syscalls_allow, allow);
-	uint64_t trunc = truncate_blocked(p) ? O_TRUNC : 0;
+	uint64_t trunc = in->truncate_blocked ? O_TRUNC : 0;
+	int r = 0;
 
-	/* Between loading the filter and execve the sandbox hands the
-	 * listener over (sendmsg), closes it and executes: without these
-	 * it would wait for ever on a listener nobody reads. */
-	if (r == 0 &&
-	    (!allow[SCMP_SYS(sendmsg)] || !allow[SCMP_SYS(close)] ||
-	     !allow[SCMP_SYS(execve)] || !allow[SCMP_SYS(exit_group)]))
-		return hb_diag_set(
-			diag, hb_policy_origin(p, HB_K_SC_ALLOW),
-			p->origin[HB_K_SC_ALLOW].line,
-			"allow must include sendmsg, close, execve "
-			"and exit_group (hivebox needs them to start "
-			"the interpreter); @python has them");
-	for (int nr = 0; r == 0 && nr < HB_SYSCALL_NR_END; nr++) {
-		whole[nr] = !allow[nr] || denied[nr] || blocked[nr];
+	for (int nr = 0; r == 0 && nr < HB_SYSCALL_NR_END; nr++)
 		if (!whole[nr] && !special(nr))
 			r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
-	}
 	for (size_t i = 0; r == 0 && i < hb_n_guards; i++)
 		if (!whole[hb_guards[i].nr])
 			r = allow_guarded(ctx, &hb_guards[i], trunc);
-	return r ? r
-		 : allow_special(ctx, allow, p->network_mode == HB_NET_FILTERED,
-				 exec_arg0);
+	return r ? r : allow_special(ctx, in->allow, in->inet, exec_arg0);
 }
 
 /* Deny-list: sockets of the families a script may need only.  Others
@@ -396,20 +380,14 @@ static int deny_guarded(scmp_filter_ctx ctx, const struct hb_guard *g)
 }
 
 /* Deny-list: every call denied whole, then the argument checks. */
-static int build_deny_list(scmp_filter_ctx ctx, const struct hb_policy *p,
-			   bool *denied, const bool *blocked, bool *whole)
+static int build_deny_list(scmp_filter_ctx ctx,
+			   const struct hb_filter_input *in, const bool *whole)
 {
-	const bool *newer = newer_calls();
-	int r = collect(&p->syscalls_deny, denied);
+	int r = 0;
 
-	for (int nr = 0; r == 0 && nr < HB_SYSCALL_NR_END; nr++) {
-		/* Newer than this libseccomp: denied, to be safe.  clone3
-		 * has its own answer, ENOSYS. */
-		whole[nr] = (denied[nr] || blocked[nr] || newer[nr]) &&
-			    nr != SCMP_SYS(clone3);
+	for (int nr = 0; r == 0 && nr < HB_SYSCALL_NR_END; nr++)
 		if (whole[nr])
 			r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nr, 0);
-	}
 	/* A call denied whole reaches the supervisor anyway, which judges
 	 * a plant first. */
 	for (size_t i = 0; r == 0 && i < hb_n_guards; i++)
@@ -445,7 +423,7 @@ static int build_deny_list(scmp_filter_ctx ctx, const struct hb_policy *p,
 		r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY,
 				     SCMP_SYS(personality), 1,
 				     SCMP_A0(SCMP_CMP_MASKED_EQ, 1u << i, 0));
-	if (r == 0 && truncate_blocked(p)) {
+	if (r == 0 && in->truncate_blocked) {
 		r = seccomp_rule_add(
 			ctx, SCMP_ACT_NOTIFY, SCMP_SYS(openat), 1,
 			SCMP_A2(SCMP_CMP_MASKED_EQ, O_TRUNC, O_TRUNC));
@@ -457,9 +435,66 @@ static int build_deny_list(scmp_filter_ctx ctx, const struct hb_policy *p,
 	return r;
 }
 
-static int export(scmp_filter_ctx ctx, struct hb_filter *f)
+/* The calls the filter sends to the supervisor whatever their
+ * arguments: a function of the input alone, so that a filter read from
+ * the cache gets the same table. */
+static void whole_calls(const struct hb_filter_input *in, bool *whole)
+{
+	for (int nr = 0; nr < HB_SYSCALL_NR_END; nr++)
+		if (in->default_deny)
+			whole[nr] = !in->allow[nr] || in->denied[nr] ||
+				    in->blocked[nr];
+		else
+			/* Newer than this libseccomp: denied, to be safe.
+			 * clone3 has its own answer, ENOSYS. */
+			whole[nr] = (in->denied[nr] || in->blocked[nr] ||
+				     in->newer[nr]) &&
+				    nr != SCMP_SYS(clone3);
+}
+
+int hb_filter_input_of(const struct hb_policy *p, struct hb_filter_input *ret,
+		       struct hb_diag *diag)
+{
+	const bool *always = NULL;
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	ret->default_deny = p->syscalls_default == HB_SC_DENY;
+	ret->inet = p->network_mode == HB_NET_FILTERED;
+	ret->truncate_blocked = truncate_blocked(p);
+	r = hb_syscalls_always_denied(&always);
+	if (r < 0)
+		return r;
+	memcpy(ret->denied, always, sizeof(ret->denied));
+	r = collect_operations(&p->blocked_operations, ret->blocked);
+	if (r < 0)
+		return r;
+	if (!ret->default_deny) {
+		memcpy(ret->newer, newer_calls(), sizeof(ret->newer));
+		return collect(&p->syscalls_deny, ret->denied);
+	}
+	r = collect(&p->syscalls_allow, ret->allow);
+	if (r < 0)
+		return r;
+	/* Between loading the filter and execve the sandbox hands the
+	 * listener over (sendmsg), closes it and executes: without these
+	 * it would wait for ever on a listener nobody reads. */
+	if (!ret->allow[SCMP_SYS(sendmsg)] || !ret->allow[SCMP_SYS(close)] ||
+	    !ret->allow[SCMP_SYS(execve)] || !ret->allow[SCMP_SYS(exit_group)])
+		return hb_diag_set(
+			diag, hb_policy_origin(p, HB_K_SC_ALLOW),
+			p->origin[HB_K_SC_ALLOW].line,
+			"allow must include sendmsg, close, execve "
+			"and exit_group (hivebox needs them to start "
+			"the interpreter); @python has them");
+	return 0;
+}
+
+static int export(scmp_filter_ctx ctx, struct sock_filter **ret_prog,
+		  unsigned short *ret_len)
 {
 	_cleanup_close_ int fd = memfd_create("hivebox-seccomp", MFD_CLOEXEC);
+	_cleanup_free_ struct sock_filter *prog = NULL;
 	off_t len;
 
 	if (fd < 0)
@@ -470,30 +505,25 @@ static int export(scmp_filter_ctx ctx, struct hb_filter *f)
 	if (len <= 0 || len % (off_t)sizeof(struct sock_filter) ||
 	    len / (off_t)sizeof(struct sock_filter) > BPF_MAXINSNS)
 		return -E2BIG;
-	f->prog = malloc((size_t)len);
-	if (!f->prog)
+	prog = malloc((size_t)len);
+	if (!prog)
 		return -ENOMEM;
-	if (pread(fd, f->prog, (size_t)len, 0) != len)
+	if (pread(fd, prog, (size_t)len, 0) != len)
 		return -EIO;
-	f->len = (unsigned short)(len / (off_t)sizeof(struct sock_filter));
+	*ret_len = (unsigned short)(len / (off_t)sizeof(struct sock_filter));
+	*ret_prog = TAKE_PTR(prog);
 	return 0;
 }
 
-int hb_filter_build(const struct hb_policy *p, uintptr_t exec_arg0,
-		    struct hb_filter *ret, struct hb_diag *diag)
+int hb_filter_compile(const struct hb_filter_input *in, uintptr_t exec_arg0,
+		      struct sock_filter **ret_prog, unsigned short *ret_len)
 {
-	bool denied[HB_SYSCALL_NR_END] = {false};
-	bool blocked[HB_SYSCALL_NR_END] = {false};
-	const bool *always = NULL;
-	bool deny_default = p->syscalls_default == HB_SC_DENY;
+	bool whole[HB_SYSCALL_NR_END];
 	scmp_filter_ctx ctx;
 	int r;
 
-	memset(ret, 0, sizeof(*ret));
-	ret->default_deny = deny_default;
-	ret->kill = p->on_violation == HB_VIOLATION_KILL;
-	ret->deny_errno = hb_errno_from_name(p->violation_errno);
-	ctx = seccomp_init(deny_default ? SCMP_ACT_NOTIFY : SCMP_ACT_ALLOW);
+	whole_calls(in, whole);
+	ctx = seccomp_init(in->default_deny ? SCMP_ACT_NOTIFY : SCMP_ACT_ALLOW);
 	if (!ctx)
 		return -ENOMEM;
 	/* x32 calls and int 0x80 from a 64-bit process: killed. */
@@ -501,34 +531,56 @@ int hb_filter_build(const struct hb_policy *p, uintptr_t exec_arg0,
 			     SCMP_ACT_KILL_PROCESS);
 	if (r == 0)
 		r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
-	if (r == 0)
-		r = hb_syscalls_always_denied(&always);
-	if (r == 0)
-		memcpy(denied, always, sizeof(denied));
-	if (r == 0)
-		r = collect_operations(&p->blocked_operations, blocked);
 	/* clone3 carries its flags in memory the filter cannot read. */
 	if (r == 0)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS),
 				     SCMP_SYS(clone3), 0);
 	if (r == 0)
-		r = deny_default ? build_allow_list(ctx, p, denied, blocked,
-						    exec_arg0, ret->whole, diag)
-				 : build_deny_list(ctx, p, denied, blocked,
-						   ret->whole);
+		r = in->default_deny
+			    ? build_allow_list(ctx, in, exec_arg0, whole)
+			    : build_deny_list(ctx, in, whole);
 	if (r == 0)
-		r = export(ctx, ret);
+		r = export(ctx, ret_prog, ret_len);
 	seccomp_release(ctx);
-	if (r < 0) {
-		hb_filter_free(ret);
-		/* Unless a stage said what is wrong with the policy, it is
-		 * libseccomp's error. */
-		if (diag && !diag->msg[0])
-			hb_diag_set(diag, p->path, 0,
-				    "cannot build the system-call filter: %s",
-				    strerror(-r));
-		return r;
-	}
+	return r;
+}
+
+/* What the supervisor needs besides the program. */
+static void filter_meta(const struct hb_policy *p,
+			const struct hb_filter_input *in, struct hb_filter *f)
+{
+	f->default_deny = in->default_deny;
+	f->kill = p->on_violation == HB_VIOLATION_KILL;
+	f->deny_errno = hb_errno_from_name(p->violation_errno);
+	whole_calls(in, f->whole);
+}
+
+/* Unless a stage said what is wrong with the policy, it is libseccomp's
+ * error. */
+static int build_failed(const struct hb_policy *p, struct hb_filter *f, int r,
+			struct hb_diag *diag)
+{
+	hb_filter_free(f);
+	if (diag && !diag->msg[0])
+		hb_diag_set(diag, p->path, 0,
+			    "cannot build the system-call filter: %s",
+			    strerror(-r));
+	return r;
+}
+
+int hb_filter_build(const struct hb_policy *p, uintptr_t exec_arg0,
+		    struct hb_filter *ret, struct hb_diag *diag)
+{
+	struct hb_filter_input in;
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	r = hb_filter_input_of(p, &in, diag);
+	if (r == 0)
+		r = hb_filter_compile(&in, exec_arg0, &ret->prog, &ret->len);
+	if (r < 0)
+		return build_failed(p, ret, r, diag);
+	filter_meta(p, &in, ret);
 	return 0;
 }
 

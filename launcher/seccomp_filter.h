@@ -14,6 +14,22 @@
 
 struct hb_policy;
 
+/* Everything the compiler reads, resolved from the policy: the BPF is a
+ * function of this, of exec_arg0, of hivebox's own tables (its build) and
+ * of libseccomp.  The filter cache's key is a serialisation of this same
+ * struct, so that an input the compiler gains is an input of the key.
+ * Only the fields the mode uses are set: two policies that compile alike
+ * share a key. */
+struct hb_filter_input {
+	bool default_deny;	       /* an allow-list */
+	bool inet;		       /* mode = filtered: IP sockets allowed */
+	bool truncate_blocked;	       /* opening with O_TRUNC is truncating */
+	bool allow[HB_SYSCALL_NR_END]; /* allow-list only */
+	bool denied[HB_SYSCALL_NR_END];	 /* always denied, and deny = */
+	bool blocked[HB_SYSCALL_NR_END]; /* by blocked_operations */
+	bool newer[HB_SYSCALL_NR_END];	 /* deny-list: newer than libseccomp */
+};
+
 struct hb_filter {
 	struct sock_filter *prog; /* exported BPF */
 	unsigned short len;
@@ -32,6 +48,13 @@ struct hb_filter {
  * that one execve is allowed and any other is denied. */
 int hb_filter_build(const struct hb_policy *p, uintptr_t exec_arg0,
 		    struct hb_filter *ret, struct hb_diag *diag);
+/* The compiler's input for the policy; diag names a policy that cannot
+ * start its interpreter. */
+int hb_filter_input_of(const struct hb_policy *p, struct hb_filter_input *ret,
+		       struct hb_diag *diag);
+/* The BPF for in, malloc'ed into *ret_prog. */
+int hb_filter_compile(const struct hb_filter_input *in, uintptr_t exec_arg0,
+		      struct sock_filter **ret_prog, unsigned short *ret_len);
 void hb_filter_free(struct hb_filter *f);
 void hb_filter_print(const struct hb_policy *p, const struct hb_filter *f,
 		     FILE *out);
