@@ -8,7 +8,7 @@ struct load_ctx {
 	struct hb_config *c;
 	const char *file;
 	struct hb_diag *diag;
-	bool seen[3]; /* by index into keys[] */
+	bool seen[4]; /* by index into keys[] */
 	int err;
 };
 
@@ -57,6 +57,17 @@ static int set_uid_lock(struct load_ctx *x, const char *value)
 	return set_path(x, "uid_lock", value, &x->c->uid_lock);
 }
 
+/* An absolute path, or "none": no filter cache. */
+static int set_filter_cache(struct load_ctx *x, const char *value)
+{
+	if (strcmp(value, "none") == 0) {
+		free(x->c->filter_cache);
+		x->c->filter_cache = NULL;
+		return 0;
+	}
+	return set_path(x, "cache_dir", value, &x->c->filter_cache);
+}
+
 static const struct {
 	const char *section, *name;
 	int (*set)(struct load_ctx *x, const char *value);
@@ -64,6 +75,7 @@ static const struct {
 	{"network", "pool", set_pool},
 	{"network", "state_dir", set_state_dir},
 	{"identity", "uid_lock", set_uid_lock},
+	{"filters", "cache_dir", set_filter_cache},
 };
 
 /* inih calls this per key; returning 0 makes ini_parse return the line. */
@@ -99,7 +111,8 @@ static int set_defaults(struct hb_config *c)
 	c->pool_text = strdup(HB_CONFIG_POOL_DEFAULT);
 	c->state_dir = strdup(HB_CONFIG_STATE_DIR_DEFAULT);
 	c->uid_lock = strdup(HB_CONFIG_UID_LOCK_DEFAULT);
-	if (!c->pool_text || !c->state_dir || !c->uid_lock)
+	c->filter_cache = strdup(HB_CONFIG_FILTER_CACHE_DEFAULT);
+	if (!c->pool_text || !c->state_dir || !c->uid_lock || !c->filter_cache)
 		return -ENOMEM;
 	return hb_net_pool_parse(c->pool_text, &c->pool);
 }
@@ -147,5 +160,6 @@ void hb_config_free(struct hb_config *c)
 	free(c->pool_text);
 	free(c->state_dir);
 	free(c->uid_lock);
+	free(c->filter_cache);
 	memset(c, 0, sizeof(*c));
 }

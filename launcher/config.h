@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* hivebox's own settings, which belong to the machine rather than to a
- * policy: /etc/hivebox/hivebox.conf, an INI file read with inih. */
+ * policy: /etc/hivebox/hivebox.conf, an INI file read with inih.  Read
+ * by root runs only. */
 #pragma once
 
 #include "net_pool.h"
@@ -13,6 +14,8 @@
 #define HB_CONFIG_STATE_DIR_DEFAULT "/run/hivebox/network"
 /* The lock file whose bytes stand for the uids of host_uid = auto. */
 #define HB_CONFIG_UID_LOCK_DEFAULT "/run/hivebox/uids.lock"
+/* The compiled system-call filters (seccomp_cache.h). */
+#define HB_CONFIG_FILTER_CACHE_DEFAULT "/var/cache/hivebox/filters"
 /* One NFLOG group per pool index, from this number up: a pool of at most
  * 2^14 subnets (a /16) stays within the 16-bit group numbers. */
 #define HB_CONFIG_POOL_MIN_PREFIXLEN 16
@@ -23,6 +26,7 @@ struct hb_config {
 	struct hb_net_pool pool;
 	char *state_dir;
 	char *uid_lock;
+	char *filter_cache; /* NULL: none, every run compiles its filter */
 };
 
 /* Load path, or HB_CONFIG_DEFAULT when path is NULL; the default may be

@@ -666,6 +666,20 @@ static int plan_quota(const struct hb_plan *plan, const struct hb_policy *p,
 			   hb_key_name(key));
 }
 
+/* The sandbox execs plan->interpreter itself: that pointer is the one
+ * execve an allow-list lets through.  As root, through the filter cache;
+ * a cache directory that cannot be made or is not root's alone means
+ * compiling, as without one. */
+static int plan_filter(struct hb_plan *plan, const struct hb_policy *policy,
+		       const struct hb_invocation *inv, struct hb_diag *diag)
+{
+	const char *dir = inv->config ? inv->config->filter_cache : NULL;
+	_cleanup_close_ int fd = dir ? hb_open_own_dir(dir, true) : -1;
+
+	return hb_filter_build_cached(policy, (uintptr_t)plan->interpreter,
+				      fd < 0 ? -1 : fd, &plan->filter, diag);
+}
+
 int hb_plan_build(struct hb_plan *plan, const struct hb_policy *policy,
 		  const struct hb_invocation *inv, struct hb_diag *diag)
 {
@@ -722,10 +736,7 @@ int hb_plan_build(struct hb_plan *plan, const struct hb_policy *policy,
 	r = plan_argv(plan, inv);
 	if (r < 0)
 		return r;
-	/* The sandbox execs plan->interpreter itself: that pointer is the
-	 * one execve an allow-list lets through. */
-	return hb_filter_build(policy, (uintptr_t)plan->interpreter,
-			       &plan->filter, diag);
+	return plan_filter(plan, policy, inv, diag);
 }
 
 void hb_plan_free(struct hb_plan *plan)

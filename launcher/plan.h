@@ -79,7 +79,7 @@ struct hb_invocation {
 	uid_t uid, euid;
 	gid_t gid;
 	char **environ;
-	const struct hb_config *config; /* read for mode = filtered only */
+	const struct hb_config *config; /* as root only; NULL otherwise */
 };
 
 /* The largest script hivebox hashes and runs: a script is source code,

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "seccomp_filter.h"
+#include "seccomp_cache.h"
 #include "policy.h"
 #include "seccomp_guard.h"
 
@@ -584,6 +585,26 @@ int hb_filter_build(const struct hb_policy *p, uintptr_t exec_arg0,
 	return 0;
 }
 
+int hb_filter_build_cached(const struct hb_policy *p, uintptr_t exec_arg0,
+			   int cache_dir, struct hb_filter *ret,
+			   struct hb_diag *diag)
+{
+	struct hb_filter_input in;
+	int r;
+
+	if (cache_dir < 0)
+		return hb_filter_build(p, exec_arg0, ret, diag);
+	memset(ret, 0, sizeof(*ret));
+	r = hb_filter_input_of(p, &in, diag);
+	if (r == 0)
+		r = hb_filter_cache_get(cache_dir, &in, exec_arg0, &ret->prog,
+					&ret->len, &ret->cached);
+	if (r < 0)
+		return build_failed(p, ret, r, diag);
+	filter_meta(p, &in, ret);
+	return 0;
+}
+
 void hb_filter_free(struct hb_filter *f)
 {
 	free(f->prog);
@@ -602,6 +623,10 @@ void hb_filter_print(const struct hb_policy *p, const struct hb_filter *f,
 			  "SIGSYS could be survived)"
 			: "fail",
 		f->len);
+	fprintf(out, "  %s\n",
+		f->cached ? "BPF read from the filter cache (compiled by an "
+			    "earlier run)"
+			  : "BPF compiled by libseccomp for this run");
 	if (!f->kill)
 		fprintf(out, "  denied calls return %s\n",
 			hb_errno_name(f->deny_errno));

@@ -36,6 +36,7 @@ struct hb_filter {
 	int deny_errno;	   /* what a denied call returns */
 	bool kill;	   /* on_violation = kill: SIGSYS instead */
 	bool default_deny; /* an allow-list */
+	bool cached;	   /* read from the filter cache, not compiled */
 	/* The calls the filter sends to the supervisor whatever their
 	 * arguments: denied by the policy (or by hivebox) as a whole.  The
 	 * supervisor tells by it a guarded call (seccomp_guard.h) that the
@@ -48,6 +49,13 @@ struct hb_filter {
  * that one execve is allowed and any other is denied. */
 int hb_filter_build(const struct hb_policy *p, uintptr_t exec_arg0,
 		    struct hb_filter *ret, struct hb_diag *diag);
+/* The same, through the cache in the directory open at cache_dir (-1:
+ * none): a filter found there, valid, is used instead of compiling; one
+ * compiled is stored.  Any trouble with the cache means compiling, never
+ * failing: the cache can only save time. */
+int hb_filter_build_cached(const struct hb_policy *p, uintptr_t exec_arg0,
+			   int cache_dir, struct hb_filter *ret,
+			   struct hb_diag *diag);
 /* The compiler's input for the policy; diag names a policy that cannot
  * start its interpreter. */
 int hb_filter_input_of(const struct hb_policy *p, struct hb_filter_input *ret,

@@ -55,9 +55,11 @@ Test(config, values)
 	cr_assert_eq(load_text(&c,
 			       "; site settings\n[network]\n"
 			       "pool = 10.99.0.0/24\nstate_dir = /run/x\n"
-			       "[identity]\nuid_lock = /run/y/uids\n",
+			       "[identity]\nuid_lock = /run/y/uids\n"
+			       "[filters]\ncache_dir = /var/tmp/f\n",
 			       &d),
 		     0, "%s", d.msg);
+	cr_assert_str_eq(c.filter_cache, "/var/tmp/f");
 	cr_assert_str_eq(c.pool_text, "10.99.0.0/24");
 	cr_assert_eq(c.pool.network, 0x0a630000);
 	cr_assert_eq(c.pool.count, 64);
@@ -77,7 +79,21 @@ Test(config, defaults_for_an_empty_file)
 	cr_assert_eq(c.pool.count, 16384);
 	cr_assert_str_eq(c.state_dir, HB_CONFIG_STATE_DIR_DEFAULT);
 	cr_assert_str_eq(c.uid_lock, HB_CONFIG_UID_LOCK_DEFAULT);
+	cr_assert_str_eq(c.filter_cache, HB_CONFIG_FILTER_CACHE_DEFAULT);
 	hb_config_free(&c);
+}
+
+Test(config, no_filter_cache)
+{
+	struct hb_config c;
+	struct hb_diag d = {0};
+
+	cr_assert_eq(load_text(&c, "[filters]\ncache_dir = none\n", &d), 0,
+		     "%s", d.msg);
+	cr_assert_null(c.filter_cache);
+	hb_config_free(&c);
+	expect_error("[filters]\ncache_dir = cache\n", 2,
+		     "cache_dir must be an absolute path");
 }
 
 Test(config, a_named_file_must_exist)
