@@ -450,6 +450,27 @@ def hivebox_binary():
     return HIVEBOX
 
 
+# Where root's runs without --config cache their compiled filters
+# (HB_CONFIG_FILTER_CACHE_DEFAULT, launcher/config.h).
+MACHINE_FILTER_CACHE = Path("/var/cache/hivebox")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def machine_filter_cache():
+    """Most tests run hivebox as root without --config, and so fill the
+    machine's filter cache: remove what the session added (a cache, safe
+    to empty at any time)."""
+    existed = MACHINE_FILTER_CACHE.exists()
+    before = set(MACHINE_FILTER_CACHE.rglob("*")) if existed else set()
+    yield
+    if not existed:
+        shutil.rmtree(MACHINE_FILTER_CACHE, ignore_errors=True)
+        return
+    for path in set(MACHINE_FILTER_CACHE.rglob("*")) - before:
+        if path.is_file() or path.is_symlink():
+            path.unlink(missing_ok=True)
+
+
 @pytest.fixture(scope="session")
 def traversable_tmp(tmp_path_factory):
     """The sandbox's host uid must be able to reach the scripts and paths
