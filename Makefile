@@ -57,7 +57,7 @@ DEB_PACKAGES = build-essential pkg-config python3 libinih-dev libcap-dev \
 	iproute2 nftables util-linux clang libclang-rt-14-dev
 
 .PHONY: all deps demo check unit unit-asan integration lint format \
-	install uninstall bench clean fuzz fuzz-cc fuzz-check
+	install uninstall bench clean fuzz fuzz-cc fuzz-check check-rules
 
 all: $(B)/hivebox
 
@@ -169,6 +169,11 @@ integration: $(B)/hivebox $(B)/fixtures/showid
 		$(PYTHON) -m pytest -q -ra --basetemp=$(CURDIR)/$(B)/pytest \
 		tests/integration
 
+# The analyzer of `hivebox check` against its labelled fixtures.
+check-rules:
+	$(PYTHON) -m pytest -q -p no:cacheprovider \
+		--basetemp=$(CURDIR)/$(B)/pytest-rules tests/check
+
 lint:
 	clang-format --dry-run --Werror $(wildcard launcher/*.[ch] \
 		tests/unit/*.c tests/fixtures/*.c tests/fuzz/*.[ch])
@@ -180,7 +185,7 @@ format:
 	clang-format -i $(wildcard launcher/*.[ch] tests/unit/*.c \
 		tests/fixtures/*.c tests/fuzz/*.[ch])
 
-check: lint unit unit-asan fuzz-check integration
+check: lint unit unit-asan fuzz-check check-rules integration
 
 bench: $(B)/hivebox
 	scripts/bench
