@@ -4,6 +4,7 @@ SHELL = /bin/bash
 PREFIX ?= /usr/local
 DESTDIR ?=
 BINDIR = $(PREFIX)/bin
+LIBEXECDIR = $(PREFIX)/libexec/hivebox
 MANDIR = $(PREFIX)/share/man
 # The interpreter whose root file system is compiled in.
 INTERPRETER ?= /usr/bin/python3
@@ -14,7 +15,7 @@ CC ?= cc
 CFLAGS ?= -O2 -g
 HB_CFLAGS = -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
 	-Wmissing-prototypes -Wstrict-prototypes -Ilauncher -Ibuild \
-	$(shell pkg-config --cflags json-c)
+	-DHB_LIBEXECDIR='"$(LIBEXECDIR)"' $(shell pkg-config --cflags json-c)
 LIBS = -linih -lcap -ljson-c -lnftnl -lmnl -lsodium -lseccomp
 # hivebox itself links the libraries Debian ships as static archives into
 # the binary (libmnl has none): the dynamic loader then maps and
@@ -192,6 +193,10 @@ bench: $(B)/hivebox
 
 install: $(B)/hivebox
 	install -D -m 0755 $(B)/hivebox $(DESTDIR)$(BINDIR)/hivebox
+	install -D -m 0755 scripts/hivebox-check \
+		$(DESTDIR)$(LIBEXECDIR)/hivebox-check
+	install -D -m 0644 man/hivebox-check.1 \
+		$(DESTDIR)$(MANDIR)/man1/hivebox-check.1
 	install -D -m 0644 man/hivebox.1 $(DESTDIR)$(MANDIR)/man1/hivebox.1
 	install -D -m 0644 man/hivebox-policy.5 \
 		$(DESTDIR)$(MANDIR)/man5/hivebox-policy.5
@@ -206,9 +211,10 @@ install: $(B)/hivebox
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/hivebox $(DESTDIR)$(MANDIR)/man1/hivebox.1 \
+		$(DESTDIR)$(MANDIR)/man1/hivebox-check.1 \
 		$(DESTDIR)$(MANDIR)/man5/hivebox-policy.5 \
 		$(DESTDIR)$(MANDIR)/man5/hivebox-audit.5
-	rm -rf $(DESTDIR)$(PREFIX)/share/hivebox
+	rm -rf $(DESTDIR)$(PREFIX)/share/hivebox $(DESTDIR)$(LIBEXECDIR)
 
 # Audit logs written by root carry the append-only flag.
 clean:

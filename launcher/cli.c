@@ -38,6 +38,8 @@ void hb_cli_usage(FILE *out)
 	fputs("Usage: hivebox [OPTIONS] --policy FILE SCRIPT [ARG...]\n"
 	      "       hivebox policy show FILE\n"
 	      "       hivebox policy groups\n"
+	      "       hivebox check [--policy FILE] [--json] [--fail-at "
+	      "LEVEL] SCRIPT...\n"
 	      "       hivebox audit init|verify|show|stats|rotate [--dir DIR] "
 	      "...\n"
 	      "\n"
@@ -171,6 +173,64 @@ static int parse_audit_verb(struct hb_cli *cli, int argc, char **argv,
 	return 0;
 }
 
+static int parse_check_verb(struct hb_cli *cli, int argc, char **argv,
+			    struct hb_diag *diag)
+{
+	static const struct option opts[] = {
+		{"policy", required_argument, NULL, 'p'},
+		{"json", no_argument, NULL, 'j'},
+		{"fail-at", required_argument, NULL, 'f'},
+		{"audit-dir", required_argument, NULL, 'a'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	struct hb_check_cli *c = &cli->check;
+	int o;
+
+	cli->verb = HB_VERB_CHECK;
+	optind = 2;
+	opterr = 0;
+	while ((o = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (o) {
+		case 'p':
+			cli->policy = optarg;
+			break;
+		case 'j':
+			c->json = true;
+			break;
+		case 'f':
+			c->fail_at = optarg;
+			break;
+		case 'a':
+			cli->audit_dir = optarg;
+			break;
+		case 'h':
+			cli->verb = HB_VERB_HELP;
+			return 0;
+		case ':':
+			return hb_diag_set(diag, NULL, 0,
+					   "option '%s' needs a value",
+					   argv[optind - 1]);
+		default:
+			return hb_diag_set(diag, NULL, 0,
+					   "unknown option '%s' for check",
+					   argv[optind - 1]);
+		}
+	}
+	if (c->fail_at && hb_risk_from_string(c->fail_at) < 0)
+		return hb_diag_set(diag, NULL, 0,
+				   "bad value '%s' for --fail-at: expected "
+				   "none, low, medium, high or critical",
+				   c->fail_at);
+	if (optind >= argc)
+		return hb_diag_set(diag, NULL, 0,
+				   "usage: hivebox check [--policy FILE] "
+				   "[--json] [--fail-at LEVEL] SCRIPT...");
+	c->files = argv + optind;
+	c->n_files = (size_t)(argc - optind);
+	return 0;
+}
+
 static int parse_fd(const char *s, int *ret, struct hb_diag *diag)
 {
 	unsigned long long v;
@@ -280,6 +340,8 @@ int hb_cli_parse(struct hb_cli *cli, int argc, char **argv,
 		return parse_policy_verb(cli, argc, argv, diag);
 	if (argc >= 2 && strcmp(argv[1], "audit") == 0)
 		return parse_audit_verb(cli, argc, argv, diag);
+	if (argc >= 2 && strcmp(argv[1], "check") == 0)
+		return parse_check_verb(cli, argc, argv, diag);
 	for (size_t i = 0; i < ARRAY_SIZE(tighten_opts); i++)
 		opts[n++] =
 			(struct option){tighten_opts[i].name, required_argument,

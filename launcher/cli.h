@@ -11,6 +11,7 @@ enum hb_verb {
 	HB_VERB_POLICY_SHOW,
 	HB_VERB_POLICY_GROUPS,
 	HB_VERB_AUDIT,
+	HB_VERB_CHECK,
 	HB_VERB_HELP,
 	HB_VERB_VERSION,
 };
@@ -34,9 +35,18 @@ struct hb_audit_cli {
 	bool json;
 };
 
+/* hivebox check [--policy P] [--json] [--fail-at LEVEL] SCRIPT... */
+struct hb_check_cli {
+	bool json;
+	const char *fail_at; /* NULL: the policy's refuse_at, or high */
+	char **files;
+	size_t n_files;
+};
+
 struct hb_cli {
 	enum hb_verb verb;
 	struct hb_audit_cli audit;
+	struct hb_check_cli check; /* policy and audit_dir below */
 	const char *policy;
 	const char *script;
 	char **args;

@@ -2,6 +2,7 @@
 /* hivebox: the run's table of contents.  Only this file prints errors and
  * turns them into exit codes. */
 #include "audit_show.h"
+#include "check.h"
 #include "cli.h"
 #include "ids.h"
 #include "mounts.h"
@@ -16,8 +17,10 @@
 #include <limits.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #ifndef HB_VERSION
 #define HB_VERSION "0.1"
@@ -984,6 +987,123 @@ static int audit_command(const struct hb_cli *cli)
 	return code;
 }
 
+/* The analyzer's policy in a memfd that the hivebox exec'd below
+ * inherits and reads as /proc/self/fd/N: nothing on disk to clean up. */
+static int policy_memfd(const char *text, char path[64])
+{
+	_cleanup_close_ int fd = memfd_create("hivebox-check.ini", 0);
+	size_t len = strlen(text);
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, len) != (ssize_t)len)
+		return -EIO;
+	snprintf(path, 64, "/proc/self/fd/%d", fd);
+	return TAKE_FD(fd);
+}
+
+/* The gate of check: --fail-at, else the policy's refuse_at when it is
+ * on, else high. */
+static enum hb_risk check_gate(const struct hb_cli *cli,
+			       const struct hb_policy *ctx)
+{
+	(void)ctx;
+	if (cli->check.fail_at)
+		return (enum hb_risk)hb_risk_from_string(cli->check.fail_at);
+	return HB_RISK_HIGH;
+}
+
+/* The policy given to judge against: every check of a run's policy but
+ * the plan's, so its paths need not exist here. */
+static int check_context(const struct hb_cli *cli, struct hb_policy *ctx)
+{
+	struct hb_diag d = {0};
+
+	if (!cli->policy)
+		return 0;
+	if (hb_policy_load(ctx, cli->policy, &d) < 0)
+		return fail_diag(&d);
+	return 0;
+}
+
+/* hivebox check: hivebox runs the analyzer as it runs any script, by
+ * executing itself under the analyzer's policy.  The same launcher, plan,
+ * sandbox and audit trail, with no state shared with a run of this
+ * process; the analyzer's output and exit status are check's. */
+static int check_command(const struct hb_cli *cli)
+{
+	const struct hb_check_cli *c = &cli->check;
+	_cleanup_free_ char *cwd = getcwd(NULL, 0), *text = NULL;
+	struct hb_check_req req = {
+		.json = c->json, .files = c->files, .n_files = c->n_files};
+	struct hb_strv argv = {0};
+	struct hb_policy ctx;
+	struct hb_diag d = {0};
+	char analyzer[PATH_MAX], policy_path[64];
+	int code, fd, r = 0;
+
+	hb_policy_init(&ctx);
+	if (!cwd) {
+		fprintf(stderr,
+			"hivebox: cannot tell the current directory: "
+			"%s\n",
+			strerror(errno));
+		return HB_EXIT_FAILED;
+	}
+	for (size_t i = 0; i < c->n_files; i++)
+		if (hb_check_file_ok(cwd, c->files[i], &d) < 0) {
+			hb_policy_free(&ctx);
+			return fail_diag(&d);
+		}
+	code = check_context(cli, &ctx);
+	if (code) {
+		hb_policy_free(&ctx);
+		return code;
+	}
+	req.context = cli->policy ? &ctx : NULL;
+	req.fail_at = check_gate(cli, &ctx);
+	if (hb_check_find_analyzer(analyzer) < 0) {
+		fprintf(stderr,
+			"hivebox: no analyzer at %s: is hivebox "
+			"installed (make install)?\n",
+			analyzer);
+		hb_policy_free(&ctx);
+		return HB_EXIT_FAILED;
+	}
+	req.analyzer = analyzer;
+	r = hb_check_policy_text(&req, cwd, &text);
+	fd = r < 0 ? r : policy_memfd(text, policy_path);
+	r = fd < 0 ? fd : 0;
+	if (r == 0)
+		r = hb_strv_push(&argv, "hivebox");
+	if (r == 0)
+		r = hb_strv_push(&argv, "--quiet");
+	if (r == 0 && cli->audit_dir) {
+		r = hb_strv_push(&argv, "--audit-dir");
+		if (r == 0)
+			r = hb_strv_push(&argv, cli->audit_dir);
+	}
+	if (r == 0)
+		r = hb_strv_push(&argv, "--policy");
+	if (r == 0)
+		r = hb_strv_push(&argv, policy_path);
+	if (r == 0)
+		r = hb_strv_push(&argv, analyzer);
+	if (r == 0)
+		r = hb_check_args(&req, &argv);
+	hb_policy_free(&ctx);
+	if (r == 0) {
+		fflush(stdout);
+		execv("/proc/self/exe", argv.v);
+		r = -errno;
+	}
+	fprintf(stderr, "hivebox: cannot run the analyzer: %s\n", strerror(-r));
+	hb_strv_clear(&argv);
+	if (fd >= 0)
+		close(fd);
+	return HB_EXIT_FAILED;
+}
+
 int main(int argc, char **argv)
 {
 	struct hb_cli cli;
@@ -1006,6 +1126,8 @@ int main(int argc, char **argv)
 		return 0;
 	case HB_VERB_AUDIT:
 		return audit_command(&cli);
+	case HB_VERB_CHECK:
+		return check_command(&cli);
 	case HB_VERB_RUN:
 		return run_script(&cli, argc, argv);
 	}

@@ -93,6 +93,17 @@ enum hb_host_uid_kind {
 	HB_HOST_UID_KIND_MAX,
 };
 
+/* A risk level of hivebox check, and [analysis] refuse_at: none is no
+ * finding (and, as refuse_at, the gate off). */
+enum hb_risk {
+	HB_RISK_NONE,
+	HB_RISK_LOW,
+	HB_RISK_MEDIUM,
+	HB_RISK_HIGH,
+	HB_RISK_CRITICAL,
+	HB_RISK_MAX,
+};
+
 struct hb_host_uid {
 	enum hb_host_uid_kind kind;
 	uid_t uid; /* HB_HOST_UID_NUMBER: 1 to 4294967294 */
@@ -109,6 +120,8 @@ const char *hb_sc_default_to_string(enum hb_sc_default v);
 int hb_sc_default_from_string(const char *s);
 const char *hb_violation_to_string(enum hb_violation v);
 int hb_violation_from_string(const char *s);
+const char *hb_risk_to_string(enum hb_risk v);
+int hb_risk_from_string(const char *s);
 const char *hb_host_uid_kind_to_string(enum hb_host_uid_kind v);
 int hb_host_uid_kind_from_string(const char *s);
 /* host_uid as a policy writes it: "auto", "root" or the number.  Returns

@@ -29,6 +29,12 @@ static const char *const violation_names[HB_VIOLATION_MAX] = {
 	[HB_VIOLATION_KILL] = "kill",
 };
 
+static const char *const risk_names[HB_RISK_MAX] = {
+	[HB_RISK_NONE] = "none",	 [HB_RISK_LOW] = "low",
+	[HB_RISK_MEDIUM] = "medium",	 [HB_RISK_HIGH] = "high",
+	[HB_RISK_CRITICAL] = "critical",
+};
+
 static const char *const host_uid_kind_names[HB_HOST_UID_KIND_MAX] = {
 	[HB_HOST_UID_AUTO] = "auto",
 	[HB_HOST_UID_ROOT] = "root",
@@ -60,6 +66,7 @@ int hb_string_table_lookup(const char *const *table, size_t n, const char *s)
 	}
 
 DEFINE_STRING_TABLE(hb_net_mode, enum hb_net_mode, net_mode_names)
+DEFINE_STRING_TABLE(hb_risk, enum hb_risk, risk_names)
 DEFINE_STRING_TABLE(hb_tristate, enum hb_tristate, tristate_names)
 DEFINE_STRING_TABLE(hb_sc_default, enum hb_sc_default, sc_default_names)
 DEFINE_STRING_TABLE(hb_violation, enum hb_violation, violation_names)

@@ -269,6 +269,9 @@ class Hivebox:
         move it into their own directories."""
         if args and args[0] in ("policy", "audit"):
             return []
+        if args and args[0] == "check":
+            # check takes --audit-dir after the verb, for the analyzer's run.
+            return []
         return ["--audit-dir", str(self.audit_dir)]
 
     def policy(self, text: str = "", extends: Optional[str] = "limits.ini",
