@@ -6,7 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* The analyzer's sandbox.  A megabyte of dense source, the most it
@@ -122,6 +125,107 @@ int hb_check_args(const struct hb_check_req *req, struct hb_strv *ret)
 	for (size_t i = 0; r == 0 && i < req->n_files; i++)
 		r = hb_strv_push(ret, req->files[i]);
 	return r;
+}
+
+int hb_check_exec_argv(const struct hb_check_req *req, const char *audit_dir,
+		       const char *policy_path, struct hb_strv *ret)
+{
+	int r = hb_strv_push(ret, "hivebox");
+
+	if (r == 0)
+		r = hb_strv_push(ret, "--quiet");
+	if (r == 0 && audit_dir) {
+		r = hb_strv_push(ret, "--audit-dir");
+		if (r == 0)
+			r = hb_strv_push(ret, audit_dir);
+	}
+	if (r == 0)
+		r = hb_strv_push(ret, "--policy");
+	if (r == 0)
+		r = hb_strv_push(ret, policy_path);
+	if (r == 0)
+		r = hb_strv_push(ret, req->analyzer);
+	if (r == 0)
+		r = hb_check_args(req, ret);
+	return r;
+}
+
+int hb_check_policy_memfd(const char *text, char path[64])
+{
+	_cleanup_close_ int fd = memfd_create("hivebox-check.ini", 0);
+	size_t len = strlen(text);
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, len) != (ssize_t)len)
+		return -EIO;
+	snprintf(path, 64, "/proc/self/fd/%d", fd);
+	return TAKE_FD(fd);
+}
+
+/* All of fd, up to max bytes. */
+static int read_all(int fd, size_t max, char **ret)
+{
+	_cleanup_free_ char *buf = malloc(max + 1);
+	size_t len = 0;
+	ssize_t n;
+
+	if (!buf)
+		return -ENOMEM;
+	while ((n = read(fd, buf + len, max + 1 - len)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		len += (size_t)n;
+		if (len > max)
+			return -EFBIG;
+	}
+	buf[len] = '\0';
+	*ret = TAKE_PTR(buf);
+	return 0;
+}
+
+int hb_check_capture(char *const *argv, size_t max, char **ret_out,
+		     int *ret_status)
+{
+	_cleanup_close_ int rd = -1, wr = -1, null = -1;
+	int p[2], r;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	rd = p[0];
+	wr = p[1];
+	null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (null < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		/* The run's stdin is the job's: the analyzer gets none. */
+		if (dup2(null, STDIN_FILENO) < 0 || dup2(wr, STDOUT_FILENO) < 0)
+			_exit(127);
+		execv("/proc/self/exe", argv);
+		_exit(127);
+	}
+	hb_closep(&wr);
+	r = read_all(rd, max, ret_out);
+	/* Reaped whatever was read: a child left behind is not ours to
+	 * leave. */
+	hb_closep(&rd);
+	while (waitpid(pid, ret_status, 0) < 0)
+		if (errno != EINTR) {
+			if (r == 0) {
+				free(*ret_out);
+				*ret_out = NULL;
+			}
+			return -errno;
+		}
+	if (r < 0)
+		return r;
+	return 0;
 }
 
 static bool is_file(const char *path)

@@ -20,6 +20,8 @@
 /* hivebox-check exits 0 when every file is below the gate, 1 when one
  * reaches it, 2 when it could not read a file. */
 #define HB_CHECK_EXIT_BAD_FILE 2
+/* The most of the analyzer's output the gate reads for one script. */
+#define HB_CHECK_OUTPUT_MAX (4u << 20)
 
 struct hb_check_req {
 	const char *analyzer;		 /* absolute path of hivebox-check */
@@ -40,6 +42,18 @@ int hb_check_policy_text(const struct hb_check_req *req, const char *cwd,
  * (--network, --ro, --rw, relative paths as the policy wrote them: the
  * sandbox starts in the same directory) and the files. */
 int hb_check_args(const struct hb_check_req *req, struct hb_strv *ret);
+/* hivebox itself running the analyzer: "hivebox --quiet [--audit-dir
+ * DIR] --policy POLICY ANALYZER ARGS...", for execv("/proc/self/exe"). */
+int hb_check_exec_argv(const struct hb_check_req *req, const char *audit_dir,
+		       const char *policy_path, struct hb_strv *ret);
+/* The analyzer's policy in a memfd, without close-on-exec: the hivebox
+ * executed reads it as path, /proc/self/fd/N, and nothing on disk is
+ * left to remove.  Returns the descriptor or -errno. */
+int hb_check_policy_memfd(const char *text, char path[64]);
+/* Run argv (hivebox itself) with stdin on /dev/null and stdout kept, up
+ * to max bytes (more is -EFBIG); ret_status as waitpid() gives it. */
+int hb_check_capture(char *const *argv, size_t max, char **ret_out,
+		     int *ret_status);
 /* Where the analyzer is: next to this binary's build tree, or installed
  * under HB_LIBEXECDIR.  -ENOENT if neither. */
 int hb_check_find_analyzer(char ret[PATH_MAX]);

@@ -78,12 +78,14 @@ void hb_cli_usage(FILE *out)
 	      "\n"
 	      "Options may only tighten the policy; a value above it is an "
 	      "error.\n"
-	      "Exit status: the script's own; 124 timeout; 125 hivebox refused "
-	      "or\n"
-	      "failed and nothing ran (the result says why); 126 interpreter "
-	      "cannot\n"
-	      "run; 127 interpreter not found; 128+N killed by signal N.\n"
-	      "See hivebox(1), hivebox-policy(5).\n",
+	      "Exit status: the script's own; 120 refused by [analysis] "
+	      "refuse_at;\n"
+	      "124 timeout; 125 hivebox refused or failed and nothing ran (the "
+	      "result\n"
+	      "says why); 126 interpreter cannot run; 127 interpreter not "
+	      "found;\n"
+	      "128+N killed by signal N.\n"
+	      "See hivebox(1), hivebox-check(1), hivebox-policy(5).\n",
 	      out);
 }
 

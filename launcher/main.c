@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -111,6 +112,8 @@ struct run {
 	struct hb_run_info info;
 	struct hb_result res;
 	struct hb_diag diag;
+	/* [analysis] refused the script: its verdict, for the event. */
+	json_object *analysis;
 };
 
 static int load_policy(struct run *run)
@@ -691,6 +694,21 @@ static void refusal_audit(struct run *run)
 	(void)open_audit(run);
 }
 
+/* What an analysis_refused event adds: the risk, the gate and the
+ * findings as hivebox check gave them. */
+static void analysis_details(struct run *run, json_object *d)
+{
+	json_object *v = NULL;
+
+	if (json_object_object_get_ex(run->analysis, "risk", &v))
+		json_object_object_add(d, "risk", json_object_get(v));
+	json_object_object_add(d, "refuse_at",
+			       json_object_new_string(hb_risk_to_string(
+				       run->policy.refuse_at)));
+	if (json_object_object_get_ex(run->analysis, "findings", &v))
+		json_object_object_add(d, "findings", json_object_get(v));
+}
+
 /* The refusal event and the end record, then the result, written as a
  * run writes them.  Failures reach syslog and the result's audit
  * write_errors: the one line on stderr stays the refusal's. */
@@ -708,8 +726,11 @@ static void record_refusal(struct run *run, const char *msg, int result_fd)
 			       json_object_new_boolean(run->loosening));
 	json_object_object_add(d, "result_written",
 			       json_object_new_boolean(result_fd >= 0));
-	hb_events_record(&run->events, "refusal", HB_EV_VIOLATION,
-			 HB_SHOW_NEVER, msg, d);
+	if (run->analysis)
+		analysis_details(run, d);
+	hb_events_record(&run->events,
+			 run->analysis ? "analysis_refused" : "refusal",
+			 HB_EV_VIOLATION, HB_SHOW_NEVER, msg, d);
 	hb_result_add_events(res, &run->events);
 	res->audit_errors = run->events.audit_errors + !run->have_audit;
 	if (!run->have_audit)
@@ -769,6 +790,8 @@ static int refuse(struct run *run, int r)
 	init_events(run);
 	run->events.notice = NULL; /* the line below says it */
 	hb_result_refused(&run->res, msg, run->policy_read);
+	if (run->analysis)
+		run->res.hivebox_exit = HB_EXIT_REFUSED;
 	fd = refusal_result_file(run);
 	record_refusal(run, msg, fd);
 	r = write_refusal_result(run, fd);
@@ -780,7 +803,7 @@ static int refuse(struct run *run, int r)
 			 cli->result_file, strerror(r < 0 ? -r : -fd));
 	fprintf(stderr, "hivebox: %s%s\n", msg, why);
 	hb_events_wait(&run->events, &forwarded);
-	return HB_EXIT_FAILED;
+	return run->res.hivebox_exit;
 }
 
 /* The BPF as the kernel gets it, for reading with a disassembler or
@@ -800,6 +823,137 @@ static int export_filter(struct run *run)
 		return HB_EXIT_FAILED;
 	}
 	return 0;
+}
+
+/* The command line of hivebox running the analyzer for req, its policy
+ * in a memfd that the hivebox executed inherits.  Returns the memfd or
+ * -errno. */
+static int analyzer_argv(const struct hb_check_req *req, const char *audit_dir,
+			 const char *cwd, struct hb_strv *argv)
+{
+	_cleanup_free_ char *text = NULL;
+	char policy_path[64];
+	int fd, r = hb_check_policy_text(req, cwd, &text);
+
+	fd = r < 0 ? r : hb_check_policy_memfd(text, policy_path);
+	if (fd < 0)
+		return fd;
+	r = hb_check_exec_argv(req, audit_dir, policy_path, argv);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+/* The findings that refused a script, in the refusal's one line: the
+ * first few of those at or above the gate (all of them, where only their
+ * combination reached it), by line. */
+static void findings_text(json_object *findings, enum hb_risk gate, char *buf,
+			  size_t n)
+{
+	size_t len = 0, shown = 0, count = json_object_array_length(findings);
+	int floor = gate > HB_RISK_HIGH ? HB_RISK_HIGH : (int)gate;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < count && len < n; i++) {
+		json_object *f = json_object_array_get_idx(findings, i), *v;
+		const char *rule = "?";
+		int line = 0;
+		if (json_object_object_get_ex(f, "severity", &v) &&
+		    hb_risk_from_string(json_object_get_string(v)) < floor)
+			continue;
+		if (json_object_object_get_ex(f, "rule", &v))
+			rule = json_object_get_string(v);
+		if (json_object_object_get_ex(f, "line", &v))
+			line = json_object_get_int(v);
+		if (shown++ == 3) {
+			snprintf(buf + len, n - len, " and more");
+			break;
+		}
+		len += (size_t)snprintf(buf + len, n - len, "%s%s at line %d",
+					shown > 1 ? ", " : "", rule, line);
+	}
+}
+
+/* hivebox check's verdict on the script: below the gate, the run goes
+ * on; at it, the run is refused with the findings kept for the event. */
+static int analysis_verdict(struct run *run, const char *out)
+{
+	json_object *obj = json_tokener_parse(out), *risk = NULL, *f = NULL;
+	char where[HB_ORIGIN_TEXT_MAX], what[256];
+	int level = -EINVAL;
+
+	if (obj && json_object_object_get_ex(obj, "risk", &risk))
+		level = hb_risk_from_string(json_object_get_string(risk));
+	if (level < 0 || !json_object_object_get_ex(obj, "findings", &f)) {
+		json_object_put(obj);
+		return hb_diag_set(&run->diag, NULL, 0,
+				   "cannot read the analysis of %s: the gate "
+				   "refuses what it cannot judge",
+				   run->plan.script);
+	}
+	if (level < (int)run->policy.refuse_at) {
+		json_object_put(obj);
+		return 0;
+	}
+	run->analysis = obj;
+	findings_text(f, run->policy.refuse_at, what, sizeof(what));
+	hb_policy_origin_text(&run->policy, HB_K_ANALYSIS_REFUSE_AT, where,
+			      sizeof(where));
+	return hb_diag_set(&run->diag, NULL, 0,
+			   "%s: refused by analysis: risk %s reaches "
+			   "refuse_at = %s (%s): %s",
+			   run->plan.script, json_object_get_string(risk),
+			   hb_risk_to_string(run->policy.refuse_at), where,
+			   what);
+}
+
+/* [analysis] refuse_at: before anything of the run is made, hivebox
+ * check judges the script against the run's policy, in a sandbox of its
+ * own.  An analysis that does not finish refuses the run too: the gate
+ * fails closed. */
+static int analysis_gate(struct run *run)
+{
+	const struct hb_policy *p = &run->policy;
+	char *files[] = {run->plan.script};
+	struct hb_check_req req = {.context = p,
+				   .json = true,
+				   .fail_at = HB_RISK_NONE,
+				   .files = files,
+				   .n_files = 1};
+	_cleanup_free_ char *out = NULL;
+	struct hb_strv argv = {0};
+	char analyzer[PATH_MAX];
+	int fd, status = 0, r;
+
+	if (p->refuse_at == HB_RISK_NONE)
+		return 0;
+	if (hb_check_find_analyzer(analyzer) < 0)
+		return hb_diag_set(&run->diag, NULL, 0,
+				   "[analysis] refuse_at needs the analyzer, "
+				   "and there is none at %s",
+				   analyzer);
+	req.analyzer = analyzer;
+	fd = analyzer_argv(&req, run->cli->audit_dir ?: p->audit_dir,
+			   run->plan.cwd, &argv);
+	r = fd < 0 ? fd
+		   : hb_check_capture(argv.v, HB_CHECK_OUTPUT_MAX, &out,
+				      &status);
+	if (fd >= 0)
+		close(fd);
+	hb_strv_clear(&argv);
+	if (r < 0)
+		return hb_diag_set(&run->diag, NULL, 0, "cannot analyse %s: %s",
+				   run->plan.script, strerror(-r));
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return hb_diag_set(&run->diag, NULL, 0,
+				   "the analysis of %s did not finish (status "
+				   "%d): the gate refuses what it cannot judge",
+				   run->plan.script,
+				   WIFEXITED(status) ? WEXITSTATUS(status)
+						     : 128 + WTERMSIG(status));
+	return analysis_verdict(run, out);
 }
 
 static int run_script(const struct hb_cli *cli, int argc, char **argv)
@@ -828,6 +982,8 @@ static int run_script(const struct hb_cli *cli, int argc, char **argv)
 		goto out;
 	}
 	if (r == 0)
+		r = analysis_gate(run);
+	if (r == 0)
 		r = open_result_file(run);
 	if (r == 0)
 		r = take_host_uid(run);
@@ -852,6 +1008,7 @@ out:
 	hb_closep(&run->uid_lock_fd);
 	json_object_put(run->res.denied_counts);
 	json_object_put(run->res.network);
+	json_object_put(run->analysis);
 	hb_config_free(&run->config);
 	if (run->have_audit)
 		hb_audit_close(&run->audit);
@@ -987,29 +1144,15 @@ static int audit_command(const struct hb_cli *cli)
 	return code;
 }
 
-/* The analyzer's policy in a memfd that the hivebox exec'd below
- * inherits and reads as /proc/self/fd/N: nothing on disk to clean up. */
-static int policy_memfd(const char *text, char path[64])
-{
-	_cleanup_close_ int fd = memfd_create("hivebox-check.ini", 0);
-	size_t len = strlen(text);
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, len) != (ssize_t)len)
-		return -EIO;
-	snprintf(path, 64, "/proc/self/fd/%d", fd);
-	return TAKE_FD(fd);
-}
-
 /* The gate of check: --fail-at, else the policy's refuse_at when it is
  * on, else high. */
 static enum hb_risk check_gate(const struct hb_cli *cli,
 			       const struct hb_policy *ctx)
 {
-	(void)ctx;
 	if (cli->check.fail_at)
 		return (enum hb_risk)hb_risk_from_string(cli->check.fail_at);
+	if (cli->policy && ctx->refuse_at != HB_RISK_NONE)
+		return ctx->refuse_at;
 	return HB_RISK_HIGH;
 }
 
@@ -1033,13 +1176,13 @@ static int check_context(const struct hb_cli *cli, struct hb_policy *ctx)
 static int check_command(const struct hb_cli *cli)
 {
 	const struct hb_check_cli *c = &cli->check;
-	_cleanup_free_ char *cwd = getcwd(NULL, 0), *text = NULL;
+	_cleanup_free_ char *cwd = getcwd(NULL, 0);
 	struct hb_check_req req = {
 		.json = c->json, .files = c->files, .n_files = c->n_files};
 	struct hb_strv argv = {0};
 	struct hb_policy ctx;
 	struct hb_diag d = {0};
-	char analyzer[PATH_MAX], policy_path[64];
+	char analyzer[PATH_MAX];
 	int code, fd, r = 0;
 
 	hb_policy_init(&ctx);
@@ -1071,26 +1214,8 @@ static int check_command(const struct hb_cli *cli)
 		return HB_EXIT_FAILED;
 	}
 	req.analyzer = analyzer;
-	r = hb_check_policy_text(&req, cwd, &text);
-	fd = r < 0 ? r : policy_memfd(text, policy_path);
+	fd = analyzer_argv(&req, cli->audit_dir, cwd, &argv);
 	r = fd < 0 ? fd : 0;
-	if (r == 0)
-		r = hb_strv_push(&argv, "hivebox");
-	if (r == 0)
-		r = hb_strv_push(&argv, "--quiet");
-	if (r == 0 && cli->audit_dir) {
-		r = hb_strv_push(&argv, "--audit-dir");
-		if (r == 0)
-			r = hb_strv_push(&argv, cli->audit_dir);
-	}
-	if (r == 0)
-		r = hb_strv_push(&argv, "--policy");
-	if (r == 0)
-		r = hb_strv_push(&argv, policy_path);
-	if (r == 0)
-		r = hb_strv_push(&argv, analyzer);
-	if (r == 0)
-		r = hb_check_args(&req, &argv);
 	hb_policy_free(&ctx);
 	if (r == 0) {
 		fflush(stdout);

@@ -47,6 +47,7 @@ enum hb_key {
 	HB_K_SC_DENY,
 	HB_K_SC_ON_VIOLATION,
 	HB_K_SC_ERRNO,
+	HB_K_ANALYSIS_REFUSE_AT,
 	HB_K_MAX,
 };
 
@@ -185,6 +186,7 @@ struct hb_policy {
 	struct hb_strv syscalls_deny;
 	enum hb_violation on_violation;
 	char *violation_errno;		   /* "EPERM", ... */
+	enum hb_risk refuse_at;		   /* [analysis]: none, the gate off */
 	struct hb_origin origin[HB_K_MAX]; /* file NULL: built-in default */
 };
 

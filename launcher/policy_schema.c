@@ -46,6 +46,7 @@ _Static_assert(sizeof(enum hb_net_mode) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum hb_tristate) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum hb_sc_default) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum hb_violation) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum hb_risk) == sizeof(int), "enum size");
 
 int hb_string_table_lookup(const char *const *table, size_t n, const char *s)
 {
@@ -368,6 +369,16 @@ const struct hb_key_def hb_keys[HB_K_MAX] = {
 			   .offset = OFF(violation_errno),
 			   .dflt_str = "EPERM",
 			   .merge = HB_MERGE_REPLACE},
+	/* The gate before every run: hivebox check's risk for the script
+	 * at or above this refuses the run (exit 120). */
+	[HB_K_ANALYSIS_REFUSE_AT] = {.section = "analysis",
+				     .name = "refuse_at",
+				     .type = HB_T_ENUM,
+				     .offset = OFF(refuse_at),
+				     .dflt = HB_RISK_NONE,
+				     .choices = risk_names,
+				     .n_choices = HB_RISK_MAX,
+				     .merge = HB_MERGE_REPLACE},
 };
 
 /* Keys of features that are not built yet.  They are refused, never

@@ -204,3 +204,104 @@ def test_bad_input_has_a_clear_result(hb, kind):
              if r["type"] == "end"]
     assert end["result"]["reason"] == "exit"
     assert end["result"]["limits_hit"] == []
+
+
+# ------------------------------------------------------------ the gate
+
+EXIT_REFUSED = 120
+SIDE_EFFECT = ("import sys\n"
+               "open('out/side-effect', 'w').write('ran')\n")
+
+
+def events(hb):
+    return json_lines(hb.audit_dir / "security_events.log")
+
+
+def test_gate_refuses_and_nothing_runs(hb):
+    (hb.dir / "job.py").write_text(SIDE_EFFECT + "exec(sys.argv[1])\n")
+    hb.mkdir("out", 0o777)
+    policy = hb.policy("[analysis]\nrefuse_at = high\n")
+    run = hb.run("job.py", "print(1)", policy=policy)
+    assert run.rc == EXIT_REFUSED, run
+    assert run.stdout == ""
+    assert not (hb.dir / "out" / "side-effect").exists()
+    [line] = run.stderr_lines()
+    assert line == (f"hivebox: {hb.dir}/job.py: refused by analysis: risk high "
+                    f"reaches refuse_at = high ({policy}:4): exec-eval at line 3")
+    message = line[len("hivebox: "):]
+    res = run.result
+    assert res["reason"] == "refused"
+    assert res["hivebox_exit_code"] == EXIT_REFUSED
+    assert res["refusal"] == {"message": message}
+    assert res["exit_code"] is None
+    # One security event, with the findings.
+    [ev] = [e for e in events(hb) if e["exec_id"] == res["exec_id"]]
+    assert ev["kind"] == "analysis_refused"
+    assert ev["message"] == message
+    assert ev["details"]["risk"] == "high"
+    assert ev["details"]["refuse_at"] == "high"
+    assert [(f["rule"], f["line"]) for f in ev["details"]["findings"]] == \
+        [("exec-eval", 3)]
+    # The execution record says so: an end record, refused, no start.
+    recs = [r for r in json_lines(hb.audit_dir / "execution_audit.log")
+            if r["exec_id"] == res["exec_id"]]
+    assert [r["type"] for r in recs] == ["end"]
+    assert recs[0]["result"]["reason"] == "refused"
+    assert recs[0]["result"]["refusal"] == {"message": message}
+    # The analyzer's own run is in the trail, and it is the only start.
+    [start] = starts(hb)
+    assert start["command"][1].endswith("/scripts/hivebox-check")
+    assert start["command"][-1] == str(hb.dir / "job.py")
+
+
+def test_gate_below_the_level_runs(hb):
+    (hb.dir / "job.py").write_text(
+        SIDE_EFFECT + "import hashlib\nprint(hashlib.md5(b'x').hexdigest())\n")
+    hb.mkdir("out", 0o777)
+    policy = hb.policy("[filesystem]\nread_write = out\n"
+                       "[analysis]\nrefuse_at = medium\n")
+    run = hb.run("job.py", policy=policy)
+    assert run.rc == 0, run
+    assert (hb.dir / "out" / "side-effect").read_text() == "ran"
+    assert run.result["reason"] == "exit"
+    assert [e["kind"] for e in events(hb)] == []
+    assert len(starts(hb)) == 2  # the analyzer, then the job
+
+
+def test_gate_off_by_default_runs_no_analysis(hb):
+    (hb.dir / "job.py").write_text("import sys\nexec('print(1)' + sys.argv[0][:0])\n")
+    run = hb.run("job.py")
+    assert run.rc == 0, run
+    assert run.stdout == "1\n"
+    [start] = starts(hb)
+    assert start["command"][1].endswith("job.py")
+
+
+def test_gate_critical_combination_and_dry_run(hb):
+    (hb.dir / "job.py").write_text(
+        "import base64\nexec(base64.b64decode('cHJpbnQoMSk='))\n")
+    policy = hb.policy("[analysis]\nrefuse_at = critical\n")
+    run = hb.run("job.py", policy=policy)
+    assert run.rc == EXIT_REFUSED, run
+    assert "risk critical reaches refuse_at = critical" in run.stderr
+    assert "exec-eval at line 2, obfuscation at line 2" in run.stderr
+    # --dry-run runs nothing, the analyzer neither.
+    run = hb.run_argv(["--dry-run", "--policy", policy, "job.py"])
+    assert run.rc == 0, run
+
+
+def test_check_takes_the_gate_from_the_policy(hb):
+    (hb.dir / "job.py").write_text("import hashlib\nhashlib.md5(b'x')\n")
+    low = hb.policy("[analysis]\nrefuse_at = low\n", name="low.ini")
+    assert check(hb, "--policy", low, "job.py").rc == 1
+    assert check(hb, "--policy", low, "--fail-at", "high", "job.py").rc == 0
+
+
+def test_refuse_at_bad_value(hb):
+    policy = hb.policy("[analysis]\nrefuse_at = severe\n")
+    (hb.dir / "job.py").write_text("x = 1\n")
+    run = hb.run("job.py", policy=policy)
+    assert run.rc == EXIT_HIVEBOX
+    assert run.stderr.endswith(
+        "bad value 'severe' for refuse_at: expected "
+        "none|low|medium|high|critical\n")

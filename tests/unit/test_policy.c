@@ -57,6 +57,7 @@ Test(policy_defaults, init)
 	cr_assert_eq(p.syscalls_default, HB_SC_ALLOW);
 	cr_assert_eq(p.on_violation, HB_VIOLATION_ERRNO);
 	cr_assert_str_eq(p.violation_errno, "EPERM");
+	cr_assert_eq(p.refuse_at, HB_RISK_NONE);
 	cr_assert_null(p.audit_key_file);
 	cr_assert_eq(p.cpu_alert_pct, 80);
 	cr_assert_eq(p.memory_alert_pct, 90);
@@ -131,6 +132,7 @@ Test(policy_defaults, key_names)
 		[HB_K_SC_DENY] = "deny",
 		[HB_K_SC_ON_VIOLATION] = "on_violation",
 		[HB_K_SC_ERRNO] = "errno",
+		[HB_K_ANALYSIS_REFUSE_AT] = "refuse_at",
 	};
 
 	for (int k = 0; k < HB_K_MAX; k++)
@@ -190,7 +192,9 @@ static const char every_key[] =
 	"workdir = /srv/jobs\n"				   /* 49 */
 	"[filesystem]\n"				   /* 50 */
 	"write_quota_mb = 50\n"				   /* 51 */
-	"write_quota_files = 1000\n";			   /* 52 */
+	"write_quota_files = 1000\n"			   /* 52 */
+	"[analysis]\n"					   /* 53 */
+	"refuse_at = high\n";				   /* 54 */
 
 Test(policy_keys, every_key_value)
 {
@@ -199,6 +203,7 @@ Test(policy_keys, every_key_value)
 
 	cr_assert_eq(parse_text(&p, every_key, &d), 0, "%u: %s", d.line, d.msg);
 	cr_assert_str_eq(p.description, "every key, once");
+	cr_assert_eq(p.refuse_at, HB_RISK_HIGH);
 	cr_assert_str_eq(p.interpreter, "/usr/bin/python3.11");
 	cr_assert_str_eq(p.workdir, "/srv/jobs");
 	cr_assert_eq(p.limits.timeout_seconds, 10);
@@ -289,6 +294,7 @@ Test(policy_keys, every_key_origin)
 		[HB_K_WORKDIR] = 49,
 		[HB_K_WRITE_QUOTA_MB] = 51,
 		[HB_K_WRITE_QUOTA_FILES] = 52,
+		[HB_K_ANALYSIS_REFUSE_AT] = 54,
 	};
 	struct hb_policy p;
 	struct hb_diag d = {0};
