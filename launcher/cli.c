@@ -38,6 +38,8 @@ void hb_cli_usage(FILE *out)
 	fputs("Usage: hivebox [OPTIONS] --policy FILE SCRIPT [ARG...]\n"
 	      "       hivebox policy show FILE\n"
 	      "       hivebox policy groups\n"
+	      "       hivebox policy explain [--json] FILE\n"
+	      "       hivebox policy lint FILE\n"
 	      "       hivebox check [--policy FILE] [--json] [--fail-at "
 	      "LEVEL] SCRIPT...\n"
 	      "       hivebox audit init|verify|show|stats|rotate [--dir DIR] "
@@ -92,17 +94,40 @@ void hb_cli_usage(FILE *out)
 static int parse_policy_verb(struct hb_cli *cli, int argc, char **argv,
 			     struct hb_diag *diag)
 {
+	static const struct {
+		const char *name;
+		enum hb_verb verb;
+	} subs[] = {
+		{"show", HB_VERB_POLICY_SHOW},
+		{"explain", HB_VERB_POLICY_EXPLAIN},
+		{"lint", HB_VERB_POLICY_LINT},
+	};
+
 	if (argc == 3 && strcmp(argv[2], "groups") == 0) {
 		cli->verb = HB_VERB_POLICY_GROUPS;
 		return 0;
 	}
-	if (argc != 4 || strcmp(argv[2], "show") != 0)
-		return hb_diag_set(diag, NULL, 0,
-				   "usage: hivebox policy show FILE | hivebox "
-				   "policy groups");
-	cli->verb = HB_VERB_POLICY_SHOW;
-	cli->policy = argv[3];
-	return 0;
+	/* explain takes --json, before or after the file. */
+	if (argc == 5 && strcmp(argv[2], "explain") == 0) {
+		int json = strcmp(argv[3], "--json") == 0   ? 3
+			   : strcmp(argv[4], "--json") == 0 ? 4
+							    : 0;
+		if (json) {
+			cli->verb = HB_VERB_POLICY_EXPLAIN;
+			cli->policy_json = true;
+			cli->policy = argv[json == 3 ? 4 : 3];
+			return 0;
+		}
+	}
+	for (size_t i = 0; argc == 4 && i < ARRAY_SIZE(subs); i++)
+		if (strcmp(argv[2], subs[i].name) == 0) {
+			cli->verb = subs[i].verb;
+			cli->policy = argv[3];
+			return 0;
+		}
+	return hb_diag_set(diag, NULL, 0,
+			   "usage: hivebox policy show|explain [--json]|lint "
+			   "FILE | hivebox policy groups");
 }
 
 static int parse_audit_verb(struct hb_cli *cli, int argc, char **argv,

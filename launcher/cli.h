@@ -10,6 +10,8 @@ enum hb_verb {
 	HB_VERB_RUN,
 	HB_VERB_POLICY_SHOW,
 	HB_VERB_POLICY_GROUPS,
+	HB_VERB_POLICY_EXPLAIN,
+	HB_VERB_POLICY_LINT,
 	HB_VERB_AUDIT,
 	HB_VERB_CHECK,
 	HB_VERB_HELP,
@@ -47,6 +49,7 @@ struct hb_cli {
 	enum hb_verb verb;
 	struct hb_audit_cli audit;
 	struct hb_check_cli check; /* policy and audit_dir below */
+	bool policy_json;	   /* policy explain --json */
 	const char *policy;
 	const char *script;
 	char **args;

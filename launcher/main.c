@@ -8,6 +8,7 @@
 #include "mounts.h"
 #include "plan.h"
 #include "policy.h"
+#include "policy_explain.h"
 #include "audit_record.h"
 #include "result.h"
 #include "supervisor.h"
@@ -50,6 +51,70 @@ static int policy_show(const struct hb_cli *cli)
 	hb_policy_show(&p, stdout);
 	hb_policy_free(&p);
 	return 0;
+}
+
+/* policy explain: the exposure score and its weakenings. */
+static int policy_explain(const struct hb_cli *cli)
+{
+	_cleanup_free_ char *cwd = getcwd(NULL, 0);
+	struct hb_exposure *e = calloc(1, sizeof(*e));
+	struct hb_policy p;
+	struct hb_diag d = {0};
+	int r, code = 0;
+
+	hb_policy_init(&p);
+	r = e && cwd ? hb_policy_load(&p, cli->policy, &d) : -ENOMEM;
+	if (r == 0)
+		r = hb_policy_explain(&p, cwd, e);
+	if (r < 0 && !d.msg[0])
+		hb_diag_set(&d, cli->policy, 0, "cannot explain: %s",
+			    strerror(-r));
+	if (r < 0) {
+		code = fail_diag(&d);
+	} else if (cli->policy_json) {
+		json_object *o = hb_exposure_json(&p, e);
+		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+		json_object_put(o);
+	} else {
+		hb_exposure_print(&p, e, stdout);
+	}
+	free(e);
+	hb_policy_free(&p);
+	return code;
+}
+
+/* policy lint: warnings, not errors; exit 1 when there are some.  The
+ * policy extended is loaded alone, to find what this one loosens. */
+static int policy_lint(const struct hb_cli *cli)
+{
+	_cleanup_free_ char *cwd = getcwd(NULL, 0), *parent_path = NULL;
+	struct hb_lint *l = calloc(1, sizeof(*l));
+	struct hb_policy p, parent;
+	struct hb_diag d = {0};
+	int r, code;
+
+	hb_policy_init(&p);
+	hb_policy_init(&parent);
+	r = l && cwd ? hb_policy_load(&p, cli->policy, &d) : -ENOMEM;
+	if (r == 0)
+		r = hb_policy_parent_path(cli->policy, &parent_path);
+	if (r == 0 && parent_path)
+		r = hb_policy_load(&parent, parent_path, &d);
+	if (r == 0)
+		r = hb_policy_lint(&p, parent_path ? &parent : NULL, cwd, l);
+	if (r < 0 && !d.msg[0])
+		hb_diag_set(&d, cli->policy, 0, "cannot lint: %s",
+			    strerror(-r));
+	if (r < 0) {
+		code = fail_diag(&d);
+	} else {
+		hb_lint_print(&p, cli->policy, l, stdout);
+		code = l->n ? 1 : 0;
+	}
+	free(l);
+	hb_policy_free(&parent);
+	hb_policy_free(&p);
+	return code;
 }
 
 /* A setup failure is said after the result is written; even with
@@ -1246,6 +1311,10 @@ int main(int argc, char **argv)
 		return 0;
 	case HB_VERB_POLICY_SHOW:
 		return policy_show(&cli);
+	case HB_VERB_POLICY_EXPLAIN:
+		return policy_explain(&cli);
+	case HB_VERB_POLICY_LINT:
+		return policy_lint(&cli);
 	case HB_VERB_POLICY_GROUPS:
 		hb_syscall_groups_print(stdout);
 		return 0;
