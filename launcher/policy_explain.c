@@ -57,9 +57,26 @@ static const char *const sensitive_dirs[] = {"/etc", "/root", "/home", "/var"};
 static unsigned long long limit_value(const struct hb_policy *p,
 				      enum hb_key key)
 {
-	const unsigned long long *v = &p->limits.timeout_seconds;
+	const struct hb_limits *l = &p->limits;
 
-	return v[key - HB_K_TIMEOUT];
+	switch (key) {
+	case HB_K_TIMEOUT:
+		return l->timeout_seconds;
+	case HB_K_CPU:
+		return l->cpu_seconds;
+	case HB_K_MEMORY:
+		return l->memory_mb;
+	case HB_K_FILE_SIZE:
+		return l->file_size_mb;
+	case HB_K_MAX_PROCESSES:
+		return l->max_processes;
+	case HB_K_MAX_OPEN_FILES:
+		return l->max_open_files;
+	case HB_K_TMP_SIZE:
+		return l->tmp_size_mb;
+	default:
+		return 0;
+	}
 }
 
 static void add(struct hb_exposure *e, enum hb_key key, unsigned weight,
