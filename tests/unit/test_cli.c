@@ -228,13 +228,35 @@ Test(cli, policy_show)
 Test(cli, policy_verb_errors)
 {
 	static const char usage[] =
-		"usage: hivebox policy show FILE | hivebox policy groups";
+		"usage: hivebox policy show|explain [--json]|lint FILE | "
+		"hivebox policy groups";
 
 	PARSE_FAILS(usage, "policy");
+	PARSE_FAILS(usage, "policy", "explain", "--yaml", "a.ini");
+	PARSE_FAILS(usage, "policy", "lint", "--json", "a.ini");
 	PARSE_FAILS(usage, "policy", "list", "x");
 	PARSE_FAILS(usage, "policy", "show");
 	PARSE_FAILS(usage, "policy", "show", "a", "b");
 	PARSE_FAILS(usage, "policy", "groups", "extra");
+}
+
+Test(cli, policy_explain_and_lint)
+{
+	struct hb_cli c;
+	struct hb_diag d = {0};
+
+	cr_assert_eq(PARSE(&c, &d, "policy", "explain", "a.ini"), 0);
+	cr_assert_eq(c.verb, HB_VERB_POLICY_EXPLAIN);
+	cr_assert_str_eq(c.policy, "a.ini");
+	cr_assert_not(c.policy_json);
+	cr_assert_eq(PARSE(&c, &d, "policy", "explain", "a.ini", "--json"), 0);
+	cr_assert(c.policy_json);
+	cr_assert_str_eq(c.policy, "a.ini");
+	cr_assert_eq(PARSE(&c, &d, "policy", "explain", "--json", "b.ini"), 0);
+	cr_assert(c.policy_json);
+	cr_assert_str_eq(c.policy, "b.ini");
+	cr_assert_eq(PARSE(&c, &d, "policy", "lint", "a.ini"), 0);
+	cr_assert_eq(c.verb, HB_VERB_POLICY_LINT);
 }
 
 Test(cli, audit_verb_errors)
