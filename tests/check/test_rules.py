@@ -265,3 +265,28 @@ def test_decompression_bomb_is_bounded(tmp_path):
     p = analyze("--json", str(src), limit_mb=256, timeout=20)
     obj = json.loads(p.stdout)
     assert ("obfuscation", 2) in {(f["rule"], f["line"]) for f in obj["findings"]}
+
+
+def test_doubling_names_fold_in_linear_time(tmp_path):
+    """a1 = a0 + a0; a2 = a1 + a1; ...: memoized, not 2**40 folds."""
+    lines = ["import os", "a0 = 'x'"]
+    lines += [f"a{i} = a{i - 1} + a{i - 1}" for i in range(1, 60)]
+    lines += [f"getattr(os, a59)  # {i}" for i in range(50)]
+    src = tmp_path / "doubling.py"
+    src.write_text("\n".join(lines) + "\n")
+    t0 = time.monotonic()
+    p = analyze("--json", str(src), limit_mb=256, timeout=20)
+    assert time.monotonic() - t0 < 5
+    obj = json.loads(p.stdout)
+    assert {f["rule"] for f in obj["findings"]} == {"obfuscation"}
+
+
+def test_huge_format_widths_are_not_built(tmp_path):
+    src = tmp_path / "wide.py"
+    src.write_text("import os\n"
+                   "getattr(os, '%0999999999d' % 1)\n"
+                   "getattr(os, '{:>999999999}'.format('x'))\n")
+    p = analyze("--json", str(src), limit_mb=128, timeout=20)
+    obj = json.loads(p.stdout)
+    assert [(f["rule"], f["line"]) for f in obj["findings"]] == \
+        [("obfuscation", 2), ("obfuscation", 3)]
