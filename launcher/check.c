@@ -105,6 +105,8 @@ int hb_check_args(const struct hb_check_req *req, struct hb_strv *ret)
 
 	if (req->json)
 		r = hb_strv_push(ret, "--json");
+	if (r == 0 && req->sha256)
+		r = hb_strv_push(ret, "--sha256");
 	if (r == 0)
 		r = hb_strv_push(ret, "--fail-at");
 	if (r == 0)

@@ -27,6 +27,7 @@ struct hb_check_req {
 	const char *analyzer;		 /* absolute path of hivebox-check */
 	const struct hb_policy *context; /* NULL: no policy to judge against */
 	bool json;
+	bool sha256;	      /* each object names the hash of what was read */
 	enum hb_risk fail_at; /* exit 1 from this risk up */
 	char *const *files;   /* files and directories, as the caller wrote */
 	size_t n_files;

@@ -941,6 +941,20 @@ static void findings_text(json_object *findings, enum hb_risk gate, char *buf,
 	}
 }
 
+/* The analyzer read the script by its name; the run will use the plan's
+ * descriptor.  The two must be the same bytes. */
+static bool same_script(struct run *run, json_object *verdict)
+{
+	char sha[HB_SHA256_HEX];
+	json_object *v;
+
+	if (!json_object_object_get_ex(verdict, "sha256", &v))
+		return false;
+	if (hb_sha256_fd(run->plan.script_fd, HB_SCRIPT_MAX_BYTES, sha) < 0)
+		return false;
+	return strcmp(sha, json_object_get_string(v)) == 0;
+}
+
 /* hivebox check's verdict on the script: below the gate, the run goes
  * on; at it, the run is refused with the findings kept for the event. */
 static int analysis_verdict(struct run *run, const char *out)
@@ -951,6 +965,13 @@ static int analysis_verdict(struct run *run, const char *out)
 
 	if (obj && json_object_object_get_ex(obj, "risk", &risk))
 		level = hb_risk_from_string(json_object_get_string(risk));
+	if (level >= 0 && !same_script(run, obj)) {
+		json_object_put(obj);
+		return hb_diag_set(&run->diag, NULL, 0,
+				   "%s changed while it was analysed: the gate "
+				   "refuses what it did not judge",
+				   run->plan.script);
+	}
 	if (level < 0 || !json_object_object_get_ex(obj, "findings", &f)) {
 		json_object_put(obj);
 		return hb_diag_set(&run->diag, NULL, 0,
@@ -984,6 +1005,7 @@ static int analysis_gate(struct run *run)
 	char *files[] = {run->plan.script};
 	struct hb_check_req req = {.context = p,
 				   .json = true,
+				   .sha256 = true,
 				   .fail_at = HB_RISK_NONE,
 				   .files = files,
 				   .n_files = 1};

@@ -290,3 +290,14 @@ def test_huge_format_widths_are_not_built(tmp_path):
     obj = json.loads(p.stdout)
     assert [(f["rule"], f["line"]) for f in obj["findings"]] == \
         [("obfuscation", 2), ("obfuscation", 3)]
+
+
+def test_sha256_of_what_was_read(tmp_path):
+    import hashlib
+    src = tmp_path / "job.py"
+    data = b"x = 1\n" * 300000  # over the size limit: hashed whole all the same
+    src.write_bytes(data)
+    [obj] = analyze_json(str(src), ["--sha256"])
+    assert obj["sha256"] == hashlib.sha256(data).hexdigest()
+    [obj] = analyze_json(str(src))
+    assert "sha256" not in obj
