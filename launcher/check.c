@@ -230,6 +230,27 @@ int hb_check_capture(char *const *argv, size_t max, char **ret_out,
 	return 0;
 }
 
+int hb_check_resolve(const char *cwd, const char *path, char **ret)
+{
+	_cleanup_free_ char *abs = NULL;
+	char *real;
+	int r = hb_path_absolute(cwd, path, &abs);
+
+	if (r < 0)
+		return r;
+	real = realpath(abs, NULL);
+	if (!real)
+		return -errno;
+	if (strcmp(real, abs) == 0) {
+		free(real);
+		real = strdup(path);
+		if (!real)
+			return -ENOMEM;
+	}
+	*ret = real;
+	return 0;
+}
+
 static bool is_file(const char *path)
 {
 	struct stat st;

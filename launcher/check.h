@@ -58,6 +58,10 @@ int hb_check_capture(char *const *argv, size_t max, char **ret_out,
 /* Where the analyzer is: next to this binary's build tree, or installed
  * under HB_LIBEXECDIR.  -ENOENT if neither. */
 int hb_check_find_analyzer(char ret[PATH_MAX]);
+/* The name under which the analyzer sees path: path itself, or, where a
+ * symlink is on its way, the path it resolves to (the sandbox binds what
+ * is there, never a symlink). */
+int hb_check_resolve(const char *cwd, const char *path, char **ret);
 /* The longest absolute path a "read_only = " line of the policy reader
  * (199 characters) can hold. */
 #define HB_CHECK_PATH_MAX 187

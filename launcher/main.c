@@ -1264,9 +1264,8 @@ static int check_command(const struct hb_cli *cli)
 {
 	const struct hb_check_cli *c = &cli->check;
 	_cleanup_free_ char *cwd = getcwd(NULL, 0);
-	struct hb_check_req req = {
-		.json = c->json, .files = c->files, .n_files = c->n_files};
-	struct hb_strv argv = {0};
+	struct hb_check_req req = {.json = c->json};
+	struct hb_strv argv = {0}, files = {0};
 	struct hb_policy ctx;
 	struct hb_diag d = {0};
 	char analyzer[PATH_MAX];
@@ -1280,14 +1279,26 @@ static int check_command(const struct hb_cli *cli)
 			strerror(errno));
 		return HB_EXIT_FAILED;
 	}
-	for (size_t i = 0; i < c->n_files; i++)
-		if (hb_check_file_ok(cwd, c->files[i], &d) < 0) {
+	for (size_t i = 0; i < c->n_files; i++) {
+		char *name = NULL;
+		if (hb_check_file_ok(cwd, c->files[i], &d) < 0 ||
+		    (r = hb_check_resolve(cwd, c->files[i], &name)) < 0 ||
+		    (r = hb_strv_push_take(&files, name)) < 0 ||
+		    hb_check_file_ok(cwd, name, &d) < 0) {
+			if (r < 0)
+				hb_diag_set(&d, c->files[i], 0,
+					    "cannot check: %s", strerror(-r));
 			hb_policy_free(&ctx);
+			hb_strv_clear(&files);
 			return fail_diag(&d);
 		}
+	}
+	req.files = files.v;
+	req.n_files = files.n;
 	code = check_context(cli, &ctx);
 	if (code) {
 		hb_policy_free(&ctx);
+		hb_strv_clear(&files);
 		return code;
 	}
 	req.context = cli->policy ? &ctx : NULL;
@@ -1298,6 +1309,7 @@ static int check_command(const struct hb_cli *cli)
 			"installed (make install)?\n",
 			analyzer);
 		hb_policy_free(&ctx);
+		hb_strv_clear(&files);
 		return HB_EXIT_FAILED;
 	}
 	req.analyzer = analyzer;
@@ -1311,6 +1323,7 @@ static int check_command(const struct hb_cli *cli)
 	}
 	fprintf(stderr, "hivebox: cannot run the analyzer: %s\n", strerror(-r));
 	hb_strv_clear(&argv);
+	hb_strv_clear(&files);
 	if (fd >= 0)
 		close(fd);
 	return HB_EXIT_FAILED;

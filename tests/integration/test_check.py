@@ -305,3 +305,18 @@ def test_refuse_at_bad_value(hb):
     assert run.stderr.endswith(
         "bad value 'severe' for refuse_at: expected "
         "none|low|medium|high|critical\n")
+
+
+def test_symlink_is_checked_where_it_leads(hb):
+    (hb.dir / "job.py").write_text("import pickle\npickle.loads(b'')\n")
+    (hb.dir / "link.py").symlink_to("job.py")
+    run = check(hb, "--json", "link.py")
+    [obj] = objects(run)
+    assert obj["file"] == str(hb.dir / "job.py")
+    assert [(f["rule"], f["line"]) for f in obj["findings"]] == \
+        [("deserialization", 2)]
+    (hb.dir / "dangling.py").symlink_to("nowhere.py")
+    run = check(hb, "dangling.py")
+    assert run.rc == EXIT_HIVEBOX
+    assert run.stderr == ("hivebox: dangling.py: cannot check: No such file "
+                          "or directory\n")
