@@ -264,13 +264,15 @@ int hb_check_find_analyzer(char ret[PATH_MAX])
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	char *slash;
 
-	/* A binary in BUILD/ of a source tree has the tree's analyzer at
-	 * BUILD/../scripts: a test of the tree tests the tree's analyzer,
-	 * not one installed earlier. */
+	/* A binary in build/ of a source tree has the tree's analyzer at
+	 * build/../scripts: a test of the tree tests the tree's analyzer,
+	 * not one installed earlier.  Only there: an installed binary
+	 * (/usr/bin/hivebox) never looks for a /usr/scripts. */
 	if (n > 0) {
 		exe[n] = '\0';
 		slash = strrchr(exe, '/');
-		if (slash) {
+		if (slash && slash - exe >= 6 &&
+		    strncmp(slash - 6, "/build", 6) == 0) {
 			*slash = '\0';
 			if (snprintf(ret, PATH_MAX, "%s/../scripts/%s", exe,
 				     HB_CHECK_ANALYZER) < PATH_MAX &&
