@@ -677,7 +677,8 @@ static int plan_filter(struct hb_plan *plan, const struct hb_policy *policy,
 	_cleanup_close_ int fd = dir ? hb_open_own_dir(dir, true) : -1;
 
 	return hb_filter_build_cached(policy, (uintptr_t)plan->interpreter,
-				      fd < 0 ? -1 : fd, &plan->filter, diag);
+				      false, fd < 0 ? -1 : fd, &plan->filter,
+				      diag);
 }
 
 int hb_plan_build(struct hb_plan *plan, const struct hb_policy *policy,

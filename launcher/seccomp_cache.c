@@ -97,8 +97,11 @@ static void put_key_text(FILE *f, const struct hb_filter_input *in,
 		v->minor, v->micro, ids->seccomp[0] ? ids->seccomp : "none",
 		seccomp_api_get());
 	fprintf(f, "arch %#x\n", seccomp_arch_native());
-	fprintf(f, "default_deny %d\ninet %d\ntruncate_blocked %d\n",
-		in->default_deny, in->inet, in->truncate_blocked);
+	fprintf(f,
+		"default_deny %d\ninet %d\ntruncate_blocked %d\n"
+		"own_terminal %d\n",
+		in->default_deny, in->inet, in->truncate_blocked,
+		in->own_terminal);
 	put_set(f, "allow", in->allow);
 	put_set(f, "denied", in->denied);
 	put_set(f, "blocked", in->blocked);
@@ -108,7 +111,8 @@ static void put_key_text(FILE *f, const struct hb_filter_input *in,
 			(int)hb_guards[i].kind, hb_guards[i].arg,
 			hb_guards[i].arg2);
 	for (size_t i = 0; i < hb_n_denied_ioctls; i++)
-		fprintf(f, "ioctl %#x\n", hb_denied_ioctls[i].request);
+		fprintf(f, "ioctl %#x %d\n", hb_denied_ioctls[i].request,
+			hb_denied_ioctls[i].own_pty);
 }
 
 int hb_filter_key_text(const struct hb_filter_input *in, char **ret)

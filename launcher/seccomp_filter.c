@@ -77,7 +77,7 @@ static int cmp_u32(const void *a, const void *b)
  * values for equality only, so "none of these" is spelt out: the
  * patterns that cover every other request, from the top bit down (some
  * 80 rules for the 36 requests). */
-static int allow_ioctl(scmp_filter_ctx ctx)
+static int allow_ioctl(scmp_filter_ctx ctx, bool own_terminal)
 {
 	uint32_t deny[64];
 	size_t n = 0;
@@ -85,7 +85,8 @@ static int allow_ioctl(scmp_filter_ctx ctx)
 	if (hb_n_denied_ioctls > ARRAY_SIZE(deny))
 		return -E2BIG;
 	for (size_t i = 0; i < hb_n_denied_ioctls; i++)
-		deny[n++] = hb_denied_ioctls[i].request;
+		if (!(own_terminal && hb_denied_ioctls[i].own_pty))
+			deny[n++] = hb_denied_ioctls[i].request;
 	qsort(deny, n, sizeof(deny[0]), cmp_u32);
 	return allow_except(ctx, deny, n, 31, 0, 0);
 }
@@ -136,12 +137,12 @@ static bool truncate_blocked(const struct hb_policy *p)
 
 /* Allow-list: the calls that need their arguments looked at. */
 static int allow_special(scmp_filter_ctx ctx, const bool *allow, bool inet,
-			 uintptr_t exec_arg0)
+			 bool own_terminal, uintptr_t exec_arg0)
 {
 	int r = 0;
 
 	if (allow[SCMP_SYS(ioctl)])
-		r = allow_ioctl(ctx);
+		r = allow_ioctl(ctx, own_terminal);
 	if (r == 0 && allow[SCMP_SYS(prctl)])
 		r = allow_prctl(ctx);
 	/* clone without namespace flags, sharing the signal handlers only
@@ -258,7 +259,9 @@ static int build_allow_list(scmp_filter_ctx ctx,
 	for (size_t i = 0; r == 0 && i < hb_n_guards; i++)
 		if (!whole[hb_guards[i].nr])
 			r = allow_guarded(ctx, &hb_guards[i], trunc);
-	return r ? r : allow_special(ctx, in->allow, in->inet, exec_arg0);
+	return r ? r
+		 : allow_special(ctx, in->allow, in->inet, in->own_terminal,
+				 exec_arg0);
 }
 
 /* Deny-list: sockets of the families a script may need only.  Others
@@ -416,9 +419,11 @@ static int build_deny_list(scmp_filter_ctx ctx,
 					     PR_SET_SECCOMP));
 	/* The requests that change a terminal, on every descriptor. */
 	for (size_t i = 0; r == 0 && i < hb_n_denied_ioctls; i++)
-		r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(ioctl), 1,
-				     SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffff,
-					     hb_denied_ioctls[i].request));
+		if (!(in->own_terminal && hb_denied_ioctls[i].own_pty))
+			r = seccomp_rule_add(
+				ctx, SCMP_ACT_NOTIFY, SCMP_SYS(ioctl), 1,
+				SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffff,
+					hb_denied_ioctls[i].request));
 	/* personality: only the query (0xffffffff) is allowed. */
 	for (uint32_t i = 0; r == 0 && i < 32; i++)
 		r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY,
@@ -570,13 +575,15 @@ static int build_failed(const struct hb_policy *p, struct hb_filter *f, int r,
 }
 
 int hb_filter_build(const struct hb_policy *p, uintptr_t exec_arg0,
-		    struct hb_filter *ret, struct hb_diag *diag)
+		    bool own_terminal, struct hb_filter *ret,
+		    struct hb_diag *diag)
 {
 	struct hb_filter_input in;
 	int r;
 
 	memset(ret, 0, sizeof(*ret));
 	r = hb_filter_input_of(p, &in, diag);
+	in.own_terminal = own_terminal;
 	if (r == 0)
 		r = hb_filter_compile(&in, exec_arg0, &ret->prog, &ret->len);
 	if (r < 0)
@@ -586,16 +593,17 @@ int hb_filter_build(const struct hb_policy *p, uintptr_t exec_arg0,
 }
 
 int hb_filter_build_cached(const struct hb_policy *p, uintptr_t exec_arg0,
-			   int cache_dir, struct hb_filter *ret,
-			   struct hb_diag *diag)
+			   bool own_terminal, int cache_dir,
+			   struct hb_filter *ret, struct hb_diag *diag)
 {
 	struct hb_filter_input in;
 	int r;
 
 	if (cache_dir < 0)
-		return hb_filter_build(p, exec_arg0, ret, diag);
+		return hb_filter_build(p, exec_arg0, own_terminal, ret, diag);
 	memset(ret, 0, sizeof(*ret));
 	r = hb_filter_input_of(p, &in, diag);
+	in.own_terminal = own_terminal;
 	if (r == 0)
 		r = hb_filter_cache_get(cache_dir, &in, exec_arg0, &ret->prog,
 					&ret->len, &ret->cached);

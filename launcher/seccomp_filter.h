@@ -21,10 +21,11 @@ struct hb_policy;
  * Only the fields the mode uses are set: two policies that compile alike
  * share a key. */
 struct hb_filter_input {
-	bool default_deny;	       /* an allow-list */
-	bool inet;		       /* mode = filtered: IP sockets allowed */
-	bool truncate_blocked;	       /* opening with O_TRUNC is truncating */
-	bool allow[HB_SYSCALL_NR_END]; /* allow-list only */
+	bool default_deny;     /* an allow-list */
+	bool inet;	       /* mode = filtered: IP sockets allowed */
+	bool truncate_blocked; /* opening with O_TRUNC is truncating */
+	bool own_terminal;     /* hivebox shell: the own_pty ioctls allowed */
+	bool allow[HB_SYSCALL_NR_END];	 /* allow-list only */
 	bool denied[HB_SYSCALL_NR_END];	 /* always denied, and deny = */
 	bool blocked[HB_SYSCALL_NR_END]; /* by blocked_operations */
 	bool newer[HB_SYSCALL_NR_END];	 /* deny-list: newer than libseccomp */
@@ -47,15 +48,18 @@ struct hb_filter {
 /* Build the filter for the policy.  exec_arg0 is the address of the
  * interpreter's path in the sandbox init's memory: under an allow-list,
  * that one execve is allowed and any other is denied. */
+/* own_terminal: for hivebox shell, whose only terminal is its own pty
+ * (hb_ioctl.own_pty). */
 int hb_filter_build(const struct hb_policy *p, uintptr_t exec_arg0,
-		    struct hb_filter *ret, struct hb_diag *diag);
+		    bool own_terminal, struct hb_filter *ret,
+		    struct hb_diag *diag);
 /* The same, through the cache in the directory open at cache_dir (-1:
  * none): a filter found there, valid, is used instead of compiling; one
  * compiled is stored.  Any trouble with the cache means compiling, never
  * failing: the cache can only save time. */
 int hb_filter_build_cached(const struct hb_policy *p, uintptr_t exec_arg0,
-			   int cache_dir, struct hb_filter *ret,
-			   struct hb_diag *diag);
+			   bool own_terminal, int cache_dir,
+			   struct hb_filter *ret, struct hb_diag *diag);
 /* The compiler's input for the policy; diag names a policy that cannot
  * start its interpreter. */
 int hb_filter_input_of(const struct hb_policy *p, struct hb_filter_input *ret,

@@ -177,10 +177,19 @@ const char hb_always_denied_args[] =
  * input, and changing what the caller's terminal does, whom it belongs
  * to, or its line.  A stopped terminal (TCXONC) would also stop
  * hivebox's own notices.  Asking stays allowed: TCGETS (isatty),
- * TIOCGWINSZ, TIOCGPGRP, FIONREAD, FIONBIO (sockets use it too). */
+ * TIOCGWINSZ, TIOCGPGRP, FIONREAD, FIONBIO (sockets use it too).
+ * In a hivebox shell the only terminal is the sandbox's own pty, whose
+ * settings, size, flushing and foreground group are its own business:
+ * those (PTY_OK) are allowed there.  Injecting input, the console, the
+ * controlling terminal, the line discipline and the line stay denied. */
 #define IOCTL(x)                                                               \
 	{                                                                      \
-		(uint32_t)(x), #x                                              \
+		(uint32_t)(x), #x, false                                       \
+	}
+/* One a shell may make on its own pty (hb_ioctl.own_pty). */
+#define PTY_OK(x)                                                              \
+	{                                                                      \
+		(uint32_t)(x), #x, true                                        \
 	}
 const struct hb_ioctl hb_denied_ioctls[] = {
 	/* Input and the console. */
@@ -188,33 +197,33 @@ const struct hb_ioctl hb_denied_ioctls[] = {
 	IOCTL(TIOCLINUX),
 	IOCTL(TIOCCONS),
 	/* Settings: termios, termio, termios2, termiox, their lock. */
-	IOCTL(TCSETS),
-	IOCTL(TCSETSW),
-	IOCTL(TCSETSF),
-	IOCTL(TCSETA),
-	IOCTL(TCSETAW),
-	IOCTL(TCSETAF),
-	IOCTL(TCSETS2),
-	IOCTL(TCSETSW2),
-	IOCTL(TCSETSF2),
+	PTY_OK(TCSETS),
+	PTY_OK(TCSETSW),
+	PTY_OK(TCSETSF),
+	PTY_OK(TCSETA),
+	PTY_OK(TCSETAW),
+	PTY_OK(TCSETAF),
+	PTY_OK(TCSETS2),
+	PTY_OK(TCSETSW2),
+	PTY_OK(TCSETSF2),
 	IOCTL(TCSETX),
 	IOCTL(TCSETXF),
 	IOCTL(TCSETXW),
 	IOCTL(TIOCSLCKTRMIOS),
 	/* Flow control, flushing, breaks (a break is SysRq on a serial
 	 * console). */
-	IOCTL(TCXONC),
-	IOCTL(TCFLSH),
-	IOCTL(TCSBRK),
-	IOCTL(TCSBRKP),
+	PTY_OK(TCXONC),
+	PTY_OK(TCFLSH),
+	PTY_OK(TCSBRK),
+	PTY_OK(TCSBRKP),
 	IOCTL(TIOCSBRK),
 	IOCTL(TIOCCBRK),
 	/* Whose it is, who may open it, its size, its discipline. */
 	IOCTL(TIOCSCTTY),
-	IOCTL(TIOCSPGRP),
+	PTY_OK(TIOCSPGRP),
 	IOCTL(TIOCEXCL),
 	IOCTL(TIOCNXCL),
-	IOCTL(TIOCSWINSZ),
+	PTY_OK(TIOCSWINSZ),
 	IOCTL(TIOCSETD),
 	IOCTL(TIOCVHANGUP),
 	/* The line: modem bits and serial settings. */
@@ -227,6 +236,7 @@ const struct hb_ioctl hb_denied_ioctls[] = {
 	IOCTL(TIOCSERCONFIG),
 };
 #undef IOCTL
+#undef PTY_OK
 const size_t hb_n_denied_ioctls = ARRAY_SIZE(hb_denied_ioctls);
 
 const char *hb_denied_ioctl_name(unsigned long long request)

@@ -24,6 +24,9 @@ extern const char hb_always_denied_args[];
 struct hb_ioctl {
 	uint32_t request;
 	const char *name; /* "TCSETS" */
+	/* Allowed in a hivebox shell, whose only terminal is its own pty:
+	 * the settings a prompt's line editor makes. */
+	bool own_pty;
 };
 extern const struct hb_ioctl hb_denied_ioctls[];
 extern const size_t hb_n_denied_ioctls;

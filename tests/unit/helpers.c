@@ -58,7 +58,7 @@ void filter_of_text(const char *text, uintptr_t exec_addr, struct hb_filter *f)
 	if (r == 0)
 		r = hb_policy_validate(&p, &d);
 	if (r == 0)
-		r = hb_filter_build(&p, exec_addr, f, &d);
+		r = hb_filter_build(&p, exec_addr, false, f, &d);
 	hb_policy_free(&p);
 	cr_assert_eq(r, 0, "%s:%u: %s\nfor:\n%s", d.file, d.line, d.msg, text);
 }

@@ -233,13 +233,17 @@ Test(filter_cache, build_cached_misses_then_hits)
 	cr_assert_eq(parse_text(&p, ALLOW_LIST, &d), 0, "%s", d.msg);
 	cr_assert_eq(hb_policy_validate(&p, &d), 0, "%s", d.msg);
 	cr_assert_eq(hb_filter_input_of(&p, &in, &d), 0);
-	cr_assert_eq(hb_filter_build(&p, EXEC_ADDR, &plain, &d), 0);
-	cr_assert_eq(hb_filter_build_cached(&p, EXEC_ADDR, fd, &first, &d), 0);
+	cr_assert_eq(hb_filter_build(&p, EXEC_ADDR, false, &plain, &d), 0);
+	cr_assert_eq(
+		hb_filter_build_cached(&p, EXEC_ADDR, false, fd, &first, &d),
+		0);
 	cr_assert_not(first.cached);
 	file = cache_file(dir, &in);
 	cr_assert_eq(stat(file, &st), 0, "%s: %s", file, strerror(errno));
 	cr_assert_eq(st.st_mode & 07777, 0600);
-	cr_assert_eq(hb_filter_build_cached(&p, EXEC_ADDR, fd, &second, &d), 0);
+	cr_assert_eq(
+		hb_filter_build_cached(&p, EXEC_ADDR, false, fd, &second, &d),
+		0);
 	cr_assert(second.cached);
 	hb_policy_free(&p);
 	for (const struct hb_filter *f = &first; f;
@@ -446,8 +450,9 @@ Test(filter_cache, build_cached_replaces_a_bad_file)
 	poke(s.file, sizeof(struct hb_filter_cache_head) + 8 * 30, &x, 1);
 	cr_assert_eq(parse_text(&p, ALLOW_LIST, &d), 0, "%s", d.msg);
 	cr_assert_eq(hb_policy_validate(&p, &d), 0, "%s", d.msg);
-	cr_assert_eq(hb_filter_build_cached(&p, EXEC_ADDR, s.fd, &f, &d), 0);
-	cr_assert_eq(hb_filter_build(&p, EXEC_ADDR, &plain, &d), 0);
+	cr_assert_eq(hb_filter_build_cached(&p, EXEC_ADDR, false, s.fd, &f, &d),
+		     0);
+	cr_assert_eq(hb_filter_build(&p, EXEC_ADDR, false, &plain, &d), 0);
 	hb_policy_free(&p);
 	cr_assert_not(f.cached);
 	cr_assert_eq(f.len, plain.len);

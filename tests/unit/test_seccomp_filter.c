@@ -304,8 +304,9 @@ Test(filter, exec_arg0_is_in_the_program)
 	char other[sizeof(exec_path)];
 
 	cr_assert_eq(parse_text(&p, ALLOW_LIST, &d), 0, "%s", d.msg);
-	cr_assert_eq(hb_filter_build(&p, (uintptr_t)exec_path, &f, &d), 0);
-	cr_assert_eq(hb_filter_build(&p, (uintptr_t)other, &g, &d), 0);
+	cr_assert_eq(hb_filter_build(&p, (uintptr_t)exec_path, false, &f, &d),
+		     0);
+	cr_assert_eq(hb_filter_build(&p, (uintptr_t)other, false, &g, &d), 0);
 	hb_policy_free(&p);
 	cr_assert_not(same_program(&f, &g));
 	hb_filter_free(&f);
@@ -400,7 +401,7 @@ Test(filter, allow_list_must_keep_what_hivebox_needs)
 			   &d);
 
 	cr_assert_eq(r, 0, "%s", d.msg);
-	r = hb_filter_build(&p, 0, &f, &d);
+	r = hb_filter_build(&p, 0, false, &f, &d);
 	hb_policy_free(&p);
 	cr_assert_lt(r, 0);
 	cr_assert_eq(d.line, 3);
@@ -420,7 +421,7 @@ Test(filter, unknown_operation_refused)
 
 	hb_policy_init(&p);
 	cr_assert_eq(hb_strv_push(&p.blocked_operations, "frobnicate"), 0);
-	r = hb_filter_build(&p, 0, &f, &d);
+	r = hb_filter_build(&p, 0, false, &f, &d);
 	hb_policy_free(&p);
 	cr_assert_lt(r, 0);
 	cr_assert_null(f.prog);
