@@ -14,6 +14,7 @@ enum {
 	OPT_EXPORT_FILTER,
 	OPT_CONFIG,
 	OPT_WORKDIR,
+	OPT_RECORD,
 	OPT_TIGHTEN, /* + index into tighten_opts */
 };
 
@@ -36,6 +37,8 @@ static const struct {
 void hb_cli_usage(FILE *out)
 {
 	fputs("Usage: hivebox [OPTIONS] --policy FILE SCRIPT [ARG...]\n"
+	      "       hivebox shell [OPTIONS] --policy FILE [--record FILE] "
+	      "[-- ARG...]\n"
 	      "       hivebox policy show FILE\n"
 	      "       hivebox policy groups\n"
 	      "       hivebox policy explain [--json] FILE\n"
@@ -66,6 +69,9 @@ void hb_cli_usage(FILE *out)
 	      "                         /etc/hivebox/hivebox.conf)\n"
 	      "  --export-filter FILE   with --dry-run: write the seccomp BPF "
 	      "to FILE\n"
+	      "  --record FILE          shell: keep a transcript of the "
+	      "session's\n"
+	      "                         output in FILE (asciicast v2)\n"
 	      "  --timeout SECONDS      lower timeout_seconds\n"
 	      "  --cpu SECONDS          lower cpu_seconds\n"
 	      "  --memory MB            lower memory_mb\n"
@@ -77,6 +83,14 @@ void hb_cli_usage(FILE *out)
 	      "  --write-quota-files N  lower (or set) write_quota_files\n"
 	      "  -h, --help             show this help\n"
 	      "  --version              show the version\n"
+	      "\n"
+	      "hivebox shell opens the policy's interpreter as an "
+	      "interactive prompt\n"
+	      "in the same sandbox, on a terminal of its own; ARGs are its "
+	      "sys.argv[1:].\n"
+	      "It needs a terminal on stdin; its timeout is 3600 s unless the "
+	      "policy\n"
+	      "sets timeout_seconds.\n"
 	      "\n"
 	      "Options may only tighten the policy; a value above it is an "
 	      "error.\n"
@@ -317,6 +331,13 @@ static int take_option(struct hb_cli *cli, int c, char **argv,
 	case OPT_WORKDIR:
 		cli->workdir = optarg;
 		break;
+	case OPT_RECORD:
+		if (cli->verb != HB_VERB_SHELL)
+			return hb_diag_set(diag, NULL, 0,
+					   "--record is an option of hivebox "
+					   "shell");
+		cli->record_file = optarg;
+		break;
 	case 'h':
 		cli->verb = HB_VERB_HELP;
 		return 1;
@@ -345,7 +366,7 @@ static int take_option(struct hb_cli *cli, int c, char **argv,
 int hb_cli_parse(struct hb_cli *cli, int argc, char **argv,
 		 struct hb_diag *diag)
 {
-	struct option opts[ARRAY_SIZE(tighten_opts) + 12] = {
+	struct option opts[ARRAY_SIZE(tighten_opts) + 13] = {
 		{"policy", required_argument, NULL, OPT_POLICY},
 		{"dry-run", no_argument, NULL, OPT_DRY_RUN},
 		{"result", required_argument, NULL, OPT_RESULT},
@@ -355,10 +376,12 @@ int hb_cli_parse(struct hb_cli *cli, int argc, char **argv,
 		{"export-filter", required_argument, NULL, OPT_EXPORT_FILTER},
 		{"config", required_argument, NULL, OPT_CONFIG},
 		{"workdir", required_argument, NULL, OPT_WORKDIR},
+		{"record", required_argument, NULL, OPT_RECORD},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 	};
-	size_t n = 11;
+	size_t n = 12;
+	bool shell = argc >= 2 && strcmp(argv[1], "shell") == 0;
 	int c, r;
 
 	memset(cli, 0, sizeof(*cli));
@@ -373,7 +396,9 @@ int hb_cli_parse(struct hb_cli *cli, int argc, char **argv,
 		opts[n++] =
 			(struct option){tighten_opts[i].name, required_argument,
 					NULL, OPT_TIGHTEN + (int)i};
-	optind = 1;
+	if (shell)
+		cli->verb = HB_VERB_SHELL;
+	optind = shell ? 2 : 1;
 	opterr = 0;
 	/* "+": the first operand is the script; what follows is its own. */
 	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
@@ -384,6 +409,12 @@ int hb_cli_parse(struct hb_cli *cli, int argc, char **argv,
 	if (!cli->policy)
 		return hb_diag_set(diag, NULL, 0,
 				   "no policy: use --policy FILE (try --help)");
+	if (shell) {
+		/* Every operand is the prompt's: its sys.argv[1:]. */
+		cli->args = argv + optind;
+		cli->n_args = (size_t)(argc - optind);
+		return 0;
+	}
 	if (optind >= argc)
 		return hb_diag_set(diag, NULL, 0,
 				   "no script to run (try --help)");

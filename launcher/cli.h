@@ -8,6 +8,7 @@
 
 enum hb_verb {
 	HB_VERB_RUN,
+	HB_VERB_SHELL, /* hivebox shell --policy P [--record FILE] [-- ARGS] */
 	HB_VERB_POLICY_SHOW,
 	HB_VERB_POLICY_GROUPS,
 	HB_VERB_POLICY_EXPLAIN,
@@ -57,6 +58,7 @@ struct hb_cli {
 	bool dry_run;
 	bool quiet;
 	const char *result_file;
+	const char *record_file; /* shell --record FILE; NULL: none */
 	const char *audit_dir;
 	const char *export_filter;
 	const char *config;  /* NULL: HB_CONFIG_DEFAULT, which may be absent */

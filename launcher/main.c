@@ -168,6 +168,7 @@ struct run {
 	bool policy_read;	  /* hb_policy_load() succeeded */
 	bool loosening;		  /* an option would have loosened the policy */
 	int result_file_fd;	  /* --result FILE, opened before the run */
+	int record_fd;		  /* shell --record FILE, until the run */
 	bool result_path_refused; /* --result FILE itself was refused */
 	bool result_exposed;	  /* ... as one the sandbox could replace */
 	int uid_lock_fd;	  /* holds the host uid taken at start, or -1 */
@@ -187,6 +188,8 @@ static int load_policy(struct run *run)
 	int r = hb_policy_load(&run->policy, cli->policy, &run->diag);
 
 	run->policy_read = r == 0;
+	if (r == 0 && cli->verb == HB_VERB_SHELL)
+		r = hb_policy_shell_defaults(&run->policy, HB_SHELL_TIMEOUT_S);
 	if (r == 0 && cli->result_fd >= 0 && fcntl(cli->result_fd, F_GETFD) < 0)
 		r = hb_diag_set(&run->diag, NULL, 0,
 				"--result-fd %d is not an open descriptor",
@@ -280,6 +283,7 @@ static int build_plan(struct run *run)
 	const struct hb_cli *cli = run->cli;
 	struct hb_invocation inv = {
 		.script = cli->script,
+		.shell = cli->verb == HB_VERB_SHELL,
 		.args = cli->args,
 		.n_args = cli->n_args,
 		.cwd = cwd,
@@ -369,6 +373,12 @@ static int write_start(void *arg)
 	return start_failed(run, true);
 }
 
+/* What ran, for the lines that say how it ended. */
+static const char *subject(const struct hb_plan *plan)
+{
+	return plan->script ?: "the shell session";
+}
+
 /* "SIGTERM", or "signal 40" for one without a name. */
 static const char *signal_text(int sig, char buf[32])
 {
@@ -392,20 +402,21 @@ static void signal_line(const struct run *run, char *msg, size_t n)
 		snprintf(msg, n,
 			 "%s was killed by %s, which hivebox got and passed "
 			 "on",
-			 run->plan.script, sig);
+			 subject(&run->plan), sig);
 	else if (res->forwarded_signal)
 		snprintf(msg, n,
 			 "%s was killed by %s after hivebox passed on %s",
-			 run->plan.script, sig,
+			 subject(&run->plan), sig,
 			 signal_text(res->forwarded_signal, fwd));
 	else if (res->signal == SIGSYS)
 		snprintf(msg, n,
 			 "%s was killed by SIGSYS, which on_violation = kill "
 			 "sends for a denied system call (the security log "
 			 "names it)",
-			 run->plan.script);
+			 subject(&run->plan));
 	else
-		snprintf(msg, n, "%s was killed by %s", run->plan.script, sig);
+		snprintf(msg, n, "%s was killed by %s", subject(&run->plan),
+			 sig);
 }
 
 /* Which of the two quotas it passed, and by how much. */
@@ -418,13 +429,13 @@ static void quota_line(const struct run *run, char *msg, size_t n)
 		snprintf(msg, n,
 			 "%s was killed when it had created %llu files in its "
 			 "read_write paths, past %s",
-			 plan->script, res->quota_files,
+			 subject(plan), res->quota_files,
 			 hb_plan_limit_text(plan, HB_K_WRITE_QUOTA_FILES));
 	else
 		snprintf(msg, n,
 			 "%s was killed when its read_write paths had grown "
 			 "by %llu KiB, past %s",
-			 plan->script, res->quota_bytes >> 10,
+			 subject(plan), res->quota_bytes >> 10,
 			 hb_plan_limit_text(plan, HB_K_WRITE_QUOTA_MB));
 }
 
@@ -444,12 +455,12 @@ static void record_end_reason(struct run *run)
 
 	if (res->reason == HB_REASON_TIMEOUT)
 		snprintf(msg, sizeof(msg), "%s was stopped after %llu s: %s",
-			 plan->script, l->timeout_seconds,
+			 subject(plan), l->timeout_seconds,
 			 hb_plan_limit_text(plan, HB_K_TIMEOUT));
 	else if (res->reason == HB_REASON_CPU_LIMIT)
 		snprintf(msg, sizeof(msg),
 			 "%s was killed after %llu s of CPU time: %s",
-			 plan->script, l->cpu_seconds,
+			 subject(plan), l->cpu_seconds,
 			 hb_plan_limit_text(plan, HB_K_CPU));
 	else if (res->reason == HB_REASON_MEMORY_LIMIT &&
 		 run->events.backstop_asked)
@@ -457,7 +468,7 @@ static void record_end_reason(struct run *run)
 			 "%s was killed asking for %llu MiB of address space "
 			 "with %llu MiB mapped, past the backstop of %llu MiB: "
 			 "%s",
-			 plan->script, run->events.backstop_asked >> 20,
+			 subject(plan), run->events.backstop_asked >> 20,
 			 run->events.backstop_mapped >> 20,
 			 hb_plan_backstop_bytes(l->memory_mb) >> 20,
 			 hb_plan_limit_text(plan, HB_K_MEMORY));
@@ -465,14 +476,14 @@ static void record_end_reason(struct run *run)
 		snprintf(msg, sizeof(msg),
 			 "%s was killed when the sandbox's memory passed "
 			 "%llu MiB: %s",
-			 plan->script, l->memory_mb,
+			 subject(plan), l->memory_mb,
 			 hb_plan_limit_text(plan, HB_K_MEMORY));
 	else if (res->reason == HB_REASON_WRITE_QUOTA)
 		quota_line(run, msg, sizeof(msg));
 	else if (res->reason == HB_REASON_FILE_SIZE_LIMIT)
 		snprintf(msg, sizeof(msg),
 			 "%s was killed writing past %llu MiB: %s",
-			 plan->script, l->file_size_mb,
+			 subject(plan), l->file_size_mb,
 			 hb_plan_limit_text(plan, HB_K_FILE_SIZE));
 	else if (res->reason == HB_REASON_SIGNAL && res->signal == SIGSYS &&
 		 !plan->filter.kill && !res->forwarded_signal) {
@@ -484,7 +495,7 @@ static void record_end_reason(struct run *run)
 			 "%s was killed by SIGSYS, which the system-call "
 			 "filter sends for a call of another ABI (x32, int "
 			 "0x80); a process may also have sent it itself",
-			 plan->script);
+			 subject(plan));
 	} else if (res->reason == HB_REASON_SIGNAL) {
 		violation = false;
 		signal_line(run, msg, sizeof(msg));
@@ -576,9 +587,13 @@ static int run_sandbox(struct run *run)
 	hold_signals(&forwarded);
 	hb_notice_open(&run->notice, STDERR_FILENO);
 	hb_terminal_save(&term);
+	/* A shell's keys go to its pty as they are typed: Ctrl-C is a byte
+	 * there, which the pty's line discipline makes a SIGINT. */
+	if (run->plan.shell)
+		(void)hb_terminal_raw(STDIN_FILENO);
 	init_events(run);
 	r = hb_supervise(&run->plan, TAKE_PTR(run->trees), &run->events, &hook,
-			 &run->res);
+			 TAKE_FD(run->record_fd), &run->res);
 	(void)hb_terminal_restore(&term);
 	/* The required trail did not take the start record: nothing ran,
 	 * and the run is refused as if before the sandbox was made. */
@@ -698,6 +713,42 @@ static int open_result_file(struct run *run)
 	return 0;
 }
 
+/* shell --record FILE opens before the start record, as --result FILE,
+ * and for the same reason is refused where the sandbox could write it. */
+static int open_record_file(struct run *run)
+{
+	const char *path = run->cli->record_file;
+	_cleanup_free_ char *cwd = NULL, *abs = NULL;
+	const struct hb_mount *m;
+	int r;
+
+	if (!path)
+		return 0;
+	cwd = getcwd(NULL, 0);
+	r = cwd ? hb_path_absolute(cwd, path, &abs) : -errno;
+	if (r == 0)
+		r = hb_result_exposed(&run->plan, abs, &m);
+	if (r < 0)
+		return hb_diag_set(&run->diag, path, 0,
+				   "cannot tell where the transcript goes: %s",
+				   strerror(-r));
+	if (m)
+		return hb_diag_set(&run->diag, path, 0,
+				   "the sandbox can write %s (%s), where the "
+				   "session could replace its transcript; "
+				   "record it elsewhere",
+				   m->source, m->why);
+	run->record_fd = open(path,
+			      O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+				      O_CLOEXEC | O_NOCTTY,
+			      0600);
+	if (run->record_fd < 0)
+		return hb_diag_set(&run->diag, path, 0,
+				   "cannot write the transcript there: %s",
+				   strerror(errno));
+	return 0;
+}
+
 /* The refused run's names where the plan got no further: the script and
  * the policy as the command line gave them. */
 static int refusal_names(struct run *run)
@@ -716,7 +767,7 @@ static int refusal_names(struct run *run)
 		if (!plan->cwd)
 			return -errno;
 	}
-	if (plan->script)
+	if (plan->script || !run->cli->script)
 		return 0;
 	return hb_path_absolute(plan->cwd, run->cli->script, &plan->script);
 }
@@ -1014,7 +1065,8 @@ static int analysis_gate(struct run *run)
 	char analyzer[PATH_MAX];
 	int fd, status = 0, r;
 
-	if (p->refuse_at == HB_RISK_NONE)
+	/* A shell has no script to judge: what is typed is the admin's. */
+	if (p->refuse_at == HB_RISK_NONE || run->plan.shell)
 		return 0;
 	if (hb_check_find_analyzer(analyzer) < 0)
 		return hb_diag_set(&run->diag, NULL, 0,
@@ -1052,6 +1104,7 @@ static int run_script(const struct hb_cli *cli, int argc, char **argv)
 		return HB_EXIT_FAILED;
 	run->cli = cli;
 	run->result_file_fd = -1;
+	run->record_fd = -1;
 	run->plan.script_fd = -1;
 	run->uid_lock_fd = -1;
 	run->info.argc = argc;
@@ -1073,6 +1126,8 @@ static int run_script(const struct hb_cli *cli, int argc, char **argv)
 	if (r == 0)
 		r = open_result_file(run);
 	if (r == 0)
+		r = open_record_file(run);
+	if (r == 0)
 		r = take_host_uid(run);
 	if (r == 0)
 		r = prepare_sources(run);
@@ -1091,6 +1146,7 @@ static int run_script(const struct hb_cli *cli, int argc, char **argv)
 	end_notices(run);
 out:
 	hb_closep(&run->result_file_fd);
+	hb_closep(&run->record_fd);
 	hb_mounts_close_sources(&run->plan, run->trees);
 	hb_closep(&run->uid_lock_fd);
 	json_object_put(run->res.denied_counts);
@@ -1357,6 +1413,17 @@ int main(int argc, char **argv)
 		return audit_command(&cli);
 	case HB_VERB_CHECK:
 		return check_command(&cli);
+	case HB_VERB_SHELL:
+		/* Before anything of a run: a session with no one typing at
+		 * it has nothing to run. */
+		if (!isatty(STDIN_FILENO)) {
+			fprintf(stderr,
+				"hivebox: shell needs a terminal on stdin; to "
+				"run a script without one, use hivebox "
+				"--policy FILE SCRIPT\n");
+			return HB_EXIT_FAILED;
+		}
+		return run_script(&cli, argc, argv);
 	case HB_VERB_RUN:
 		return run_script(&cli, argc, argv);
 	}

@@ -316,8 +316,15 @@ static int plan_argv(struct hb_plan *plan, const struct hb_invocation *inv)
 	 * take effect.  Isolated mode (-I) would change what the script
 	 * means; the environment is the policy's already. */
 	r |= hb_strv_push(&plan->argv, plan->interpreter);
-	/* The absolute path: a script named "-c" stays a script. */
-	r |= hb_strv_push(&plan->argv, plan->script);
+	/* A shell: "python3 -i -c CODE ARGS", whose sys.argv[1:] is ARGS
+	 * and sys.path[0] the start directory. */
+	if (plan->shell) {
+		r |= hb_strv_push(&plan->argv, "-i");
+		r |= hb_strv_push(&plan->argv, "-c");
+		r |= hb_strv_push(&plan->argv, HB_SHELL_CODE);
+	} else
+		/* The absolute path: a script named "-c" stays a script. */
+		r |= hb_strv_push(&plan->argv, plan->script);
 	for (size_t i = 0; i < inv->n_args; i++)
 		r |= hb_strv_push(&plan->argv, inv->args[i]);
 	return r < 0 ? -ENOMEM : 0;
@@ -677,8 +684,8 @@ static int plan_filter(struct hb_plan *plan, const struct hb_policy *policy,
 	_cleanup_close_ int fd = dir ? hb_open_own_dir(dir, true) : -1;
 
 	return hb_filter_build_cached(policy, (uintptr_t)plan->interpreter,
-				      false, fd < 0 ? -1 : fd, &plan->filter,
-				      diag);
+				      plan->shell, fd < 0 ? -1 : fd,
+				      &plan->filter, diag);
 }
 
 int hb_plan_build(struct hb_plan *plan, const struct hb_policy *policy,
@@ -688,6 +695,7 @@ int hb_plan_build(struct hb_plan *plan, const struct hb_policy *policy,
 
 	memset(plan, 0, sizeof(*plan));
 	plan->script_fd = -1;
+	plan->shell = inv->shell;
 	plan->policy = policy;
 	r = hb_plan_settings(plan, policy);
 	if (r < 0)

@@ -71,7 +71,8 @@ struct hb_rlimit {
 };
 
 struct hb_invocation {
-	const char *script; /* as given on the command line */
+	const char *script; /* as given on the command line; NULL: shell */
+	bool shell;	    /* hivebox shell: an interactive prompt */
 	char **args;	    /* the script's arguments */
 	size_t n_args;
 	const char *cwd;
@@ -94,6 +95,14 @@ struct hb_invocation {
 #define HB_UID_RANGE 65536u
 #define HB_UID_UNSET ((uid_t)-1)
 #define HB_GRACE_MS 1000
+/* hivebox shell: the timeout where the policy sets none (an interactive
+ * session outlasts a job's 300 s), and how long before the end the
+ * session is warned (half the timeout when that is shorter). */
+#define HB_SHELL_TIMEOUT_S 3600
+#define HB_SHELL_WARN_MS 60000
+/* What the interpreter runs before its prompt: nothing.  "-c" is there
+ * so that the arguments after it are sys.argv[1:], not a script. */
+#define HB_SHELL_CODE ""
 
 /* One allowed_domains item and what it stands for. */
 struct hb_net_name {
@@ -146,7 +155,8 @@ struct hb_plan {
 	char *quota_text[2];
 	struct hb_monitoring monitoring;
 	char *interpreter;
-	char *script; /* absolute, lexical */
+	char *script; /* absolute, lexical; NULL for a shell */
+	bool shell;   /* hivebox shell: argv is the interpreter's prompt */
 	/* The script, opened once (O_RDONLY): the start record hashes it,
 	 * its bind mounts it.  hb_plan_free() closes it once plan->script
 	 * is set, so a plan made without hb_plan_build() that sets script

@@ -517,5 +517,7 @@ int hb_plan_host_paths(struct hb_plan *plan, const struct hb_policy *p,
 {
 	int r = plan_policy_paths(plan, p, diag);
 
-	return r < 0 ? r : plan_script(plan, inv, diag);
+	if (r < 0 || inv->shell)
+		return r;
+	return plan_script(plan, inv, diag);
 }

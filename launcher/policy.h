@@ -206,6 +206,11 @@ int hb_policy_validate(const struct hb_policy *p, struct hb_diag *diag);
 int hb_policy_tighten(struct hb_policy *p, enum hb_key key, const char *option,
 		      const char *value, struct hb_diag *diag);
 
+/* hivebox shell: an interactive session's own timeout, HB_SHELL_TIMEOUT_S
+ * (plan.h), where the policy leaves timeout_seconds at its default; the
+ * origin says so.  Before any tightening, which it may then lower. */
+int hb_policy_shell_defaults(struct hb_policy *p, unsigned long long timeout);
+
 /* Where key's value came from: its file or option, or "built-in
  * default"; with p->origin[key].line, what a diagnostic names. */
 const char *hb_policy_origin(const struct hb_policy *p, enum hb_key key);

@@ -374,3 +374,12 @@ int hb_policy_tighten(struct hb_policy *p, enum hb_key key, const char *option,
 	*field = v;
 	return hb_policy_set_origin(p, key, option, 0);
 }
+
+int hb_policy_shell_defaults(struct hb_policy *p, unsigned long long timeout)
+{
+	if (p->origin[HB_K_TIMEOUT].file)
+		return 0;
+	p->limits.timeout_seconds = timeout;
+	return hb_policy_set_origin(p, HB_K_TIMEOUT, "hivebox shell's default",
+				    0);
+}

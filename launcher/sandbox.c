@@ -18,6 +18,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <linux/securebits.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -162,7 +163,13 @@ static _Noreturn void exec_interpreter(const struct hb_plan *plan, int sock)
 		fail_at(sock, HB_STAGE_RLIMITS, -r, NULL);
 	if (chdir(plan->cwd) < 0)
 		fail_at(sock, HB_STAGE_CHDIR, errno, plan->cwd);
-	/* Descriptors 0-2 are the caller's; nothing else goes in. */
+	/* A shell leads a session of its own, whose controlling terminal is
+	 * the pty on 0-2 (hb_pty_child()): Ctrl-C there is SIGINT to its
+	 * foreground group.  Before the filter, which denies TIOCSCTTY. */
+	if (plan->shell && (setsid() < 0 || ioctl(0, TIOCSCTTY, 0) < 0))
+		fail_at(sock, HB_STAGE_EXEC, errno, "the session's terminal");
+	/* Descriptors 0-2 are the caller's (a shell's: its pty); nothing
+	 * else goes in. */
 	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		fail_at(sock, HB_STAGE_EXEC, errno, "close_range");
 	r = load_filter(plan, sock);

@@ -2,6 +2,7 @@
 #include "supervisor.h"
 #include "mounts.h"
 #include "net_run.h"
+#include "pty.h"
 #include "quota.h"
 #include "relay.h"
 #include "seccomp_notify.h"
@@ -115,6 +116,10 @@ struct loop {
 	int *trees;
 	struct hb_quota quota; /* the write quota's watches */
 	bool quota_killed;
+	/* hivebox shell: the session's terminal; warned, once the line that
+	 * says the timeout is near went to the caller. */
+	struct hb_pty pty;
+	bool warned;
 };
 
 /* One report; a listener arrives as SCM_RIGHTS beside its message. */
@@ -198,12 +203,37 @@ static void read_messages(struct loop *l)
 	}
 }
 
+/* A shell is warned before its timeout, since someone is typing in it:
+ * HB_SHELL_WARN_MS before, or half the timeout when that is shorter. */
+static unsigned long long warn_ms(const struct hb_plan *plan)
+{
+	if (!plan->shell)
+		return 0;
+	return plan->timeout_ms / 2 < HB_SHELL_WARN_MS ? plan->timeout_ms / 2
+						       : HB_SHELL_WARN_MS;
+}
+
+static void warn(struct loop *l, const struct hb_plan *plan)
+{
+	unsigned long long left = warn_ms(plan);
+	char line[HB_ORIGIN_TEXT_MAX + 160];
+
+	snprintf(line, sizeof(line),
+		 "\r\nhivebox: this session ends in %llu s (%s)\r\n",
+		 (left + 999) / 1000, hb_plan_limit_text(plan, HB_K_TIMEOUT));
+	hb_pty_say(&l->pty, line);
+	l->warned = true;
+	arm(l->tfd, left, false);
+}
+
 static void on_timer(struct loop *l, const struct hb_plan *plan)
 {
 	uint64_t ticks;
 
 	(void)!read(l->tfd, &ticks, sizeof(ticks));
-	if (l->timeout_stage == 0) {
+	if (plan->shell && !l->warned && l->timeout_stage == 0) {
+		warn(l, plan);
+	} else if (l->timeout_stage == 0) {
 		/* The init passes TERM to every process in the namespace;
 		 * after the grace period the namespace goes with the init. */
 		send_signal(l->pidfd, SIGTERM);
@@ -221,6 +251,11 @@ static void on_signal(struct loop *l, struct hb_result *res)
 
 	if (read(l->sfd, &si, sizeof(si)) != sizeof(si))
 		return;
+	/* The caller's window changed: the session's follows. */
+	if (si.ssi_signo == SIGWINCH) {
+		hb_pty_resize(&l->pty);
+		return;
+	}
 	/* A second signal while the first is being handled ends it. */
 	if (res->forwarded_signal)
 		send_signal(l->pidfd, SIGKILL);
@@ -280,9 +315,14 @@ static int event_loop(struct loop *l, const struct hb_plan *plan,
 		{.fd = -1, .events = POLLOUT},
 		{.fd = l->quota.bytes_fd, .events = POLLIN},
 		{.fd = l->quota.files_fd, .events = POLLIN},
+		{.fd = -1}, /* 12-14: a shell's terminal (hb_pty_poll()) */
+		{.fd = -1},
+		{.fd = -1},
 	};
 
 	for (;;) {
+		if (plan->shell)
+			hb_pty_poll(&l->pty, &fds[12]);
 		/* Once every filtered task is gone the listener hangs up,
 		 * for good: stop polling it, or poll spins. */
 		fds[5].fd = l->notify_done ? -1 : l->notify.fd;
@@ -299,6 +339,8 @@ static int event_loop(struct loop *l, const struct hb_plan *plan,
 		}
 		/* The script's output first: what it wrote before a denied
 		 * call or its end comes before hivebox's notice of it. */
+		if (plan->shell)
+			hb_pty_ready(&l->pty, &fds[12]);
 		for (size_t i = 0; i < ARRAY_SIZE(l->relay.streams); i++)
 			if (fds[7 + i].revents)
 				hb_relay_pump(&l->relay.streams[i],
@@ -334,6 +376,8 @@ static int setup_fds(struct loop *l, sigset_t *mask, int socks[2],
 		     struct hb_error *e)
 {
 	hb_signals_forwarded(mask);
+	if (l->plan->shell)
+		sigaddset(mask, SIGWINCH);
 	if (sigprocmask(SIG_BLOCK, mask, &l->saved_mask) < 0)
 		return hb_error_set(e, HB_STAGE_SIGNALS, errno, "sigprocmask");
 	l->masked = true;
@@ -402,6 +446,10 @@ static void finish(struct loop *l, unsigned long long start,
 
 	while (wait4(l->pid, &status, 0, &ru) < 0 && errno == EINTR)
 		;
+	/* The session's last output, before the line that says why it
+	 * ended. */
+	if (l->plan->shell)
+		hb_pty_finish(&l->pty, HB_PTY_FINISH_MS);
 	/* Nothing in the sandbox writes any more: the rest of its output. */
 	hb_relay_finish(&l->relay);
 	relay_report(l);
@@ -439,7 +487,7 @@ static void finish(struct loop *l, unsigned long long start,
 
 static int arm_timers(struct loop *l, struct hb_error *e)
 {
-	int r = arm(l->tfd, l->plan->timeout_ms, false);
+	int r = arm(l->tfd, l->plan->timeout_ms - warn_ms(l->plan), false);
 
 	if (r < 0)
 		return hb_error_set(e, HB_STAGE_SIGNALS, -r, "arm the timeout");
@@ -508,6 +556,8 @@ static int start_init(struct loop *l, int socks[2], struct hb_error *e)
 		close(socks[0]);
 		if (hb_relay_child(&l->relay) < 0)
 			_exit(HB_EXIT_FAILED);
+		if (plan->shell && hb_pty_child(&l->pty) < 0)
+			_exit(HB_EXIT_FAILED);
 		hb_sandbox_main(plan, l->trees, l->net ? &l->net->slot : NULL,
 				socks[1]);
 	}
@@ -520,6 +570,7 @@ static int start_init(struct loop *l, int socks[2], struct hb_error *e)
 		/* Nothing was started: hivebox failed, nothing ran. */
 		return hb_error_set(e, HB_STAGE_CLONE, -r, "clone3");
 	hb_relay_started(&l->relay);
+	hb_pty_started(&l->pty);
 	close(TAKE_FD(socks[1]));
 	l->sock = socks[0];
 	l->pid = pid;
@@ -554,6 +605,7 @@ static void release(struct loop *l, struct hb_result *res)
 		l->net = NULL;
 	}
 	hb_relay_finish(&l->relay);
+	hb_pty_close(&l->pty);
 	hb_closep(&l->pidfd);
 	hb_closep(&l->sfd);
 	hb_closep(&l->tfd);
@@ -606,7 +658,7 @@ static int let_script_start(struct loop *l, const struct hb_start_hook *hook,
 
 int hb_supervise(const struct hb_plan *plan, int *trees,
 		 struct hb_events *events, const struct hb_start_hook *hook,
-		 struct hb_result *res)
+		 int record_fd, struct hb_result *res)
 {
 	struct loop l = {.pidfd = -1,
 			 .sfd = -1,
@@ -619,7 +671,12 @@ int hb_supervise(const struct hb_plan *plan, int *trees,
 			 .plan = plan,
 			 .trees = trees,
 			 .notify = {.fd = -1},
-			 .quota = {.bytes_fd = -1, .files_fd = -1}};
+			 .quota = {.bytes_fd = -1, .files_fd = -1},
+			 .pty = {.master = -1,
+				 .slave = -1,
+				 .in = -1,
+				 .out = -1,
+				 .record_fd = record_fd}};
 	unsigned long long start = hb_now_ms();
 	struct hb_error fail = {0};
 	int socks[2] = {-1, -1};
@@ -627,9 +684,13 @@ int hb_supervise(const struct hb_plan *plan, int *trees,
 	int r;
 
 	memset(res, 0, sizeof(*res));
-	/* First, so that release() always finds it set. */
-	r = hb_relay_prepare(&l.relay, STDOUT_FILENO, STDERR_FILENO,
+	/* First, so that release() always finds it set.  A shell's output
+	 * goes through its pty, never through the caller's descriptors. */
+	r = hb_relay_prepare(&l.relay, plan->shell ? -1 : STDOUT_FILENO,
+			     plan->shell ? -1 : STDERR_FILENO,
 			     plan->limits.file_size_mb * 1024 * 1024, &fail);
+	if (r == 0 && plan->shell)
+		r = hb_pty_open(&l.pty, record_fd, &fail);
 	/* Signals next: a SIGTERM from here on is forwarded, and the
 	 * network's teardown still runs. */
 	if (r == 0)

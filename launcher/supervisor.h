@@ -23,6 +23,8 @@ struct hb_start_hook {
 	void *arg;
 };
 
+/* A shell (plan->shell) runs on a pty of its own, relayed to the
+ * caller's terminal; record_fd, -1 or the transcript's file, is taken. */
 int hb_supervise(const struct hb_plan *plan, int *trees,
 		 struct hb_events *events, const struct hb_start_hook *hook,
-		 struct hb_result *ret);
+		 int record_fd, struct hb_result *ret);

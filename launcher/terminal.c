@@ -57,3 +57,16 @@ int hb_terminal_restore(const struct hb_terminal *t)
 	}
 	return r ?: restored;
 }
+
+int hb_terminal_raw(int fd)
+{
+	struct termios t;
+	tcflag_t oflag;
+
+	if (get(fd, &t) < 0)
+		return -errno;
+	oflag = t.c_oflag;
+	cfmakeraw(&t);
+	t.c_oflag = oflag;
+	return tcsetattr(fd, TCSANOW, &t) < 0 ? -errno : 0;
+}

@@ -17,3 +17,8 @@ void hb_terminal_save(struct hb_terminal *t);
 /* Set back what changed since: the number of terminals restored, or
  * -errno for the first that could not be. */
 int hb_terminal_restore(const struct hb_terminal *t);
+/* hivebox shell: fd's terminal in raw mode, every key passed on as it is
+ * typed, signals and echo included, for the session's own pty to act
+ * on.  Output processing stays on, so that hivebox's own lines still
+ * begin at the margin.  hb_terminal_restore() undoes it.  -errno. */
+int hb_terminal_raw(int fd);

@@ -27,7 +27,7 @@ Test(supervisor, restores_the_callers_signal_mask)
 	sigaddset(&before, SIGUSR2);
 	sigaddset(&before, SIGALRM);
 	cr_assert_eq(sigprocmask(SIG_SETMASK, &before, NULL), 0);
-	cr_assert_lt(hb_supervise(&plan, NULL, &w, NULL, &res), 0);
+	cr_assert_lt(hb_supervise(&plan, NULL, &w, NULL, -1, &res), 0);
 	cr_assert_eq(sigprocmask(SIG_SETMASK, NULL, &after), 0);
 	for (int sig = 1; sig < _NSIG; sig++)
 		cr_assert_eq(sigismember(&after, sig),
@@ -68,7 +68,7 @@ Test(supervisor, refuses_to_clone_with_a_second_thread)
 		 "the supervisor runs %d threads, where the sandbox init "
 		 "needs it to run one",
 		 hb_threads());
-	cr_assert_eq(hb_supervise(&plan, NULL, &w, NULL, &res), -ENOTSUP);
+	cr_assert_eq(hb_supervise(&plan, NULL, &w, NULL, -1, &res), -ENOTSUP);
 	close(p[1]);
 	cr_assert_eq(pthread_join(t, NULL), 0);
 	close(p[0]);
