@@ -32,8 +32,9 @@ int hb_audit_record_prepare(struct hb_run_info *info, struct hb_audit *audit,
 	hb_audit_now_iso(info->start_time);
 	/* The file the plan opened and the sandbox gets, never the name
 	 * again: by now the name may lead elsewhere. */
-	r = hb_sha256_fd(plan->script_fd, HB_SCRIPT_MAX_BYTES,
-			 info->script_sha);
+	r = plan->shell ? 0
+			: hb_sha256_fd(plan->script_fd, HB_SCRIPT_MAX_BYTES,
+				       info->script_sha);
 	if (r < 0)
 		return r;
 	r = hb_sha256_file(plan->policy_path, info->policy_sha);
@@ -146,8 +147,13 @@ json_object *hb_audit_record_start(const struct hb_run_info *info,
 	json_object_object_add(o, "user", user_json());
 	json_object_object_add(o, "pid", json_object_new_int((int)getpid()));
 	json_object_object_add(o, "cwd", json_object_new_string(plan->cwd));
-	json_object_object_add(o, "script",
-			       file_json(plan->script, info->script_sha));
+	/* A shell session runs no script: its records say so. */
+	json_object_object_add(
+		o, "kind",
+		json_object_new_string(plan->shell ? "shell" : "script"));
+	json_object_object_add(
+		o, "script",
+		plan->shell ? NULL : file_json(plan->script, info->script_sha));
 	json_object_object_add(pol, "effective_sha256",
 			       json_object_new_string(info->effective_sha));
 	json_object_object_add(o, "policy", pol);
@@ -181,6 +187,9 @@ json_object *hb_audit_record_end(const struct hb_run_info *info,
 	json_object_object_add(o, "start_time",
 			       json_object_new_string(info->start_time));
 	json_object_object_add(o, "end_time", json_object_new_string(end));
+	json_object_object_add(
+		o, "kind",
+		json_object_new_string(plan->shell ? "shell" : "script"));
 	json_object_object_add(o, "script", string_or_null(plan->script));
 	json_object_object_add(o, "policy", string_or_null(plan->policy_path));
 	/* The limits and paths are in the start record already. */
