@@ -836,8 +836,11 @@ static void record_refusal(struct run *run, const char *msg, int result_fd)
 
 	json_object_object_add(d, "policy",
 			       json_object_new_string(run->plan.policy_path));
-	json_object_object_add(d, "script",
-			       json_object_new_string(run->plan.script));
+	/* A shell has none. */
+	json_object_object_add(
+		d, "script",
+		run->plan.script ? json_object_new_string(run->plan.script)
+				 : NULL);
 	json_object_object_add(d, "loosening",
 			       json_object_new_boolean(run->loosening));
 	json_object_object_add(d, "result_written",
@@ -1415,8 +1418,8 @@ int main(int argc, char **argv)
 		return check_command(&cli);
 	case HB_VERB_SHELL:
 		/* Before anything of a run: a session with no one typing at
-		 * it has nothing to run. */
-		if (!isatty(STDIN_FILENO)) {
+		 * it has nothing to run.  A dry run only prints the plan. */
+		if (!cli.dry_run && !isatty(STDIN_FILENO)) {
 			fprintf(stderr,
 				"hivebox: shell needs a terminal on stdin; to "
 				"run a script without one, use hivebox "
