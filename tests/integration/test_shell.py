@@ -254,6 +254,10 @@ def test_ctrl_c_interrupts_without_ending(hb, shell):
     c.type("\x03")
     c.expect("KeyboardInterrupt", at)
     c.ask("print('alive', n > 0)", r"alive True")
+    # Ctrl-Z: a SIGTSTP to a group with no job-control parent, which the
+    # kernel drops; the prompt must not be left stopped.
+    c.type("\x1a")
+    c.ask("print('still', 1 + 1)", r"still 2")
     assert c.proc.poll() is None
     c.type("exit()\r")
     assert c.wait() == 0
