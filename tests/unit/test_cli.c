@@ -452,3 +452,44 @@ Test(cli, usage_mentions_every_option)
 				   opts[i]);
 	free(buf);
 }
+
+Test(cli, shell_takes_every_operand_as_an_argument)
+{
+	struct hb_cli c;
+	struct hb_diag d = {0};
+	int r = PARSE(&c, &d, "shell", "--policy", "p.ini", "--record",
+		      "t.cast", "--timeout", "60", "--", "a", "--b");
+
+	cr_assert_eq(r, 0, "%s", d.msg);
+	cr_assert_eq(c.verb, HB_VERB_SHELL);
+	cr_assert_str_eq(c.policy, "p.ini");
+	cr_assert_str_eq(c.record_file, "t.cast");
+	cr_assert_null(c.script);
+	cr_assert_eq(c.n_tighten, 1);
+	cr_assert_eq(c.n_args, 2);
+	cr_assert_str_eq(c.args[0], "a");
+	cr_assert_str_eq(c.args[1], "--b");
+}
+
+Test(cli, shell_without_arguments)
+{
+	struct hb_cli c;
+	struct hb_diag d = {0};
+	int r = PARSE(&c, &d, "shell", "--policy", "p.ini");
+
+	cr_assert_eq(r, 0, "%s", d.msg);
+	cr_assert_eq(c.verb, HB_VERB_SHELL);
+	cr_assert_null(c.record_file);
+	cr_assert_eq(c.n_args, 0);
+}
+
+Test(cli, shell_needs_a_policy)
+{
+	PARSE_FAILS("no policy: use --policy FILE (try --help)", "shell");
+}
+
+Test(cli, record_is_for_shell_only)
+{
+	PARSE_FAILS("--record is an option of hivebox shell", "--record",
+		    "t.cast", "--policy", "p.ini", "job.py");
+}

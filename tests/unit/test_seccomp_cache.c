@@ -115,6 +115,9 @@ Test(filter_key, every_field_counts)
 	in = base;
 	in.truncate_blocked = !in.truncate_blocked;
 	cr_assert_not(same_key(&base, &in), "truncate_blocked");
+	in = base;
+	in.own_terminal = !in.own_terminal;
+	cr_assert_not(same_key(&base, &in), "own_terminal");
 	for (size_t s = 0; s < ARRAY_SIZE(sets); s++) {
 		for (int nr = 0; nr < HB_SYSCALL_NR_END; nr += 37) {
 			in = base;

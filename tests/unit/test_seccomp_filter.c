@@ -867,6 +867,52 @@ Test(seccomp, allow_list)
 	expect_exit(&c, 7);
 }
 
+/* hivebox shell: the requests a line editor makes on the sandbox's own
+ * pty go through (a pipe refuses them, ENOTTY); the others stay denied. */
+static void own_terminal_body(void)
+{
+	char zero[64] = {0};
+
+	for (size_t i = 0; i < hb_n_denied_ioctls; i++) {
+		long r = syscall(SYS_ioctl, io_pipe[1],
+				 (unsigned long)hb_denied_ioctls[i].request,
+				 zero);
+		if (hb_denied_ioctls[i].own_pty)
+			expect_errno(r, ENOTTY, hb_denied_ioctls[i].name);
+		else
+			expect_denied(r, hb_denied_ioctls[i].name);
+	}
+}
+
+static void run_own_terminal(const char *text)
+{
+	struct hb_policy p;
+	struct hb_diag d = {0};
+	struct hb_filter f;
+	struct child c;
+	int r = parse_text(&p, text, &d);
+
+	if (r == 0)
+		r = hb_policy_validate(&p, &d);
+	if (r == 0)
+		r = hb_filter_build(&p, (uintptr_t)exec_path, true, &f, &d);
+	hb_policy_free(&p);
+	cr_assert_eq(r, 0, "%s", d.msg);
+	run_child(&f, false, own_terminal_body, &c);
+	hb_filter_free(&f);
+	expect_exit(&c, 0);
+}
+
+Test(seccomp, own_terminal_deny_list)
+{
+	run_own_terminal("[syscalls]\ndeny = uname\n");
+}
+
+Test(seccomp, own_terminal_allow_list)
+{
+	run_own_terminal(ALLOW_LIST);
+}
+
 /* Under the canary, the denied calls fail with its EXDEV (they are
  * notifications, which the supervisor logs) and clone3 with hivebox's
  * own ENOSYS. */
