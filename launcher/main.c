@@ -1165,9 +1165,22 @@ out:
 	return code;
 }
 
-/* verify FILE: which of the two logs FILE is, and its directory. */
-static int log_of_file(const char *file, char dir[PATH_MAX],
-		       const char **ret_log)
+/* Is dir the directory that holds file (by device and inode, so that
+ * "." and an absolute path to the same place agree)? */
+static bool same_dir(const char *dir, const char *file_dir)
+{
+	struct stat a, b;
+
+	return stat(dir, &a) == 0 && stat(file_dir, &b) == 0 &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+/* verify FILE: which of the two logs FILE is, and its directory.  A bare
+ * name is looked for in --dir, not in the current directory: checking a
+ * file of the same name elsewhere would report on something else.  A
+ * path and a --dir that name two places are refused. */
+static int log_of_file(const char *file, const char *opt_dir,
+		       char dir[PATH_MAX], const char **ret_log)
 {
 	const char *slash = strrchr(file, '/');
 	const char *name = slash ? slash + 1 : file;
@@ -1186,6 +1199,15 @@ static int log_of_file(const char *file, char dir[PATH_MAX],
 		 slash ? file : ".");
 	if (!dir[0])
 		strcpy(dir, "/");
+	if (opt_dir && !slash)
+		snprintf(dir, PATH_MAX, "%s", opt_dir);
+	else if (opt_dir && !same_dir(opt_dir, dir)) {
+		fprintf(stderr,
+			"hivebox: %s is not in --dir %s; name the log by its "
+			"path or by --dir and its name, not both\n",
+			file, opt_dir);
+		return HB_EXIT_FAILED;
+	}
 	return 0;
 }
 
@@ -1200,7 +1222,7 @@ static int open_audit_dir(const struct hb_audit_cli *ac, struct hb_audit *a,
 	int r;
 
 	*ret_log = NULL;
-	if (ac->file && log_of_file(ac->file, dir, ret_log))
+	if (ac->file && log_of_file(ac->file, ac->dir, dir, ret_log))
 		return HB_EXIT_FAILED;
 	if (!ac->file && !ac->dir && hb_audit_default_dir(&dflt) < 0) {
 		fprintf(stderr, "hivebox: no audit directory; use --dir\n");
@@ -1225,9 +1247,34 @@ static int open_audit_dir(const struct hb_audit_cli *ac, struct hb_audit *a,
 	return 0;
 }
 
+/* A log that is asked for, or a directory asked to be checked, that
+ * holds none is a failure: "no records yet" would pass for an all-clear
+ * on the wrong place. */
+static bool log_exists(const struct hb_audit *a, const char *name)
+{
+	char head[300];
+
+	snprintf(head, sizeof(head), "%s.head", name);
+	return faccessat(a->dirfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0 ||
+	       faccessat(a->dirfd, head, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
 static int audit_verify(struct hb_audit *a, const char *only)
 {
 	int bad = 0;
+
+	if (only && !log_exists(a, only)) {
+		fprintf(stderr, "hivebox: %s/%s: no such audit log\n", a->dir,
+			only);
+		return HB_EXIT_FAILED;
+	}
+	if (!only && !log_exists(a, HB_AUDIT_EXEC_LOG) &&
+	    !log_exists(a, HB_AUDIT_SECURITY_LOG)) {
+		fprintf(stderr,
+			"hivebox: %s: no audit log here (neither %s nor %s)\n",
+			a->dir, HB_AUDIT_EXEC_LOG, HB_AUDIT_SECURITY_LOG);
+		return HB_EXIT_FAILED;
+	}
 
 	for (int log = 0; log < HB_LOG_MAX; log++) {
 		int r;

@@ -1121,6 +1121,70 @@ def test_reading_a_missing_audit_dir_creates_nothing(hb, verb):
     assert not missing.exists()
 
 
+def test_verify_file_is_looked_for_in_dir_not_in_the_cwd(hb):
+    """The issue's false all-clear: run from another directory that holds
+    a log of the same name, `verify --dir D execution_audit.log` checked
+    the file in the cwd and passed while D's failed."""
+    assert hb.run("exit_code.py", "0").rc == 0
+    assert hb.run("exit_code.py", "2").rc == 2
+    bad = copy_logs(hb.audit_dir, hb.dir / "bad")
+    rewrite(bad / EXEC_LOG, edit_byte(log_lines(bad / EXEC_LOG)))
+    elsewhere = hb.dir / "elsewhere"
+    elsewhere.mkdir()
+    # A log in the cwd that would verify.
+    for name in (EXEC_LOG, EXEC_LOG + ".head"):
+        shutil.copyfile(hb.audit_dir / name, elsewhere / name)
+    assert_verified(hb.run_argv(["audit", "verify", "--dir", elsewhere]), 4)
+
+    check = hb.run_argv(["audit", "verify", "--dir", bad, EXEC_LOG],
+                        cwd=elsewhere)
+
+    assert check.rc == 1, check
+    assert verdict(check).startswith(f"{EXEC_LOG}: FAIL at {EXEC_LOG}:4"), \
+        check
+    # The security log was asked for and D has none: not "no records yet".
+    check = hb.run_argv(["audit", "verify", "--dir", bad, SEC_LOG],
+                        cwd=elsewhere)
+    assert check.rc == EXIT_HIVEBOX, check
+    assert check.stderr == f"hivebox: {bad}/{SEC_LOG}: no such audit log\n"
+
+
+def test_verify_of_a_log_that_is_not_there_fails(hb):
+    empty = hb.dir / "empty-audit"
+    empty.mkdir()
+    (hb.dir / EXEC_LOG).write_text("")  # a decoy in the cwd
+
+    for args in ([SEC_LOG], [EXEC_LOG], []):
+        check = hb.run_argv(["audit", "verify", "--dir", empty, *args])
+        assert check.rc == EXIT_HIVEBOX, check
+        assert check.stdout == "", check
+        assert len(check.stderr.splitlines()) == 1, check
+        assert str(empty) in check.stderr, check
+    # Named by path, with no --dir: the same.
+    check = hb.run_argv(["audit", "verify", empty / SEC_LOG])
+    assert check.rc == EXIT_HIVEBOX, check
+    assert "no such audit log" in check.stderr, check
+
+
+def test_verify_refuses_a_path_outside_dir(hb):
+    hb.run("hello.py")
+    other = hb.dir / "other"
+    other.mkdir()
+
+    check = hb.run_argv(["audit", "verify", "--dir", other,
+                         hb.audit_dir / EXEC_LOG])
+
+    assert check.rc == EXIT_HIVEBOX, check
+    assert check.stdout == "", check
+    assert check.stderr == (f"hivebox: {hb.audit_dir / EXEC_LOG} is not in "
+                            f"--dir {other}; name the log by its path or by "
+                            "--dir and its name, not both\n"), check
+    # The same place named both ways is no ambiguity.
+    same = hb.run_argv(["audit", "verify", "--dir", hb.audit_dir,
+                        hb.audit_dir / EXEC_LOG])
+    assert_verified(same, 2)
+
+
 # ---------------------------------------------------------------- 12. loosen
 
 
