@@ -163,8 +163,8 @@ static int make_dirs(const char *dir)
 	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
 }
 
-static int load_key(struct hb_audit *a, const char *key_file, bool required,
-		    struct hb_diag *diag)
+int hb_audit_load_key(struct hb_audit *a, const char *key_file, bool required,
+		      struct hb_diag *diag)
 {
 	_cleanup_close_ int fd = -1;
 	unsigned char extra;
@@ -233,8 +233,10 @@ int hb_audit_open(struct hb_audit *a, const char *dir, const char *key_file,
 		return -ENOMEM;
 	/* Setting the flag needs CAP_LINUX_IMMUTABLE: root only. */
 	a->append_only = (flags & HB_AUDIT_APPEND_ONLY) && geteuid() == 0;
-	return key_file ? load_key(a, key_file, flags & HB_AUDIT_KEY_REQUIRED,
-				   diag)
+	if (flags & HB_AUDIT_BOUND)
+		return hb_audit_find_key(a, key_file, flags, diag);
+	return key_file ? hb_audit_load_key(a, key_file,
+					    flags & HB_AUDIT_KEY_REQUIRED, diag)
 			: 0;
 }
 
@@ -243,6 +245,7 @@ void hb_audit_close(struct hb_audit *a)
 	if (a->dirfd >= 0)
 		close(a->dirfd);
 	free(a->dir);
+	free(a->key_file);
 	explicit_bzero(a->key, sizeof(a->key));
 	memset(a, 0, sizeof(*a));
 	a->dirfd = -1;
@@ -460,7 +463,7 @@ bool hb_audit_set_append_only(int fd, bool on)
 /* Open name for appending with the lock held.  A rotation may rename the
  * file between our open and our lock; then the name is a new file and we
  * start again on it. */
-static int open_locked(struct hb_audit *a, const char *name)
+int hb_audit_open_locked(struct hb_audit *a, const char *name)
 {
 	for (int tries = 0; tries < 16; tries++) {
 		struct stat st, now;
@@ -573,7 +576,9 @@ static int append_locked(struct hb_audit *a, int fd, const char *name,
 	struct stat st;
 	int r;
 
-	r = hb_audit_tail(fd, &seq, prev);
+	r = hb_audit_binding_current(a);
+	if (r == 0)
+		r = hb_audit_tail(fd, &seq, prev);
 	if (r == -EBADMSG) {
 		/* A writer died mid-line: cut the torn bytes (they were
 		 * never a record) and say so in the next record. */
@@ -610,7 +615,7 @@ int hb_audit_append(struct hb_audit *a, enum hb_log log, json_object *rec,
 	_cleanup_close_ int fd = -1;
 	int r;
 
-	fd = open_locked(a, hb_log_name(log));
+	fd = hb_audit_open_locked(a, hb_log_name(log));
 	if (fd < 0) {
 		json_object_put(rec);
 		return fd;

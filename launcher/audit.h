@@ -32,12 +32,32 @@ enum hb_log {
 	HB_LOG_MAX,
 };
 
+/* The file in an audit directory that says whether its trail is signed,
+ * and with which key (audit_key.c, hivebox-audit(5) KEY). */
+#define HB_AUDIT_BINDING "signing"
+
+enum hb_binding {
+	HB_BIND_NONE,	  /* no binding file: an unsigned trail, by default */
+	HB_BIND_UNSIGNED, /* `audit init --unsigned`: unsigned on purpose */
+	HB_BIND_KEY,	  /* signed with the key the file names */
+};
+
 struct hb_audit {
 	int dirfd;
 	char *dir;
 	unsigned char key[HB_AUDIT_KEY_LEN];
 	bool have_key;
 	bool append_only; /* new logs get the append-only inode flag */
+	/* What the directory's binding says (HB_AUDIT_BOUND). */
+	enum hb_binding binding;
+	char *key_file;			   /* the key it names */
+	char key_id[HB_SHA256_HEX];	   /* that key's fingerprint */
+	char binding_mac[HB_SHA256_HEX];   /* its HMAC over what it says */
+	unsigned long long signed_from[2]; /* later seqs carry an HMAC */
+	unsigned long long binding_ino;	   /* 0: none; checked under lock */
+	int key_errno;	    /* a reader without the bound key: why */
+	bool binding_bad;   /* its HMAC does not match the key */
+	bool warn_unsigned; /* root writes to a trail with no binding */
 };
 
 /* The default directory: /var/log/hivebox for root, else
@@ -51,6 +71,12 @@ enum {
 	HB_AUDIT_CREATE = 1 << 0,	/* make the directory if missing */
 	HB_AUDIT_KEY_REQUIRED = 1 << 1, /* the key file must be there */
 	HB_AUDIT_APPEND_ONLY = 1 << 2,	/* chattr +a new logs (root only) */
+	/* The key is the one the directory's binding names (key_file, if
+	 * given, must be that key): hivebox's runs and verbs.  Without it
+	 * key_file is loaded as it is (tests, a trail with no binding). */
+	HB_AUDIT_BOUND = 1 << 3,
+	/* A writer: refuse what would mix signed and unsigned records. */
+	HB_AUDIT_WRITER = 1 << 4,
 };
 int hb_audit_open(struct hb_audit *a, const char *dir, const char *key_file,
 		  unsigned flags, struct hb_diag *diag);
@@ -97,6 +123,33 @@ int hb_audit_rotate(struct hb_audit *a, enum hb_log log);
 /* Create the key file (0600) if it does not exist. */
 int hb_audit_init_key(const char *key_file, struct hb_diag *diag);
 
+/* Load a key file of exactly HB_AUDIT_KEY_LEN bytes into a->key.  A
+ * missing or unreadable file is 0 without a key unless required. */
+int hb_audit_load_key(struct hb_audit *a, const char *key_file, bool required,
+		      struct hb_diag *diag);
+
+/* The key of a's directory, by its binding file (audit_key.c). */
+int hb_audit_find_key(struct hb_audit *a, const char *key_file, unsigned flags,
+		      struct hb_diag *diag);
+/* audit init: bind key_file (created if missing) to a's directory, or
+ * declare the trail unsigned.  0 bound now, 1 already so, or -errno with
+ * diag set.  Records after each log's current last seq must be signed. */
+int hb_audit_bind(struct hb_audit *a, const char *key_file, bool unsigned_,
+		  struct hb_diag *diag);
+/* Under a log's lock, before an append: -ESTALE if the binding changed
+ * since a was opened (audit init ran meanwhile), so that no record goes
+ * out unsigned into a trail that has just been signed. */
+int hb_audit_binding_current(const struct hb_audit *a);
+/* The fingerprint of a key: HMAC-SHA-256 of a fixed text. */
+void hb_audit_key_id(const unsigned char *key, char out[HB_SHA256_HEX]);
+/* The binding's HMAC: over the key file's path and the signed_from seqs. */
+void hb_audit_binding_hmac(const unsigned char *key, const char *key_file,
+			   const unsigned long long from[2],
+			   char out[HB_SHA256_HEX]);
+/* Must a record of log with this seq carry an HMAC? */
+bool hb_audit_must_sign(const struct hb_audit *a, enum hb_log log,
+			unsigned long long seq);
+
 const char *hb_log_name(enum hb_log log);
 
 /* A copy of v whose every string and member name is as
@@ -120,6 +173,8 @@ int hb_audit_tail(int fd, unsigned long long *ret_seq,
 		  char ret_hash[HB_SHA256_HEX]);
 int hb_audit_write_head(struct hb_audit *a, const char *name,
 			unsigned long long seq, const char *hash);
+/* A log opened for appending (created if missing), its lock held. */
+int hb_audit_open_locked(struct hb_audit *a, const char *name);
 /* The head's HMAC, written by append and checked by verify. */
 void hb_audit_head_hmac(const unsigned char *key, unsigned long long seq,
 			const char *hash, char out[HB_SHA256_HEX]);

@@ -63,7 +63,9 @@ int hb_audit_rotate(struct hb_audit *a, enum hb_log log)
 		return errno == ENOENT ? 0 : -errno;
 	if (flock(fd, LOCK_EX) < 0)
 		return -errno;
-	r = hb_audit_tail(fd, &seq, prev);
+	r = hb_audit_binding_current(a);
+	if (r == 0)
+		r = hb_audit_tail(fd, &seq, prev);
 	if (r < 0 || seq == 0)
 		return r;
 	snprintf(rotated, sizeof(rotated), "%s.%0*llu", name,

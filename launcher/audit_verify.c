@@ -9,10 +9,11 @@
 #include <sys/stat.h>
 
 struct chain {
+	enum hb_log log;
 	bool started;
 	unsigned long long seq;
 	char hash[HB_SHA256_HEX];
-	unsigned long records, files, unchecked_hmac;
+	unsigned long records, files, unchecked_hmac, before_binding;
 	unsigned long last_file_lines; /* lines of the file read last */
 	bool after_rotation; /* the oldest file left begins with a rotation */
 	char where[600];     /* file:line of the first bad record */
@@ -77,6 +78,8 @@ static int check_hashes(struct chain *c, const struct hb_audit *a,
 	const char *hash = hb_json_str(o, "hash"),
 		   *mac = hb_json_str(o, "hmac");
 	char want[HB_SHA256_HEX];
+	json_object *seqo;
+	unsigned long long seq = 0;
 
 	if (!body || !hash)
 		return fail(c, file, n,
@@ -88,12 +91,24 @@ static int check_hashes(struct chain *c, const struct hb_audit *a,
 			c, file, n,
 			"hash does not match the record's content (edited)%s",
 			NULL);
-	if (a->have_key) {
+	if (json_object_object_get_ex(o, "seq", &seqo))
+		seq = (unsigned long long)json_object_get_uint64(seqo);
+	/* Records from before the key was bound may be unsigned; every
+	 * later one must carry an HMAC, with the key at hand or not. */
+	if (!mac && hb_audit_must_sign(a, c->log, seq))
+		return fail(c, file, n,
+			    "record has no HMAC in a signed trail (written "
+			    "without the key?)%s",
+			    NULL);
+	c->before_binding += !mac && a->binding == HB_BIND_KEY;
+	if (a->have_key && a->binding != HB_BIND_KEY) {
 		if (!mac)
 			return fail(c, file, n,
 				    "record has no HMAC although a key exists "
 				    "(rewritten without the key?)%s",
 				    NULL);
+	}
+	if (a->have_key && mac) {
 		hb_hmac_sha256_hex(a->key, body, strlen(body), want);
 		if (strcmp(want, mac) != 0)
 			return fail(c, file, n,
@@ -222,6 +237,10 @@ static int check_head(struct chain *c, const struct hb_audit *a,
 	seq = (unsigned long long)json_object_get_uint64(seqo);
 	if (a->have_key)
 		hb_audit_head_hmac(a->key, seq, hash, mac);
+	/* A head written before the key was bound has no HMAC. */
+	if (a->have_key && !hmac && a->binding == HB_BIND_KEY &&
+	    !hb_audit_must_sign(a, c->log, seq))
+		hmac = mac;
 	if (a->have_key && (!hmac || strcmp(hmac, mac) != 0))
 		r = fail(c, path, 1, "head HMAC does not match (rewritten)%s",
 			 NULL);
@@ -267,6 +286,7 @@ int hb_audit_verify(struct hb_audit *a, enum hb_log log, FILE *out)
 	char note[256] = "";
 	int r;
 
+	c.log = log;
 	r = hb_audit_rotated_files(a, name, &files);
 	if (r == 0 && faccessat(a->dirfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
 		r = hb_strv_push(&files, name);
@@ -274,6 +294,11 @@ int hb_audit_verify(struct hb_audit *a, enum hb_log log, FILE *out)
 		r = check_file(&c, a, files.v[i]);
 	if (r == 0 && files.n)
 		r = check_head(&c, a, name, note, sizeof(note));
+	if (r == 0 && a->binding_bad)
+		r = fail(&c, HB_AUDIT_BINDING, 1,
+			 "the key binding does not match its HMAC "
+			 "(rewritten)%s",
+			 NULL);
 	if (r < 0) {
 		hb_strv_clear(&files);
 		return r;
@@ -286,13 +311,24 @@ int hb_audit_verify(struct hb_audit *a, enum hb_log log, FILE *out)
 		fprintf(out, "%s: OK, %lu records in %lu file%s, %s\n", name,
 			c.records, c.files, c.files == 1 ? "" : "s",
 			a->have_key ? "HMAC-SHA-256 and hash chain verified"
-				    : "hash chain verified; no key, so no HMAC "
-				      "checked");
+			: a->binding == HB_BIND_KEY
+				? "hash chain verified; a signed trail whose "
+				  "key cannot be read here, so no HMAC checked"
+				: "hash chain verified; no key, so no HMAC "
+				  "checked");
+		if (!a->have_key && a->binding == HB_BIND_KEY)
+			fprintf(out, "  key %s: %s\n", a->key_file,
+				strerror(a->key_errno));
 		if (c.unchecked_hmac)
 			fprintf(out,
 				"  %lu records carry an HMAC that could not be "
 				"checked without the key\n",
 				c.unchecked_hmac);
+		if (c.before_binding)
+			fprintf(out,
+				"  %lu records from before the key was bound "
+				"carry no HMAC\n",
+				c.before_binding);
 		if (c.after_rotation)
 			fputs("  the oldest file left begins with a rotation; "
 			      "older files were removed\n",

@@ -157,6 +157,7 @@ static int parse_audit_verb(struct hb_cli *cli, int argc, char **argv,
 		{"event", required_argument, NULL, 'E'},
 		{"script", required_argument, NULL, 'S'},
 		{"json", no_argument, NULL, 'j'},
+		{"unsigned", no_argument, NULL, 'U'},
 		{0},
 	};
 	struct hb_audit_cli *a = &cli->audit;
@@ -194,6 +195,9 @@ static int parse_audit_verb(struct hb_cli *cli, int argc, char **argv,
 			break;
 		case 'j':
 			a->json = true;
+			break;
+		case 'U':
+			a->unsigned_ = true;
 			break;
 		case ':':
 			return hb_diag_set(diag, NULL, 0,

@@ -36,6 +36,7 @@ struct hb_audit_cli {
 	const char *script;
 	const char *file; /* verify: one log file */
 	bool json;
+	bool unsigned_; /* init --unsigned */
 };
 
 /* hivebox check [--policy P] [--json] [--fail-at LEVEL] SCRIPT... */

@@ -220,6 +220,9 @@ static int open_audit(struct run *run)
 					   strerror(-r));
 		dir = dflt;
 	}
+	/* The key is the directory's: a policy that names one names the
+	 * key the directory is bound to, or the run is refused. */
+	flags |= HB_AUDIT_BOUND | HB_AUDIT_WRITER;
 	if (p->audit_key_file)
 		flags |= HB_AUDIT_KEY_REQUIRED;
 	/* The append-only flag by default only on the system's trail: a
@@ -227,8 +230,7 @@ static int open_audit(struct run *run)
 	if (p->audit_append_only == HB_TRI_YES ||
 	    (p->audit_append_only == HB_TRI_AUTO && dflt))
 		flags |= HB_AUDIT_APPEND_ONLY;
-	r = hb_audit_open(&run->audit, dir,
-			  p->audit_key_file ?: HB_AUDIT_DEFAULT_KEY, flags,
+	r = hb_audit_open(&run->audit, dir, p->audit_key_file, flags,
 			  &run->diag);
 	run->have_audit = r == 0;
 	if (r < 0)
@@ -329,6 +331,14 @@ static int prepare_start(struct run *run)
 	return r;
 }
 
+/* Root writing to a trail that no key was bound to: said on every run
+ * that writes to it, since anyone who can write the directory can
+ * rewrite such a trail whole.  `audit init --unsigned` says it is meant
+ * to be so. */
+#define UNSIGNED_WARNING                                                       \
+	"hivebox: warning: the audit trail in %s is not signed; 'hivebox "     \
+	"audit init --dir %s' binds a key to it"
+
 /* A start record that could not be written: where the trail is required
  * the script does not run (-EIO, the reason in run->diag); where not, the
  * run goes on without it and says so once. */
@@ -366,6 +376,9 @@ static int write_start(void *arg)
 	r = hb_audit_append(&run->audit, HB_LOG_EXEC,
 			    hb_audit_record_start(&run->info, &run->plan),
 			    NULL);
+	if (r == 0 && run->audit.warn_unsigned && !run->cli->quiet)
+		hb_notice_add(&run->notice, UNSIGNED_WARNING, run->audit.dir,
+			      run->audit.dir);
 	if (r == 0)
 		return 0;
 	hb_diag_set(&run->diag, run->audit.dir, 0,
@@ -1217,8 +1230,10 @@ static int open_audit_dir(const struct hb_audit_cli *ac, struct hb_audit *a,
 	_cleanup_free_ char *dflt = NULL;
 	char dir[PATH_MAX] = "";
 	struct hb_diag d = {0};
-	const char *key = ac->key_file ?: HB_AUDIT_DEFAULT_KEY;
-	unsigned flags = 0;
+	bool init = strcmp(ac->sub, "init") == 0;
+	/* init binds the key itself; the others find it from the
+	 * directory, and rotate writes. */
+	unsigned flags = init ? 0 : HB_AUDIT_BOUND;
 	int r;
 
 	*ret_log = NULL;
@@ -1230,13 +1245,16 @@ static int open_audit_dir(const struct hb_audit_cli *ac, struct hb_audit *a,
 	}
 	/* Only init and rotate may create the directory; reading a
 	 * mistyped one must not. */
-	if (strcmp(ac->sub, "init") == 0 || strcmp(ac->sub, "rotate") == 0)
+	if (init || strcmp(ac->sub, "rotate") == 0)
 		flags |= HB_AUDIT_CREATE;
+	if (strcmp(ac->sub, "rotate") == 0)
+		flags |= HB_AUDIT_WRITER;
 	/* A new file after rotation in the system's trail is append-only,
 	 * as the one it replaces. */
 	if (!ac->file && !ac->dir)
 		flags |= HB_AUDIT_APPEND_ONLY;
-	r = hb_audit_open(a, dir[0] ? dir : ac->dir ?: dflt, key, flags, &d);
+	r = hb_audit_open(a, dir[0] ? dir : ac->dir ?: dflt,
+			  init ? NULL : ac->key_file, flags, &d);
 	if (r < 0 && !d.msg[0])
 		hb_diag_set(&d, NULL, 0, "cannot open the audit directory: %s",
 			    strerror(-r));
@@ -1295,13 +1313,26 @@ static int audit_init(const struct hb_audit_cli *ac, struct hb_audit *a)
 {
 	const char *key = ac->key_file ?: HB_AUDIT_DEFAULT_KEY;
 	struct hb_diag d = {0};
-	int r = hb_audit_init_key(key, &d);
+	bool had_key = access(key, F_OK) == 0;
+	int r;
 
+	if (ac->unsigned_ && ac->key_file) {
+		fprintf(stderr, "hivebox: audit init: --key and --unsigned "
+				"contradict each other\n");
+		return HB_EXIT_FAILED;
+	}
+	r = hb_audit_bind(a, key, ac->unsigned_, &d);
 	if (r < 0)
 		return fail_diag(&d);
-	printf("%s: %s\n", key,
-	       r > 0 ? "created (0600, 32 random bytes)" : "exists, kept");
-	printf("%s: ready\n", a->dir);
+	if (ac->unsigned_) {
+		printf("%s: unsigned%s\n", a->dir,
+		       r > 0 ? " (already so)" : ", as asked");
+		return 0;
+	}
+	printf("%s: %s\n", a->key_file,
+	       had_key ? "exists, kept" : "created (0600, 32 random bytes)");
+	printf("%s: signed with %s%s\n", a->dir, a->key_file,
+	       r > 0 ? " (already bound)" : "");
 	return 0;
 }
 
@@ -1322,6 +1353,8 @@ static int audit_command(const struct hb_cli *cli)
 	else if (strcmp(ac->sub, "init") == 0)
 		code = audit_init(ac, &a);
 	else if (strcmp(ac->sub, "rotate") == 0) {
+		if (a.warn_unsigned)
+			fprintf(stderr, UNSIGNED_WARNING "\n", a.dir, a.dir);
 		for (int log = 0; r == 0 && log < HB_LOG_MAX; log++)
 			r = hb_audit_rotate(&a, log);
 	} else if (strcmp(ac->sub, "show") == 0)

@@ -262,6 +262,11 @@ class Hivebox:
         self.audit_dir = directory.parent / (directory.name + "-audit")
         self.audit_dir.mkdir(mode=0o777)
         self.audit_dir.chmod(0o777)
+        # Unsigned on purpose (hivebox-audit(5) KEY): without a binding,
+        # root's every run would warn that the trail is not signed.
+        subprocess.run([str(HIVEBOX), "audit", "init", "--dir",
+                        str(self.audit_dir), "--unsigned"], check=True,
+                       stdout=subprocess.DEVNULL)
 
     def audit_options(self, args) -> list:
         """--audit-dir for a run (not for the verbs): hivebox keeps an

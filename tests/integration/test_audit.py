@@ -94,12 +94,11 @@ def check_chain(paths, key: Optional[bytes] = None) -> list:
 
 
 def default_key() -> Optional[bytes]:
-    """Without [audit] key_file a run signs with /etc/hivebox/audit.key
-    when it exists (and is readable)."""
-    try:
-        return DEFAULT_KEY.read_bytes()
-    except OSError:
-        return None
+    """The key of the tests' audit directories: none.  The conftest
+    declares each unsigned (`audit init --unsigned`); a run signs only
+    with the key bound to its directory (hivebox-audit(5) KEY), never
+    with /etc/hivebox/audit.key because it happens to exist."""
+    return None
 
 
 def exec_records(directory: Path, key: Optional[bytes] = None) -> list:
@@ -149,6 +148,17 @@ def write_key(path: Path):
     path.write_bytes(os.urandom(32))
     path.chmod(0o600)
     return path
+
+
+def sign(hb: Hivebox, key_file: Optional[Path] = None) -> Path:
+    """Bind a key to hb.audit_dir, still empty, in place of the conftest's
+    unsigned binding; returns the key file."""
+    (hb.audit_dir / "signing").unlink()
+    key_file = key_file or write_key(hb.dir / "keys" / "audit.key")
+    init = hb.run_argv(["audit", "init", "--dir", hb.audit_dir,
+                        "--key", key_file])
+    assert init.rc == 0, init
+    return key_file
 
 
 def with_audit_dir(hb: Hivebox, directory: Path, fn):
@@ -285,40 +295,57 @@ def test_hmac_with_a_key_from_audit_init(hb):
                          "--key", key_file])
     assert again.rc == 0, again
     assert key_file.read_bytes() == key
+    # The directory names its key, not the key itself.
+    binding = json.loads((new_dir / "signing").read_text())
+    assert binding["key_file"] == str(key_file), binding
+    assert binding["key_id"] == hmac.new(
+        key, b"hivebox audit key id", hashlib.sha256).hexdigest(), binding
+    assert binding["signed_from"] == {EXEC_LOG: 0, SEC_LOG: 0}, binding
+    st = (new_dir / "signing").stat()
+    assert stat.S_IMODE(st.st_mode) == 0o644, oct(st.st_mode)
+    assert st.st_uid == os.geteuid()
 
+    # A policy that names the key, and one that does not: the directory's
+    # key signs both.
     policy = hb.policy(f"[audit]\nkey_file = {key_file}\n")
-    first = hb.run("exit_code.py", "0", policy=policy)
-    second = hb.run("exit_code.py", "5", policy=policy)
+    plain = hb.policy(name="plain.ini")
+    first = with_audit_dir(hb, new_dir, lambda: hb.run(
+        "exit_code.py", "0", policy=policy))
+    second = with_audit_dir(hb, new_dir, lambda: hb.run(
+        "exit_code.py", "5", policy=plain))
 
     assert (first.rc, second.rc) == (0, 5), (first, second)
+    assert (first.stderr, second.stderr) == ("", ""), (first, second)
     assert first.result["audit"]["hmac"] is True, first
-    records = exec_records(hb.audit_dir, key)  # every hmac recomputed
+    assert second.result["audit"]["hmac"] is True, second
+    records = exec_records(new_dir, key)  # every hmac recomputed
     assert [r["seq"] for r in records] == [1, 2, 3, 4]
     assert [r["exec_id"] for r in records] == \
         [first.result["exec_id"]] * 2 + [second.result["exec_id"]] * 2
 
-    check = verify(hb, hb.audit_dir, "--key", key_file)
-    assert_verified(check, 4, hmac_checked=True)
+    for args in ([], ["--key", key_file]):
+        check = verify(hb, new_dir, *args)
+        assert_verified(check, 4, hmac_checked=True)
 
 
-@pytest.mark.skipif(DEFAULT_KEY.exists(),
-                    reason=f"{DEFAULT_KEY} exists, so verify without --key "
-                    "uses it")
 def test_verify_without_the_key_checks_no_hmac(hb):
-    key_file = write_key(hb.dir / "keys" / "audit.key")
-    policy = hb.policy(f"[audit]\nkey_file = {key_file}\n")
-    run = hb.run("exit_code.py", "0", policy=policy)
+    key_file = sign(hb)
+    run = hb.run("exit_code.py", "0")
     assert run.rc == 0, run
     assert len(exec_records(hb.audit_dir, key_file.read_bytes())) == 2
+    key_file.rename(key_file.with_name("elsewhere"))  # not readable here
 
     check = verify(hb, hb.audit_dir)
 
     assert_verified(check, 2, hmac_checked=False)
+    assert "a signed trail whose key cannot be read here" in check.stdout
+    assert f"  key {key_file}: No such file or directory" in check.stdout
     assert "2 records carry an HMAC that could not be checked" in \
         check.stdout, check
 
 
 def test_a_missing_key_file_refuses_the_run(hb):
+    sign(hb)
     missing = hb.dir / "no-such.key"
     policy = hb.policy(f"[audit]\nkey_file = {missing}\n{REQUIRED}")
 
@@ -330,6 +357,178 @@ def test_a_missing_key_file_refuses_the_run(hb):
     assert run.result["audit"]["write_errors"] == 1, run
     assert exec_records(hb.audit_dir) == []
     assert not missing.exists()
+
+
+UNSIGNED_WARNING = ("hivebox: warning: the audit trail in {d} is not "
+                    "signed; 'hivebox audit init --dir {d}' binds a key to "
+                    "it")
+
+
+def fresh_audit_dir(hb: Hivebox, name: str) -> Path:
+    """An audit directory with no binding, outside the start directory."""
+    directory = hb.dir.parent / f"{hb.dir.name}-{name}"
+    directory.mkdir(mode=0o755)
+    return directory
+
+
+def test_unsigned_and_signed_records_never_mix(hb):
+    """The issue's first reproduction: runs without a key wrote unsigned
+    records without a word; later signed runs in the same directory made
+    verify report tampering."""
+    directory = fresh_audit_dir(hb, "mixed")
+    key_file = write_key(hb.dir / "keys" / "audit.key")
+    signed = hb.policy(f"[audit]\nkey_file = {key_file}\n{REQUIRED}",
+                       name="signed.ini")
+    plain = hb.policy(REQUIRED, name="plain.ini")
+    try:
+        first = with_audit_dir(hb, directory, lambda: hb.run(
+            "exit_code.py", "0", policy=plain))
+        assert first.rc == 0, first
+        if os.geteuid() == 0:
+            assert first.stderr_lines() == \
+                [UNSIGNED_WARNING.format(d=directory)], first
+        else:
+            assert first.stderr == "", first
+        # A key named for a trail that none is bound to: refused, not
+        # mixed in.
+        mixed = with_audit_dir(hb, directory, lambda: hb.run(
+            "exit_code.py", "0", policy=signed))
+        assert_refused(mixed, rf"no key is bound to this trail; 'hivebox "
+                       rf"audit init --dir {re.escape(str(directory))} "
+                       rf"--key {re.escape(str(key_file))}' binds",
+                       recorded=False)
+        assert len(exec_records(directory)) == 2
+
+        init = hb.run_argv(["audit", "init", "--dir", directory,
+                            "--key", key_file])
+        assert init.rc == 0, init
+        binding = json.loads((directory / "signing").read_text())
+        assert binding["signed_from"] == {EXEC_LOG: 2, SEC_LOG: 0}, binding
+
+        runs = [with_audit_dir(hb, directory, lambda p=p: hb.run(
+            "exit_code.py", "0", policy=p)) for p in (plain, signed)]
+        for run in runs:
+            assert (run.rc, run.stderr) == (0, ""), run
+            assert run.result["audit"]["hmac"] is True, run
+        records = [json.loads(x) for x in log_lines(directory / EXEC_LOG)]
+        assert ["hmac" in r for r in records] == [False] * 2 + [True] * 4
+        key = key_file.read_bytes()
+        for line in log_lines(directory / EXEC_LOG)[2:]:
+            rec = json.loads(line)
+            assert rec["hmac"] == hmac.new(key, hashed_bytes(line),
+                                           hashlib.sha256).hexdigest()
+
+        check = verify(hb, directory)
+        assert_verified(check, 6, hmac_checked=True)
+        assert "2 records from before the key was bound carry no HMAC" \
+            in check.stdout, check
+
+        # The bound key cannot be read: a required trail refuses the run
+        # and adds nothing; one not required runs without it, loudly.
+        key_file.rename(key_file.with_name("away"))
+        refused = with_audit_dir(hb, directory, lambda: hb.run(
+            "exit_code.py", "0", policy=plain))
+        assert_refused(refused, rf"{re.escape(str(directory))}: a signed "
+                       rf"trail, and its key {re.escape(str(key_file))} "
+                       r"cannot be read \(No such file or directory\); no "
+                       r"unsigned record is added to it; the audit trail "
+                       r"is required", recorded=False)
+        optional = hb.policy("[audit]\nrequired = no\n", name="opt.ini")
+        loud = with_audit_dir(hb, directory, lambda: hb.run(
+            "exit_code.py", "0", policy=optional))
+        assert loud.rc == 0, loud
+        assert "a signed trail, and its key" in loud.stderr, loud
+        assert len(log_lines(directory / EXEC_LOG)) == 6
+        key_file.with_name("away").rename(key_file)
+        assert_verified(verify(hb, directory), 6, hmac_checked=True)
+
+        # Another key is not the directory's.
+        other = write_key(hb.dir / "keys" / "other.key")
+        wrong = hb.policy(f"[audit]\nkey_file = {other}\n{REQUIRED}",
+                          name="wrong.ini")
+        refused = with_audit_dir(hb, directory, lambda: hb.run(
+            "exit_code.py", "0", policy=wrong))
+        assert_refused(refused, rf"{re.escape(str(other))} is not the key "
+                       r"bound to this trail", recorded=False)
+        again = hb.run_argv(["audit", "init", "--dir", directory,
+                             "--key", other])
+        assert again.rc == EXIT_HIVEBOX, again
+        assert "bound to another key" in again.stderr, again
+        unsign = hb.run_argv(["audit", "init", "--dir", directory,
+                              "--unsigned"])
+        assert unsign.rc == EXIT_HIVEBOX, unsign
+        assert "does not become unsigned" in unsign.stderr, unsign
+    finally:
+        remove_audit_dir(directory)
+
+
+def test_rotate_without_key_signs_a_signed_trail(hb):
+    """The issue's second reproduction: `audit rotate` without --key wrote
+    an unsigned rotation record into a signed log."""
+    key_file = sign(hb)
+    key = key_file.read_bytes()
+    assert hb.run("exit_code.py", "0").rc == 0
+
+    rotate = audit(hb, "rotate", hb.audit_dir)
+
+    assert (rotate.rc, rotate.stderr) == (0, ""), rotate
+    rotated = hb.audit_dir / f"{EXEC_LOG}.{2:012d}"
+    records = check_chain([rotated, hb.audit_dir / EXEC_LOG], key)
+    assert records[-1]["type"] == "rotation"
+    assert_verified(verify(hb, hb.audit_dir), 3, files=2,
+                    hmac_checked=True)
+    # Without the key it refuses, and rotates nothing.
+    key_file.rename(key_file.with_name("away"))
+    refused = audit(hb, "rotate", hb.audit_dir)
+    assert refused.rc == EXIT_HIVEBOX, refused
+    assert "no unsigned record is added to it" in refused.stderr, refused
+    assert len(log_lines(hb.audit_dir / EXEC_LOG)) == 1
+
+
+def test_an_unsigned_record_in_a_signed_trail_fails_without_the_key(hb):
+    """A record appended without an HMAC, chain and head made to match as
+    anyone who can write the directory could: verify names it even where
+    the key cannot be read."""
+    key_file = sign(hb)
+    assert hb.run("exit_code.py", "0").rc == 0
+    log = hb.audit_dir / EXEC_LOG
+    last = json.loads(log_lines(log)[-1])
+    body = json.dumps({"seq": 3, "time": last["time"],
+                       "prev_hash": last["hash"], "type": "note"},
+                      separators=(",", ":")).encode()
+    digest = hashlib.sha256(body).hexdigest()
+    with open(log, "ab") as f:
+        f.write(body[:-1] + f',"hash":"{digest}"}}\n'.encode())
+    (hb.audit_dir / (EXEC_LOG + ".head")).write_text(
+        json.dumps({"file": EXEC_LOG, "seq": 3, "hash": digest}) + "\n")
+    key_file.rename(key_file.with_name("away"))
+
+    check = verify(hb, hb.audit_dir)
+
+    assert check.rc == 1, check
+    assert verdict(check) == (f"{EXEC_LOG}: FAIL at {EXEC_LOG}:3: record has "
+                              "no HMAC in a signed trail (written without "
+                              "the key?)"), check
+
+
+def test_a_trail_declared_unsigned_takes_no_key_and_no_warning(hb):
+    # The conftest declared hb.audit_dir unsigned.
+    assert json.loads((hb.audit_dir / "signing").read_text()) == \
+        {"unsigned": True}
+    run = hb.run("exit_code.py", "0")
+    assert (run.rc, run.stderr) == (0, ""), run
+    key_file = write_key(hb.dir / "keys" / "audit.key")
+    policy = hb.policy(f"[audit]\nkey_file = {key_file}\n{REQUIRED}",
+                       name="signed.ini")
+    refused = hb.run("exit_code.py", "0", policy=policy)
+    assert_refused(refused, r"an unsigned trail \(audit init --unsigned\) "
+                   r"was given key", recorded=False)
+    # audit init --key signs it from here on.
+    init = hb.run_argv(["audit", "init", "--dir", hb.audit_dir,
+                        "--key", key_file])
+    assert init.rc == 0, init
+    assert hb.run("exit_code.py", "0", policy=policy).rc == 0
+    assert_verified(verify(hb, hb.audit_dir), 4, hmac_checked=True)
 
 
 # ---------------------------------------------------------------- 3. tamper
@@ -345,7 +544,7 @@ def signed_log(tmp_path_factory, traversable_tmp):
     directory.chmod(0o755)
     hb = Hivebox(directory)
     try:
-        key_file = write_key(directory / "keys" / "audit.key")
+        key_file = sign(hb, write_key(directory / "keys" / "audit.key"))
         policy = hb.policy(f"[audit]\nkey_file = {key_file}\n")
         ids = []
         for code in range(1, TAMPER_RUNS + 1):
@@ -1060,7 +1259,7 @@ def test_verify_names_a_cut_last_line(hb):
 
 
 def test_verify_with_a_missing_key_file_checks_no_hmac(hb):
-    key_file = write_key(hb.dir / "keys" / "audit.key")
+    key_file = sign(hb)
     policy = hb.policy(f"[audit]\nkey_file = {key_file}\n")
     assert hb.run("exit_code.py", "0", policy=policy).rc == 0
     assert len(exec_records(hb.audit_dir, key_file.read_bytes())) == 2
