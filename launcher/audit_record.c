@@ -6,7 +6,7 @@
 #include <pwd.h>
 #include <string.h>
 
-static char *effective_text(const struct hb_policy *p)
+static char *effective_text(const struct hb_policy *p, bool canonical)
 {
 	char *text = NULL;
 	size_t len = 0;
@@ -14,9 +14,38 @@ static char *effective_text(const struct hb_policy *p)
 
 	if (!f)
 		return NULL;
-	hb_policy_show(p, f);
+	if (canonical)
+		hb_policy_canonical(p, f);
+	else
+		hb_policy_show(p, f);
 	fclose(f);
 	return text;
+}
+
+/* Both forms of the effective policy stored (or, with no trail, hashed):
+ * the canonical one, whose hash is the policy's identity, and the
+ * annotated one (each value with its origin) for whoever reads it. */
+static int store_policy(struct hb_run_info *info, struct hb_audit *audit,
+			const struct hb_policy *p)
+{
+	_cleanup_free_ char *canonical = effective_text(p, true);
+	_cleanup_free_ char *annotated = effective_text(p, false);
+	int r;
+
+	if (!canonical || !annotated)
+		return -ENOMEM;
+	if (!audit) {
+		hb_sha256_hex(canonical, strlen(canonical),
+			      info->effective_sha);
+		hb_sha256_hex(annotated, strlen(annotated),
+			      info->annotated_sha);
+		return 0;
+	}
+	r = hb_audit_store_policy(audit, canonical, info->effective_sha);
+	if (r == 0)
+		r = hb_audit_store_policy(audit, annotated,
+					  info->annotated_sha);
+	return r;
 }
 
 /* The start record is the one reader of the policy itself (through
@@ -26,7 +55,6 @@ static char *effective_text(const struct hb_policy *p)
 int hb_audit_record_prepare(struct hb_run_info *info, struct hb_audit *audit,
 			    const struct hb_plan *plan)
 {
-	_cleanup_free_ char *text = effective_text(plan->policy);
 	int r;
 
 	hb_audit_now_iso(info->start_time);
@@ -40,12 +68,7 @@ int hb_audit_record_prepare(struct hb_run_info *info, struct hb_audit *audit,
 	r = hb_sha256_file(plan->policy_path, info->policy_sha);
 	if (r < 0)
 		return r;
-	if (!text)
-		return -ENOMEM;
-	if (audit)
-		return hb_audit_store_policy(audit, text, info->effective_sha);
-	hb_sha256_hex(text, strlen(text), info->effective_sha);
-	return 0;
+	return store_policy(info, audit, plan->policy);
 }
 
 static json_object *strv_json(char **v, size_t n)
@@ -156,6 +179,8 @@ json_object *hb_audit_record_start(const struct hb_run_info *info,
 		plan->shell ? NULL : file_json(plan->script, info->script_sha));
 	json_object_object_add(pol, "effective_sha256",
 			       json_object_new_string(info->effective_sha));
+	json_object_object_add(pol, "annotated_sha256",
+			       json_object_new_string(info->annotated_sha));
 	json_object_object_add(o, "policy", pol);
 	json_object_object_add(o, "argv",
 			       strv_json(info->argv, (size_t)info->argc));

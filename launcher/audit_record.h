@@ -13,7 +13,8 @@ struct hb_run_info {
 	char exec_id[37];
 	char script_sha[HB_SHA256_HEX];
 	char policy_sha[HB_SHA256_HEX];	   /* the file named */
-	char effective_sha[HB_SHA256_HEX]; /* the merged policy, stored */
+	char effective_sha[HB_SHA256_HEX]; /* its canonical form, stored */
+	char annotated_sha[HB_SHA256_HEX]; /* with origins, for reading */
 	char start_time[32];
 	int argc;
 	char **argv; /* hivebox's own */

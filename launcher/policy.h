@@ -227,5 +227,9 @@ const char *hb_policy_setting_text(const struct hb_policy *p, enum hb_key key,
 
 /* The effective policy as INI, each value with its origin. */
 void hb_policy_show(const struct hb_policy *p, FILE *out);
+/* The policy's canonical form: keys and values only, in the schema's
+ * order, no origins or comments, unset keys left out; it parses again to
+ * the same rules.  Its SHA-256 is the policy's identity in the trail. */
+void hb_policy_canonical(const struct hb_policy *p, FILE *out);
 
 const char *hb_key_name(enum hb_key key);

@@ -56,7 +56,7 @@ static void show_repeated(const struct hb_policy *p, const struct hb_key_def *k,
 }
 
 static void show_value(const struct hb_policy *p, const struct hb_key_def *k,
-		       FILE *out)
+		       bool origin, FILE *out)
 {
 	const void *v = hb_key_cfield(p, k);
 	char uid[HB_HOST_UID_TEXT_MAX];
@@ -78,7 +78,10 @@ static void show_value(const struct hb_policy *p, const struct hb_key_def *k,
 	default:
 		show_list(v, out);
 	}
-	show_origin(p, hb_key_of(k), out);
+	if (origin)
+		show_origin(p, hb_key_of(k), out);
+	else
+		fputc('\n', out);
 }
 
 void hb_policy_show(const struct hb_policy *p, FILE *out)
@@ -106,7 +109,35 @@ void hb_policy_show(const struct hb_policy *p, FILE *out)
 				k->unset ? k->unset : "none");
 			show_origin(p, hb_key_of(k), out);
 		} else {
-			show_value(p, k, out);
+			show_value(p, k, true, out);
 		}
+	}
+}
+
+/* What a policy's identity is made of: the rules, in the schema's order,
+ * without origins, comments, the description, or any value that is
+ * unset (a key lifted with "none" is as unset as one never written).
+ * So the same rules reached along another extends chain, or written
+ * inline, read the same. */
+void hb_policy_canonical(const struct hb_policy *p, FILE *out)
+{
+	const char *section = NULL;
+
+	for (size_t i = 0; i < ARRAY_SIZE(hb_keys); i++) {
+		const struct hb_key_def *k = &hb_keys[i];
+		const struct hb_strv *l = hb_key_cfield(p, k);
+		if (k->merge == HB_MERGE_NONE ||
+		    hb_key_of(k) == HB_K_DESCRIPTION || unset(p, k))
+			continue;
+		if (!section || strcmp(section, k->section) != 0) {
+			section = k->section;
+			fprintf(out, "[%s]\n", section);
+		}
+		if (k->type != HB_T_ENVSET) {
+			show_value(p, k, false, out);
+			continue;
+		}
+		for (size_t j = 0; j < l->n; j++)
+			fprintf(out, "%s = %s\n", k->name, l->v[j]);
 	}
 }

@@ -272,6 +272,53 @@ def test_run_writes_a_start_and_an_end_record(hb):
     assert f"{SEC_LOG}: no records yet" in check.stdout, check
 
 
+def test_the_same_rules_reached_two_ways_hash_the_same(hb):
+    """The policy's identity is the hash of its canonical form (keys and
+    values, fixed order): an extends chain and the same keys inline give
+    the same effective_sha256; the annotated text is kept beside it."""
+    (hb.dir / "base.ini").write_text("[execution]\nmemory_mb = 100\n")
+    via = hb.policy("[policy]\nextends = base.ini\n"
+                    "description = by extends\n\n"
+                    "[execution]\n; a comment\ntimeout_seconds = 5\n",
+                    extends=None, name="via.ini")
+    inline = hb.policy("[execution]\ntimeout_seconds = 5\n"
+                       "memory_mb = 100\n", extends=None, name="inline.ini")
+    other = hb.policy("[execution]\ntimeout_seconds = 6\n"
+                      "memory_mb = 100\n", extends=None, name="other.ini")
+
+    runs = [hb.run("exit_code.py", "0", policy=p)
+            for p in (via, inline, other)]
+
+    for run in runs:
+        assert run.rc == 0, run
+    starts = [r["policy"] for r in exec_records(hb.audit_dir)
+              if r["type"] == "start"]
+    assert starts[0]["sha256"] != starts[1]["sha256"], starts
+    assert starts[0]["effective_sha256"] == starts[1]["effective_sha256"]
+    assert starts[2]["effective_sha256"] != starts[0]["effective_sha256"]
+    assert starts[0]["annotated_sha256"] != starts[1]["annotated_sha256"]
+    policies = hb.audit_dir / "policies"
+    canonical = policies / f"{starts[0]['effective_sha256']}.ini"
+    text = canonical.read_text()
+    assert sha256_file(canonical) == starts[0]["effective_sha256"]
+    assert ";" not in text and "description" not in text, text
+    assert re.search(r"^\[execution\]\n(.+\n)*timeout_seconds = 5\n", text,
+                     re.M), text
+    for start in starts[:2]:
+        annotated = policies / f"{start['annotated_sha256']}.ini"
+        assert sha256_file(annotated) == start["annotated_sha256"]
+        assert "; effective policy of" in annotated.read_text()
+    assert re.search(r"^timeout_seconds = 5\t; \S*via\.ini:7$",
+                     (policies / f"{starts[0]['annotated_sha256']}.ini")
+                     .read_text(), re.M)
+    # The canonical form is a policy: it runs, and hashes the same again.
+    again = hb.run("exit_code.py", "0", policy=canonical)
+    assert again.rc == 0, again
+    last = [r for r in exec_records(hb.audit_dir) if r["type"] == "start"][-1]
+    assert last["policy"]["effective_sha256"] == \
+        starts[0]["effective_sha256"], last
+
+
 # ---------------------------------------------------------------- 2. HMAC
 
 
