@@ -55,17 +55,79 @@ static int set_str(char **dst, const char *s)
 	return *dst ? 0 : -ENOMEM;
 }
 
-/* --since as text that sorts with the logs' times ("2026-11-28T10:00:00Z"):
- * a date, or a date and time with an optional fraction (ignored) and an
- * optional Z or +hh:mm offset (applied). */
-static int parse_since(const char *s, char out[32])
+/* A time relative to now: "today" and "yesterday" (local midnight), or
+ * N followed by d, h or m (that long ago).  1 if s is one, 0 if not. */
+static int relative_since(const char *s, time_t now, time_t *ret)
+{
+	struct tm tm;
+	char unit = 0;
+	unsigned long n = 0;
+	int len = 0;
+
+	if (strcmp(s, "today") == 0 || strcmp(s, "yesterday") == 0) {
+		if (!localtime_r(&now, &tm))
+			return -EINVAL;
+		tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+		tm.tm_mday -= s[0] == 'y';
+		tm.tm_isdst = -1;
+		*ret = mktime(&tm);
+		return *ret == (time_t)-1 ? -EINVAL : 1;
+	}
+	if (s[0] < '0' || s[0] > '9' ||
+	    sscanf(s, "%lu%c%n", &n, &unit, &len) != 2 || s[len] ||
+	    !strchr("dhm", unit) || n > 100000UL * 24 * 60)
+		return 0;
+	*ret = now - (time_t)n * (unit == 'd'	? 86400
+				  : unit == 'h' ? 3600
+						: 60);
+	return 1;
+}
+
+const char *const hb_audit_event_kinds[] = {
+	"cpu_usage_alert",
+	"memory_usage_alert",
+	"output_limit",
+	"timeout",
+	"cpu_limit",
+	"memory_limit",
+	"file_size_limit",
+	"write_quota",
+	"syscall_killed",
+	"refusal",
+	"analysis_refused",
+	"syscall_denied",
+	"plant_denied",
+	"network_blocked",
+	"alert_command_failed",
+	"output_failed",
+	NULL,
+};
+
+bool hb_audit_event_kind_known(const char *kind)
+{
+	for (size_t i = 0; hb_audit_event_kinds[i]; i++)
+		if (strcmp(kind, hb_audit_event_kinds[i]) == 0)
+			return true;
+	return false;
+}
+
+int hb_audit_parse_since(const char *s, time_t now, char out[32])
 {
 	struct tm tm = {0};
-	const char *p = strptime(s, "%Y-%m-%d", &tm);
+	const char *p;
 	int oh = 0, om = 0, n = 0;
 	long offset = 0;
 	time_t t;
+	int r = relative_since(s, now, &t);
 
+	if (r < 0)
+		return r;
+	if (r > 0)
+		return gmtime_r(&t, &tm) && strftime(out, 32,
+						     "%Y-%m-%dT%H:%M:%S", &tm)
+			       ? 0
+			       : -EINVAL;
+	p = strptime(s, "%Y-%m-%d", &tm);
 	if (!p || !(*p == '\0' || *p == 'T' || *p == ' '))
 		return -EINVAL;
 	if (*p == '\0')
@@ -121,7 +183,9 @@ static int find_run(struct hb_audit_trail *t, const char *id, const char *when,
 	struct hb_audit_run *run;
 
 	*ret = NULL;
-	if (t->q->exec_id && strcmp(id, t->q->exec_id) != 0)
+	/* An exec id's prefix is enough; its runs are counted after. */
+	if (t->q->exec_id &&
+	    strncmp(id, t->q->exec_id, strlen(t->q->exec_id)) != 0)
 		return 0;
 	if (json_object_object_get_ex(t->index, id, &v)) {
 		int i = json_object_get_int(v);
@@ -163,6 +227,8 @@ static int add_start(struct hb_audit_trail *t, json_object *o, const char *id)
 	if (r < 0 || !run)
 		return r;
 	run->has_start = true;
+	if (t->q->exec_id && !run->start_rec)
+		run->start_rec = json_object_get(o);
 	if (get_int(o, "pid", &pid))
 		run->pid = (int)pid;
 	if (set_str(&run->start_time, when) < 0 ||
@@ -209,6 +275,8 @@ static int add_end(struct hb_audit_trail *t, json_object *o, const char *id)
 	if (r < 0 || !run)
 		return r;
 	run->has_end = true;
+	if (t->q->exec_id && !run->end_rec)
+		run->end_rec = json_object_get(o);
 	get_int(o, "violations", &run->violations);
 	get_int(o, "alerts", &run->alerts);
 	if (set_str(&run->start_time, when) < 0 ||
@@ -497,6 +565,8 @@ void hb_audit_trail_free(struct hb_audit_trail *t)
 			json_object_put(run->ev[j].details);
 		}
 		free(run->ev);
+		json_object_put(run->start_rec);
+		json_object_put(run->end_rec);
 		free(run->exec_id);
 		free(run->start_time);
 		free(run->end_time);
@@ -531,11 +601,13 @@ int hb_audit_trail_load(struct hb_audit_trail *t, const struct hb_audit *a,
 	if (!t->index || (q->script && !t->script))
 		return -ENOMEM;
 	if (q->since)
-		r = parse_since(q->since, t->since);
+		r = hb_audit_parse_since(q->since, time(NULL), t->since);
 	for (int log = 0; r == 0 && log < HB_LOG_MAX; log++)
 		r = read_log(t, log);
 	if (r < 0)
 		return r;
+	if (q->exec_id && t->n > 1)
+		return -ENOTUNIQ;
 	v = calloc(t->n ?: 1, sizeof(*v));
 	if (!v)
 		return -ENOMEM;

@@ -8,6 +8,7 @@
 #include <json-c/json.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <time.h>
 
 struct hb_audit_event {
 	char *time, *kind, *severity, *message;
@@ -19,6 +20,9 @@ struct hb_audit_run {
 	char *exec_id, *start_time, *end_time, *script, *policy;
 	char *reason, *signal_name, *setup_stage;
 	bool has_start, has_end, has_exit, has_wall;
+	/* The records themselves, kept when the query names one run
+	 * (--exec), for show to print it in full. */
+	json_object *start_rec, *end_rec;
 	int exit_code, signal, pid;
 	unsigned long long wall_ms;
 	long long violations, alerts;	    /* the end record's counts */
@@ -40,8 +44,24 @@ struct hb_audit_trail {
 	unsigned long corrupt;
 };
 
+/* --since as text that sorts with the logs' times (UTC,
+ * "2026-11-28T10:00:00"): today or yesterday (local midnight), Nd, Nh or
+ * Nm (that long before now), a date, or a date and time with an optional
+ * fraction (ignored) and Z or +hh:mm offset (applied).  -EINVAL if s is
+ * none of those. */
+#define HB_AUDIT_SINCE_FORMS                                                   \
+	"today, yesterday, Nd, Nh, Nm (that long ago), YYYY-MM-DD, "           \
+	"YYYY-MM-DDTHH:MM[:SS][.fff][Z|+hh:mm]"
+int hb_audit_parse_since(const char *s, time_t now, char out[32]);
+
+/* The security events' kinds (hivebox-audit(5)), NULL-terminated: an
+ * --event outside it is a mistake, not a query that matches nothing. */
+extern const char *const hb_audit_event_kinds[];
+bool hb_audit_event_kind_known(const char *kind);
+
 /* Both logs read and the runs that match, sorted by start time, in
- * *ret_v (which points into t; the caller frees the array, then t). */
+ * *ret_v (which points into t; the caller frees the array, then t).
+ * -ENOTUNIQ: the query's exec id is the prefix of more than one run. */
 int hb_audit_trail_load(struct hb_audit_trail *t, const struct hb_audit *a,
 			const struct hb_audit_query *q,
 			struct hb_audit_run ***ret_v, size_t *ret_n);

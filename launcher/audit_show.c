@@ -72,6 +72,97 @@ static void print_table(FILE *out, struct hb_audit_run **v, size_t n)
 		print_run(out, v[i], width);
 }
 
+/* One field of the run in full: its label, then the value as text, or
+ * as one line of JSON where it is not a string (argv, user, limits). */
+static void put_field(FILE *out, const char *label, json_object *v)
+{
+	fprintf(out, "%-18s", label);
+	if (!v)
+		fputs("-\n", out);
+	else if (json_object_is_type(v, json_type_string)) {
+		hb_audit_put_text(out, json_object_get_string(v), 0);
+		fputc('\n', out);
+	} else
+		(void)hb_audit_put_json(out, v);
+}
+
+static json_object *field(json_object *o, const char *path)
+{
+	char key[64];
+	const char *dot = strchr(path, '.');
+	json_object *v = NULL;
+
+	snprintf(key, sizeof(key), "%.*s",
+		 dot ? (int)(dot - path) : (int)strlen(path), path);
+	if (!o || !json_object_object_get_ex(o, key, &v))
+		return NULL;
+	return dot ? field(v, dot + 1) : v;
+}
+
+/* show --exec ID: everything the trail says of one run.  A refused run
+ * has no start record; its end record says who called and from where. */
+static void print_detail(FILE *out, const struct hb_audit_run *run)
+{
+	static const struct {
+		const char *label, *path;
+	} rows[] = {
+		{"script:", "script.path"},
+		{"script sha256:", "script.sha256"},
+		{"policy:", "policy.path"},
+		{"policy sha256:", "policy.sha256"},
+		{"effective sha256:", "policy.effective_sha256"},
+		{"annotated sha256:", "policy.annotated_sha256"},
+		{"argv:", "argv"},
+		{"cwd:", "cwd"},
+		{"user:", "user"},
+		{"host uid:", "host_uid"},
+		{"command:", "command"},
+		{"limits:", "limits"},
+	};
+	json_object *rec = run->start_rec ?: run->end_rec;
+	char num[64];
+
+	fprintf(out, "%-18s", "exec id:");
+	hb_audit_put_text(out, run->exec_id, 0);
+	fputc('\n', out);
+	for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
+		json_object *v = field(rec, rows[i].path);
+		/* An end record names the script and the policy by path. */
+		if (!v && (strcmp(rows[i].path, "script.path") == 0 ||
+			   strcmp(rows[i].path, "policy.path") == 0))
+			v = field(rec,
+				  rows[i].path[0] == 's' ? "script" : "policy");
+		put_field(out, rows[i].label, v);
+	}
+	fprintf(out, "%-18s", "started:");
+	hb_audit_put_text(out, run->start_time, 0);
+	fprintf(out, "\n%-18s", "ended:");
+	hb_audit_put_text(out, run->end_time, 0);
+	fprintf(out, "\n%-18s", "outcome:");
+	hb_audit_put_text(out, run->outcome, 0);
+	snprintf(num, sizeof(num), "%llu", run->wall_ms);
+	fprintf(out, "\n%-18s%s\n", "wall ms:", run->has_wall ? num : "-");
+	fprintf(out, "%-18s%lld\n%-18s%lld\n", "violations:", run->violations,
+		"alerts:", run->alerts);
+	fprintf(out, "events: %zu\n", run->n_ev);
+	for (size_t i = 0; i < run->n_ev; i++) {
+		const struct hb_audit_event *e = &run->ev[i];
+		fputs("  ", out);
+		hb_audit_put_text(out, e->time, 24);
+		fputs("  ", out);
+		hb_audit_put_text(out, e->kind, 0);
+		fputs(" (", out);
+		hb_audit_put_text(out, e->severity, 0);
+		fputs("): ", out);
+		hb_audit_put_text(out, e->message, 0);
+		fputc('\n', out);
+		if (e->details) {
+			fputs("    ", out);
+			(void)hb_audit_put_json(out, e->details);
+		}
+	}
+}
+
 static json_object *str_or_null(const char *s)
 {
 	return s ? json_object_new_string(s) : NULL;
@@ -123,6 +214,13 @@ static json_object *run_json(const struct hb_audit_run *run)
 			       json_object_new_int64(run->violations));
 	json_object_object_add(o, "alerts", json_object_new_int64(run->alerts));
 	json_object_object_add(o, "events", events_json(run));
+	/* --exec: the records in full, as the trail has them. */
+	if (run->start_rec)
+		json_object_object_add(o, "start_record",
+				       json_object_get(run->start_rec));
+	if (run->end_rec)
+		json_object_object_add(o, "end_record",
+				       json_object_get(run->end_rec));
 	return o;
 }
 
@@ -150,6 +248,8 @@ int hb_audit_show(struct hb_audit *a, const struct hb_audit_query *q, FILE *out)
 		fputs("no runs match\n", q->json ? stderr : out);
 	else if (r == 0 && q->json)
 		r = print_json_runs(out, v, n);
+	else if (r == 0 && q->exec_id)
+		print_detail(out, v[0]);
 	else if (r == 0)
 		print_table(out, v, n);
 	free(v);

@@ -22,7 +22,8 @@ static int count(json_object *counts, const char *key)
 struct stats {
 	json_object *top; /* the --json object, which owns the counters */
 	json_object *by_reason, *by_policy, *by_script, *viol, *alerts;
-	long long executions, n_viol, n_alerts;
+	json_object *failed_by; /* what ended a run that did not succeed */
+	long long executions, succeeded, failed, running, n_viol, n_alerts;
 	unsigned long long *wall;
 	size_t n_wall;
 };
@@ -42,9 +43,10 @@ static int stats_init(struct stats *s, size_t n)
 	s->by_script = json_object_new_object();
 	s->viol = json_object_new_object();
 	s->alerts = json_object_new_object();
+	s->failed_by = json_object_new_object();
 	s->wall = calloc(n ?: 1, sizeof(*s->wall));
 	if (!s->top || !s->by_reason || !s->by_policy || !s->by_script ||
-	    !s->viol || !s->alerts || !s->wall)
+	    !s->viol || !s->alerts || !s->failed_by || !s->wall)
 		return -ENOMEM;
 	for (size_t i = 0; i < ARRAY_SIZE(reasons); i++)
 		if (json_object_object_add(s->by_reason, reasons[i],
@@ -61,6 +63,7 @@ static void stats_free(struct stats *s)
 	json_object_put(s->by_script);
 	json_object_put(s->viol);
 	json_object_put(s->alerts);
+	json_object_put(s->failed_by);
 	free(s->wall);
 }
 
@@ -93,6 +96,19 @@ static int stats_add(struct stats *s, const struct hb_audit_run *run)
 	if (run->has_wall)
 		s->wall[s->n_wall++] = run->wall_ms;
 	r = count(s->by_reason, run->state);
+	/* Success is exit 0 and nothing else; a run still going is
+	 * neither.  A non-zero exit is a failure of its own kind. */
+	if (strcmp(run->state, "running") == 0)
+		s->running++;
+	else if (strcmp(run->state, "exit") == 0 && run->has_exit &&
+		 run->exit_code == 0)
+		s->succeeded++;
+	else if (r == 0) {
+		s->failed++;
+		r = count(s->failed_by, strcmp(run->state, "exit") == 0
+						? "exit_nonzero"
+						: run->state);
+	}
 	if (r == 0)
 		r = count(s->by_policy, run->policy ?: "(unknown)");
 	if (r == 0)
@@ -186,7 +202,13 @@ static int print_stats_text(FILE *out, const struct stats *s,
 		hb_audit_put_text(out, q->since, 0);
 	}
 	fputc('\n', out);
-	r = print_counts(out, "by reason", s->by_reason, false);
+	fprintf(out, "succeeded: %lld (exit 0)\nfailed: %lld\n", s->succeeded,
+		s->failed);
+	if (s->running)
+		fprintf(out, "running: %lld\n", s->running);
+	r = print_counts(out, "failed by reason", s->failed_by, true);
+	if (r == 0)
+		r = print_counts(out, "by reason", s->by_reason, false);
 	if (r == 0)
 		r = print_counts(out, "by policy", s->by_policy, true);
 	if (r == 0)
@@ -235,6 +257,12 @@ static int print_stats_json(FILE *out, struct stats *s,
 		o, "since", q->since ? json_object_new_string(q->since) : NULL);
 	json_object_object_add(o, "executions",
 			       json_object_new_int64(s->executions));
+	json_object_object_add(o, "succeeded",
+			       json_object_new_int64(s->succeeded));
+	json_object_object_add(o, "failed", json_object_new_int64(s->failed));
+	json_object_object_add(o, "running", json_object_new_int64(s->running));
+	json_object_object_add(o, "failed_by_reason",
+			       sorted_object(s->failed_by));
 	json_object_object_add(o, "by_reason", json_object_get(s->by_reason));
 	json_object_object_add(o, "by_policy", sorted_object(s->by_policy));
 	json_object_object_add(o, "by_script", sorted_object(s->by_script));

@@ -144,6 +144,60 @@ static int parse_policy_verb(struct hb_cli *cli, int argc, char **argv,
 			   "FILE | hivebox policy groups");
 }
 
+static const struct {
+	const char *sub, *text;
+} audit_usage[] = {
+	{"init", "Usage: hivebox audit init [--dir DIR] [--key FILE | "
+		 "--unsigned]\n"
+		 "Create DIR and the key FILE (default " HB_CLI_DEFAULT_KEY
+		 ") if missing,\n"
+		 "and bind the key to DIR: every record written there from "
+		 "now on is\n"
+		 "signed with it.  --unsigned declares the trail unsigned on "
+		 "purpose.\n"},
+	{"verify", "Usage: hivebox audit verify [--dir DIR] [--key FILE] "
+		   "[LOG]\n"
+		   "Check both logs of DIR (or LOG, a name looked for in DIR, "
+		   "or a path)\n"
+		   "across rotated files: hash chain, HMAC with the "
+		   "directory's key, head.\n"
+		   "Exit 0 intact, 1 a bad record (named as file:line), 125 "
+		   "cannot check.\n"},
+	{"show", "Usage: hivebox audit show [--dir DIR] [--exec ID] [--since "
+		 "TIME]\n"
+		 "                          [--event KIND] [--script PATH] "
+		 "[--json]\n"
+		 "One row per run, oldest first, with its security events; "
+		 "with --exec,\n"
+		 "the run in full.  ID may be a unique prefix.  TIME: today, "
+		 "yesterday,\n"
+		 "Nd, Nh, Nm (ago), YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][Z|"
+		 "+hh:mm].\n"
+		 "PATH is resolved against the current directory.\n"},
+	{"stats", "Usage: hivebox audit stats [--dir DIR] [--since TIME] "
+		  "[--exec ID]\n"
+		  "                           [--event KIND] [--script PATH] "
+		  "[--json]\n"
+		  "Runs in total, succeeded (exit 0) and failed by reason, by "
+		  "policy and by\n"
+		  "script; violations by kind; alerts; median and p95 "
+		  "duration.\n"},
+	{"rotate", "Usage: hivebox audit rotate [--dir DIR]\n"
+		   "Start new log files whose first records carry the last "
+		   "hash of the old,\n"
+		   "signed with the directory's key.\n"},
+};
+
+void hb_cli_audit_usage(const char *sub, FILE *out)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(audit_usage); i++)
+		if (!sub || strcmp(sub, audit_usage[i].sub) == 0)
+			fprintf(out, "%s%s", audit_usage[i].text,
+				sub ? "See hivebox(1) AUDIT COMMANDS and "
+				      "hivebox-audit(5).\n"
+				    : "\n");
+}
+
 static int parse_audit_verb(struct hb_cli *cli, int argc, char **argv,
 			    struct hb_diag *diag)
 {
@@ -158,6 +212,7 @@ static int parse_audit_verb(struct hb_cli *cli, int argc, char **argv,
 		{"script", required_argument, NULL, 'S'},
 		{"json", no_argument, NULL, 'j'},
 		{"unsigned", no_argument, NULL, 'U'},
+		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
 	struct hb_audit_cli *a = &cli->audit;
@@ -167,14 +222,22 @@ static int parse_audit_verb(struct hb_cli *cli, int argc, char **argv,
 	for (size_t i = 0; argc >= 3 && i < ARRAY_SIZE(subs); i++)
 		if (strcmp(argv[2], subs[i]) == 0)
 			a->sub = subs[i];
+	if (!a->sub && argc == 3 &&
+	    (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
+		a->help = true;
+		return 0;
+	}
 	if (!a->sub)
 		return hb_diag_set(diag, NULL, 0,
 				   "usage: hivebox audit "
 				   "init|verify|show|stats|rotate [options]");
 	optind = 3;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
 		switch (c) {
+		case 'h':
+			a->help = true;
+			return 0;
 		case 'd':
 			a->dir = optarg;
 			break;

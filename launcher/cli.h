@@ -25,6 +25,9 @@ struct hb_tighten {
 	const char *value;
 };
 
+/* The default key file, as the usage names it. */
+#define HB_CLI_DEFAULT_KEY "/etc/hivebox/audit.key"
+
 /* hivebox audit SUB [options] */
 struct hb_audit_cli {
 	const char *sub; /* init, verify, show, stats, rotate */
@@ -37,6 +40,7 @@ struct hb_audit_cli {
 	const char *file; /* verify: one log file */
 	bool json;
 	bool unsigned_; /* init --unsigned */
+	bool help;	/* --help: sub's usage (every sub's if NULL) */
 };
 
 /* hivebox check [--policy P] [--json] [--fail-at LEVEL] SCRIPT... */
@@ -72,3 +76,6 @@ struct hb_cli {
 int hb_cli_parse(struct hb_cli *cli, int argc, char **argv,
 		 struct hb_diag *diag);
 void hb_cli_usage(FILE *out);
+
+/* hivebox audit [SUB] --help */
+void hb_cli_audit_usage(const char *sub, FILE *out);

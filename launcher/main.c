@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* hivebox: the run's table of contents.  Only this file prints errors and
  * turns them into exit codes. */
+#include "audit_reader.h"
 #include "audit_show.h"
 #include "check.h"
 #include "cli.h"
@@ -1336,6 +1337,47 @@ static int audit_init(const struct hb_audit_cli *ac, struct hb_audit *a)
 	return 0;
 }
 
+/* The query as an investigator types it, checked before the trail is
+ * read: a time that is not one, an event kind that does not exist, and
+ * a script path relative to where they stand. */
+static int check_query(const struct hb_audit_cli *ac, char **ret_script)
+{
+	_cleanup_free_ char *cwd = NULL;
+	char since[32];
+	int r;
+
+	if (ac->since && hb_audit_parse_since(ac->since, time(NULL), since)) {
+		fprintf(stderr, "hivebox: --since '%s': not a time; use %s\n",
+			ac->since, HB_AUDIT_SINCE_FORMS);
+		return HB_EXIT_FAILED;
+	}
+	if (ac->event && !hb_audit_event_kind_known(ac->event)) {
+		fprintf(stderr,
+			"hivebox: --event '%s': no such event kind; one "
+			"of:",
+			ac->event);
+		for (size_t i = 0; hb_audit_event_kinds[i]; i++)
+			fprintf(stderr, " %s", hb_audit_event_kinds[i]);
+		fputc('\n', stderr);
+		return HB_EXIT_FAILED;
+	}
+	if (!ac->script)
+		return 0;
+	if (ac->script[0] != '/' && !(cwd = getcwd(NULL, 0))) {
+		fprintf(stderr,
+			"hivebox: cannot tell the current directory: %s\n",
+			strerror(errno));
+		return HB_EXIT_FAILED;
+	}
+	r = hb_path_absolute(cwd, ac->script, ret_script);
+	if (r < 0) {
+		fprintf(stderr, "hivebox: --script '%s': %s\n", ac->script,
+			strerror(-r));
+		return HB_EXIT_FAILED;
+	}
+	return 0;
+}
+
 static int audit_command(const struct hb_cli *cli)
 {
 	const struct hb_audit_cli *ac = &cli->audit;
@@ -1345,6 +1387,16 @@ static int audit_command(const struct hb_cli *cli)
 	const char *only = NULL;
 	int code, r = 0;
 
+	_cleanup_free_ char *script = NULL;
+
+	if (ac->help) {
+		hb_cli_audit_usage(ac->sub, stdout);
+		return 0;
+	}
+	code = check_query(ac, &script);
+	if (code)
+		return code;
+	q.script = script;
 	code = open_audit_dir(ac, &a, &only);
 	if (code)
 		return code;
@@ -1361,7 +1413,13 @@ static int audit_command(const struct hb_cli *cli)
 		r = hb_audit_show(&a, &q, stdout);
 	else
 		r = hb_audit_stats(&a, &q, stdout);
-	if (r < 0) {
+	if (r == -ENOTUNIQ) {
+		fprintf(stderr,
+			"hivebox: exec id '%s' is ambiguous in %s: more than "
+			"one run starts with it\n",
+			ac->exec_id, a.dir);
+		code = HB_EXIT_FAILED;
+	} else if (r < 0) {
 		fprintf(stderr, "hivebox: audit %s in %s: %s\n", ac->sub, a.dir,
 			strerror(-r));
 		code = HB_EXIT_FAILED;

@@ -864,8 +864,8 @@ def test_a_killed_launcher_leaves_a_start_without_an_end(hb):
 
     show = audit(hb, "show", hb.audit_dir, "--exec", exec_id)
     assert show.rc == 0, show
-    rows = [ln for ln in show.stdout.splitlines() if exec_id in ln]
-    assert len(rows) == 1 and "launcher died" in rows[0], show
+    assert f"exec id:          {exec_id}\n" in show.stdout, show
+    assert "\noutcome:          launcher died\n" in show.stdout, show
     shown = audit(hb, "show", hb.audit_dir, "--exec", exec_id, "--json")
     assert shown.rc == 0, shown
     (row,) = [json.loads(line) for line in shown.stdout.splitlines()]
@@ -1262,6 +1262,99 @@ def test_stats_and_show_count_the_runs(hb):
     assert [r["exec_id"] for r in rows] == [timeout_id], show
     assert rows[0]["reason"] == "timeout", rows
     assert [e["kind"] for e in rows[0]["events"]] == ["timeout"], rows
+
+    # Success is exit 0; the rest fail, by what ended them.
+    assert (s["succeeded"], s["failed"], s["running"]) == (1, 2, 0), s
+    assert s["failed_by_reason"] == {"exit_nonzero": 1, "timeout": 1}, s
+    text = audit(hb, "stats", hb.audit_dir)
+    assert "\nsucceeded: 1 (exit 0)\nfailed: 2\n" in text.stdout, text
+    assert re.search(r"^failed by reason:\n  exit_nonzero  1\n"
+                     r"  timeout       1\n", text.stdout, re.M), text
+
+    # Rows in time order, oldest first.
+    table = audit(hb, "show", hb.audit_dir)
+    at = [table.stdout.index(r.result["exec_id"]) for r in runs]
+    assert at == sorted(at), table
+
+    # One run, by a prefix of its id: in full.
+    one = audit(hb, "show", hb.audit_dir, "--exec", timeout_id[:8])
+    assert one.rc == 0, one
+    (start,) = [r for r in exec_records(hb.audit_dir)
+                if r["type"] == "start" and r["exec_id"] == timeout_id]
+    for label, value in [
+            ("exec id", timeout_id),
+            ("argv", json.dumps(start["argv"], separators=(",", ":"))),
+            ("cwd", str(hb.dir)),
+            ("host uid", str(start["host_uid"])),
+            ("policy", str(hb.dir / "policy.ini")),
+            ("effective sha256", start["policy"]["effective_sha256"]),
+            ("outcome", "timeout")]:
+        assert re.search(rf"^{label}: +{re.escape(value)}", one.stdout,
+                         re.M), (label, one)
+    assert "\nevents: 1\n" in one.stdout, one
+    assert re.search(r"^  \S+  timeout \(violation\): ", one.stdout, re.M)
+    # A prefix every run shares is ambiguous.
+    common = os.path.commonprefix([r.result["exec_id"] for r in runs])
+    amb = audit(hb, "show", hb.audit_dir, "--exec", common)
+    assert amb.rc == EXIT_HIVEBOX, amb
+    assert amb.stderr == (f"hivebox: exec id '{common}' is ambiguous in "
+                          f"{hb.audit_dir}: more than one run starts with "
+                          "it\n"), amb
+
+
+def test_queries_an_investigator_types(hb):
+    runs = [hb.run("exit_code.py", "0"), hb.run("hello.py")]
+    assert [r.rc for r in runs] == [0, 0], runs
+    ids = [r.result["exec_id"] for r in runs]
+
+    def shown(*args, cwd=None):
+        run = hb.run_argv(["audit", "show", "--dir", hb.audit_dir, "--json",
+                           *args], cwd=cwd)
+        assert run.rc == 0, run
+        return [json.loads(line)["exec_id"]
+                for line in run.stdout.splitlines()]
+
+    for since in ("today", "yesterday", "2h", "30m", "1d",
+                  time.strftime("%Y-%m-%d", time.gmtime(time.time() - 86400)),
+                  time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                                time.gmtime(time.time() - 600))):
+        assert shown("--since", since) == ids, since
+    assert shown("--since", "2999-01-01") == []
+    bad = hb.run_argv(["audit", "show", "--dir", hb.audit_dir, "--since",
+                       "last tuesday"])
+    assert bad.rc == EXIT_HIVEBOX, bad
+    assert bad.stderr == ("hivebox: --since 'last tuesday': not a time; use "
+                          "today, yesterday, Nd, Nh, Nm (that long ago), "
+                          "YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS][.fff][Z|"
+                          "+hh:mm]\n"), bad
+
+    # --script as typed where one stands.
+    assert shown("--script", "hello.py") == [ids[1]]
+    assert shown("--script", "./sub/../exit_code.py") == [ids[0]]
+    (hb.dir / "sub").mkdir()
+    assert shown("--script", "../hello.py", cwd=hb.dir / "sub") == [ids[1]]
+
+    # An event kind that does not exist is a mistake, not "no runs".
+    typo = hb.run_argv(["audit", "show", "--dir", hb.audit_dir, "--event",
+                        "syscall_deny"])
+    assert typo.rc == EXIT_HIVEBOX, typo
+    assert typo.stdout == "", typo
+    assert typo.stderr.startswith("hivebox: --event 'syscall_deny': no such "
+                                  "event kind; one of: "), typo
+    assert " syscall_denied " in typo.stderr, typo
+    ok = hb.run_argv(["audit", "show", "--dir", hb.audit_dir, "--event",
+                      "syscall_denied"])
+    assert (ok.rc, ok.stdout) == (0, "no runs match\n"), ok
+
+
+@pytest.mark.parametrize("sub", ["init", "verify", "show", "stats",
+                                 "rotate"])
+def test_every_audit_subcommand_has_help(hb, sub):
+    for flag in ("--help", "-h"):
+        run = hb.run_argv(["audit", sub, flag])
+        assert (run.rc, run.stderr) == (0, ""), run
+        assert run.stdout.startswith(f"Usage: hivebox audit {sub} "), run
+    assert hb.run_argv(["audit", "--help"]).stdout.count("Usage:") == 5
 
 
 # ---------------------------------------------------------------- 11. bad

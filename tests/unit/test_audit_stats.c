@@ -38,6 +38,16 @@ Test(audit_show, stats_text)
 	small_trail();
 	cr_assert_eq(stats(&q, &out), 0);
 	cr_assert(strncmp(out, "executions: 3\n", 14) == 0, "%s", out);
+	/* A and its exit 0 succeeded; B's timeout and C's dead launcher
+	 * did not. */
+	cr_assert_not_null(strstr(out, "\nsucceeded: 1 (exit 0)\nfailed: 2\n"),
+			   "%s", out);
+	cr_assert_eq(stat_count(out, "failed by reason", "timeout"), 1, "%s",
+		     out);
+	cr_assert_eq(stat_count(out, "failed by reason", "launcher_died"), 1,
+		     "%s", out);
+	cr_assert_eq(stat_count(out, "failed by reason", "exit"), -1, "%s",
+		     out);
 	cr_assert_eq(stat_count(out, "by reason", "exit"), 1, "%s", out);
 	cr_assert_eq(stat_count(out, "by reason", "timeout"), 1, "%s", out);
 	cr_assert_eq(stat_count(out, "by reason", "launcher_died"), 1, "%s",
@@ -74,6 +84,12 @@ Test(audit_show, stats_json_and_filters)
 	cr_assert_eq(count_lines(out), 1, "%s", out);
 	o = parse(out);
 	cr_assert_eq(int_of(o, "executions"), 3);
+	cr_assert_eq(int_of(o, "succeeded"), 1);
+	cr_assert_eq(int_of(o, "failed"), 2);
+	cr_assert_eq(int_of(o, "running"), 0);
+	cr_assert_eq(int_of(member(o, "failed_by_reason"), "timeout"), 1);
+	cr_assert_eq(int_of(member(o, "failed_by_reason"), "launcher_died"), 1);
+	cr_assert_not(has(member(o, "failed_by_reason"), "exit"));
 	cr_assert_eq(int_of(member(o, "by_reason"), "exit"), 1);
 	cr_assert_eq(int_of(member(o, "by_reason"), "timeout"), 1);
 	cr_assert_eq(int_of(member(o, "by_reason"), "launcher_died"), 1);
