@@ -102,7 +102,7 @@ def test_analyzer_runs_in_a_strict_sandbox(hb):
               (start["policy"]["effective_sha256"] + ".ini")).read_text()
     assert re.search(r"(?m)^mode = none", stored), stored
     assert not re.search(r"(?m)^read_write =", stored), stored
-    ro = re.search(r"(?m)^read_only = ([^\t]*)", stored).group(1)
+    ro = re.search(r"(?m)^read_only = ([^\t\n]*)", stored).group(1)
     assert ro.split(", ") == [str(hb.dir / "job.py"), str(sub)], stored
     assert re.search(r"(?m)^memory_mb = 512", stored), stored
     assert re.search(r"(?m)^default = deny", stored), stored
