@@ -688,27 +688,38 @@ static int prepare_sources(struct run *run)
 	return hb_mounts_prepare(&run->plan, &run->trees, &run->diag);
 }
 
+/* The mount through which the sandbox could write path, an output of
+ * hivebox's (what it holds: "the result"), or NULL in *ret_m. */
+static int output_exposed(struct run *run, const char *path, const char *what,
+			  const struct hb_mount **ret_m)
+{
+	_cleanup_free_ char *cwd = getcwd(NULL, 0), *abs = NULL;
+	int r = cwd ? hb_path_absolute(cwd, path, &abs) : -errno;
+
+	if (r == 0)
+		r = hb_result_exposed(&run->plan, abs, ret_m);
+	if (r < 0)
+		return hb_diag_set(&run->diag, path, 0,
+				   "cannot tell where %s goes: %s", what,
+				   strerror(-r));
+	return 0;
+}
+
 /* --result FILE opens before the start record: a path that cannot take
  * the result, or that the sandbox could replace, refuses the run before
  * the trail holds a start without an end. */
 static int open_result_file(struct run *run)
 {
 	const char *path = run->cli->result_file;
-	_cleanup_free_ char *cwd = NULL, *abs = NULL;
 	const struct hb_mount *m;
 	int fd, r;
 
 	if (!path)
 		return 0;
-	cwd = getcwd(NULL, 0);
-	r = cwd ? hb_path_absolute(cwd, path, &abs) : -errno;
-	if (r == 0)
-		r = hb_result_exposed(&run->plan, abs, &m);
 	run->result_path_refused = true;
+	r = output_exposed(run, path, "the result", &m);
 	if (r < 0)
-		return hb_diag_set(&run->diag, path, 0,
-				   "cannot tell where the result goes: %s",
-				   strerror(-r));
+		return r;
 	run->result_exposed = m != NULL;
 	if (m)
 		return hb_diag_set(&run->diag, path, 0,
@@ -732,20 +743,14 @@ static int open_result_file(struct run *run)
 static int open_record_file(struct run *run)
 {
 	const char *path = run->cli->record_file;
-	_cleanup_free_ char *cwd = NULL, *abs = NULL;
 	const struct hb_mount *m;
 	int r;
 
 	if (!path)
 		return 0;
-	cwd = getcwd(NULL, 0);
-	r = cwd ? hb_path_absolute(cwd, path, &abs) : -errno;
-	if (r == 0)
-		r = hb_result_exposed(&run->plan, abs, &m);
+	r = output_exposed(run, path, "the transcript", &m);
 	if (r < 0)
-		return hb_diag_set(&run->diag, path, 0,
-				   "cannot tell where the transcript goes: %s",
-				   strerror(-r));
+		return r;
 	if (m)
 		return hb_diag_set(&run->diag, path, 0,
 				   "the sandbox can write %s (%s), where the "
