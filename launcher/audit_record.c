@@ -186,6 +186,10 @@ json_object *hb_audit_record_start(const struct hb_run_info *info,
 			       strv_json(info->argv, (size_t)info->argc));
 	json_object_object_add(o, "command",
 			       strv_json(plan->argv.v, plan->argv.n));
+	/* Only a replay's: the run it reproduces. */
+	if (info->replay_of)
+		json_object_object_add(o, "replay_of",
+				       json_object_new_string(info->replay_of));
 	json_object_object_add(o, "host_uid",
 			       json_object_new_int64((int64_t)plan->host_uid));
 	json_object_object_add(o, "limits",

@@ -17,7 +17,8 @@ struct hb_run_info {
 	char annotated_sha[HB_SHA256_HEX]; /* with origins, for reading */
 	char start_time[32];
 	int argc;
-	char **argv; /* hivebox's own */
+	char **argv;	       /* hivebox's own */
+	const char *replay_of; /* the exec id a replay reproduces, or NULL */
 };
 
 /* Hashes the script and the policy file, stores the effective policy. */

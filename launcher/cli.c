@@ -47,6 +47,8 @@ void hb_cli_usage(FILE *out)
 	      "LEVEL] SCRIPT...\n"
 	      "       hivebox audit init|verify|show|stats|rotate [--dir DIR] "
 	      "...\n"
+	      "       hivebox replay EXEC_ID [--shell] [--force] [--audit-dir "
+	      "DIR]\n"
 	      "\n"
 	      "Run SCRIPT with the policy's interpreter in fresh user, mount, "
 	      "PID,\n"
@@ -339,6 +341,80 @@ static int parse_check_verb(struct hb_cli *cli, int argc, char **argv,
 	return 0;
 }
 
+void hb_cli_replay_usage(FILE *out)
+{
+	fputs("Usage: hivebox replay EXEC_ID [--shell] [--force] [--audit-dir "
+	      "DIR]\n"
+	      "Run a recorded run again: the same script, arguments and start\n"
+	      "directory, under the policy snapshot the trail stored (not "
+	      "today's\n"
+	      "file), then print both outcomes side by side.  EXEC_ID may be a "
+	      "unique\n"
+	      "prefix.  The trail must verify and the snapshot hash to its "
+	      "record.\n"
+	      "  --force      run the script though its SHA-256 differs from "
+	      "the\n"
+	      "               record (not needed with [audit] keep_scripts)\n"
+	      "  --shell      open hivebox shell in the recorded sandbox "
+	      "instead\n"
+	      "  --audit-dir  the trail to look in (default: the caller's)\n"
+	      "Exit status: the replay's own; 125 refused (one line says "
+	      "why).\n"
+	      "See hivebox(1) REPLAY.\n",
+	      out);
+}
+
+static int parse_replay_verb(struct hb_cli *cli, int argc, char **argv,
+			     struct hb_diag *diag)
+{
+	static const struct option opts[] = {
+		{"shell", no_argument, NULL, 's'},
+		{"force", no_argument, NULL, 'f'},
+		{"audit-dir", required_argument, NULL, 'a'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	struct hb_replay_cli *rp = &cli->replay;
+	int o;
+
+	cli->verb = HB_VERB_REPLAY;
+	optind = 2;
+	opterr = 0;
+	while ((o = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (o) {
+		case 's':
+			rp->shell = true;
+			break;
+		case 'f':
+			rp->force = true;
+			break;
+		case 'a':
+			cli->audit_dir = optarg;
+			break;
+		case 'h':
+			rp->help = true;
+			return 0;
+		case ':':
+			return hb_diag_set(diag, NULL, 0,
+					   "option '%s' needs a value",
+					   argv[optind - 1]);
+		default:
+			return hb_diag_set(diag, NULL, 0,
+					   "unknown option '%s' for replay",
+					   argv[optind - 1]);
+		}
+	}
+	if (optind + 1 != argc)
+		return hb_diag_set(diag, NULL, 0,
+				   "usage: hivebox replay EXEC_ID [--shell] "
+				   "[--force] [--audit-dir DIR]");
+	if (!argv[optind][0])
+		return hb_diag_set(diag, NULL, 0,
+				   "replay: an empty exec id names no run");
+	rp->exec_id = argv[optind];
+	return 0;
+}
+
 static int parse_fd(const char *s, int *ret, struct hb_diag *diag)
 {
 	unsigned long long v;
@@ -459,6 +535,8 @@ int hb_cli_parse(struct hb_cli *cli, int argc, char **argv,
 		return parse_audit_verb(cli, argc, argv, diag);
 	if (argc >= 2 && strcmp(argv[1], "check") == 0)
 		return parse_check_verb(cli, argc, argv, diag);
+	if (argc >= 2 && strcmp(argv[1], "replay") == 0)
+		return parse_replay_verb(cli, argc, argv, diag);
 	for (size_t i = 0; i < ARRAY_SIZE(tighten_opts); i++)
 		opts[n++] =
 			(struct option){tighten_opts[i].name, required_argument,

@@ -15,6 +15,7 @@ enum hb_verb {
 	HB_VERB_POLICY_LINT,
 	HB_VERB_AUDIT,
 	HB_VERB_CHECK,
+	HB_VERB_REPLAY, /* hivebox replay EXEC_ID [--shell] [--force] */
 	HB_VERB_HELP,
 	HB_VERB_VERSION,
 };
@@ -51,11 +52,23 @@ struct hb_check_cli {
 	size_t n_files;
 };
 
+/* hivebox replay EXEC_ID [--shell] [--force] [--audit-dir DIR] */
+struct hb_replay_cli {
+	const char *exec_id; /* or a unique prefix of one */
+	bool force;	     /* run a script whose hash has changed */
+	bool shell;	     /* a prompt in the recorded sandbox instead */
+	bool help;
+};
+
 struct hb_cli {
 	enum hb_verb verb;
 	struct hb_audit_cli audit;
-	struct hb_check_cli check; /* policy and audit_dir below */
-	bool policy_json;	   /* policy explain --json */
+	struct hb_check_cli check;   /* policy and audit_dir below */
+	struct hb_replay_cli replay; /* audit_dir below */
+	/* Not an option: set by replay for the run it starts, whose start
+	 * record names the run it reproduces. */
+	const char *replay_of;
+	bool policy_json; /* policy explain --json */
 	const char *policy;
 	const char *script;
 	char **args;
@@ -77,5 +90,7 @@ int hb_cli_parse(struct hb_cli *cli, int argc, char **argv,
 		 struct hb_diag *diag);
 void hb_cli_usage(FILE *out);
 
+/* hivebox replay --help */
+void hb_cli_replay_usage(FILE *out);
 /* hivebox audit [SUB] --help */
 void hb_cli_audit_usage(const char *sub, FILE *out);

@@ -10,6 +10,7 @@
 #include "plan.h"
 #include "policy.h"
 #include "policy_explain.h"
+#include "replay.h"
 #include "audit_record.h"
 #include "result.h"
 #include "supervisor.h"
@@ -18,6 +19,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -1131,6 +1133,7 @@ static int run_script(const struct hb_cli *cli, int argc, char **argv)
 	run->uid_lock_fd = -1;
 	run->info.argc = argc;
 	run->info.argv = argv;
+	run->info.replay_of = cli->replay_of;
 	hb_policy_init(&run->policy);
 	openlog("hivebox", LOG_PID, LOG_AUTHPRIV);
 	r = load_policy(run);
@@ -1531,6 +1534,233 @@ static int check_command(const struct hb_cli *cli)
 	return HB_EXIT_FAILED;
 }
 
+/* One line on stderr and 125: replay refuses before anything runs. */
+static int replay_refuse(const char *fmt, ...) _printf_(1, 2);
+static int replay_refuse(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("hivebox: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return HB_EXIT_FAILED;
+}
+
+/* A trail that does not verify is not one to reproduce a run from: the
+ * record or the snapshot hash it names may be forged.  Each log there
+ * is checked as audit verify checks it; its report is not printed. */
+static int replay_verify(struct hb_audit *a)
+{
+	_cleanup_free_ char *report = NULL;
+	size_t len = 0;
+	FILE *sink = open_memstream(&report, &len);
+	int bad = 0, r = 0;
+
+	if (!sink)
+		return -ENOMEM;
+	for (int log = 0; r >= 0 && log < HB_LOG_MAX; log++)
+		if (log_exists(a, hb_log_name(log)))
+			bad |= r = hb_audit_verify(a, log, sink);
+	fclose(sink);
+	return r < 0 ? r : bad;
+}
+
+/* The snapshot as the policy of the replay: a sealed memfd, so that
+ * what was checked against its hash is what the run reads. */
+static int replay_policy_memfd(const char *text, char path[64])
+{
+	_cleanup_close_ int fd = memfd_create("hivebox-replay.ini",
+					      MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	int r;
+
+	if (fd < 0)
+		return -errno;
+	r = hb_write_all(fd, text, strlen(text));
+	if (r < 0)
+		return r;
+	if (fcntl(fd, F_ADD_SEALS,
+		  F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) < 0)
+		return -errno;
+	snprintf(path, 64, "/proc/self/fd/%d", fd);
+	return TAKE_FD(fd);
+}
+
+/* The script as it is now against the record.  0 to run it, or the exit
+ * code of a refusal. */
+static int replay_script_check(const struct hb_replay *rp, bool force)
+{
+	char now[HB_SHA256_HEX];
+	int r = hb_sha256_file(rp->script, now);
+
+	if (r < 0)
+		return replay_refuse("cannot replay %s: script %s: %s",
+				     rp->exec_id, rp->script, strerror(-r));
+	if (strcmp(now, rp->script_sha) == 0)
+		return 0;
+	if (!force)
+		return replay_refuse(
+			"cannot replay %s: script %s has changed: recorded "
+			"sha256 %s, now %s (--force runs it as it is now)",
+			rp->exec_id, rp->script, rp->script_sha, now);
+	fprintf(stderr,
+		"hivebox: replay: --force: %s has changed (recorded sha256 "
+		"%s, now %s); the replay runs it as it is now\n",
+		rp->script, rp->script_sha, now);
+	return 0;
+}
+
+/* The start record holds no environment values: a variable the policy
+ * keeps from the caller's environment would be the replayer's, not the
+ * original's.  Each is unset, and named. */
+static int replay_environment(const char *policy_path)
+{
+	struct hb_policy p;
+	struct hb_diag d = {0};
+
+	hb_policy_init(&p);
+	if (hb_policy_load(&p, policy_path, &d) < 0) {
+		hb_policy_free(&p);
+		return fail_diag(&d);
+	}
+	for (size_t i = 0; i < p.env_keep.n; i++)
+		unsetenv(p.env_keep.v[i]);
+	if (p.env_keep.n) {
+		fprintf(stderr,
+			"hivebox: replay: the trail does not record the values "
+			"of kept environment variables; missing in the "
+			"replay:");
+		for (size_t i = 0; i < p.env_keep.n; i++)
+			fprintf(stderr, "%s %s", i ? "," : "", p.env_keep.v[i]);
+		fputc('\n', stderr);
+	}
+	hb_policy_free(&p);
+	return 0;
+}
+
+/* The replay's exec id, from the result it wrote to fd. */
+static int replay_result_id(int fd, char id[37])
+{
+	json_object *res, *v;
+	int r = -EBADMSG;
+
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return -errno;
+	res = json_object_from_fd(fd);
+	if (res && json_object_object_get_ex(res, "exec_id", &v) &&
+	    json_object_is_type(v, json_type_string)) {
+		snprintf(id, 37, "%s", json_object_get_string(v));
+		r = 0;
+	}
+	json_object_put(res);
+	return r;
+}
+
+/* hivebox replay EXEC_ID: the run found and checked (replay.c), then run
+ * again here, in this process, as `cd CWD && hivebox --policy SNAPSHOT
+ * SCRIPT ARGS` would run it, and both outcomes compared. */
+static int replay_command(const struct hb_cli *cli, int argc, char **argv)
+{
+	const struct hb_replay_cli *rc = &cli->replay;
+	_cleanup_free_ char *dflt = NULL, *dir = NULL;
+	_cleanup_close_ int policy_fd = -1, result_fd = -1;
+	struct hb_replay rp;
+	struct hb_audit a;
+	struct hb_diag d = {0};
+	struct hb_cli run = {0};
+	char policy_path[64], replay_id[37];
+	int code, r;
+
+	if (rc->help) {
+		hb_cli_replay_usage(stdout);
+		return 0;
+	}
+	if (!cli->audit_dir && hb_audit_default_dir(&dflt) < 0)
+		return replay_refuse("no audit directory; use --audit-dir");
+	r = hb_audit_open(&a, cli->audit_dir ?: dflt, NULL, HB_AUDIT_BOUND, &d);
+	if (r < 0 && !d.msg[0])
+		hb_diag_set(&d, cli->audit_dir ?: dflt, 0,
+			    "cannot open the audit directory: %s",
+			    strerror(-r));
+	if (r < 0) {
+		hb_audit_close(&a);
+		return fail_diag(&d);
+	}
+	/* The run below is started from the recorded directory: the
+	 * trail's path must not depend on where the caller stands. */
+	dir = realpath(a.dir, NULL);
+	r = dir ? replay_verify(&a) : -errno;
+	if (r != 0) {
+		code = r < 0 ? replay_refuse("%s: cannot verify the audit "
+					     "trail: %s",
+					     a.dir, strerror(-r))
+			     : replay_refuse("%s: the audit trail does not "
+					     "verify ('hivebox audit verify "
+					     "--dir %s' says where); replay "
+					     "trusts nothing in it",
+					     a.dir, a.dir);
+		hb_audit_close(&a);
+		return code;
+	}
+	r = hb_replay_find(&rp, &a, rc->exec_id, &d);
+	if (r < 0) {
+		hb_audit_close(&a);
+		return fail_diag(&d);
+	}
+	run.verb = rc->shell || strcmp(rp.kind, "shell") == 0 ? HB_VERB_SHELL
+							      : HB_VERB_RUN;
+	code = run.verb == HB_VERB_RUN ? replay_script_check(&rp, rc->force)
+				       : 0;
+	if (code == 0 && run.verb == HB_VERB_SHELL && !isatty(STDIN_FILENO))
+		code = replay_refuse("replay --shell needs a terminal on "
+				     "stdin");
+	if (code == 0 &&
+	    (policy_fd = replay_policy_memfd(rp.policy_text, policy_path)) < 0)
+		code = replay_refuse("cannot replay %s: a memfd for its "
+				     "policy: %s",
+				     rp.exec_id, strerror(-policy_fd));
+	if (code == 0)
+		code = replay_environment(policy_path);
+	result_fd = code == 0
+			    ? memfd_create("hivebox-replay-result", MFD_CLOEXEC)
+			    : -1;
+	if (code == 0 && result_fd < 0)
+		code = replay_refuse("cannot replay %s: a memfd for its "
+				     "result: %s",
+				     rp.exec_id, strerror(errno));
+	if (code == 0 && chdir(rp.cwd) < 0)
+		code = replay_refuse("cannot replay %s: its start directory "
+				     "%s: %s",
+				     rp.exec_id, rp.cwd, strerror(errno));
+	if (code) {
+		hb_replay_free(&rp);
+		hb_audit_close(&a);
+		return code;
+	}
+	run.policy = policy_path;
+	run.script = run.verb == HB_VERB_RUN ? rp.script : NULL;
+	run.args = rp.args.v;
+	run.n_args = rp.args.n;
+	run.audit_dir = dir;
+	run.result_fd = result_fd;
+	run.replay_of = rp.exec_id;
+	fflush(stdout);
+	code = run_script(&run, argc, argv);
+	fflush(stdout);
+	r = replay_result_id(result_fd, replay_id);
+	if (r == 0)
+		r = hb_replay_compare(&a, rp.exec_id, replay_id, stdout);
+	if (r < 0)
+		fprintf(stderr,
+			"hivebox: replay of %s: cannot compare the outcomes: "
+			"%s\n",
+			rp.exec_id, strerror(-r));
+	hb_replay_free(&rp);
+	hb_audit_close(&a);
+	return code;
+}
+
 int main(int argc, char **argv)
 {
 	struct hb_cli cli;
@@ -1559,6 +1789,8 @@ int main(int argc, char **argv)
 		return audit_command(&cli);
 	case HB_VERB_CHECK:
 		return check_command(&cli);
+	case HB_VERB_REPLAY:
+		return replay_command(&cli, argc, argv);
 	case HB_VERB_SHELL:
 		/* Before anything of a run: a session with no one typing at
 		 * it has nothing to run.  A dry run only prints the plan. */

@@ -272,7 +272,7 @@ class Hivebox:
         """--audit-dir for a run (not for the verbs): hivebox keeps an
         audit trail, by default under /var/log/hivebox for root; the tests
         move it into their own directories."""
-        if args and args[0] in ("policy", "audit"):
+        if args and args[0] in ("policy", "audit", "replay"):
             return []
         if args and args[0] == "check":
             # check takes --audit-dir after the verb, for the analyzer's run.

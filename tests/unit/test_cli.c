@@ -493,3 +493,33 @@ Test(cli, record_is_for_shell_only)
 	PARSE_FAILS("--record is an option of hivebox shell", "--record",
 		    "t.cast", "--policy", "p.ini", "job.py");
 }
+
+Test(cli, replay_takes_an_id_and_its_options)
+{
+	struct hb_cli cli;
+	struct hb_diag d = {0};
+
+	cr_assert_eq(PARSE(&cli, &d, "replay", "--force", "07bc", "--audit-dir",
+			   "/tmp/a", "--shell"),
+		     0, "%s", d.msg);
+	cr_assert_eq(cli.verb, HB_VERB_REPLAY);
+	cr_assert_str_eq(cli.replay.exec_id, "07bc");
+	cr_assert_str_eq(cli.audit_dir, "/tmp/a");
+	cr_assert(cli.replay.force && cli.replay.shell && !cli.replay.help);
+	cr_assert_null(cli.replay_of);
+	cr_assert_eq(PARSE(&cli, &d, "replay", "--help"), 0);
+	cr_assert(cli.replay.help);
+}
+
+Test(cli, replay_needs_exactly_one_id)
+{
+	PARSE_FAILS("usage: hivebox replay EXEC_ID [--shell] [--force] "
+		    "[--audit-dir DIR]",
+		    "replay");
+	PARSE_FAILS("usage: hivebox replay EXEC_ID [--shell] [--force] "
+		    "[--audit-dir DIR]",
+		    "replay", "a", "b");
+	PARSE_FAILS("replay: an empty exec id names no run", "replay", "");
+	PARSE_FAILS("unknown option '--policy' for replay", "replay", "a",
+		    "--policy", "p.ini");
+}

@@ -1,0 +1,229 @@
+"""hivebox replay EXEC_ID: a recorded run found in the trail and run
+again under its stored policy snapshot, or refused with one line and
+exit 125 when the trail cannot be trusted to say what ran."""
+import hashlib
+import json
+import os
+import signal
+import subprocess
+from pathlib import Path
+
+from conftest import (EXIT_HIVEBOX, HIVEBOX, Hivebox, descendants,
+                      json_lines, proc_starttime)
+
+EXEC_LOG = "execution_audit.log"
+SEC_LOG = "security_events.log"
+
+
+def records(hb: Hivebox) -> list:
+    return json_lines(hb.audit_dir / EXEC_LOG)
+
+
+def start_of(hb: Hivebox, exec_id: str) -> dict:
+    (rec,) = [r for r in records(hb)
+              if r["type"] == "start" and r["exec_id"] == exec_id]
+    return rec
+
+
+def replay(hb: Hivebox, exec_id: str, *options, cwd=None):
+    """hivebox replay, from a directory other than the run's: replay
+    starts the run where the original started."""
+    return hb.run_argv(["replay", exec_id, "--audit-dir", hb.audit_dir,
+                        *options], cwd=cwd or "/")
+
+
+def replays_of(hb: Hivebox, exec_id: str) -> list:
+    return [r for r in records(hb)
+            if r["type"] == "start" and r.get("replay_of") == exec_id]
+
+
+def assert_refused(run, *words):
+    """One line on stderr, exit 125, nothing run."""
+    assert run.rc == EXIT_HIVEBOX, run
+    lines = run.stderr_lines()
+    assert len(lines) == 1, run
+    assert lines[0].startswith("hivebox: "), run
+    for w in words:
+        assert w in lines[0], run
+    assert run.stdout == "", run
+
+
+def exited_3(hb: Hivebox) -> str:
+    run = hb.run("exit_code.py", "3")
+    assert run.rc == 3, run
+    return run.result["exec_id"]
+
+
+def test_a_run_that_exited_3_replays_to_3(hb):
+    exec_id = exited_3(hb)
+    original = start_of(hb, exec_id)
+
+    run = replay(hb, exec_id[:8])
+    assert run.rc == 3, run
+    assert "exiting with 3\n" in run.stdout, run
+    (rec,) = replays_of(hb, exec_id)
+    # The same script, arguments and start directory, under a policy
+    # with the same identity as the original's.
+    assert rec["cwd"] == original["cwd"] == str(hb.dir), rec
+    assert rec["script"] == original["script"], rec
+    assert rec["command"] == original["command"], rec
+    assert rec["policy"]["effective_sha256"] == \
+        original["policy"]["effective_sha256"], rec
+    # The comparison: both columns.
+    rows = {line.split()[0] + (" " + line.split()[1]
+                               if line.split()[1] in ("id", "code", "calls",
+                                                      "time") else ""):
+            line for line in run.stdout.splitlines()[1:] if line.strip()}
+    assert exec_id in rows["exec id"] and rec["exec_id"] in rows["exec id"]
+    assert rows["exit code"].split()[2:] == ["3", "3"], run
+    assert rows["reason"].split()[1:] == ["exit", "exit"], run
+    assert "wall time" in run.stdout and "CPU time" in run.stdout, run
+
+
+def test_a_denied_call_replays_with_the_same_violation(hb):
+    run = hb.run("syscall_try.py", "mount")
+    assert run.rc == 0 and run.result["violations"] == 1, run
+    exec_id = run.result["exec_id"]
+
+    again = replay(hb, exec_id)
+    assert again.rc == 0, again
+    (rec,) = replays_of(hb, exec_id)
+    events = [e for e in json_lines(hb.audit_dir / SEC_LOG)
+              if e.get("exec_id") == rec["exec_id"]]
+    kinds = [e["kind"] for e in events if e["severity"] == "violation"]
+    assert kinds == ["syscall_denied"], events
+    (violations,) = [line for line in again.stdout.splitlines()
+                     if line.startswith("violations")]
+    assert violations.split()[1:] == ["syscall_denied", "1",
+                                      "syscall_denied", "1"], again.stdout
+    (denied,) = [line for line in again.stdout.splitlines()
+                 if line.startswith("denied calls")]
+    assert denied.split()[2:] == ["mount", "1", "mount", "1"], again.stdout
+
+
+def test_an_edited_script_is_refused_then_forced(hb):
+    exec_id = exited_3(hb)
+    script = hb.dir / "exit_code.py"
+    old = hashlib.sha256(script.read_bytes()).hexdigest()
+    script.write_text("import sys\nprint('edited', flush=True)\n"
+                      "sys.exit(int(sys.argv[1]) + 1)\n")
+    new = hashlib.sha256(script.read_bytes()).hexdigest()
+
+    run = replay(hb, exec_id)
+    assert_refused(run, str(script), old, new, "--force")
+    assert replays_of(hb, exec_id) == []
+
+    forced = replay(hb, exec_id, "--force")
+    assert forced.rc == 4, forced
+    assert "edited\n" in forced.stdout, forced
+    assert "--force" in forced.stderr and new in forced.stderr, forced
+    (rec,) = replays_of(hb, exec_id)
+    assert rec["script"]["sha256"] == new, rec
+
+
+def test_kept_environment_variables_are_named_missing(hb):
+    pol = hb.policy("[environment]\nkeep = HB_REPLAY_PROBE\n")
+    run = hb.run("env_dump.py", policy=pol,
+                 env={**os.environ, "HB_REPLAY_PROBE": "original"})
+    assert run.rc == 0, run
+    assert run.json().get("HB_REPLAY_PROBE") == "original", run
+
+    again = hb.run_argv(["replay", run.result["exec_id"], "--audit-dir",
+                         hb.audit_dir], cwd="/",
+                        env={**os.environ, "HB_REPLAY_PROBE": "replayer"})
+    assert again.rc == 0, again
+    assert "missing in the replay: HB_REPLAY_PROBE" in again.stderr, again
+    # Not the replayer's value passed off as the original's.
+    dumped = json.loads(again.stdout.splitlines()[0])
+    assert "HB_REPLAY_PROBE" not in dumped, again
+
+
+# ------------------------------------------------------- bad input: 125
+
+
+def test_an_unknown_id_is_refused(hb):
+    exited_3(hb)
+    assert_refused(replay(hb, "ffffffff-no-such"), "no run",
+                   "ffffffff-no-such")
+
+
+def test_an_ambiguous_prefix_is_refused(hb):
+    # Seventeen random ids: two share their first hex digit.
+    ids = [hb.run("hello.py").result["exec_id"] for _ in range(17)]
+    firsts = [i[0] for i in ids]
+    (prefix,) = [c for c in set(firsts) if firsts.count(c) > 1][:1]
+    assert_refused(replay(hb, prefix), "ambiguous", repr(prefix))
+    assert_refused(replay(hb, ""), "empty exec id")
+
+
+def test_a_start_without_an_end_is_refused(hb):
+    """The launcher killed mid-run: its start record has no end."""
+    argv = [str(HIVEBOX), "--audit-dir", str(hb.audit_dir), "--policy",
+            str(hb.policy()), hb.script("sleeper.py"), "30"]
+    proc = subprocess.Popen(argv, cwd=hb.dir, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    sandbox = []
+    try:
+        # sleeper.py prints once it runs: the start record is written.
+        assert proc.stdout.readline().startswith(b"sleeping 30"), argv
+        sandbox = [(pid, proc_starttime(pid))
+                   for pid in descendants(proc.pid)]
+        proc.kill()
+        proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
+        for pid, st in sandbox:
+            if proc_starttime(pid) == st:
+                os.kill(pid, signal.SIGKILL)
+    (rec,) = [r for r in records(hb) if r["pid"] == proc.pid]
+    assert rec["type"] == "start", rec
+    assert_refused(replay(hb, rec["exec_id"]), rec["exec_id"],
+                   "no end record")
+    assert replays_of(hb, rec["exec_id"]) == []
+
+
+def snapshot(hb: Hivebox, exec_id: str) -> Path:
+    sha = start_of(hb, exec_id)["policy"]["effective_sha256"]
+    return hb.audit_dir / "policies" / f"{sha}.ini"
+
+
+def test_a_missing_snapshot_is_refused(hb):
+    exec_id = exited_3(hb)
+    snap = snapshot(hb, exec_id)
+    snap.unlink()
+    assert_refused(replay(hb, exec_id), exec_id, snap.name, "missing")
+    assert replays_of(hb, exec_id) == []
+
+
+def test_a_tampered_snapshot_is_refused(hb):
+    exec_id = exited_3(hb)
+    snap = snapshot(hb, exec_id)
+    text = snap.read_text()
+    assert "timeout_seconds = 20\n" in text, text
+    snap.write_text(text.replace("timeout_seconds = 20\n",
+                                 "timeout_seconds = 19\n"))
+    assert_refused(replay(hb, exec_id), exec_id, snap.name, "altered")
+    assert replays_of(hb, exec_id) == []
+
+
+def test_a_trail_that_does_not_verify_is_refused(hb):
+    exec_id = exited_3(hb)
+    log = hb.audit_dir / EXEC_LOG
+    lines = log.read_text().splitlines(True)
+    rec = json.loads(lines[0])
+    rec["cwd"] = "/"
+    lines[0] = json.dumps(rec, separators=(",", ":")) + "\n"
+    log.write_text("".join(lines))
+    assert_refused(replay(hb, exec_id), "does not verify")
+    assert replays_of(hb, exec_id) == []
+
+
+def test_help_and_usage(hb):
+    run = hb.run_argv(["replay", "--help"])
+    assert run.rc == 0 and run.stdout.startswith("Usage: hivebox replay"), \
+        run
+    run = hb.run_argv(["replay"])
+    assert run.rc == EXIT_HIVEBOX and len(run.stderr_lines()) == 1, run
