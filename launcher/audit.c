@@ -627,24 +627,25 @@ int hb_audit_append(struct hb_audit *a, enum hb_log log, json_object *rec,
 	return r;
 }
 
-int hb_audit_store_policy(struct hb_audit *a, const char *text,
-			  char ret_sha[HB_SHA256_HEX])
+/* data stored once as subdir/<sha><ext>, its content address. */
+static int store_blob(struct hb_audit *a, const char *subdir, const char *ext,
+		      const void *data, size_t len, char ret_sha[HB_SHA256_HEX])
 {
 	char name[128], tmp[160];
 	_cleanup_close_ int dir = -1;
 	_cleanup_close_ int fd = -1;
 	int r;
 
-	hb_sha256_hex(text, strlen(text), ret_sha);
-	if (mkdirat(a->dirfd, "policies", 0750) < 0 && errno != EEXIST)
+	hb_sha256_hex(data, len, ret_sha);
+	if (mkdirat(a->dirfd, subdir, 0750) < 0 && errno != EEXIST)
 		return -errno;
-	/* Through a descriptor of the real directory: a "policies" symlink
-	 * planted in a writable audit directory is refused. */
-	dir = openat(a->dirfd, "policies",
+	/* Through a descriptor of the real directory: a symlink planted
+	 * in a writable audit directory is refused. */
+	dir = openat(a->dirfd, subdir,
 		     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dir < 0)
 		return -errno;
-	snprintf(name, sizeof(name), "%s.ini", ret_sha);
+	snprintf(name, sizeof(name), "%s%s", ret_sha, ext);
 	if (faccessat(dir, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
 		return 0;
 	snprintf(tmp, sizeof(tmp), ".%s.%d", ret_sha, getpid());
@@ -652,7 +653,7 @@ int hb_audit_store_policy(struct hb_audit *a, const char *text,
 		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
 	if (fd < 0)
 		return -errno;
-	r = hb_write_all(fd, text, strlen(text));
+	r = hb_write_all(fd, data, len);
 	if (r == 0 && fsync(fd) < 0)
 		r = -errno;
 	if (r == 0 && renameat(dir, tmp, dir, name) < 0)
@@ -660,6 +661,46 @@ int hb_audit_store_policy(struct hb_audit *a, const char *text,
 	if (r < 0)
 		unlinkat(dir, tmp, 0);
 	return r;
+}
+
+int hb_audit_store_policy(struct hb_audit *a, const char *text,
+			  char ret_sha[HB_SHA256_HEX])
+{
+	return store_blob(a, "policies", ".ini", text, strlen(text), ret_sha);
+}
+
+int hb_audit_store_script(struct hb_audit *a, int fd, unsigned long long max,
+			  char ret_sha[HB_SHA256_HEX])
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0, cap = 0;
+	ssize_t n;
+
+	/* Read once: the bytes hashed are the bytes stored, whatever
+	 * happens to the file meanwhile. */
+	for (;;) {
+		if (len == cap) {
+			char *nb;
+			if (cap > max)
+				return -EFBIG;
+			cap = cap ? cap * 2 : 65536;
+			nb = realloc(buf, cap + 1);
+			if (!nb)
+				return -ENOMEM;
+			buf = nb;
+		}
+		n = pread(fd, buf + len, cap - len, (off_t)len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len > max)
+		return -EFBIG;
+	return store_blob(a, "scripts", ".py", buf ?: "", len, ret_sha);
 }
 
 int hb_audit_init_key(const char *key_file, struct hb_diag *diag)

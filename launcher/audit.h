@@ -113,6 +113,12 @@ int hb_uuid(char out[37]);
 int hb_audit_store_policy(struct hb_audit *a, const char *text,
 			  char ret_sha[HB_SHA256_HEX]);
 
+/* keep_scripts: the script's bytes, read from fd (from offset 0, at
+ * most max), stored once under dir/scripts/<sha256>.py (0640, written
+ * whole then renamed); their hash in ret_sha.  -EFBIG past max. */
+int hb_audit_store_script(struct hb_audit *a, int fd, unsigned long long max,
+			  char ret_sha[HB_SHA256_HEX]);
+
 /* Check one log (and the files it was rotated from); print a report to
  * out.  Returns 0 if intact, 1 if a record is bad, -errno on error. */
 int hb_audit_verify(struct hb_audit *a, enum hb_log log, FILE *out);

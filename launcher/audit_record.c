@@ -60,9 +60,16 @@ int hb_audit_record_prepare(struct hb_run_info *info, struct hb_audit *audit,
 	hb_audit_now_iso(info->start_time);
 	/* The file the plan opened and the sandbox gets, never the name
 	 * again: by now the name may lead elsewhere. */
-	r = plan->shell ? 0
-			: hb_sha256_fd(plan->script_fd, HB_SCRIPT_MAX_BYTES,
-				       info->script_sha);
+	if (plan->shell)
+		r = 0;
+	/* keep_scripts: the hash recorded is that of the bytes stored. */
+	else if (audit && plan->policy->audit_keep_scripts == HB_TRI_YES)
+		r = hb_audit_store_script(audit, plan->script_fd,
+					  HB_SCRIPT_MAX_BYTES,
+					  info->script_sha);
+	else
+		r = hb_sha256_fd(plan->script_fd, HB_SCRIPT_MAX_BYTES,
+				 info->script_sha);
 	if (r < 0)
 		return r;
 	r = hb_sha256_file(plan->policy_path, info->policy_sha);

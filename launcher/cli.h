@@ -68,6 +68,9 @@ struct hb_cli {
 	/* Not an option: set by replay for the run it starts, whose start
 	 * record names the run it reproduces. */
 	const char *replay_of;
+	/* Not an option either: replay's stored copy of the script. */
+	bool have_script_fd;
+	int script_fd;
 	bool policy_json; /* policy explain --json */
 	const char *policy;
 	const char *script;

@@ -288,6 +288,8 @@ static int build_plan(struct run *run)
 	const struct hb_cli *cli = run->cli;
 	struct hb_invocation inv = {
 		.script = cli->script,
+		.have_script_fd = cli->have_script_fd,
+		.script_fd = cli->script_fd,
 		.shell = cli->verb == HB_VERB_SHELL,
 		.args = cli->args,
 		.n_args = cli->n_args,
@@ -1611,6 +1613,41 @@ static int replay_script_check(const struct hb_replay *rp, bool force)
 	return 0;
 }
 
+/* keep_scripts: the stored copy, checked against the record as the
+ * snapshot is.  Its descriptor, or -1 and *code set to a refusal. */
+static int replay_kept_script(const struct hb_audit *a,
+			      const struct hb_replay *rp, int *code)
+{
+	_cleanup_close_ int fd = openat(a->dirfd, rp->kept_script,
+					O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	char sha[HB_SHA256_HEX], now[HB_SHA256_HEX];
+	int r = fd < 0 ? -errno : hb_sha256_fd(fd, HB_SCRIPT_MAX_BYTES, sha);
+
+	if (r < 0) {
+		*code = replay_refuse("cannot replay %s: its stored script "
+				      "%s/%s: %s",
+				      rp->exec_id, a->dir, rp->kept_script,
+				      strerror(-r));
+		return -1;
+	}
+	if (strcmp(sha, rp->script_sha) != 0) {
+		*code = replay_refuse("cannot replay %s: its stored script "
+				      "%s/%s hashes to %s, not to the "
+				      "recorded %s; it was altered",
+				      rp->exec_id, a->dir, rp->kept_script, sha,
+				      rp->script_sha);
+		return -1;
+	}
+	if (hb_sha256_file(rp->script, now) < 0 ||
+	    strcmp(now, rp->script_sha) != 0)
+		fprintf(stderr,
+			"hivebox: replay: %s has changed since; the replay "
+			"runs the copy the trail kept (sha256 %s)\n",
+			rp->script, rp->script_sha);
+	*code = 0;
+	return TAKE_FD(fd);
+}
+
 /* The start record holds no environment values: a variable the policy
  * keeps from the caller's environment would be the replayer's, not the
  * original's.  Each is unset, and named. */
@@ -1664,7 +1701,7 @@ static int replay_command(const struct hb_cli *cli, int argc, char **argv)
 {
 	const struct hb_replay_cli *rc = &cli->replay;
 	_cleanup_free_ char *dflt = NULL, *dir = NULL;
-	_cleanup_close_ int policy_fd = -1, result_fd = -1;
+	_cleanup_close_ int policy_fd = -1, result_fd = -1, script_fd = -1;
 	struct hb_replay rp;
 	struct hb_audit a;
 	struct hb_diag d = {0};
@@ -1710,8 +1747,12 @@ static int replay_command(const struct hb_cli *cli, int argc, char **argv)
 	}
 	run.verb = rc->shell || strcmp(rp.kind, "shell") == 0 ? HB_VERB_SHELL
 							      : HB_VERB_RUN;
-	code = run.verb == HB_VERB_RUN ? replay_script_check(&rp, rc->force)
-				       : 0;
+	if (run.verb == HB_VERB_RUN && rp.kept_script)
+		script_fd = replay_kept_script(&a, &rp, &code);
+	else if (run.verb == HB_VERB_RUN)
+		code = replay_script_check(&rp, rc->force);
+	else
+		code = 0;
 	if (code == 0 && run.verb == HB_VERB_SHELL && !isatty(STDIN_FILENO))
 		code = replay_refuse("replay --shell needs a terminal on "
 				     "stdin");
@@ -1745,6 +1786,8 @@ static int replay_command(const struct hb_cli *cli, int argc, char **argv)
 	run.audit_dir = dir;
 	run.result_fd = result_fd;
 	run.replay_of = rp.exec_id;
+	run.have_script_fd = script_fd >= 0;
+	run.script_fd = script_fd;
 	fflush(stdout);
 	code = run_script(&run, argc, argv);
 	fflush(stdout);

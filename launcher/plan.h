@@ -72,8 +72,12 @@ struct hb_rlimit {
 
 struct hb_invocation {
 	const char *script; /* as given on the command line; NULL: shell */
-	bool shell;	    /* hivebox shell: an interactive prompt */
-	char **args;	    /* the script's arguments */
+	/* replay of a run with keep_scripts: the stored bytes, bound at
+	 * script's path in place of whatever is there now. */
+	bool have_script_fd;
+	int script_fd;
+	bool shell;  /* hivebox shell: an interactive prompt */
+	char **args; /* the script's arguments */
 	size_t n_args;
 	const char *cwd;
 	const char *workdir; /* --workdir, NULL: none */

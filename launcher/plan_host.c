@@ -465,6 +465,37 @@ static int script_readable(const struct hb_plan *plan,
 	return 0;
 }
 
+/* replay, keep_scripts: the stored copy bound at the script's path.
+ * Over a file there already where a policy path covers it; a file made
+ * for it there would be made on the host. */
+static int plan_kept_script(struct hb_plan *plan,
+			    const struct hb_invocation *inv,
+			    struct hb_diag *diag)
+{
+	struct stat st;
+	int r, fd;
+
+	r = hb_path_absolute(plan->cwd, inv->script, &plan->script);
+	if (r < 0)
+		return r;
+	plan->script_fd = fcntl(inv->script_fd, F_DUPFD_CLOEXEC, 3);
+	if (plan->script_fd < 0 || fstat(plan->script_fd, &st) < 0)
+		return -errno;
+	if (covering(plan, plan->script) &&
+	    faccessat(AT_FDCWD, plan->script, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+		return hb_diag_set(diag, inv->script, 0,
+				   "cannot put the stored copy of the script "
+				   "at %s: a policy path holds it, and there "
+				   "is no file there now to bind it over",
+				   plan->script);
+	fd = fcntl(plan->script_fd, F_DUPFD_CLOEXEC, 3);
+	if (fd < 0)
+		return -errno;
+	return add_listed(plan, fd, &st, plan->script,
+			  ATTR_SYSTEM | HB_ATTR_NOEXEC, "script", inv->script,
+			  0);
+}
+
 static int plan_script(struct hb_plan *plan, const struct hb_invocation *inv,
 		       struct hb_diag *diag)
 {
@@ -519,5 +550,7 @@ int hb_plan_host_paths(struct hb_plan *plan, const struct hb_policy *p,
 
 	if (r < 0 || inv->shell)
 		return r;
+	if (inv->have_script_fd)
+		return plan_kept_script(plan, inv, diag);
 	return plan_script(plan, inv, diag);
 }

@@ -36,6 +36,7 @@ enum hb_key {
 	HB_K_AUDIT_REQUIRED,
 	HB_K_AUDIT_KEY,
 	HB_K_AUDIT_APPEND_ONLY,
+	HB_K_AUDIT_KEEP_SCRIPTS,
 	HB_K_CPU_ALERT,
 	HB_K_MEMORY_ALERT,
 	HB_K_ALERT_COMMAND,
@@ -175,6 +176,7 @@ struct hb_policy {
 	enum hb_tristate audit_required; /* auto: yes for root */
 	char *audit_key_file;		 /* NULL: HB_AUDIT_DEFAULT_KEY */
 	enum hb_tristate audit_append_only;  /* auto: for the default dir */
+	enum hb_tristate audit_keep_scripts; /* auto (unset): no */
 	unsigned long long cpu_alert_pct;    /* 0: off */
 	unsigned long long memory_alert_pct; /* 0: off */
 	char *alert_command;		     /* NULL: none */

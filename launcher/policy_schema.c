@@ -289,6 +289,17 @@ const struct hb_key_def hb_keys[HB_K_MAX] = {
 				    .unset = "yes for root's default "
 					     "directory, else no",
 				    .merge = HB_MERGE_REPLACE},
+	/* Unset unless written: a policy that does not say it keeps its
+	 * identity (the canonical form prints no unset value). */
+	[HB_K_AUDIT_KEEP_SCRIPTS] = {.section = "audit",
+				     .name = "keep_scripts",
+				     .type = HB_T_ENUM,
+				     .offset = OFF(audit_keep_scripts),
+				     .dflt = HB_TRI_AUTO,
+				     .choices = tristate_names,
+				     .n_choices = 2, /* not auto */
+				     .unset = "no",
+				     .merge = HB_MERGE_REPLACE},
 	/* Lowering an alert threshold could reach 0, which is off: the
 	 * command line does not touch them. */
 	[HB_K_CPU_ALERT] = {.section = "monitoring",

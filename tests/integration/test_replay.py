@@ -8,7 +8,7 @@ import signal
 import subprocess
 from pathlib import Path
 
-from conftest import (EXIT_HIVEBOX, HIVEBOX, Hivebox, descendants,
+from conftest import (EXIT_HIVEBOX, FIXTURES, HIVEBOX, Hivebox, descendants,
                       json_lines, proc_starttime)
 
 EXEC_LOG = "execution_audit.log"
@@ -227,3 +227,71 @@ def test_help_and_usage(hb):
         run
     run = hb.run_argv(["replay"])
     assert run.rc == EXIT_HIVEBOX and len(run.stderr_lines()) == 1, run
+
+
+# ------------------------------------------------------- keep_scripts
+
+
+def test_keep_scripts_replays_the_very_bytes_without_force(hb):
+    pol = hb.policy("[audit]\nkeep_scripts = yes\n")
+    run = hb.run("exit_code.py", "3", policy=pol)
+    assert run.rc == 3, run
+    exec_id = run.result["exec_id"]
+    script = hb.dir / "exit_code.py"
+    old = hashlib.sha256(script.read_bytes()).hexdigest()
+    kept = hb.audit_dir / "scripts" / f"{old}.py"
+    assert kept.read_bytes() == script.read_bytes()
+    assert kept.stat().st_mode & 0o777 == 0o640, oct(kept.stat().st_mode)
+    assert start_of(hb, exec_id)["script"]["sha256"] == old
+
+    script.write_text("import sys\nprint('edited', flush=True)\n"
+                      "sys.exit(9)\n")
+    again = replay(hb, exec_id)
+    assert again.rc == 3, again
+    assert "exiting with 3\n" in again.stdout, again
+    assert "edited" not in again.stdout, again
+    assert "the copy the trail kept" in again.stderr, again
+    (rec,) = replays_of(hb, exec_id)
+    assert rec["script"] == {"path": str(script), "sha256": old}, rec
+    # The file itself is as the admin left it.
+    assert "edited" in script.read_text()
+
+
+def test_a_tampered_kept_script_is_refused(hb):
+    pol = hb.policy("[audit]\nkeep_scripts = yes\n")
+    run = hb.run("exit_code.py", "3", policy=pol)
+    exec_id = run.result["exec_id"]
+    sha = start_of(hb, exec_id)["script"]["sha256"]
+    kept = hb.audit_dir / "scripts" / f"{sha}.py"
+    kept.write_text("import sys\nsys.exit(0)\n")
+    assert_refused(replay(hb, exec_id), exec_id, kept.name, "altered")
+    assert replays_of(hb, exec_id) == []
+
+
+def test_without_keep_scripts_nothing_is_stored(hb):
+    exited_3(hb)
+    assert not (hb.audit_dir / "scripts").exists()
+
+
+def test_keep_scripts_under_a_read_only_path_binds_over_the_file(hb):
+    """The script's directory is a policy path: the copy is bound over
+    the file there, and the host file is left alone."""
+    lib = hb.mkdir("lib")
+    pol = hb.policy("[filesystem]\nread_only = lib\n"
+                    "[audit]\nkeep_scripts = yes\n")
+    (lib / "exit_code.py").write_bytes(
+        (FIXTURES / "exit_code.py").read_bytes())
+    (lib / "exit_code.py").chmod(0o644)
+    run = hb.run_argv(["--policy", pol, "lib/exit_code.py", "5"])
+    assert run.rc == 5, run
+    exec_id = [r for r in records(hb) if r["type"] == "start"][-1]["exec_id"]
+    (lib / "exit_code.py").write_text("import sys\nsys.exit(9)\n")
+    again = replay(hb, exec_id)
+    assert again.rc == 5, again
+    assert (lib / "exit_code.py").read_text() == "import sys\nsys.exit(9)\n"
+
+    (lib / "exit_code.py").unlink()
+    # Refused by the run itself (after the notice that the file changed).
+    gone = replay(hb, exec_id)
+    assert gone.rc == EXIT_HIVEBOX, gone
+    assert "no file there now" in gone.stderr_lines()[-1], gone

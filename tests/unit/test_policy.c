@@ -54,6 +54,7 @@ Test(policy_defaults, init)
 	cr_assert_null(p.audit_dir);
 	cr_assert_eq(p.audit_required, HB_TRI_AUTO);
 	cr_assert_eq(p.audit_append_only, HB_TRI_AUTO);
+	cr_assert_eq(p.audit_keep_scripts, HB_TRI_AUTO); /* unset: no */
 	cr_assert_eq(p.syscalls_default, HB_SC_ALLOW);
 	cr_assert_eq(p.on_violation, HB_VIOLATION_ERRNO);
 	cr_assert_str_eq(p.violation_errno, "EPERM");
@@ -121,6 +122,7 @@ Test(policy_defaults, key_names)
 		[HB_K_AUDIT_REQUIRED] = "required",
 		[HB_K_AUDIT_KEY] = "key_file",
 		[HB_K_AUDIT_APPEND_ONLY] = "append_only",
+		[HB_K_AUDIT_KEEP_SCRIPTS] = "keep_scripts",
 		[HB_K_CPU_ALERT] = "cpu_usage_alert",
 		[HB_K_MEMORY_ALERT] = "memory_usage_alert",
 		[HB_K_ALERT_COMMAND] = "alert_command",
@@ -194,7 +196,9 @@ static const char every_key[] =
 	"write_quota_mb = 50\n"				   /* 51 */
 	"write_quota_files = 1000\n"			   /* 52 */
 	"[analysis]\n"					   /* 53 */
-	"refuse_at = high\n";				   /* 54 */
+	"refuse_at = high\n"				   /* 54 */
+	"[audit]\n"					   /* 55 */
+	"keep_scripts = yes\n";				   /* 56 */
 
 Test(policy_keys, every_key_value)
 {
@@ -232,6 +236,7 @@ Test(policy_keys, every_key_value)
 	cr_assert_eq(p.audit_required, HB_TRI_NO);
 	cr_assert_str_eq(p.audit_key_file, "/etc/hb.key");
 	cr_assert_eq(p.audit_append_only, HB_TRI_YES);
+	cr_assert_eq(p.audit_keep_scripts, HB_TRI_YES);
 	cr_assert_eq(p.blocked_operations.n, 2);
 	cr_assert_str_eq(p.blocked_operations.v[1], "chmod");
 	cr_assert_eq(p.syscalls_default, HB_SC_DENY);
@@ -295,6 +300,7 @@ Test(policy_keys, every_key_origin)
 		[HB_K_WRITE_QUOTA_MB] = 51,
 		[HB_K_WRITE_QUOTA_FILES] = 52,
 		[HB_K_ANALYSIS_REFUSE_AT] = 54,
+		[HB_K_AUDIT_KEEP_SCRIPTS] = 56,
 	};
 	struct hb_policy p;
 	struct hb_diag d = {0};
