@@ -1591,7 +1591,8 @@ static int replay_policy_memfd(const char *text, char path[64])
 
 /* The script as it is now against the record.  0 to run it, or the exit
  * code of a refusal. */
-static int replay_script_check(const struct hb_replay *rp, bool force)
+static int replay_script_check(const struct hb_replay *rp, bool force,
+			       bool shell)
 {
 	char now[HB_SHA256_HEX];
 	int r = hb_sha256_file(rp->script, now);
@@ -1607,9 +1608,10 @@ static int replay_script_check(const struct hb_replay *rp, bool force)
 			"sha256 %s, now %s (--force runs it as it is now)",
 			rp->exec_id, rp->script, rp->script_sha, now);
 	fprintf(stderr,
-		"hivebox: replay: --force: %s has changed (recorded sha256 "
-		"%s, now %s); the replay runs it as it is now\n",
-		rp->script, rp->script_sha, now);
+		"hivebox: replay: %s%s has changed (recorded sha256 %s, now "
+		"%s); the replay %s it as it is now\n",
+		shell ? "" : "--force: ", rp->script, rp->script_sha, now,
+		shell ? "holds" : "runs");
 	return 0;
 }
 
@@ -1707,7 +1709,7 @@ static int replay_command(const struct hb_cli *cli, int argc, char **argv)
 	struct hb_diag d = {0};
 	struct hb_cli run = {0};
 	char policy_path[64], replay_id[37];
-	int code, r;
+	int code = 0, r;
 
 	if (rc->help) {
 		hb_cli_replay_usage(stdout);
@@ -1747,12 +1749,14 @@ static int replay_command(const struct hb_cli *cli, int argc, char **argv)
 	}
 	run.verb = rc->shell || strcmp(rp.kind, "shell") == 0 ? HB_VERB_SHELL
 							      : HB_VERB_RUN;
-	if (run.verb == HB_VERB_RUN && rp.kept_script)
+	if (rp.script && rp.kept_script)
 		script_fd = replay_kept_script(&a, &rp, &code);
-	else if (run.verb == HB_VERB_RUN)
-		code = replay_script_check(&rp, rc->force);
-	else
-		code = 0;
+	else if (rp.script)
+		/* A shell only reads the script: a changed one is said,
+		 * not refused. */
+		code = replay_script_check(
+			&rp, rc->force || run.verb == HB_VERB_SHELL,
+			run.verb == HB_VERB_SHELL);
 	if (code == 0 && run.verb == HB_VERB_SHELL && !isatty(STDIN_FILENO))
 		code = replay_refuse("replay --shell needs a terminal on "
 				     "stdin");
@@ -1780,7 +1784,7 @@ static int replay_command(const struct hb_cli *cli, int argc, char **argv)
 		return code;
 	}
 	run.policy = policy_path;
-	run.script = run.verb == HB_VERB_RUN ? rp.script : NULL;
+	run.script = rp.script;
 	run.args = rp.args.v;
 	run.n_args = rp.args.n;
 	run.audit_dir = dir;

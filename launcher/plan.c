@@ -321,7 +321,12 @@ static int plan_argv(struct hb_plan *plan, const struct hb_invocation *inv)
 	if (plan->shell) {
 		r |= hb_strv_push(&plan->argv, "-i");
 		r |= hb_strv_push(&plan->argv, "-c");
-		r |= hb_strv_push(&plan->argv, HB_SHELL_CODE);
+		r |= hb_strv_push(&plan->argv, plan->script
+						       ? HB_REPLAY_SHELL_CODE
+						       : HB_SHELL_CODE);
+		/* replay --shell: the script is there to read, not run. */
+		if (plan->script)
+			r |= hb_strv_push(&plan->argv, plan->script);
 	} else
 		/* The absolute path: a script named "-c" stays a script. */
 		r |= hb_strv_push(&plan->argv, plan->script);

@@ -71,7 +71,9 @@ struct hb_rlimit {
 };
 
 struct hb_invocation {
-	const char *script; /* as given on the command line; NULL: shell */
+	/* As given on the command line; NULL: shell (replay --shell gives
+	 * one a script: bound at its path, sys.argv[0], not run). */
+	const char *script;
 	/* replay of a run with keep_scripts: the stored bytes, bound at
 	 * script's path in place of whatever is there now. */
 	bool have_script_fd;
@@ -107,6 +109,9 @@ struct hb_invocation {
 /* What the interpreter runs before its prompt: nothing.  "-c" is there
  * so that the arguments after it are sys.argv[1:], not a script. */
 #define HB_SHELL_CODE ""
+/* replay --shell of a script's run: the script's path comes after "-c
+ * CODE" and this makes it sys.argv[0], so that sys.argv is the run's. */
+#define HB_REPLAY_SHELL_CODE "__import__('sys').argv.pop(0)"
 
 /* One allowed_domains item and what it stands for. */
 struct hb_net_name {

@@ -548,7 +548,8 @@ int hb_plan_host_paths(struct hb_plan *plan, const struct hb_policy *p,
 {
 	int r = plan_policy_paths(plan, p, diag);
 
-	if (r < 0 || inv->shell)
+	/* A shell has a script only as replay --shell gives it one. */
+	if (r < 0 || !inv->script)
 		return r;
 	if (inv->have_script_fd)
 		return plan_kept_script(plan, inv, diag);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "replay.h"
 #include "audit_reader.h"
+#include "plan.h"
 
 #include <fcntl.h>
 #include <inttypes.h>
@@ -99,6 +100,18 @@ static int from_start(struct hb_replay *rp, json_object *start,
 	if (r < 0)
 		return r;
 	first = strcmp(rp->kind, "shell") == 0 ? 4 : 2;
+	/* A replay --shell session: its script comes after the code. */
+	if (first == 4 && json_object_array_length(command) >= 5 &&
+	    strcmp(json_object_get_string(json_object_array_get_idx(command, 3))
+			   ?: "",
+		   HB_REPLAY_SHELL_CODE) == 0) {
+		free(rp->script);
+		rp->script = strdup(json_object_get_string(
+			json_object_array_get_idx(command, 4)));
+		if (!rp->script)
+			return -ENOMEM;
+		first = 5;
+	}
 	if (!rp->cwd || rp->cwd[0] != '/' || !rp->effective_sha ||
 	    strlen(rp->effective_sha) != HB_SHA256_HEX - 1 ||
 	    strspn(rp->effective_sha, "0123456789abcdef") !=

@@ -1,12 +1,19 @@
 """hivebox replay EXEC_ID: a recorded run found in the trail and run
 again under its stored policy snapshot, or refused with one line and
 exit 125 when the trail cannot be trusted to say what ran."""
+import fcntl
 import hashlib
 import json
 import os
+import pty
+import re
 import signal
 import subprocess
+import termios
+import threading
 from pathlib import Path
+
+import test_shell
 
 from conftest import (EXIT_HIVEBOX, FIXTURES, HIVEBOX, Hivebox, descendants,
                       json_lines, proc_starttime)
@@ -295,3 +302,62 @@ def test_keep_scripts_under_a_read_only_path_binds_over_the_file(hb):
     gone = replay(hb, exec_id)
     assert gone.rc == EXIT_HIVEBOX, gone
     assert "no file there now" in gone.stderr_lines()[-1], gone
+
+
+# ------------------------------------------------------------ --shell
+
+
+class ReplayShell(test_shell.Caller):
+    """hivebox replay --shell on a terminal of the test's: as
+    test_shell.Caller, with replay's command line."""
+
+    def __init__(self, hb: Hivebox, exec_id: str, *options):
+        self.master, self.slave = pty.openpty()
+        test_shell.set_size(self.master, 30, 100)
+        self.before = termios.tcgetattr(self.slave)
+        self.out = bytearray()
+        self.lock = threading.Lock()
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+        self.argv = [str(HIVEBOX), "replay", exec_id, "--shell",
+                     "--audit-dir", str(hb.audit_dir), *options]
+        self.proc = subprocess.Popen(
+            self.argv, cwd="/", stdin=self.slave, stdout=self.slave,
+            stderr=self.slave, start_new_session=True,
+            preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0))
+
+
+@test_shell.needs_userns
+def test_replay_shell_stands_in_the_recorded_sandbox(hb):
+    pol = hb.policy("[audit]\nkeep_scripts = yes\n")
+    run = hb.run("exit_code.py", "3", policy=pol)
+    assert run.rc == 3, run
+    exec_id = run.result["exec_id"]
+    script = hb.dir / "exit_code.py"
+    script.write_text("import sys\nsys.exit(9)\n")
+
+    c = ReplayShell(hb, exec_id)
+    try:
+        c.expect(re.escape(test_shell.PROMPT.decode()))
+        m = c.ask("import sys, os; print('argv', sys.argv, os.getcwd())",
+                  r"argv (\[.*?\]) (\S+)")
+        assert m.group(1) == repr([str(script), "3"]), c.text()
+        assert m.group(2) == str(hb.dir), c.text()
+        # The bytes that ran, at the script's path, to run by hand.
+        m = c.ask("exec(open(sys.argv[0]).read())", r"exiting with (\d)")
+        assert m.group(1) == "3", c.text()
+        assert c.wait() == 3, c.text()
+    finally:
+        c.close()
+    (rec,) = replays_of(hb, exec_id)
+    assert rec["kind"] == "shell", rec
+    assert rec["policy"]["effective_sha256"] == \
+        start_of(hb, exec_id)["policy"]["effective_sha256"], rec
+
+
+def test_replay_shell_needs_a_terminal(hb):
+    exec_id = exited_3(hb)
+    run = hb.run_argv(["replay", exec_id, "--shell", "--audit-dir",
+                       hb.audit_dir], cwd="/")
+    assert_refused(run, "terminal")
