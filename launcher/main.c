@@ -1650,10 +1650,12 @@ static int replay_kept_script(const struct hb_audit *a,
 	return TAKE_FD(fd);
 }
 
-/* The start record holds no environment values: a variable the policy
- * keeps from the caller's environment would be the replayer's, not the
- * original's.  Each is unset, and named. */
-static int replay_environment(const char *policy_path)
+/* What a replay cannot give back, said before it runs.  The start record
+ * holds no environment values: a variable the policy keeps from the
+ * caller's environment would be the replayer's, not the original's, so
+ * each is unset, and named.  The read-only paths are read as they are
+ * now. */
+static int replay_notices(const char *policy_path)
 {
 	struct hb_policy p;
 	struct hb_diag d = {0};
@@ -1672,6 +1674,14 @@ static int replay_environment(const char *policy_path)
 			"replay:");
 		for (size_t i = 0; i < p.env_keep.n; i++)
 			fprintf(stderr, "%s %s", i ? "," : "", p.env_keep.v[i]);
+		fputc('\n', stderr);
+	}
+	if (p.read_only.n) {
+		fprintf(stderr, "hivebox: replay: read-only paths are as they "
+				"are now, not as the run read them:");
+		for (size_t i = 0; i < p.read_only.n; i++)
+			fprintf(stderr, "%s %s", i ? "," : "",
+				p.read_only.v[i]);
 		fputc('\n', stderr);
 	}
 	hb_policy_free(&p);
@@ -1766,7 +1776,7 @@ static int replay_command(const struct hb_cli *cli, int argc, char **argv)
 				     "policy: %s",
 				     rp.exec_id, strerror(-policy_fd));
 	if (code == 0)
-		code = replay_environment(policy_path);
+		code = replay_notices(policy_path);
 	result_fd = code == 0
 			    ? memfd_create("hivebox-replay-result", MFD_CLOEXEC)
 			    : -1;

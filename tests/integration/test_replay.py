@@ -13,6 +13,7 @@ import termios
 import threading
 from pathlib import Path
 
+import test_audit
 import test_shell
 
 from conftest import (EXIT_HIVEBOX, FIXTURES, HIVEBOX, Hivebox, descendants,
@@ -295,6 +296,8 @@ def test_keep_scripts_under_a_read_only_path_binds_over_the_file(hb):
     (lib / "exit_code.py").write_text("import sys\nsys.exit(9)\n")
     again = replay(hb, exec_id)
     assert again.rc == 5, again
+    assert "hivebox: replay: read-only paths are as they are now, not as " \
+        "the run read them: lib\n" in again.stderr, again
     assert (lib / "exit_code.py").read_text() == "import sys\nsys.exit(9)\n"
 
     (lib / "exit_code.py").unlink()
@@ -361,3 +364,14 @@ def test_replay_shell_needs_a_terminal(hb):
     run = hb.run_argv(["replay", exec_id, "--shell", "--audit-dir",
                        hb.audit_dir], cwd="/")
     assert_refused(run, "terminal")
+
+
+def test_a_signed_trail_replays_and_still_verifies(hb):
+    test_audit.sign(hb)
+    exec_id = exited_3(hb)
+    run = replay(hb, exec_id)
+    assert run.rc == 3, run
+    (rec,) = replays_of(hb, exec_id)
+    assert "hmac" in rec, rec
+    check = test_audit.verify(hb, hb.audit_dir)
+    assert check.rc == 0, check
