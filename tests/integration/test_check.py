@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXIT_HIVEBOX, REPO, json_lines
+from conftest import EXIT_HIVEBOX, REPO, assert_refused, json_lines
 
 RULE_FIXTURES = REPO / "tests" / "check" / "fixtures"
 
@@ -283,11 +283,24 @@ def test_gate_critical_combination_and_dry_run(hb):
     policy = hb.policy("[analysis]\nrefuse_at = critical\n")
     run = hb.run("job.py", policy=policy)
     assert run.rc == EXIT_REFUSED, run
-    assert "risk critical reaches refuse_at = critical" in run.stderr
-    assert "exec-eval at line 2, obfuscation at line 2" in run.stderr
-    # --dry-run runs nothing, the analyzer neither.
+    [line] = run.stderr_lines()
+    assert "risk critical reaches refuse_at = critical" in line
+    assert "exec-eval at line 2, obfuscation at line 2" in line
+    res = run.result
+    assert res["reason"] == "refused", res
+    [ev] = [e for e in events(hb) if e["exec_id"] == res["exec_id"]]
+    assert ev["kind"] == "analysis_refused", ev
+    assert ev["details"]["risk"] == "critical", ev
+    recs = [r for r in json_lines(hb.audit_dir / "execution_audit.log")
+            if r["exec_id"] == res["exec_id"]]
+    assert [(r["type"], r["result"]["reason"]) for r in recs] == \
+        [("end", "refused")], recs
+    before_starts, before_events = len(starts(hb)), len(events(hb))
+    # --dry-run runs nothing, the analyzer neither: no record at all.
     run = hb.run_argv(["--dry-run", "--policy", policy, "job.py"])
     assert run.rc == 0, run
+    assert len(starts(hb)) == before_starts
+    assert len(events(hb)) == before_events
 
 
 def test_check_takes_the_gate_from_the_policy(hb):
@@ -301,10 +314,8 @@ def test_refuse_at_bad_value(hb):
     policy = hb.policy("[analysis]\nrefuse_at = severe\n")
     (hb.dir / "job.py").write_text("x = 1\n")
     run = hb.run("job.py", policy=policy)
-    assert run.rc == EXIT_HIVEBOX
-    assert run.stderr.endswith(
-        "bad value 'severe' for refuse_at: expected "
-        "none|low|medium|high|critical\n")
+    assert_refused(run, r"bad value 'severe' for refuse_at: expected "
+                   r"none\|low\|medium\|high\|critical$")
 
 
 def test_symlink_is_checked_where_it_leads(hb):

@@ -280,10 +280,15 @@ def test_sandbox_killed_terminal_restored(hb, shell):
     assert c.settings() != c.before
     os.kill(c.sandbox_init(), signal.SIGKILL)
     code = c.wait()
-    assert code != 0
     assert c.settings() == c.before
     end = shell_records(hb)[-1]
     assert end["type"] == "end"
+    # Killed from outside, as for a script: hivebox's 125, and the end
+    # record says the init ended unexpectedly.
+    assert code == EXIT_FAILED, c.text()
+    assert end["result"]["reason"] == "setup_error", end
+    assert end["result"]["setup_error"]["what"] == \
+        "the sandbox init ended unexpectedly", end
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
@@ -365,6 +370,12 @@ def test_timeout_warns_then_ends(hb, shell):
     assert c.wait() == EXIT_TIMEOUT, c.text()
     assert c.settings() == c.before
     c.expect(r"the shell session was stopped after 4 s")
+    end = shell_records(hb)[-1]
+    assert (end["type"], end["result"]["reason"]) == ("end", "timeout"), end
+    evs = [e["kind"] for e in events(hb.audit_dir, end["exec_id"],
+                                     default_key())
+           if e["severity"] == "violation"]
+    assert evs == ["timeout"], evs
 
 
 def test_default_timeout_is_an_hour(hb):

@@ -81,7 +81,6 @@ def test_a_million_empty_files_are_stopped(hb):
 
     res = assert_stopped(hb, run, "write_quota_files = 1000")
     assert res["write_quota"]["added_files"] > 1000, res
-    assert res["reason"] != "timeout", res
     assert len(list(out.iterdir())) > 1000
 
 
