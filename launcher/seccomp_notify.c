@@ -46,7 +46,7 @@ static const char *const fd_calls[] = {"fchmod", "fsetxattr"};
 
 int hb_seccomp_notify_init(struct hb_seccomp_notify *n, int fd,
 			   const struct hb_filter *f, struct hb_events *events,
-			   unsigned long long as_limit, int sandbox_pidfd)
+			   unsigned long long as_limit)
 {
 	struct seccomp_notif_sizes sizes;
 
@@ -57,7 +57,6 @@ int hb_seccomp_notify_init(struct hb_seccomp_notify *n, int fd,
 	n->whole = f->whole;
 	n->events = events;
 	n->as_limit = as_limit;
-	n->sandbox_pidfd = sandbox_pidfd;
 	if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) < 0)
 		return -errno;
 	/* The kernel may know more fields than these headers. */
@@ -396,8 +395,9 @@ static int kill_caller(struct hb_seccomp_notify *n,
 	    ioctl(n->fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0)
 		return -errno;
 	sig = c.threads == 1 && !c.sigsys_unsafe && !force ? SIGSYS : SIGKILL;
-	if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
-		return -errno;
+	r = hb_pidfd_signal(pidfd, sig);
+	if (r < 0)
+		return r;
 	*ret_tgid = c.tgid;
 	return sig;
 }
@@ -571,28 +571,26 @@ static const char *answer(struct hb_seccomp_notify *n,
  * goes on with a MemoryError that the bound on memory_mb would not have
  * let it see.  The caller's process is killed first, while it waits (the
  * kernel ends the rest of the sandbox only once its init is gone, which
- * is later), then the sandbox.  ENOMEM, what the kernel would have said,
- * only if neither could be killed.  main records the event,
+ * is later); the supervisor then kills the sandbox, as for any limit,
+ * told so by memory_killed.  ENOMEM, what the kernel would have said,
+ * only if the caller could not be killed.  main records the event,
  * memory_limit, from what the events sink holds. */
 static void end_at_backstop(struct hb_seccomp_notify *n,
 			    const struct seccomp_notif *req,
 			    const struct verdict *v)
 {
 	pid_t tgid;
-	int caller = kill_caller(n, req, true, &tgid);
-	int sandbox = (int)syscall(SYS_pidfd_send_signal, n->sandbox_pidfd,
-				   SIGKILL, NULL, 0);
 
 	if (!n->events->memory_killed) {
 		n->events->memory_killed = true;
 		n->events->backstop_asked = v->asked;
 		n->events->backstop_mapped = v->mapped;
 	}
-	if (caller < 0 && sandbox < 0)
+	if (kill_caller(n, req, true, &tgid) < 0)
 		answer(n, req, ENOMEM);
 }
 
-void hb_seccomp_notify_handle(struct hb_seccomp_notify *n)
+bool hb_seccomp_notify_handle(struct hb_seccomp_notify *n)
 {
 	struct seccomp_notif *req = n->req;
 	struct verdict v;
@@ -604,11 +602,11 @@ void hb_seccomp_notify_handle(struct hb_seccomp_notify *n)
 
 	memset(req, 0, n->req_size);
 	if (ioctl(n->fd, SECCOMP_IOCTL_NOTIF_RECV, req) < 0)
-		return; /* the caller died, or nothing was there */
+		return false; /* the caller died, or nothing was there */
 	judge(n, req, &v);
 	if (v.what == V_MEMORY) {
 		end_at_backstop(n, req, &v);
-		return;
+		return true;
 	}
 	/* It fits: the supervisor watches it being filled. */
 	if (v.what == V_CONTINUE && v.guard->kind == HB_GUARD_SIZE)
@@ -616,7 +614,7 @@ void hb_seccomp_notify_handle(struct hb_seccomp_notify *n)
 	/* Not a violation: neither recorded nor counted, nor killed. */
 	if (v.what == V_CONTINUE || v.what == V_ENOSYS) {
 		answer(n, req, v.what == V_ENOSYS ? ENOSYS : 0);
-		return;
+		return false;
 	}
 	/* Its paths are read while it waits. */
 	d = prepare(n, req, &v, msg, sizeof(msg));
@@ -636,7 +634,7 @@ void hb_seccomp_notify_handle(struct hb_seccomp_notify *n)
 				    v.what == V_DENY ? n->deny_errno : EPERM);
 	if (!d) {
 		n->events->violations++;
-		return;
+		return false;
 	}
 	json_object_object_add(d, "answer", json_object_new_string(answered));
 	if (tgid)
@@ -648,6 +646,7 @@ void hb_seccomp_notify_handle(struct hb_seccomp_notify *n)
 	hb_events_event(n->events,
 			v.what == V_PLANT ? "plant_denied" : "syscall_denied",
 			HB_EV_VIOLATION, msg, d);
+	return false;
 }
 
 json_object *hb_seccomp_notify_counts(const struct hb_seccomp_notify *n)

@@ -32,17 +32,19 @@ struct hb_seccomp_notify {
 	const bool *whole; /* the filter's: calls denied whatever their args */
 	struct hb_events *events;
 	unsigned long long as_limit; /* RLIMIT_AS in the sandbox, bytes */
-	int sandbox_pidfd;	     /* its init, killed at the backstop */
 	unsigned long long counts[HB_SYSCALL_NR_END + 1];
 	unsigned long long total;
 };
 
-/* f outlives n, and so does sandbox_pidfd. */
+/* f outlives n. */
 int hb_seccomp_notify_init(struct hb_seccomp_notify *n, int fd,
 			   const struct hb_filter *f, struct hb_events *events,
-			   unsigned long long as_limit, int sandbox_pidfd);
-/* Receive and answer one notification.  Never blocks on the sandbox. */
-void hb_seccomp_notify_handle(struct hb_seccomp_notify *n);
+			   unsigned long long as_limit);
+/* Receive and answer one notification.  Never blocks on the sandbox.
+ * True when the run must end: a request past the backstop, whose caller
+ * was killed (events->memory_killed says so); the sandbox is the
+ * caller's to kill. */
+bool hb_seccomp_notify_handle(struct hb_seccomp_notify *n);
 void hb_seccomp_notify_close(struct hb_seccomp_notify *n);
 /* {"name": count, ...} of the run's denied calls; those without a name
  * (outside the table, or newer than libseccomp) together as "?". */

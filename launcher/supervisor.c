@@ -84,12 +84,6 @@ static int arm(int tfd, unsigned long long ms, bool repeat)
 	return timerfd_settime(tfd, 0, &its, NULL) < 0 ? -errno : 0;
 }
 
-static int send_signal(int pidfd, int sig)
-{
-	return syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0 ? -errno
-								       : 0;
-}
-
 struct loop {
 	int pidfd, sfd, tfd, sock, sample_fd;
 	unsigned sample_ms; /* the sampling timer's interval as armed */
@@ -149,8 +143,7 @@ static void on_listener(struct loop *l, int fd)
 	if (l->notify.fd >= 0 ||
 	    hb_seccomp_notify_init(
 		    &l->notify, fd, f, l->events,
-		    hb_plan_backstop_bytes(l->plan->limits.memory_mb),
-		    l->pidfd) < 0) {
+		    hb_plan_backstop_bytes(l->plan->limits.memory_mb)) < 0) {
 		/* One listener per run; anything else is not ours.  A
 		 * failed init keeps no descriptor, and frees what it took. */
 		if (l->notify.fd < 0)
@@ -236,11 +229,11 @@ static void on_timer(struct loop *l, const struct hb_plan *plan)
 	} else if (l->timeout_stage == 0) {
 		/* The init passes TERM to every process in the namespace;
 		 * after the grace period the namespace goes with the init. */
-		send_signal(l->pidfd, SIGTERM);
+		hb_pidfd_signal(l->pidfd, SIGTERM);
 		arm(l->tfd, plan->grace_ms, false);
 		l->timeout_stage = 1;
 	} else {
-		send_signal(l->pidfd, SIGKILL);
+		hb_pidfd_signal(l->pidfd, SIGKILL);
 		l->timeout_stage = 2;
 	}
 }
@@ -258,9 +251,9 @@ static void on_signal(struct loop *l, struct hb_result *res)
 	}
 	/* A second signal while the first is being handled ends it. */
 	if (res->forwarded_signal)
-		send_signal(l->pidfd, SIGKILL);
+		hb_pidfd_signal(l->pidfd, SIGKILL);
 	else
-		send_signal(l->pidfd, (int)si.ssi_signo);
+		hb_pidfd_signal(l->pidfd, (int)si.ssi_signo);
 	res->forwarded_signal = (int)si.ssi_signo;
 }
 
@@ -287,7 +280,7 @@ static void on_sample(struct loop *l, const struct hb_plan *plan)
 	 * its IPC namespace holds) and its total CPU. */
 	if (hb_events_sample(l->events, &src, plan->limits.memory_mb,
 			     plan->limits.cpu_seconds))
-		send_signal(l->pidfd, SIGKILL);
+		hb_pidfd_signal(l->pidfd, SIGKILL);
 	resample(l, plan);
 }
 
@@ -295,7 +288,7 @@ static void on_quota(struct loop *l, int fd)
 {
 	if (hb_quota_read(&l->quota, fd) && !l->quota_killed) {
 		l->quota_killed = true;
-		send_signal(l->pidfd, SIGKILL);
+		hb_pidfd_signal(l->pidfd, SIGKILL);
 	}
 }
 
@@ -356,7 +349,11 @@ static int event_loop(struct loop *l, const struct hb_plan *plan,
 		if (fds[4].revents & POLLIN)
 			on_sample(l, plan);
 		if (fds[5].revents & POLLIN) {
-			hb_seccomp_notify_handle(&l->notify);
+			/* At the backstop: the notification module killed
+			 * the caller, the supervisor ends the sandbox, as
+			 * for any limit. */
+			if (hb_seccomp_notify_handle(&l->notify))
+				hb_pidfd_signal(l->pidfd, SIGKILL);
 			resample(l, plan);
 		} else if (fds[5].revents & (POLLHUP | POLLERR))
 			l->notify_done = true;
@@ -709,7 +706,7 @@ int hb_supervise(const struct hb_plan *plan, int *trees,
 		r = event_loop(&l, plan, res, &fail);
 	if (l.pid > 0) {
 		if (r < 0)
-			send_signal(l.pidfd, SIGKILL);
+			hb_pidfd_signal(l.pidfd, SIGKILL);
 		finish(&l, start, res);
 	}
 	/* What failed here wins over what finish() made of the init's end;

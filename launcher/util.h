@@ -106,6 +106,8 @@ int hb_mkdir_p(const char *path, mode_t parent_mode, mode_t mode);
  * create), which must be the caller's and writable by no one else
  * (-EPERM): what it holds decides what hivebox does next. */
 int hb_open_own_dir(const char *path, bool create);
+/* pidfd_send_signal(2): sig to the process pidfd holds; 0 or -errno. */
+int hb_pidfd_signal(int pidfd, int sig);
 
 /* write() until all of buf is out, across short writes and EINTR. */
 int hb_write_all(int fd, const void *buf, size_t len);
