@@ -156,11 +156,13 @@ int hb_check_policy_memfd(const char *text, char path[64])
 {
 	_cleanup_close_ int fd = memfd_create("hivebox-check.ini", 0);
 	size_t len = strlen(text);
+	int r;
 
 	if (fd < 0)
 		return -errno;
-	if (write(fd, text, len) != (ssize_t)len)
-		return -EIO;
+	r = hb_write_all(fd, text, len);
+	if (r < 0)
+		return r;
 	snprintf(path, 64, "/proc/self/fd/%d", fd);
 	return TAKE_FD(fd);
 }

@@ -77,6 +77,8 @@ static const struct {
 	{"identity", "uid_lock", set_uid_lock},
 	{"filters", "cache_dir", set_filter_cache},
 };
+_Static_assert(ARRAY_SIZE(keys) == ARRAY_SIZE(((struct load_ctx *)0)->seen),
+	       "one seen[] slot per key");
 
 /* inih calls this per key; returning 0 makes ini_parse return the line. */
 static int handler(void *user, const char *section, const char *name,

@@ -85,11 +85,16 @@ static size_t utf8_len(unsigned char c)
  * the read cut at its end waits in the tail for the next read. */
 static void record_output(struct hb_pty *p, const char *buf, size_t n)
 {
-	_cleanup_free_ char *in = malloc(n + sizeof(p->tail));
-	_cleanup_free_ char *out = malloc(3 * (n + sizeof(p->tail)));
+	_cleanup_free_ char *in = NULL, *out = NULL;
 	size_t len = 0, o = 0, i = 0;
 
-	if (p->record_fd < 0 || !in || !out)
+	/* Every read of the session's output comes here: nothing to do,
+	 * nothing allocated, without a transcript or after it failed. */
+	if (p->record_fd < 0 || p->record_err)
+		return;
+	in = malloc(n + sizeof(p->tail));
+	out = malloc(3 * (n + sizeof(p->tail)));
+	if (!in || !out)
 		return;
 	memcpy(in, p->tail, p->n_tail);
 	memcpy(in + p->n_tail, buf, n);
