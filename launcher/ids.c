@@ -161,7 +161,7 @@ int hb_ids_open(const char *abs, int flags, struct hb_ids_way *ret_way)
 	if (snprintf(copy, sizeof(copy), "%s", abs) >= (int)sizeof(copy))
 		return -ENAMETOOLONG;
 	dir = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (dir < 0)
+	if (dir < 0 || fstat(dir, &dst) < 0)
 		return -errno;
 	if (!copy[1])
 		return -EINVAL;
@@ -177,13 +177,15 @@ int hb_ids_open(const char *abs, int flags, struct hb_ids_way *ret_way)
 					      : flags);
 		if (next < 0)
 			return next;
-		if (fstat(dir, &dst) < 0 || fstat(next, &est) < 0) {
+		/* dst: dir, as the step before read it (it was next). */
+		if (fstat(next, &est) < 0) {
 			close(next);
 			return -errno;
 		}
 		hb_ids_way_step(ret_way, at, &dst, &est);
 		close(dir);
 		dir = next;
+		dst = est;
 		if (!slash)
 			return TAKE_FD(dir);
 		/* at: the path up to this component, for a message. */
