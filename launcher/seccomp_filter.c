@@ -578,18 +578,8 @@ int hb_filter_build(const struct hb_policy *p, uintptr_t exec_arg0,
 		    bool own_terminal, struct hb_filter *ret,
 		    struct hb_diag *diag)
 {
-	struct hb_filter_input in;
-	int r;
-
-	memset(ret, 0, sizeof(*ret));
-	r = hb_filter_input_of(p, &in, diag);
-	in.own_terminal = own_terminal;
-	if (r == 0)
-		r = hb_filter_compile(&in, exec_arg0, &ret->prog, &ret->len);
-	if (r < 0)
-		return build_failed(p, ret, r, diag);
-	filter_meta(p, &in, ret);
-	return 0;
+	return hb_filter_build_cached(p, exec_arg0, own_terminal, -1, ret,
+				      diag);
 }
 
 int hb_filter_build_cached(const struct hb_policy *p, uintptr_t exec_arg0,
@@ -599,14 +589,14 @@ int hb_filter_build_cached(const struct hb_policy *p, uintptr_t exec_arg0,
 	struct hb_filter_input in;
 	int r;
 
-	if (cache_dir < 0)
-		return hb_filter_build(p, exec_arg0, own_terminal, ret, diag);
 	memset(ret, 0, sizeof(*ret));
 	r = hb_filter_input_of(p, &in, diag);
 	in.own_terminal = own_terminal;
-	if (r == 0)
+	if (r == 0 && cache_dir >= 0)
 		r = hb_filter_cache_get(cache_dir, &in, exec_arg0, &ret->prog,
 					&ret->len, &ret->cached);
+	else if (r == 0)
+		r = hb_filter_compile(&in, exec_arg0, &ret->prog, &ret->len);
 	if (r < 0)
 		return build_failed(p, ret, r, diag);
 	filter_meta(p, &in, ret);
