@@ -163,7 +163,7 @@ const char *hb_log_name(enum hb_log log);
  * copied.  0, or -ENOMEM. */
 int hb_json_escape(json_object *v, unsigned flags, json_object **ret);
 
-/* o's member key if it is a string, else NULL. */
+/* o's member key if it is a string, else NULL (also for no o). */
 const char *hb_json_str(json_object *o, const char *key);
 
 /* UTC, ISO 8601, milliseconds: "2026-11-28T01:02:03.456Z". */

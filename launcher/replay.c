@@ -8,16 +8,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char *get_str(json_object *o, const char *key)
-{
-	json_object *v;
-
-	if (!o || !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
 static int dup_str(char **dst, const char *s)
 {
 	if (!s)
@@ -87,16 +77,16 @@ static int from_start(struct hb_replay *rp, json_object *start,
 	json_object_object_get_ex(start, "script", &script);
 	json_object_object_get_ex(start, "policy", &policy);
 	json_object_object_get_ex(start, "command", &command);
-	r = dup_str(&rp->kind, get_str(start, "kind") ?: "script");
+	r = dup_str(&rp->kind, hb_json_str(start, "kind") ?: "script");
 	if (r == 0)
-		r = dup_str(&rp->cwd, get_str(start, "cwd"));
+		r = dup_str(&rp->cwd, hb_json_str(start, "cwd"));
 	if (r == 0)
-		r = dup_str(&rp->script, get_str(script, "path"));
+		r = dup_str(&rp->script, hb_json_str(script, "path"));
 	if (r == 0)
-		r = dup_str(&rp->script_sha, get_str(script, "sha256"));
+		r = dup_str(&rp->script_sha, hb_json_str(script, "sha256"));
 	if (r == 0)
 		r = dup_str(&rp->effective_sha,
-			    get_str(policy, "effective_sha256"));
+			    hb_json_str(policy, "effective_sha256"));
 	if (r < 0)
 		return r;
 	first = strcmp(rp->kind, "shell") == 0 ? 4 : 2;
@@ -274,7 +264,7 @@ static void from_events(struct outcome *o, const struct hb_audit_run *run)
 			k = json_object_get_int64(v);
 		json_object_object_add(kinds, e->kind,
 				       json_object_new_int64(k + 1));
-		addr = get_str(e->details, "address");
+		addr = hb_json_str(e->details, "address");
 		if (strcmp(e->kind, "network_blocked") != 0 || !addr)
 			continue;
 		if (json_object_object_get_ex(e->details, "port", &v) &&
@@ -317,7 +307,7 @@ static int load_outcome(struct outcome *o, const struct hb_audit *a,
 	if (v[0]->end_rec)
 		json_object_object_get_ex(v[0]->end_rec, "result", &res);
 	snprintf(o->reason, sizeof(o->reason), "%s",
-		 get_str(res, "reason") ?: v[0]->state ?: "-");
+		 hb_json_str(res, "reason") ?: v[0]->state ?: "-");
 	if (v[0]->has_exit)
 		snprintf(o->exit_code, sizeof(o->exit_code), "%d",
 			 v[0]->exit_code);
