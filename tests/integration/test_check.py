@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXIT_HIVEBOX, REPO, assert_refused, json_lines
+from conftest import EXIT_HIVEBOX, HIVEBOX, REPO, assert_refused, json_lines
 
 RULE_FIXTURES = REPO / "tests" / "check" / "fixtures"
 
@@ -331,3 +331,63 @@ def test_symlink_is_checked_where_it_leads(hb):
     assert run.rc == EXIT_HIVEBOX
     assert run.stderr == ("hivebox: dangling.py: cannot check: No such file "
                           "or directory\n")
+
+
+def tree_with_analyzer(hb, analyzer: str = None) -> Path:
+    """A copy of hivebox at TREE/build/hivebox, which takes its analyzer
+    from TREE/scripts/hivebox-check (check.c): the given text, or none."""
+    tree = hb.dir / "tree"
+    (tree / "build").mkdir(parents=True)
+    (tree / "scripts").mkdir()
+    shutil.copy(HIVEBOX, tree / "build" / "hivebox")
+    if analyzer is not None:
+        path = tree / "scripts" / "hivebox-check"
+        path.write_text(analyzer)
+        path.chmod(0o755)
+    return tree / "build" / "hivebox"
+
+
+@pytest.mark.parametrize("analyzer,pattern", [
+    ("import sys\nsys.exit(3)\n",
+     r"job\.py did not finish \(status 3\): the gate refuses what it "
+     r"cannot judge$"),
+    ("print('all clear')\n",
+     r"cannot read the analysis of .*/job\.py: the gate refuses what it "
+     r"cannot judge$"),
+    ("import json\nprint(json.dumps({'risk': 'none', 'findings': []}))\n",
+     r"job\.py changed while it was analysed: the gate refuses what it did "
+     r"not judge$"),
+])
+def test_gate_fails_closed(hb, analyzer, pattern):
+    """An analysis that fails, says nothing readable, or judges no named
+    script refuses the run: the gate never lets through what it did not
+    judge, and the job does not run."""
+    (hb.dir / "job.py").write_text(SIDE_EFFECT)
+    hb.mkdir("out", 0o777)
+    binary = tree_with_analyzer(hb, analyzer)
+    policy = hb.policy("[filesystem]\nread_write = out\n"
+                       "[analysis]\nrefuse_at = critical\n")
+    run = hb.run("job.py", policy=policy, binary=binary)
+    assert_refused(run, pattern)
+    assert not (hb.dir / "out" / "side-effect").exists()
+
+
+def test_gate_without_an_analyzer_refuses(hb):
+    installed = Path(hb_libexec_analyzer())
+    if installed.exists():
+        pytest.skip(f"an installed analyzer exists at {installed}")
+    (hb.dir / "job.py").write_text(SIDE_EFFECT)
+    hb.mkdir("out", 0o777)
+    binary = tree_with_analyzer(hb, None)
+    policy = hb.policy("[filesystem]\nread_write = out\n"
+                       "[analysis]\nrefuse_at = critical\n")
+    run = hb.run("job.py", policy=policy, binary=binary)
+    assert_refused(run, r"\[analysis\] refuse_at needs the analyzer, and "
+                   r"there is none at " + re.escape(str(installed)) + "$")
+    assert not (hb.dir / "out" / "side-effect").exists()
+
+
+def hb_libexec_analyzer() -> str:
+    """Where a binary outside a build/ directory looks for its analyzer:
+    LIBEXECDIR, as `make` compiles it in by default."""
+    return "/usr/local/libexec/hivebox/hivebox-check"
