@@ -1664,3 +1664,36 @@ def test_the_alert_command_gets_odd_bytes_escaped(hb):
                                    default_key())
                  if e["kind"] == "syscall_denied"]
     assert logged["details"]["path"] == event["details"]["path"], logged
+
+
+def test_a_damaged_binding_stops_every_writer(hb):
+    """The `signing` file is what says the trail is signed: garbage in
+    it, or no file at all under a signed trail, refuses the run rather
+    than add records the trail's readers would take as its own; put
+    back, the trail takes runs again and verifies."""
+    key = sign(hb).read_bytes()
+    binding = hb.audit_dir / "signing"
+    good = binding.read_bytes()
+    assert hb.run("exit_code.py", "0").rc == 0
+
+    binding.write_text("{\"key_file\": \"/etc/hivebox/audit.key\"}\n")
+    run = hb.run("exit_code.py", "0")
+    assert_refused(run, rf"{re.escape(str(binding))}: not a key binding "
+                   r"hivebox wrote; the audit trail is required",
+                   recorded=False)
+    check = verify(hb, hb.audit_dir)
+    assert check.rc != 0, check
+    assert "not a key binding hivebox wrote" in check.stdout + check.stderr
+
+    binding.unlink()
+    run = hb.run("exit_code.py", "0")
+    assert_refused(run, r"the trail holds signed records but no key is "
+                   r"bound to it; 'hivebox audit init --dir "
+                   rf"{re.escape(str(hb.audit_dir))} --key FILE' binds",
+                   recorded=False)
+    assert len(exec_records(hb.audit_dir, key)) == 2
+
+    binding.write_bytes(good)
+    binding.chmod(0o644)
+    assert hb.run("exit_code.py", "0").rc == 0
+    assert_verified(verify(hb, hb.audit_dir), 4, hmac_checked=True)
