@@ -7,6 +7,7 @@ import json
 import os
 import pty
 import re
+import shutil
 import signal
 import subprocess
 import termios
@@ -375,3 +376,38 @@ def test_a_signed_trail_replays_and_still_verifies(hb):
     assert "hmac" in rec, rec
     check = test_audit.verify(hb, hb.audit_dir)
     assert check.rc == 0, check
+
+
+def test_a_refused_run_is_not_replayed(hb):
+    """A run refused before it started has no start record: nothing ran,
+    so there is nothing to reproduce, and replay says so."""
+    policy = hb.policy("[execution]\nmemory_mb = lots\n")
+    run = hb.run("hello.py", policy=policy)
+    assert run.rc == EXIT_HIVEBOX, run
+    exec_id = run.result["exec_id"]
+    assert_refused(replay(hb, exec_id), f"cannot replay {exec_id}: it was "
+                   "refused before it started", "so nothing ran")
+    assert replays_of(hb, exec_id) == []
+
+
+def test_a_script_gone_since_is_refused(hb):
+    exec_id = exited_3(hb)
+    script = Path(start_of(hb, exec_id)["script"]["path"])
+    script.unlink()
+    run = replay(hb, exec_id)
+    assert_refused(run, f"script {script}: No such file or directory")
+    assert replays_of(hb, exec_id) == []
+
+
+def test_a_start_directory_gone_since_is_refused(hb):
+    """The replay starts where the original started; where that is gone,
+    it is refused, not started somewhere else."""
+    work = hb.mkdir("work")
+    script = hb.dir / hb.script("exit_code.py")
+    run = hb.run_argv(["--policy", hb.policy(), script, "3"], cwd=work)
+    assert run.rc == 3, run
+    (rec,) = [r for r in records(hb) if r["type"] == "start"]
+    shutil.rmtree(work)
+    out = replay(hb, rec["exec_id"])
+    assert_refused(out, f"its start directory {work}: No such file")
+    assert replays_of(hb, rec["exec_id"]) == []
