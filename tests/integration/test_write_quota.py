@@ -217,3 +217,38 @@ def test_shipped_policies_bound_what_is_added_and_none_lifts_it(hb):
     assert "write quota: what the read_write paths gain, at most 100 MiB " \
         "and 1000 files created" in runs[0].stdout, runs[0]
     assert "write quota: none\n" in runs[1].stdout, runs[1]
+
+
+@pytest.mark.parametrize("option,value,key,limit,line", [
+    ("--write-quota-mb", "6", "write_quota_mb", "5", 5),
+    ("--write-quota-files", "11", "write_quota_files", "10", 6),
+])
+def test_the_command_line_cannot_raise_a_quota(hb, option, value, key,
+                                               limit, line):
+    _, policy = quota_setup(hb, "write_quota_mb = 5\n"
+                            "write_quota_files = 10\n")
+
+    run = hb.run("hello.py", policy=policy, options=[option, value])
+
+    assert_refused(run, rf"^hivebox: {option} {value} would loosen the "
+                   rf"policy's {key} = {limit} \(.*policy\.ini:{line}\); "
+                   r"the command line may only tighten$")
+
+
+def test_unprivileged_run_with_a_quota_runs_nothing(hb):
+    """Not only the dry run: a real unprivileged start is refused too,
+    before the script runs."""
+    out, policy = quota_setup(hb, "write_quota_files = 10\n")
+    (hb.dir / "job.py").write_text("open('out/ran', 'w').write('x')\n")
+
+    run = hb.run_argv(["--policy", policy, "job.py"],
+                      prefix=["setpriv", "--reuid=65534", "--regid=65534",
+                              "--clear-groups"])
+
+    assert run.rc == EXIT_HIVEBOX, run
+    assert run.stdout == "", run
+    lines = run.stderr_lines()
+    assert len(lines) == 1, run
+    assert "policy.ini:5: write_quota_files needs hivebox started as " \
+        "root" in lines[0], run
+    assert not (out / "ran").exists()
