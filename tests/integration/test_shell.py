@@ -348,6 +348,30 @@ def test_record_refused_where_the_sandbox_writes(hb):
     assert not (out / "t.cast").exists()
 
 
+def test_record_into_a_missing_directory_is_refused(hb):
+    """Nothing starts when the transcript cannot be written: a session
+    whose recording was asked for is never run unrecorded."""
+    target = hb.dir / "no-such-dir" / "t.cast"
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.run(
+            [HIVEBOX, "shell", "--audit-dir", hb.audit_dir, "--policy",
+             hb.policy(), "--record", target],
+            stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True, timeout=60, cwd=hb.dir)
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert proc.returncode == EXIT_FAILED, proc
+    assert proc.stderr.splitlines() == [
+        f"hivebox: {target}: cannot write the transcript there: No such "
+        "file or directory"], proc.stderr
+    assert proc.stdout == ""
+    assert not target.parent.exists()
+    assert [r for r in exec_records(hb.audit_dir, default_key())
+            if r["type"] == "start"] == []
+
+
 def test_no_terminal_refused(hb):
     proc = subprocess.run(
         [HIVEBOX, "shell", "--audit-dir", hb.audit_dir, "--policy",
