@@ -146,8 +146,11 @@ deps:
 		echo "make deps: run as root to install: $(DEB_PACKAGES)"; \
 	fi
 
-# The demo keeps its audit trail in build/audit, not in /var/log/hivebox.
+# The demo keeps its audit trail in build/audit, not in /var/log/hivebox,
+# signed with a key of its own, build/demo.key (made by the first demo).
 demo: deps all
+	test -e $(B)/audit/signing || $(B)/hivebox audit init \
+		--dir $(B)/audit --key $(CURDIR)/$(B)/demo.key
 	cd examples && ../$(B)/hivebox --audit-dir ../$(B)/audit \
 		--policy ../policies/strict.ini hello.py from the sandbox
 	$(B)/hivebox audit show --dir $(B)/audit
