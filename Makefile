@@ -6,6 +6,12 @@ DESTDIR ?=
 BINDIR = $(PREFIX)/bin
 LIBEXECDIR = $(PREFIX)/libexec/hivebox
 MANDIR = $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+# Where a bare policy name is searched after the including file's
+# directory (hivebox-policy(5)): the machine's, then the shipped ones.
+POLICYDIR = $(PREFIX)/share/hivebox/policies
+SYSPOLICYDIR = $(SYSCONFDIR)/hivebox/policies
+COMPLETIONDIR = $(PREFIX)/share/bash-completion/completions
 # The interpreter whose root file system is compiled in.
 INTERPRETER ?= /usr/bin/python3
 # Debian's python3, not whatever python3 comes first in PATH.
@@ -15,7 +21,10 @@ CC ?= cc
 CFLAGS ?= -O2 -g
 HB_CFLAGS = -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
 	-Wmissing-prototypes -Wstrict-prototypes -Ilauncher -Ibuild \
-	-DHB_LIBEXECDIR='"$(LIBEXECDIR)"' $(shell pkg-config --cflags json-c)
+	-DHB_LIBEXECDIR='"$(LIBEXECDIR)"' \
+	-DHB_POLICY_SHIPPED_DIR='"$(POLICYDIR)"' \
+	-DHB_POLICY_SYSTEM_DIR='"$(SYSPOLICYDIR)"' \
+	$(shell pkg-config --cflags json-c)
 LIBS = -linih -lcap -ljson-c -lnftnl -lmnl -lsodium -lseccomp
 # hivebox itself links the libraries Debian ships as static archives into
 # the binary (libmnl has none): the dynamic loader then maps and
@@ -57,7 +66,7 @@ DEB_PACKAGES = build-essential pkg-config python3 libinih-dev libcap-dev \
 	libsodium-dev python3-pytest clang-format cppcheck bubblewrap hyperfine \
 	iproute2 nftables util-linux clang libclang-rt-14-dev
 
-.PHONY: all deps demo check unit unit-asan integration lint format \
+.PHONY: FORCE all deps demo check unit unit-asan integration lint format \
 	install uninstall bench clean fuzz fuzz-cc fuzz-check check-rules
 
 all: $(B)/hivebox
@@ -68,7 +77,14 @@ $(B) $(B)/asan:
 $(B)/rootfs_data.c: scripts/gen-rootfs $(wildcard rootfs/etc/*) | $(B)
 	$(PYTHON) -I scripts/gen-rootfs $(INTERPRETER) $(B)/python3.manifest $@ rootfs/etc
 
-$(B)/%.o: launcher/%.c $(HEADERS) | $(B)
+# The paths compiled in: a build for another PREFIX rebuilds the
+# objects, so that `make install PREFIX=/usr` never installs a binary
+# that looks under /usr/local.
+PATHS = $(LIBEXECDIR):$(POLICYDIR):$(SYSPOLICYDIR)
+$(B)/paths: FORCE | $(B)
+	@[ "$$(cat $@ 2>/dev/null)" = "$(PATHS)" ] || echo "$(PATHS)" > $@
+
+$(B)/%.o: launcher/%.c $(HEADERS) $(B)/paths | $(B)
 	$(CC) $(CFLAGS) $(HB_CFLAGS) -c -o $@ $<
 
 $(B)/rootfs_data.o: $(B)/rootfs_data.c launcher/rootfs.h
@@ -82,7 +98,7 @@ $(B)/libhivebox.a: $(OBJS)
 $(B)/hivebox: $(B)/main.o $(B)/libhivebox.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(HB_LIBS)
 
-$(B)/asan/%.o: launcher/%.c $(HEADERS) | $(B)/asan
+$(B)/asan/%.o: launcher/%.c $(HEADERS) $(B)/paths | $(B)/asan
 	$(CC) $(CFLAGS) $(HB_CFLAGS) $(ASAN) -c -o $@ $<
 
 $(B)/asan/rootfs_data.o: $(B)/rootfs_data.c launcher/rootfs.h | $(B)/asan
@@ -112,7 +128,7 @@ fuzz-cc:
 		>&2; exit 1; }
 	@mkdir -p $(B)/fuzz/obj
 
-$(B)/fuzz/obj/%.o: launcher/%.c $(HEADERS) | fuzz-cc
+$(B)/fuzz/obj/%.o: launcher/%.c $(HEADERS) $(B)/paths | fuzz-cc
 	$(FUZZ_CC) $(FUZZ_SAN) $(HB_CFLAGS) $(FUZZ_LAUNCHER_CFLAGS) -c -o $@ $<
 
 $(B)/fuzz/obj/rootfs_data.o: $(B)/rootfs_data.c launcher/rootfs.h | fuzz-cc

@@ -8,7 +8,7 @@ struct load_ctx {
 	struct hb_config *c;
 	const char *file;
 	struct hb_diag *diag;
-	bool seen[4]; /* by index into keys[] */
+	bool seen[6]; /* by index into keys[] */
 	int err;
 };
 
@@ -68,6 +68,16 @@ static int set_filter_cache(struct load_ctx *x, const char *value)
 	return set_path(x, "cache_dir", value, &x->c->filter_cache);
 }
 
+static int set_policy_system_dir(struct load_ctx *x, const char *value)
+{
+	return set_path(x, "system_dir", value, &x->c->policy_system_dir);
+}
+
+static int set_policy_shipped_dir(struct load_ctx *x, const char *value)
+{
+	return set_path(x, "shipped_dir", value, &x->c->policy_shipped_dir);
+}
+
 static const struct {
 	const char *section, *name;
 	int (*set)(struct load_ctx *x, const char *value);
@@ -76,6 +86,8 @@ static const struct {
 	{"network", "state_dir", set_state_dir},
 	{"identity", "uid_lock", set_uid_lock},
 	{"filters", "cache_dir", set_filter_cache},
+	{"policies", "system_dir", set_policy_system_dir},
+	{"policies", "shipped_dir", set_policy_shipped_dir},
 };
 _Static_assert(ARRAY_SIZE(keys) == ARRAY_SIZE(((struct load_ctx *)0)->seen),
 	       "one seen[] slot per key");
@@ -163,5 +175,7 @@ void hb_config_free(struct hb_config *c)
 	free(c->state_dir);
 	free(c->uid_lock);
 	free(c->filter_cache);
+	free(c->policy_system_dir);
+	free(c->policy_shipped_dir);
 	memset(c, 0, sizeof(*c));
 }

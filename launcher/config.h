@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* hivebox's own settings, which belong to the machine rather than to a
  * policy: /etc/hivebox/hivebox.conf, an INI file read with inih.  Read
- * by root runs only. */
+ * by root runs only: the unprivileged search policies in the directories
+ * compiled in. */
 #pragma once
 
 #include "net_pool.h"
@@ -27,6 +28,10 @@ struct hb_config {
 	char *state_dir;
 	char *uid_lock;
 	char *filter_cache; /* NULL: none, every run compiles its filter */
+	/* [policies]: where bare policy names are searched (policy.h);
+	 * NULL: the directory compiled in. */
+	char *policy_system_dir;
+	char *policy_shipped_dir;
 };
 
 /* Load path, or HB_CONFIG_DEFAULT when path is NULL; the default may be

@@ -39,21 +39,42 @@ static int fail_diag(const struct hb_diag *d)
 	return HB_EXIT_FAILED;
 }
 
+/* As root, hivebox.conf may move the directories a bare policy name is
+ * searched in (c then outlives p's use of them); the unprivileged search
+ * the compiled-in ones. */
+static int policy_dirs(const struct hb_cli *cli, struct hb_config *c,
+		       struct hb_policy *p, struct hb_diag *d)
+{
+	int r;
+
+	if (geteuid() != 0)
+		return 0;
+	r = hb_config_load(c, cli->config, d);
+	if (r < 0)
+		return r;
+	if (c->policy_system_dir)
+		p->dirs.system = c->policy_system_dir;
+	if (c->policy_shipped_dir)
+		p->dirs.shipped = c->policy_shipped_dir;
+	return 0;
+}
+
 static int policy_show(const struct hb_cli *cli)
 {
+	struct hb_config c = {0};
 	struct hb_policy p;
 	struct hb_diag d = {0};
 	int r;
 
 	hb_policy_init(&p);
-	r = hb_policy_load(&p, cli->policy, &d);
-	if (r < 0) {
-		hb_policy_free(&p);
-		return fail_diag(&d);
-	}
-	hb_policy_show(&p, stdout);
+	r = policy_dirs(cli, &c, &p, &d);
+	if (r == 0)
+		r = hb_policy_load(&p, cli->policy, &d);
+	if (r == 0)
+		hb_policy_show(&p, stdout);
 	hb_policy_free(&p);
-	return 0;
+	hb_config_free(&c);
+	return r < 0 ? fail_diag(&d) : 0;
 }
 
 /* policy explain: the exposure score and its weakenings. */
@@ -61,12 +82,15 @@ static int policy_explain(const struct hb_cli *cli)
 {
 	_cleanup_free_ char *cwd = getcwd(NULL, 0);
 	struct hb_exposure *e = calloc(1, sizeof(*e));
+	struct hb_config c = {0};
 	struct hb_policy p;
 	struct hb_diag d = {0};
 	int r, code = 0;
 
 	hb_policy_init(&p);
-	r = e && cwd ? hb_policy_load(&p, cli->policy, &d) : -ENOMEM;
+	r = e && cwd ? policy_dirs(cli, &c, &p, &d) : -ENOMEM;
+	if (r == 0)
+		r = hb_policy_load(&p, cli->policy, &d);
 	if (r == 0)
 		r = hb_policy_explain(&p, cwd, e);
 	if (r < 0 && !d.msg[0])
@@ -83,6 +107,7 @@ static int policy_explain(const struct hb_cli *cli)
 	}
 	free(e);
 	hb_policy_free(&p);
+	hb_config_free(&c);
 	return code;
 }
 
@@ -92,15 +117,18 @@ static int policy_lint(const struct hb_cli *cli)
 {
 	_cleanup_free_ char *cwd = getcwd(NULL, 0), *parent_path = NULL;
 	struct hb_lint *l = calloc(1, sizeof(*l));
+	struct hb_config c = {0};
 	struct hb_policy p, parent;
 	struct hb_diag d = {0};
 	int r, code;
 
 	hb_policy_init(&p);
 	hb_policy_init(&parent);
-	r = l && cwd ? hb_policy_load(&p, cli->policy, &d) : -ENOMEM;
+	r = l && cwd ? policy_dirs(cli, &c, &p, &d) : -ENOMEM;
 	if (r == 0)
-		r = hb_policy_parent_path(cli->policy, &parent_path);
+		r = hb_policy_load(&p, cli->policy, &d);
+	if (r == 0)
+		r = hb_policy_parent_path(p.path, &p.dirs, &parent_path);
 	if (r == 0 && parent_path)
 		r = hb_policy_load(&parent, parent_path, &d);
 	if (r == 0)
@@ -117,6 +145,7 @@ static int policy_lint(const struct hb_cli *cli)
 	free(l);
 	hb_policy_free(&parent);
 	hb_policy_free(&p);
+	hb_config_free(&c);
 	return code;
 }
 
@@ -188,8 +217,10 @@ struct run {
 static int load_policy(struct run *run)
 {
 	const struct hb_cli *cli = run->cli;
-	int r = hb_policy_load(&run->policy, cli->policy, &run->diag);
+	int r = policy_dirs(cli, &run->config, &run->policy, &run->diag);
 
+	if (r == 0)
+		r = hb_policy_load(&run->policy, cli->policy, &run->diag);
 	run->policy_read = r == 0;
 	if (r == 0 && cli->verb == HB_VERB_SHELL)
 		r = hb_policy_shell_defaults(&run->policy, HB_SHELL_TIMEOUT_S);
@@ -301,21 +332,16 @@ static int build_plan(struct run *run)
 		.environ = environ,
 	};
 
-	int r;
-
 	if (!cwd)
 		return hb_diag_set(&run->diag, NULL, 0,
 				   "cannot tell the current directory: %s",
 				   strerror(errno));
-	/* The machine's settings (the address pool, the uid lock) matter
-	 * to a root run only: unprivileged, a filtered network is refused
-	 * and the caller's own ids are the sandbox's. */
-	if (inv.euid == 0) {
-		r = hb_config_load(&run->config, cli->config, &run->diag);
-		if (r < 0)
-			return r;
+	/* The machine's settings (the address pool, the uid lock), read
+	 * before the policy, matter to a root run only: unprivileged, a
+	 * filtered network is refused and the caller's own ids are the
+	 * sandbox's. */
+	if (inv.euid == 0)
 		inv.config = &run->config;
-	}
 	return hb_plan_build(&run->plan, &run->policy, &inv, &run->diag);
 }
 
@@ -1454,13 +1480,20 @@ static enum hb_risk check_gate(const struct hb_cli *cli,
  * the plan's, so its paths need not exist here. */
 static int check_context(const struct hb_cli *cli, struct hb_policy *ctx)
 {
+	struct hb_config c = {0};
 	struct hb_diag d = {0};
+	int r;
 
 	if (!cli->policy)
 		return 0;
-	if (hb_policy_load(ctx, cli->policy, &d) < 0)
-		return fail_diag(&d);
-	return 0;
+	r = policy_dirs(cli, &c, ctx, &d);
+	if (r == 0)
+		r = hb_policy_load(ctx, cli->policy, &d);
+	/* Nothing searches again; no pointer into c outlives it. */
+	ctx->dirs = (struct hb_policy_dirs){HB_POLICY_SYSTEM_DIR,
+					    HB_POLICY_SHIPPED_DIR};
+	hb_config_free(&c);
+	return r < 0 ? fail_diag(&d) : 0;
 }
 
 /* hivebox check: hivebox runs the analyzer as it runs any script, by

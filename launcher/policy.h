@@ -155,8 +155,25 @@ struct hb_limits {
 /* Their keys, in the same order: HB_K_TIMEOUT + i for the i-th. */
 #define HB_N_LIMITS 7
 
+/* Where a bare policy name is searched after the directory of the file
+ * that names it (or the current directory): the machine's policies, then
+ * the shipped ones.  The Makefile compiles in both; hivebox.conf's
+ * [policies] keys move them for root's runs (config.h). */
+#ifndef HB_POLICY_SYSTEM_DIR
+#define HB_POLICY_SYSTEM_DIR "/etc/hivebox/policies"
+#endif
+#ifndef HB_POLICY_SHIPPED_DIR
+#define HB_POLICY_SHIPPED_DIR "/usr/local/share/hivebox/policies"
+#endif
+
+struct hb_policy_dirs {
+	const char *system;  /* not owned; NULL: not searched */
+	const char *shipped; /* not owned; NULL: not searched */
+};
+
 struct hb_policy {
 	char *path; /* the file named on the command line, absolute */
+	struct hb_policy_dirs dirs; /* hb_policy_init: the compiled-in ones */
 	char *description;
 	char *interpreter;
 	char *workdir; /* NULL: the directory hivebox was started in */
@@ -195,7 +212,9 @@ struct hb_policy {
 void hb_policy_init(struct hb_policy *p);
 void hb_policy_free(struct hb_policy *p);
 
-/* Load path (and what it extends) on top of the built-in defaults. */
+/* Load path (and what it extends) on top of the built-in defaults.  A
+ * bare name (no '/') is searched as hb_policy_find() says, from the
+ * current directory. */
 int hb_policy_load(struct hb_policy *p, const char *path, struct hb_diag *diag);
 /* Parse one INI stream named name into p; used by load and by tests. */
 int hb_policy_parse(struct hb_policy *p, FILE *f, const char *name, int depth,
@@ -235,3 +254,15 @@ void hb_policy_show(const struct hb_policy *p, FILE *out);
 void hb_policy_canonical(const struct hb_policy *p, FILE *out);
 
 const char *hb_key_name(enum hb_key key);
+
+/* Is name a bare policy name, one to search for (no '/')? */
+bool hb_policy_name_is_bare(const char *name);
+/* Find the bare policy name in near (NULL: the current directory, and
+ * *ret relative to it), then in dirs->system, then in dirs->shipped; in
+ * each, name as given, then name.ini.  A directory or a missing name is
+ * passed over; anything else is taken, for the reader to accept or not.
+ * -ENOENT when found nowhere; tried (size bytes) then lists the
+ * directories searched, comma-separated. */
+int hb_policy_find(const char *name, const char *near,
+		   const struct hb_policy_dirs *dirs, char **ret, char *tried,
+		   size_t size);

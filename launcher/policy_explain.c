@@ -545,10 +545,12 @@ static int extends_handler(void *user, const char *section, const char *name,
 	return 1;
 }
 
-int hb_policy_parent_path(const char *path, char **ret)
+int hb_policy_parent_path(const char *path, const struct hb_policy_dirs *dirs,
+			  char **ret)
 {
 	_cleanup_free_ char *cwd = getcwd(NULL, 0), *abs = NULL, *dir = NULL;
 	struct find_extends f = {0};
+	char tried[384];
 	int r;
 
 	*ret = NULL;
@@ -560,11 +562,14 @@ int hb_policy_parent_path(const char *path, char **ret)
 	if (!f.value)
 		return 0;
 	/* As the reader resolves it: relative to the naming file's
-	 * directory. */
+	 * directory, a bare name searched from there. */
 	r = hb_path_absolute(cwd, path, &abs);
 	if (r == 0)
 		r = hb_path_absolute(abs, "..", &dir);
-	if (r == 0)
+	if (r == 0 && hb_policy_name_is_bare(hb_strip(f.value)))
+		r = hb_policy_find(hb_strip(f.value), dir, dirs, ret, tried,
+				   sizeof(tried));
+	else if (r == 0)
 		r = hb_path_absolute(dir, hb_strip(f.value), ret);
 	free(f.value);
 	return r;

@@ -57,4 +57,5 @@ void hb_lint_print(const struct hb_policy *p, const char *name,
 		   const struct hb_lint *l, FILE *out);
 /* The file path's [policy] extends names, absolute; *ret NULL when it
  * extends nothing. */
-int hb_policy_parent_path(const char *path, char **ret);
+int hb_policy_parent_path(const char *path, const struct hb_policy_dirs *dirs,
+			  char **ret);

@@ -165,6 +165,26 @@ static bool is_extends(const struct raw *r)
 static int load_file(struct hb_policy *p, const char *path, int depth,
 		     struct hb_diag *diag);
 
+/* The file a parent's value names: a bare name searched from dir, a
+ * path relative to dir.  -ENOENT: found nowhere, said in diag. */
+static int parent_path(struct hb_policy *p, const char *dir, const char *file,
+		       const struct raw *r, char **ret_path,
+		       struct hb_diag *diag)
+{
+	char tried[384];
+	int ret;
+
+	if (!hb_policy_name_is_bare(r->value))
+		return hb_path_absolute(dir, r->value, ret_path);
+	ret = hb_policy_find(r->value, dir, &p->dirs, ret_path, tried,
+			     sizeof(tried));
+	if (ret == -ENOENT)
+		hb_diag_set(diag, file, r->line,
+			    "cannot extend '%s': no such policy in %s",
+			    r->value, tried);
+	return ret;
+}
+
 static int load_parent(struct hb_policy *p, const char *file,
 		       const struct raw *r, int depth, struct hb_diag *diag)
 {
@@ -190,7 +210,7 @@ static int load_parent(struct hb_policy *p, const char *file,
 	if (ret == 0)
 		ret = hb_path_absolute(abs, "..", &dir);
 	if (ret == 0)
-		ret = hb_path_absolute(dir, r->value, &parent);
+		ret = parent_path(p, dir, file, r, &parent, diag);
 	if (ret < 0)
 		return ret;
 	ret = load_file(p, parent, depth + 1, diag);
@@ -283,16 +303,39 @@ static int load_file(struct hb_policy *p, const char *path, int depth,
 	return hb_policy_parse(p, f, path, depth, diag);
 }
 
-int hb_policy_load(struct hb_policy *p, const char *path, struct hb_diag *diag)
+/* The file --policy names: a bare name searched from the current
+ * directory, as typed when found there. */
+static int policy_file(struct hb_policy *p, const char *name, char **ret_path,
+		       struct hb_diag *diag)
+{
+	char tried[384];
+	int r;
+
+	if (!hb_policy_name_is_bare(name)) {
+		*ret_path = strdup(name);
+		return *ret_path ? 0 : -ENOMEM;
+	}
+	r = hb_policy_find(name, NULL, &p->dirs, ret_path, tried,
+			   sizeof(tried));
+	if (r == -ENOENT)
+		hb_diag_set(diag, name, 0,
+			    "cannot read policy: no such policy in %s", tried);
+	return r;
+}
+
+int hb_policy_load(struct hb_policy *p, const char *name, struct hb_diag *diag)
 {
 	_cleanup_free_ char *cwd = getcwd(NULL, 0);
+	_cleanup_free_ char *path = NULL;
 	int r;
 
 	if (!cwd)
 		return -errno;
 	free(p->path);
 	p->path = NULL;
-	r = hb_path_absolute(cwd, path, &p->path);
+	r = policy_file(p, name, &path, diag);
+	if (r == 0)
+		r = hb_path_absolute(cwd, path, &p->path);
 	if (r < 0)
 		return r;
 	r = load_file(p, path, 0, diag);

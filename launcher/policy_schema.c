@@ -438,6 +438,8 @@ const char *hb_key_name(enum hb_key key)
 void hb_policy_init(struct hb_policy *p)
 {
 	memset(p, 0, sizeof(*p));
+	p->dirs.system = HB_POLICY_SYSTEM_DIR;
+	p->dirs.shipped = HB_POLICY_SHIPPED_DIR;
 	/* Built-in defaults: what a policy that says nothing gets.  An
 	 * allocation that fails leaves a string unset. */
 	for (size_t i = 0; i < ARRAY_SIZE(hb_keys); i++) {

@@ -157,3 +157,33 @@ Test(config, only_a_regular_file_is_read, .timeout = 10)
 		cr_assert_str_eq(d.msg, "cannot read: not a regular file");
 	}
 }
+
+/* [policies] moves the search for bare policy names (policy_find.c);
+ * unset, the directories compiled in stay. */
+Test(config, policy_dirs)
+{
+	struct hb_config c;
+	struct hb_diag d = {0};
+	int r = load_text(&c,
+			  "[policies]\nsystem_dir = /srv/hb/etc\n"
+			  "shipped_dir = /srv/hb/share\n",
+			  &d);
+	bool ok = r == 0 && c.policy_system_dir && c.policy_shipped_dir &&
+		  strcmp(c.policy_system_dir, "/srv/hb/etc") == 0 &&
+		  strcmp(c.policy_shipped_dir, "/srv/hb/share") == 0;
+
+	hb_config_free(&c);
+	cr_assert(ok, "r %d: %s", r, d.msg);
+	r = load_text(&c, "[network]\npool = 10.9.0.0/16\n", &d);
+	ok = r == 0 && !c.policy_system_dir && !c.policy_shipped_dir;
+	hb_config_free(&c);
+	cr_assert(ok, "unset [policies] keys are not NULL");
+}
+
+Test(config, policy_dirs_are_absolute)
+{
+	expect_error("[policies]\nsystem_dir = etc/policies\n", 2,
+		     "system_dir must be an absolute path");
+	expect_error("[policies]\nshipped_dir = /a\nshipped_dir = /b\n", 3,
+		     "duplicate key 'shipped_dir' in [policies]");
+}
