@@ -12,6 +12,8 @@ SYSCONFDIR ?= /etc
 POLICYDIR = $(PREFIX)/share/hivebox/policies
 SYSPOLICYDIR = $(SYSCONFDIR)/hivebox/policies
 COMPLETIONDIR = $(PREFIX)/share/bash-completion/completions
+# What --version says (debian/rules passes the package's version).
+VERSION ?= 0.1
 # The interpreter whose root file system is compiled in.
 INTERPRETER ?= /usr/bin/python3
 # Debian's python3, not whatever python3 comes first in PATH.
@@ -24,6 +26,7 @@ HB_CFLAGS = -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
 	-DHB_LIBEXECDIR='"$(LIBEXECDIR)"' \
 	-DHB_POLICY_SHIPPED_DIR='"$(POLICYDIR)"' \
 	-DHB_POLICY_SYSTEM_DIR='"$(SYSPOLICYDIR)"' \
+	-DHB_VERSION='"$(VERSION)"' \
 	$(shell pkg-config --cflags json-c)
 LIBS = -linih -lcap -ljson-c -lnftnl -lmnl -lsodium -lseccomp
 # hivebox itself links the libraries Debian ships as static archives into
@@ -67,7 +70,8 @@ DEB_PACKAGES = build-essential pkg-config python3 libinih-dev libcap-dev \
 	iproute2 nftables util-linux clang libclang-rt-14-dev
 
 .PHONY: FORCE all deps demo check unit unit-asan integration lint format \
-	install uninstall bench clean fuzz fuzz-cc fuzz-check check-rules
+	install setup setup-left uninstall bench clean fuzz fuzz-cc \
+	fuzz-check check-rules
 
 all: $(B)/hivebox
 
@@ -77,14 +81,14 @@ $(B) $(B)/asan:
 $(B)/rootfs_data.c: scripts/gen-rootfs $(wildcard rootfs/etc/*) | $(B)
 	$(PYTHON) -I scripts/gen-rootfs $(INTERPRETER) $(B)/python3.manifest $@ rootfs/etc
 
-# The paths compiled in: a build for another PREFIX rebuilds the
-# objects, so that `make install PREFIX=/usr` never installs a binary
+# The paths and version compiled in: a build for another PREFIX rebuilds
+# the objects, so that `make install PREFIX=/usr` never installs a binary
 # that looks under /usr/local.
-PATHS = $(LIBEXECDIR):$(POLICYDIR):$(SYSPOLICYDIR)
-$(B)/paths: FORCE | $(B)
-	@[ "$$(cat $@ 2>/dev/null)" = "$(PATHS)" ] || echo "$(PATHS)" > $@
+DEFINES = $(LIBEXECDIR):$(POLICYDIR):$(SYSPOLICYDIR):$(VERSION)
+$(B)/defines: FORCE | $(B)
+	@[ "$$(cat $@ 2>/dev/null)" = "$(DEFINES)" ] || echo "$(DEFINES)" > $@
 
-$(B)/%.o: launcher/%.c $(HEADERS) $(B)/paths | $(B)
+$(B)/%.o: launcher/%.c $(HEADERS) $(B)/defines | $(B)
 	$(CC) $(CFLAGS) $(HB_CFLAGS) -c -o $@ $<
 
 $(B)/rootfs_data.o: $(B)/rootfs_data.c launcher/rootfs.h
@@ -98,7 +102,7 @@ $(B)/libhivebox.a: $(OBJS)
 $(B)/hivebox: $(B)/main.o $(B)/libhivebox.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(HB_LIBS)
 
-$(B)/asan/%.o: launcher/%.c $(HEADERS) $(B)/paths | $(B)/asan
+$(B)/asan/%.o: launcher/%.c $(HEADERS) $(B)/defines | $(B)/asan
 	$(CC) $(CFLAGS) $(HB_CFLAGS) $(ASAN) -c -o $@ $<
 
 $(B)/asan/rootfs_data.o: $(B)/rootfs_data.c launcher/rootfs.h | $(B)/asan
@@ -128,7 +132,7 @@ fuzz-cc:
 		>&2; exit 1; }
 	@mkdir -p $(B)/fuzz/obj
 
-$(B)/fuzz/obj/%.o: launcher/%.c $(HEADERS) $(B)/paths | fuzz-cc
+$(B)/fuzz/obj/%.o: launcher/%.c $(HEADERS) $(B)/defines | fuzz-cc
 	$(FUZZ_CC) $(FUZZ_SAN) $(HB_CFLAGS) $(FUZZ_LAUNCHER_CFLAGS) -c -o $@ $<
 
 $(B)/fuzz/obj/rootfs_data.o: $(B)/rootfs_data.c launcher/rootfs.h | fuzz-cc
@@ -210,6 +214,15 @@ check: lint unit unit-asan fuzz-check check-rules integration
 bench: $(B)/hivebox
 	scripts/bench
 
+AUDITDIR = /var/log/hivebox
+AUDITKEY = $(SYSCONFDIR)/hivebox/audit.key
+CONF = $(DESTDIR)$(SYSCONFDIR)/hivebox/hivebox.conf
+
+# Files, then the machine's set-up: done here when DESTDIR is empty (as
+# root), left to the first run or to `hivebox doctor --fix` when it is
+# set, since the key and the log directory belong to the machine, not to
+# a staged tree.  HB_SETUP=no leaves it out and says nothing
+# (debian/rules: the postinst does it).
 install: $(B)/hivebox
 	install -D -m 0755 $(B)/hivebox $(DESTDIR)$(BINDIR)/hivebox
 	install -D -m 0755 scripts/hivebox-check \
@@ -221,19 +234,60 @@ install: $(B)/hivebox
 		$(DESTDIR)$(MANDIR)/man5/hivebox-policy.5
 	install -D -m 0644 man/hivebox-audit.5 \
 		$(DESTDIR)$(MANDIR)/man5/hivebox-audit.5
-	install -d $(DESTDIR)$(PREFIX)/share/hivebox/policies
-	install -m 0644 policies/*.ini $(DESTDIR)$(PREFIX)/share/hivebox/policies
-	@# The audit key and log directory belong to the machine, not to a
-	@# staged DESTDIR tree.
-	if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then \
-		$(BINDIR)/hivebox audit init; fi
+	install -d $(DESTDIR)$(POLICYDIR)
+	install -m 0644 policies/*.ini $(DESTDIR)$(POLICYDIR)
+	install -D -m 0644 conf/hivebox.bash $(DESTDIR)$(COMPLETIONDIR)/hivebox
+	install -d -m 0755 $(DESTDIR)$(SYSPOLICYDIR)
+	@# An installed hivebox.conf is the administrator's: never replaced.
+	@if [ -e $(CONF) ]; then \
+		echo "make install: keeping $(CONF) as it is"; \
+	else \
+		echo "install -D -m 0644 conf/hivebox.conf $(CONF)"; \
+		install -D -m 0644 conf/hivebox.conf $(CONF); \
+	fi
+ifneq ($(HB_SETUP),no)
+ifeq ($(DESTDIR),)
+	@$(MAKE) --no-print-directory setup
+else
+	@$(MAKE) --no-print-directory setup-left WHY="DESTDIR is set"
+endif
+endif
 
+# The audit directory (0750 root:adm, as the Debian package makes it),
+# then the key, made and bound to it by hivebox itself: `audit init`
+# keeps a key that exists, and fails, loudly, on a trail bound to
+# another key.
+setup:
+	@if [ "$$(id -u)" != 0 ]; then \
+		$(MAKE) --no-print-directory setup-left WHY="not root"; \
+	else \
+		set -ex; \
+		[ -d $(AUDITDIR) ] || install -d -m 0750 -o root -g adm \
+			$(AUDITDIR); \
+		$(BINDIR)/hivebox audit init --dir $(AUDITDIR) \
+			--key $(AUDITKEY); \
+	fi
+
+setup-left:
+	@echo "make install: $(WHY), so these set-up steps were left to the"
+	@echo "  first run, or to 'hivebox doctor --fix' (as root):"
+	@echo "  - the audit directory $(AUDITDIR), 0750 root:adm"
+	@echo "    (the first run as root makes it, 0750 root:root);"
+	@echo "  - the audit key $(AUDITKEY), 0600 root, bound to that"
+	@echo "    directory: 'hivebox audit init' (until then root's runs"
+	@echo "    warn that the trail is not signed)."
+
+# What install put in place, but not the machine's own: hivebox.conf,
+# /etc/hivebox/policies, the key and the trail stay.
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/hivebox $(DESTDIR)$(MANDIR)/man1/hivebox.1 \
 		$(DESTDIR)$(MANDIR)/man1/hivebox-check.1 \
 		$(DESTDIR)$(MANDIR)/man5/hivebox-policy.5 \
-		$(DESTDIR)$(MANDIR)/man5/hivebox-audit.5
+		$(DESTDIR)$(MANDIR)/man5/hivebox-audit.5 \
+		$(DESTDIR)$(COMPLETIONDIR)/hivebox
 	rm -rf $(DESTDIR)$(PREFIX)/share/hivebox $(DESTDIR)$(LIBEXECDIR)
+	@echo "make uninstall: kept $(DESTDIR)$(SYSCONFDIR)/hivebox" \
+		"(hivebox.conf, policies, the audit key) and $(AUDITDIR)"
 
 # Audit logs written by root carry the append-only flag.
 clean:
