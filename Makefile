@@ -67,11 +67,12 @@ FUZZ_SECONDS ?= 20
 DEB_PACKAGES = build-essential pkg-config python3 libinih-dev libcap-dev \
 	libjson-c-dev libseccomp-dev libmnl-dev libnftnl-dev libcriterion-dev \
 	libsodium-dev python3-pytest clang-format cppcheck bubblewrap hyperfine \
-	iproute2 nftables util-linux clang libclang-rt-14-dev
+	iproute2 nftables util-linux clang libclang-rt-14-dev \
+	debhelper lintian
 
 .PHONY: FORCE all deps demo check unit unit-asan integration lint format \
 	install setup setup-left uninstall bench clean fuzz fuzz-cc \
-	fuzz-check check-rules
+	fuzz-check check-rules deb deb-check
 
 all: $(B)/hivebox
 
@@ -89,10 +90,10 @@ $(B)/defines: FORCE | $(B)
 	@[ "$$(cat $@ 2>/dev/null)" = "$(DEFINES)" ] || echo "$(DEFINES)" > $@
 
 $(B)/%.o: launcher/%.c $(HEADERS) $(B)/defines | $(B)
-	$(CC) $(CFLAGS) $(HB_CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(HB_CFLAGS) -c -o $@ $<
 
 $(B)/rootfs_data.o: $(B)/rootfs_data.c launcher/rootfs.h
-	$(CC) $(CFLAGS) $(HB_CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(HB_CFLAGS) -c -o $@ $<
 
 # Made anew each time: an object whose source is gone must not linger.
 $(B)/libhivebox.a: $(OBJS)
@@ -288,6 +289,27 @@ uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/share/hivebox $(DESTDIR)$(LIBEXECDIR)
 	@echo "make uninstall: kept $(DESTDIR)$(SYSCONFDIR)/hivebox" \
 		"(hivebox.conf, policies, the audit key) and $(AUDITDIR)"
+
+# The Debian package (debian/), built by dpkg-buildpackage from a copy
+# of the tree: build/hivebox_VERSION_amd64.deb.
+DEB_VERSION = $(shell dpkg-parsechangelog -l debian/changelog -S Version)
+DEB_ARCH = $(shell dpkg --print-architecture)
+deb:
+	scripts/deb-build $(B)
+
+# Two builds (the second as a higher version, for the upgrade), lintian
+# (any error or warning fails), then install, demo, upgrade, remove and
+# purge with dpkg in a mount namespace of overlays (scripts/deb-cycle):
+# as root; the machine is left as it was.
+DEB_CHECK = $(B)/deb-check
+deb-check:
+	rm -rf $(DEB_CHECK)
+	scripts/deb-build $(DEB_CHECK)
+	scripts/deb-build --version $(DEB_VERSION)+cycle1 $(DEB_CHECK)
+	lintian --fail-on error,warning --display-info --pedantic \
+		$(DEB_CHECK)/hivebox_$(DEB_VERSION)_$(DEB_ARCH).deb
+	scripts/deb-cycle $(DEB_CHECK)/hivebox_$(DEB_VERSION)_$(DEB_ARCH).deb \
+		$(DEB_CHECK)/hivebox_$(DEB_VERSION)+cycle1_$(DEB_ARCH).deb
 
 # Audit logs written by root carry the append-only flag.
 clean:
