@@ -94,7 +94,12 @@ BAD_POLICIES = [
      r"No such file or directory$"),
     ("read_write over /proc", "[filesystem]\nread_write = /proc/sys\n",
      r"^hivebox: bad\.ini:2: read_write path '/proc/sys' collides"),
+    # A bare name searched in three places, all named (hivebox-policy(5)
+    # FINDING POLICIES); test_policy_search.py checks them one by one.
     ("missing parent", "[policy]\nextends = nowhere.ini\n",
+     r"^hivebox: bad\.ini:2: cannot extend 'nowhere\.ini': no such policy "
+     r"in /\S+, /etc/hivebox/policies, /\S+/share/hivebox/policies$"),
+    ("missing parent path", "[policy]\nextends = ./nowhere.ini\n",
      r"^hivebox: bad\.ini:2: .*nowhere\.ini.*No such file"),
     ("relative workdir", "[execution]\nworkdir = jobs\n",
      r"^hivebox: bad\.ini:2: workdir must be an absolute path, not 'jobs'$"),
@@ -173,10 +178,14 @@ def good_policy(hb):
 # "GOOD" a valid policy.
 BAD_ARGV = [
     ("missing policy", ["--policy", "missing.ini", "hello.py"],
-     r"^hivebox: missing\.ini: cannot read policy: No such file or "
+     r"^hivebox: missing\.ini: cannot read policy: no such policy in /\S+, "
+     r"/etc/hivebox/policies, /\S+/share/hivebox/policies$"),
+    ("missing policy path", ["--policy", "./missing.ini", "hello.py"],
+     r"^hivebox: \./missing\.ini: cannot read policy: No such file or "
      r"directory$"),
-    ("policy is a directory", ["--policy", "data", "hello.py"],
-     r"^hivebox: data: .*not a regular file"),
+    # A path: a bare name passes directories over.
+    ("policy is a directory", ["--policy", "./data", "hello.py"],
+     r"^hivebox: \./data: .*not a regular file"),
     ("missing script", ["--policy", "GOOD", "missing.py"],
      r"^hivebox: missing\.py: cannot use script: No such file or "
      r"directory$"),
