@@ -4,6 +4,7 @@
  * including file's, /etc/hivebox/policies and the shipped one. */
 #include "helpers.h"
 #include "policy.h"
+#include "policy_explain.h"
 
 #include <criterion/criterion.h>
 #include <string.h>
@@ -212,4 +213,25 @@ Test(policy_find, command_line_name_not_found)
 		 shipped);
 	cr_assert_str_eq(d.msg, want);
 	cr_assert_str_eq(d.file, "nope");
+}
+
+/* policy lint loads the parent alone: hb_policy_parent_path() finds it
+ * where the reader did. */
+Test(policy_find, parent_path_searches_as_the_reader)
+{
+	struct hb_policy_dirs dirs = {sys, shipped};
+	char *child = path_join(sys, "child.ini");
+	char *want = path_join(shipped, "base.ini");
+	char *got = NULL;
+	bool same;
+	int r;
+
+	policy_in(shipped, "base.ini", "share");
+	make_file(sys, "child.ini", "[policy]\nextends = base\n");
+	r = hb_policy_parent_path(child, &dirs, &got);
+	same = r == 0 && got && strcmp(got, want) == 0;
+	free(child);
+	free(want);
+	free(got);
+	cr_assert(same, "r %d", r);
 }
