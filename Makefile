@@ -68,7 +68,7 @@ DEB_PACKAGES = build-essential pkg-config python3 libinih-dev libcap-dev \
 	libjson-c-dev libseccomp-dev libmnl-dev libnftnl-dev libcriterion-dev \
 	libsodium-dev python3-pytest clang-format cppcheck bubblewrap hyperfine \
 	iproute2 nftables util-linux clang libclang-rt-14-dev \
-	debhelper lintian
+	debhelper lintian bash-completion
 
 .PHONY: FORCE all deps demo check unit unit-asan integration lint format \
 	install setup setup-left uninstall bench clean fuzz fuzz-cc \
