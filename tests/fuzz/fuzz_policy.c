@@ -36,7 +36,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 /* extends names a file relative to the directory of the one naming it.
  * The input is also NAME on disk, so that a policy may extend itself (a
  * cycle, refused after a few files) or a file that is not there.  A name
- * without '/' cannot leave the scratch directory; one with '/' could
+ * without '/' cannot leave the scratch directory (the search beyond it
+ * is turned off below); one with '/' could
  * reach any file of the machine, so such an input is parsed at a depth
  * past any limit, where every extends is refused and no file is read. */
 static int extends_depth(const uint8_t *data, size_t size)
@@ -62,6 +63,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!f)
 		fuzz_die("fmemopen");
 	hb_policy_init(&p);
+	/* A bare name is searched next to the file only, never in the
+	 * machine's policy directories. */
+	p.dirs = (struct hb_policy_dirs){NULL, NULL};
 	r = hb_policy_parse(&p, f, path, depth, &d);
 	fclose(f);
 	if (r == 0)
