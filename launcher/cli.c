@@ -49,6 +49,8 @@ void hb_cli_usage(FILE *out)
 	      "...\n"
 	      "       hivebox replay EXEC_ID [--shell] [--force] [--audit-dir "
 	      "DIR]\n"
+	      "       hivebox doctor [--json] [--fix] [--config FILE] "
+	      "[--audit-dir DIR] ...\n"
 	      "\n"
 	      "Run SCRIPT with the policy's interpreter in fresh user, mount, "
 	      "PID,\n"
@@ -343,6 +345,100 @@ static int parse_check_verb(struct hb_cli *cli, int argc, char **argv,
 	return 0;
 }
 
+void hb_cli_doctor_usage(FILE *out)
+{
+	fputs("Usage: hivebox doctor [--json] [--fix] [--config FILE] "
+	      "[--audit-dir DIR]\n"
+	      "                      [--key FILE] [--policies DIR]\n"
+	      "\n"
+	      "Check that this machine can run hivebox: the kernel's "
+	      "features, hivebox's\n"
+	      "own files, the trail and the policies.  One row per check, "
+	      "with a verdict\n"
+	      "(ok, warn, FAIL), what was found, a fix and what works "
+	      "without it.\n"
+	      "\n"
+	      "  --json          one JSON object, the rows as an array\n"
+	      "  --fix           first do what is safe and idempotent: create "
+	      "the audit\n"
+	      "                  directory (0750 root:adm) and the key (as "
+	      "audit init\n"
+	      "                  does), take others' bits off their modes; "
+	      "say what was done\n"
+	      "  --config FILE   hivebox.conf to check (default "
+	      "/etc/hivebox/hivebox.conf)\n"
+	      "  --audit-dir DIR the trail to check (default: the caller's)\n"
+	      "  --key FILE      the audit key (default " HB_CLI_DEFAULT_KEY
+	      ")\n"
+	      "  --policies DIR  the policies to lint (default "
+	      "/etc/hivebox/policies)\n"
+	      "\n"
+	      "Exit status: 0 nothing fails; 1 something fails that "
+	      "strict.ini does not\n"
+	      "need; 2 strict.ini cannot run here; 125 bad usage.  See "
+	      "hivebox(1), DOCTOR.\n",
+	      out);
+}
+
+static int parse_doctor_verb(struct hb_cli *cli, int argc, char **argv,
+			     struct hb_diag *diag)
+{
+	static const struct option opts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{"fix", no_argument, NULL, 'f'},
+		{"config", required_argument, NULL, 'c'},
+		{"audit-dir", required_argument, NULL, 'a'},
+		{"key", required_argument, NULL, 'k'},
+		{"policies", required_argument, NULL, 'p'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	struct hb_doctor_cli *dc = &cli->doctor;
+	int o;
+
+	cli->verb = HB_VERB_DOCTOR;
+	optind = 2;
+	opterr = 0;
+	while ((o = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (o) {
+		case 'j':
+			dc->json = true;
+			break;
+		case 'f':
+			dc->fix = true;
+			break;
+		case 'c':
+			cli->config = optarg;
+			break;
+		case 'a':
+			cli->audit_dir = optarg;
+			break;
+		case 'k':
+			dc->key_file = optarg;
+			break;
+		case 'p':
+			dc->policies_dir = optarg;
+			break;
+		case 'h':
+			dc->help = true;
+			return 0;
+		case ':':
+			return hb_diag_set(diag, NULL, 0,
+					   "option '%s' needs a value",
+					   argv[optind - 1]);
+		default:
+			return hb_diag_set(diag, NULL, 0,
+					   "unknown option '%s' for doctor",
+					   argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return hb_diag_set(diag, NULL, 0,
+				   "unexpected argument '%s' for doctor",
+				   argv[optind]);
+	return 0;
+}
+
 void hb_cli_replay_usage(FILE *out)
 {
 	fputs("Usage: hivebox replay EXEC_ID [--shell] [--force] [--audit-dir "
@@ -539,6 +635,8 @@ int hb_cli_parse(struct hb_cli *cli, int argc, char **argv,
 		return parse_check_verb(cli, argc, argv, diag);
 	if (argc >= 2 && strcmp(argv[1], "replay") == 0)
 		return parse_replay_verb(cli, argc, argv, diag);
+	if (argc >= 2 && strcmp(argv[1], "doctor") == 0)
+		return parse_doctor_verb(cli, argc, argv, diag);
 	for (size_t i = 0; i < ARRAY_SIZE(tighten_opts); i++)
 		opts[n++] =
 			(struct option){tighten_opts[i].name, required_argument,

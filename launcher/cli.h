@@ -16,6 +16,7 @@ enum hb_verb {
 	HB_VERB_AUDIT,
 	HB_VERB_CHECK,
 	HB_VERB_REPLAY, /* hivebox replay EXEC_ID [--shell] [--force] */
+	HB_VERB_DOCTOR, /* hivebox doctor [--json] [--fix] */
 	HB_VERB_HELP,
 	HB_VERB_VERSION,
 };
@@ -60,8 +61,19 @@ struct hb_replay_cli {
 	bool help;
 };
 
+/* hivebox doctor [--json] [--fix] [--config FILE] [--audit-dir DIR]
+ * [--key FILE] [--policies DIR] */
+struct hb_doctor_cli {
+	bool json;
+	bool fix;
+	bool help;
+	const char *key_file;	  /* NULL: HB_CLI_DEFAULT_KEY */
+	const char *policies_dir; /* NULL: /etc/hivebox/policies */
+};
+
 struct hb_cli {
 	enum hb_verb verb;
+	struct hb_doctor_cli doctor; /* config and audit_dir below */
 	struct hb_audit_cli audit;
 	struct hb_check_cli check;   /* policy and audit_dir below */
 	struct hb_replay_cli replay; /* audit_dir below */
@@ -93,6 +105,8 @@ int hb_cli_parse(struct hb_cli *cli, int argc, char **argv,
 		 struct hb_diag *diag);
 void hb_cli_usage(FILE *out);
 
+/* hivebox doctor --help */
+void hb_cli_doctor_usage(FILE *out);
 /* hivebox replay --help */
 void hb_cli_replay_usage(FILE *out);
 /* hivebox audit [SUB] --help */

@@ -5,6 +5,7 @@
 #include "audit_show.h"
 #include "check.h"
 #include "cli.h"
+#include "doctor.h"
 #include "ids.h"
 #include "mounts.h"
 #include "plan.h"
@@ -1851,6 +1852,41 @@ static int replay_command(const struct hb_cli *cli, int argc, char **argv)
 	return code;
 }
 
+/* doctor: the table or its JSON; the exit status says whether
+ * strict.ini can run here. */
+static int doctor_command(const struct hb_cli *cli)
+{
+	const struct hb_doctor_cli *dc = &cli->doctor;
+	struct hb_doctor_opts o = {cli->config, cli->audit_dir, dc->key_file,
+				   dc->policies_dir, dc->fix};
+	struct hb_doctor *d = calloc(1, sizeof(*d));
+	int r, code;
+
+	if (dc->help) {
+		free(d);
+		hb_cli_doctor_usage(stdout);
+		return 0;
+	}
+	r = d ? hb_doctor_run(&o, d) : -ENOMEM;
+	if (r < 0) {
+		fprintf(stderr, "hivebox: doctor: %s\n", strerror(-r));
+		free(d);
+		return HB_EXIT_FAILED;
+	}
+	if (dc->fix && d->n_fixed == 0)
+		hb_doctor_fixed(d, "nothing to fix");
+	if (dc->json) {
+		json_object *j = hb_doctor_json(d);
+		puts(json_object_to_json_string_ext(j, HB_JSON_FLAGS));
+		json_object_put(j);
+	} else {
+		hb_doctor_print(d, stdout);
+	}
+	code = hb_doctor_exit(d);
+	free(d);
+	return code;
+}
+
 int main(int argc, char **argv)
 {
 	struct hb_cli cli;
@@ -1881,6 +1917,8 @@ int main(int argc, char **argv)
 		return check_command(&cli);
 	case HB_VERB_REPLAY:
 		return replay_command(&cli, argc, argv);
+	case HB_VERB_DOCTOR:
+		return doctor_command(&cli);
 	case HB_VERB_SHELL:
 		/* Before anything of a run: a session with no one typing at
 		 * it has nothing to run.  A dry run only prints the plan. */

@@ -523,3 +523,22 @@ Test(cli, replay_needs_exactly_one_id)
 	PARSE_FAILS("unknown option '--policy' for replay", "replay", "a",
 		    "--policy", "p.ini");
 }
+
+Test(cli, doctor_options)
+{
+	struct hb_cli cli;
+	struct hb_diag d = {0};
+
+	cr_assert_eq(PARSE(&cli, &d, "doctor", "--json", "--fix", "--config",
+			   "c.conf", "--audit-dir", "log", "--key", "k",
+			   "--policies", "p"),
+		     0);
+	cr_assert_eq(cli.verb, HB_VERB_DOCTOR);
+	cr_assert(cli.doctor.json && cli.doctor.fix && !cli.doctor.help);
+	cr_assert_str_eq(cli.config, "c.conf");
+	cr_assert_str_eq(cli.audit_dir, "log");
+	cr_assert_str_eq(cli.doctor.key_file, "k");
+	cr_assert_str_eq(cli.doctor.policies_dir, "p");
+	PARSE_FAILS("unexpected argument 'now' for doctor", "doctor", "now");
+	PARSE_FAILS("option '--key' needs a value", "doctor", "--key");
+}
