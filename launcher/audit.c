@@ -9,6 +9,7 @@
  * but C0 controls as they are, so a line would be neither UTF-8 nor safe
  * to print. */
 #include "audit.h"
+#include "forward.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -605,6 +606,7 @@ static int append_locked(struct hb_audit *a, int fd, const char *name,
 		(void)!ftruncate(fd, st.st_size);
 		return r;
 	}
+	hb_forward_record(a->forward, name, line);
 	return hb_audit_write_head(a, name, seq + 1, ret_hash);
 }
 

@@ -42,8 +42,13 @@ enum hb_binding {
 	HB_BIND_KEY,	  /* signed with the key the file names */
 };
 
+struct hb_forwarder; /* forward.h */
+
 struct hb_audit {
 	int dirfd;
+	/* [audit] forward: each record appended also goes there; NULL:
+	 * nowhere.  Not owned: hb_audit_close() leaves it. */
+	struct hb_forwarder *forward;
 	char *dir;
 	unsigned char key[HB_AUDIT_KEY_LEN];
 	bool have_key;

@@ -6,6 +6,7 @@
 #include "check.h"
 #include "cli.h"
 #include "doctor.h"
+#include "forward.h"
 #include "ids.h"
 #include "mounts.h"
 #include "plan.h"
@@ -193,6 +194,7 @@ static int report(const struct hb_cli *cli, int result_file_fd,
 /* Everything one run holds, so that each stage below is one call. */
 struct run {
 	const struct hb_cli *cli;
+	struct hb_forwarder forward; /* [audit] forward */
 	struct hb_policy policy;
 	struct hb_config config;
 	struct hb_plan plan;
@@ -268,9 +270,13 @@ static int open_audit(struct run *run)
 	r = hb_audit_open(&run->audit, dir, p->audit_key_file, flags,
 			  &run->diag);
 	run->have_audit = r == 0;
-	if (r < 0)
+	if (r < 0) {
 		hb_audit_close(&run->audit);
-	return r;
+		return r;
+	}
+	hb_forward_open(&run->forward, p->audit_forward);
+	run->audit.forward = &run->forward;
+	return 0;
 }
 
 /* The events sink, from the plan's [monitoring] settings. */
@@ -552,6 +558,20 @@ static void record_end_reason(struct run *run)
 	hb_notice_add(&run->notice, "hivebox: %s: %s", kind, msg);
 }
 
+/* For the result: what [audit] forward sent and dropped, the end record
+ * included. */
+static void forward_counts(struct run *run)
+{
+	struct hb_result *res = &run->res;
+
+	if (run->forward.to != HB_FORWARD_SYSLOG &&
+	    run->forward.to != HB_FORWARD_JOURNAL)
+		return;
+	res->forward_to = hb_forward_to_to_string(run->forward.to);
+	res->forward_sent = run->forward.sent;
+	res->forward_dropped = run->forward.dropped;
+}
+
 static void record_end(struct run *run)
 {
 	struct hb_result *res = &run->res;
@@ -580,6 +600,7 @@ static void record_end(struct run *run)
 		syslog(LOG_INFO, "exec %s ended; %s head %s", run->info.exec_id,
 		       HB_AUDIT_EXEC_LOG, hash);
 	}
+	forward_counts(run);
 }
 
 /* From the first record on, the forwarded signals wait (blocked) until
@@ -915,6 +936,7 @@ static void record_refusal(struct run *run, const char *msg, int result_fd)
 		syslog(LOG_WARNING, "exec %s: cannot write the end record: %s",
 		       run->info.exec_id, strerror(-r));
 	}
+	forward_counts(run);
 }
 
 /* The refusal's result, to --result FILE (fd) and --result-fd. */
@@ -1160,6 +1182,7 @@ static int run_script(const struct hb_cli *cli, int argc, char **argv)
 	run->record_fd = -1;
 	run->plan.script_fd = -1;
 	run->uid_lock_fd = -1;
+	run->forward.fd = -1;
 	run->info.argc = argc;
 	run->info.argv = argv;
 	run->info.replay_of = cli->replay_of;
@@ -1209,6 +1232,7 @@ out:
 	hb_config_free(&run->config);
 	if (run->have_audit)
 		hb_audit_close(&run->audit);
+	hb_forward_close(&run->forward);
 	hb_plan_free(&run->plan);
 	hb_policy_free(&run->policy);
 	free(run);

@@ -37,6 +37,7 @@ enum hb_key {
 	HB_K_AUDIT_KEY,
 	HB_K_AUDIT_APPEND_ONLY,
 	HB_K_AUDIT_KEEP_SCRIPTS,
+	HB_K_AUDIT_FORWARD,
 	HB_K_CPU_ALERT,
 	HB_K_MEMORY_ALERT,
 	HB_K_ALERT_COMMAND,
@@ -58,6 +59,22 @@ enum hb_key {
  * or -EINVAL. */
 
 /* [network] mode */
+/* Set by the Makefile where pkg-config finds libsystemd. */
+#ifndef HB_HAVE_JOURNAL
+#define HB_HAVE_JOURNAL 0
+#endif
+
+/* [audit] forward: where each record also goes, as one message. */
+enum hb_forward_to {
+	HB_FORWARD_NONE,
+	HB_FORWARD_SYSLOG,  /* JSON in a message on /dev/log */
+	HB_FORWARD_JOURNAL, /* fields through sd_journal_send() */
+	/* Not written: none, left out of the canonical form, so that a
+	 * policy's identity is what it was before the key existed. */
+	HB_FORWARD_UNSET,
+	HB_FORWARD_MAX,
+};
+
 enum hb_net_mode {
 	HB_NET_NONE,	 /* loopback only */
 	HB_NET_FILTERED, /* a veth to the host and its filter */
@@ -114,6 +131,8 @@ struct hb_host_uid {
 /* Room for hb_host_uid_text(). */
 #define HB_HOST_UID_TEXT_MAX 16
 
+const char *hb_forward_to_to_string(enum hb_forward_to v);
+int hb_forward_to_from_string(const char *s);
 const char *hb_net_mode_to_string(enum hb_net_mode v);
 int hb_net_mode_from_string(const char *s);
 const char *hb_tristate_to_string(enum hb_tristate v);
@@ -194,6 +213,7 @@ struct hb_policy {
 	char *audit_key_file;		 /* NULL: HB_AUDIT_DEFAULT_KEY */
 	enum hb_tristate audit_append_only;  /* auto: for the default dir */
 	enum hb_tristate audit_keep_scripts; /* auto (unset): no */
+	enum hb_forward_to audit_forward;
 	unsigned long long cpu_alert_pct;    /* 0: off */
 	unsigned long long memory_alert_pct; /* 0: off */
 	char *alert_command;		     /* NULL: none */

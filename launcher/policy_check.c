@@ -318,6 +318,17 @@ static int validate_network(const struct hb_policy *p, struct hb_diag *diag)
 	return 0;
 }
 
+/* forward = journal needs hivebox built with libsystemd. */
+static int validate_forward(const struct hb_policy *p, struct hb_diag *diag)
+{
+	if (p->audit_forward != HB_FORWARD_JOURNAL || HB_HAVE_JOURNAL)
+		return 0;
+	return hb_diag_set(diag, hb_policy_origin(p, HB_K_AUDIT_FORWARD),
+			   p->origin[HB_K_AUDIT_FORWARD].line,
+			   "forward = journal: this hivebox was built without "
+			   "libsystemd; use forward = syslog");
+}
+
 int hb_policy_validate(const struct hb_policy *p, struct hb_diag *diag)
 {
 	char where[HB_ORIGIN_TEXT_MAX];
@@ -325,6 +336,8 @@ int hb_policy_validate(const struct hb_policy *p, struct hb_diag *diag)
 
 	if (r == 0)
 		r = validate_network(p, diag);
+	if (r == 0)
+		r = validate_forward(p, diag);
 	if (r < 0)
 		return r;
 	/* A path cannot be both read-only and read-write.  Paths are

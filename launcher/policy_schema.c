@@ -13,6 +13,13 @@ static const char *const net_mode_names[HB_NET_MODE_MAX] = {
 	[HB_NET_FILTERED] = "filtered",
 };
 
+static const char *const forward_names[HB_FORWARD_MAX] = {
+	[HB_FORWARD_NONE] = "none",
+	[HB_FORWARD_SYSLOG] = "syslog",
+	[HB_FORWARD_JOURNAL] = "journal",
+	[HB_FORWARD_UNSET] = "unset",
+};
+
 static const char *const tristate_names[HB_TRI_MAX] = {
 	[HB_TRI_YES] = "yes",
 	[HB_TRI_NO] = "no",
@@ -44,6 +51,7 @@ static const char *const host_uid_kind_names[HB_HOST_UID_KIND_MAX] = {
 /* The schema stores every enum through an int. */
 _Static_assert(sizeof(enum hb_net_mode) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum hb_tristate) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum hb_forward_to) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum hb_sc_default) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum hb_violation) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum hb_risk) == sizeof(int), "enum size");
@@ -67,6 +75,7 @@ int hb_string_table_lookup(const char *const *table, size_t n, const char *s)
 	}
 
 DEFINE_STRING_TABLE(hb_net_mode, enum hb_net_mode, net_mode_names)
+DEFINE_STRING_TABLE(hb_forward_to, enum hb_forward_to, forward_names)
 DEFINE_STRING_TABLE(hb_risk, enum hb_risk, risk_names)
 DEFINE_STRING_TABLE(hb_tristate, enum hb_tristate, tristate_names)
 DEFINE_STRING_TABLE(hb_sc_default, enum hb_sc_default, sc_default_names)
@@ -300,6 +309,15 @@ const struct hb_key_def hb_keys[HB_K_MAX] = {
 				     .n_choices = 2, /* not auto */
 				     .unset = "no",
 				     .merge = HB_MERGE_REPLACE},
+	[HB_K_AUDIT_FORWARD] = {.section = "audit",
+				.name = "forward",
+				.type = HB_T_ENUM,
+				.offset = OFF(audit_forward),
+				.dflt = HB_FORWARD_UNSET,
+				.choices = forward_names,
+				.n_choices = HB_FORWARD_UNSET, /* not unset */
+				.unset = "none",
+				.merge = HB_MERGE_REPLACE},
 	/* Lowering an alert threshold could reach 0, which is off: the
 	 * command line does not touch them. */
 	[HB_K_CPU_ALERT] = {.section = "monitoring",

@@ -81,6 +81,9 @@ struct hb_result {
 	json_object *network; /* the filtered network's addresses; main puts
 				 it */
 	bool audit_hmac;
+	/* [audit] forward: NULL for none; messages sent and dropped. */
+	const char *forward_to;
+	unsigned long forward_sent, forward_dropped;
 };
 
 const char *hb_reason_name(enum hb_reason reason);

@@ -123,6 +123,7 @@ Test(policy_defaults, key_names)
 		[HB_K_AUDIT_KEY] = "key_file",
 		[HB_K_AUDIT_APPEND_ONLY] = "append_only",
 		[HB_K_AUDIT_KEEP_SCRIPTS] = "keep_scripts",
+		[HB_K_AUDIT_FORWARD] = "forward",
 		[HB_K_CPU_ALERT] = "cpu_usage_alert",
 		[HB_K_MEMORY_ALERT] = "memory_usage_alert",
 		[HB_K_ALERT_COMMAND] = "alert_command",
@@ -198,7 +199,8 @@ static const char every_key[] =
 	"[analysis]\n"					   /* 53 */
 	"refuse_at = high\n"				   /* 54 */
 	"[audit]\n"					   /* 55 */
-	"keep_scripts = yes\n";				   /* 56 */
+	"keep_scripts = yes\n"				   /* 56 */
+	"forward = syslog\n";				   /* 57 */
 
 Test(policy_keys, every_key_value)
 {
@@ -237,6 +239,7 @@ Test(policy_keys, every_key_value)
 	cr_assert_str_eq(p.audit_key_file, "/etc/hb.key");
 	cr_assert_eq(p.audit_append_only, HB_TRI_YES);
 	cr_assert_eq(p.audit_keep_scripts, HB_TRI_YES);
+	cr_assert_eq(p.audit_forward, HB_FORWARD_SYSLOG);
 	cr_assert_eq(p.blocked_operations.n, 2);
 	cr_assert_str_eq(p.blocked_operations.v[1], "chmod");
 	cr_assert_eq(p.syscalls_default, HB_SC_DENY);
@@ -301,6 +304,7 @@ Test(policy_keys, every_key_origin)
 		[HB_K_WRITE_QUOTA_FILES] = 52,
 		[HB_K_ANALYSIS_REFUSE_AT] = 54,
 		[HB_K_AUDIT_KEEP_SCRIPTS] = 56,
+		[HB_K_AUDIT_FORWARD] = 57,
 	};
 	struct hb_policy p;
 	struct hb_diag d = {0};

@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: MIT */
+/* forward.c: the message of a record, its syslog datagram, and the
+ * journal refusal of a hivebox built without libsystemd. */
+#include "forward.h"
+#include "audit.h"
+
+#include <criterion/criterion.h>
+#include <string.h>
+#include <syslog.h>
+
+static const char start_line[] =
+	"{\"seq\":3,\"time\":\"2026-12-03T01:02:03.456Z\",\"prev_hash\":\"aa\","
+	"\"type\":\"start\",\"exec_id\":\"E\",\"kind\":\"script\","
+	"\"user\":{\"uid\":0,\"name\":\"root\"},\"argv\":[\"x\"],"
+	"\"limits\":{\"cpu_seconds\":1},\"script\":{\"path\":\"/j.py\","
+	"\"sha256\":\"ss\"},\"hash\":\"hh\"}\n";
+
+static const char end_line[] =
+	"{\"seq\":4,\"type\":\"end\",\"exec_id\":\"E\",\"kind\":\"script\","
+	"\"result\":{\"reason\":\"timeout\",\"exit_code\":124,"
+	"\"signal_name\":null,\"wall_ms\":9},\"hash\":\"h2\"}\n";
+
+static const char event_line[] =
+	"{\"seq\":1,\"type\":\"event\",\"exec_id\":\"E\",\"kind\":"
+	"\"syscall_denied\",\"severity\":\"violation\",\"message\":\"m\","
+	"\"details\":{\"syscall\":\"mount\"},\"hash\":\"h3\"}\n";
+
+static const char *str(json_object *o, const char *key)
+{
+	return json_object_get_string(json_object_object_get(o, key));
+}
+
+Test(forward, start_message_keeps_the_main_fields)
+{
+	json_object *m = hb_forward_message("execution_audit.log", start_line);
+
+	cr_assert_not_null(m);
+	cr_assert_str_eq(str(m, "log"), "execution_audit.log");
+	cr_assert_eq(json_object_get_int(json_object_object_get(m, "seq")), 3);
+	cr_assert_str_eq(str(m, "hash"), "hh");
+	cr_assert_str_eq(str(m, "prev_hash"), "aa");
+	cr_assert_str_eq(str(m, "exec_id"), "E");
+	cr_assert_str_eq(str(m, "kind"), "script");
+	cr_assert_str_eq(str(m, "severity"), "info");
+	cr_assert_str_eq(str(json_object_object_get(m, "script"), "sha256"),
+			 "ss");
+	cr_assert_null(json_object_object_get(m, "argv"));
+	cr_assert_null(json_object_object_get(m, "limits"));
+	json_object_put(m);
+}
+
+Test(forward, end_message_flattens_the_result)
+{
+	json_object *m = hb_forward_message("execution_audit.log", end_line);
+
+	cr_assert_str_eq(str(m, "reason"), "timeout");
+	cr_assert_eq(
+		json_object_get_int(json_object_object_get(m, "exit_code")),
+		124);
+	cr_assert(json_object_object_get_ex(m, "signal_name", NULL));
+	cr_assert_null(json_object_object_get(m, "result"));
+	cr_assert_null(json_object_object_get(m, "wall_ms"));
+	json_object_put(m);
+}
+
+Test(forward, not_a_record)
+{
+	cr_assert_null(hb_forward_message("x", "[1,2]\n"));
+	cr_assert_null(hb_forward_message("x", "{\"torn"));
+}
+
+Test(forward, syslog_datagram)
+{
+	json_object *m = hb_forward_message("security_events.log", event_line);
+	char *text = hb_forward_syslog_text(m, 0, 42), want[16];
+	const char *body;
+
+	cr_assert_not_null(text);
+	snprintf(want, sizeof(want), "<%d>", LOG_AUTHPRIV | LOG_WARNING);
+	cr_assert(strncmp(text, want, strlen(want)) == 0, "%s", text);
+	cr_assert_not_null(strstr(text, " hivebox[42]: @cee: {"));
+	body = strstr(text, "@cee: ") + 6;
+	json_object *back = json_tokener_parse(body);
+	cr_assert_not_null(back, "%s", body);
+	cr_assert_str_eq(str(back, "severity"), "violation");
+	cr_assert_str_eq(str(back, "hash"), "h3");
+	cr_assert_str_eq(
+		str(json_object_object_get(back, "details"), "syscall"),
+		"mount");
+	json_object_put(back);
+	json_object_put(m);
+	free(text);
+}
+
+Test(forward, oversized_details_are_left_out)
+{
+	char *big = malloc(HB_FORWARD_MAX_MSG + 200), *line, *text;
+	json_object *m, *back;
+
+	memset(big, 'x', HB_FORWARD_MAX_MSG + 100);
+	big[HB_FORWARD_MAX_MSG + 100] = '\0';
+	cr_assert(asprintf(&line,
+			   "{\"seq\":1,\"type\":\"event\",\"hash\":\"h\","
+			   "\"details\":{\"blob\":\"%s\"}}",
+			   big) > 0);
+	m = hb_forward_message("security_events.log", line);
+	text = hb_forward_syslog_text(m, 0, 1);
+	cr_assert_lt(strlen(text), HB_FORWARD_MAX_MSG + 100);
+	back = json_tokener_parse(strstr(text, "@cee: ") + 6);
+	cr_assert_null(json_object_object_get(back, "details"));
+	cr_assert(json_object_get_boolean(
+		json_object_object_get(back, "details_left_out")));
+	cr_assert_str_eq(str(back, "hash"), "h");
+	json_object_put(back);
+	json_object_put(m);
+	free(text);
+	free(line);
+	free(big);
+}
+
+Test(forward, none_sends_nothing)
+{
+	struct hb_forwarder f;
+
+	hb_forward_open(&f, HB_FORWARD_NONE);
+	cr_assert_eq(f.fd, -1);
+	hb_forward_record(&f, "execution_audit.log", start_line);
+	hb_forward_record(NULL, "execution_audit.log", start_line);
+	cr_assert_eq(f.sent + f.dropped, 0);
+	hb_forward_close(&f);
+}
+
+Test(forward, journal_needs_libsystemd)
+{
+	char path[] = "/tmp/hb-forward-XXXXXX";
+	int fd = mkstemp(path);
+	const char text[] = "[audit]\nforward = journal\n";
+	struct hb_policy p;
+	struct hb_diag d = {0};
+	int r;
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	hb_policy_init(&p);
+	r = hb_policy_load(&p, path, &d);
+	unlink(path);
+	if (HB_HAVE_JOURNAL) {
+		cr_assert_eq(r, 0, "%s", d.msg);
+		cr_assert_eq(p.audit_forward, HB_FORWARD_JOURNAL);
+	} else {
+		cr_assert_lt(r, 0);
+		cr_assert_str_eq(d.file, path);
+		cr_assert_eq(d.line, 2);
+		cr_assert_not_null(strstr(d.msg, "without libsystemd"));
+	}
+	hb_policy_free(&p);
+}
