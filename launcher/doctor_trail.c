@@ -34,13 +34,15 @@ static int list_policies(const char *dir, struct hb_strv *out)
 	return r;
 }
 
-static void push_absolute(const char *cwd, const struct hb_strv *in,
-			  struct hb_strv *out)
+/* The absolute paths of in: a relative one is relative to where each
+ * run starts, which doctor cannot know. */
+static void push_absolute(const struct hb_strv *in, struct hb_strv *out)
 {
 	for (size_t i = 0; i < in->n; i++) {
 		char *abs = NULL;
 
-		if (hb_path_absolute(cwd, in->v[i], &abs) < 0)
+		if (in->v[i][0] != '/' ||
+		    hb_path_absolute("/", in->v[i], &abs) < 0)
 			continue;
 		if (hb_strv_contains(out, abs))
 			free(abs);
@@ -70,8 +72,8 @@ int hb_doctor_policy_paths(const struct hb_doctor_opts *o,
 
 		hb_policy_init(&p);
 		if (hb_policy_load(&p, files.v[i], &d) == 0) {
-			push_absolute(cwd, &p.read_only, paths);
-			push_absolute(cwd, &p.read_write, paths);
+			push_absolute(&p.read_only, paths);
+			push_absolute(&p.read_write, paths);
 		}
 		hb_policy_free(&p);
 	}

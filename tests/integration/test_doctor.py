@@ -6,7 +6,7 @@ says it mends, and a second --fix finds nothing to do.  Nothing here
 touches /etc/hivebox or /var/log/hivebox: every path is the test's."""
 import grp
 import json
-import os
+import re
 import shutil
 import stat
 import subprocess
@@ -215,6 +215,26 @@ def test_pool_overlapping_a_route(setup, netns):
     assert rc == 1
 
 
+def test_idmap_tries_the_paths_policies_name(setup, tmp_path_factory):
+    data = tmp_path_factory.mktemp("data")
+    (setup.policies / "data.ini").write_text(
+        f"[filesystem]\nread_only = {data}, /nonexistent-hb-doctor, ./rel\n")
+    rows, rc, _ = setup.rows()
+    row = rows["idmapped mounts"]
+    assert row["verdict"] == "ok", row
+    assert re.search(re.escape(str(data)) + r" \(\w+\): yes", row["found"])
+    assert "/nonexistent-hb-doctor (?): absent, not tried" in row["found"]
+    assert "rel" not in row["found"]
+    # procfs cannot be idmapped: a policy that lists it cannot run as
+    # root, but strict.ini (which lists nothing) still can.
+    (setup.policies / "proc.ini").write_text("[filesystem]\nread_only = /proc\n")
+    rows, rc, _ = setup.rows()
+    row = rows["idmapped mounts"]
+    assert row["verdict"] == "fail" and not row["needed_by_strict"], row
+    assert "/proc (proc): Invalid argument" in row["found"]
+    assert rc == 1
+
+
 def test_usage_errors():
     p = subprocess.run([str(HIVEBOX), "doctor", "--bogus"],
                        capture_output=True, text=True)
@@ -223,4 +243,3 @@ def test_usage_errors():
     p = subprocess.run([str(HIVEBOX), "doctor", "--help"],
                        capture_output=True, text=True)
     assert p.returncode == 0 and "--policies DIR" in p.stdout
-    assert not os.path.exists("/nonexistent-hb")
