@@ -238,11 +238,8 @@ static json_object *signal_name(int sig)
 
 static json_object *forward_json(const struct hb_result *r)
 {
-	json_object *o;
+	json_object *o = json_object_new_object();
 
-	if (!r->forward_to)
-		return NULL;
-	o = json_object_new_object();
 	json_object_object_add(o, "to", json_object_new_string(r->forward_to));
 	json_object_object_add(o, "sent",
 			       json_object_new_int64((int64_t)r->forward_sent));
@@ -263,7 +260,8 @@ static json_object *audit_json(const struct hb_result *r)
 			       json_object_new_boolean(r->audit_hmac));
 	json_object_object_add(o, "write_errors",
 			       json_object_new_int((int)r->audit_errors));
-	json_object_object_add(o, "forward", forward_json(r));
+	if (r->forward_to)
+		json_object_object_add(o, "forward", forward_json(r));
 	return o;
 }
 
