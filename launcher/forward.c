@@ -98,12 +98,18 @@ char *hb_forward_syslog_text(json_object *msg, time_t now, pid_t pid)
 	return out;
 }
 
+const char *hb_forward_syslog_path = "/dev/log";
+
 static int syslog_connect(void)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX,
-				 .sun_path = HB_FORWARD_SYSLOG_PATH};
-	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd;
 
+	if (strlen(hb_forward_syslog_path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sa.sun_path, hb_forward_syslog_path,
+	       strlen(hb_forward_syslog_path) + 1);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {

@@ -6,7 +6,10 @@
 
 #include <criterion/criterion.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <syslog.h>
+#include <unistd.h>
 
 static const char start_line[] =
 	"{\"seq\":3,\"time\":\"2026-12-03T01:02:03.456Z\",\"prev_hash\":\"aa\","
@@ -155,4 +158,56 @@ Test(forward, journal_needs_libsystemd)
 		cr_assert_not_null(strstr(d.msg, "without libsystemd"));
 	}
 	hb_policy_free(&p);
+}
+
+/* A syslog daemon that does not read: the sends never wait, what the
+ * socket cannot take is dropped and counted, what it took arrives. */
+Test(forward, full_socket_drops_and_counts)
+{
+	char dir[] = "/tmp/hb-forward-XXXXXX", path[64], buf[16384];
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct hb_forwarder f;
+	unsigned long got = 0;
+	int rx;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/log", dir);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	rx = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	cr_assert_eq(bind(rx, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	hb_forward_syslog_path = path;
+	hb_forward_open(&f, HB_FORWARD_SYSLOG);
+	cr_assert_geq(f.fd, 0);
+	for (int i = 0; i < 3000; i++)
+		hb_forward_record(&f, "execution_audit.log", start_line);
+	cr_assert_eq(f.sent + f.dropped, 3000);
+	cr_assert_gt(f.sent, 0);
+	cr_assert_gt(f.dropped, 0);
+	while (recv(rx, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+		got++;
+	cr_assert_eq(got, f.sent);
+	/* Read, the socket takes messages again. */
+	hb_forward_record(&f, "execution_audit.log", start_line);
+	cr_assert_eq(recv(rx, buf, sizeof(buf), MSG_DONTWAIT) > 0, 1);
+	hb_forward_close(&f);
+	close(rx);
+	unlink(path);
+	rmdir(dir);
+	hb_forward_syslog_path = "/dev/log";
+}
+
+/* No syslog daemon at all: every message is dropped, none waits. */
+Test(forward, no_socket_drops)
+{
+	struct hb_forwarder f;
+
+	hb_forward_syslog_path = "/nonexistent/hb-forward/log";
+	hb_forward_open(&f, HB_FORWARD_SYSLOG);
+	cr_assert_lt(f.fd, 0);
+	hb_forward_record(&f, "execution_audit.log", start_line);
+	hb_forward_record(&f, "execution_audit.log", end_line);
+	cr_assert_eq(f.sent, 0);
+	cr_assert_eq(f.dropped, 2);
+	hb_forward_close(&f);
+	hb_forward_syslog_path = "/dev/log";
 }
