@@ -125,10 +125,15 @@ static void check_dir(const char *dir, struct hb_doctor *d)
 	char own[96];
 
 	if (lstat(dir, &st) < 0) {
+		bool missing = errno == ENOENT;
+
 		row = hb_doctor_add(d, "audit directory", HB_VERDICT_WARN,
-				    false, "%s: %s; the first run creates it",
-				    dir, strerror(errno));
-		hb_doctor_fix(row, "hivebox doctor --fix (0750 root:adm)");
+				    false, "%s: %s%s", dir, strerror(errno),
+				    missing ? "; the first run creates it"
+					    : ": cannot check it");
+		hb_doctor_fix(row, "%s",
+			      missing ? "hivebox doctor --fix (0750 root:adm)"
+				      : "run hivebox doctor as its owner");
 		return;
 	}
 	if (!S_ISDIR(st.st_mode)) {
@@ -162,11 +167,17 @@ static void check_key(const char *key, struct hb_doctor *d)
 	char own[96];
 
 	if (lstat(key, &st) < 0) {
-		row = hb_doctor_add(d, "audit key", HB_VERDICT_WARN, false,
-				    "%s: %s: records are chained, not signed",
-				    key, strerror(errno));
-		hb_doctor_fix(row, "hivebox doctor --fix (or hivebox audit "
-				   "init)");
+		bool missing = errno == ENOENT;
+
+		row = hb_doctor_add(
+			d, "audit key", HB_VERDICT_WARN, false, "%s: %s%s", key,
+			strerror(errno),
+			missing ? ": records are chained, not signed"
+				: ": cannot check it");
+		hb_doctor_fix(row, "%s",
+			      missing ? "hivebox doctor --fix (or hivebox "
+					"audit init)"
+				      : "run hivebox doctor as root");
 		return;
 	}
 	owner_text(&st, own, sizeof(own));
@@ -354,14 +365,20 @@ static void check_config(const struct hb_doctor_opts *o, struct hb_doctor *d)
 	char text[HB_DIAG_TEXT_MAX];
 	struct hb_doctor_row *row;
 
+	/* Only root runs read it: another caller's view is a hint. */
+	bool root = geteuid() == 0;
+
 	if (hb_config_load(&c, o->config, &diag) < 0) {
 		if (!diag.msg[0])
 			hb_diag_set(&diag, o->config ?: HB_CONFIG_DEFAULT, 0,
 				    "cannot read it");
-		row = hb_doctor_add(d, "hivebox.conf", HB_VERDICT_FAIL, true,
-				    "%s",
+		row = hb_doctor_add(d, "hivebox.conf",
+				    root ? HB_VERDICT_FAIL : HB_VERDICT_WARN,
+				    root, "%s",
 				    hb_diag_text(&diag, text, sizeof(text)));
-		hb_doctor_fix(row, "correct that line (hivebox(1), FILES)");
+		hb_doctor_fix(row, "%s",
+			      root ? "correct that line (hivebox(1), FILES)"
+				   : "run hivebox doctor as root");
 		hb_doctor_without(row, "no run as root: it reads the file");
 		hb_config_free(&c);
 		return;

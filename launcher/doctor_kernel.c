@@ -219,6 +219,15 @@ static void check_net(struct hb_doctor *d)
 {
 	int p[2], res[2] = {EIO, EIO}, err;
 
+	/* Filtered networks are root's alone: nothing to try for others. */
+	if (geteuid() != 0) {
+		hb_doctor_fix(hb_doctor_add(d, "nftables and veth",
+					    HB_VERDICT_WARN, false,
+					    "not tried: only root runs have "
+					    "filtered networks"),
+			      "run hivebox doctor as root");
+		return;
+	}
 	if (pipe2(p, O_CLOEXEC) < 0) {
 		res[0] = res[1] = errno;
 	} else {

@@ -121,7 +121,7 @@ static void check_trail(const char *dir, const struct hb_doctor_opts *o,
 	struct hb_audit a;
 	int r;
 
-	if (access(dir, F_OK) < 0) {
+	if (access(dir, F_OK) < 0 && errno == ENOENT) {
 		hb_doctor_add(d, "trail verifies", HB_VERDICT_OK, false,
 			      "%s: no trail yet", dir);
 		return;
@@ -205,9 +205,12 @@ static void check_policies(const struct hb_doctor_opts *o, struct hb_doctor *d)
 	struct hb_strv files = {0};
 	int r = list_policies(dir, &files);
 
-	if (r < 0)
+	if (r == -ENOENT)
 		hb_doctor_add(d, "policies", HB_VERDICT_OK, false,
 			      "%s: %s: none to lint", dir, strerror(-r));
+	else if (r < 0)
+		hb_doctor_add(d, "policies", HB_VERDICT_WARN, false,
+			      "%s: %s: cannot lint them", dir, strerror(-r));
 	else if (files.n == 0)
 		hb_doctor_add(d, "policies", HB_VERDICT_OK, false,
 			      "%s: no *.ini to lint", dir);

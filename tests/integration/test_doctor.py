@@ -243,3 +243,38 @@ def test_usage_errors():
     p = subprocess.run([str(HIVEBOX), "doctor", "--help"],
                        capture_output=True, text=True)
     assert p.returncode == 0 and "--policies DIR" in p.stdout
+
+
+def test_unprivileged_caller(setup, traversable_tmp):
+    """What only root runs use is not tried for another caller, and said
+    so; what it cannot read is said too, never taken for missing."""
+    setup.base.chmod(0o755)
+    p = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534",
+                        "--clear-groups", str(HIVEBOX), "doctor", "--json",
+                        "--config", str(setup.conf), "--audit-dir",
+                        str(setup.audit), "--key", str(setup.key),
+                        "--policies", str(setup.policies)],
+                       capture_output=True, text=True, cwd=setup.base,
+                       timeout=60)
+    out = json.loads(p.stdout)
+    rows = {r["check"]: r for r in out["rows"]}
+    for name in ("idmapped mounts", "nftables and veth"):
+        assert rows[name]["verdict"] == "warn", rows[name]
+        assert rows[name]["found"].startswith("not tried: only root")
+    assert "veth" not in rows
+    assert rows["hivebox.conf"]["verdict"] == "ok"
+    # Its mode and owner are there for anyone to see.
+    assert rows["audit key"]["verdict"] == "ok"
+    assert "0600 uid 0" in rows["audit key"]["found"]
+    assert rows["trail verifies"]["verdict"] == "fail"
+    assert "Permission denied" in rows["trail verifies"]["found"]
+    assert p.returncode == out["exit"] == 1
+    # hivebox.conf is root's to read: another caller's failure to is a
+    # hint, not a verdict on strict.ini.
+    setup.conf.chmod(0o600)
+    p = subprocess.run(p.args, capture_output=True, text=True,
+                       cwd=setup.base, timeout=60)
+    rows = {r["check"]: r for r in json.loads(p.stdout)["rows"]}
+    assert rows["hivebox.conf"]["verdict"] == "warn"
+    assert not rows["hivebox.conf"]["needed_by_strict"]
+    assert p.returncode == 1
