@@ -158,7 +158,7 @@ static int lint(const char *path, struct hb_lint *l, struct hb_diag *diag)
 	hb_policy_init(&parent);
 	r = cwd ? hb_policy_load(&p, path, diag) : -errno;
 	if (r == 0)
-		r = hb_policy_parent_path(path, &parent_path);
+		r = hb_policy_parent_path(p.path, &p.dirs, &parent_path);
 	if (r == 0 && parent_path)
 		r = hb_policy_load(&parent, parent_path, diag);
 	if (r == 0)
