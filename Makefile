@@ -42,15 +42,6 @@ HB_LIBS = -Wl,-Bstatic -linih -lcap -ljson-c -lnftnl -lsodium -lseccomp \
 else
 HB_LIBS = $(LIBS)
 endif
-# [audit] forward = journal (launcher/forward.c) needs libsystemd's
-# sd_journal_send(); a hivebox built without it refuses that policy.
-HAVE_JOURNAL := $(shell pkg-config --exists libsystemd && echo 1 || echo 0)
-ifeq ($(HAVE_JOURNAL),1)
-JOURNAL_LIBS = -lsystemd
-endif
-HB_CFLAGS += -DHB_HAVE_JOURNAL=$(HAVE_JOURNAL)
-LIBS += $(JOURNAL_LIBS)
-HB_LIBS += $(JOURNAL_LIBS)
 TEST_LIBS = -lcriterion
 
 B = build
@@ -76,7 +67,7 @@ FUZZ_SECONDS ?= 20
 DEB_PACKAGES = build-essential pkg-config python3 libinih-dev libcap-dev \
 	libjson-c-dev libseccomp-dev libmnl-dev libnftnl-dev libcriterion-dev \
 	libsodium-dev python3-pytest clang-format cppcheck bubblewrap hyperfine \
-	iproute2 nftables util-linux clang libclang-rt-14-dev libsystemd-dev \
+	iproute2 nftables util-linux clang libclang-rt-14-dev \
 	debhelper lintian bash-completion
 
 .PHONY: FORCE all deps demo check unit unit-asan integration lint format \

@@ -40,6 +40,10 @@ const char *hb_forward_severity(json_object *msg);
  * "<PRI>Mmm dd hh:mm:ss hivebox[pid]: @cee: {...}".  malloc'd. */
 char *hb_forward_syslog_text(json_object *msg, time_t now, pid_t pid);
 
+/* forward = journal: open libsystemd's sd_journal_send() (once, kept);
+ * -ENOENT with why (dlerror()) where it cannot be had. */
+int hb_forward_journal_open(char *why, size_t size);
+
 /* Send the record the trail just took; never waits, never fails. */
 void hb_forward_record(struct hb_forwarder *f, const char *log,
 		       const char *line);

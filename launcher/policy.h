@@ -59,11 +59,6 @@ enum hb_key {
  * or -EINVAL. */
 
 /* [network] mode */
-/* Set by the Makefile where pkg-config finds libsystemd. */
-#ifndef HB_HAVE_JOURNAL
-#define HB_HAVE_JOURNAL 0
-#endif
-
 /* [audit] forward: where each record also goes, as one message. */
 enum hb_forward_to {
 	HB_FORWARD_NONE,

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* forward.c: the message of a record, its syslog datagram, and the
- * journal refusal of a hivebox built without libsystemd. */
+ * journal refusal where libsystemd cannot be loaded. */
 #include "forward.h"
 #include "audit.h"
 
+#include <dlfcn.h>
 #include <criterion/criterion.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -148,14 +149,18 @@ Test(forward, journal_needs_libsystemd)
 	hb_policy_init(&p);
 	r = hb_policy_load(&p, path, &d);
 	unlink(path);
-	if (HB_HAVE_JOURNAL) {
+	/* Whether this machine has libsystemd, found apart from hivebox. */
+	void *lib = dlopen("libsystemd.so.0", RTLD_NOW | RTLD_LOCAL);
+
+	if (lib) {
+		dlclose(lib);
 		cr_assert_eq(r, 0, "%s", d.msg);
 		cr_assert_eq(p.audit_forward, HB_FORWARD_JOURNAL);
 	} else {
 		cr_assert_lt(r, 0);
 		cr_assert_str_eq(d.file, path);
 		cr_assert_eq(d.line, 2);
-		cr_assert_not_null(strstr(d.msg, "without libsystemd"));
+		cr_assert_not_null(strstr(d.msg, "needs libsystemd"));
 	}
 	hb_policy_free(&p);
 }
