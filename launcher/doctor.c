@@ -105,17 +105,24 @@ static void print_row(const struct hb_doctor_row *r, FILE *out)
 void hb_doctor_print(const struct hb_doctor *d, FILE *out)
 {
 	int code = hb_doctor_exit(d);
+	size_t warnings = 0;
 
+	for (size_t i = 0; i < d->n; i++)
+		warnings += d->rows[i].verdict == HB_VERDICT_WARN;
 	for (size_t i = 0; i < d->n_fixed; i++)
 		fprintf(out, "fixed: %s\n", d->fixed[i]);
 	for (size_t i = 0; i < d->n; i++)
 		print_row(&d->rows[i], out);
-	fprintf(out, "%s\n",
-		code == 2   ? "strict.ini cannot run here: see the FAIL rows "
-			      "marked needed above"
-		: code == 1 ? "strict.ini can run; some features cannot (FAIL "
-			      "rows above)"
-			    : "everything hivebox uses works here");
+	fputs(code == 2	  ? "strict.ini cannot run here: see the FAIL rows "
+			    "marked needed above"
+	      : code == 1 ? "strict.ini can run; some features cannot (FAIL "
+			    "rows above)"
+			  : "everything hivebox uses works here",
+	      out);
+	if (warnings)
+		fprintf(out, "; %zu warning%s to mend", warnings,
+			warnings == 1 ? "" : "s");
+	fputc('\n', out);
 }
 
 static json_object *row_json(const struct hb_doctor_row *r)

@@ -96,6 +96,29 @@ Test(doctor, table)
 	free(text);
 }
 
+Test(doctor, warnings_are_counted_in_the_verdict)
+{
+	static struct hb_doctor d;
+	char *text = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&text, &n);
+	struct hb_doctor_row *r;
+
+	hb_doctor_add(&d, "Landlock", HB_VERDICT_OK, false, "%s", "ABI 7");
+	for (int i = 0; i < 2; i++) {
+		r = hb_doctor_add(&d, "audit key", HB_VERDICT_WARN, false, "%s",
+				  "absent");
+		hb_doctor_fix(r, "hivebox doctor --fix");
+	}
+	hb_doctor_print(&d, f);
+	fclose(f);
+	cr_assert_eq(hb_doctor_exit(&d), 0);
+	cr_assert_not_null(strstr(text, "everything hivebox uses works here; "
+					"2 warnings to mend\n"),
+			   "%s", text);
+	free(text);
+}
+
 Test(doctor, json)
 {
 	json_object *o = hb_doctor_json(sample()), *rows, *r;
