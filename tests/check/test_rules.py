@@ -99,8 +99,9 @@ def test_every_rule_has_labelled_fixtures(rule):
 def test_json_contract():
     path = os.path.join(FIXTURES, "exec-eval_positive.py")
     [obj] = analyze_json(path)
-    assert set(obj) == {"file", "findings", "risk"}
+    assert set(obj) == {"file", "findings", "risk", "spawns"}
     assert obj["file"] == path
+    assert obj["spawns"] == []
     for f in obj["findings"]:
         assert set(f) == {"rule", "line", "col", "severity", "message", "snippet"}
         assert f["severity"] == SEVERITY[f["rule"]]
@@ -213,7 +214,19 @@ def test_empty_file(tmp_path):
     src = tmp_path / "empty.py"
     src.write_bytes(b"")
     [obj] = analyze_json(str(src))
-    assert obj == {"file": str(src), "findings": [], "risk": "none"}
+    assert obj == {"file": str(src), "findings": [], "risk": "none", "spawns": []}
+
+
+def test_spawns_listed_reviewable_or_not(tmp_path):
+    """A literal argv is no finding, but it still starts a program."""
+    src = tmp_path / "spawn.py"
+    src.write_text("import os, subprocess\nsubprocess.run(['/bin/date'])\n"
+                   "os.system(os.environ['CMD'])\n")
+    [obj] = analyze_json(str(src))
+    assert obj["spawns"] == [{"call": "subprocess.run", "line": 2},
+                             {"call": "os.system", "line": 3}]
+    # Only the computed command is a finding.
+    assert {f["line"] for f in obj["findings"]} == {3}
 
 
 def test_ten_megabyte_file_bounded(tmp_path):
