@@ -51,6 +51,10 @@ void hb_cli_usage(FILE *out)
 	      "DIR]\n"
 	      "       hivebox doctor [--json] [--fix] [--config FILE] "
 	      "[--audit-dir DIR] ...\n"
+	      "       hivebox migrate --crontab FILE | -u USER | --cron-d DIR "
+	      "[--policy-dir DIR]\n"
+	      "               [--learn] [--apply | --rollback]   (migrate "
+	      "--help)\n"
 	      "\n"
 	      "Run SCRIPT with the policy's interpreter in fresh user, mount, "
 	      "PID,\n"
@@ -637,6 +641,10 @@ int hb_cli_parse(struct hb_cli *cli, int argc, char **argv,
 		return parse_replay_verb(cli, argc, argv, diag);
 	if (argc >= 2 && strcmp(argv[1], "doctor") == 0)
 		return parse_doctor_verb(cli, argc, argv, diag);
+	if (argc >= 2 && strcmp(argv[1], "migrate") == 0) {
+		cli->verb = HB_VERB_MIGRATE;
+		return hb_migrate_parse(&cli->migrate, argc, argv, diag);
+	}
 	for (size_t i = 0; i < ARRAY_SIZE(tighten_opts); i++)
 		opts[n++] =
 			(struct option){tighten_opts[i].name, required_argument,

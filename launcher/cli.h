@@ -2,6 +2,7 @@
 /* The command line, parsed into data; main.c decides what to do. */
 #pragma once
 
+#include "migrate.h"
 #include "policy.h"
 
 #include <stdbool.h>
@@ -15,8 +16,9 @@ enum hb_verb {
 	HB_VERB_POLICY_LINT,
 	HB_VERB_AUDIT,
 	HB_VERB_CHECK,
-	HB_VERB_REPLAY, /* hivebox replay EXEC_ID [--shell] [--force] */
-	HB_VERB_DOCTOR, /* hivebox doctor [--json] [--fix] */
+	HB_VERB_REPLAY,	 /* hivebox replay EXEC_ID [--shell] [--force] */
+	HB_VERB_DOCTOR,	 /* hivebox doctor [--json] [--fix] */
+	HB_VERB_MIGRATE, /* hivebox migrate SOURCE [--apply|--rollback] */
 	HB_VERB_HELP,
 	HB_VERB_VERSION,
 };
@@ -77,6 +79,7 @@ struct hb_cli {
 	struct hb_audit_cli audit;
 	struct hb_check_cli check;   /* policy and audit_dir below */
 	struct hb_replay_cli replay; /* audit_dir below */
+	struct hb_migrate_cli migrate;
 	/* Not an option: set by replay for the run it starts, whose start
 	 * record names the run it reproduces. */
 	const char *replay_of;

@@ -8,6 +8,7 @@
 #include "doctor.h"
 #include "forward.h"
 #include "ids.h"
+#include "migrate.h"
 #include "mounts.h"
 #include "plan.h"
 #include "policy.h"
@@ -1911,6 +1912,23 @@ static int doctor_command(const struct hb_cli *cli)
 	return code;
 }
 
+/* hivebox migrate: its report on stdout (migrate.c). */
+static int migrate_command(const struct hb_cli *cli)
+{
+	struct hb_diag d = {0};
+	int r;
+
+	if (cli->migrate.help) {
+		hb_migrate_usage(stdout);
+		return 0;
+	}
+	r = hb_migrate_run(&cli->migrate, stdout, &d);
+	fflush(stdout);
+	if (r < 0 && !d.msg[0])
+		hb_diag_set(&d, NULL, 0, "migrate: %s", strerror(-r));
+	return r < 0 ? fail_diag(&d) : 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct hb_cli cli;
@@ -1943,6 +1961,8 @@ int main(int argc, char **argv)
 		return replay_command(&cli, argc, argv);
 	case HB_VERB_DOCTOR:
 		return doctor_command(&cli);
+	case HB_VERB_MIGRATE:
+		return migrate_command(&cli);
 	case HB_VERB_SHELL:
 		/* Before anything of a run: a session with no one typing at
 		 * it has nothing to run.  A dry run only prints the plan. */

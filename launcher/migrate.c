@@ -1,0 +1,924 @@
+/* SPDX-License-Identifier: MIT */
+/* hivebox migrate: read a crontab, find its Python jobs, score each with
+ * `hivebox check` against the policy proposed for it, write that policy,
+ * and with --apply put the job under hivebox; --rollback undoes it.
+ * hivebox check and hivebox learn are run as hivebox runs any verb of its
+ * own: /proc/self/exe, executed, never through a shell. */
+#include "migrate.h"
+#include "check.h"
+#include "migrate_cron.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* A crontab larger than this is not one to rewrite. */
+#define CRONTAB_MAX (1u << 20)
+/* cron's PATH when the crontab sets none. */
+#define CRON_PATH "/usr/bin:/bin"
+/* The longest path a policy line can hold ("read_write = " + path). */
+#define POLICY_PATH_MAX 180
+
+void hb_migrate_usage(FILE *out)
+{
+	fputs("Usage: hivebox migrate [--crontab FILE [--user-field] | -u USER "
+	      "| --cron-d DIR]\n"
+	      "                       [--policy-dir DIR] [--base FILE] "
+	      "[--audit-dir DIR]\n"
+	      "                       [--learn] [--apply | --rollback]\n"
+	      "Find the Python jobs of a crontab, score how well each would "
+	      "run under\n"
+	      "hivebox, and write a policy for each into the policy directory "
+	      "(default\n" HB_MIGRATE_DIR
+	      ").  Without --apply or --rollback nothing else changes:\n"
+	      "the scores and the lines that would change are printed.\n"
+	      "  --crontab FILE  a crontab file; it has a user field when it "
+	      "is "
+	      "/etc/crontab,\n"
+	      "                  lies in a cron.d directory, or with "
+	      "--user-field\n"
+	      "  -u USER         USER's crontab, read and installed with "
+	      "crontab(1)\n"
+	      "  --cron-d DIR    every file cron reads in DIR (/etc/cron.d)\n"
+	      "  --base FILE     the policy each one extends (default: the "
+	      "shipped strict.ini)\n"
+	      "  --learn         also run each job once under 'hivebox learn': "
+	      "this EXECUTES\n"
+	      "                  it, as root, on a read-only view of the host\n"
+	      "  --apply         back the crontab up, then run each job under "
+	      "hivebox --policy\n"
+	      "  --rollback      put back the crontab saved by --apply, byte "
+	      "for "
+	      "byte\n"
+	      "Exit status: 0 done; 125 bad input or a failure, nothing "
+	      "half-written.\n"
+	      "See hivebox(1) MIGRATE.\n",
+	      out);
+}
+
+static int need_one_source(const struct hb_migrate_cli *m, struct hb_diag *diag)
+{
+	int n = !!m->crontab + !!m->user + !!m->cron_d;
+
+	if (n != 1)
+		return hb_diag_set(diag, NULL, 0,
+				   "migrate: name one crontab: --crontab FILE, "
+				   "-u USER or --cron-d DIR");
+	if (m->apply && m->rollback)
+		return hb_diag_set(diag, NULL, 0,
+				   "migrate: --apply and --rollback together");
+	if (m->learn && m->rollback)
+		return hb_diag_set(diag, NULL, 0,
+				   "migrate: --learn has nothing to learn in "
+				   "a --rollback");
+	if (m->user_field && !m->crontab)
+		return hb_diag_set(diag, NULL, 0,
+				   "migrate: --user-field is for --crontab "
+				   "FILE");
+	return 0;
+}
+
+int hb_migrate_parse(struct hb_migrate_cli *m, int argc, char **argv,
+		     struct hb_diag *diag)
+{
+	static const struct option opts[] = {
+		{"crontab", required_argument, NULL, 'c'},
+		{"user", required_argument, NULL, 'u'},
+		{"cron-d", required_argument, NULL, 'd'},
+		{"policy-dir", required_argument, NULL, 'p'},
+		{"base", required_argument, NULL, 'b'},
+		{"audit-dir", required_argument, NULL, 'a'},
+		{"user-field", no_argument, NULL, 'f'},
+		{"learn", no_argument, NULL, 'l'},
+		{"apply", no_argument, NULL, 'A'},
+		{"rollback", no_argument, NULL, 'R'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	int o;
+
+	memset(m, 0, sizeof(*m));
+	optind = 2;
+	opterr = 0;
+	while ((o = getopt_long(argc, argv, ":hu:", opts, NULL)) != -1) {
+		switch (o) {
+		case 'c':
+			m->crontab = optarg;
+			break;
+		case 'u':
+			m->user = optarg;
+			break;
+		case 'd':
+			m->cron_d = optarg;
+			break;
+		case 'p':
+			m->policy_dir = optarg;
+			break;
+		case 'b':
+			m->base = optarg;
+			break;
+		case 'a':
+			m->audit_dir = optarg;
+			break;
+		case 'f':
+			m->user_field = true;
+			break;
+		case 'l':
+			m->learn = true;
+			break;
+		case 'A':
+			m->apply = true;
+			break;
+		case 'R':
+			m->rollback = true;
+			break;
+		case 'h':
+			m->help = true;
+			return 0;
+		case ':':
+			return hb_diag_set(diag, NULL, 0,
+					   "option '%s' needs a value",
+					   argv[optind - 1]);
+		default:
+			return hb_diag_set(diag, NULL, 0,
+					   "unknown option '%s' for migrate",
+					   argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return hb_diag_set(diag, NULL, 0,
+				   "unexpected argument '%s' for migrate",
+				   argv[optind]);
+	return need_one_source(m, diag);
+}
+
+bool hb_migrate_has_user_field(const char *path, bool flag)
+{
+	_cleanup_free_ char *abs = NULL, *cwd = getcwd(NULL, 0);
+	const char *slash;
+
+	if (flag)
+		return true;
+	if (!cwd || hb_path_absolute(cwd, path, &abs) < 0)
+		return false;
+	if (strcmp(abs, "/etc/crontab") == 0)
+		return true;
+	slash = strrchr(abs, '/');
+	return slash && slash - abs >= 7 &&
+	       strncmp(slash - 7, "/cron.d", 7) == 0;
+}
+
+/* Letters, digits, '_' and '-': anything else becomes '_'. */
+static void sanitize(char *s)
+{
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-')
+			*s = '_';
+}
+
+int hb_migrate_policy_name(const char *source, const char *script, unsigned n,
+			   char **ret)
+{
+	const char *base = strrchr(script, '/');
+	_cleanup_free_ char *stem = strdup(base ? base + 1 : script);
+	_cleanup_free_ char *src = strdup(source);
+	char *dot;
+	int r;
+
+	if (!stem || !src)
+		return -ENOMEM;
+	dot = strrchr(stem, '.');
+	if (dot && dot != stem)
+		*dot = '\0';
+	sanitize(stem);
+	sanitize(src);
+	if (n > 1)
+		r = asprintf(ret, "%s-%s-%u.ini", src, stem, n);
+	else
+		r = asprintf(ret, "%s-%s.ini", src, stem);
+	return r < 0 ? -ENOMEM : 0;
+}
+
+int hb_migrate_backup_path(const char *policy_dir, const char *user,
+			   const char *file, char **ret)
+{
+	_cleanup_free_ char *name = NULL;
+
+	if (user && asprintf(&name, "user-%s.crontab", user) < 0)
+		return -ENOMEM;
+	if (!user) {
+		name = strdup(file);
+		if (!name)
+			return -ENOMEM;
+		for (char *p = name; *p; p++)
+			if (*p == '/')
+				*p = '%';
+	}
+	if (asprintf(ret, "%s/.backup/%s", policy_dir, name) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+int hb_migrate_crontab_argv(const char *user, const char *file,
+			    struct hb_strv *ret)
+{
+	const char *words[] = {"crontab", "-u", user, file ? file : "-l"};
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(words); i++)
+		r = hb_strv_push(ret, words[i]);
+	return r;
+}
+
+#include "migrate_internal.h"
+
+/* All of fd, up to max bytes: NUL-terminated, its length in *ret_len. */
+static int read_fd(int fd, size_t max, char **ret, size_t *ret_len)
+{
+	_cleanup_free_ char *buf = malloc(max + 1);
+	size_t len = 0;
+	ssize_t n;
+
+	if (!buf)
+		return -ENOMEM;
+	while ((n = read(fd, buf + len, max + 1 - len)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		len += (size_t)n;
+		if (len > max)
+			return -EFBIG;
+	}
+	buf[len] = '\0';
+	*ret = TAKE_PTR(buf);
+	*ret_len = len;
+	return 0;
+}
+
+static void child(const char *path, char *const *argv, const char *cwd,
+		  int null, int wr)
+{
+	hb_signals_reset();
+	if (dup2(null, STDIN_FILENO) < 0 ||
+	    (wr >= 0 && dup2(wr, STDOUT_FILENO) < 0))
+		_exit(127);
+	if (cwd && chdir(cwd) < 0)
+		_exit(125);
+	execv(path, argv);
+	_exit(127);
+}
+
+int hb_mig_run(const char *path, char *const *argv, const char *cwd,
+	       char **ret_out, size_t *ret_len, int *status)
+{
+	_cleanup_close_ int rd = -1, wr = -1, null = -1;
+	int p[2], r = 0;
+	pid_t pid;
+
+	if (ret_out) {
+		if (pipe2(p, O_CLOEXEC) < 0)
+			return -errno;
+		rd = p[0];
+		wr = p[1];
+	}
+	null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (null < 0)
+		return -errno;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0)
+		child(path, argv, cwd, null, wr);
+	hb_closep(&wr);
+	if (ret_out)
+		r = read_fd(rd, 4 * CRONTAB_MAX, ret_out, ret_len);
+	hb_closep(&rd);
+	while (waitpid(pid, status, 0) < 0)
+		if (errno != EINTR) {
+			r = r ?: -errno;
+			break;
+		}
+	if (r < 0 && ret_out && *ret_out) {
+		free(*ret_out);
+		*ret_out = NULL;
+	}
+	return r;
+}
+
+static int fsync_dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[PATH_MAX];
+	_cleanup_close_ int fd = -1;
+
+	if (!slash)
+		return 0;
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	fd = open(dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) < 0)
+		return -errno;
+	return 0;
+}
+
+int hb_mig_write_atomic(const char *path, const char *text, size_t len,
+			mode_t mode, const struct stat *like)
+{
+	_cleanup_free_ char *tmp = NULL;
+	_cleanup_close_ int fd = -1;
+	const char *slash = strrchr(path, '/');
+	int r;
+
+	/* A dot name: cron ignores it in cron.d while it is there. */
+	if (!slash || asprintf(&tmp, "%.*s/.%s.hivebox-XXXXXX",
+			       (int)(slash - path), path, slash + 1) < 0)
+		return slash ? -ENOMEM : -EINVAL;
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	r = hb_write_all(fd, text, len);
+	if (r == 0 && fchmod(fd, like ? like->st_mode & 07777 : mode) < 0)
+		r = -errno;
+	if (r == 0 && like && fchown(fd, like->st_uid, like->st_gid) < 0)
+		r = -errno;
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+	if (r == 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0) {
+		unlink(tmp);
+		return r;
+	}
+	return fsync_dir_of(path);
+}
+
+/* A crontab file: regular, not too large. */
+static int read_file(const char *path, char **ret, size_t *ret_len,
+		     struct stat *st)
+{
+	_cleanup_close_ int fd =
+		open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, st) < 0)
+		return -errno;
+	if (!S_ISREG(st->st_mode))
+		return -EINVAL;
+	return read_fd(fd, CRONTAB_MAX, ret, ret_len);
+}
+
+/* crontab -u USER -l, or crontab -u USER FILE. */
+static int crontab_cmd(const char *user, const char *file, char **ret_out,
+		       size_t *ret_len)
+{
+	struct hb_strv argv = {0};
+	int status = 0, r = hb_migrate_crontab_argv(user, file, &argv);
+
+	if (r == 0)
+		r = hb_mig_run(HB_MIGRATE_CRONTAB, argv.v, NULL, ret_out,
+			       ret_len, &status);
+	hb_strv_clear(&argv);
+	if (r == 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+		r = -EIO;
+	if (r < 0 && ret_out && *ret_out) {
+		free(*ret_out);
+		*ret_out = NULL;
+	}
+	return r;
+}
+
+static void source_free(struct hb_mig_source *s)
+{
+	free(s->label);
+	free(s->path);
+	free(s->text);
+}
+
+static int source_text(struct hb_mig_source *s, struct hb_diag *diag)
+{
+	struct stat st;
+	int r;
+
+	if (s->user) {
+		r = crontab_cmd(s->user, NULL, &s->text, &s->len);
+		if (r < 0)
+			return hb_diag_set(diag, NULL, 0,
+					   "migrate: cannot read the crontab "
+					   "of %s with '%s -u %s -l'",
+					   s->user, HB_MIGRATE_CRONTAB,
+					   s->user);
+		return 0;
+	}
+	r = read_file(s->path, &s->text, &s->len, &st);
+	if (r < 0)
+		return hb_diag_set(diag, s->path, 0, "cannot read: %s",
+				   r == -EINVAL ? "not a regular file"
+						: strerror(-r));
+	s->owner = st.st_uid;
+	return 0;
+}
+
+/* The name of the source in the report and in the policies. */
+static const char *source_name(const struct hb_mig_source *s, char *buf,
+			       size_t n)
+{
+	if (s->user)
+		snprintf(buf, n, "the crontab of %s", s->user);
+	else
+		snprintf(buf, n, "%s", s->path);
+	return buf;
+}
+
+/* Policy names: those wrapped lines name are taken first, so that a
+ * second run gives every other job the name the first gave it. */
+static int name_jobs(struct hb_mig_ctx *c, const struct hb_mig_source *s,
+		     struct hb_mig_job *jobs, size_t n)
+{
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		const char *p = jobs[i].py.policy;
+		if (jobs[i].py.form == HB_PY_WRAPPED && p)
+			r = hb_strv_push(&c->names,
+					 strrchr(p, '/') ? strrchr(p, '/') + 1
+							 : p);
+	}
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		_cleanup_free_ char *name = NULL;
+		if ((jobs[i].py.form != HB_PY_INTERP &&
+		     jobs[i].py.form != HB_PY_DIRECT) ||
+		    jobs[i].missing)
+			continue;
+		for (unsigned k = 1; r == 0; k++) {
+			free(name);
+			name = NULL;
+			r = hb_migrate_policy_name(s->label, jobs[i].script, k,
+						   &name);
+			if (r == 0 && !hb_strv_contains(&c->names, name))
+				break;
+		}
+		if (r == 0 &&
+		    asprintf(&jobs[i].policy, "%s/%s", c->policy_dir, name) < 0)
+			r = -ENOMEM;
+		if (r == 0)
+			r = hb_strv_push(&c->names, name);
+	}
+	return r;
+}
+
+static bool wrappable(const struct hb_mig_job *j)
+{
+	return (j->py.form == HB_PY_INTERP || j->py.form == HB_PY_DIRECT) &&
+	       !j->missing;
+}
+
+/* The report of one line's jobs. */
+static int report_job(struct hb_mig_ctx *c, const struct hb_crontab *t,
+		      struct hb_mig_job *j, struct hb_diag *diag)
+{
+	const struct hb_cron_line *l = &t->lines[j->line];
+	const struct hb_cron_cmd *cmd = &l->cmds[j->cmd];
+	const char *form = j->py.form == HB_PY_DIRECT	 ? "script"
+			   : j->py.form == HB_PY_WRAPPED ? "job"
+							 : "python";
+
+	fprintf(c->out, "  line %u: %s %.*s\n", l->lineno, form,
+		(int)(cmd->w[cmd->n - 1].end - cmd->w[0].start),
+		t->text + cmd->w[0].start);
+	if (j->py.form == HB_PY_WRAPPED) {
+		fprintf(c->out, "    already under hivebox (policy %s)\n",
+			j->py.policy ? j->py.policy : "?");
+		return 0;
+	}
+	if (j->py.form == HB_PY_REFUSED) {
+		fprintf(c->out, "    left as it is: %s\n", j->py.why);
+		return 0;
+	}
+	return hb_mig_score(c, t, j, diag);
+}
+
+static int edits_of(const struct hb_mig_ctx *c, const struct hb_crontab *t,
+		    const struct hb_mig_job *jobs, size_t n,
+		    struct hb_cron_edit **ret, size_t *ret_n)
+{
+	struct hb_cron_edit *e = calloc(n ? n : 1, sizeof(*e));
+	size_t k = 0;
+	int r = e ? 0 : -ENOMEM;
+
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		if (!wrappable(&jobs[i]))
+			continue;
+		r = hb_cron_wrap(&t->lines[jobs[i].line].cmds[jobs[i].cmd],
+				 &jobs[i].py, c->hivebox, jobs[i].policy,
+				 &e[k]);
+		if (r == 0)
+			k++;
+	}
+	*ret = e;
+	*ret_n = k;
+	return r;
+}
+
+static void edits_free(struct hb_cron_edit *e, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(e[i].text);
+	free(e);
+}
+
+/* Each changed line, before and after. */
+static int print_changes(const struct hb_mig_ctx *c, const struct hb_crontab *t,
+			 const struct hb_cron_edit *e, size_t n)
+{
+	size_t i = 0;
+
+	fprintf(c->out, "  %s:\n", c->m->apply ? "changed" : "would change");
+	while (i < n) {
+		const struct hb_cron_line *l = t->lines;
+		struct hb_cron_edit rel[16];
+		_cleanup_free_ char *line = NULL;
+		size_t k = 0, len;
+		while (!(e[i].start >= l->start && e[i].start <= l->end))
+			l++;
+		for (; i < n && e[i].start <= l->end && k < ARRAY_SIZE(rel);
+		     i++, k++)
+			rel[k] = (struct hb_cron_edit){e[i].start - l->start,
+						       e[i].end - l->start,
+						       e[i].text};
+		if (hb_cron_splice(t->text + l->start, l->end - l->start, rel,
+				   k, &line, &len) < 0)
+			return -ENOMEM;
+		fprintf(c->out, "  line %u:\n  - %.*s\n  + %s\n", l->lineno,
+			(int)(l->end - l->start), t->text + l->start, line);
+	}
+	return 0;
+}
+
+static int backup_path(const struct hb_mig_ctx *c,
+		       const struct hb_mig_source *s, char **ret)
+{
+	return hb_migrate_backup_path(c->policy_dir, s->user, s->path, ret);
+}
+
+/* Through the source's own channel: crontab(1), or the file itself. */
+static int install(const struct hb_mig_ctx *c, const struct hb_mig_source *s,
+		   const char *text, size_t len, struct hb_diag *diag)
+{
+	_cleanup_free_ char *tmp = NULL, *back = NULL;
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+	size_t blen;
+	int r;
+
+	if (!s->user) {
+		r = stat(s->path, &st) < 0 ? -errno : 0;
+		if (r == 0)
+			r = hb_mig_write_atomic(s->path, text, len, 0, &st);
+		return r < 0 ? hb_diag_set(diag, s->path, 0,
+					   "cannot install: %s", strerror(-r))
+			     : 0;
+	}
+	if (asprintf(&tmp, "%s/.backup/.install-XXXXXX", c->policy_dir) < 0)
+		return -ENOMEM;
+	fd = mkostemp(tmp, O_CLOEXEC);
+	r = fd < 0 ? -errno : hb_write_all(fd, text, len);
+	if (r == 0 && fchmod(fd, 0644) < 0)
+		r = -errno;
+	if (r == 0)
+		r = crontab_cmd(s->user, tmp, NULL, NULL);
+	if (fd >= 0)
+		unlink(tmp);
+	/* What crontab -l gives back must be what was meant. */
+	if (r == 0)
+		r = crontab_cmd(s->user, NULL, &back, &blen);
+	if (r == 0 && (blen != len || memcmp(back, text, len) != 0))
+		r = -EIO;
+	return r < 0 ? hb_diag_set(diag, NULL, 0,
+				   "migrate: cannot install the crontab of %s "
+				   "with '%s -u %s FILE': %s",
+				   s->user, HB_MIGRATE_CRONTAB, s->user,
+				   strerror(-r))
+		     : 0;
+}
+
+/* The backup: the crontab as it was before any line was wrapped.  One
+ * that already holds wrapped lines keeps the backup it has. */
+static int backup(const struct hb_mig_ctx *c, const struct hb_mig_source *s,
+		  bool has_wrapped, struct hb_diag *diag)
+{
+	_cleanup_free_ char *path = NULL, *dir = NULL;
+	int r = backup_path(c, s, &path);
+
+	if (r == 0 && asprintf(&dir, "%s/.backup", c->policy_dir) < 0)
+		r = -ENOMEM;
+	if (r < 0)
+		return r;
+	if (has_wrapped && access(path, F_OK) == 0) {
+		fprintf(c->out,
+			"  backup: %s kept (from before the first "
+			"--apply)\n",
+			path);
+		return 0;
+	}
+	r = hb_mkdir_p(dir, 0755, 0700);
+	if (r == 0)
+		r = hb_mig_write_atomic(path, s->text, s->len, 0600, NULL);
+	if (r < 0)
+		return hb_diag_set(diag, path, 0, "cannot write the backup: %s",
+				   strerror(-r));
+	fprintf(c->out, "  backup: %s\n", path);
+	return 0;
+}
+
+static int apply_source(struct hb_mig_ctx *c, const struct hb_mig_source *s,
+			const struct hb_crontab *t,
+			const struct hb_mig_job *jobs, size_t n,
+			struct hb_diag *diag)
+{
+	_cleanup_free_ char *text = NULL;
+	struct hb_cron_edit *e = NULL;
+	bool wrapped = false;
+	size_t ne = 0, len;
+	int r = edits_of(c, t, jobs, n, &e, &ne);
+
+	for (size_t i = 0; i < n; i++)
+		wrapped |= jobs[i].py.form == HB_PY_WRAPPED;
+	if (r == 0 && ne == 0)
+		fprintf(c->out, "  nothing to change\n");
+	if (r == 0 && ne)
+		r = print_changes(c, t, e, ne);
+	if (r == 0 && ne && c->m->apply)
+		r = hb_cron_splice(s->text, s->len, e, ne, &text, &len);
+	if (r == 0 && text)
+		r = backup(c, s, wrapped, diag);
+	if (r == 0 && text)
+		r = install(c, s, text, len, diag);
+	if (r == 0 && text)
+		fprintf(c->out, "  installed\n");
+	edits_free(e, ne);
+	return r;
+}
+
+static int migrate_source(struct hb_mig_ctx *c, const struct hb_mig_source *s,
+			  struct hb_diag *diag)
+{
+	struct hb_crontab t;
+	struct hb_mig_job *jobs = NULL;
+	char name[PATH_MAX + 32];
+	size_t n = 0;
+	int r = hb_crontab_parse(&t, s->text, s->len, s->user_field);
+
+	c->source = source_name(s, name, sizeof(name));
+	fprintf(c->out, "%s (%s user field):\n", c->source,
+		s->user_field ? "with a" : "no");
+	if (r == 0)
+		r = hb_mig_find_jobs(c, s, &t, &jobs, &n);
+	if (r == 0)
+		r = name_jobs(c, s, jobs, n);
+	for (size_t i = 0, k = 0; r == 0 && i < t.n; i++) {
+		if (t.lines[i].kind == HB_CRON_BAD)
+			fprintf(c->out,
+				"  line %u: cannot parse: %s; left as it is\n",
+				t.lines[i].lineno, t.lines[i].why);
+		for (; r == 0 && k < n && jobs[k].line == i; k++)
+			r = report_job(c, &t, &jobs[k], diag);
+	}
+	if (r == 0 && n == 0)
+		fprintf(c->out, "  no Python job\n");
+	if (r == 0)
+		r = apply_source(c, s, &t, jobs, n, diag);
+	hb_mig_jobs_free(jobs, n);
+	hb_crontab_free(&t);
+	return r;
+}
+
+/* --rollback: the backup, byte for byte, through the same channel; what
+ * was there is kept beside the backup as .before-rollback. */
+static int rollback_source(struct hb_mig_ctx *c, const struct hb_mig_source *s,
+			   bool required, struct hb_diag *diag)
+{
+	_cleanup_free_ char *path = NULL, *text = NULL, *before = NULL;
+	struct stat st;
+	size_t len;
+	char name[PATH_MAX + 32];
+	int r = backup_path(c, s, &path);
+
+	fprintf(c->out, "%s:\n", source_name(s, name, sizeof(name)));
+	r = r ?: read_file(path, &text, &len, &st);
+	if (r == -ENOENT && !required) {
+		fprintf(c->out, "  no backup at %s: nothing to roll back\n",
+			path);
+		return 0;
+	}
+	if (r < 0)
+		return hb_diag_set(diag, path, 0,
+				   "cannot roll back: no backup here: %s",
+				   strerror(-r));
+	if (len == s->len && memcmp(text, s->text, len) == 0) {
+		fprintf(c->out, "  already as the backup %s\n", path);
+		return 0;
+	}
+	if (asprintf(&before, "%s.before-rollback", path) < 0)
+		return -ENOMEM;
+	r = hb_mig_write_atomic(before, s->text, s->len, 0600, NULL);
+	if (r < 0)
+		return hb_diag_set(diag, before, 0, "cannot write: %s",
+				   strerror(-r));
+	r = install(c, s, text, len, diag);
+	if (r == 0)
+		fprintf(c->out, "  restored from %s (what was there: %s)\n",
+			path, before);
+	return r;
+}
+
+/* Debian's cron reads a cron.d file only if its name is made of letters,
+ * digits, '_' and '-'. */
+static bool cron_reads(const char *name)
+{
+	for (const char *p = name; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-')
+			return false;
+	return name[0] != '\0';
+}
+
+static int one_source(struct hb_mig_ctx *c, struct hb_mig_source *s,
+		      bool required, struct hb_diag *diag)
+{
+	int r = source_text(s, diag);
+
+	if (r < 0)
+		return r;
+	if (c->m->rollback)
+		return rollback_source(c, s, required, diag);
+	return migrate_source(c, s, diag);
+}
+
+static int file_source(struct hb_mig_ctx *c, const char *path,
+		       const char *label, bool user_field, bool required,
+		       struct hb_diag *diag)
+{
+	struct hb_mig_source s = {.user_field = user_field};
+	_cleanup_free_ char *cwd = getcwd(NULL, 0);
+	int r = cwd ? hb_path_absolute(cwd, path, &s.path) : -errno;
+
+	if (r == 0) {
+		const char *slash = strrchr(s.path, '/');
+		s.label = strdup(label ?: slash + 1);
+		r = s.label ? one_source(c, &s, required, diag) : -ENOMEM;
+	}
+	source_free(&s);
+	return r;
+}
+
+static int cron_d(struct hb_mig_ctx *c, struct hb_diag *diag)
+{
+	struct dirent **names = NULL;
+	int n = scandir(c->m->cron_d, &names, NULL, alphasort), r = 0;
+
+	if (n < 0)
+		return hb_diag_set(diag, c->m->cron_d, 0, "cannot read: %s",
+				   strerror(errno));
+	for (int i = 0; i < n; i++) {
+		_cleanup_free_ char *path = NULL;
+		struct stat st;
+		const char *name = names[i]->d_name;
+		if (r == 0 && asprintf(&path, "%s/%s", c->m->cron_d, name) < 0)
+			r = -ENOMEM;
+		if (r == 0 && strcmp(name, ".") != 0 && strcmp(name, "..") &&
+		    !cron_reads(name))
+			fprintf(c->out,
+				"%s: skipped: cron does not read a "
+				"file of that name\n",
+				path);
+		else if (r == 0 && cron_reads(name) && lstat(path, &st) == 0 &&
+			 S_ISREG(st.st_mode))
+			r = file_source(c, path, name, true, false, diag);
+		free(names[i]);
+	}
+	free(names);
+	return r;
+}
+
+/* The policy each job's extends: --base, else the shipped strict.ini
+ * (the source tree's for a binary in build/, then /etc/hivebox/policies,
+ * then the installed one), as an absolute path: extends reads a relative
+ * one from the written policy's directory. */
+static int find_base(struct hb_mig_ctx *c, struct hb_diag *diag)
+{
+	static const char libexec[] = HB_LIBEXECDIR,
+			  tail[] = "/libexec/hivebox";
+	char exe[PATH_MAX], cand[3][PATH_MAX + 64], *slash;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	size_t ln = strlen(libexec), lt = strlen(tail);
+
+	if (c->m->base) {
+		c->base = realpath(c->m->base, NULL);
+		return c->base ? 0
+			       : hb_diag_set(diag, c->m->base, 0, "--base: %s",
+					     strerror(errno));
+	}
+	exe[n > 0 ? n : 0] = '\0';
+	slash = strrchr(exe, '/');
+	/* Only a binary in a source tree's build/ uses the tree's. */
+	bool tree = slash && slash - exe >= 6 &&
+		    strncmp(slash - 6, "/build", 6) == 0;
+	if (slash)
+		*slash = '\0';
+	snprintf(cand[0], sizeof(cand[0]), "%s/../policies/strict.ini", exe);
+	snprintf(cand[1], sizeof(cand[1]), "/etc/hivebox/policies/strict.ini");
+	snprintf(cand[2], sizeof(cand[2]),
+		 "%.*s/share/hivebox/policies/strict.ini",
+		 (int)(ln > lt ? ln - lt : ln), libexec);
+	for (size_t i = tree ? 0 : 1; i < ARRAY_SIZE(cand) && !c->base; i++)
+		c->base = realpath(cand[i], NULL);
+	if (!c->base)
+		return hb_diag_set(diag, NULL, 0,
+				   "migrate: no strict.ini to extend (looked "
+				   "in /etc/hivebox/policies and %s); name one "
+				   "with --base FILE",
+				   cand[2]);
+	return 0;
+}
+
+static int setup(struct hb_mig_ctx *c, struct hb_diag *diag)
+{
+	_cleanup_free_ char *cwd = getcwd(NULL, 0);
+	const char *dir = c->m->policy_dir ?: HB_MIGRATE_DIR;
+	ssize_t n =
+		readlink("/proc/self/exe", c->hivebox, sizeof(c->hivebox) - 1);
+	int r;
+
+	if (n <= 0 || !cwd)
+		return -errno;
+	c->hivebox[n] = '\0';
+	if (!hb_cron_safe_word(c->hivebox))
+		return hb_diag_set(diag, NULL, 0,
+				   "migrate: hivebox's own path %s cannot "
+				   "stand unquoted in a crontab",
+				   c->hivebox);
+	r = hb_path_absolute(cwd, dir, &c->policy_dir);
+	if (r < 0)
+		return r;
+	if (!hb_cron_safe_word(c->policy_dir) || strlen(c->policy_dir) > 120)
+		return hb_diag_set(diag, NULL, 0,
+				   "migrate: --policy-dir %s: a crontab "
+				   "line cannot name it unquoted (use "
+				   "letters, digits and /._+,:@=-, up to 120)",
+				   c->policy_dir);
+	if (c->m->rollback)
+		return 0;
+	r = find_base(c, diag);
+	if (r == 0 && strpbrk(c->base, ",;#"))
+		r = hb_diag_set(diag, c->base, 0,
+				"a policy's extends cannot name this path");
+	if (r == 0 && (r = hb_mkdir_p(c->policy_dir, 0755, 0755)) < 0)
+		hb_diag_set(diag, c->policy_dir, 0, "cannot create: %s",
+			    strerror(-r));
+	return r;
+}
+
+int hb_migrate_run(const struct hb_migrate_cli *m, FILE *out,
+		   struct hb_diag *diag)
+{
+	struct hb_mig_ctx c = {.m = m, .out = out};
+	struct hb_mig_source s = {.user = m->user};
+	int r = setup(&c, diag);
+
+	if (r == 0 && m->learn)
+		fprintf(out, "--learn: each job is EXECUTED once by hivebox "
+			     "learn, as root, on a read-only view of the "
+			     "host\n");
+	if (r == 0 && m->user) {
+		s.label = strdup(m->user);
+		r = s.label ? one_source(&c, &s, true, diag) : -ENOMEM;
+		source_free(&s);
+	} else if (r == 0 && m->crontab) {
+		r = file_source(
+			&c, m->crontab, NULL,
+			hb_migrate_has_user_field(m->crontab, m->user_field),
+			true, diag);
+	} else if (r == 0) {
+		r = cron_d(&c, diag);
+	}
+	if (r == 0 && !m->apply && !m->rollback)
+		fprintf(out,
+			"dry run: only the policies in %s were written; "
+			"--apply makes the changes\n",
+			c.policy_dir);
+	free(c.policy_dir);
+	free(c.base);
+	hb_strv_clear(&c.names);
+	return r;
+}

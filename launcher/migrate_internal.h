@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared between migrate.c (sources, apply, rollback) and migrate_job.c
+ * (each job: where it runs, its policy, its score). */
+#pragma once
+
+#include "migrate.h"
+#include "migrate_cron.h"
+
+#include <limits.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+struct hb_mig_source {
+	char *label;	  /* policy names start with it */
+	char *path;	  /* a file source, absolute; NULL for -u USER */
+	const char *user; /* -u USER */
+	bool user_field;
+	uid_t owner; /* a file without a user field: its jobs run as him */
+	char *text;
+	size_t len;
+};
+
+struct hb_mig_job {
+	size_t line, cmd; /* indexes into the crontab's lines, its commands */
+	struct hb_cron_py py;
+	char *user, *cwd, *script, *interp, *venv, *policy;
+	char **args; /* the script's arguments, borrowed from the parse */
+	size_t n_args;
+	bool missing, args_plain;
+};
+
+struct hb_mig_ctx {
+	const struct hb_migrate_cli *m;
+	char *policy_dir; /* absolute */
+	char *base;	  /* absolute */
+	char hivebox[PATH_MAX];
+	struct hb_strv names; /* the policy files named in this run */
+	const char *source; /* the crontab being read, as the report names it */
+	FILE *out;
+};
+
+/* Run path with argv, stdin on /dev/null, in cwd if not NULL; stdout
+ * captured into *ret_out (NUL-terminated, *ret_len bytes) if ret_out,
+ * else left as it is.  status as waitpid() gives it. */
+int hb_mig_run(const char *path, char *const *argv, const char *cwd,
+	       char **ret_out, size_t *ret_len, int *status);
+/* Write len bytes to path through a temporary file in the same
+ * directory and a rename: path is the old file or the new, never half. */
+int hb_mig_write_atomic(const char *path, const char *text, size_t len,
+			mode_t mode, const struct stat *like);
+
+/* The Python jobs of t, resolved: where they run, as whom, what. */
+int hb_mig_find_jobs(struct hb_mig_ctx *c, const struct hb_mig_source *s,
+		     const struct hb_crontab *t, struct hb_mig_job **ret,
+		     size_t *ret_n);
+void hb_mig_jobs_free(struct hb_mig_job *jobs, size_t n);
+/* Propose (and with --learn learn) the job's policy, score it, print the
+ * score and its reasons.  A failure to write the policy is an error. */
+int hb_mig_score(struct hb_mig_ctx *c, const struct hb_crontab *t,
+		 struct hb_mig_job *j, struct hb_diag *diag);
