@@ -67,7 +67,7 @@ FUZZ_SECONDS ?= 20
 DEB_PACKAGES = build-essential pkg-config python3 libinih-dev libcap-dev \
 	libjson-c-dev libseccomp-dev libmnl-dev libnftnl-dev libcriterion-dev \
 	libsodium-dev python3-pytest clang-format cppcheck bubblewrap hyperfine \
-	iproute2 nftables util-linux clang libclang-rt-14-dev \
+	iproute2 nftables util-linux clang libclang-rt-14-dev cron \
 	debhelper lintian bash-completion
 
 .PHONY: FORCE all deps demo check unit unit-asan integration lint format \

@@ -715,17 +715,17 @@ static int rollback_source(struct hb_mig_ctx *c, const struct hb_mig_source *s,
 	char name[PATH_MAX + 32];
 	int r = backup_path(c, s, &path);
 
-	fprintf(c->out, "%s:\n", source_name(s, name, sizeof(name)));
 	r = r ?: read_file(path, &text, &len, &st);
-	if (r == -ENOENT && !required) {
+	if (r < 0 && (r != -ENOENT || required))
+		return hb_diag_set(diag, path, 0,
+				   "cannot roll back: no backup here: %s",
+				   strerror(-r));
+	fprintf(c->out, "%s:\n", source_name(s, name, sizeof(name)));
+	if (r < 0) {
 		fprintf(c->out, "  no backup at %s: nothing to roll back\n",
 			path);
 		return 0;
 	}
-	if (r < 0)
-		return hb_diag_set(diag, path, 0,
-				   "cannot roll back: no backup here: %s",
-				   strerror(-r));
 	if (len == s->len && memcmp(text, s->text, len) == 0) {
 		fprintf(c->out, "  already as the backup %s\n", path);
 		return 0;
