@@ -470,7 +470,7 @@ static int py_option(const char *w, struct hb_py_opts *o, const char **why)
 			o->no_bytecode = true;
 		else if (*p == 'O')
 			o->optimize++;
-		else if (!strchr("EsIbqRv", *p)) {
+		else if (!strchr("EsI", *p)) {
 			*why = "a python option hivebox cannot pass on";
 			return -1;
 		}
