@@ -853,8 +853,6 @@ int hb_mig_score(struct hb_mig_ctx *c, const struct hb_crontab *t,
 	struct hb_policy pol;
 	int r;
 
-	hb_policy_init(&pol);
-
 	fprintf(c->out, "    script %s, as %s, in %s\n", j->script, j->user,
 		j->cwd);
 	if (j->missing) {
@@ -866,6 +864,7 @@ int hb_mig_score(struct hb_mig_ctx *c, const struct hb_crontab *t,
 		return 0;
 	}
 	fprintf(c->out, "    policy %s\n", j->policy);
+	hb_policy_init(&pol);
 	r = propose(c, t, j, source, &p, &v);
 	if (r == 0 && c->m->learn && v.status == 0) {
 		r = learn_step(c, t, j, source, &p, v.network);
