@@ -412,6 +412,10 @@ static int source_text(struct hb_mig_source *s, struct hb_diag *diag)
 	int r;
 
 	if (s->user) {
+		if (!getpwnam(s->user))
+			return hb_diag_set(diag, NULL, 0,
+					   "migrate: -u %s: no such user",
+					   s->user);
 		r = crontab_cmd(s->user, NULL, &s->text, &s->len);
 		if (r < 0)
 			return hb_diag_set(diag, NULL, 0,

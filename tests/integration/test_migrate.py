@@ -351,6 +351,8 @@ def test_learn_writes_the_policy_the_job_then_runs_under(gov):
      "--apply and --rollback together"),
     (["--crontab", "c.tab", "--bogus"], "unknown option '--bogus' for "
                                         "migrate"),
+    (["-u", "hbmig-no-such-user"], "migrate: -u hbmig-no-such-user: no "
+                                   "such user"),
 ])
 def test_bad_input_one_line_and_nothing_written(hb, args, message):
     tab = hb.dir / "c.tab"

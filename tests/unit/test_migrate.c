@@ -114,6 +114,17 @@ Test(migrate_cron, quotes_assignments_and_expansions)
 	hb_crontab_free(&t);
 }
 
+Test(migrate_cron, escaped_percent_stays_in_the_command)
+{
+	const char *text = "@daily python3 /srv/x.py 50\\% %mail body\n";
+	struct hb_crontab t = parse(text, false);
+
+	cr_assert_eq(t.lines[0].cmds[0].n, 3);
+	cr_assert_str_eq(word(&t, 0, 0, 2), "50%");
+	cr_assert_str_eq(t.text + t.lines[0].cmd_end, "%mail body\n");
+	hb_crontab_free(&t);
+}
+
 Test(migrate_cron, user_field)
 {
 	const char *text =
@@ -161,6 +172,9 @@ Test(migrate_cron, python_forms)
 	cr_assert_str_eq(classify("python3 -c 'print(1)'").why,
 			 "python -c runs no script file");
 	cr_assert_eq(classify("python3 -W error x.py").form, HB_PY_REFUSED);
+	/* -v changes what the job prints: not dropped silently. */
+	cr_assert_eq(classify("python3 -v x.py").form, HB_PY_REFUSED);
+	cr_assert_eq(classify("python3 -I -s x.py").form, HB_PY_INTERP);
 	cr_assert_eq(classify("python3").form, HB_PY_REFUSED);
 	cr_assert_eq(classify("python3-config --libs").form, HB_PY_NONE);
 	cr_assert_eq(classify("/srv/gov/job.py").form, HB_PY_NONE);
