@@ -88,6 +88,46 @@ static int need_one_source(const struct hb_migrate_cli *m, struct hb_diag *diag)
 	return 0;
 }
 
+/* One option: the field it sets, or false for one not migrate's. */
+static bool take_option(struct hb_migrate_cli *m, int o)
+{
+	switch (o) {
+	case 'c':
+		m->crontab = optarg;
+		return true;
+	case 'u':
+		m->user = optarg;
+		return true;
+	case 'd':
+		m->cron_d = optarg;
+		return true;
+	case 'p':
+		m->policy_dir = optarg;
+		return true;
+	case 'b':
+		m->base = optarg;
+		return true;
+	case 'a':
+		m->audit_dir = optarg;
+		return true;
+	}
+	return false;
+}
+
+static bool take_flag(struct hb_migrate_cli *m, int o)
+{
+	bool *flag = o == 'f'	? &m->user_field
+		     : o == 'l' ? &m->learn
+		     : o == 'A' ? &m->apply
+		     : o == 'R' ? &m->rollback
+		     : o == 'h' ? &m->help
+				: NULL;
+
+	if (flag)
+		*flag = true;
+	return flag != NULL;
+}
+
 int hb_migrate_parse(struct hb_migrate_cli *m, int argc, char **argv,
 		     struct hb_diag *diag)
 {
@@ -111,49 +151,17 @@ int hb_migrate_parse(struct hb_migrate_cli *m, int argc, char **argv,
 	optind = 2;
 	opterr = 0;
 	while ((o = getopt_long(argc, argv, ":hu:", opts, NULL)) != -1) {
-		switch (o) {
-		case 'c':
-			m->crontab = optarg;
-			break;
-		case 'u':
-			m->user = optarg;
-			break;
-		case 'd':
-			m->cron_d = optarg;
-			break;
-		case 'p':
-			m->policy_dir = optarg;
-			break;
-		case 'b':
-			m->base = optarg;
-			break;
-		case 'a':
-			m->audit_dir = optarg;
-			break;
-		case 'f':
-			m->user_field = true;
-			break;
-		case 'l':
-			m->learn = true;
-			break;
-		case 'A':
-			m->apply = true;
-			break;
-		case 'R':
-			m->rollback = true;
-			break;
-		case 'h':
-			m->help = true;
+		if (take_option(m, o) || (take_flag(m, o) && !m->help))
+			continue;
+		if (m->help)
 			return 0;
-		case ':':
+		if (o == ':')
 			return hb_diag_set(diag, NULL, 0,
 					   "option '%s' needs a value",
 					   argv[optind - 1]);
-		default:
-			return hb_diag_set(diag, NULL, 0,
-					   "unknown option '%s' for migrate",
-					   argv[optind - 1]);
-		}
+		return hb_diag_set(diag, NULL, 0,
+				   "unknown option '%s' for migrate",
+				   argv[optind - 1]);
 	}
 	if (optind < argc)
 		return hb_diag_set(diag, NULL, 0,

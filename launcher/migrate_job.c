@@ -774,72 +774,84 @@ static void list_text(const struct hb_strv *v, char *buf, size_t n)
 					i ? ", " : "", v->v[i]);
 }
 
-/* The score and a line for each part of it. */
-static int score(struct hb_mig_ctx *c, const struct hb_mig_job *j,
-		 const struct verdict *v, const struct hb_policy *pol,
-		 const struct proposal *p)
-{
-	char buf[600];
-	bool judged = v->status == 0, risk_ok, user_ok, net_ok;
-	int risk = hb_risk_from_string(v->risk), pts[6];
-	FILE *out = c->out;
+/* The parts of the score, as the verdict and the policy give them. */
+struct points {
+	bool judged, risk_ok, net_ok, user_ok;
+	int pts[6]; /* parses, risk, paths, network, spawns, user */
+};
 
-	user_ok = getpwnam(j->user) != NULL;
-	net_ok = !v->network || pol->network_mode != HB_NET_NONE;
-	risk_ok = judged && risk >= 0 && risk <= HB_RISK_LOW;
+static int points(const struct hb_mig_job *j, const struct verdict *v,
+		  const struct hb_policy *pol, struct points *ret)
+{
+	int risk = hb_risk_from_string(v->risk), *pts = ret->pts;
+	bool judged = v->status == 0;
+
+	ret->judged = judged;
+	ret->user_ok = getpwnam(j->user) != NULL;
+	ret->net_ok = !v->network || pol->network_mode != HB_NET_NONE;
+	ret->risk_ok = judged && risk >= 0 && risk <= HB_RISK_LOW;
 	pts[0] = judged && v->parses ? W_PARSES : 0;
-	pts[1] = risk_ok			    ? W_RISK
+	pts[1] = ret->risk_ok			    ? W_RISK
 		 : judged && risk == HB_RISK_MEDIUM ? W_RISK / 2
 						    : 0;
 	pts[2] = judged && !v->outside.n && !v->readonly.n ? W_PATHS : 0;
-	pts[3] = judged && net_ok ? W_NETWORK : 0;
+	pts[3] = judged && ret->net_ok ? W_NETWORK : 0;
 	pts[4] = judged && !v->spawns ? W_SPAWN : 0;
-	pts[5] = user_ok ? W_USER : 0;
-	fprintf(out, "    score %d/100\n",
-		pts[0] + pts[1] + pts[2] + pts[3] + pts[4] + pts[5]);
-	if (!judged) {
+	pts[5] = ret->user_ok ? W_USER : 0;
+	return pts[0] + pts[1] + pts[2] + pts[3] + pts[4] + pts[5];
+}
+
+/* The lines of what hivebox check judged. */
+static void judged_reasons(FILE *out, const struct verdict *v,
+			   const struct proposal *p, const struct points *s)
+{
+	char buf[600];
+
+	reason(out, v->parses, s->pts[0], "the script parses%s%s",
+	       v->parses ? "" : ": ", v->parse_why);
+	list_text(&v->risky, buf, sizeof(buf));
+	reason(out, s->risk_ok, s->pts[1], "hivebox check: risk %s%s%s%s",
+	       v->risk, v->risky.n ? " (" : "", buf, v->risky.n ? ")" : "");
+	list_text(v->outside.n ? &v->outside : &v->readonly, buf, sizeof(buf));
+	if (s->pts[2])
+		reason(out, true, s->pts[2],
+		       "its literal paths are in the policy (%zu granted)",
+		       p->ro.n + p->rw.n);
+	else
 		reason(out, false, 0,
-		       "hivebox check could not judge the "
-		       "script (status %d)",
+		       "literal paths the policy does not cover: %s", buf);
+	reason(out, s->net_ok, s->pts[3], "%s%s",
+	       !v->network ? "needs no network"
+	       : s->net_ok ? "needs network, which the policy gives: it uses "
+			   : "needs network, which the policy does not give "
+			     "(--learn learns it): ",
+	       v->network_where);
+	reason(out, !v->spawns, s->pts[4], "%s%s",
+	       v->spawns ? "spawns programs, which the policy does not "
+			   "bring in: "
+			 : "spawns no program",
+	       v->spawn_where);
+}
+
+/* The score and a line for each part of it. */
+static void score(FILE *out, const struct hb_mig_job *j,
+		  const struct verdict *v, const struct hb_policy *pol,
+		  const struct proposal *p)
+{
+	struct points s = {0};
+
+	fprintf(out, "    score %d/100\n", points(j, v, pol, &s));
+	if (s.judged)
+		judged_reasons(out, v, p, &s);
+	else
+		reason(out, false, 0,
+		       "hivebox check could not judge the script (status %d)",
 		       v->status < 0 ? v->status : WEXITSTATUS(v->status));
-	} else {
-		reason(out, v->parses, pts[0], "the script parses%s%s",
-		       v->parses ? "" : ": ", v->parse_why);
-		list_text(&v->risky, buf, sizeof(buf));
-		reason(out, risk_ok, pts[1], "hivebox check: risk %s%s%s%s",
-		       v->risk, v->risky.n ? " (" : "", buf,
-		       v->risky.n ? ")" : "");
-		list_text(&v->outside, buf, sizeof(buf));
-		if (!v->outside.n)
-			list_text(&v->readonly, buf, sizeof(buf));
-		if (pts[2])
-			reason(out, true, pts[2],
-			       "its literal paths are in the policy (%zu "
-			       "granted)",
-			       p->ro.n + p->rw.n);
-		else
-			reason(out, false, 0,
-			       "literal paths the policy does not cover: %s",
-			       buf);
-		reason(out, net_ok, pts[3], "%s%s%s",
-		       !v->network ? "needs no network"
-		       : net_ok	   ? "needs network, which the policy gives: "
-				     "it uses "
-				   : "needs network, which the policy does "
-				     "not give (--learn learns it): ",
-		       v->network_where, "");
-		reason(out, !v->spawns, pts[4], "%s%s",
-		       v->spawns ? "spawns programs, which the policy does not "
-				   "bring in: "
-				 : "spawns no program",
-		       v->spawn_where);
-	}
-	reason(out, user_ok, pts[5], "runs as %s, %s", j->user,
-	       user_ok ? "who exists" : "who does not exist here");
+	reason(out, s.user_ok, s.pts[5], "runs as %s, %s", j->user,
+	       s.user_ok ? "who exists" : "who does not exist here");
 	for (size_t i = 0; i < p->left_out.n; i++)
 		fprintf(out, "      left out of the policy: %s\n",
 			p->left_out.v[i]);
-	return 0;
 }
 
 /* The written policy must load as `hivebox policy show` loads it: a
@@ -878,7 +890,7 @@ int hb_mig_score(struct hb_mig_ctx *c, const struct hb_crontab *t,
 	} else if (hb_policy_load(&pol, j->policy, diag) < 0) {
 		r = -EINVAL;
 	} else {
-		r = score(c, j, &v, &pol, &p);
+		score(c->out, j, &v, &pol, &p);
 	}
 	hb_policy_free(&pol);
 	verdict_free(&v);
