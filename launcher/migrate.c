@@ -52,6 +52,8 @@ void hb_migrate_usage(FILE *out)
 	      "  --cron-d DIR    every file cron reads in DIR (/etc/cron.d)\n"
 	      "  --base FILE     the policy each one extends (default: the "
 	      "shipped strict.ini)\n"
+	      "  --audit-dir DIR where the hivebox check runs of the scoring "
+	      "keep their trail\n"
 	      "  --learn         also run each job once under 'hivebox learn': "
 	      "this EXECUTES\n"
 	      "                  it, as root, on a read-only view of the host\n"
