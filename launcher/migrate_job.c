@@ -472,10 +472,13 @@ static int check_one(const struct hb_mig_ctx *c, const char *policy,
 struct proposal {
 	struct hb_strv ro, rw;
 	struct hb_strv left_out; /* "PATH: why" */
+	char *here;		 /* the script's directory, for its modules */
+	char module[64];	 /* ... one of which the script imports */
 };
 
 static void proposal_free(struct proposal *p)
 {
+	free(p->here);
 	hb_strv_clear(&p->ro);
 	hb_strv_clear(&p->rw);
 	hb_strv_clear(&p->left_out);
@@ -634,6 +637,11 @@ static int policy_text(const struct hb_mig_ctx *c, const struct hb_crontab *t,
 	if (j->venv)
 		fprintf(f, "; the interpreter's virtualenv\nread_only = %s\n",
 			j->venv);
+	if (p->here)
+		fprintf(f,
+			"; the script's directory, sys.path[0]: it imports %s "
+			"from there\nread_only = %s\n",
+			p->module, p->here);
 	list_lines(f, "read_only", &p->ro, "a path the script names");
 	list_lines(f, "read_write", &p->rw, "a path the script writes");
 	for (size_t i = 0; i < p->left_out.n; i++)
@@ -654,17 +662,77 @@ static int write_policy(const struct hb_mig_ctx *c, const struct hb_crontab *t,
 	return r;
 }
 
+/* "import NAME" or "from NAME import" at the start of line: NAME. */
+static bool import_name(const char *line, char name[64])
+{
+	size_t n;
+
+	line += strspn(line, " \t");
+	if (strncmp(line, "import ", 7) == 0)
+		line += 7;
+	else if (strncmp(line, "from ", 5) == 0)
+		line += 5;
+	else
+		return false;
+	line += strspn(line, " \t");
+	n = strspn(line, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			 "0123456789_");
+	if (n == 0 || n >= 64 || (line[0] >= '0' && line[0] <= '9'))
+		return false;
+	snprintf(name, 64, "%.*s", (int)n, line);
+	return true;
+}
+
+/* Does the script import a module that lies beside it (NAME.py or a
+ * package NAME/)?  Python finds it through sys.path[0], the script's
+ * directory, which the sandbox then must show: p->here. */
+static int sibling_module(const struct hb_mig_job *j, struct proposal *p)
+{
+	_cleanup_fclose_ FILE *f = fopen(j->script, "re");
+	_cleanup_free_ char *line = NULL, *dir = strdup(j->script);
+	char name[64], path[PATH_MAX + 80];
+	size_t cap = 0;
+	struct stat st;
+
+	if (!f || !dir)
+		return f ? -ENOMEM : 0;
+	*strrchr(dir, '/') = '\0';
+	while (getline(&line, &cap, f) > 0) {
+		if (!import_name(line, name))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s.py", dir, name);
+		if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+			snprintf(path, sizeof(path), "%s/%s/__init__.py", dir,
+				 name);
+		if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		snprintf(p->module, sizeof(p->module), "%s", name);
+		if (!dir[0] || too_wide(dir) || strlen(dir) > POLICY_PATH_MAX ||
+		    strpbrk(dir, ",;#"))
+			return left_out(p, dir[0] ? dir : "/",
+					"the script imports from its "
+					"directory, which is too wide to "
+					"grant");
+		p->here = TAKE_PTR(dir);
+		return 0;
+	}
+	return 0;
+}
+
 /* The proposal: a draft checked, the literal paths it names granted
  * read-only, checked again, those it writes made writable. */
 static int propose(struct hb_mig_ctx *c, const struct hb_crontab *t,
 		   const struct hb_mig_job *j, const char *source,
 		   struct proposal *p, struct verdict *v)
 {
-	int r = write_policy(c, t, j, source, p, j->policy);
+	int r = sibling_module(j, p);
+
+	if (r == 0)
+		r = write_policy(c, t, j, source, p, j->policy);
 
 	if (r == 0)
 		r = check(c, j, v);
-	if (r < 0 || v->status != 0 || !v->outside.n)
+	if (r < 0 || v->status != 0 || (!v->outside.n && !v->readonly.n))
 		return r;
 	r = grant(p, &v->outside, false);
 	if (r == 0)
@@ -816,7 +884,7 @@ static void judged_reasons(FILE *out, const struct verdict *v,
 	if (s->pts[2])
 		reason(out, true, s->pts[2],
 		       "its literal paths are in the policy (%zu granted)",
-		       p->ro.n + p->rw.n);
+		       p->ro.n + p->rw.n + !!p->here);
 	else
 		reason(out, false, 0,
 		       "literal paths the policy does not cover: %s", buf);

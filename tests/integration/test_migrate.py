@@ -126,13 +126,19 @@ def test_dry_run_scores_each_job_and_writes_its_policy(gov):
                      "crontab-tally.ini"]
     tally = (gov.policies / "crontab-tally.ini").read_text()
     assert f"extends = {gov.base}\n" in tally
-    assert f"read_only = {gov.dir}/gov/config/tally.ini\n" in tally
+    # It imports tallylib from beside it: its directory is shown, which
+    # holds the config it reads; what it writes is made writable.
+    assert (f"; the script's directory, sys.path[0]: it imports tallylib "
+            f"from there\nread_only = {gov.dir}/gov\n") in tally
+    assert "config/tally.ini" not in tally
     assert f"read_write = {gov.dir}/gov/out\n" in tally
     venv = (gov.policies / "crontab-report-2.ini").read_text()
     assert f"interpreter = {gov.dir}/venv/bin/python\n" in venv
     assert f"read_only = {gov.dir}/venv\n" in venv
-    assert "set = PYTHONUNBUFFERED=1\n" in \
-        (gov.policies / "crontab-report.ini").read_text()
+    report = (gov.policies / "crontab-report.ini").read_text()
+    assert "set = PYTHONUNBUFFERED=1\n" in report
+    # It imports only the standard library: its directory stays out.
+    assert "sys.path[0]" not in report and "read_only" not in report
     # Each written policy loads, as hivebox policy show loads it.
     for name in names:
         show = subprocess.run([str(HIVEBOX), "policy", "show",
