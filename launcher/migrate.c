@@ -24,10 +24,6 @@
 
 /* A crontab larger than this is not one to rewrite. */
 #define CRONTAB_MAX (1u << 20)
-/* cron's PATH when the crontab sets none. */
-#define CRON_PATH "/usr/bin:/bin"
-/* The longest path a policy line can hold ("read_write = " + path). */
-#define POLICY_PATH_MAX 180
 
 void hb_migrate_usage(FILE *out)
 {
@@ -698,7 +694,7 @@ static int migrate_source(struct hb_mig_ctx *c, const struct hb_mig_source *s,
 	fprintf(c->out, "%s (%s user field):\n", c->source,
 		s->user_field ? "with a" : "no");
 	if (r == 0)
-		r = hb_mig_find_jobs(c, s, &t, &jobs, &n);
+		r = hb_mig_find_jobs(s, &t, &jobs, &n);
 	if (r == 0)
 		r = name_jobs(c, s, jobs, n);
 	for (size_t i = 0, k = 0; r == 0 && i < t.n; i++) {

@@ -24,9 +24,7 @@ struct hb_mig_job {
 	size_t line, cmd; /* indexes into the crontab's lines, its commands */
 	struct hb_cron_py py;
 	char *user, *cwd, *script, *interp, *venv, *policy;
-	char **args; /* the script's arguments, borrowed from the parse */
-	size_t n_args;
-	bool missing, args_plain;
+	bool missing, args_plain; /* args_plain: no argument is computed */
 };
 
 struct hb_mig_ctx {
@@ -50,9 +48,8 @@ int hb_mig_write_atomic(const char *path, const char *text, size_t len,
 			mode_t mode, const struct stat *like);
 
 /* The Python jobs of t, resolved: where they run, as whom, what. */
-int hb_mig_find_jobs(struct hb_mig_ctx *c, const struct hb_mig_source *s,
-		     const struct hb_crontab *t, struct hb_mig_job **ret,
-		     size_t *ret_n);
+int hb_mig_find_jobs(const struct hb_mig_source *s, const struct hb_crontab *t,
+		     struct hb_mig_job **ret, size_t *ret_n);
 void hb_mig_jobs_free(struct hb_mig_job *jobs, size_t n);
 /* Propose (and with --learn learn) the job's policy, score it, print the
  * score and its reasons.  A failure to write the policy is an error. */

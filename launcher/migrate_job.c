@@ -16,7 +16,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* cron's PATH when the crontab sets none. */
 #define CRON_PATH "/usr/bin:/bin"
+/* The longest path a policy line ("read_write = PATH") can hold. */
 #define POLICY_PATH_MAX 180
 #define DEFAULT_INTERP "/usr/bin/python3"
 
@@ -213,8 +215,6 @@ static int find_in_cmd(const struct hb_mig_source *s,
 	    (j->py.form == HB_PY_INTERP || j->py.form == HB_PY_DIRECT))
 		r = resolve_interp(t, j, c) ?: 1;
 	if (r == 1 && !j->missing) {
-		j->args = NULL;
-		j->n_args = c->n - j->py.script - 1;
 		j->args_plain = true;
 		for (size_t w = j->py.script + 1; w < c->n; w++)
 			j->args_plain &= c->w[w].plain;
@@ -232,13 +232,11 @@ static void job_free(struct hb_mig_job *j)
 	free(j->policy);
 }
 
-int hb_mig_find_jobs(struct hb_mig_ctx *c, const struct hb_mig_source *s,
-		     const struct hb_crontab *t, struct hb_mig_job **ret,
-		     size_t *ret_n)
+int hb_mig_find_jobs(const struct hb_mig_source *s, const struct hb_crontab *t,
+		     struct hb_mig_job **ret, size_t *ret_n)
 {
 	int r = 0;
 
-	(void)c;
 	*ret = NULL;
 	*ret_n = 0;
 	for (size_t i = 0; r == 0 && i < t->n; i++) {
