@@ -582,6 +582,25 @@ static int backup_path(const struct hb_mig_ctx *c,
 	return hb_migrate_backup_path(c->policy_dir, s->user, s->path, ret);
 }
 
+/* What was read is what is replaced: a crontab edited while migrate
+ * scored it is not overwritten (nor backed up). */
+static int unchanged(const struct hb_mig_source *s, struct hb_diag *diag)
+{
+	_cleanup_free_ char *now = NULL;
+	struct stat st;
+	size_t len = 0;
+	int r = s->user ? crontab_cmd(s->user, NULL, &now, &len)
+			: read_file(s->path, &now, &len, &st);
+
+	if (r == 0 && len == s->len && memcmp(now, s->text, len) == 0)
+		return 0;
+	return hb_diag_set(diag, s->user ? NULL : s->path, 0,
+			   "%s%s%schanged while migrate read it; nothing "
+			   "written, run it again",
+			   s->user ? "migrate: the crontab of " : "",
+			   s->user ? s->user : "", s->user ? " " : "");
+}
+
 /* Through the source's own channel: crontab(1), or the file itself. */
 static int install(const struct hb_mig_ctx *c, const struct hb_mig_source *s,
 		   const char *text, size_t len, struct hb_diag *diag)
@@ -672,6 +691,8 @@ static int apply_source(struct hb_mig_ctx *c, const struct hb_mig_source *s,
 	if (r == 0 && ne && c->m->apply)
 		r = hb_cron_splice(s->text, s->len, e, ne, &text, &len);
 	if (r == 0 && text)
+		r = unchanged(s, diag);
+	if (r == 0 && text)
 		r = backup(c, s, wrapped, diag);
 	if (r == 0 && text)
 		r = install(c, s, text, len, diag);
@@ -742,6 +763,9 @@ static int rollback_source(struct hb_mig_ctx *c, const struct hb_mig_source *s,
 	}
 	if (asprintf(&before, "%s.before-rollback", path) < 0)
 		return -ENOMEM;
+	r = unchanged(s, diag);
+	if (r < 0)
+		return r;
 	r = hb_mig_write_atomic(before, s->text, s->len, 0600, NULL);
 	if (r < 0)
 		return hb_diag_set(diag, before, 0, "cannot write: %s",
