@@ -796,6 +796,12 @@ static int one_source(struct hb_mig_ctx *c, struct hb_mig_source *s,
 		return r;
 	if (c->m->rollback)
 		return rollback_source(c, s, required, diag);
+	/* Made only once there is a crontab to migrate: a refused run
+	 * leaves no directory behind. */
+	r = hb_mkdir_p(c->policy_dir, 0755, 0755);
+	if (r < 0)
+		return hb_diag_set(diag, c->policy_dir, 0, "cannot create: %s",
+				   strerror(-r));
 	return migrate_source(c, s, diag);
 }
 
@@ -917,9 +923,6 @@ static int setup(struct hb_mig_ctx *c, struct hb_diag *diag)
 	if (r == 0 && strpbrk(c->base, ",;#"))
 		r = hb_diag_set(diag, c->base, 0,
 				"a policy's extends cannot name this path");
-	if (r == 0 && (r = hb_mkdir_p(c->policy_dir, 0755, 0755)) < 0)
-		hb_diag_set(diag, c->policy_dir, 0, "cannot create: %s",
-			    strerror(-r));
 	return r;
 }
 

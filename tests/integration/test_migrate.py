@@ -361,6 +361,8 @@ def test_learn_writes_the_policy_the_job_then_runs_under(gov):
                                    "such user"),
 ])
 def test_bad_input_one_line_and_nothing_written(hb, args, message):
+    default_dir = Path("/etc/hivebox/migrated")
+    default_there = default_dir.exists()
     tab = hb.dir / "c.tab"
     tab.write_bytes(b"@daily python3 /srv/x.py\n")
     run = subprocess.run([str(HIVEBOX), "migrate", *args], cwd=hb.dir,
@@ -371,3 +373,5 @@ def test_bad_input_one_line_and_nothing_written(hb, args, message):
     assert run.stdout == ""
     assert tab.read_bytes() == b"@daily python3 /srv/x.py\n"
     assert not (hb.dir / "my policies").exists()
+    # Nor the default policy directory, where none was named.
+    assert default_dir.exists() == default_there
