@@ -565,7 +565,8 @@ static int rule_established(struct batch *b, const struct hb_net_nft_rules *r,
 }
 
 /* iifname H ip saddr S ip daddr @allowed_ips
- * proto dport @allowed_ports proto dport != @blocked_ports accept */
+ * proto dport @allowed_ports proto dport != @blocked_ports accept
+ * (with allow_any, for hivebox learn, neither set is looked at) */
 static int rule_allow(struct batch *b, const struct hb_net_nft_rules *r,
 		      const char *chain, uint8_t proto)
 {
@@ -573,11 +574,14 @@ static int rule_allow(struct batch *b, const struct hb_net_nft_rules *r,
 
 	match_ifname(&rb, NFT_META_IIFNAME, NFT_CMP_EQ, r->host_if);
 	match_ipv4_saddr(&rb, &r->sandbox_ip);
-	payload_load(&rb, NFT_PAYLOAD_NETWORK_HEADER,
-		     offsetof(struct iphdr, daddr), sizeof(uint32_t));
-	lookup(&rb, SET_IPS, 0);
+	if (!r->allow_any) {
+		payload_load(&rb, NFT_PAYLOAD_NETWORK_HEADER,
+			     offsetof(struct iphdr, daddr), sizeof(uint32_t));
+		lookup(&rb, SET_IPS, 0);
+	}
 	match_meta_u8(&rb, NFT_META_L4PROTO, proto);
-	match_dport_in(&rb, SET_PORTS, 0);
+	if (!r->allow_any)
+		match_dport_in(&rb, SET_PORTS, 0);
 	match_dport_in(&rb, SET_BLOCKED, NFT_LOOKUP_F_INV);
 	ct_mark_set(&rb, r->ct_mark);
 	verdict(&rb, NF_ACCEPT);

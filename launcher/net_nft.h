@@ -6,6 +6,7 @@
 #pragma once
 
 #include <libmnl/libmnl.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,6 +22,9 @@ struct hb_net_nft_rules {
 	size_t n_allowed_ports;
 	const uint16_t *blocked_ports; /* win over allowed_ports */
 	size_t n_blocked_ports;
+	/* hivebox learn: every address and port allowed, blocked_ports
+	 * still dropped; the supervisor records the destinations. */
+	bool allow_any;
 	uint16_t nflog_group; /* where dropped packets are logged */
 	uint32_t ct_mark;     /* this run's connections; not 0 */
 };

@@ -97,6 +97,7 @@ static int apply_rules(struct hb_net_run *n, struct hb_error *e)
 	const struct hb_net_plan *np = n->np;
 	struct hb_net_nft_rules rules = {
 		.sandbox_ip = n->slot.sandbox_ip,
+		.allow_any = np->allow_any,
 		.allowed_ips = np->ips,
 		.n_allowed_ips = np->n_ips,
 		.allowed_ports = np->ports,

@@ -126,6 +126,7 @@ struct hb_net_name {
  * addresses, is only taken when the run starts. */
 struct hb_net_plan {
 	bool filtered;
+	bool allow_any; /* hivebox learn: any destination, each recorded */
 	const struct hb_config *config;
 	struct hb_net_name *names;
 	size_t n_names;
