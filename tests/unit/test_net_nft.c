@@ -469,6 +469,32 @@ Test(nft_build, forward_allows_only_listed_tcp_and_udp)
 	free_rules(fw, 7);
 }
 
+/* hivebox learn's table: any address and port from the sandbox's own
+ * address goes through; blocked ports, forged sources and the rest are
+ * still dropped and logged. */
+Test(nft_build, allow_any_looks_at_no_allowed_set)
+{
+	struct hb_net_nft_rules r = rules();
+	struct nftnl_rule *fw[16];
+	struct msgs all;
+
+	r.allow_any = true;
+	build(&r);
+	split(batch, batch_len, &all);
+	cr_assert_eq(chain_rules(&all, "forward", fw), 7);
+	for (int i = 1; i <= 2; i++) {
+		expect_saddr(fw[i]);
+		expect_no_text(fw[i], "allowed_ips");
+		expect_no_text(fw[i], "allowed_ports");
+		expect_text(fw[i], "[ lookup reg 1 set blocked_ports 0x1 ]");
+		expect_text(fw[i], "[ immediate reg 0 accept ]");
+	}
+	expect_l4proto(fw[1], IPPROTO_TCP);
+	expect_l4proto(fw[2], IPPROTO_UDP);
+	expect_text(fw[3], "[ reject type 2 code 3 ]");
+	free_rules(fw, 7);
+}
+
 /* What routing would drop unseen, a destination without a route, is
  * decided and logged before routing, with forward's own rules. */
 Test(nft_build, ipv4_is_decided_before_routing)
