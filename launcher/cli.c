@@ -55,6 +55,8 @@ void hb_cli_usage(FILE *out)
 	      "[--policy-dir DIR]\n"
 	      "               [--learn] [--apply | --rollback]   (migrate "
 	      "--help)\n"
+	      "       hivebox learn [--policy BASE] -o POLICY [--network] "
+	      "[--json] SCRIPT [ARG...]\n"
 	      "\n"
 	      "Run SCRIPT with the policy's interpreter in fresh user, mount, "
 	      "PID,\n"
