@@ -134,6 +134,75 @@ int hb_learn_default_base(char **ret)
 	return -ENOENT;
 }
 
+static int output_ok(const char *output, struct hb_diag *diag)
+{
+	char dir[PATH_MAX];
+	char *slash;
+	struct stat st;
+
+	snprintf(dir, sizeof(dir), "%s", output);
+	slash = strrchr(dir, '/');
+	if (slash)
+		slash[slash == dir] = '\0';
+	else
+		snprintf(dir, sizeof(dir), ".");
+	if (stat(output, &st) == 0 && !S_ISREG(st.st_mode))
+		return hb_diag_set(diag, NULL, 0,
+				   "learn: -o %s: not a regular file", output);
+	if (access(dir, W_OK) < 0)
+		return hb_diag_set(diag, NULL, 0,
+				   "learn: -o %s: cannot write in %s: %s",
+				   output, dir, strerror(errno));
+	return 0;
+}
+
+int hb_learn_prepare(const struct hb_learn_cli *c, char **ret_base,
+		     struct hb_diag *diag)
+{
+	if (geteuid() != 0)
+		return hb_diag_set(diag, NULL, 0,
+				   "learn needs root: the observing sandbox "
+				   "is built of overlay mounts");
+	if (output_ok(c->output, diag) < 0)
+		return -EINVAL;
+	if (!c->policy && hb_learn_default_base(ret_base) < 0)
+		return hb_diag_set(diag, NULL, 0,
+				   "learn: no strict.ini found; name the base "
+				   "with --policy");
+	return 0;
+}
+
+int hb_learn_write_policy(const char *output, const struct hb_learn_obs *o,
+			  const struct hb_learn_result *r, struct hb_diag *diag)
+{
+	_cleanup_free_ char *tmp = NULL;
+	struct hb_policy check;
+	FILE *f;
+	int k;
+
+	if (asprintf(&tmp, "%s.learn-%d", output, getpid()) < 0)
+		return -ENOMEM;
+	f = fopen(tmp, "wex");
+	if (!f)
+		return hb_diag_set(diag, NULL, 0, "learn: cannot write %s: %s",
+				   tmp, strerror(errno));
+	hb_learn_policy_write(o, r, f);
+	k = fflush(f) == 0 && fsync(fileno(f)) == 0 ? 0 : -errno;
+	if (fclose(f) != 0 && k == 0)
+		k = -errno;
+	if (k == 0 && rename(tmp, output) < 0)
+		k = -errno;
+	if (k < 0) {
+		unlink(tmp);
+		return hb_diag_set(diag, NULL, 0, "learn: cannot write %s: %s",
+				   output, strerror(-k));
+	}
+	hb_policy_init(&check);
+	k = hb_policy_load(&check, output, diag);
+	hb_policy_free(&check);
+	return k;
+}
+
 /* ---- what the observations are judged against ----------------------- */
 
 static int implicit_paths(const struct hb_policy *base, struct hb_strv *s)
@@ -217,7 +286,7 @@ static int push_env(struct hb_strv *env, const struct hb_policy *base)
 	for (size_t i = 0; i < ARRAY_SIZE(fixed) && r == 0; i++)
 		r = hb_strv_push(env, fixed[i]);
 	for (size_t i = 0; i < base->env_keep.n && r == 0; i++) {
-		const char *v = getenv(base->env_keep.v[i]);
+		const char *v = secure_getenv(base->env_keep.v[i]);
 		_cleanup_free_ char *kv = NULL;
 		if (v && asprintf(&kv, "%s=%s", base->env_keep.v[i], v) < 0)
 			return -ENOMEM;

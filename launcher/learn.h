@@ -190,6 +190,17 @@ void hb_learn_usage(FILE *out);
  * tree next to the binary.  -ENOENT if none exists. */
 int hb_learn_default_base(char **ret);
 
+/* Before anything runs: root, -o writable where it points, the base
+ * found when none is named (into *ret_base). */
+int hb_learn_prepare(const struct hb_learn_cli *c, char **ret_base,
+		     struct hb_diag *diag);
+/* The policy into output, through a temporary file renamed over it (no
+ * half-written policy is ever left), then loaded again: a policy that
+ * would not load is an error that names its line. */
+int hb_learn_write_policy(const char *output, const struct hb_learn_obs *o,
+			  const struct hb_learn_result *r,
+			  struct hb_diag *diag);
+
 /* Run the script once under observation.  diag names what could not be
  * set up; a job that fails is not an error. */
 int hb_learn_run(const struct hb_learn_cli *c, const struct hb_policy *base,

@@ -1931,69 +1931,8 @@ static int migrate_command(const struct hb_cli *cli)
 	return r < 0 ? fail_diag(&d) : 0;
 }
 
-/* hivebox learn: the run observed, the policy written through a
- * temporary file (a half-written policy is never left), loaded again to
- * prove it loads, then the report. */
-static int learn_write(const struct hb_learn_cli *c,
-		       const struct hb_learn_obs *o,
-		       const struct hb_learn_result *res)
-{
-	_cleanup_free_ char *tmp = NULL;
-	struct hb_policy check;
-	struct hb_diag d = {0};
-	FILE *f;
-	int r;
-
-	if (asprintf(&tmp, "%s.learn-%d", c->output, getpid()) < 0)
-		return -ENOMEM;
-	f = fopen(tmp, "wex");
-	if (!f)
-		return -errno;
-	hb_learn_policy_write(o, res, f);
-	r = fflush(f) == 0 && fsync(fileno(f)) == 0 ? 0 : -errno;
-	if (fclose(f) != 0 && r == 0)
-		r = -errno;
-	if (r == 0 && rename(tmp, c->output) < 0)
-		r = -errno;
-	if (r < 0) {
-		unlink(tmp);
-		return r;
-	}
-	hb_policy_init(&check);
-	r = hb_policy_load(&check, c->output, &d);
-	hb_policy_free(&check);
-	if (r < 0)
-		hb_diag_print(&d, stderr);
-	return r;
-}
-
-/* Before the job runs: the policy can be written where -o says. */
-static int learn_output_ok(const char *output)
-{
-	char dir[PATH_MAX];
-	char *slash;
-	struct stat st;
-
-	snprintf(dir, sizeof(dir), "%s", output);
-	slash = strrchr(dir, '/');
-	if (slash)
-		slash[slash == dir] = '\0';
-	else
-		snprintf(dir, sizeof(dir), ".");
-	if (stat(output, &st) == 0 && !S_ISREG(st.st_mode)) {
-		fprintf(stderr, "hivebox: learn: -o %s: not a regular file\n",
-			output);
-		return -EINVAL;
-	}
-	if (access(dir, W_OK) < 0) {
-		fprintf(stderr,
-			"hivebox: learn: -o %s: cannot write in %s: %s\n",
-			output, dir, strerror(errno));
-		return -errno;
-	}
-	return 0;
-}
-
+/* hivebox learn: learn.c does the work and fills d; here the messages
+ * and the exit status. */
 static int learn_command(int argc, char **argv)
 {
 	struct hb_learn_cli c;
@@ -2011,35 +1950,24 @@ static int learn_command(int argc, char **argv)
 		hb_learn_usage(stdout);
 		return 0;
 	}
-	if (geteuid() != 0) {
-		fprintf(stderr, "hivebox: learn needs root: the observing "
-				"sandbox is built of overlay mounts\n");
-		return HB_LEARN_EXIT_FAILED;
-	}
-	if (learn_output_ok(c.output) < 0)
-		return HB_LEARN_EXIT_FAILED;
-	if (!c.policy && hb_learn_default_base(&base_path) < 0) {
-		fprintf(stderr, "hivebox: learn: no strict.ini found; name "
-				"the base with --policy\n");
-		return HB_LEARN_EXIT_FAILED;
-	}
 	hb_policy_init(&base);
-	r = hb_policy_load(&base, c.policy ? c.policy : base_path, &d);
+	r = hb_learn_prepare(&c, &base_path, &d);
+	if (r == 0)
+		r = hb_policy_load(&base, c.policy ? c.policy : base_path, &d);
 	if (r == 0 && c.network)
 		r = hb_config_load(&config, c.config, &d);
 	if (r == 0)
 		r = hb_learn_run(&c, &base, &config, &o, &d);
 	if (r == 0)
 		r = hb_learn_decide(&o, &res);
-	if (r == 0 && (r = learn_write(&c, &o, &res)) < 0)
-		fprintf(stderr, "hivebox: learn: cannot write %s: %s\n",
-			c.output, strerror(-r));
-	else if (r < 0 && d.msg[0])
-		hb_diag_print(&d, stderr);
-	else if (r < 0)
-		fprintf(stderr, "hivebox: learn: %s\n", strerror(-r));
+	if (r == 0)
+		r = hb_learn_write_policy(c.output, &o, &res, &d);
 	if (r == 0)
 		hb_learn_report(&o, &res, c.output, c.json, stdout);
+	else if (d.msg[0])
+		hb_diag_print(&d, stderr);
+	else
+		fprintf(stderr, "hivebox: learn: %s\n", strerror(-r));
 	hb_learn_result_free(&res);
 	hb_learn_obs_free(&o);
 	hb_config_free(&config);
