@@ -163,8 +163,8 @@ static int overlay_one(const struct hb_learn_mount *m, int fd, size_t i)
 
 	snprintf(target, sizeof(target), ROOT "%s",
 		 strcmp(m->path, "/") ? m->path : "");
-	/* A mount point the mount below does not show: nothing to see. */
-	if (access(target, F_OK) < 0)
+	/* Gone, or a mount point the mount below does not show. */
+	if (fd < 0 || access(target, F_OK) < 0)
 		return 0;
 	if (!m->dir)
 		return bind_ro(fd, target);
@@ -241,10 +241,12 @@ static int open_mounts(const struct hb_learn_box *b, int *fds)
 {
 	for (size_t i = 0; i < b->n_mounts; i++) {
 		fds[i] = open(b->mounts[i].path, O_PATH | O_CLOEXEC);
-		if (fds[i] < 0)
+		/* Gone since the launcher looked: nothing to show. */
+		if (fds[i] < 0 && errno != ENOENT)
 			return -errno;
 	}
-	return 0;
+	/* The root itself is not optional. */
+	return b->n_mounts && fds[0] >= 0 ? 0 : -ENOENT;
 }
 
 static int build_root(const struct hb_learn_box *b)
@@ -265,6 +267,10 @@ static int build_root(const struct hb_learn_box *b)
 		r = overlay_one(&b->mounts[i], fds[i], i);
 	if (r == 0)
 		r = make_dev();
+	/* The host's own mounts, writable ones among them: gone before
+	 * the job exists. */
+	for (size_t i = 0; i < b->n_mounts; i++)
+		hb_closep(&fds[i]);
 	if (r < 0)
 		return r;
 	if (chdir(ROOT) < 0 || syscall(SYS_pivot_root, ".", ".") < 0 ||
@@ -439,7 +445,10 @@ _Noreturn void hb_learn_box_init(const struct hb_learn_box *b)
 
 	int r;
 
+	/* The init keeps its capabilities: nothing of the job may read
+	 * its memory or its /proc entries. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	if ((r = hb_net_link_loopback_up()) < 0 || (r = network_up(b)) < 0)
 		fail(b, "network", -r);
 	if ((r = build_root(b)) < 0)
