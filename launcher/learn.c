@@ -313,7 +313,8 @@ static int fill_box(const struct hb_learn_cli *c, const struct hb_policy *base,
 	b->gid = st.st_gid;
 	b->limits = base->limits;
 	b->network = c->network;
-	b->cwd = getcwd(NULL, 0);
+	/* Where a run would start: the base's workdir, or here. */
+	b->cwd = base->workdir ? strdup(base->workdir) : getcwd(NULL, 0);
 	if (!b->cwd)
 		return -errno;
 	r = hb_filter_input_of(base, &in, diag);

@@ -169,6 +169,12 @@ void hb_learn_report(const struct hb_learn_obs *o,
 		     const struct hb_learn_result *r, const char *policy_file,
 		     bool json, FILE *out);
 
+/* The name a DNS query in q (n bytes, as a job sends it) asks for,
+ * lower case, into name; false for anything but a well-formed query of
+ * one question. */
+bool hb_learn_dns_name(const unsigned char *q, size_t n, char *name,
+		       size_t size);
+
 /* The command line of hivebox learn. */
 struct hb_learn_cli {
 	const char *policy; /* NULL: strict.ini, found as learn.c says */

@@ -187,8 +187,8 @@ static bool watch_path(struct hb_learn_obs *o, const struct seccomp_notif *q)
 	return true;
 }
 
-/* The name a DNS query asks for, lower case, or false. */
-static bool dns_name(const unsigned char *q, size_t n, char *name, size_t size)
+bool hb_learn_dns_name(const unsigned char *q, size_t n, char *name,
+		       size_t size)
 {
 	size_t pos = 12, out = 0;
 
@@ -223,7 +223,7 @@ static void watch_payload(struct hb_learn_obs *o, pid_t pid,
 	if (!addr || len < 17 || len > sizeof(buf))
 		return;
 	got = read_mem(pid, addr, buf, len);
-	if (got == (int)len && dns_name(buf, len, name, sizeof(name)))
+	if (got == (int)len && hb_learn_dns_name(buf, len, name, sizeof(name)))
 		hb_learn_obs_add_dest(o, name, 0, true, true, false);
 }
 

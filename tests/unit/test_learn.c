@@ -395,3 +395,40 @@ Test(learn, the_policy_text_is_commented_and_loads)
 	hb_learn_result_free(&r);
 	hb_learn_obs_free(&o);
 }
+
+/* A query for Api.HBtest, type A, class IN, as a resolver sends it. */
+static const unsigned char query[] = {
+	0x12, 0x34, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 3,	  'A',	'p',  'i',  6,	  'H',	'B',  't',
+	'e',  's',  't',  0,	0x00, 0x01, 0x00, 0x01,
+};
+
+Test(learn, dns_queries_give_their_name_and_nothing_else_does)
+{
+	unsigned char q[sizeof(query)];
+	char name[256];
+
+	cr_assert(hb_learn_dns_name(query, sizeof(query), name, sizeof(name)));
+	cr_assert_str_eq(name, "api.hbtest");
+	/* Cut before its type and class. */
+	cr_assert(!hb_learn_dns_name(query, sizeof(query) - 3, name,
+				     sizeof(name)));
+	/* An answer, not a query. */
+	memcpy(q, query, sizeof(q));
+	q[2] |= 0x80;
+	cr_assert(!hb_learn_dns_name(q, sizeof(q), name, sizeof(name)));
+	/* Two questions. */
+	memcpy(q, query, sizeof(q));
+	q[5] = 2;
+	cr_assert(!hb_learn_dns_name(q, sizeof(q), name, sizeof(name)));
+	/* A label running past the end. */
+	memcpy(q, query, sizeof(q));
+	q[12] = 60;
+	cr_assert(!hb_learn_dns_name(q, sizeof(q), name, sizeof(name)));
+	/* A control character in a label. */
+	memcpy(q, query, sizeof(q));
+	q[14] = '\n';
+	cr_assert(!hb_learn_dns_name(q, sizeof(q), name, sizeof(name)));
+	/* No room for the name. */
+	cr_assert(!hb_learn_dns_name(query, sizeof(query), name, 8));
+}
