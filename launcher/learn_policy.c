@@ -119,6 +119,7 @@ struct unit {
 	bool rw;
 	unsigned files_read, dirs_listed, written, created, removed, renamed;
 	unsigned kept_files; /* files granted alone because path is wide */
+	bool file;	     /* a file granted itself */
 };
 
 struct units {
@@ -211,6 +212,7 @@ static bool is_pycache(const char *path)
 	size_t n = strlen(path);
 
 	return strstr(path, "/__pycache__/") ||
+	       (n >= 12 && strcmp(path + n - 12, "/__pycache__") == 0) ||
 	       (n > 4 && strcmp(path + n - 4, ".pyc") == 0);
 }
 
@@ -313,8 +315,10 @@ static int decide_writes(const struct hb_learn_obs *o,
 		} else if (p->host == HB_LEARN_HOST_FILE &&
 			   !(p->ops & HB_LEARN_WRITES & ~HB_LEARN_WRITE)) {
 			k = unit_add(s, p->path, true, &u);
-			if (k == 0)
+			if (k == 0) {
+				u->file = true;
 				count_ops(u, p);
+			}
 		} else {
 			k = omit(r, p->path,
 				 "creating or removing here needs %s "
@@ -384,7 +388,7 @@ static unsigned loose_files(const struct hb_learn_obs *o, struct units *s,
 		free(parent);
 		parent = NULL;
 		if (p->host == HB_LEARN_HOST_FILE && p->ops & HB_LEARN_READ &&
-		    parent_of(p->path, &parent) == 0 &&
+		    !is_implicit(o, p) && parent_of(p->path, &parent) == 0 &&
 		    strcmp(parent, dir) == 0 &&
 		    !unit_covering(s, p->path, false))
 			n++;
@@ -415,8 +419,10 @@ static int decide_file(const struct hb_learn_obs *o, struct units *s,
 		k = unit_add(s, parent, false, &u);
 	} else {
 		k = unit_add(s, p->path, false, &u);
-		if (k == 0 && n >= 2)
-			u->kept_files = n;
+		if (k == 0) {
+			u->file = true;
+			u->kept_files = n >= 2 ? n : 0;
+		}
 	}
 	if (k == 0)
 		count_ops(u, p);
@@ -496,9 +502,13 @@ static void unit_why(const struct unit *u, const struct hb_learn_obs *o,
 	add_count(buf, n, u->removed, "removed", "removed");
 	add_count(buf, n, u->renamed, "renamed", "renamed");
 	len = strlen(buf);
-	snprintf(buf + len, n - len, " %s",
-		 u->rw ? "(the nearest directory of them on the host)"
-		       : "at or under it");
+	if (u->file)
+		snprintf(buf, n, "%s by the job%s", u->rw ? "written" : "read",
+			 u->kept_files ? "" : ", alone in its directory");
+	else
+		snprintf(buf + len, n - len, " %s",
+			 u->rw ? "(the nearest directory of them on the host)"
+			       : "at or under it");
 	if (u->kept_files && parent_of(u->path, &parent) == 0 &&
 	    is_forbidden(o, parent)) {
 		len = strlen(buf);

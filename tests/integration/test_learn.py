@@ -322,3 +322,19 @@ def test_without_network_a_connection_is_recorded_not_allowed(hb, topo):
     why = {m["what"]: m["why"] for m in rep["left_out"]}
     assert "--network" in why[f"tcp {SERVER} port {ALLOWED}"], why
     assert keys(hb.dir / "learned.ini", "mode") == ["none"]
+
+
+def test_a_module_beside_the_script_is_granted_alone(hb):
+    (hb.dir / "helper.py").write_text("def answer():\n    return 42\n")
+    (hb.dir / "job.py").write_text("import helper\nprint(helper.answer())\n")
+    proc, rep = learn(hb, "job.py")
+    assert proc.returncode == 0, proc
+    assert rep["granted"]["read_only"] == [
+        {"path": str(hb.dir / "helper.py"),
+         "why": "read by the job, alone in its directory"}], rep["granted"]
+    assert rep["granted"]["read_write"] == []
+    # Python's bytecode cache was written in the throw-away layer only.
+    assert not (hb.dir / "__pycache__").exists()
+    run = hb.run("job.py", policy=hb.dir / "learned.ini")
+    assert run.rc == 0, run
+    assert run.stdout.strip() == "42"

@@ -223,7 +223,9 @@ Test(learn, startup_bytecode_and_tmp_are_not_the_jobs)
 	see(&o, "/etc/ld.so.cache", HB_LEARN_READ, HB_LEARN_HOST_FILE, NULL);
 	o.started = true;
 	see(&o, "/tmp/scratch", HB_LEARN_CREATE, HB_LEARN_HOST_NONE, "/tmp");
-	see(&o, "/srv/gov/__pycache__/m.cpython-311.pyc", HB_LEARN_WRITE,
+	see(&o, "/srv/gov/__pycache__", HB_LEARN_CREATE, HB_LEARN_HOST_NONE,
+	    "/srv/gov");
+	see(&o, "/srv/gov/__pycache__/m.cpython-311.pyc.1401", HB_LEARN_WRITE,
 	    HB_LEARN_HOST_NONE, "/srv/gov");
 	see(&o, "/tmp/host-file", HB_LEARN_READ, HB_LEARN_HOST_FILE, NULL);
 	cr_assert_eq(hb_learn_decide(&o, &r), 0);
@@ -431,4 +433,26 @@ Test(learn, dns_queries_give_their_name_and_nothing_else_does)
 	cr_assert(!hb_learn_dns_name(q, sizeof(q), name, sizeof(name)));
 	/* No room for the name. */
 	cr_assert(!hb_learn_dns_name(query, sizeof(query), name, 8));
+}
+
+/* A module beside the script: the file alone, not the script's
+ * directory, and not what Python caches of it. */
+Test(learn, a_sibling_module_is_granted_alone)
+{
+	struct hb_learn_obs o;
+	struct hb_learn_result r;
+
+	obs_init(&o);
+	see(&o, "/srv/gov/tally.py", HB_LEARN_READ, HB_LEARN_HOST_FILE, NULL);
+	see(&o, "/srv/gov", HB_LEARN_LIST, HB_LEARN_HOST_DIR, NULL);
+	see(&o, "/srv/gov/helper.py", HB_LEARN_READ, HB_LEARN_HOST_FILE, NULL);
+	see(&o, "/srv/gov/__pycache__", HB_LEARN_CREATE, HB_LEARN_HOST_NONE,
+	    "/srv/gov");
+	cr_assert_eq(hb_learn_decide(&o, &r), 0);
+	cr_assert_eq(r.n_grants, 1);
+	cr_assert(!grant(&r, "/srv/gov/helper.py")->rw);
+	cr_assert_str_eq(grant(&r, "/srv/gov/helper.py")->why,
+			 "read by the job, alone in its directory");
+	hb_learn_result_free(&r);
+	hb_learn_obs_free(&o);
 }
