@@ -338,3 +338,27 @@ def test_a_module_beside_the_script_is_granted_alone(hb):
     run = hb.run("job.py", policy=hb.dir / "learned.ini")
     assert run.rc == 0, run
     assert run.stdout.strip() == "42"
+
+
+def test_limits_come_from_the_peaks_with_headroom(hb):
+    # 100 MiB resident for half a second, and 3 children at once.
+    proc, rep = learn(hb, "memory_hold.py", "100", "0.5")
+    assert proc.returncode == 0, proc
+    peaks, limits = rep["job"]["peaks"], rep["granted"]["limits"]
+    assert peaks["memory_kb"] >= 100 * 1024, peaks
+    # Twice the peak, rounded up to 32 MiB.
+    want = -(-2 * peaks["memory_kb"] // (32 * 1024)) * 32
+    assert limits["memory_mb"] == want, (peaks, limits)
+    assert limits["timeout_seconds"] >= 10
+    assert limits["timeout_seconds"] % 10 == 0
+    text = (hb.dir / "learned.ini").read_text()
+    assert f"memory_mb = {want}\n" in text
+    run = hb.run("memory_hold.py", "100", "0.1",
+                 policy=hb.dir / "learned.ini")
+    assert run.rc == 0, run
+
+    proc, rep = learn(hb, "many_children.py", "3", "0.5", out="kids.ini")
+    assert proc.returncode == 0, proc
+    # The script and its three children, and two more.
+    assert rep["job"]["peaks"]["processes"] == 4, rep["job"]["peaks"]
+    assert rep["granted"]["limits"]["max_processes"] == 6
