@@ -175,6 +175,11 @@ void hb_learn_report(const struct hb_learn_obs *o,
 bool hb_learn_dns_name(const unsigned char *q, size_t n, char *name,
 		       size_t size);
 
+/* The NUL-terminated string at addr in pid's memory into buf
+ * (PATH_MAX bytes): -EFAULT if unreadable, -ENAMETOOLONG if it does not
+ * end within PATH_MAX - 1 bytes. */
+int hb_learn_read_str(pid_t pid, unsigned long long addr, char *buf);
+
 /* The command line of hivebox learn. */
 struct hb_learn_cli {
 	const char *policy; /* NULL: strict.ini, found as learn.c says */

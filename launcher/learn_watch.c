@@ -36,20 +36,25 @@ static int read_mem(pid_t pid, unsigned long long addr, void *buf, size_t n)
 }
 
 /* A NUL-terminated string of at most PATH_MAX - 1 bytes, which may end
- * before an unmapped page: read to the page's end first. */
-static int read_str(pid_t pid, unsigned long long addr, char *buf)
+ * before an unmapped page: read to the page's end first.  A longer one,
+ * which the kernel refuses (ENAMETOOLONG), is not recorded. */
+int hb_learn_read_str(pid_t pid, unsigned long long addr, char *buf)
 {
 	size_t first = 4096 - (addr & 4095);
-	int got = read_mem(pid, addr, buf, first);
+	int got, more;
 
-	if (got > 0 && !memchr(buf, '\0', (size_t)got)) {
-		int more = read_mem(pid, addr + (unsigned)got, buf + got,
-				    PATH_MAX - 1 - (size_t)got);
-		got = more > 0 ? got + more : got;
-	}
+	if (first > PATH_MAX - 1)
+		first = PATH_MAX - 1;
+	got = read_mem(pid, addr, buf, first);
 	if (got <= 0)
 		return -EFAULT;
-	buf[got < PATH_MAX ? got : PATH_MAX - 1] = '\0';
+	if (!memchr(buf, '\0', (size_t)got) && (size_t)got < PATH_MAX - 1) {
+		more = read_mem(pid, addr + (unsigned)got, buf + got,
+				PATH_MAX - 1 - (size_t)got);
+		got = more > 0 ? got + more : got;
+	}
+	if (!memchr(buf, '\0', (size_t)got))
+		return (size_t)got < PATH_MAX - 1 ? -EFAULT : -ENAMETOOLONG;
 	return 0;
 }
 
@@ -103,7 +108,7 @@ static void record(struct hb_learn_obs *o, pid_t pid, int dirfd,
 	char path[PATH_MAX], dir[PATH_MAX];
 	_cleanup_free_ char *abs = NULL;
 
-	if (!addr || read_str(pid, addr, path) < 0 || !path[0])
+	if (!addr || hb_learn_read_str(pid, addr, path) < 0 || !path[0])
 		return;
 	if (path[0] != '/' && base_dir(pid, dirfd, dir) < 0)
 		return;
@@ -255,8 +260,10 @@ static int watch_addr(struct hb_learn_obs *o, pid_t pid,
 	} else if (sa.ss_family == AF_UNIX) {
 		struct sockaddr_un *un = (struct sockaddr_un *)&sa;
 		char path[sizeof(un->sun_path) + 1] = "";
+		size_t n = len - offsetof(struct sockaddr_un, sun_path);
+		/* The job says how long it is: no more than sun_path. */
 		memcpy(path, un->sun_path,
-		       len - offsetof(struct sockaddr_un, sun_path));
+		       n < sizeof(un->sun_path) ? n : sizeof(un->sun_path));
 		/* Abstract sockets belong to the sandbox's own network
 		 * namespace; a path that does not exist fails anyway. */
 		if (path[0] != '/' || stat(path, &st) < 0)

@@ -8,6 +8,8 @@
 #include <criterion/criterion.h>
 #include <seccomp.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 static void obs_init(struct hb_learn_obs *o)
 {
@@ -455,4 +457,33 @@ Test(learn, a_sibling_module_is_granted_alone)
 			 "read by the job, alone in its directory");
 	hb_learn_result_free(&r);
 	hb_learn_obs_free(&o);
+}
+
+/* Paths are read from the caller's memory through /proc/PID/mem: here
+ * from our own, a string ending just before an unmapped page, one that
+ * runs into it, and one longer than a path may be. */
+Test(learn, paths_are_read_up_to_their_end_and_no_further)
+{
+	char *pages = mmap(NULL, 3 * 4096, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char buf[PATH_MAX];
+
+	cr_assert_neq(pages, MAP_FAILED);
+	cr_assert_eq(munmap(pages + 2 * 4096, 4096), 0);
+	memcpy(pages + 2 * 4096 - 5, "/etc", 5);
+	cr_assert_eq(hb_learn_read_str(getpid(),
+				       (uintptr_t)(pages + 2 * 4096 - 5), buf),
+		     0);
+	cr_assert_str_eq(buf, "/etc");
+	memcpy(pages + 2 * 4096 - 4, "/etc", 4); /* no NUL before the hole */
+	cr_assert_eq(hb_learn_read_str(getpid(),
+				       (uintptr_t)(pages + 2 * 4096 - 4), buf),
+		     -EFAULT);
+	memset(pages, 'a', 2 * 4096); /* page-aligned, longer than PATH_MAX */
+	cr_assert_eq(hb_learn_read_str(getpid(), (uintptr_t)pages, buf),
+		     -ENAMETOOLONG);
+	cr_assert_eq(
+		hb_learn_read_str(getpid(), (uintptr_t)(pages + 2 * 4096), buf),
+		-EFAULT);
+	munmap(pages, 2 * 4096);
 }
