@@ -3,6 +3,7 @@ checked untouched, and the learned policy is loaded and run under."""
 import json
 import os
 import re
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -256,6 +257,15 @@ def topo(tmp_path_factory):
         t.up()
         yield t
     finally:
+        # Topology's host service thread sits in accept(): closing the
+        # socket under it would keep the port bound for the session, and
+        # test_network.py's own Topology binds the same address next.
+        # Shutting it down wakes the accept, and the port goes.
+        if t.host_listener:
+            try:
+                t.host_listener.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
         t.down()
 
 
