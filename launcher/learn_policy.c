@@ -906,7 +906,7 @@ static void write_limits(const struct hb_learn_obs *o,
 		 (p->memory_kb + 1023) / 1024);
 	write_limit(out, "memory_mb", l->memory_mb, b->memory_mb, why);
 	snprintf(why, sizeof(why),
-		 "At most %llu processes and threads at "
+		 "At most %llu tasks (processes and threads) at "
 		 "once; two more for headroom",
 		 p->processes);
 	write_limit(out, "max_processes", l->max_processes, b->max_processes,

@@ -42,8 +42,8 @@ static void report_text(const struct hb_learn_obs *o,
 		"destinations, %llu calls looked at\n",
 		o->n_paths, r->implicit_used, o->n_dests, o->notifications);
 	fprintf(out,
-		"peaks: wall %llu ms, cpu %llu ms, memory %llu KiB, %llu "
-		"processes and threads, descriptors up to %llu\n",
+		"peaks: wall %llu ms, cpu %llu ms, memory %llu KiB, tasks "
+		"(processes and threads) %llu, highest descriptor + 1 %llu\n",
 		p->wall_ms, p->cpu_ms, p->memory_kb, p->processes,
 		p->open_files);
 	fputs("granted:\n", out);
