@@ -276,6 +276,9 @@ bool hb_policy_name_is_bare(const char *name);
  * *ret relative to it), then in dirs->system, then in dirs->shipped; in
  * each, name as given, then name.ini.  A directory or a missing name is
  * passed over; anything else is taken, for the reader to accept or not.
+ * For euid 0, near (or the current directory) is taken only when it and
+ * the file are owned by root or euid and not group/world-writable;
+ * otherwise it is skipped and tried says why.
  * -ENOENT when found nowhere; tried (size bytes) then lists the
  * directories searched, comma-separated. */
 int hb_policy_find(const char *name, const char *near,

@@ -6,6 +6,7 @@
 
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 bool hb_policy_name_is_bare(const char *name)
 {
@@ -41,24 +42,66 @@ static void tried_add(char *tried, size_t size, const char *dir)
 		snprintf(tried + len, size - len, "%s%s", len ? ", " : "", dir);
 }
 
+/* Why root must not take a policy from path, or NULL when it may: it
+ * is owned by root (or the effective user) and writable by no one else.
+ * A directory or file another user controls could plant what root runs
+ * under (a cron job runs in a directory its user owns). */
+static const char *untrusted(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return "cannot stat it";
+	if (st.st_uid != 0 && st.st_uid != geteuid())
+		return "not owned by root";
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		return "writable by group or others";
+	return NULL;
+}
+
+/* The candidate found in the first place, *ret, is root's to take only
+ * when dir and the file are trusted; else it is dropped and tried says
+ * why ("cwd (skipped: not owned by root)"). */
+static int first_place_trusted(const char *dir, const char *shown, char **ret,
+			       char *tried, size_t size)
+{
+	char why[160];
+	const char *reason;
+
+	if (!*ret)
+		return -ENOENT;
+	reason = untrusted(dir ?: ".") ?: untrusted(*ret);
+	if (!reason)
+		return 0;
+	free(*ret);
+	*ret = NULL;
+	snprintf(why, sizeof(why), "%s (skipped: %s)", shown, reason);
+	tried_add(tried, size, why);
+	return -EPERM;
+}
+
 /* In one directory (NULL: the current one, named as cwd in tried): the
- * name as given, then with ".ini" added. */
+ * name as given, then with ".ini" added.  check: root's first place,
+ * taken only when first_place_trusted() says so. */
 static int find_in(const char *name, const char *dir, const char *shown,
-		   char **ret, char *tried, size_t size)
+		   bool check, char **ret, char *tried, size_t size)
 {
 	_cleanup_free_ char *ini = NULL;
 	size_t len = strlen(name);
 
-	if (candidate(dir, name, ret))
-		return 0;
-	if (len < 4 || strcmp(name + len - 4, ".ini") != 0) {
+	if (!candidate(dir, name, ret) &&
+	    (len < 4 || strcmp(name + len - 4, ".ini") != 0)) {
 		if (asprintf(&ini, "%s.ini", name) < 0) {
 			ini = NULL;
 			return -ENOMEM;
 		}
-		if (candidate(dir, ini, ret))
-			return 0;
+		candidate(dir, ini, ret);
 	}
+	if (check &&
+	    first_place_trusted(dir, shown, ret, tried, size) == -EPERM)
+		return -ENOENT;
+	if (*ret)
+		return 0;
 	tried_add(tried, size, shown);
 	return -ENOENT;
 }
@@ -75,9 +118,10 @@ int hb_policy_find(const char *name, const char *near,
 	tried[0] = '\0';
 	if (!near && !(cwd = getcwd(NULL, 0)))
 		return -errno;
-	r = find_in(name, near, near ?: cwd, ret, tried, size);
+	r = find_in(name, near, near ?: cwd, geteuid() == 0, ret, tried, size);
 	for (size_t i = 0; r == -ENOENT && i < ARRAY_SIZE(in); i++)
 		if (in[i])
-			r = find_in(name, in[i], in[i], ret, tried, size);
+			r = find_in(name, in[i], in[i], false, ret, tried,
+				    size);
 	return *ret ? 0 : r;
 }

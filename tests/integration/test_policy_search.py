@@ -6,6 +6,7 @@ last two from hivebox.conf's [policies], which the tests point at
 directories of their own with --config, so the real /etc/hivebox is
 never read nor touched; an unprivileged run reads no hivebox.conf and
 searches the directories compiled in."""
+import re
 import shutil
 from pathlib import Path
 
@@ -139,3 +140,38 @@ def test_unprivileged_ignore_hivebox_conf(hb, dirs):
                            "/"), run
     assert line.endswith("/share/hivebox/policies"), run
     assert str(dirs.system) not in line, run
+
+
+@pytest.mark.parametrize("spoil", ["dir-owned-by-nobody", "dir-writable",
+                                   "file-owned-by-nobody"])
+def test_root_skips_a_current_directory_another_user_controls(hb, dirs,
+                                                               spoil):
+    """A root run (a cron job) in a directory its user owns never takes
+    the strict.ini planted there (hivebox-policy(5)): the search goes on
+    to the machine's policies, and when nothing is found there the error
+    says why the current directory was skipped."""
+    require_root()
+    job = dirs.base / "job"
+    job.mkdir(mode=0o755)
+    job.chmod(0o1777 if spoil == "dir-writable" else 0o755)
+    planted = job / "strict.ini"
+    planted.write_text("[policy]\ndescription = PLANTED-HERE\n")
+    if spoil == "dir-owned-by-nobody":
+        shutil.chown(job, NOBODY, NOBODY)
+    if spoil == "file-owned-by-nobody":
+        shutil.chown(planted, NOBODY, NOBODY)
+    limits_policy(dirs.system, "strict.ini", 18)
+    argv = [*dirs.options(), "--dry-run", "--policy", "strict",
+            hb.dir / hb.script("hello.py")]
+    run = hb.run_argv(argv, cwd=job)
+    assert run.rc == 0, run
+    assert f"policy: {dirs.system}/strict.ini\n" in run.stdout, run
+    assert "PLANTED-HERE" not in run.stdout, run
+
+    (dirs.system / "strict.ini").unlink()
+    run = hb.run_argv(argv, cwd=job)
+    why = ("writable by group or others" if spoil == "dir-writable"
+           else "not owned by root")
+    assert_refused(run, re.escape(
+        f"hivebox: strict: cannot read policy: no such policy in {job} "
+        f"(skipped: {why}), {dirs.system}, {dirs.shipped}") + "$")

@@ -235,3 +235,78 @@ Test(policy_find, parent_path_searches_as_the_reader)
 	free(got);
 	cr_assert(same, "r %d", r);
 }
+
+/* Root takes nothing from a first place another user controls: the
+ * directory or the file owned by someone else, or writable by group or
+ * others; the search goes on to the machine's policies. */
+static void expect_skipped_as_root(void (*spoil)(void), const char *why)
+{
+	struct hb_diag d = {0};
+	char *got, *etc = path_join(sys, "base.ini");
+	int r;
+
+	if (geteuid() != 0)
+		cr_skip_test("root's search only");
+	policy_in(near, "base.ini", "near");
+	policy_in(sys, "base.ini", "etc");
+	spoil();
+	expect_extended("base.ini", "etc");
+	r = unlink(etc);
+	free(etc);
+	cr_assert_eq(r, 0);
+	got = extended("base.ini", &d);
+	r = strcmp(got, "error");
+	free(got);
+	cr_assert_eq(r, 0, "the planted policy was read");
+	cr_assert_not_null(strstr(d.msg, why), "%s", d.msg);
+}
+
+static void near_owned_by_nobody(void)
+{
+	cr_assert_eq(chown(near, 65534, 65534), 0);
+}
+
+static void near_world_writable(void)
+{
+	cr_assert_eq(chmod(near, 01777), 0);
+}
+
+static void file_owned_by_nobody(void)
+{
+	char *path = path_join(near, "base.ini");
+
+	cr_assert_eq(chown(path, 65534, 65534), 0);
+	free(path);
+}
+
+static void file_group_writable(void)
+{
+	char *path = path_join(near, "base.ini");
+
+	cr_assert_eq(chmod(path, 0664), 0);
+	free(path);
+}
+
+Test(policy_find, root_skips_a_directory_another_user_owns)
+{
+	expect_skipped_as_root(near_owned_by_nobody,
+			       "(skipped: not owned by root)");
+}
+
+Test(policy_find, root_skips_a_world_writable_directory)
+{
+	expect_skipped_as_root(near_world_writable,
+			       "(skipped: writable by group or others)");
+}
+
+Test(policy_find, root_skips_a_file_another_user_owns)
+{
+	expect_skipped_as_root(file_owned_by_nobody,
+			       "(skipped: not owned by root)");
+}
+
+Test(policy_find, root_skips_a_group_writable_file)
+{
+	expect_skipped_as_root(file_group_writable,
+			       "(skipped: writable by group or others)");
+}
