@@ -40,24 +40,61 @@ static gid_t adm_gid(void)
 	return g ? g->gr_gid : 0;
 }
 
+/* path itself, never what a symlink put in its place points to: an
+ * O_PATH descriptor the fixes below act on, so that a swap between the
+ * look and the chmod/chown cannot turn them on another file. */
+static int open_here(const char *path, struct stat *st)
+{
+	int fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, st) < 0) {
+		int r = -errno;
+
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+/* fchmod() refuses an O_PATH descriptor; its /proc link names the
+ * very inode. */
+static int fd_chmod(int fd, mode_t mode)
+{
+	char proc[32];
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	return chmod(proc, mode) < 0 ? -errno : 0;
+}
+
+/* chmod what fd is, as the row says. */
+static void fix_mode(struct hb_doctor *d, const char *path, int fd, mode_t old,
+		     mode_t want)
+{
+	int r = fd_chmod(fd, want);
+
+	if (r == 0)
+		hb_doctor_fixed(d, "%s: mode %04o -> %04o", path, old & 07777,
+				want);
+	else
+		hb_doctor_fixed(d, "%s: could not chmod: %s", path,
+				strerror(-r));
+}
+
 static void fix_dir(const char *dir, struct hb_doctor *d)
 {
 	struct stat st;
+	_cleanup_close_ int fd = open_here(dir, &st);
 
-	if (lstat(dir, &st) == 0) {
-		if (S_ISDIR(st.st_mode) && (st.st_mode & 07)) {
-			if (chmod(dir, st.st_mode & 0750) == 0)
-				hb_doctor_fixed(d, "%s: mode %04o -> %04o", dir,
-						st.st_mode & 07777,
-						st.st_mode & 0750);
-			else
-				hb_doctor_fixed(d, "%s: could not chmod: %s",
-						dir, strerror(errno));
-		}
+	if (fd != -ENOENT) {
+		if (fd >= 0 && S_ISDIR(st.st_mode) && (st.st_mode & 07))
+			fix_mode(d, dir, fd, st.st_mode, st.st_mode & 0750);
 		return;
 	}
-	if (hb_mkdir_p(dir, 0755, 0750) < 0 ||
-	    (geteuid() == 0 && chown(dir, 0, adm_gid()) < 0)) {
+	if (hb_mkdir_p(dir, 0755, 0750) < 0 || (fd = open_here(dir, &st)) < 0 ||
+	    (geteuid() == 0 &&
+	     fchownat(fd, "", 0, adm_gid(), AT_EMPTY_PATH) < 0)) {
 		hb_doctor_fixed(d, "%s: could not create it: %s", dir,
 				strerror(errno));
 		return;
@@ -73,17 +110,12 @@ static void fix_key(const char *dir, const char *key, struct hb_doctor *d)
 	char text[HB_DIAG_TEXT_MAX];
 	struct hb_audit a;
 	struct stat st;
+	_cleanup_close_ int fd = open_here(key, &st);
 	int r;
 
-	if (lstat(key, &st) == 0) {
-		if (S_ISREG(st.st_mode) && (st.st_mode & 077)) {
-			if (chmod(key, 0600) == 0)
-				hb_doctor_fixed(d, "%s: mode %04o -> 0600", key,
-						st.st_mode & 07777);
-			else
-				hb_doctor_fixed(d, "%s: could not chmod: %s",
-						key, strerror(errno));
-		}
+	if (fd != -ENOENT) {
+		if (fd >= 0 && S_ISREG(st.st_mode) && (st.st_mode & 077))
+			fix_mode(d, key, fd, st.st_mode, 0600);
 		return;
 	}
 	r = hb_audit_open(&a, dir, NULL, 0, &diag);

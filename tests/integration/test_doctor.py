@@ -110,6 +110,33 @@ def test_readable_key_is_warned_and_fixed(setup):
     assert rows["audit key"]["verdict"] == "ok"
 
 
+def test_fix_never_follows_a_symlink(setup, tmp_path_factory):
+    """--fix acts on the audit directory and key through descriptors
+    opened with O_NOFOLLOW: a symlink in their place (one a swap could
+    plant between the look and the chmod) leaves its target as it was."""
+    other = tmp_path_factory.mktemp("victim")
+    victim_dir = other / "dir"
+    victim_dir.mkdir(mode=0o755)
+    victim_dir.chmod(0o755)
+    victim_key = other / "key"
+    victim_key.write_bytes(b"x" * 32)
+    victim_key.chmod(0o644)
+    remove_audit_dir(setup.audit)
+    setup.audit.symlink_to(victim_dir)
+    setup.key.unlink()
+    setup.key.symlink_to(victim_key)
+    try:
+        p = setup.doctor("--fix")
+        assert stat.S_IMODE(victim_dir.stat().st_mode) == 0o755, p
+        assert stat.S_IMODE(victim_key.stat().st_mode) == 0o644, p
+        assert victim_key.stat().st_uid == 0, p
+        assert "mode" not in p.stdout, p
+    finally:
+        setup.audit.unlink()
+        setup.audit.mkdir()
+        shutil.rmtree(other)
+
+
 def test_missing_log_dir_is_warned_and_created(setup):
     remove_audit_dir(setup.audit)
     setup.key.unlink()
