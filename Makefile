@@ -265,6 +265,8 @@ setup:
 		set -ex; \
 		[ -d $(AUDITDIR) ] || install -d -m 0750 -o root -g adm \
 			$(AUDITDIR); \
+		: "audit init refuses, making no key, a trail whose bound key"; \
+		: "is lost, so setup fails there rather than leave a stray key"; \
 		$(BINDIR)/hivebox audit init --dir $(AUDITDIR) \
 			--key $(AUDITKEY); \
 	fi

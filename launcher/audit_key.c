@@ -336,6 +336,20 @@ static int bind_unsigned(struct hb_audit *a, struct hb_diag *diag)
 	return 0;
 }
 
+/* A trail bound to a key file that is gone: no new key can sign it, so
+ * none is made (a stray key beside it would only mislead). */
+static int bound_key_present(const struct hb_audit *a, struct hb_diag *diag)
+{
+	if (a->binding != HB_BIND_KEY ||
+	    faccessat(AT_FDCWD, a->key_file, F_OK, AT_SYMLINK_NOFOLLOW) == 0 ||
+	    errno != ENOENT)
+		return 0;
+	return hb_diag_set(diag, a->dir, 0,
+			   "bound to %s, which is missing: restore it (a new "
+			   "key cannot sign this trail)",
+			   a->key_file);
+}
+
 int hb_audit_bind(struct hb_audit *a, const char *key_file, bool unsigned_,
 		  struct hb_diag *diag)
 {
@@ -351,6 +365,9 @@ int hb_audit_bind(struct hb_audit *a, const char *key_file, bool unsigned_,
 	if (key_file[0] != '/' && !(cwd = getcwd(NULL, 0)))
 		return -errno;
 	r = hb_path_absolute(cwd, key_file, &abs);
+	if (r < 0)
+		return r;
+	r = bound_key_present(a, diag);
 	if (r < 0)
 		return r;
 	r = hb_audit_init_key(abs, diag);

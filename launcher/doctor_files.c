@@ -107,7 +107,6 @@ static void fix_dir(const char *dir, struct hb_doctor *d)
 static void fix_key(const char *dir, const char *key, struct hb_doctor *d)
 {
 	struct hb_diag diag = {0};
-	char text[HB_DIAG_TEXT_MAX];
 	struct hb_audit a;
 	struct stat st;
 	_cleanup_close_ int fd = open_here(key, &st);
@@ -124,8 +123,7 @@ static void fix_key(const char *dir, const char *key, struct hb_doctor *d)
 	if (r < 0 && !diag.msg[0])
 		hb_diag_set(&diag, key, 0, "%s", strerror(-r));
 	if (r < 0)
-		hb_doctor_fixed(d, "could not create the key: %s",
-				hb_diag_text(&diag, text, sizeof(text)));
+		hb_doctor_fixed(d, "%s: not created: %s", key, diag.msg);
 	else
 		hb_doctor_fixed(d, "%s: created (0600), bound to %s", key, dir);
 	hb_audit_close(&a);

@@ -137,6 +137,18 @@ def test_fix_never_follows_a_symlink(setup, tmp_path_factory):
         shutil.rmtree(other)
 
 
+def test_fix_makes_no_key_for_a_trail_whose_key_is_lost(setup):
+    """The trail is bound to setup.key; with that key gone, --fix says
+    so and leaves no new (stray) key in its place."""
+    setup.key.unlink()
+    _, _, out = setup.rows("--fix")
+    assert not setup.key.exists(), out
+    assert any(f.startswith(f"{setup.key}: not created: bound to "
+                            f"{setup.key}, which is missing")
+               for f in out["fixed"]), out
+    assert str(setup.key) in (setup.audit / "signing").read_text()
+
+
 def test_missing_log_dir_is_warned_and_created(setup):
     remove_audit_dir(setup.audit)
     setup.key.unlink()

@@ -80,6 +80,21 @@ Test(audit_key, a_writer_without_the_bound_key_is_refused)
 	cr_assert_eq(audit.key_errno, ENOENT);
 }
 
+/* Binding again when the bound key is lost makes no key: a new one could
+ * not sign the trail, and a stray key beside it would mislead. */
+Test(audit_key, a_lost_bound_key_is_not_replaced)
+{
+	struct hb_diag d = {0};
+	char *kf = bind_after(0);
+	char *moved = keep(path_join(dir, "moved.key"));
+
+	cr_assert_eq(rename(kf, moved), 0);
+	cr_assert_eq(reopen(NULL, 0, &d), 0, "%s", d.msg);
+	cr_assert_lt(hb_audit_bind(&audit, kf, false, &d), 0);
+	cr_assert_not_null(strstr(d.msg, "which is missing"), "%s", d.msg);
+	cr_assert_eq(access(kf, F_OK), -1, "a new key was made at %s", kf);
+}
+
 Test(audit_key, another_key_is_not_the_directorys)
 {
 	struct hb_diag d = {0};
