@@ -103,7 +103,8 @@ static void fix_dir(const char *dir, struct hb_doctor *d)
 			geteuid() == 0 && adm_gid() ? "root:adm" : "");
 }
 
-/* A missing key is made and bound the way `audit init` does it. */
+/* A missing key is made and bound the way `audit init` does it; not
+ * for a trail declared unsigned, which stays so. */
 static void fix_key(const char *dir, const char *key, struct hb_doctor *d)
 {
 	struct hb_diag diag = {0};
@@ -117,7 +118,15 @@ static void fix_key(const char *dir, const char *key, struct hb_doctor *d)
 			fix_mode(d, key, fd, st.st_mode, 0600);
 		return;
 	}
-	r = hb_audit_open(&a, dir, NULL, 0, &diag);
+	r = hb_audit_open(&a, dir, NULL, HB_AUDIT_BOUND, &diag);
+	if (r == 0 && a.binding == HB_BIND_UNSIGNED) {
+		hb_doctor_fixed(d,
+				"%s: not created: the trail in %s is unsigned "
+				"on purpose (audit init --unsigned)",
+				key, dir);
+		hb_audit_close(&a);
+		return;
+	}
 	if (r == 0)
 		r = hb_audit_bind(&a, key, false, &diag);
 	if (r < 0 && !diag.msg[0])
@@ -190,12 +199,35 @@ static void check_dir(const char *dir, struct hb_doctor *d)
 	hb_doctor_fix(row, "chmod o-rwx %s", dir);
 }
 
-static void check_key(const char *key, struct hb_doctor *d)
+/* What dir's binding says; HB_BIND_NONE when it cannot be read (the
+ * trail row says why). */
+static enum hb_binding trail_binding(const char *dir)
+{
+	struct hb_diag diag = {0};
+	struct hb_audit a;
+	enum hb_binding b;
+
+	b = hb_audit_open(&a, dir, NULL, HB_AUDIT_BOUND, &diag) == 0
+		    ? a.binding
+		    : HB_BIND_NONE;
+	hb_audit_close(&a);
+	return b;
+}
+
+static void check_key(const char *key, const char *dir, struct hb_doctor *d)
 {
 	struct hb_doctor_row *row;
 	struct stat st;
 	char own[96];
 
+	if (lstat(key, &st) < 0 && errno == ENOENT &&
+	    trail_binding(dir) == HB_BIND_UNSIGNED) {
+		hb_doctor_add(d, "audit key", HB_VERDICT_OK, false,
+			      "%s: none; the trail in %s is unsigned on "
+			      "purpose (audit init --unsigned)",
+			      key, dir);
+		return;
+	}
 	if (lstat(key, &st) < 0) {
 		bool missing = errno == ENOENT;
 
@@ -432,6 +464,6 @@ void hb_doctor_files(const struct hb_doctor_opts *o, struct hb_doctor *d)
 		return;
 	}
 	check_dir(dir, d);
-	check_key(key_of(o), d);
+	check_key(key_of(o), dir, d);
 	check_append_only(dir, !o->audit_dir, d);
 }

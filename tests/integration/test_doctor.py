@@ -149,6 +149,33 @@ def test_fix_makes_no_key_for_a_trail_whose_key_is_lost(setup):
     assert str(setup.key) in (setup.audit / "signing").read_text()
 
 
+def test_fix_leaves_an_unsigned_trail_unsigned(setup, tmp_path):
+    """A trail made unsigned on purpose (audit init --unsigned) needs no
+    key: the row says so, and --fix neither makes one nor binds it."""
+    unsigned = tmp_path / "unsigned-log"
+    key = tmp_path / "unsigned.key"
+    subprocess.run([str(HIVEBOX), "audit", "init", "--dir", str(unsigned),
+                    "--unsigned"], check=True, capture_output=True)
+    try:
+        argv = [str(HIVEBOX), "doctor", "--json", "--config",
+                str(setup.conf), "--audit-dir", str(unsigned), "--key",
+                str(key), "--policies", str(setup.policies)]
+        p = subprocess.run(argv + ["--fix"], capture_output=True,
+                           text=True, cwd=setup.base, timeout=60)
+        out = json.loads(p.stdout)
+        assert not key.exists(), out
+        assert json.loads((unsigned / "signing").read_text()) == \
+            {"unsigned": True}
+        assert any(f.startswith(f"{key}: not created: the trail in "
+                                f"{unsigned} is unsigned on purpose")
+                   for f in out["fixed"]), out
+        row = next(r for r in out["rows"] if r["check"] == "audit key")
+        assert row["verdict"] == "ok", row
+        assert "unsigned on purpose" in row["found"], row
+    finally:
+        remove_audit_dir(unsigned)
+
+
 def test_missing_log_dir_is_warned_and_created(setup):
     remove_audit_dir(setup.audit)
     setup.key.unlink()
