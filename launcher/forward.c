@@ -1,47 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /* [audit] forward: each record also as one message to syslog or the
  * journal (forward.h).  Called under a log's lock from the supervisor's
- * loop: every send is non-blocking, what cannot go at once is dropped. */
+ * loop: every send is non-blocking, what cannot go at once is dropped.
+ * Both go out on hivebox's own non-blocking datagram socket; the
+ * journal's in its native protocol (systemd.io/JOURNAL_NATIVE_PROTOCOL),
+ * not through libsystemd, whose socket blocks. */
 #include "forward.h"
 #include "audit.h"
 
-#include <dlfcn.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <syslog.h>
 #include <unistd.h>
-
-/* libsystemd is opened only by a run that forwards to the journal:
- * linked in, it and the five libraries it needs cost every start of
- * hivebox 0.4 ms in the loader (hyperfine, hivebox --version). */
-#define JOURNAL_LIB "libsystemd.so.0"
-
-typedef int (*journal_send_fn)(const char *format, ...);
-
-static journal_send_fn journal_send(void)
-{
-	static journal_send_fn fn;
-	void *lib;
-
-	if (fn)
-		return fn;
-	lib = dlopen(JOURNAL_LIB, RTLD_NOW | RTLD_LOCAL);
-	if (lib)
-		fn = (journal_send_fn)dlsym(lib, "sd_journal_send");
-	return fn;
-}
-
-int hb_forward_journal_open(char *why, size_t size)
-{
-	const char *err;
-
-	if (journal_send())
-		return 0;
-	err = dlerror();
-	snprintf(why, size, "%s", err ?: JOURNAL_LIB " has no sd_journal_send");
-	return -ENOENT;
-}
 
 /* What a collector needs to know and check of a record; the rest
  * (argv, limits, the whole result) stays in the trail. */
@@ -127,16 +98,22 @@ char *hb_forward_syslog_text(json_object *msg, time_t now, pid_t pid)
 }
 
 const char *hb_forward_syslog_path = "/dev/log";
+const char *hb_forward_journal_path = "/run/systemd/journal/socket";
 
-static int syslog_connect(void)
+static const char *socket_path(enum hb_forward_to to)
+{
+	return to == HB_FORWARD_JOURNAL ? hb_forward_journal_path
+					: hb_forward_syslog_path;
+}
+
+static int datagram_connect(const char *path)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	int fd;
 
-	if (strlen(hb_forward_syslog_path) >= sizeof(sa.sun_path))
+	if (strlen(path) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
-	memcpy(sa.sun_path, hb_forward_syslog_path,
-	       strlen(hb_forward_syslog_path) + 1);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
@@ -152,7 +129,9 @@ void hb_forward_open(struct hb_forwarder *f, enum hb_forward_to to)
 {
 	memset(f, 0, sizeof(*f));
 	f->to = to;
-	f->fd = to == HB_FORWARD_SYSLOG ? syslog_connect() : -1;
+	f->fd = to == HB_FORWARD_SYSLOG || to == HB_FORWARD_JOURNAL
+			? datagram_connect(socket_path(to))
+			: -1;
 }
 
 void hb_forward_close(struct hb_forwarder *f)
@@ -162,17 +141,17 @@ void hb_forward_close(struct hb_forwarder *f)
 	f->fd = -1;
 }
 
-/* One datagram, never waiting: a full queue (EAGAIN) drops it; a
- * syslog daemon that was restarted (ECONNREFUSED) is connected again. */
-static bool send_syslog(struct hb_forwarder *f, const char *text)
+/* One datagram, never waiting: a full queue (EAGAIN) or one too big
+ * (EMSGSIZE) drops it; a daemon that was restarted (ECONNREFUSED) is
+ * connected again. */
+static bool send_datagram(struct hb_forwarder *f, const char *text, size_t len)
 {
 	for (int attempt = 0; attempt < 2; attempt++) {
 		if (f->fd < 0)
-			f->fd = syslog_connect();
+			f->fd = datagram_connect(socket_path(f->to));
 		if (f->fd < 0)
 			return false;
-		if (send(f->fd, text, strlen(text),
-			 MSG_DONTWAIT | MSG_NOSIGNAL) >= 0)
+		if (send(f->fd, text, len, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0)
 			return true;
 		if (errno != ECONNREFUSED && errno != ENOTCONN)
 			return false;
@@ -181,29 +160,63 @@ static bool send_syslog(struct hb_forwarder *f, const char *text)
 	return false;
 }
 
-static bool send_journal(json_object *msg)
+/* One field of the native protocol: KEY=value, or where the value holds
+ * a newline, KEY, a newline, its length (64-bit little-endian), the
+ * value and a newline. */
+static void journal_field(FILE *out, const char *key, const char *value)
+{
+	size_t len = strlen(value);
+	unsigned char le[8];
+
+	if (!memchr(value, '\n', len)) {
+		fprintf(out, "%s=%s\n", key, value);
+		return;
+	}
+	for (int i = 0; i < 8; i++)
+		le[i] = (unsigned char)((unsigned long long)len >> (8 * i));
+	fprintf(out, "%s\n", key);
+	fwrite(le, 1, sizeof(le), out);
+	fwrite(value, 1, len, out);
+	fputc('\n', out);
+}
+
+char *hb_forward_journal_text(json_object *msg, size_t *ret_len)
 {
 	_cleanup_free_ char *json = message_json(msg);
-	json_object *seq = json_object_object_get(msg, "seq");
-	journal_send_fn sd_journal_send = journal_send();
+	char *buf = NULL, text[512];
+	size_t len = 0;
+	FILE *out;
 
-	return json && sd_journal_send &&
-	       sd_journal_send(
-		       "MESSAGE=hivebox %s %s %s",
-		       hb_json_str(msg, "type") ?: "?",
-		       hb_json_str(msg, "kind") ?: "?",
-		       hb_json_str(msg, "exec_id") ?: "?", "PRIORITY=%d",
-		       priority(msg), "SYSLOG_IDENTIFIER=hivebox",
-		       "HIVEBOX_LOG=%s", hb_json_str(msg, "log") ?: "",
-		       "HIVEBOX_SEQ=%lld",
-		       (long long)json_object_get_int64(seq), "HIVEBOX_HASH=%s",
-		       hb_json_str(msg, "hash") ?: "", "HIVEBOX_PREV_HASH=%s",
-		       hb_json_str(msg, "prev_hash") ?: "",
-		       "HIVEBOX_EXEC_ID=%s", hb_json_str(msg, "exec_id") ?: "",
-		       "HIVEBOX_TYPE=%s", hb_json_str(msg, "type") ?: "",
-		       "HIVEBOX_KIND=%s", hb_json_str(msg, "kind") ?: "",
-		       "HIVEBOX_SEVERITY=%s", hb_forward_severity(msg),
-		       "HIVEBOX_RECORD=%s", json, NULL) >= 0;
+	if (!json || !(out = open_memstream(&buf, &len)))
+		return NULL;
+	snprintf(text, sizeof(text), "hivebox %s %s %s",
+		 hb_json_str(msg, "type") ?: "?",
+		 hb_json_str(msg, "kind") ?: "?",
+		 hb_json_str(msg, "exec_id") ?: "?");
+	journal_field(out, "MESSAGE", text);
+	snprintf(text, sizeof(text), "%d", priority(msg));
+	journal_field(out, "PRIORITY", text);
+	journal_field(out, "SYSLOG_IDENTIFIER", "hivebox");
+	journal_field(out, "HIVEBOX_LOG", hb_json_str(msg, "log") ?: "");
+	snprintf(text, sizeof(text), "%lld",
+		 (long long)json_object_get_int64(
+			 json_object_object_get(msg, "seq")));
+	journal_field(out, "HIVEBOX_SEQ", text);
+	journal_field(out, "HIVEBOX_HASH", hb_json_str(msg, "hash") ?: "");
+	journal_field(out, "HIVEBOX_PREV_HASH",
+		      hb_json_str(msg, "prev_hash") ?: "");
+	journal_field(out, "HIVEBOX_EXEC_ID",
+		      hb_json_str(msg, "exec_id") ?: "");
+	journal_field(out, "HIVEBOX_TYPE", hb_json_str(msg, "type") ?: "");
+	journal_field(out, "HIVEBOX_KIND", hb_json_str(msg, "kind") ?: "");
+	journal_field(out, "HIVEBOX_SEVERITY", hb_forward_severity(msg));
+	journal_field(out, "HIVEBOX_RECORD", json);
+	if (fclose(out) != 0) {
+		free(buf);
+		return NULL;
+	}
+	*ret_len = len;
+	return buf;
 }
 
 void hb_forward_record(struct hb_forwarder *f, const char *log,
@@ -218,10 +231,13 @@ void hb_forward_record(struct hb_forwarder *f, const char *log,
 	if (msg && f->to == HB_FORWARD_SYSLOG) {
 		_cleanup_free_ char *text =
 			hb_forward_syslog_text(msg, time(NULL), getpid());
-		sent = text && send_syslog(f, text);
+		sent = text && send_datagram(f, text, strlen(text));
 	}
-	if (msg && f->to == HB_FORWARD_JOURNAL)
-		sent = send_journal(msg);
+	if (msg && f->to == HB_FORWARD_JOURNAL) {
+		size_t len = 0;
+		_cleanup_free_ char *text = hb_forward_journal_text(msg, &len);
+		sent = text && send_datagram(f, text, len);
+	}
 	json_object_put(msg);
 	if (sent)
 		f->sent++;

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* [audit] forward: each record the trail takes also goes out as one
  * structured message, to syslog (JSON after an "@cee: " cookie, on a
- * non-blocking datagram socket to /dev/log) or to the journal (fields,
- * through sd_journal_send()).  It carries the record's seq, hash and
+ * non-blocking datagram socket to /dev/log) or to the journal (fields in
+ * its native protocol, on a non-blocking datagram socket to
+ * /run/systemd/journal/socket).  It carries the record's seq, hash and
  * prev_hash, so that a collector can check a host's chain against the
  * heads it received.  Nothing here ever waits: a message the socket
  * cannot take at once is dropped and counted. */
@@ -15,19 +16,22 @@
 #include <sys/types.h>
 #include <time.h>
 
-/* "/dev/log"; tests point it at a socket of their own. */
+/* "/dev/log" and "/run/systemd/journal/socket"; tests point them at
+ * sockets of their own. */
 extern const char *hb_forward_syslog_path;
+extern const char *hb_forward_journal_path;
 /* Room for one message; a longer one loses its details first. */
 #define HB_FORWARD_MAX_MSG 8000
 
 struct hb_forwarder {
 	enum hb_forward_to to;
-	int fd; /* syslog: the socket, -1 until connected */
+	int fd; /* the socket, -1 until connected */
 	unsigned long sent, dropped;
 };
 
-/* Set f up for to; syslog connects at once (a missing /dev/log is tried
- * again at each message, each one that finds none counted as dropped). */
+/* Set f up for to; syslog and journal connect at once (a missing socket
+ * is tried again at each message, each one that finds none counted as
+ * dropped). */
 void hb_forward_open(struct hb_forwarder *f, enum hb_forward_to to);
 void hb_forward_close(struct hb_forwarder *f);
 
@@ -40,9 +44,11 @@ const char *hb_forward_severity(json_object *msg);
  * "<PRI>Mmm dd hh:mm:ss hivebox[pid]: @cee: {...}".  malloc'd. */
 char *hb_forward_syslog_text(json_object *msg, time_t now, pid_t pid);
 
-/* forward = journal: open libsystemd's sd_journal_send() (once, kept);
- * -ENOENT with why (dlerror()) where it cannot be had. */
-int hb_forward_journal_open(char *why, size_t size);
+/* The datagram for the journal's native protocol: MESSAGE, PRIORITY,
+ * SYSLOG_IDENTIFIER and the HIVEBOX_* fields, the record's JSON as
+ * HIVEBOX_RECORD; a value with a newline in the length-prefixed binary
+ * form.  malloc'd, its length in *ret_len (it may hold NULs). */
+char *hb_forward_journal_text(json_object *msg, size_t *ret_len);
 
 /* Send the record the trail just took; never waits, never fails. */
 void hb_forward_record(struct hb_forwarder *f, const char *log,

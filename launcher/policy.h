@@ -63,7 +63,7 @@ enum hb_key {
 enum hb_forward_to {
 	HB_FORWARD_NONE,
 	HB_FORWARD_SYSLOG,  /* JSON in a message on /dev/log */
-	HB_FORWARD_JOURNAL, /* fields through sd_journal_send() */
+	HB_FORWARD_JOURNAL, /* fields on /run/systemd/journal/socket */
 	/* Not written: none, left out of the canonical form, so that a
 	 * policy's identity is what it was before the key existed. */
 	HB_FORWARD_UNSET,

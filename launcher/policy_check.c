@@ -2,7 +2,6 @@
 /* Checking a policy: each value against its row as it is read, the
  * keys against each other once every file is merged, and what the
  * command line may change. */
-#include "forward.h"
 #include "policy_internal.h"
 #include "seccomp_names.h"
 
@@ -319,22 +318,6 @@ static int validate_network(const struct hb_policy *p, struct hb_diag *diag)
 	return 0;
 }
 
-/* forward = journal needs libsystemd on this machine: refused at load,
- * not found missing at the first record. */
-static int validate_forward(const struct hb_policy *p, struct hb_diag *diag)
-{
-	char why[256];
-
-	if (p->audit_forward != HB_FORWARD_JOURNAL ||
-	    hb_forward_journal_open(why, sizeof(why)) == 0)
-		return 0;
-	return hb_diag_set(diag, hb_policy_origin(p, HB_K_AUDIT_FORWARD),
-			   p->origin[HB_K_AUDIT_FORWARD].line,
-			   "forward = journal needs libsystemd (%s); install "
-			   "libsystemd0, or use forward = syslog",
-			   why);
-}
-
 int hb_policy_validate(const struct hb_policy *p, struct hb_diag *diag)
 {
 	char where[HB_ORIGIN_TEXT_MAX];
@@ -342,8 +325,6 @@ int hb_policy_validate(const struct hb_policy *p, struct hb_diag *diag)
 
 	if (r == 0)
 		r = validate_network(p, diag);
-	if (r == 0)
-		r = validate_forward(p, diag);
 	if (r < 0)
 		return r;
 	/* A path cannot be both read-only and read-write.  Paths are

@@ -16,6 +16,8 @@ from conftest import POLICIES, json_lines, needs_root
 
 pytestmark = needs_root
 
+SO_SNDBUFFORCE = 32  # socket(7); Python's socket module does not name it
+
 # The mount namespace: a /dev of its own with the listener as /dev/log;
 # for the journal, /run/systemd/journal/socket as well.
 DEV = """set -e
@@ -178,3 +180,36 @@ def test_journal_fields(hb, listeners):
     assert entries[1]["HIVEBOX_KIND"] == "syscall_denied"
     assert entries[1]["PRIORITY"] == "4"
     assert cee(listeners[0].messages()) == []
+    assert run.result["audit"]["forward"] == {"to": "journal", "sent": 3,
+                                              "dropped": 0}
+
+
+def test_journal_that_does_not_read_holds_nothing(hb, listeners):
+    """A journald whose queue is full: hivebox's own non-blocking socket
+    drops and counts every record, and the run ends as it would."""
+    journal = listeners[1]
+    filler = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    try:
+        # A send buffer the queue fills before it: then EAGAIN means
+        # the listener's queue is full, for any sender (SO_SNDBUFFORCE).
+        filler.setsockopt(socket.SOL_SOCKET, SO_SNDBUFFORCE, 64 << 20)
+        filler.connect(str(journal.path))
+        filler.setblocking(False)
+        queued = 0
+        while True:
+            try:
+                filler.send(b"MESSAGE=filler\n")
+                queued += 1
+            except BlockingIOError:
+                break
+        run = forwarded_run(hb, listeners, "journal", "hello.py",
+                            journal=True)
+    finally:
+        filler.close()
+    assert run.rc == 0, run
+    assert run.stdout.startswith("hello"), run
+    assert run.result["audit"]["forward"] == {"to": "journal", "sent": 0,
+                                              "dropped": 2}
+    got = journal.messages()
+    assert len(got) == queued and set(got) == {"MESSAGE=filler\n"}
+    assert len(trail(hb)) == 2

@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* forward.c: the message of a record, its syslog datagram, and the
- * journal refusal where libsystemd cannot be loaded. */
+/* forward.c: the message of a record, its syslog and journal
+ * datagrams, and sends that never wait on a socket nobody reads. */
 #include "forward.h"
 #include "audit.h"
 
-#include <dlfcn.h>
 #include <criterion/criterion.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -134,43 +133,61 @@ Test(forward, none_sends_nothing)
 	hb_forward_close(&f);
 }
 
-Test(forward, journal_needs_libsystemd)
+Test(forward, journal_datagram)
 {
-	char path[] = "/tmp/hb-forward-XXXXXX";
-	int fd = mkstemp(path);
-	const char text[] = "[audit]\nforward = journal\n";
-	struct hb_policy p;
-	struct hb_diag d = {0};
-	int r;
+	json_object *msg = hb_forward_message("security_audit.log", event_line);
+	size_t len = 0;
+	char *text = hb_forward_journal_text(msg, &len);
 
-	cr_assert_geq(fd, 0);
-	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-	hb_policy_init(&p);
-	r = hb_policy_load(&p, path, &d);
-	unlink(path);
-	/* Whether this machine has libsystemd, found apart from hivebox. */
-	void *lib = dlopen("libsystemd.so.0", RTLD_NOW | RTLD_LOCAL);
-
-	if (lib) {
-		dlclose(lib);
-		cr_assert_eq(r, 0, "%s", d.msg);
-		cr_assert_eq(p.audit_forward, HB_FORWARD_JOURNAL);
-	} else {
-		cr_assert_lt(r, 0);
-		cr_assert_str_eq(d.file, path);
-		cr_assert_eq(d.line, 2);
-		cr_assert_not_null(strstr(d.msg, "needs libsystemd"));
-	}
-	hb_policy_free(&p);
+	cr_assert_not_null(text);
+	cr_assert_eq(strlen(text), len, "no binary field here");
+	cr_assert(strncmp(text,
+			  "MESSAGE=hivebox event syscall_denied E\n"
+			  "PRIORITY=4\nSYSLOG_IDENTIFIER=hivebox\n"
+			  "HIVEBOX_LOG=security_audit.log\nHIVEBOX_SEQ=1\n"
+			  "HIVEBOX_HASH=h3\n",
+			  strlen("MESSAGE=hivebox event syscall_denied E\n"
+				 "PRIORITY=4\nSYSLOG_IDENTIFIER=hivebox\n"
+				 "HIVEBOX_LOG=security_audit.log\n"
+				 "HIVEBOX_SEQ=1\nHIVEBOX_HASH=h3\n")) == 0,
+		  "%s", text);
+	cr_assert_not_null(strstr(text, "\nHIVEBOX_KIND=syscall_denied\n"));
+	cr_assert_not_null(strstr(text, "\nHIVEBOX_RECORD={\"log\":"));
+	cr_assert_eq(text[len - 1], '\n');
+	free(text);
+	json_object_put(msg);
 }
 
-/* A syslog daemon that does not read: the sends never wait, what the
- * socket cannot take is dropped and counted, what it took arrives. */
-Test(forward, full_socket_drops_and_counts)
+/* A value with a newline goes in the binary form: KEY, newline, its
+ * length as 64-bit little-endian, the value, newline. */
+Test(forward, journal_newline_value_is_length_prefixed)
+{
+	const char line[] = "{\"seq\":2,\"type\":\"event\",\"kind\":\"a\\nb\","
+			    "\"exec_id\":\"E\",\"hash\":\"h\"}";
+	const char want[] = "HIVEBOX_KIND\n\3\0\0\0\0\0\0\0a\nb\n";
+	json_object *msg = hb_forward_message("execution_audit.log", line);
+	size_t len = 0;
+	char *text = hb_forward_journal_text(msg, &len);
+	const char *at = NULL;
+
+	cr_assert_not_null(text);
+	for (size_t i = 0; i + sizeof(want) - 1 <= len && !at; i++)
+		if (memcmp(text + i, want, sizeof(want) - 1) == 0)
+			at = text + i;
+	cr_assert_not_null(at, "no length-prefixed HIVEBOX_KIND");
+	cr_assert(memcmp(text, "MESSAGE\n\x13\0\0\0\0\0\0\0", 16) == 0,
+		  "MESSAGE holds the kind's newline too");
+	free(text);
+	json_object_put(msg);
+}
+
+/* A daemon that does not read: the sends never wait, what the socket
+ * cannot take is dropped and counted, what it took arrives. */
+static void full_socket(enum hb_forward_to to, const char **path_var)
 {
 	char dir[] = "/tmp/hb-forward-XXXXXX", path[64], buf[16384];
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	const char *saved = *path_var;
 	struct hb_forwarder f;
 	unsigned long got = 0;
 	int rx;
@@ -180,8 +197,8 @@ Test(forward, full_socket_drops_and_counts)
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
 	rx = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	cr_assert_eq(bind(rx, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	hb_forward_syslog_path = path;
-	hb_forward_open(&f, HB_FORWARD_SYSLOG);
+	*path_var = path;
+	hb_forward_open(&f, to);
 	cr_assert_geq(f.fd, 0);
 	for (int i = 0; i < 3000; i++)
 		hb_forward_record(&f, "execution_audit.log", start_line);
@@ -198,7 +215,19 @@ Test(forward, full_socket_drops_and_counts)
 	close(rx);
 	unlink(path);
 	rmdir(dir);
-	hb_forward_syslog_path = "/dev/log";
+	*path_var = saved;
+}
+
+Test(forward, full_socket_drops_and_counts)
+{
+	full_socket(HB_FORWARD_SYSLOG, &hb_forward_syslog_path);
+}
+
+/* The journal's socket is hivebox's own too: a journald that stopped
+ * reading never holds the supervisor. */
+Test(forward, journal_does_not_read_drops_and_counts)
+{
+	full_socket(HB_FORWARD_JOURNAL, &hb_forward_journal_path);
 }
 
 /* No syslog daemon at all: every message is dropped, none waits. */
