@@ -376,7 +376,9 @@ void hb_cli_doctor_usage(FILE *out)
 	      "  --audit-dir DIR the trail to check (default: the caller's)\n"
 	      "  --key FILE      the audit key (default " HB_CLI_DEFAULT_KEY
 	      ")\n"
-	      "  --policies DIR  the policies to lint (default "
+	      "  --policies DIR  the policies to lint (default: "
+	      "hivebox.conf's\n"
+	      "                  [policies] system_dir, else "
 	      "/etc/hivebox/policies)\n"
 	      "\n"
 	      "Exit status: 0 nothing fails; 1 something fails that "

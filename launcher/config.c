@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 #include "config.h"
+#include "policy.h"
 
 #include <ini.h>
 #include <string.h>
+#include <unistd.h>
 
 struct load_ctx {
 	struct hb_config *c;
@@ -178,4 +180,21 @@ void hb_config_free(struct hb_config *c)
 	free(c->policy_system_dir);
 	free(c->policy_shipped_dir);
 	memset(c, 0, sizeof(*c));
+}
+
+int hb_config_policy_dirs(struct hb_config *c, const char *path,
+			  struct hb_policy_dirs *dirs, struct hb_diag *diag)
+{
+	int r;
+
+	if (geteuid() != 0)
+		return 0;
+	r = hb_config_load(c, path, diag);
+	if (r < 0)
+		return r;
+	if (c->policy_system_dir)
+		dirs->system = c->policy_system_dir;
+	if (c->policy_shipped_dir)
+		dirs->shipped = c->policy_shipped_dir;
+	return 0;
 }

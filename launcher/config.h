@@ -38,4 +38,16 @@ struct hb_config {
  * missing (built-in values then), a named file may not.  Errors name the
  * file and line. */
 int hb_config_load(struct hb_config *c, const char *path, struct hb_diag *diag);
+
+struct hb_policy_dirs; /* policy.h */
+
+/* Where every path that loads a policy (a run, policy show|explain|lint
+ * and the policy a lint extends, check, doctor) searches a bare name:
+ * as root, hivebox.conf (path; NULL: HB_CONFIG_DEFAULT) is loaded into c
+ * and its [policies] directories, where it names them, replace dirs'
+ * (c must then outlive dirs' use of them); an unprivileged caller reads
+ * no file and dirs keeps what it held (hb_policy_init: the compiled-in
+ * ones). */
+int hb_config_policy_dirs(struct hb_config *c, const char *path,
+			  struct hb_policy_dirs *dirs, struct hb_diag *diag);
 void hb_config_free(struct hb_config *c);

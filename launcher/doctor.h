@@ -14,7 +14,6 @@
 #include <stdio.h>
 
 #define HB_DOCTOR_MAX_ROWS 64
-#define HB_DOCTOR_POLICIES_DEFAULT "/etc/hivebox/policies"
 
 enum hb_verdict {
 	HB_VERDICT_OK,
@@ -45,7 +44,9 @@ struct hb_doctor_opts {
 	const char *config;	  /* NULL: HB_CONFIG_DEFAULT */
 	const char *audit_dir;	  /* NULL: the caller's default */
 	const char *key_file;	  /* NULL: HB_AUDIT_DEFAULT_KEY */
-	const char *policies_dir; /* NULL: HB_DOCTOR_POLICIES_DEFAULT */
+	const char *policies_dir; /* NULL: hivebox.conf's [policies]
+				   * system_dir (root), else
+				   * HB_POLICY_SYSTEM_DIR */
 	bool fix;
 };
 

@@ -3,6 +3,7 @@
  * directory load and pass lint, and the host paths they name (to be
  * tried for idmapped mounts). */
 #include "audit.h"
+#include "config.h"
 #include "doctor.h"
 #include "policy.h"
 #include "policy_explain.h"
@@ -51,26 +52,52 @@ static void push_absolute(const struct hb_strv *in, struct hb_strv *out)
 	}
 }
 
+/* The directories a root run searches (hivebox.conf's [policies], the
+ * compiled-in ones where it names none or cannot be read: its own row
+ * says why); c holds them. */
+static void policy_dirs(const struct hb_doctor_opts *o, struct hb_config *c,
+			struct hb_policy_dirs *dirs)
+{
+	struct hb_diag diag = {0};
+
+	*dirs = (struct hb_policy_dirs){HB_POLICY_SYSTEM_DIR,
+					HB_POLICY_SHIPPED_DIR};
+	if (hb_config_policy_dirs(c, o->config, dirs, &diag) < 0) {
+		hb_config_free(c);
+		*dirs = (struct hb_policy_dirs){HB_POLICY_SYSTEM_DIR,
+						HB_POLICY_SHIPPED_DIR};
+	}
+}
+
+/* The policies doctor lints: --policies, else the machine's. */
+static const char *policies_dir(const struct hb_doctor_opts *o,
+				const struct hb_policy_dirs *dirs)
+{
+	return o->policies_dir ?: dirs->system ?: HB_POLICY_SYSTEM_DIR;
+}
+
 int hb_doctor_policy_paths(const struct hb_doctor_opts *o,
 			   struct hb_strv *paths)
 {
 	_cleanup_free_ char *cwd = getcwd(NULL, 0);
 	struct hb_strv files = {0};
+	struct hb_config c = {0};
+	struct hb_policy_dirs dirs;
 	int r;
 
 	if (!cwd)
 		return -errno;
+	policy_dirs(o, &c, &dirs);
 	/* Where a root run idmaps the script: most often here. */
 	r = hb_strv_push(paths, cwd);
-	if (r == 0 &&
-	    list_policies(o->policies_dir ?: HB_DOCTOR_POLICIES_DEFAULT,
-			  &files) < 0)
+	if (r == 0 && list_policies(policies_dir(o, &dirs), &files) < 0)
 		hb_strv_clear(&files);
 	for (size_t i = 0; r == 0 && i < files.n; i++) {
 		struct hb_policy p;
 		struct hb_diag d = {0};
 
 		hb_policy_init(&p);
+		p.dirs = dirs;
 		if (hb_policy_load(&p, files.v[i], &d) == 0) {
 			push_absolute(&p.read_only, paths);
 			push_absolute(&p.read_write, paths);
@@ -78,6 +105,7 @@ int hb_doctor_policy_paths(const struct hb_doctor_opts *o,
 		hb_policy_free(&p);
 	}
 	hb_strv_clear(&files);
+	hb_config_free(&c);
 	return r;
 }
 
@@ -148,7 +176,8 @@ static void check_trail(const char *dir, const struct hb_doctor_opts *o,
 
 /* One policy: 0 ok, 1 lint warnings (the first in warn), or -errno with
  * diag set. */
-static int lint(const char *path, struct hb_lint *l, struct hb_diag *diag)
+static int lint(const char *path, const struct hb_policy_dirs *dirs,
+		struct hb_lint *l, struct hb_diag *diag)
 {
 	_cleanup_free_ char *cwd = getcwd(NULL, 0), *parent_path = NULL;
 	struct hb_policy p, parent;
@@ -156,6 +185,7 @@ static int lint(const char *path, struct hb_lint *l, struct hb_diag *diag)
 
 	hb_policy_init(&p);
 	hb_policy_init(&parent);
+	p.dirs = parent.dirs = *dirs;
 	r = cwd ? hb_policy_load(&p, path, diag) : -errno;
 	if (r == 0)
 		r = hb_policy_parent_path(p.path, &p.dirs, &parent_path);
@@ -170,7 +200,8 @@ static int lint(const char *path, struct hb_lint *l, struct hb_diag *diag)
 	return r < 0 ? r : l->n > 0;
 }
 
-static void check_policy(const char *path, struct hb_doctor *d)
+static void check_policy(const char *path, const struct hb_policy_dirs *dirs,
+			 struct hb_doctor *d)
 {
 	struct hb_lint *l = calloc(1, sizeof(*l));
 	struct hb_diag diag = {0};
@@ -178,7 +209,7 @@ static void check_policy(const char *path, struct hb_doctor *d)
 	const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
 	char row_name[48];
 	struct hb_doctor_row *row;
-	int r = l ? lint(path, l, &diag) : -ENOMEM;
+	int r = l ? lint(path, dirs, l, &diag) : -ENOMEM;
 
 	snprintf(row_name, sizeof(row_name), "policy %s", name);
 	if (r < 0 && !diag.msg[0])
@@ -201,9 +232,15 @@ static void check_policy(const char *path, struct hb_doctor *d)
 
 static void check_policies(const struct hb_doctor_opts *o, struct hb_doctor *d)
 {
-	const char *dir = o->policies_dir ?: HB_DOCTOR_POLICIES_DEFAULT;
+	struct hb_config c = {0};
+	struct hb_policy_dirs dirs;
 	struct hb_strv files = {0};
-	int r = list_policies(dir, &files);
+	const char *dir;
+	int r;
+
+	policy_dirs(o, &c, &dirs);
+	dir = policies_dir(o, &dirs);
+	r = list_policies(dir, &files);
 
 	if (r == -ENOENT)
 		hb_doctor_add(d, "policies", HB_VERDICT_OK, false,
@@ -215,8 +252,9 @@ static void check_policies(const struct hb_doctor_opts *o, struct hb_doctor *d)
 		hb_doctor_add(d, "policies", HB_VERDICT_OK, false,
 			      "%s: no *.ini to lint", dir);
 	for (size_t i = 0; i < files.n; i++)
-		check_policy(files.v[i], d);
+		check_policy(files.v[i], &dirs, d);
 	hb_strv_clear(&files);
+	hb_config_free(&c);
 }
 
 void hb_doctor_trail(const struct hb_doctor_opts *o, const char *dir,

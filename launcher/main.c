@@ -44,24 +44,11 @@ static int fail_diag(const struct hb_diag *d)
 	return HB_EXIT_FAILED;
 }
 
-/* As root, hivebox.conf may move the directories a bare policy name is
- * searched in (c then outlives p's use of them); the unprivileged search
- * the compiled-in ones. */
+/* The directories a bare policy name is searched in (config.h). */
 static int policy_dirs(const struct hb_cli *cli, struct hb_config *c,
 		       struct hb_policy *p, struct hb_diag *d)
 {
-	int r;
-
-	if (geteuid() != 0)
-		return 0;
-	r = hb_config_load(c, cli->config, d);
-	if (r < 0)
-		return r;
-	if (c->policy_system_dir)
-		p->dirs.system = c->policy_system_dir;
-	if (c->policy_shipped_dir)
-		p->dirs.shipped = c->policy_shipped_dir;
-	return 0;
+	return hb_config_policy_dirs(c, cli->config, &p->dirs, d);
 }
 
 static int policy_show(const struct hb_cli *cli)
@@ -134,6 +121,8 @@ static int policy_lint(const struct hb_cli *cli)
 		r = hb_policy_load(&p, cli->policy, &d);
 	if (r == 0)
 		r = hb_policy_parent_path(p.path, &p.dirs, &parent_path);
+	/* What the parent extends is searched where p's own names were. */
+	parent.dirs = p.dirs;
 	if (r == 0 && parent_path)
 		r = hb_policy_load(&parent, parent_path, &d);
 	if (r == 0)

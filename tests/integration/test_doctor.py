@@ -344,3 +344,30 @@ def test_unprivileged_caller(setup, traversable_tmp):
     assert rows["hivebox.conf"]["verdict"] == "warn"
     assert not rows["hivebox.conf"]["needed_by_strict"]
     assert p.returncode == 1
+
+
+def test_policies_are_found_where_a_root_run_finds_them(setup, tmp_path):
+    """Without --policies, doctor lints hivebox.conf's [policies]
+    system_dir, and loads each policy (and the one it extends, for lint)
+    searching the directories a root run searches: mid.ini extends the
+    shipped strict by its bare name, found only through shipped_dir."""
+    system, shipped = tmp_path / "sys", tmp_path / "shipped"
+    system.mkdir()
+    shipped.mkdir()
+    shutil.copy(POLICIES["strict"], shipped / "strict.ini")
+    (system / "mid.ini").write_text("[policy]\nextends = strict\n")
+    (system / "site.ini").write_text(
+        "[policy]\nextends = mid\n[execution]\ntimeout_seconds = 30\n")
+    setup.conf.write_text(CONF + f"[policies]\nsystem_dir = {system}\n"
+                          f"shipped_dir = {shipped}\n")
+    p = subprocess.run([str(HIVEBOX), "doctor", "--json", "--config",
+                        str(setup.conf), "--audit-dir", str(setup.audit),
+                        "--key", str(setup.key)],
+                       capture_output=True, text=True, cwd=setup.base,
+                       timeout=60)
+    out = json.loads(p.stdout)
+    rows = {r["check"]: r for r in out["rows"]}
+    assert rows["policy mid.ini"]["verdict"] == "ok", rows["policy mid.ini"]
+    assert rows["policy site.ini"]["verdict"] == "ok", \
+        rows["policy site.ini"]
+    assert "policy strict.ini" not in rows, rows

@@ -2,10 +2,12 @@
 /* config.c: hivebox.conf, its defaults and its errors. */
 #include "config.h"
 #include "helpers.h"
+#include "policy.h"
 
 #include <criterion/criterion.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static char *dir;
 
@@ -186,4 +188,27 @@ Test(config, policy_dirs_are_absolute)
 		     "system_dir must be an absolute path");
 	expect_error("[policies]\nshipped_dir = /a\nshipped_dir = /b\n", 3,
 		     "duplicate key 'shipped_dir' in [policies]");
+}
+
+/* hb_config_policy_dirs: as root, what hivebox.conf names replaces the
+ * directories; what it leaves unset keeps what dirs held. */
+Test(config, policy_dirs_helper_fills_dirs_for_root)
+{
+	struct hb_config c = {0};
+	struct hb_policy_dirs dirs = {"/compiled/etc", "/compiled/share"};
+	struct hb_diag d = {0};
+	char *path;
+	int r;
+
+	if (geteuid() != 0)
+		cr_skip_test("hivebox.conf is root's");
+	make_file(dir, "hivebox.conf",
+		  "[policies]\nsystem_dir = /srv/hb/etc\n");
+	path = path_join(dir, "hivebox.conf");
+	r = hb_config_policy_dirs(&c, path, &dirs, &d);
+	free(path);
+	cr_assert_eq(r, 0, "%s", d.msg);
+	cr_assert_str_eq(dirs.system, "/srv/hb/etc");
+	cr_assert_str_eq(dirs.shipped, "/compiled/share");
+	hb_config_free(&c);
 }
