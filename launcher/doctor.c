@@ -13,8 +13,18 @@ struct hb_doctor_row *hb_doctor_add(struct hb_doctor *d, const char *name,
 	struct hb_doctor_row *row;
 	va_list ap;
 
-	if (d->n >= HB_DOCTOR_MAX_ROWS)
-		return NULL;
+	if (d->n == d->size) {
+		size_t size = d->size ? 2 * d->size : 32;
+		row = reallocarray(d->rows, size, sizeof(*row));
+		if (!row) {
+			d->lost = d->lost || v == HB_VERDICT_FAIL;
+			d->lost_needed = d->lost_needed ||
+					 (v == HB_VERDICT_FAIL && needed);
+			return NULL;
+		}
+		d->rows = row;
+		d->size = size;
+	}
 	row = &d->rows[d->n++];
 	memset(row, 0, sizeof(*row));
 	snprintf(row->name, sizeof(row->name), "%s", name);
@@ -59,9 +69,16 @@ void hb_doctor_fixed(struct hb_doctor *d, const char *fmt, ...)
 	va_end(ap);
 }
 
+void hb_doctor_free(struct hb_doctor *d)
+{
+	free(d->rows);
+	d->rows = NULL;
+	d->n = d->size = 0;
+}
+
 int hb_doctor_exit(const struct hb_doctor *d)
 {
-	int code = 0;
+	int code = d->lost_needed ? 2 : d->lost ? 1 : 0;
 
 	for (size_t i = 0; i < d->n; i++) {
 		if (d->rows[i].verdict != HB_VERDICT_FAIL)

@@ -13,8 +13,6 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define HB_DOCTOR_MAX_ROWS 64
-
 enum hb_verdict {
 	HB_VERDICT_OK,
 	HB_VERDICT_WARN, /* works, but should be mended */
@@ -32,8 +30,11 @@ struct hb_doctor_row {
 };
 
 struct hb_doctor {
-	struct hb_doctor_row rows[HB_DOCTOR_MAX_ROWS];
-	size_t n;
+	struct hb_doctor_row *rows; /* grown as rows are added */
+	size_t n, size;
+	/* A row that could not be had (out of memory) is not lost from the
+	 * verdict: the worst such is kept here and counts in the exit. */
+	bool lost, lost_needed;
 	/* What --fix did, one line each. */
 	char fixed[8][200];
 	size_t n_fixed;
@@ -50,9 +51,9 @@ struct hb_doctor_opts {
 	bool fix;
 };
 
-/* A new row, its found text printf-formatted; NULL when the table is
- * full (the row is then dropped and counted nowhere: the table is sized
- * for every check). */
+/* A new row, its found text printf-formatted; the table grows to hold
+ * every row (one per policy linted, however many).  NULL only when out
+ * of memory: a FAIL row then still counts in hb_doctor_exit(). */
 struct hb_doctor_row *hb_doctor_add(struct hb_doctor *d, const char *name,
 				    enum hb_verdict v, bool needed,
 				    const char *fmt, ...) _printf_(5, 6);
@@ -62,6 +63,8 @@ void hb_doctor_fix(struct hb_doctor_row *row, const char *fmt, ...)
 void hb_doctor_without(struct hb_doctor_row *row, const char *fmt, ...)
 	_printf_(2, 3);
 void hb_doctor_fixed(struct hb_doctor *d, const char *fmt, ...) _printf_(2, 3);
+/* Free the rows; d may be reused, empty. */
+void hb_doctor_free(struct hb_doctor *d);
 
 /* The exit status: 2 when a row strict.ini needs fails, 1 when another
  * fails, 0 when none does (warnings included). */

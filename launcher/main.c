@@ -1886,6 +1886,8 @@ static int doctor_command(const struct hb_cli *cli)
 	r = d ? hb_doctor_run(&o, d) : -ENOMEM;
 	if (r < 0) {
 		fprintf(stderr, "hivebox: doctor: %s\n", strerror(-r));
+		if (d)
+			hb_doctor_free(d);
 		free(d);
 		return HB_EXIT_FAILED;
 	}
@@ -1899,6 +1901,7 @@ static int doctor_command(const struct hb_cli *cli)
 		hb_doctor_print(d, stdout);
 	}
 	code = hb_doctor_exit(d);
+	hb_doctor_free(d);
 	free(d);
 	return code;
 }

@@ -371,3 +371,17 @@ def test_policies_are_found_where_a_root_run_finds_them(setup, tmp_path):
     assert rows["policy site.ini"]["verdict"] == "ok", \
         rows["policy site.ini"]
     assert "policy strict.ini" not in rows, rows
+
+
+def test_many_policies_lose_no_row(setup):
+    """70 policies and a broken one: every policy has its row, and the
+    broken one's FAIL decides the exit status (no table limit)."""
+    for i in range(70):
+        shutil.copy(POLICIES["strict"], setup.policies / f"p{i:02}.ini")
+    (setup.policies / "zz-broken.ini").write_text("[policy]\nnosuchkey = 1\n")
+    rows, rc, out = setup.rows()
+    assert sum(1 for r in out["rows"]
+               if r["check"].startswith("policy ")) == 72, out
+    assert rows["policy zz-broken.ini"]["verdict"] == "fail", rows
+    assert rc == 1, out
+    assert setup.doctor().returncode == 1

@@ -45,18 +45,31 @@ Test(doctor, exit_status)
 	cr_assert_eq(hb_doctor_exit(&d), 2);
 }
 
-Test(doctor, full_table_drops_rows)
+/* Every row is kept, however many: the 200th policy's FAIL is seen and
+ * decides the exit. */
+Test(doctor, the_table_keeps_every_row)
 {
-	static struct hb_doctor d;
+	struct hb_doctor d = {0};
+	char *out = NULL;
+	size_t size = 0;
+	FILE *f;
 
-	memset(&d, 0, sizeof(d));
-	for (int i = 0; i < HB_DOCTOR_MAX_ROWS; i++)
+	for (int i = 0; i < 200; i++)
 		cr_assert_not_null(
 			hb_doctor_add(&d, "r", HB_VERDICT_OK, false, "%d", i));
-	cr_assert_null(hb_doctor_add(&d, "r", HB_VERDICT_FAIL, true, "x"));
-	cr_assert_eq(d.n, HB_DOCTOR_MAX_ROWS);
-	cr_assert_eq(hb_doctor_exit(&d), 0);
+	cr_assert_not_null(hb_doctor_add(&d, "policy late.ini", HB_VERDICT_FAIL,
+					 false, "broken"));
+	cr_assert_eq(d.n, 201);
+	cr_assert_eq(hb_doctor_exit(&d), 1);
+	f = open_memstream(&out, &size);
+	cr_assert_not_null(f);
+	hb_doctor_print(&d, f);
+	fclose(f);
+	cr_assert_not_null(strstr(out, "policy late.ini"), "%s", out);
+	free(out);
 	hb_doctor_fix(NULL, "no row, no crash");
+	hb_doctor_free(&d);
+	cr_assert_eq(d.n, 0);
 }
 
 static struct hb_doctor *sample(void)
