@@ -58,11 +58,18 @@ def test_staged_install_and_uninstall(stage):
     assert "the audit key /etc/hivebox/audit.key, 0600 root" in out
     assert "'hivebox audit init'" in out
 
-    # The staged binary searches the staged PREFIX's policies.
+    # The staged binary searches the staged PREFIX's policies.  As root
+    # it would read the machine's /etc/hivebox/hivebox.conf, whose
+    # [policies] could move them: an empty one of the test's own instead.
+    empty = stage.parent / "empty.conf"
+    empty.write_text("")
+    (stage / "hello.py").write_text("print('hello')\n")
     run = subprocess.run([str(stage / PREFIX.lstrip("/") / "bin/hivebox"),
-                          "policy", "show", "nosuch"],
+                          "--config", str(empty), "--dry-run", "--policy",
+                          "nosuch", "hello.py"],
                          capture_output=True, text=True, timeout=60,
                          cwd=stage)
+    (stage / "hello.py").unlink()
     assert run.returncode == 125, run
     assert run.stderr.strip().endswith(
         f"/etc/hivebox/policies, {PREFIX}/share/hivebox/policies"), run
