@@ -79,6 +79,8 @@ static int parse_binding(struct hb_audit *a, const char *text,
 					"not a key binding hivebox wrote");
 	}
 	a->binding = HB_BIND_KEY;
+	/* Read again (audit init on a directory opened bound): the new. */
+	free(a->key_file);
 	a->key_file = strdup(kf);
 	snprintf(a->key_id, sizeof(a->key_id), "%s", id);
 	snprintf(a->binding_mac, sizeof(a->binding_mac), "%s", mac);
