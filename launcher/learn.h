@@ -100,6 +100,7 @@ struct hb_learn_obs {
 	struct hb_learn_path *paths;
 	size_t n_paths;
 	size_t paths_dropped; /* past HB_LEARN_MAX_PATHS */
+	size_t unprintable;   /* names with a control byte: not kept */
 	bool started;	      /* the interpreter has opened the script */
 	/* Processes (pids on the host) that executed a program other than
 	 * the interpreter: what they and their children touch afterwards is
@@ -120,7 +121,11 @@ struct hb_learn_obs {
 #define HB_LEARN_MAX_DESTS 256
 
 void hb_learn_obs_free(struct hb_learn_obs *o);
-/* Record op on path (absolute) once more. */
+/* No byte below 0x20 nor 0x7f: s can go into a policy line or onto a
+ * terminal as it is. */
+bool hb_learn_printable(const char *s);
+/* Record op on path (absolute) once more; a path that is not
+ * hb_learn_printable() is only counted (o->unprintable). */
 int hb_learn_obs_add_path(struct hb_learn_obs *o, const char *path,
 			  unsigned op);
 /* Record a destination; port 0 and dns_query for a DNS name. */

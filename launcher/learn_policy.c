@@ -30,10 +30,23 @@ void hb_learn_obs_free(struct hb_learn_obs *o)
 	memset(o, 0, sizeof(*o));
 }
 
+bool hb_learn_printable(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return false;
+	return true;
+}
+
 int hb_learn_obs_add_path(struct hb_learn_obs *o, const char *path, unsigned op)
 {
 	struct hb_learn_path *p;
 
+	/* A newline would end the comment it is written in. */
+	if (!hb_learn_printable(path)) {
+		o->unprintable++;
+		return 0;
+	}
 	for (size_t i = 0; i < o->n_paths; i++)
 		if (strcmp(o->paths[i].path, path) == 0) {
 			o->paths[i].ops |= op;
@@ -67,6 +80,10 @@ int hb_learn_obs_add_dest(struct hb_learn_obs *o, const char *addr,
 {
 	struct hb_learn_dest *d;
 
+	if (!hb_learn_printable(addr)) {
+		o->unprintable++;
+		return 0;
+	}
 	for (size_t i = 0; i < o->n_dests; i++) {
 		d = &o->dests[i];
 		if (strcmp(d->addr, addr) == 0 && d->port == port &&
@@ -795,6 +812,11 @@ int hb_learn_decide(const struct hb_learn_obs *o, struct hb_learn_result *r)
 		k = decide_syscalls(o, r);
 	if (k == 0)
 		k = decide_network(o, r);
+	if (k == 0 && o->unprintable)
+		k = omit(r, "names with control characters",
+			 "%zu paths or socket names the job used hold a byte "
+			 "below 0x20 or 0x7f; none is written into a policy",
+			 o->unprintable);
 	if (k == 0)
 		decide_limits(o, r);
 	if (k < 0)
@@ -816,6 +838,11 @@ static void comment(FILE *out, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
+	/* Nothing recorded holds one (hb_learn_printable); should anything
+	 * else, it still cannot end the comment. */
+	for (char *c = text; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
 	while (*s) {
 		size_t n = strlen(s), cut = n;
 		if (n > 74) {

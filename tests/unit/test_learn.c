@@ -487,3 +487,32 @@ Test(learn, paths_are_read_up_to_their_end_and_no_further)
 		-EFAULT);
 	munmap(pages, 2 * 4096);
 }
+
+/* A job names what it likes: a newline in a path it made would end the
+ * comment it is quoted in and put a line of its own into the policy. */
+Test(learn, a_path_with_a_control_character_is_never_written)
+{
+	struct hb_learn_obs o;
+	struct hb_learn_result r;
+	_cleanup_free_ char *text = NULL;
+
+	obs_init(&o);
+	tally(&o);
+	cr_assert_eq(hb_learn_obs_add_path(&o, "/etc/x\nread_write = /usr\n;",
+					   HB_LEARN_CREATE),
+		     0);
+	cr_assert_eq(hb_learn_obs_add_path(&o, "/srv/a\033[2Jb", HB_LEARN_READ),
+		     0);
+	cr_assert_eq(hb_learn_obs_add_dest(&o, "/run/s\nread_write = /", 0,
+					   false, false, true),
+		     0);
+	cr_assert_eq(o.unprintable, 3);
+	cr_assert_eq(hb_learn_decide(&o, &r), 0);
+	cr_assert_not_null(omitted(&r, "names with control characters"));
+	text = policy_text(&o, &r);
+	cr_assert_null(strstr(text, "read_write = /usr"), "%s", text);
+	cr_assert_null(strstr(text, "read_write = /\n"), "%s", text);
+	cr_assert_null(strchr(text, '\033'), "%s", text);
+	hb_learn_result_free(&r);
+	hb_learn_obs_free(&o);
+}
