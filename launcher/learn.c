@@ -21,6 +21,7 @@
 #include <sched.h>
 #include <seccomp.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -134,26 +135,50 @@ int hb_learn_default_base(char **ret)
 	return -ENOENT;
 }
 
-static int output_ok(const char *output, struct hb_diag *diag)
+/* The directory -o names a file in, opened once following no symlink on
+ * the way (hb_open_nofollow()), and only if nobody but root can change
+ * what it holds: the policy is written there as root.  *ret_name: the
+ * file's name in it. */
+static int open_output_dir(const char *output, const char **ret_name,
+			   struct hb_diag *diag)
 {
 	char dir[PATH_MAX];
-	char *slash;
+	const char *slash = strrchr(output, '/');
+	_cleanup_close_ int fd = -1;
 	struct stat st;
 
-	snprintf(dir, sizeof(dir), "%s", output);
-	slash = strrchr(dir, '/');
-	if (slash)
-		slash[slash == dir] = '\0';
-	else
-		snprintf(dir, sizeof(dir), ".");
-	if (stat(output, &st) == 0 && !S_ISREG(st.st_mode))
+	if (snprintf(dir, sizeof(dir), "%.*s",
+		     slash ? (int)(slash - output) : 1,
+		     slash ? output : ".") >= (int)sizeof(dir))
+		return hb_diag_set(diag, NULL, 0, "learn: -o %s: too long",
+				   output);
+	if (!dir[0])
+		snprintf(dir, sizeof(dir), "/");
+	*ret_name = slash ? slash + 1 : output;
+	if (!**ret_name || strcmp(*ret_name, ".") == 0 ||
+	    strcmp(*ret_name, "..") == 0)
+		return hb_diag_set(diag, NULL, 0,
+				   "learn: -o %s: not a file name", output);
+	fd = hb_open_nofollow(AT_FDCWD, dir,
+			      O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return hb_diag_set(
+			diag, NULL, 0, "learn: -o %s: cannot open %s%s: %s",
+			output, dir, fd == -ELOOP ? " without a symlink" : "",
+			strerror(-fd));
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if ((st.st_uid != 0 && st.st_uid != geteuid()) || (st.st_mode & 022))
+		return hb_diag_set(diag, NULL, 0,
+				   "learn: -o %s: %s is writable by others "
+				   "than root: write the policy where only "
+				   "root can",
+				   output, dir);
+	if (fstatat(fd, *ret_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    !S_ISREG(st.st_mode))
 		return hb_diag_set(diag, NULL, 0,
 				   "learn: -o %s: not a regular file", output);
-	if (access(dir, W_OK) < 0)
-		return hb_diag_set(diag, NULL, 0,
-				   "learn: -o %s: cannot write in %s: %s",
-				   output, dir, strerror(errno));
-	return 0;
+	return TAKE_FD(fd);
 }
 
 int hb_learn_prepare(const struct hb_learn_cli *c, char **ret_base,
@@ -163,8 +188,17 @@ int hb_learn_prepare(const struct hb_learn_cli *c, char **ret_base,
 		return hb_diag_set(diag, NULL, 0,
 				   "learn needs root: the observing sandbox "
 				   "is built of overlay mounts");
-	if (output_ok(c->output, diag) < 0)
-		return -EINVAL;
+	if (!hb_learn_printable(c->output))
+		return hb_diag_set(diag, NULL, 0,
+				   "learn: -o: the path holds a control "
+				   "character");
+	{
+		_cleanup_close_ int dir = -1;
+		const char *name;
+		dir = open_output_dir(c->output, &name, diag);
+		if (dir < 0)
+			return dir;
+	}
 	if (!c->policy && hb_learn_default_base(ret_base) < 0)
 		return hb_diag_set(diag, NULL, 0,
 				   "learn: no strict.ini found; name the base "
@@ -172,34 +206,77 @@ int hb_learn_prepare(const struct hb_learn_cli *c, char **ret_base,
 	return 0;
 }
 
+/* A new file in dir under a name nobody can guess (into ret_name): its
+ * descriptor. */
+static int open_temp(int dir, const char *name, char *ret_name, size_t size)
+{
+	uint64_t rnd;
+	int fd;
+
+	ret_name[0] = '\0';
+	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+		return -errno;
+	snprintf(ret_name, size, ".%.200s.learn-%016llx", name,
+		 (unsigned long long)rnd);
+	fd = openat(dir, ret_name,
+		    O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	return fd < 0 ? -errno : fd;
+}
+
+/* The policy into the open file f, then loaded from it as output. */
+static int write_checked(FILE *f, const char *output,
+			 const struct hb_learn_obs *o,
+			 const struct hb_learn_result *r, struct hb_diag *diag)
+{
+	struct hb_policy check;
+	int k;
+
+	hb_learn_policy_write(o, r, f);
+	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
+		return hb_diag_set(diag, NULL, 0, "learn: cannot write %s: %s",
+				   output, strerror(errno));
+	rewind(f);
+	hb_policy_init(&check);
+	k = hb_policy_parse(&check, f, output, 0, diag);
+	if (k == 0)
+		k = hb_policy_validate(&check, diag);
+	hb_policy_free(&check);
+	return k;
+}
+
 int hb_learn_write_policy(const char *output, const struct hb_learn_obs *o,
 			  const struct hb_learn_result *r, struct hb_diag *diag)
 {
-	_cleanup_free_ char *tmp = NULL;
-	struct hb_policy check;
+	_cleanup_close_ int dir = -1;
+	char tmp[256];
+	const char *name;
 	FILE *f;
-	int k;
+	int fd, k;
 
-	if (asprintf(&tmp, "%s.learn-%d", output, getpid()) < 0)
-		return -ENOMEM;
-	f = fopen(tmp, "wex");
-	if (!f)
-		return hb_diag_set(diag, NULL, 0, "learn: cannot write %s: %s",
-				   tmp, strerror(errno));
-	hb_learn_policy_write(o, r, f);
-	k = fflush(f) == 0 && fsync(fileno(f)) == 0 ? 0 : -errno;
-	if (fclose(f) != 0 && k == 0)
-		k = -errno;
-	if (k == 0 && rename(tmp, output) < 0)
-		k = -errno;
-	if (k < 0) {
-		unlink(tmp);
+	dir = open_output_dir(output, &name, diag);
+	if (dir < 0)
+		return dir;
+	fd = open_temp(dir, name, tmp, sizeof(tmp));
+	if (fd < 0 || !(f = fdopen(fd, "w+"))) {
+		k = fd < 0 ? fd : -errno;
+		if (fd >= 0)
+			close(fd);
+		if (tmp[0])
+			unlinkat(dir, tmp, 0);
 		return hb_diag_set(diag, NULL, 0, "learn: cannot write %s: %s",
 				   output, strerror(-k));
 	}
-	hb_policy_init(&check);
-	k = hb_policy_load(&check, output, diag);
-	hb_policy_free(&check);
+	/* Checked before it is put in place: a policy that does not load
+	 * never replaces one that does. */
+	k = write_checked(f, output, o, r, diag);
+	fclose(f);
+	if (k == 0 && renameat(dir, tmp, dir, name) < 0)
+		k = hb_diag_set(diag, NULL, 0, "learn: cannot write %s: %s",
+				output, strerror(errno));
+	if (k < 0)
+		unlinkat(dir, tmp, 0);
+	else
+		fsync(dir);
 	return k;
 }
 
@@ -264,6 +341,11 @@ static int fill_obs(const struct hb_learn_cli *c, const struct hb_policy *base,
 	o->interpreter = strdup(base->interpreter);
 	if (!o->base || !o->interpreter)
 		return -ENOMEM;
+	/* Both go into the policy's comments and onto the terminal. */
+	if (!hb_learn_printable(o->script) || !hb_learn_printable(o->base))
+		return hb_diag_set(diag, NULL, 0,
+				   "learn: the script's or the base's path "
+				   "holds a control character");
 	o->network = c->network;
 	o->base_limits = base->limits;
 	o->base_default_deny = base->syscalls_default == HB_SC_DENY;

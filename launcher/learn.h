@@ -206,13 +206,15 @@ void hb_learn_usage(FILE *out);
  * tree next to the binary.  -ENOENT if none exists. */
 int hb_learn_default_base(char **ret);
 
-/* Before anything runs: root, -o writable where it points, the base
- * found when none is named (into *ret_base). */
+/* Before anything runs: root, -o in a directory only root can change
+ * (reached through no symlink), the base found when none is named (into
+ * *ret_base). */
 int hb_learn_prepare(const struct hb_learn_cli *c, char **ret_base,
 		     struct hb_diag *diag);
-/* The policy into output, through a temporary file renamed over it (no
- * half-written policy is ever left), then loaded again: a policy that
- * would not load is an error that names its line. */
+/* The policy into a temporary file of an unguessable name in output's
+ * directory (opened once, as hb_learn_prepare() checks it), loaded from
+ * there, and only then renamed over output: a policy that would not load
+ * is an error that names its line, and leaves output as it was. */
 int hb_learn_write_policy(const char *output, const struct hb_learn_obs *o,
 			  const struct hb_learn_result *r,
 			  struct hb_diag *diag);

@@ -213,7 +213,7 @@ def test_a_job_past_the_base_timeout_is_ended_and_said_to(hb):
     (["-o", "x.ini", "--bogus", "tally.py"],
      r"^hivebox: unknown option '--bogus' for learn"),
     (["-o", "no/such/dir/x.ini", "tally.py"],
-     r"^hivebox: learn: -o no/such/dir/x.ini: cannot write in no/such/dir"),
+     r"^hivebox: learn: -o no/such/dir/x.ini: cannot open no/such/dir: "),
     (["--policy", "missing.ini", "-o", "x.ini", "tally.py"],
      r"missing\.ini"),
     (["-o", "x.ini", "no-such-script.py"], r"no-such-script\.py"),
@@ -372,3 +372,46 @@ def test_limits_come_from_the_peaks_with_headroom(hb):
     # The script and its three children, and two more.
     assert rep["job"]["peaks"]["processes"] == 4, rep["job"]["peaks"]
     assert rep["granted"]["limits"]["max_processes"] == 6
+
+
+def test_a_name_with_a_control_character_never_reaches_the_policy(hb):
+    work = hb.mkdir("work")
+    proc, rep = learn(hb, "learn_names.py", "work")
+    assert proc.returncode == 0, proc
+    assert rep["job"]["ok"], rep["job"]
+    policy = hb.dir / "learned.ini"
+    text = policy.read_text()
+    assert "/usr" not in keys(policy, "read_write"), text
+    assert "\033" not in text and "\033" not in proc.stdout
+    assert_every_key_commented(policy)
+    left = {o["what"]: o["why"] for o in rep["left_out"]}
+    assert "2 paths or socket names" in \
+        left["names with control characters"], rep["left_out"]
+    assert list(work.iterdir()) == []
+
+
+def test_a_policy_that_does_not_load_leaves_the_old_one(hb):
+    # A base that loads alone but whose learned child would not: its
+    # path holds " ;", where the learned 'extends =' line is cut.
+    base = hb.policy("", name="b ;ase.ini")
+    good = "[policy]\ndescription = the good one\n"
+    (hb.dir / "learned.ini").write_text(good)
+    proc, rep = learn(hb, "sleeper.py", "0", options=["--policy", base])
+    assert proc.returncode == EXIT_HIVEBOX, proc
+    assert (hb.dir / "learned.ini").read_text() == good
+    assert sorted(p.name for p in hb.dir.iterdir()
+                  if "learn" in p.name) == ["learned.ini"]
+
+
+@pytest.mark.parametrize("how", ["symlink", "others_write"])
+def test_the_output_directory_must_be_roots_alone(hb, how):
+    real = hb.mkdir("real", 0o777 if how == "others_write" else 0o755)
+    out = real / "x.ini"
+    if how == "symlink":
+        (hb.dir / "link").symlink_to(real)
+        out = hb.dir / "link" / "x.ini"
+    proc, _ = learn(hb, "sleeper.py", "0", out=out)
+    assert proc.returncode == EXIT_HIVEBOX, proc
+    assert proc.stderr.startswith(f"hivebox: learn: -o {out}: "), proc
+    assert len(proc.stderr.splitlines()) == 1, proc.stderr
+    assert list(real.iterdir()) == []
