@@ -180,10 +180,10 @@ void hb_learn_report(const struct hb_learn_obs *o,
 bool hb_learn_dns_name(const unsigned char *q, size_t n, char *name,
 		       size_t size);
 
-/* The NUL-terminated string at addr in pid's memory into buf
- * (PATH_MAX bytes): -EFAULT if unreadable, -ENAMETOOLONG if it does not
- * end within PATH_MAX - 1 bytes. */
-int hb_learn_read_str(pid_t pid, unsigned long long addr, char *buf);
+/* The NUL-terminated string at addr in the memory mem is open on (a
+ * /proc/PID/mem) into buf (PATH_MAX bytes): -EFAULT if unreadable,
+ * -ENAMETOOLONG if it does not end within PATH_MAX - 1 bytes. */
+int hb_learn_read_str(int mem, unsigned long long addr, char *buf);
 
 /* The command line of hivebox learn. */
 struct hb_learn_cli {

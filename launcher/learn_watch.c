@@ -3,9 +3,11 @@
  * destination or program a call names, read from the caller's memory and
  * made absolute through its /proc entries, recorded; then the call goes
  * on (SECCOMP_USER_NOTIF_FLAG_CONTINUE), or fails the way it would under
- * hivebox.  What is read is what the caller passed when it stopped: a
- * thread of the job could change it before the kernel reads it again,
- * which makes the record wrong, never the host changed. */
+ * hivebox.  The caller's memory is opened before the notification is
+ * checked still waiting, so what is read is that caller's; it is what
+ * the caller passed when it stopped: a thread of the job could change it
+ * before the kernel reads it again, which makes the record wrong, never
+ * the host changed. */
 #include "learn_internal.h"
 
 #include <arpa/inet.h>
@@ -21,35 +23,35 @@
 #define AT_FDCWD -100
 #endif
 
-static int read_mem(pid_t pid, unsigned long long addr, void *buf, size_t n)
-{
-	_cleanup_close_ int fd = -1;
-	char path[64];
-	ssize_t got;
+/* The caller of one notification: its pid, and its memory, opened
+ * before the notification was known to still be the caller's. */
+struct caller {
+	pid_t pid;
+	int mem;
+};
 
-	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	got = pread(fd, buf, n, (off_t)addr);
+static int read_mem(int mem, unsigned long long addr, void *buf, size_t n)
+{
+	ssize_t got = pread(mem, buf, n, (off_t)addr);
+
 	return got < 0 ? -errno : (int)got;
 }
 
 /* A NUL-terminated string of at most PATH_MAX - 1 bytes, which may end
  * before an unmapped page: read to the page's end first.  A longer one,
  * which the kernel refuses (ENAMETOOLONG), is not recorded. */
-int hb_learn_read_str(pid_t pid, unsigned long long addr, char *buf)
+int hb_learn_read_str(int mem, unsigned long long addr, char *buf)
 {
 	size_t first = 4096 - (addr & 4095);
 	int got, more;
 
 	if (first > PATH_MAX - 1)
 		first = PATH_MAX - 1;
-	got = read_mem(pid, addr, buf, first);
+	got = read_mem(mem, addr, buf, first);
 	if (got <= 0)
 		return -EFAULT;
 	if (!memchr(buf, '\0', (size_t)got) && (size_t)got < PATH_MAX - 1) {
-		more = read_mem(pid, addr + (unsigned)got, buf + got,
+		more = read_mem(mem, addr + (unsigned)got, buf + got,
 				PATH_MAX - 1 - (size_t)got);
 		got = more > 0 ? got + more : got;
 	}
@@ -102,27 +104,27 @@ static bool foreign_caller(const struct hb_learn_obs *o, pid_t pid)
 	return is_foreign(o, ppid);
 }
 
-static void record(struct hb_learn_obs *o, pid_t pid, int dirfd,
+static void record(struct hb_learn_obs *o, const struct caller *c, int dirfd,
 		   unsigned long long addr, unsigned op)
 {
 	char path[PATH_MAX], dir[PATH_MAX];
 	_cleanup_free_ char *abs = NULL;
 
-	if (!addr || hb_learn_read_str(pid, addr, path) < 0 || !path[0])
+	if (!addr || hb_learn_read_str(c->mem, addr, path) < 0 || !path[0])
 		return;
-	if (path[0] != '/' && base_dir(pid, dirfd, dir) < 0)
+	if (path[0] != '/' && base_dir(c->pid, dirfd, dir) < 0)
 		return;
 	if (hb_path_absolute(path[0] == '/' ? NULL : dir, path, &abs) < 0)
 		return;
-	if (op != HB_LEARN_EXEC && foreign_caller(o, pid))
+	if (op != HB_LEARN_EXEC && foreign_caller(o, c->pid))
 		return;
 	hb_learn_obs_add_path(o, abs, op);
 	if (op == HB_LEARN_READ && strcmp(abs, o->script) == 0)
 		o->started = true;
 	if (op == HB_LEARN_EXEC && o->started &&
-	    strcmp(abs, o->interpreter) != 0 && !is_foreign(o, pid) &&
+	    strcmp(abs, o->interpreter) != 0 && !is_foreign(o, c->pid) &&
 	    o->n_foreign < ARRAY_SIZE(o->foreign))
-		o->foreign[o->n_foreign++] = pid;
+		o->foreign[o->n_foreign++] = c->pid;
 }
 
 static unsigned open_op(unsigned long long flags)
@@ -141,52 +143,52 @@ static int nr_of(const char *name)
 
 /* The calls that name paths: which argument is the dirfd (-1: none),
  * which the path, and what they do to it. */
-static bool watch_path(struct hb_learn_obs *o, const struct seccomp_notif *q)
+static bool watch_path(struct hb_learn_obs *o, const struct seccomp_notif *q,
+		       const struct caller *c)
 {
 	const unsigned long long *a = q->data.args;
-	pid_t pid = (pid_t)q->pid;
 	int nr = q->data.nr;
 	unsigned long long how = 0;
 
 	if (nr == nr_of("open"))
-		record(o, pid, AT_FDCWD, a[0], open_op(a[1]));
+		record(o, c, AT_FDCWD, a[0], open_op(a[1]));
 	else if (nr == nr_of("openat"))
-		record(o, pid, (int)a[0], a[1], open_op(a[2]));
+		record(o, c, (int)a[0], a[1], open_op(a[2]));
 	else if (nr == nr_of("openat2")) {
-		if (read_mem(pid, a[2], &how, sizeof(how)) == sizeof(how))
-			record(o, pid, (int)a[0], a[1], open_op(how));
+		if (read_mem(c->mem, a[2], &how, sizeof(how)) == sizeof(how))
+			record(o, c, (int)a[0], a[1], open_op(how));
 	} else if (nr == nr_of("creat") || nr == nr_of("truncate"))
-		record(o, pid, AT_FDCWD, a[0], HB_LEARN_WRITE);
+		record(o, c, AT_FDCWD, a[0], HB_LEARN_WRITE);
 	else if (nr == nr_of("mkdir"))
-		record(o, pid, AT_FDCWD, a[0], HB_LEARN_CREATE);
+		record(o, c, AT_FDCWD, a[0], HB_LEARN_CREATE);
 	else if (nr == nr_of("mkdirat"))
-		record(o, pid, (int)a[0], a[1], HB_LEARN_CREATE);
+		record(o, c, (int)a[0], a[1], HB_LEARN_CREATE);
 	else if (nr == nr_of("unlink") || nr == nr_of("rmdir"))
-		record(o, pid, AT_FDCWD, a[0], HB_LEARN_REMOVE);
+		record(o, c, AT_FDCWD, a[0], HB_LEARN_REMOVE);
 	else if (nr == nr_of("unlinkat"))
-		record(o, pid, (int)a[0], a[1], HB_LEARN_REMOVE);
+		record(o, c, (int)a[0], a[1], HB_LEARN_REMOVE);
 	else if (nr == nr_of("rename") || nr == nr_of("link")) {
-		record(o, pid, AT_FDCWD, a[0],
+		record(o, c, AT_FDCWD, a[0],
 		       nr == nr_of("link") ? HB_LEARN_READ : HB_LEARN_RENAME);
-		record(o, pid, AT_FDCWD, a[1],
+		record(o, c, AT_FDCWD, a[1],
 		       nr == nr_of("link") ? HB_LEARN_CREATE : HB_LEARN_RENAME);
 	} else if (nr == nr_of("renameat") || nr == nr_of("renameat2") ||
 		   nr == nr_of("linkat")) {
 		bool link = nr == nr_of("linkat");
-		record(o, pid, (int)a[0], a[1],
+		record(o, c, (int)a[0], a[1],
 		       link ? HB_LEARN_READ : HB_LEARN_RENAME);
-		record(o, pid, (int)a[2], a[3],
+		record(o, c, (int)a[2], a[3],
 		       link ? HB_LEARN_CREATE : HB_LEARN_RENAME);
 	} else if (nr == nr_of("symlink"))
-		record(o, pid, AT_FDCWD, a[1], HB_LEARN_CREATE);
+		record(o, c, AT_FDCWD, a[1], HB_LEARN_CREATE);
 	else if (nr == nr_of("symlinkat"))
-		record(o, pid, (int)a[1], a[2], HB_LEARN_CREATE);
+		record(o, c, (int)a[1], a[2], HB_LEARN_CREATE);
 	else if (nr == nr_of("execve"))
-		record(o, pid, AT_FDCWD, a[0], HB_LEARN_EXEC);
+		record(o, c, AT_FDCWD, a[0], HB_LEARN_EXEC);
 	else if (nr == nr_of("execveat"))
-		record(o, pid, (int)a[0], a[1], HB_LEARN_EXEC);
+		record(o, c, (int)a[0], a[1], HB_LEARN_EXEC);
 	else if (nr == nr_of("chdir"))
-		record(o, pid, AT_FDCWD, a[0], HB_LEARN_LIST);
+		record(o, c, AT_FDCWD, a[0], HB_LEARN_LIST);
 	else
 		return false;
 	return true;
@@ -218,7 +220,7 @@ bool hb_learn_dns_name(const unsigned char *q, size_t n, char *name,
 	return out > 0 && pos + 5 <= n;
 }
 
-static void watch_payload(struct hb_learn_obs *o, pid_t pid,
+static void watch_payload(struct hb_learn_obs *o, int mem,
 			  unsigned long long addr, size_t len)
 {
 	unsigned char buf[512];
@@ -227,14 +229,14 @@ static void watch_payload(struct hb_learn_obs *o, pid_t pid,
 
 	if (!addr || len < 17 || len > sizeof(buf))
 		return;
-	got = read_mem(pid, addr, buf, len);
+	got = read_mem(mem, addr, buf, len);
 	if (got == (int)len && hb_learn_dns_name(buf, len, name, sizeof(name)))
 		hb_learn_obs_add_dest(o, name, 0, true, true, false);
 }
 
 /* A socket address: recorded; an AF_UNIX path that exists is refused
  * (a host service is no part of a sandbox). */
-static int watch_addr(struct hb_learn_obs *o, pid_t pid,
+static int watch_addr(struct hb_learn_obs *o, const struct caller *c,
 		      unsigned long long addr, unsigned long long len, bool udp)
 {
 	struct sockaddr_storage sa = {0};
@@ -245,7 +247,7 @@ static int watch_addr(struct hb_learn_obs *o, pid_t pid,
 		return 0;
 	if (len > sizeof(sa))
 		len = sizeof(sa);
-	if (read_mem(pid, addr, &sa, len) != (int)len)
+	if (read_mem(c->mem, addr, &sa, len) != (int)len)
 		return 0;
 	if (sa.ss_family == AF_INET) {
 		struct sockaddr_in *in = (struct sockaddr_in *)&sa;
@@ -275,32 +277,31 @@ static int watch_addr(struct hb_learn_obs *o, pid_t pid,
 }
 
 static int watch_net(struct hb_learn_obs *o, const struct seccomp_notif *q,
-		     bool *ret_net)
+		     const struct caller *c, bool *ret_net)
 {
 	const unsigned long long *a = q->data.args;
-	pid_t pid = (pid_t)q->pid;
 	int nr = q->data.nr;
 	struct msghdr m;
 	struct iovec iov;
 
 	*ret_net = true;
 	if (nr == nr_of("connect"))
-		return watch_addr(o, pid, a[1], a[2], false);
+		return watch_addr(o, c, a[1], a[2], false);
 	if (nr == nr_of("sendto")) {
-		watch_payload(o, pid, a[1], a[2]);
-		return watch_addr(o, pid, a[4], a[5], true);
+		watch_payload(o, c->mem, a[1], a[2]);
+		return watch_addr(o, c, a[4], a[5], true);
 	}
 	if (nr != nr_of("sendmsg") && nr != nr_of("sendmmsg")) {
 		*ret_net = false;
 		return 0;
 	}
 	/* sendmmsg: the first message tells where they all go. */
-	if (read_mem(pid, a[1], &m, sizeof(m)) != (int)sizeof(m))
+	if (read_mem(c->mem, a[1], &m, sizeof(m)) != (int)sizeof(m))
 		return 0;
-	if (m.msg_iovlen && read_mem(pid, (uintptr_t)m.msg_iov, &iov,
+	if (m.msg_iovlen && read_mem(c->mem, (uintptr_t)m.msg_iov, &iov,
 				     sizeof(iov)) == (int)sizeof(iov))
-		watch_payload(o, pid, (uintptr_t)iov.iov_base, iov.iov_len);
-	return watch_addr(o, pid, (uintptr_t)m.msg_name, m.msg_namelen, true);
+		watch_payload(o, c->mem, (uintptr_t)iov.iov_base, iov.iov_len);
+	return watch_addr(o, c, (uintptr_t)m.msg_name, m.msg_namelen, true);
 }
 
 void hb_learn_watch(struct hb_learn_obs *o, const bool *always_denied,
@@ -308,6 +309,9 @@ void hb_learn_watch(struct hb_learn_obs *o, const bool *always_denied,
 		    struct seccomp_notif_resp *resp, int notify_fd)
 {
 	int nr = req->data.nr, err = 0;
+	_cleanup_close_ int mem = -1;
+	struct caller c = {.pid = (pid_t)req->pid};
+	char path[64];
 	bool net = false;
 
 	o->notifications++;
@@ -315,20 +319,25 @@ void hb_learn_watch(struct hb_learn_obs *o, const bool *always_denied,
 	resp->val = 0;
 	resp->error = 0;
 	resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+	/* The memory first, then whether the call still waits: only then is
+	 * it the memory of the process that made the call, not of one that
+	 * took its pid since.  A call gone is not recorded. */
+	snprintf(path, sizeof(path), "/proc/%d/mem", c.pid);
+	mem = open(path, O_RDONLY | O_CLOEXEC);
+	if (seccomp_notify_id_valid(notify_fd, req->id) < 0)
+		return;
+	c.mem = mem;
 	/* As under hivebox: libc falls back to clone. */
 	if (nr == nr_of("clone3")) {
 		err = -ENOSYS;
-	} else if (!watch_path(o, req)) {
-		err = watch_net(o, req, &net);
+	} else if (!watch_path(o, req, &c)) {
+		err = watch_net(o, req, &c, &net);
 		if (!net && nr >= 0 && nr < HB_SYSCALL_NR_END) {
 			o->beyond[nr] = true;
 			if (always_denied[nr])
 				err = -EPERM;
 		}
 	}
-	/* What was read belongs to the call only if it is still waiting. */
-	if (seccomp_notify_id_valid(notify_fd, req->id) < 0)
-		return;
 	if (err) {
 		resp->flags = 0;
 		resp->error = err;
