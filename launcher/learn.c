@@ -405,6 +405,11 @@ static int fill_box(const struct hb_learn_cli *c, const struct hb_policy *base,
 	for (int nr = 0; nr < HB_SYSCALL_NR_END; nr++)
 		b->allow[nr] = (!in.default_deny || in.allow[nr]) &&
 			       !in.denied[nr] && !in.blocked[nr];
+	/* The job tells the init its listener with them (learn_sandbox.c). */
+	if (!b->allow[SCMP_SYS(read)] || !b->allow[SCMP_SYS(write)])
+		return hb_diag_set(diag, NULL, 0,
+				   "learn: the base policy does not allow "
+				   "read and write; no job runs without them");
 	r = hb_strv_push(argv, base->interpreter);
 	if (r == 0)
 		r = hb_strv_push(argv, o->script);

@@ -58,7 +58,7 @@ struct hb_learn_path {
 /* A destination tried: an IPv4/IPv6 address and port, or a name asked of
  * DNS (port 0). */
 struct hb_learn_dest {
-	char addr[64]; /* numeric, or the DNS name */
+	char addr[110]; /* numeric, the DNS name, or an AF_UNIX path */
 	uint16_t port;
 	bool udp;
 	bool dns_query; /* addr is a name from a DNS query */

@@ -298,8 +298,9 @@ bool hb_learn_watched(int nr)
 }
 
 /* Everything the base allows runs unwatched, but the calls above; the
- * rest goes to the supervisor.  The job's own sendmsg of the listener,
- * on b->sock, goes through: nobody would answer it yet. */
+ * rest goes to the supervisor.  No call is let through by its arguments:
+ * the listener leaves the job by the init's pidfd_getfd(), not by a call
+ * of the job's (pass_listener()). */
 static int load_filter(const struct hb_learn_box *b)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_NOTIFY);
@@ -308,9 +309,6 @@ static int load_filter(const struct hb_learn_box *b)
 	for (int nr = 0; nr < HB_SYSCALL_NR_END && r == 0; nr++)
 		if (b->allow[nr] && !hb_learn_watched(nr))
 			r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
-	if (r == 0)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sendmsg), 1,
-				     SCMP_A0(SCMP_CMP_EQ, (unsigned)b->sock));
 	if (r == 0)
 		r = seccomp_load(ctx);
 	if (r == 0)
@@ -395,9 +393,12 @@ static _Noreturn void fail(const struct hb_learn_box *b, const char *stage,
 	_exit(HB_LEARN_EXIT_FAILED);
 }
 
-static _Noreturn void job(const struct hb_learn_box *b)
+/* to_init, from_init: the job's ends of two pipes to the init. */
+static _Noreturn void job(const struct hb_learn_box *b, int to_init,
+			  int from_init)
 {
 	int nfd, null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	char go;
 
 	int r;
 
@@ -416,10 +417,16 @@ static _Noreturn void job(const struct hb_learn_box *b)
 	nfd = load_filter(b);
 	if (nfd < 0)
 		fail(b, "seccomp filter", -nfd);
-	if ((r = send_fd(b->sock, nfd)) < 0)
-		fail(b, "sending the listener", -r);
+	/* read and write: the base allows both (learn.c checks), so they
+	 * run unwatched while nobody listens yet.  The init takes the
+	 * listener, then says go. */
+	if (write(to_init, &nfd, sizeof(nfd)) != sizeof(nfd) ||
+	    read(from_init, &go, 1) != 1)
+		_exit(HB_LEARN_EXIT_FAILED); /* the init said why */
 	close(nfd);
 	close(b->sock);
+	close(to_init);
+	close(from_init);
 	execve(b->argv[0], b->argv, b->envp);
 	_exit(errno == ENOENT ? 127 : 126);
 }
@@ -438,9 +445,35 @@ static int network_up(const struct hb_learn_box *b)
 	return 0;
 }
 
+/* The job's listener, once it says which descriptor it is: taken from
+ * it (pidfd_getfd(), the init has CAP_SYS_PTRACE) and sent to the
+ * supervisor; then the job may go on to its exec. */
+static int pass_listener(const struct hb_learn_box *b, pid_t child,
+			 int from_job, int to_job)
+{
+	_cleanup_close_ int pidfd = -1, fd = -1;
+	int nfd, r;
+	ssize_t n = read(from_job, &nfd, sizeof(nfd));
+
+	if (n == 0)
+		return 0; /* the job failed before its filter, and said why */
+	if (n != sizeof(nfd))
+		return n < 0 ? -errno : -EPIPE;
+	pidfd = (int)syscall(SYS_pidfd_open, child, 0);
+	if (pidfd < 0)
+		return -errno;
+	fd = (int)syscall(SYS_pidfd_getfd, pidfd, nfd, 0);
+	if (fd < 0)
+		return -errno;
+	r = send_fd(b->sock, fd);
+	if (r == 0 && write(to_job, "g", 1) != 1)
+		r = -errno;
+	return r;
+}
+
 _Noreturn void hb_learn_box_init(const struct hb_learn_box *b)
 {
-	int status;
+	int status, up[2], down[2];
 	pid_t pid, child;
 
 	int r;
@@ -453,11 +486,22 @@ _Noreturn void hb_learn_box_init(const struct hb_learn_box *b)
 		fail(b, "network", -r);
 	if ((r = build_root(b)) < 0)
 		fail(b, "read-only view of the host", -r);
+	if (pipe2(up, O_CLOEXEC) < 0 || pipe2(down, O_CLOEXEC) < 0)
+		fail(b, "pipe", errno);
 	child = fork();
 	if (child < 0)
 		fail(b, "fork", errno);
-	if (child == 0)
-		job(b);
+	if (child == 0) {
+		close(up[0]);
+		close(down[1]);
+		job(b, up[1], down[0]);
+	}
+	close(up[1]);
+	close(down[0]);
+	if ((r = pass_listener(b, child, up[0], down[1])) < 0)
+		fail(b, "taking the job's listener", -r);
+	close(up[0]);
+	close(down[1]);
 	/* Reap everything; the job's end is the sandbox's, and its wait
 	 * status goes to the supervisor as it is. */
 	while ((pid = wait(&status)) >= 0 || errno == EINTR)

@@ -415,3 +415,44 @@ def test_the_output_directory_must_be_roots_alone(hb, how):
     assert proc.stderr.startswith(f"hivebox: learn: -o {out}: "), proc
     assert len(proc.stderr.splitlines()) == 1, proc.stderr
     assert list(real.iterdir()) == []
+
+
+@pytest.fixture
+def host_service(hb):
+    """A datagram service of the host's, in hb.dir, and the prefix that
+    runs learn in a mount namespace of its own where the socket is also
+    bound on a file of its own (a single-file mount, which the observing
+    sandbox binds as it is, not in an overlay); what it received."""
+    path = hb.dir / "svc.sock"
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    srv.bind(str(path))
+    srv.setblocking(False)
+    bound = hb.dir / "bound.sock"
+    bound.write_text("")
+    prefix = ["unshare", "-m", "--propagation", "private", "sh", "-ec",
+              'mount --bind "$1" "$2"; shift 2; exec "$@"', "sh",
+              str(path), str(bound)]
+
+    def received():
+        got = []
+        while True:
+            try:
+                got.append(srv.recv(64))
+            except BlockingIOError:
+                return got
+    yield bound, prefix, received
+    srv.close()
+    path.unlink()
+
+
+@pytest.mark.parametrize("name", ["absolute"])
+def test_a_host_unix_socket_is_never_reached(hb, host_service, name):
+    path, prefix, received = host_service
+    proc, rep = learn(hb, "learn_unix.py",
+                      str(path) if name == "absolute" else path.name,
+                      prefix=prefix)
+    assert proc.returncode == 0, proc
+    assert "tried 60" in proc.stderr, proc.stderr
+    assert received() == []
+    assert {d["address"] for d in rep["observed"]["destinations"]} == \
+        {str(path)}, rep["observed"]
