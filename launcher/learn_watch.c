@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 
 #ifndef AT_FDCWD
@@ -28,6 +29,8 @@
 struct caller {
 	pid_t pid;
 	int mem;
+	int notify; /* the listener, and the notification's id */
+	uint64_t id;
 };
 
 static int read_mem(int mem, unsigned long long addr, void *buf, size_t n)
@@ -234,21 +237,47 @@ static void watch_payload(struct hb_learn_obs *o, int mem,
 		hb_learn_obs_add_dest(o, name, 0, true, true, false);
 }
 
-/* A socket address: recorded; an AF_UNIX path that exists is refused
- * (a host service is no part of a sandbox). */
+/* An AF_UNIX address: a path is recorded (made absolute against the
+ * caller's cwd); the call is refused whatever it names.  What was read
+ * is not what the kernel reads next (another thread of the job can
+ * change it), and a path may name a host service, which no sandbox
+ * reaches: so the job's own sockets are refused too while it learns. */
+static int watch_unix(struct hb_learn_obs *o, const struct caller *c,
+		      const struct sockaddr_storage *sa, size_t len)
+{
+	const struct sockaddr_un *un = (const struct sockaddr_un *)sa;
+	char path[sizeof(un->sun_path) + 1] = "", dir[PATH_MAX];
+	_cleanup_free_ char *abs = NULL;
+	size_t n = len - offsetof(struct sockaddr_un, sun_path);
+
+	/* The job says how long it is: no more than sun_path. */
+	memcpy(path, un->sun_path,
+	       n < sizeof(un->sun_path) ? n : sizeof(un->sun_path));
+	if (path[0] &&
+	    (path[0] == '/' || base_dir(c->pid, AT_FDCWD, dir) == 0) &&
+	    hb_path_absolute(path[0] == '/' ? NULL : dir, path, &abs) == 0)
+		hb_learn_obs_add_dest(o, abs, 0, false, false, true);
+	return -ECONNREFUSED;
+}
+
+/* A socket address: recorded.  unix_sock: the caller's socket is an
+ * AF_UNIX one, whatever the address it passes says. */
 static int watch_addr(struct hb_learn_obs *o, const struct caller *c,
-		      unsigned long long addr, unsigned long long len, bool udp)
+		      unsigned long long addr, unsigned long long len, bool udp,
+		      bool unix_sock)
 {
 	struct sockaddr_storage sa = {0};
 	char text[INET6_ADDRSTRLEN];
-	struct stat st;
 
-	if (!addr || len < sizeof(sa_family_t))
+	if (!addr)
 		return 0;
 	if (len > sizeof(sa))
 		len = sizeof(sa);
-	if (read_mem(c->mem, addr, &sa, len) != (int)len)
-		return 0;
+	if (len < sizeof(sa_family_t) ||
+	    read_mem(c->mem, addr, &sa, len) != (int)len)
+		return unix_sock ? -ECONNREFUSED : 0;
+	if (unix_sock || sa.ss_family == AF_UNIX)
+		return watch_unix(o, c, &sa, len);
 	if (sa.ss_family == AF_INET) {
 		struct sockaddr_in *in = (struct sockaddr_in *)&sa;
 		inet_ntop(AF_INET, &in->sin_addr, text, sizeof(text));
@@ -259,49 +288,64 @@ static int watch_addr(struct hb_learn_obs *o, const struct caller *c,
 		inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof(text));
 		hb_learn_obs_add_dest(o, text, ntohs(in6->sin6_port), udp,
 				      false, false);
-	} else if (sa.ss_family == AF_UNIX) {
-		struct sockaddr_un *un = (struct sockaddr_un *)&sa;
-		char path[sizeof(un->sun_path) + 1] = "";
-		size_t n = len - offsetof(struct sockaddr_un, sun_path);
-		/* The job says how long it is: no more than sun_path. */
-		memcpy(path, un->sun_path,
-		       n < sizeof(un->sun_path) ? n : sizeof(un->sun_path));
-		/* Abstract sockets belong to the sandbox's own network
-		 * namespace; a path that does not exist fails anyway. */
-		if (path[0] != '/' || stat(path, &st) < 0)
-			return 0;
-		hb_learn_obs_add_dest(o, path, 0, false, false, true);
-		return -ECONNREFUSED;
 	}
 	return 0;
+}
+
+/* The domain of the caller's descriptor fd, and its type: a copy taken
+ * with pidfd_getfd(); 0 when it is no socket or the caller is gone. */
+static int sock_domain(const struct caller *c, int fd, int *ret_type)
+{
+	_cleanup_close_ int pidfd = -1, copy = -1;
+	int domain = 0;
+	socklen_t len = sizeof(int);
+
+	*ret_type = 0;
+	pidfd = (int)syscall(SYS_pidfd_open, c->pid, 0);
+	/* The pidfd is the caller's only if its call still waits. */
+	if (pidfd < 0 || seccomp_notify_id_valid(c->notify, c->id) < 0)
+		return 0;
+	copy = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+	if (copy < 0 ||
+	    getsockopt(copy, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0 ||
+	    getsockopt(copy, SOL_SOCKET, SO_TYPE, ret_type, &len) < 0)
+		return 0;
+	return domain;
 }
 
 static int watch_net(struct hb_learn_obs *o, const struct seccomp_notif *q,
 		     const struct caller *c, bool *ret_net)
 {
 	const unsigned long long *a = q->data.args;
-	int nr = q->data.nr;
+	int nr = q->data.nr, type;
+	bool unix_sock;
 	struct msghdr m;
 	struct iovec iov;
 
-	*ret_net = true;
+	*ret_net = nr == nr_of("connect") || nr == nr_of("sendto") ||
+		   nr == nr_of("sendmsg") || nr == nr_of("sendmmsg");
+	if (!*ret_net)
+		return 0;
+	unix_sock = sock_domain(c, (int)a[0], &type) == AF_UNIX;
 	if (nr == nr_of("connect"))
-		return watch_addr(o, c, a[1], a[2], false);
+		return watch_addr(o, c, a[1], a[2], false, unix_sock);
 	if (nr == nr_of("sendto")) {
 		watch_payload(o, c->mem, a[1], a[2]);
-		return watch_addr(o, c, a[4], a[5], true);
+		return watch_addr(o, c, a[4], a[5], true, unix_sock);
 	}
-	if (nr != nr_of("sendmsg") && nr != nr_of("sendmmsg")) {
-		*ret_net = false;
-		return 0;
-	}
-	/* sendmmsg: the first message tells where they all go. */
+	/* sendmmsg: the first message tells where they all go.  On an
+	 * AF_UNIX datagram socket the job's memory says where each goes,
+	 * and it can change after it is read: refused. */
 	if (read_mem(c->mem, a[1], &m, sizeof(m)) != (int)sizeof(m))
-		return 0;
+		return unix_sock && type == SOCK_DGRAM ? -ECONNREFUSED : 0;
 	if (m.msg_iovlen && read_mem(c->mem, (uintptr_t)m.msg_iov, &iov,
 				     sizeof(iov)) == (int)sizeof(iov))
 		watch_payload(o, c->mem, (uintptr_t)iov.iov_base, iov.iov_len);
-	return watch_addr(o, c, (uintptr_t)m.msg_name, m.msg_namelen, true);
+	if (watch_addr(o, c, (uintptr_t)m.msg_name, m.msg_namelen, true,
+		       unix_sock) < 0 ||
+	    (unix_sock && type == SOCK_DGRAM))
+		return -ECONNREFUSED;
+	return 0;
 }
 
 void hb_learn_watch(struct hb_learn_obs *o, const bool *always_denied,
@@ -310,7 +354,8 @@ void hb_learn_watch(struct hb_learn_obs *o, const bool *always_denied,
 {
 	int nr = req->data.nr, err = 0;
 	_cleanup_close_ int mem = -1;
-	struct caller c = {.pid = (pid_t)req->pid};
+	struct caller c = {
+		.pid = (pid_t)req->pid, .notify = notify_fd, .id = req->id};
 	char path[64];
 	bool net = false;
 

@@ -445,7 +445,7 @@ def host_service(hb):
     path.unlink()
 
 
-@pytest.mark.parametrize("name", ["absolute"])
+@pytest.mark.parametrize("name", ["absolute", "relative"])
 def test_a_host_unix_socket_is_never_reached(hb, host_service, name):
     path, prefix, received = host_service
     proc, rep = learn(hb, "learn_unix.py",
