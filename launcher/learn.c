@@ -7,6 +7,8 @@
  * for what each recorded path is there.  The host is never written. */
 #include "learn_internal.h"
 #include "config.h"
+#include "ids.h"
+#include "plan.h"
 #include "net_run.h"
 #include "rootfs.h"
 #include "seccomp_filter.h"
@@ -380,7 +382,34 @@ static int push_env(struct hb_strv *env, const struct hb_policy *base)
 	return r;
 }
 
+/* A root-owned script does not run as root, nor a root-group one as
+ * group root: as a uid (and gid) of hivebox's range instead, which no
+ * other live run holds (ids.h), for as long as b->uid_lock is open.  It
+ * reads what others may read, and the script itself must be one of
+ * those. */
+static int take_uid(const struct hb_config *config, struct hb_learn_box *b,
+		    struct hb_diag *diag)
+{
+	unsigned index = 0;
+	int fd = hb_ids_acquire(config->uid_lock, HB_UID_RANGE,
+				(unsigned)getpid() % HB_UID_RANGE, &index);
+
+	if (fd < 0)
+		return hb_diag_set(diag, config->uid_lock, 0,
+				   "learn: cannot take a uid for the job: %s",
+				   fd == -EUSERS ? "every uid of the range is "
+						   "held by a running sandbox"
+						 : strerror(-fd));
+	b->uid_lock = fd;
+	if (b->uid == 0)
+		b->uid = HB_UID_BASE + index;
+	if (b->gid == 0)
+		b->gid = (gid_t)(HB_UID_BASE + index);
+	return 0;
+}
+
 static int fill_box(const struct hb_learn_cli *c, const struct hb_policy *base,
+		    const struct hb_config *config,
 		    const struct hb_learn_obs *o, struct hb_learn_box *b,
 		    struct hb_strv *argv, struct hb_strv *env,
 		    struct hb_diag *diag)
@@ -393,6 +422,11 @@ static int fill_box(const struct hb_learn_cli *c, const struct hb_policy *base,
 		return -errno;
 	b->uid = st.st_uid;
 	b->gid = st.st_gid;
+	if (b->uid == 0 || b->gid == 0) {
+		r = take_uid(config, b, diag);
+		if (r < 0)
+			return r;
+	}
 	b->limits = base->limits;
 	b->network = c->network;
 	/* Where a run would start: the base's workdir, or here. */
@@ -758,6 +792,7 @@ static void run_free(struct run *r)
 	if (r->have_net)
 		hb_net_run_teardown(&r->net);
 	hb_learn_box_free(&r->box);
+	hb_closep(&r->box.uid_lock);
 	free(r->box.cwd);
 	hb_strv_clear(&r->argv);
 	hb_strv_clear(&r->env);
@@ -841,13 +876,13 @@ int hb_learn_run(const struct hb_learn_cli *c, const struct hb_policy *base,
 		 const struct hb_config *config, struct hb_learn_obs *o,
 		 struct hb_diag *diag)
 {
-	struct run r = {.sv = {-1, -1}, .go = {-1, -1}};
+	struct run r = {.sv = {-1, -1}, .go = {-1, -1}, .box.uid_lock = -1};
 	struct watch w = {.o = o, .pidfd = -1, .notify = -1, .timer = -1};
 	int k;
 
 	k = fill_obs(c, base, o, diag);
 	if (k == 0)
-		k = fill_box(c, base, o, &r.box, &r.argv, &r.env, diag);
+		k = fill_box(c, base, config, o, &r.box, &r.argv, &r.env, diag);
 	if (k == 0 &&
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, r.sv) < 0)
 		k = -errno;

@@ -25,8 +25,9 @@ struct hb_learn_box {
 	char **argv; /* interpreter, script, args */
 	char **envp;
 	char *cwd;
-	uid_t uid; /* the script's owner: the job runs as it */
-	gid_t gid;
+	uid_t uid;    /* the script's owner: the job runs as it, but */
+	gid_t gid;    /* root's (uid or gid 0): one of hivebox's range */
+	int uid_lock; /* holds that uid of the range (ids.h), or -1 */
 	struct hb_learn_mount *mounts;
 	size_t n_mounts;
 	int sock;  /* the job sends its notification fd on it */

@@ -4,14 +4,16 @@
  * nothing of it can change: each host mount becomes an overlay whose
  * lower layer is that mount (opened before anything covered it) and
  * whose upper layer is in a tmpfs that goes with the namespace; a mount
- * of a single file is bound read-only.  /proc is a new procfs with
- * /proc/sys read-only, /dev holds the few devices a run has, there is no
- * /sys.  The job runs as the script's owner with no capability, under a
- * filter that sends the supervisor every call that names a path, a
+ * of a single file is bound read-only.  /proc is a new procfs protected
+ * as every sandbox's (hb_mounts_protect_proc()), /dev holds the few
+ * devices a run has, there is no /sys.  The job runs as the script's
+ * owner (a uid of hivebox's range for root's) with no capability, under
+ * a filter that sends the supervisor every call that names a path, a
  * destination or a program, and every call the base policy does not
  * allow; everything else runs unwatched. */
 #include "learn_internal.h"
 #include "mountinfo.h"
+#include "mounts.h"
 #include "net_link.h"
 #include "plan.h"
 
@@ -217,21 +219,13 @@ static int make_dev(void)
 	return r;
 }
 
-/* A new procfs; what in it writes to the kernel, read-only. */
+/* A new procfs, protected as every sandbox's (mounts.c). */
 static int make_proc(void)
 {
 	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
 		  NULL) < 0)
 		return -errno;
-	for (const char *const *p =
-		     (const char *const[]){"/proc/sys", "/proc/sysrq-trigger",
-					   "/proc/irq", NULL};
-	     *p; p++)
-		if (mount(*p, *p, NULL, MS_BIND, NULL) == 0 &&
-		    mount(NULL, *p, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY,
-			  NULL) < 0)
-			return -errno;
-	return 0;
+	return hb_mounts_protect_proc();
 }
 
 /* Each host mount, opened in this namespace (overlayfs clones its

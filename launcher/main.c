@@ -1946,7 +1946,9 @@ static int learn_command(int argc, char **argv)
 	r = hb_learn_prepare(&c, &base_path, &d);
 	if (r == 0)
 		r = hb_policy_load(&base, c.policy ? c.policy : base_path, &d);
-	if (r == 0 && c.network)
+	/* --network's address pool, the uid lock for a root-owned
+	 * script. */
+	if (r == 0)
 		r = hb_config_load(&config, c.config, &d);
 	if (r == 0)
 		r = hb_learn_run(&c, &base, &config, &o, &d);

@@ -419,7 +419,7 @@ static const char *const proc_masked[] = {
 	"/proc/softirqs",
 };
 
-static int protect_proc(void)
+int hb_mounts_protect_proc(void)
 {
 	const unsigned long ro = MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID |
 				 MS_NODEV | MS_NOEXEC;
@@ -461,7 +461,7 @@ static int pivot(int root)
 	/* /dev holds only what the plan put there; nothing may be added. */
 	if (mount_setattr(AT_FDCWD, "/dev", 0, &ro, sizeof(ro)) < 0)
 		return -errno;
-	return protect_proc();
+	return hb_mounts_protect_proc();
 }
 
 static void close_all(int *fds, size_t n)

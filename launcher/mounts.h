@@ -31,3 +31,7 @@ void hb_mounts_close_sources(const struct hb_plan *plan, int *trees);
  * -errno and e names the target that failed, in HB_STAGE_MOUNTS. */
 int hb_mounts_apply(const struct hb_plan *plan, const int *trees,
 		    struct hb_error *e);
+/* In a new procfs mounted on /proc: what in it writes to the kernel,
+ * read-only; what describes the host and no job needs, masked with
+ * /dev/null (which must exist).  Also used by hivebox learn. */
+int hb_mounts_protect_proc(void);

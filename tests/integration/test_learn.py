@@ -71,7 +71,9 @@ def tally_dirs(hb):
     (config / "east.ini").write_text("[votes]\nyes = 3\nno = 1\n")
     (config / "west.ini").write_text("[votes]\nyes = 2\nabstain = 4\n")
     (config / "notes.txt").write_text("not read\n")
-    report = hb.mkdir("report")
+    # The scripts are root's: the job learns as a uid of hivebox's range,
+    # which writes where others may.
+    report = hb.mkdir("report", 0o777)
     # Something else of the host beside them, which must not be granted.
     (hb.dir / "unrelated.txt").write_text("leave me\n")
     return config, report
@@ -166,7 +168,7 @@ def test_a_program_the_job_runs_cannot_be_brought_in(hb):
 def test_a_job_that_fails_is_reported_and_its_policy_written(hb):
     conf = hb.mkdir("conf")
     (conf / "job.conf").write_text("x = 1\n")
-    work = hb.mkdir("work")
+    work = hb.mkdir("work", 0o777)  # the job is no root (see tally_dirs)
     victim = work / "victim"
     victim.write_text("keep\n")
     hb.script("learn_fail.py")
@@ -375,7 +377,7 @@ def test_limits_come_from_the_peaks_with_headroom(hb):
 
 
 def test_a_name_with_a_control_character_never_reaches_the_policy(hb):
-    work = hb.mkdir("work")
+    work = hb.mkdir("work", 0o777)
     proc, rep = learn(hb, "learn_names.py", "work")
     assert proc.returncode == 0, proc
     assert rep["job"]["ok"], rep["job"]
@@ -456,3 +458,22 @@ def test_a_host_unix_socket_is_never_reached(hb, host_service, name):
     assert received() == []
     assert {d["address"] for d in rep["observed"]["destinations"]} == \
         {str(path)}, rep["observed"]
+
+
+def test_a_root_owned_script_runs_as_a_uid_of_the_range(hb):
+    hb.script("learn_whoami.py")
+    assert os.stat(hb.dir / "learn_whoami.py").st_uid == 0
+    proc, rep = learn(hb, "learn_whoami.py")
+    assert proc.returncode == 0, proc
+    job = json.loads(proc.stderr.strip().splitlines()[-1])
+    assert 2000000000 <= job["uid"] < 2000000000 + 65536, job
+    assert job["gid"] == job["uid"], job
+    # /proc as in every sandbox: the host's command line masked, the
+    # kernel's settings read-only.
+    assert job["cmdline"] == "" and not job["wrote_sys"], job
+    # The owner of a script that is not root's stays who it runs as.
+    os.chown(hb.dir / "learn_whoami.py", 1234, 1234)
+    proc, rep = learn(hb, "learn_whoami.py", out="again.ini")
+    assert proc.returncode == 0, proc
+    job = json.loads(proc.stderr.strip().splitlines()[-1])
+    assert (job["uid"], job["gid"]) == (1234, 1234), job
