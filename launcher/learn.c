@@ -50,7 +50,10 @@ void hb_learn_usage(FILE *out)
 	      "  to stdout.  Exit 0 when the policy was written (also if the "
 	      "job\n"
 	      "  failed, as the report says), 125 when nothing could be "
-	      "learned.\n",
+	      "learned.\n"
+	      "  --network: the job reaches real servers; what it changes "
+	      "there is\n"
+	      "  changed (only the host's files are kept from it).\n",
 	      out);
 }
 

@@ -1944,12 +1944,12 @@ static int learn_command(int argc, char **argv)
 	}
 	hb_policy_init(&base);
 	r = hb_learn_prepare(&c, &base_path, &d);
+	/* Where a bare --policy name is found, as for every verb;
+	 * --network's address pool; the uid lock for a root-owned script. */
+	if (r == 0)
+		r = hb_config_policy_dirs(&config, c.config, &base.dirs, &d);
 	if (r == 0)
 		r = hb_policy_load(&base, c.policy ? c.policy : base_path, &d);
-	/* --network's address pool, the uid lock for a root-owned
-	 * script. */
-	if (r == 0)
-		r = hb_config_load(&config, c.config, &d);
 	if (r == 0)
 		r = hb_learn_run(&c, &base, &config, &o, &d);
 	if (r == 0)

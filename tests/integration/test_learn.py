@@ -3,6 +3,7 @@ checked untouched, and the learned policy is loaded and run under."""
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import time
@@ -477,3 +478,28 @@ def test_a_root_owned_script_runs_as_a_uid_of_the_range(hb):
     assert proc.returncode == 0, proc
     job = json.loads(proc.stderr.strip().splitlines()[-1])
     assert (job["uid"], job["gid"]) == (1234, 1234), job
+
+
+@pytest.fixture
+def system_dir(hb):
+    """A machine's policy directory outside the start directory, and the
+    hivebox.conf that names it."""
+    base = hb.dir.parent / f"{hb.dir.name}-etc"
+    base.mkdir(mode=0o755)
+    config = base / "hivebox.conf"
+    config.write_text(f"[policies]\nsystem_dir = {base}\n")
+    yield base, config
+    shutil.rmtree(base)
+
+
+def test_a_bare_base_name_is_found_as_hivebox_conf_says(hb, system_dir):
+    base, config = system_dir
+    strict = FIXTURES.parent.parent / "policies" / "strict.ini"
+    (base / "site.ini").write_text(
+        f"[policy]\nextends = {strict.resolve()}\n"
+        "[execution]\ntimeout_seconds = 7\n")
+    proc, rep = learn(hb, "sleeper.py", "0",
+                      options=["--config", config, "--policy", "site.ini"])
+    assert proc.returncode == 0, proc
+    assert rep["base"] == str(base / "site.ini"), rep["base"]
+    assert keys(hb.dir / "learned.ini", "extends") == [str(base / "site.ini")]
