@@ -465,6 +465,7 @@ static int fill_box(const struct hb_learn_cli *c, const struct hb_policy *base,
 
 struct watch {
 	struct hb_learn_obs *o;
+	const bool *base_allows; /* the box's allow */
 	pid_t init;
 	int pidfd, sock, notify, timer;
 	unsigned long long start_ms, deadline_ms;
@@ -600,7 +601,8 @@ static void handle_notify(struct watch *w, const bool *always_denied)
 	if (seccomp_notify_alloc(&req, &resp) < 0)
 		return;
 	if (seccomp_notify_receive(w->notify, req) == 0) {
-		hb_learn_watch(w->o, always_denied, req, resp, w->notify);
+		hb_learn_watch(w->o, always_denied, w->base_allows, req, resp,
+			       w->notify);
 		/* The caller's descriptors, before it goes on: a job too
 		 * short for the timer still shows its peak. */
 		if (w->o->started)
@@ -906,6 +908,7 @@ int hb_learn_run(const struct hb_learn_cli *c, const struct hb_policy *base,
 		hb_closep(&r.sv[1]);
 		hb_closep(&r.go[0]);
 		w.sock = r.sv[0];
+		w.base_allows = r.box.allow;
 		k = supervise(&r, &w, diag);
 	}
 	hb_closep(&w.notify);

@@ -30,7 +30,7 @@ struct hb_learn_box {
 	int uid_lock; /* holds that uid of the range (ids.h), or -1 */
 	struct hb_learn_mount *mounts;
 	size_t n_mounts;
-	int sock;  /* the job sends its notification fd on it */
+	int sock;  /* the init sends the job's listener on it */
 	int go_fd; /* with a network: a byte once the host side is up */
 	bool network;
 	struct hb_net_pool_slot slot;
@@ -49,7 +49,8 @@ _Noreturn void hb_learn_box_init(const struct hb_learn_box *b);
 bool hb_learn_watched(int nr);
 
 /* The supervisor's side: one notification recorded into o and answered
- * (CONTINUE, or the errno hivebox would answer). */
+ * (CONTINUE, or the errno hivebox would answer).  base_allows: the
+ * box's allow. */
 void hb_learn_watch(struct hb_learn_obs *o, const bool *always_denied,
-		    const struct seccomp_notif *req,
+		    const bool *base_allows, const struct seccomp_notif *req,
 		    struct seccomp_notif_resp *resp, int notify_fd);

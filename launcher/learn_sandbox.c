@@ -16,6 +16,7 @@
 #include "mounts.h"
 #include "net_link.h"
 #include "plan.h"
+#include "seccomp_filter.h"
 
 #include <fcntl.h>
 #include <grp.h>
@@ -298,11 +299,23 @@ bool hb_learn_watched(int nr)
 static int load_filter(const struct hb_learn_box *b)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_NOTIFY);
+	bool by_args[HB_SYSCALL_NR_END];
 	int r = ctx ? 0 : -ENOMEM;
 
-	for (int nr = 0; nr < HB_SYSCALL_NR_END && r == 0; nr++)
-		if (b->allow[nr] && !hb_learn_watched(nr))
+	/* ioctl, clone and the like by the real filter's argument rules:
+	 * what they do not let through (TIOCSTI on the terminal hivebox
+	 * was started on, clone with CLONE_NEWUSER) goes to the
+	 * supervisor, which refuses it as hivebox does. */
+	for (int nr = 0; nr < HB_SYSCALL_NR_END && r == 0; nr++) {
+		by_args[nr] = b->allow[nr] && !hb_learn_watched(nr) &&
+			      hb_filter_by_args(nr);
+		if (b->allow[nr] && !hb_learn_watched(nr) && !by_args[nr])
 			r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
+	}
+	/* IP sockets even without --network: the connection the job tries
+	 * is what learning records (the namespace has only lo). */
+	if (r == 0)
+		r = hb_filter_allow_by_args(ctx, by_args, true);
 	if (r == 0)
 		r = seccomp_load(ctx);
 	if (r == 0)

@@ -9,6 +9,7 @@
  * before the kernel reads it again, which makes the record wrong, never
  * the host changed. */
 #include "learn_internal.h"
+#include "seccomp_filter.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -349,7 +350,7 @@ static int watch_net(struct hb_learn_obs *o, const struct seccomp_notif *q,
 }
 
 void hb_learn_watch(struct hb_learn_obs *o, const bool *always_denied,
-		    const struct seccomp_notif *req,
+		    const bool *base_allows, const struct seccomp_notif *req,
 		    struct seccomp_notif_resp *resp, int notify_fd)
 {
 	int nr = req->data.nr, err = 0;
@@ -377,7 +378,13 @@ void hb_learn_watch(struct hb_learn_obs *o, const bool *always_denied,
 		err = -ENOSYS;
 	} else if (!watch_path(o, req, &c)) {
 		err = watch_net(o, req, &c, &net);
-		if (!net && nr >= 0 && nr < HB_SYSCALL_NR_END) {
+		/* The base allows it, but not with these arguments (the
+		 * filter's rules, hb_filter_by_args()): refused, as hivebox
+		 * refuses it, and no call beyond the base. */
+		if (!net && nr >= 0 && nr < HB_SYSCALL_NR_END &&
+		    base_allows[nr] && hb_filter_by_args(nr)) {
+			err = -EPERM;
+		} else if (!net && nr >= 0 && nr < HB_SYSCALL_NR_END) {
 			o->beyond[nr] = true;
 			if (always_denied[nr])
 				err = -EPERM;

@@ -235,13 +235,22 @@ static int allow_guarded(scmp_filter_ctx ctx, const struct hb_guard *g,
 	}
 }
 
-static bool special(int nr)
+bool hb_filter_by_args(int nr)
 {
 	return nr == SCMP_SYS(ioctl) || nr == SCMP_SYS(prctl) ||
 	       nr == SCMP_SYS(clone) || nr == SCMP_SYS(execve) ||
 	       nr == SCMP_SYS(socket) || nr == SCMP_SYS(socketpair) ||
-	       nr == SCMP_SYS(personality) || nr == SCMP_SYS(clone3) ||
-	       hb_guard_find(nr);
+	       nr == SCMP_SYS(personality) || nr == SCMP_SYS(clone3);
+}
+
+int hb_filter_allow_by_args(void *ctx, const bool *allow, bool inet)
+{
+	return allow_special(ctx, allow, inet, false, 0);
+}
+
+static bool special(int nr)
+{
+	return hb_filter_by_args(nr) || hb_guard_find(nr);
 }
 
 /* Allow-list: every call allowed, not denied and not blocked, with the

@@ -67,6 +67,17 @@ int hb_filter_input_of(const struct hb_policy *p, struct hb_filter_input *ret,
 /* The BPF for in, malloc'ed into *ret_prog. */
 int hb_filter_compile(const struct hb_filter_input *in, uintptr_t exec_arg0,
 		      struct sock_filter **ret_prog, unsigned short *ret_len);
+/* The calls an allow-list lets through only by their arguments (ioctl
+ * but the denied requests, prctl but PR_SET_SECCOMP, clone without
+ * namespace flags, socket and socketpair of the allowed families,
+ * personality queries, the interpreter's execve, never clone3). */
+bool hb_filter_by_args(int nr);
+/* Their rules, for those of them allow says, added to the libseccomp
+ * context ctx (execve's only for a NULL path: clear it in allow to have
+ * none); a call they do not let through falls to ctx's default.  inet:
+ * IP sockets too.  For hivebox learn, whose job's filter is not this
+ * compiler's. */
+int hb_filter_allow_by_args(void *ctx, const bool *allow, bool inet);
 void hb_filter_free(struct hb_filter *f);
 void hb_filter_print(const struct hb_policy *p, const struct hb_filter *f,
 		     FILE *out);

@@ -503,3 +503,10 @@ def test_a_bare_base_name_is_found_as_hivebox_conf_says(hb, system_dir):
     assert proc.returncode == 0, proc
     assert rep["base"] == str(base / "site.ini"), rep["base"]
     assert keys(hb.dir / "learned.ini", "extends") == [str(base / "site.ini")]
+
+
+def test_calls_the_base_allows_by_their_arguments_are_refused_so(hb):
+    proc, rep = learn(hb, "learn_args.py")
+    assert proc.returncode == 0, proc
+    got = json.loads(proc.stderr.strip().splitlines()[-1])
+    assert got == {"tiocsti": "EPERM", "clone_newuser": "EPERM"}, got
