@@ -532,9 +532,16 @@ static int edits_of(const struct hb_mig_ctx *c, const struct hb_crontab *t,
 			continue;
 		r = hb_cron_wrap(&t->lines[jobs[i].line].cmds[jobs[i].cmd],
 				 &jobs[i].py, c->hivebox, jobs[i].policy,
-				 &e[k]);
-		if (r == 0)
+				 jobs[i].script, &e[k]);
+		if (r == -EINVAL) {
+			fprintf(c->out,
+				"  line %u: left as it is: its script's path "
+				"%s cannot stand unquoted in a crontab\n",
+				t->lines[jobs[i].line].lineno, jobs[i].script);
+			r = 0;
+		} else if (r == 0) {
 			k++;
+		}
 	}
 	*ret = e;
 	*ret_n = k;

@@ -574,17 +574,27 @@ bool hb_cron_safe_word(const char *s)
 }
 
 int hb_cron_wrap(const struct hb_cron_cmd *c, const struct hb_cron_py *py,
-		 const char *hivebox, const char *policy,
+		 const char *hivebox, const char *policy, const char *script,
 		 struct hb_cron_edit *ret)
 {
+	bool found;
+
 	if (py->form != HB_PY_INTERP && py->form != HB_PY_DIRECT)
 		return -EINVAL;
+	/* A script the shell finds along PATH: hivebox does not search
+	 * PATH, so the word becomes the path the shell would run. */
+	found = py->form == HB_PY_DIRECT && !strchr(c->w[py->prog].value, '/');
 	if (!hb_cron_safe_word(hivebox) || !hb_cron_safe_word(policy))
 		return -EINVAL;
+	if (found &&
+	    (!script || script[0] != '/' || !hb_cron_safe_word(script)))
+		return -EINVAL;
 	ret->start = c->w[py->prog].start;
-	ret->end =
-		py->form == HB_PY_INTERP ? c->w[py->script].start : ret->start;
-	if (asprintf(&ret->text, "%s --policy %s ", hivebox, policy) < 0)
+	ret->end = py->form == HB_PY_INTERP ? c->w[py->script].start
+		   : found		    ? c->w[py->prog].end
+					    : ret->start;
+	if (asprintf(&ret->text, "%s --policy %s %s", hivebox, policy,
+		     found ? script : "") < 0)
 		return -ENOMEM;
 	return 0;
 }

@@ -105,9 +105,11 @@ struct hb_cron_edit {
 bool hb_cron_safe_word(const char *s);
 /* The edit that runs the job under "HIVEBOX --policy POLICY": the
  * interpreter and its options replaced, or the script prefixed; the
- * script, its arguments and everything around them kept. */
+ * script, its arguments and everything around them kept.  A script the
+ * shell finds along PATH (a bare name) is replaced by script, its
+ * absolute path, which must stand unquoted: -EINVAL if not. */
 int hb_cron_wrap(const struct hb_cron_cmd *c, const struct hb_cron_py *py,
-		 const char *hivebox, const char *policy,
+		 const char *hivebox, const char *policy, const char *script,
 		 struct hb_cron_edit *ret);
 /* The text with the edits (sorted by start, not overlapping) made. */
 int hb_cron_splice(const char *text, size_t len,

@@ -375,3 +375,28 @@ def test_bad_input_one_line_and_nothing_written(hb, args, message):
     assert not (hb.dir / "my policies").exists()
     # Nor the default policy directory, where none was named.
     assert default_dir.exists() == default_there
+
+
+def test_script_found_along_path_is_named_by_its_path(gov):
+    """cron's shell finds `dj` along the crontab's PATH; hivebox does
+    not search PATH, so the wrapped line names the script's path."""
+    bin_dir = gov.dir / "bin"
+    bin_dir.mkdir()
+    dj = bin_dir / "dj"
+    dj.write_text("#!/usr/bin/python3\n" +
+                  (gov.dir / "gov" / "report.py").read_text())
+    dj.chmod(0o755)
+    tab = gov.dir / "pathtab"
+    tab.write_text(f"PATH={bin_dir}:/usr/bin:/bin\n@hourly dj --now\n")
+    run = gov.migrate("--apply", source=["--crontab", str(tab)])
+    assert run.returncode == 0, run.stderr
+    assert f"script {dj}, as root" in run.stdout, run.stdout
+    # "@hourly COMMAND": the special schedule is one field.
+    cmd = tab.read_text().split("\n")[1].split(None, 1)[1]
+    assert cmd == (f"{HIVEBOX.resolve()} --policy {gov.policies}/"
+                   f"pathtab-dj.ini {dj} --now"), cmd
+    job = subprocess.run(["sh", "-c", cmd], env={"PATH": "/usr/bin:/bin"},
+                         cwd="/", stdin=subprocess.DEVNULL,
+                         capture_output=True, text=True, timeout=120)
+    assert job.returncode == 0, job
+    assert job.stdout == "report --now\n"

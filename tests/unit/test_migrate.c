@@ -233,7 +233,7 @@ static char *rewrite(const char *text, bool user_field)
 				continue;
 			cr_assert_eq(hb_cron_wrap(&t.lines[i].cmds[k], &py,
 						  "/usr/local/bin/hivebox",
-						  "/etc/hb/j.ini", &e[n]),
+						  "/etc/hb/j.ini", NULL, &e[n]),
 				     0);
 			n++;
 		}
@@ -276,17 +276,48 @@ Test(migrate_cron, wrap_refuses_what_cannot_stand_unquoted)
 
 	hb_cron_python(&t.lines[0].cmds[0], &py);
 	cr_assert_eq(hb_cron_wrap(&t.lines[0].cmds[0], &py, "/bin/hivebox",
-				  "/etc/my policies/x.ini", &e),
+				  "/etc/my policies/x.ini", NULL, &e),
 		     -EINVAL);
 	cr_assert_eq(hb_cron_wrap(&t.lines[0].cmds[0], &py, "/bin/hivebox",
-				  "/etc/100%/x.ini", &e),
+				  "/etc/100%/x.ini", NULL, &e),
 		     -EINVAL);
 	cr_assert_not(hb_cron_safe_word("a$b"));
 	cr_assert(hb_cron_safe_word("/usr/local/bin/hivebox"));
 	py.form = HB_PY_WRAPPED;
 	cr_assert_eq(hb_cron_wrap(&t.lines[0].cmds[0], &py, "/bin/hivebox",
-				  "/x.ini", &e),
+				  "/x.ini", NULL, &e),
 		     -EINVAL);
+	hb_crontab_free(&t);
+}
+
+/* A script found along PATH: hivebox does not search PATH, so its word
+ * becomes the absolute path; without one it is refused. */
+Test(migrate_cron, wrap_names_a_path_found_script_by_its_path)
+{
+	const char *text = "@hourly dj --now >/dev/null\n";
+	struct hb_crontab t = parse(text, false);
+	struct hb_cron_edit e = {0};
+	struct hb_cron_py py;
+	char *out = NULL;
+	size_t len;
+
+	hb_cron_python(&t.lines[0].cmds[0], &py);
+	cr_assert_eq(py.form, HB_PY_NONE);
+	py.form = HB_PY_DIRECT; /* as migrate sets it, by the shebang */
+	cr_assert_eq(hb_cron_wrap(&t.lines[0].cmds[0], &py, "/bin/hivebox",
+				  "/p/x.ini", NULL, &e),
+		     -EINVAL);
+	cr_assert_eq(hb_cron_wrap(&t.lines[0].cmds[0], &py, "/bin/hivebox",
+				  "/p/x.ini", "/srv/my dj", &e),
+		     -EINVAL);
+	cr_assert_eq(hb_cron_wrap(&t.lines[0].cmds[0], &py, "/bin/hivebox",
+				  "/p/x.ini", "/usr/local/bin/dj", &e),
+		     0);
+	cr_assert_eq(hb_cron_splice(text, strlen(text), &e, 1, &out, &len), 0);
+	cr_assert_str_eq(out, "@hourly /bin/hivebox --policy /p/x.ini "
+			      "/usr/local/bin/dj --now >/dev/null\n");
+	free(out);
+	free(e.text);
 	hb_crontab_free(&t);
 }
 
