@@ -18,6 +18,7 @@
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -323,58 +324,136 @@ int hb_mig_run(const char *path, char *const *argv, const char *cwd,
 	return r;
 }
 
-static int fsync_dir_of(const char *path)
+/* The directory path lies in, relative to dirfd, fsynced. */
+static int fsync_dir_of(int dirfd, const char *path)
 {
 	const char *slash = strrchr(path, '/');
 	char dir[PATH_MAX];
 	_cleanup_close_ int fd = -1;
 
 	if (!slash)
-		return 0;
+		return fsync(dirfd) < 0 ? -errno : 0;
 	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-	fd = open(dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = openat(dirfd, dir[0] ? dir : "/",
+		    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 || fsync(fd) < 0)
 		return -errno;
 	return 0;
 }
 
-int hb_mig_write_atomic(const char *path, const char *text, size_t len,
-			mode_t mode, const struct stat *like)
+/* A new file beside path, named .NAME.hivebox-XXXXXXXX: a dot name,
+ * which cron ignores in cron.d while it is there. */
+static int open_temp(int dirfd, const char *path, char **ret)
+{
+	const char *slash = strrchr(path, '/');
+	int dlen = slash ? (int)(slash - path) + 1 : 0;
+	unsigned char rnd[4];
+	int fd = -1;
+
+	for (int tries = 0; fd < 0 && tries < 16; tries++) {
+		free(*ret);
+		*ret = NULL;
+		if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
+			return -errno;
+		if (asprintf(ret, "%.*s.%s.hivebox-%02x%02x%02x%02x", dlen,
+			     path, path + dlen, rnd[0], rnd[1], rnd[2],
+			     rnd[3]) < 0)
+			return -ENOMEM;
+		fd = openat(dirfd, *ret,
+			    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+				    O_CLOEXEC,
+			    0600);
+		if (fd < 0 && errno != EEXIST)
+			return -errno;
+	}
+	return fd < 0 ? -EEXIST : fd;
+}
+
+int hb_mig_write_atomic(int dirfd, const char *path, const char *text,
+			size_t len, mode_t mode, const struct stat *like)
 {
 	_cleanup_free_ char *tmp = NULL;
-	_cleanup_close_ int fd = -1;
-	const char *slash = strrchr(path, '/');
-	int r;
+	_cleanup_close_ int fd = open_temp(dirfd, path, &tmp);
+	int r = fd < 0 ? fd : hb_write_all(fd, text, len);
 
-	/* A dot name: cron ignores it in cron.d while it is there. */
-	if (!slash || asprintf(&tmp, "%.*s/.%s.hivebox-XXXXXX",
-			       (int)(slash - path), path, slash + 1) < 0)
-		return slash ? -ENOMEM : -EINVAL;
-	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
-		return -errno;
-	r = hb_write_all(fd, text, len);
+		return fd;
 	if (r == 0 && fchmod(fd, like ? like->st_mode & 07777 : mode) < 0)
 		r = -errno;
 	if (r == 0 && like && fchown(fd, like->st_uid, like->st_gid) < 0)
 		r = -errno;
 	if (r == 0 && fsync(fd) < 0)
 		r = -errno;
-	if (r == 0 && rename(tmp, path) < 0)
+	if (r == 0 && renameat(dirfd, tmp, dirfd, path) < 0)
 		r = -errno;
 	if (r < 0) {
-		unlink(tmp);
+		unlinkat(dirfd, tmp, 0);
 		return r;
 	}
-	return fsync_dir_of(path);
+	return fsync_dir_of(dirfd, path);
+}
+
+/* name in dirfd, a directory of ours: owned by euid, written by no one
+ * else, not a symlink; made (0700) when create and missing.  Its fd. */
+static int own_dir_at(int dirfd, const char *name, bool create)
+{
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+
+	if (create && mkdirat(dirfd, name, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	fd = openat(dirfd, name,
+		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (st.st_uid != geteuid() || (st.st_mode & 022))
+		return -EPERM;
+	return TAKE_FD(fd);
+}
+
+static const char *dir_error(int r)
+{
+	return r == -EPERM ? "not a directory of ours: owned by another "
+			     "user, or writable by group or others"
+	       : r == -ELOOP || r == -ENOTDIR ? "not a directory (a symlink?)"
+					      : strerror(-r);
+}
+
+/* The policy directory and its .backup, opened once and checked: a
+ * directory someone else could write would let him swap the policy a
+ * root job runs under, or plant the backup --rollback installs. */
+static int open_dirs(struct hb_mig_ctx *c, bool create, bool backup,
+		     struct hb_diag *diag)
+{
+	_cleanup_free_ char *b = NULL;
+	int r = 0;
+
+	if (c->dir_fd < 0) {
+		r = hb_open_own_dir(c->policy_dir, create);
+		if (r < 0)
+			return hb_diag_set(diag, c->policy_dir, 0,
+					   "cannot use: %s", dir_error(r));
+		c->dir_fd = r;
+	}
+	if (!backup || c->backup_fd >= 0)
+		return 0;
+	r = own_dir_at(c->dir_fd, ".backup", create);
+	if (r < 0 && asprintf(&b, "%s/.backup", c->policy_dir) < 0)
+		return -ENOMEM;
+	if (r < 0)
+		return hb_diag_set(diag, b, 0, "cannot use: %s", dir_error(r));
+	c->backup_fd = r;
+	return 0;
 }
 
 /* A crontab file: regular, not too large. */
-static int read_file(const char *path, char **ret, size_t *ret_len,
-		     struct stat *st)
+static int read_file_at(int dirfd, const char *path, char **ret,
+			size_t *ret_len, struct stat *st)
 {
-	_cleanup_close_ int fd =
-		open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	_cleanup_close_ int fd = openat(
+		dirfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
 
 	if (fd < 0)
 		return -errno;
@@ -385,15 +464,21 @@ static int read_file(const char *path, char **ret, size_t *ret_len,
 	return read_fd(fd, CRONTAB_MAX, ret, ret_len);
 }
 
-/* crontab -u USER -l, or crontab -u USER FILE. */
-static int crontab_cmd(const char *user, const char *file, char **ret_out,
-		       size_t *ret_len)
+static int read_file(const char *path, char **ret, size_t *ret_len,
+		     struct stat *st)
+{
+	return read_file_at(AT_FDCWD, path, ret, ret_len, st);
+}
+
+/* crontab -u USER -l, or crontab -u USER FILE (in cwd, if not NULL). */
+static int crontab_cmd(const char *user, const char *file, const char *cwd,
+		       char **ret_out, size_t *ret_len)
 {
 	struct hb_strv argv = {0};
 	int status = 0, r = hb_migrate_crontab_argv(user, file, &argv);
 
 	if (r == 0)
-		r = hb_mig_run(HB_MIGRATE_CRONTAB, argv.v, NULL, ret_out,
+		r = hb_mig_run(HB_MIGRATE_CRONTAB, argv.v, cwd, ret_out,
 			       ret_len, &status);
 	hb_strv_clear(&argv);
 	if (r == 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
@@ -422,7 +507,7 @@ static int source_text(struct hb_mig_source *s, struct hb_diag *diag)
 			return hb_diag_set(diag, NULL, 0,
 					   "migrate: -u %s: no such user",
 					   s->user);
-		r = crontab_cmd(s->user, NULL, &s->text, &s->len);
+		r = crontab_cmd(s->user, NULL, NULL, &s->text, &s->len);
 		if (r < 0)
 			return hb_diag_set(diag, NULL, 0,
 					   "migrate: cannot read the crontab "
@@ -596,7 +681,7 @@ static int unchanged(const struct hb_mig_source *s, struct hb_diag *diag)
 	_cleanup_free_ char *now = NULL;
 	struct stat st;
 	size_t len = 0;
-	int r = s->user ? crontab_cmd(s->user, NULL, &now, &len)
+	int r = s->user ? crontab_cmd(s->user, NULL, NULL, &now, &len)
 			: read_file(s->path, &now, &len, &st);
 
 	if (r == 0 && len == s->len && memcmp(now, s->text, len) == 0)
@@ -612,7 +697,7 @@ static int unchanged(const struct hb_mig_source *s, struct hb_diag *diag)
 static int install(const struct hb_mig_ctx *c, const struct hb_mig_source *s,
 		   const char *text, size_t len, struct hb_diag *diag)
 {
-	_cleanup_free_ char *tmp = NULL, *back = NULL;
+	_cleanup_free_ char *tmp = NULL, *back = NULL, *name = NULL;
 	_cleanup_close_ int fd = -1;
 	struct stat st;
 	size_t blen;
@@ -621,24 +706,27 @@ static int install(const struct hb_mig_ctx *c, const struct hb_mig_source *s,
 	if (!s->user) {
 		r = stat(s->path, &st) < 0 ? -errno : 0;
 		if (r == 0)
-			r = hb_mig_write_atomic(s->path, text, len, 0, &st);
+			r = hb_mig_write_atomic(AT_FDCWD, s->path, text, len, 0,
+						&st);
 		return r < 0 ? hb_diag_set(diag, s->path, 0,
 					   "cannot install: %s", strerror(-r))
 			     : 0;
 	}
-	if (asprintf(&tmp, "%s/.backup/.install-XXXXXX", c->policy_dir) < 0)
-		return -ENOMEM;
-	fd = mkostemp(tmp, O_CLOEXEC);
-	r = fd < 0 ? -errno : hb_write_all(fd, text, len);
+	/* In .backup, which is ours: crontab(1) reads it by a name
+	 * relative to it, as Debian's keeps only 100 bytes of one. */
+	fd = open_temp(c->backup_fd, "install", &name);
+	r = fd < 0 ? fd : hb_write_all(fd, text, len);
 	if (r == 0 && fchmod(fd, 0644) < 0)
 		r = -errno;
+	if (r == 0 && asprintf(&tmp, "%s/.backup", c->policy_dir) < 0)
+		r = -ENOMEM;
 	if (r == 0)
-		r = crontab_cmd(s->user, tmp, NULL, NULL);
+		r = crontab_cmd(s->user, name, tmp, NULL, NULL);
 	if (fd >= 0)
-		unlink(tmp);
+		unlinkat(c->backup_fd, name, 0);
 	/* What crontab -l gives back must be what was meant. */
 	if (r == 0)
-		r = crontab_cmd(s->user, NULL, &back, &blen);
+		r = crontab_cmd(s->user, NULL, NULL, &back, &blen);
 	if (r == 0 && (blen != len || memcmp(back, text, len) != 0))
 		r = -EIO;
 	return r < 0 ? hb_diag_set(diag, NULL, 0,
@@ -654,23 +742,21 @@ static int install(const struct hb_mig_ctx *c, const struct hb_mig_source *s,
 static int backup(const struct hb_mig_ctx *c, const struct hb_mig_source *s,
 		  bool has_wrapped, struct hb_diag *diag)
 {
-	_cleanup_free_ char *path = NULL, *dir = NULL;
+	_cleanup_free_ char *path = NULL;
 	int r = backup_path(c, s, &path);
 
-	if (r == 0 && asprintf(&dir, "%s/.backup", c->policy_dir) < 0)
-		r = -ENOMEM;
 	if (r < 0)
 		return r;
-	if (has_wrapped && access(path, F_OK) == 0) {
+	if (has_wrapped && faccessat(c->backup_fd, hb_mig_base(path), F_OK,
+				     AT_SYMLINK_NOFOLLOW) == 0) {
 		fprintf(c->out,
 			"  backup: %s kept (from before the first "
 			"--apply)\n",
 			path);
 		return 0;
 	}
-	r = hb_mkdir_p(dir, 0755, 0700);
-	if (r == 0)
-		r = hb_mig_write_atomic(path, s->text, s->len, 0600, NULL);
+	r = hb_mig_write_atomic(c->backup_fd, hb_mig_base(path), s->text,
+				s->len, 0600, NULL);
 	if (r < 0)
 		return hb_diag_set(diag, path, 0, "cannot write the backup: %s",
 				   strerror(-r));
@@ -699,6 +785,8 @@ static int apply_source(struct hb_mig_ctx *c, const struct hb_mig_source *s,
 		r = hb_cron_splice(s->text, s->len, e, ne, &text, &len);
 	if (r == 0 && text)
 		r = unchanged(s, diag);
+	if (r == 0 && text)
+		r = open_dirs(c, true, true, diag);
 	if (r == 0 && text)
 		r = backup(c, s, wrapped, diag);
 	if (r == 0 && text)
@@ -751,9 +839,21 @@ static int rollback_source(struct hb_mig_ctx *c, const struct hb_mig_source *s,
 	struct stat st;
 	size_t len;
 	char name[PATH_MAX + 32];
+	struct hb_diag dd = {0};
 	int r = backup_path(c, s, &path);
 
-	r = r ?: read_file(path, &text, &len, &st);
+	/* No directory (or no .backup) is no backup; one not ours is an
+	 * error whatever required says. */
+	if (r == 0 && open_dirs(c, false, true, &dd) < 0) {
+		r = c->dir_fd < 0 && access(c->policy_dir, F_OK) < 0 ? -ENOENT
+		    : c->dir_fd >= 0 && faccessat(c->dir_fd, ".backup", F_OK,
+						  AT_SYMLINK_NOFOLLOW) < 0
+			    ? -ENOENT
+			    : open_dirs(c, false, true, diag);
+	}
+	r = r
+		    ?: read_file_at(c->backup_fd, hb_mig_base(path), &text,
+				    &len, &st);
 	if (r < 0 && (r != -ENOENT || required))
 		return hb_diag_set(diag, path, 0,
 				   "cannot roll back: no backup here: %s",
@@ -773,7 +873,8 @@ static int rollback_source(struct hb_mig_ctx *c, const struct hb_mig_source *s,
 	r = unchanged(s, diag);
 	if (r < 0)
 		return r;
-	r = hb_mig_write_atomic(before, s->text, s->len, 0600, NULL);
+	r = hb_mig_write_atomic(c->backup_fd, hb_mig_base(before), s->text,
+				s->len, 0600, NULL);
 	if (r < 0)
 		return hb_diag_set(diag, before, 0, "cannot write: %s",
 				   strerror(-r));
@@ -805,11 +906,8 @@ static int one_source(struct hb_mig_ctx *c, struct hb_mig_source *s,
 		return rollback_source(c, s, required, diag);
 	/* Made only once there is a crontab to migrate: a refused run
 	 * leaves no directory behind. */
-	r = hb_mkdir_p(c->policy_dir, 0755, 0755);
-	if (r < 0)
-		return hb_diag_set(diag, c->policy_dir, 0, "cannot create: %s",
-				   strerror(-r));
-	return migrate_source(c, s, diag);
+	r = open_dirs(c, true, false, diag);
+	return r < 0 ? r : migrate_source(c, s, diag);
 }
 
 static int file_source(struct hb_mig_ctx *c, const char *path,
@@ -936,7 +1034,8 @@ static int setup(struct hb_mig_ctx *c, struct hb_diag *diag)
 int hb_migrate_run(const struct hb_migrate_cli *m, FILE *out,
 		   struct hb_diag *diag)
 {
-	struct hb_mig_ctx c = {.m = m, .out = out};
+	struct hb_mig_ctx c = {
+		.m = m, .out = out, .dir_fd = -1, .backup_fd = -1};
 	struct hb_mig_source s = {.user = m->user};
 	int r = setup(&c, diag);
 
@@ -961,6 +1060,8 @@ int hb_migrate_run(const struct hb_migrate_cli *m, FILE *out,
 			"dry run: only the policies in %s were written; "
 			"--apply makes the changes\n",
 			c.policy_dir);
+	hb_closep(&c.dir_fd);
+	hb_closep(&c.backup_fd);
 	free(c.policy_dir);
 	free(c.base);
 	hb_strv_clear(&c.names);

@@ -7,6 +7,7 @@
 #include "migrate_cron.h"
 
 #include <limits.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -30,6 +31,8 @@ struct hb_mig_job {
 struct hb_mig_ctx {
 	const struct hb_migrate_cli *m;
 	char *policy_dir; /* absolute */
+	int dir_fd;	  /* policy_dir, opened once and checked: ours */
+	int backup_fd;	  /* its .backup, likewise; -1 until needed */
 	char *base;	  /* absolute */
 	char hivebox[PATH_MAX];
 	struct hb_strv names; /* the policy files named in this run */
@@ -42,10 +45,18 @@ struct hb_mig_ctx {
  * else left as it is.  status as waitpid() gives it. */
 int hb_mig_run(const char *path, char *const *argv, const char *cwd,
 	       char **ret_out, size_t *ret_len, int *status);
-/* Write len bytes to path through a temporary file in the same
- * directory and a rename: path is the old file or the new, never half. */
-int hb_mig_write_atomic(const char *path, const char *text, size_t len,
-			mode_t mode, const struct stat *like);
+/* Write len bytes to path (relative to dirfd, or AT_FDCWD) through a
+ * temporary file in the same directory and a rename: path is the old
+ * file or the new, never half.  Mode and owner as like's, or mode. */
+int hb_mig_write_atomic(int dirfd, const char *path, const char *text,
+			size_t len, mode_t mode, const struct stat *like);
+/* The policy directory's fd, and the name of path in it. */
+static inline const char *hb_mig_base(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
 
 /* The Python jobs of t, resolved: where they run, as whom, what. */
 int hb_mig_find_jobs(const struct hb_mig_source *s, const struct hb_crontab *t,

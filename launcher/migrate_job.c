@@ -390,7 +390,8 @@ static int parse_verdict(struct verdict *v, const char *out)
  * does not see a virtualenv: it is given a policy that extends the job's
  * with the system's python3, the same parser.  Its path in *ret, or
  * NULL when the job's own will do. */
-static int check_view(const struct hb_mig_job *j, char **ret)
+static int check_view(const struct hb_mig_ctx *c, const struct hb_mig_job *j,
+		      char **ret)
 {
 	_cleanup_free_ char *text = NULL;
 	const char *name = strrchr(j->policy, '/') + 1;
@@ -407,7 +408,8 @@ static int check_view(const struct hb_mig_job *j, char **ret)
 		     "%s\n",
 		     name, name, DEFAULT_INTERP) < 0)
 		return -ENOMEM;
-	r = hb_mig_write_atomic(*ret, text, strlen(text), 0644, NULL);
+	r = hb_mig_write_atomic(c->dir_fd, hb_mig_base(*ret), text,
+				strlen(text), 0644, NULL);
 	if (r < 0) {
 		free(*ret);
 		*ret = NULL;
@@ -423,13 +425,13 @@ static int check(const struct hb_mig_ctx *c, const struct hb_mig_job *j,
 		 struct verdict *v)
 {
 	_cleanup_free_ char *view = NULL;
-	int r = check_view(j, &view);
+	int r = check_view(c, j, &view);
 
 	if (r < 0)
 		return r;
 	r = check_one(c, view ?: j->policy, j->script, v);
 	if (view)
-		unlink(view);
+		unlinkat(c->dir_fd, hb_mig_base(view), 0);
 	return r;
 }
 
@@ -656,7 +658,8 @@ static int write_policy(const struct hb_mig_ctx *c, const struct hb_crontab *t,
 	int r = policy_text(c, t, j, source, p, &text);
 
 	if (r == 0)
-		r = hb_mig_write_atomic(path, text, strlen(text), 0644, NULL);
+		r = hb_mig_write_atomic(c->dir_fd, hb_mig_base(path), text,
+					strlen(text), 0644, NULL);
 	return r;
 }
 

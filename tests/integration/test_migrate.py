@@ -307,7 +307,7 @@ def test_user_crontab_through_crontab_command(gov, cron_user):
     assert gov.migrate("--rollback", source=src).returncode == 0
     assert crontab_of(cron_user) == original
     assert not [p for p in backup.parent.iterdir()
-                if p.name.startswith(".install-")]
+                if ".hivebox-" in p.name]
 
 
 def learn_known() -> bool:
@@ -400,3 +400,40 @@ def test_script_found_along_path_is_named_by_its_path(gov):
                          capture_output=True, text=True, timeout=120)
     assert job.returncode == 0, job
     assert job.stdout == "report --now\n"
+
+
+def test_policy_dir_and_backup_must_be_ours(gov):
+    """A policy directory (or .backup) that another user owns, that
+    others can write, or that is a symlink, is refused: whoever could
+    write it could swap a root job's policy or plant the backup
+    --rollback installs."""
+    gov.policies.mkdir(mode=0o755)
+    os.chmod(gov.policies, 0o777)
+    run = gov.migrate()
+    assert run.returncode == EXIT_HIVEBOX, run
+    assert run.stderr == (f"hivebox: {gov.policies}: cannot use: not a directory "
+                          "of ours: owned by another user, or writable "
+                          "by group or others\n"), run.stderr
+    assert list(gov.policies.iterdir()) == []
+    os.chmod(gov.policies, 0o755)
+    os.chown(gov.policies, 65534, 65534)
+    assert gov.migrate().returncode == EXIT_HIVEBOX
+    os.chown(gov.policies, 0, 0)
+    elsewhere = gov.dir / "elsewhere"
+    elsewhere.mkdir(mode=0o700)
+    (gov.policies / ".backup").symlink_to(elsewhere)
+    run = gov.migrate("--apply")
+    assert run.returncode == EXIT_HIVEBOX, run
+    assert run.stderr == (f"hivebox: {gov.policies}/.backup: cannot use: not a "
+                          "directory (a symlink?)\n"), run.stderr
+    assert gov.crontab.read_bytes() == gov.original
+    assert list(elsewhere.iterdir()) == []
+    (gov.policies / ".backup").unlink()
+    assert gov.migrate("--apply").returncode == 0
+    assert stat.S_IMODE(gov.backup().parent.stat().st_mode) == 0o700
+    (gov.dir / "planted").write_bytes(b"@daily rm -rf /\n")
+    gov.backup().unlink()
+    gov.backup().symlink_to(gov.dir / "planted")
+    run = gov.migrate("--rollback")
+    assert run.returncode == EXIT_HIVEBOX, run
+    assert gov.crontab.read_bytes() == gov.expected()
