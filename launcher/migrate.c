@@ -492,6 +492,7 @@ static int crontab_cmd(const char *user, const char *file, const char *cwd,
 
 static void source_free(struct hb_mig_source *s)
 {
+	hb_closep(&s->dir_fd);
 	free(s->label);
 	free(s->path);
 	free(s->text);
@@ -499,7 +500,6 @@ static void source_free(struct hb_mig_source *s)
 
 static int source_text(struct hb_mig_source *s, struct hb_diag *diag)
 {
-	struct stat st;
 	int r;
 
 	if (s->user) {
@@ -516,12 +516,36 @@ static int source_text(struct hb_mig_source *s, struct hb_diag *diag)
 					   s->user);
 		return 0;
 	}
-	r = read_file(s->path, &s->text, &s->len, &st);
+	r = read_file(s->path, &s->text, &s->len, &s->st);
 	if (r < 0)
 		return hb_diag_set(diag, s->path, 0, "cannot read: %s",
 				   r == -EINVAL ? "not a regular file"
 						: strerror(-r));
-	s->owner = st.st_uid;
+	s->owner = s->st.st_uid;
+	return 0;
+}
+
+/* The directory of a file source, opened for its rewrite: one that
+ * someone other than root can write would let him swap the file
+ * between migrate's read and its rename. */
+static int source_dir(struct hb_mig_source *s, struct hb_diag *diag)
+{
+	_cleanup_free_ char *dir =
+		strndup(s->path, (size_t)(strrchr(s->path, '/') - s->path));
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+
+	if (!dir)
+		return -ENOMEM;
+	fd = open(dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return hb_diag_set(diag, dir[0] ? dir : "/", 0,
+				   "cannot open: %s", strerror(errno));
+	if (st.st_uid != 0 || (st.st_mode & 022))
+		return hb_diag_set(diag, s->path, 0,
+				   "cannot rewrite: its directory is writable "
+				   "by someone other than root");
+	s->dir_fd = TAKE_FD(fd);
 	return 0;
 }
 
@@ -699,15 +723,14 @@ static int install(const struct hb_mig_ctx *c, const struct hb_mig_source *s,
 {
 	_cleanup_free_ char *tmp = NULL, *back = NULL, *name = NULL;
 	_cleanup_close_ int fd = -1;
-	struct stat st;
 	size_t blen;
 	int r;
 
+	/* Mode and owner as read_file's fstat found them; in the directory
+	 * opened (and checked) once. */
 	if (!s->user) {
-		r = stat(s->path, &st) < 0 ? -errno : 0;
-		if (r == 0)
-			r = hb_mig_write_atomic(AT_FDCWD, s->path, text, len, 0,
-						&st);
+		r = hb_mig_write_atomic(s->dir_fd, hb_mig_base(s->path), text,
+					len, 0, &s->st);
 		return r < 0 ? hb_diag_set(diag, s->path, 0,
 					   "cannot install: %s", strerror(-r))
 			     : 0;
@@ -900,6 +923,8 @@ static int one_source(struct hb_mig_ctx *c, struct hb_mig_source *s,
 {
 	int r = source_text(s, diag);
 
+	if (r == 0 && !s->user && (c->m->apply || c->m->rollback))
+		r = source_dir(s, diag);
 	if (r < 0)
 		return r;
 	if (c->m->rollback)
@@ -914,7 +939,7 @@ static int file_source(struct hb_mig_ctx *c, const char *path,
 		       const char *label, bool user_field, bool required,
 		       struct hb_diag *diag)
 {
-	struct hb_mig_source s = {.user_field = user_field};
+	struct hb_mig_source s = {.user_field = user_field, .dir_fd = -1};
 	_cleanup_free_ char *cwd = getcwd(NULL, 0);
 	int r = cwd ? hb_path_absolute(cwd, path, &s.path) : -errno;
 
@@ -1036,7 +1061,7 @@ int hb_migrate_run(const struct hb_migrate_cli *m, FILE *out,
 {
 	struct hb_mig_ctx c = {
 		.m = m, .out = out, .dir_fd = -1, .backup_fd = -1};
-	struct hb_mig_source s = {.user = m->user};
+	struct hb_mig_source s = {.user = m->user, .dir_fd = -1};
 	int r = setup(&c, diag);
 
 	if (r == 0 && m->learn)

@@ -16,7 +16,9 @@ struct hb_mig_source {
 	char *path;	  /* a file source, absolute; NULL for -u USER */
 	const char *user; /* -u USER */
 	bool user_field;
-	uid_t owner; /* a file without a user field: its jobs run as him */
+	uid_t owner;	/* a file without a user field: its jobs run as him */
+	struct stat st; /* a file: as read, for its rewrite's mode, owner */
+	int dir_fd;	/* a file, --apply or --rollback: its directory */
 	char *text;
 	size_t len;
 };

@@ -437,3 +437,22 @@ def test_policy_dir_and_backup_must_be_ours(gov):
     run = gov.migrate("--rollback")
     assert run.returncode == EXIT_HIVEBOX, run
     assert gov.crontab.read_bytes() == gov.expected()
+
+
+def test_crontab_in_a_directory_others_write_is_not_rewritten(gov):
+    """The crontab is rewritten by a rename in its directory: one that
+    someone other than root can write could have the file swapped
+    between migrate's read and that rename.  A dry run still scores."""
+    shared = gov.dir / "shared"
+    shared.mkdir()
+    os.chmod(shared, 0o1777)
+    tab = shared / "tab"
+    tab.write_bytes(gov.original)
+    assert gov.migrate(source=["--crontab", str(tab)]).returncode == 0
+    run = gov.migrate("--apply", source=["--crontab", str(tab)])
+    assert run.returncode == EXIT_HIVEBOX, run
+    assert run.stderr == (f"hivebox: {tab}: cannot rewrite: its directory "
+                          "is writable by someone other than root\n")
+    assert run.stdout == ""
+    assert tab.read_bytes() == gov.original
+    assert not (gov.policies / ".backup").exists()
