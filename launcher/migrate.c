@@ -16,6 +16,7 @@
 #include <json-c/json.h>
 #include <limits.h>
 #include <pwd.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -213,6 +214,35 @@ int hb_migrate_policy_name(const char *source, const char *script, unsigned n,
 		r = asprintf(ret, "%s-%s-%u.ini", src, stem, n);
 	else
 		r = asprintf(ret, "%s-%s.ini", src, stem);
+	return r < 0 ? -ENOMEM : 0;
+}
+
+static uint32_t fnv1a(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h & 0xffffff;
+}
+
+int hb_migrate_source_label(const char *user, const char *path, bool cron_d,
+			    char **ret)
+{
+	const char *base = path ? strrchr(path, '/') : NULL;
+	int r;
+
+	/* A user name the policy name would change (a.b, a_b) is told
+	 * apart by its hash, a file always by its path's. */
+	if (user && user[strspn(user, "abcdefghijklmnopqrstuvwxyz"
+				      "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				      "0123456789_-")] == '\0')
+		r = asprintf(ret, "user-%s", user);
+	else if (user)
+		r = asprintf(ret, "user-%s-%06x", user, (unsigned)fnv1a(user));
+	else
+		r = asprintf(ret, "%s-%s-%06x", cron_d ? "crond" : "file",
+			     base ? base + 1 : path, (unsigned)fnv1a(path));
 	return r < 0 ? -ENOMEM : 0;
 }
 
@@ -830,6 +860,7 @@ static int migrate_source(struct hb_mig_ctx *c, const struct hb_mig_source *s,
 	int r = hb_crontab_parse(&t, s->text, s->len, s->user_field);
 
 	c->source = source_name(s, name, sizeof(name));
+	c->label = s->label;
 	fprintf(c->out, "%s (%s user field):\n", c->source,
 		s->user_field ? "with a" : "no");
 	if (r == 0)
@@ -935,19 +966,17 @@ static int one_source(struct hb_mig_ctx *c, struct hb_mig_source *s,
 	return r < 0 ? r : migrate_source(c, s, diag);
 }
 
-static int file_source(struct hb_mig_ctx *c, const char *path,
-		       const char *label, bool user_field, bool required,
-		       struct hb_diag *diag)
+static int file_source(struct hb_mig_ctx *c, const char *path, bool cron_d,
+		       bool user_field, bool required, struct hb_diag *diag)
 {
 	struct hb_mig_source s = {.user_field = user_field, .dir_fd = -1};
 	_cleanup_free_ char *cwd = getcwd(NULL, 0);
 	int r = cwd ? hb_path_absolute(cwd, path, &s.path) : -errno;
 
-	if (r == 0) {
-		const char *slash = strrchr(s.path, '/');
-		s.label = strdup(label ?: slash + 1);
-		r = s.label ? one_source(c, &s, required, diag) : -ENOMEM;
-	}
+	if (r == 0)
+		r = hb_migrate_source_label(NULL, s.path, cron_d, &s.label);
+	if (r == 0)
+		r = one_source(c, &s, required, diag);
 	source_free(&s);
 	return r;
 }
@@ -974,7 +1003,7 @@ static int cron_d(struct hb_mig_ctx *c, struct hb_diag *diag)
 				path);
 		else if (r == 0 && cron_reads(name) && lstat(path, &st) == 0 &&
 			 S_ISREG(st.st_mode))
-			r = file_source(c, path, name, true, false, diag);
+			r = file_source(c, path, true, true, false, diag);
 		free(names[i]);
 	}
 	free(names);
@@ -1069,12 +1098,12 @@ int hb_migrate_run(const struct hb_migrate_cli *m, FILE *out,
 			     "learn, as root, on a read-only view of the "
 			     "host\n");
 	if (r == 0 && m->user) {
-		s.label = strdup(m->user);
-		r = s.label ? one_source(&c, &s, true, diag) : -ENOMEM;
+		r = hb_migrate_source_label(m->user, NULL, false, &s.label);
+		r = r ?: one_source(&c, &s, true, diag);
 		source_free(&s);
 	} else if (r == 0 && m->crontab) {
 		r = file_source(
-			&c, m->crontab, NULL,
+			&c, m->crontab, false,
 			hb_migrate_has_user_field(m->crontab, m->user_field),
 			true, diag);
 	} else if (r == 0) {

@@ -39,6 +39,13 @@ int hb_migrate_run(const struct hb_migrate_cli *m, FILE *out,
 /* Does FILE (given with --crontab) have a user field: --user-field, or
  * it is /etc/crontab, or it lies in a directory named cron.d. */
 bool hb_migrate_has_user_field(const char *path, bool flag);
+/* What a source's policy names start with: user-USER (and H, a hash of
+ * USER, if it holds a character a policy name cannot), or crond-NAME-H
+ * (a file of --cron-d) or file-NAME-H (--crontab), NAME the file's name
+ * and H six hex digits of a hash of its absolute path: two sources never
+ * share a name, and a source keeps its name run after run. */
+int hb_migrate_source_label(const char *user, const char *path, bool cron_d,
+			    char **ret);
 /* The policy file's name for a job: SOURCE-STEM.ini, made of letters,
  * digits, '_' and '-' only; n > 1 adds "-N". */
 int hb_migrate_policy_name(const char *source, const char *script, unsigned n,

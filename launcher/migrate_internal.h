@@ -39,6 +39,7 @@ struct hb_mig_ctx {
 	char hivebox[PATH_MAX];
 	struct hb_strv names; /* the policy files named in this run */
 	const char *source; /* the crontab being read, as the report names it */
+	const char *label;  /* ... as its policies' names and headers do */
 	FILE *out;
 };
 

@@ -7,6 +7,7 @@
 #include "policy.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <json-c/json.h>
 #include <pwd.h>
@@ -625,9 +626,11 @@ static int policy_text(const struct hb_mig_ctx *c, const struct hb_crontab *t,
 		"; a path the script builds at run time is not here.  "
 		"Review it before\n; --apply; hivebox migrate --learn runs the "
 		"job to learn it.\n"
+		"; migrate source: %s\n"
 		"[policy]\nextends = %s\n",
 		source, l->lineno, (int)(cmd > 120 ? 120 : cmd),
-		t->text + l->cmd_start, cmd > 120 ? "..." : "", c->base);
+		t->text + l->cmd_start, cmd > 120 ? "..." : "", c->label,
+		c->base);
 	if (j->interp && strcmp(j->interp, DEFAULT_INTERP) != 0)
 		fprintf(f,
 			"[execution]\n; the interpreter the cron line runs\n"
@@ -650,13 +653,52 @@ static int policy_text(const struct hb_mig_ctx *c, const struct hb_crontab *t,
 	return fclose(f) == 0 ? 0 : -ENOMEM;
 }
 
+/* Does name in the policy directory say it was written for this source
+ * (its "; migrate source:" line)?  -ENOENT when there is no such file. */
+static int says_ours(const struct hb_mig_ctx *c, const char *name)
+{
+	_cleanup_close_ int fd =
+		openat(c->dir_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_free_ char *want = NULL;
+	char buf[2048];
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	if (asprintf(&want, "\n; migrate source: %s\n", c->label) < 0)
+		return -ENOMEM;
+	return strstr(buf, want) ? 1 : 0;
+}
+
+/* A policy there already is replaced only if it was written for this
+ * source: a name another crontab's job (or an admin) uses is not taken
+ * over.  A learned JOB.ini is ours if its JOB.base.ini is. */
+static int may_replace(const struct hb_mig_ctx *c, const char *name)
+{
+	_cleanup_free_ char *base = NULL;
+	size_t n = strlen(name);
+	int r = says_ours(c, name);
+
+	if (r != 0)
+		return r == -ENOENT || r == 1 ? 0 : r;
+	if (n > 4 && asprintf(&base, "%.*s.base.ini", (int)(n - 4), name) < 0)
+		return -ENOMEM;
+	return base && says_ours(c, base) == 1 ? 0 : -EEXIST;
+}
+
 static int write_policy(const struct hb_mig_ctx *c, const struct hb_crontab *t,
 			const struct hb_mig_job *j, const char *source,
 			const struct proposal *p, const char *path)
 {
 	_cleanup_free_ char *text = NULL;
-	int r = policy_text(c, t, j, source, p, &text);
+	int r = may_replace(c, hb_mig_base(path));
 
+	if (r == 0)
+		r = policy_text(c, t, j, source, p, &text);
 	if (r == 0)
 		r = hb_mig_write_atomic(c->dir_fd, hb_mig_base(path), text,
 					strlen(text), 0644, NULL);
@@ -955,7 +997,10 @@ int hb_mig_score(struct hb_mig_ctx *c, const struct hb_crontab *t,
 	}
 	if (r < 0) {
 		hb_diag_set(diag, j->policy, 0, "cannot write the policy: %s",
-			    strerror(-r));
+			    r == -EEXIST ? "one is there that hivebox migrate "
+					   "did not write for this crontab; "
+					   "not replaced"
+					 : strerror(-r));
 	} else if (hb_policy_load(&pol, j->policy, diag) < 0) {
 		r = -EINVAL;
 	} else {

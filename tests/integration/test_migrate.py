@@ -25,6 +25,15 @@ STRICT = REPO / "policies" / "strict.ini"
 CRONTAB_BIN = "/usr/bin/crontab"
 
 
+def label(path, kind: str = "file") -> str:
+    """What the policies of a crontab file are named after: its kind,
+    its name and the FNV-1a hash of its path (hivebox_source_label)."""
+    h = 2166136261
+    for b in str(path).encode():
+        h = ((h ^ b) * 16777619) & 0xffffffff
+    return f"{kind}-{Path(path).name}-{h & 0xffffff:06x}"
+
+
 class Gov:
     """The fixture tree in a test's directory: gov/ with its scripts (their
     @DIR@ filled in), a virtualenv, the crontab, a base policy that keeps
@@ -33,6 +42,8 @@ class Gov:
     def __init__(self, hb):
         self.hb = hb
         self.dir = hb.dir
+        self.crontab = self.dir / "crontab"
+        self.label = label(self.crontab)
         shutil.copytree(MIGRATE / "gov", self.dir / "gov")
         for script in (self.dir / "gov").glob("*.py"):
             script.write_text(self.fill(script.read_text()))
@@ -40,7 +51,6 @@ class Gov:
         (self.dir / "gov" / "out").mkdir(mode=0o755)
         subprocess.run(["/usr/bin/python3", "-m", "venv", "--without-pip",
                         str(self.dir / "venv")], check=True)
-        self.crontab = self.dir / "crontab"
         self.original = self.fill((MIGRATE / "crontab").read_text()).encode()
         self.crontab.write_bytes(self.original)
         self.policies = self.dir / "policies"
@@ -51,7 +61,8 @@ class Gov:
     def fill(self, text: str) -> str:
         return (text.replace("@DIR@", str(self.dir))
                 .replace("@HIVEBOX@", str(HIVEBOX.resolve()))
-                .replace("@POLICIES@", str(self.dir / "policies")))
+                .replace("@POLICIES@", str(self.dir / "policies"))
+                .replace("@LABEL@", self.label))
 
     def expected(self) -> bytes:
         return self.fill((MIGRATE / "crontab.applied").read_text()).encode()
@@ -121,10 +132,10 @@ def test_dry_run_scores_each_job_and_writes_its_policy(gov):
     assert (f"  - 5 0 * * * cd {gov.dir}/gov && python3 tally.py >> "
             f"{gov.dir}/gov/tally.log 2>&1") in run.stdout
     names = sorted(p.name for p in gov.policies.glob("*.ini"))
-    assert names == ["crontab-broken.ini", "crontab-direct.ini",
-                     "crontab-report-2.ini", "crontab-report.ini",
-                     "crontab-tally.ini"]
-    tally = (gov.policies / "crontab-tally.ini").read_text()
+    assert names == [f"{gov.label}-{n}.ini" for n in
+                     ("broken", "direct", "report-2", "report", "tally")]
+    tally = (gov.policies / f"{gov.label}-tally.ini").read_text()
+    assert f"\n; migrate source: {gov.label}\n" in tally
     assert f"extends = {gov.base}\n" in tally
     # It imports tallylib from beside it: its directory is shown, which
     # holds the config it reads; what it writes is made writable.
@@ -132,10 +143,10 @@ def test_dry_run_scores_each_job_and_writes_its_policy(gov):
             f"from there\nread_only = {gov.dir}/gov\n") in tally
     assert "config/tally.ini" not in tally
     assert f"read_write = {gov.dir}/gov/out\n" in tally
-    venv = (gov.policies / "crontab-report-2.ini").read_text()
+    venv = (gov.policies / f"{gov.label}-report-2.ini").read_text()
     assert f"interpreter = {gov.dir}/venv/bin/python\n" in venv
     assert f"read_only = {gov.dir}/venv\n" in venv
-    report = (gov.policies / "crontab-report.ini").read_text()
+    report = (gov.policies / f"{gov.label}-report.ini").read_text()
     assert "set = PYTHONUNBUFFERED=1\n" in report
     # It imports only the standard library: its directory stays out.
     assert "sys.path[0]" not in report and "read_only" not in report
@@ -162,7 +173,7 @@ def test_apply_twice_then_rollback_compares_bytes(gov):
     assert again.returncode == 0, again.stderr
     assert "  nothing to change\n" in again.stdout
     assert "already under hivebox (policy " \
-           f"{gov.policies}/crontab-tally.ini)" in again.stdout
+           f"{gov.policies}/{gov.label}-tally.ini)" in again.stdout
     assert gov.crontab.read_bytes() == gov.expected()
     assert gov.backup().read_bytes() == gov.original
     back = gov.migrate("--rollback")
@@ -238,16 +249,17 @@ def test_cron_d_directory(gov):
     assert f"--   0  runs as {nobody}, who does not exist here" in b[3]
     assert score(b[3]) == 90
     assert "runs as root, who exists" in b[4] and score(b[4]) == 100
+    crond = label(cron_d / "gov", "crond")
     assert "set = PYTHONDONTWRITEBYTECODE=1" in \
-        (gov.policies / "gov-report.ini").read_text()
+        (gov.policies / f"{crond}-report.ini").read_text()
     applied = gov.migrate("--apply", source=["--cron-d", str(cron_d)])
     assert applied.returncode == 0, applied.stderr
     hivebox = HIVEBOX.resolve()
     assert (cron_d / "gov").read_bytes() == (
         "# cron.d: a user field on every job\nSHELL=/bin/sh\n"
         f"*/5 * * * * {nobody} cd {gov.dir}/gov && {hivebox} --policy "
-        f"{gov.policies}/gov-tally.ini tally.py\n"
-        f"@daily root {hivebox} --policy {gov.policies}/gov-report.ini "
+        f"{gov.policies}/{crond}-tally.ini tally.py\n"
+        f"@daily root {hivebox} --policy {gov.policies}/{crond}-report.ini "
         f"{gov.dir}/gov/report.py").encode()
     # The file cron reads keeps its mode; the one it ignores is untouched.
     assert stat.S_IMODE((cron_d / "gov").stat().st_mode) == 0o640
@@ -297,7 +309,7 @@ def test_user_crontab_through_crontab_command(gov, cron_user):
     assert gov.migrate("--apply", source=src).returncode == 0
     wrapped = original.replace(
         b"python3 tally.py", f"{HIVEBOX.resolve()} --policy "
-        f"{gov.policies}/{cron_user}-tally.ini tally.py".encode())
+        f"{gov.policies}/user-{cron_user}-tally.ini tally.py".encode())
     assert crontab_of(cron_user) == wrapped
     backup = gov.policies / ".backup" / f"user-{cron_user}.crontab"
     assert backup.read_bytes() == original
@@ -328,10 +340,10 @@ def test_learn_writes_the_policy_the_job_then_runs_under(gov):
     assert "each job is EXECUTED once by hivebox learn" in run.stdout
     # Learning changes nothing on the host.
     assert not (gov.dir / "gov" / "out" / "tally.txt").exists()
-    learned = gov.policies / "learn-tally.ini"
-    base = gov.policies / "learn-tally.base.ini"
+    learned = gov.policies / f"{label(tab)}-tally.ini"
+    base = gov.policies / f"{label(tab)}-tally.base.ini"
     assert f"extends = {base}" in learned.read_text() or \
-        "extends = learn-tally.base.ini" in learned.read_text()
+        f"extends = {base.name}" in learned.read_text()
     assert f"extends = {gov.base}\n" in base.read_text()
     assert score(blocks(run.stdout)[1]) >= 85, run.stdout
     assert gov.migrate("--apply", source=["--crontab", str(tab)]
@@ -394,7 +406,7 @@ def test_script_found_along_path_is_named_by_its_path(gov):
     # "@hourly COMMAND": the special schedule is one field.
     cmd = tab.read_text().split("\n")[1].split(None, 1)[1]
     assert cmd == (f"{HIVEBOX.resolve()} --policy {gov.policies}/"
-                   f"pathtab-dj.ini {dj} --now"), cmd
+                   f"{label(tab)}-dj.ini {dj} --now"), cmd
     job = subprocess.run(["sh", "-c", cmd], env={"PATH": "/usr/bin:/bin"},
                          cwd="/", stdin=subprocess.DEVNULL,
                          capture_output=True, text=True, timeout=120)
@@ -456,3 +468,30 @@ def test_crontab_in_a_directory_others_write_is_not_rewritten(gov):
     assert run.stdout == ""
     assert tab.read_bytes() == gov.original
     assert not (gov.policies / ".backup").exists()
+
+
+def test_sources_of_one_name_never_share_a_policy(gov):
+    """Two crontabs named alike, a user and a cron.d file of his name:
+    each gets policies of its own, and a policy written for one source
+    (or by hand) is not replaced by another's."""
+    other = gov.dir / "other"
+    other.mkdir()
+    twin = other / "crontab"
+    twin.write_bytes(gov.original)
+    assert gov.migrate().returncode == 0
+    assert gov.migrate(source=["--crontab", str(twin)]).returncode == 0
+    mine = (gov.policies / f"{gov.label}-tally.ini").read_bytes()
+    assert label(twin) != gov.label
+    assert (gov.policies / f"{label(twin)}-tally.ini").exists()
+    # The first crontab's policy is as it wrote it.
+    assert gov.migrate().returncode == 0
+    assert (gov.policies / f"{gov.label}-tally.ini").read_bytes() == mine
+    # One an admin wrote under that name is not replaced.
+    hand = gov.policies / f"{gov.label}-report.ini"
+    hand.write_text(f"[policy]\nextends = {STRICT}\n")
+    run = gov.migrate()
+    assert run.returncode == EXIT_HIVEBOX, run
+    assert run.stderr == (f"hivebox: {hand}: cannot write the policy: one "
+                          "is there that hivebox migrate did not write "
+                          "for this crontab; not replaced\n"), run.stderr
+    assert hand.read_text() == f"[policy]\nextends = {STRICT}\n"

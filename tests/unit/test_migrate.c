@@ -352,6 +352,32 @@ Test(migrate, policy_names_are_stable_and_safe)
 	free(n);
 }
 
+/* Sources alike in name are told apart by their kind and a hash. */
+Test(migrate, source_labels_never_collide)
+{
+	char *a = NULL, *b = NULL;
+
+	cr_assert_eq(hb_migrate_source_label("gov", NULL, false, &a), 0);
+	cr_assert_str_eq(a, "user-gov");
+	free(a);
+	cr_assert_eq(hb_migrate_source_label(NULL, "/etc/cron.d/gov", true, &a),
+		     0);
+	cr_assert_str_eq(a, "crond-gov-f63ec8");
+	free(a);
+	cr_assert_eq(hb_migrate_source_label(NULL, "/a/tab", false, &a), 0);
+	cr_assert_eq(hb_migrate_source_label(NULL, "/b/tab", false, &b), 0);
+	cr_assert(strncmp(a, "file-tab-", 9) == 0 && strlen(a) == 15, "%s", a);
+	cr_assert_str_neq(a, b);
+	free(a);
+	free(b);
+	cr_assert_eq(hb_migrate_source_label("a.b", NULL, false, &a), 0);
+	cr_assert_eq(hb_migrate_source_label("a_b", NULL, false, &b), 0);
+	cr_assert(strncmp(a, "user-a.b-", 9) == 0, "%s", a);
+	cr_assert_str_eq(b, "user-a_b");
+	free(a);
+	free(b);
+}
+
 Test(migrate, user_field_backup_and_crontab_argv)
 {
 	struct hb_strv argv = {0};
