@@ -410,7 +410,7 @@ static int check_view(const struct hb_mig_ctx *c, const struct hb_mig_job *j,
 		     name, name, DEFAULT_INTERP) < 0)
 		return -ENOMEM;
 	r = hb_mig_write_atomic(c->dir_fd, hb_mig_base(*ret), text,
-				strlen(text), 0644, NULL);
+				strlen(text), 0600, NULL);
 	if (r < 0) {
 		free(*ret);
 		*ret = NULL;
@@ -701,7 +701,7 @@ static int write_policy(const struct hb_mig_ctx *c, const struct hb_crontab *t,
 		r = policy_text(c, t, j, source, p, &text);
 	if (r == 0)
 		r = hb_mig_write_atomic(c->dir_fd, hb_mig_base(path), text,
-					strlen(text), 0644, NULL);
+					strlen(text), 0600, NULL);
 	return r;
 }
 

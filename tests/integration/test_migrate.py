@@ -136,6 +136,10 @@ def test_dry_run_scores_each_job_and_writes_its_policy(gov):
                      ("broken", "direct", "report-2", "report", "tally")]
     tally = (gov.policies / f"{gov.label}-tally.ini").read_text()
     assert f"\n; migrate source: {gov.label}\n" in tally
+    # They copy the cron command, which may hold a token: root's alone.
+    for name in names:
+        assert stat.S_IMODE((gov.policies / name).stat().st_mode) == 0o600
+    assert stat.S_IMODE(gov.policies.stat().st_mode) == 0o700
     assert f"extends = {gov.base}\n" in tally
     # It imports tallylib from beside it: its directory is shown, which
     # holds the config it reads; what it writes is made writable.
