@@ -33,7 +33,8 @@ void hb_migrate_usage(FILE *out)
 	      "| --cron-d DIR]\n"
 	      "                       [--policy-dir DIR] [--base FILE] "
 	      "[--audit-dir DIR]\n"
-	      "                       [--learn] [--apply | --rollback]\n"
+	      "                       [--learn] [--repropose] [--apply | "
+	      "--rollback]\n"
 	      "Find the Python jobs of a crontab, score how well each would "
 	      "run under\n"
 	      "hivebox, and write a policy for each into the policy directory "
@@ -55,6 +56,10 @@ void hb_migrate_usage(FILE *out)
 	      "  --learn         also run each job once under 'hivebox learn': "
 	      "this EXECUTES\n"
 	      "                  it, as root, on a read-only view of the host\n"
+	      "  --repropose     propose anew the policies an earlier run "
+	      "wrote (kept\n"
+	      "                  as they are, and reviewed edits with them, "
+	      "without it)\n"
 	      "  --apply         back the crontab up, then run each job under "
 	      "hivebox --policy\n"
 	      "  --rollback      put back the crontab saved by --apply, byte "
@@ -77,10 +82,10 @@ static int need_one_source(const struct hb_migrate_cli *m, struct hb_diag *diag)
 	if (m->apply && m->rollback)
 		return hb_diag_set(diag, NULL, 0,
 				   "migrate: --apply and --rollback together");
-	if (m->learn && m->rollback)
+	if ((m->learn || m->repropose) && m->rollback)
 		return hb_diag_set(diag, NULL, 0,
-				   "migrate: --learn has nothing to learn in "
-				   "a --rollback");
+				   "migrate: --learn and --repropose have "
+				   "nothing to do in a --rollback");
 	if (m->user_field && !m->crontab)
 		return hb_diag_set(diag, NULL, 0,
 				   "migrate: --user-field is for --crontab "
@@ -121,6 +126,7 @@ static bool take_flag(struct hb_migrate_cli *m, int o)
 		     : o == 'A' ? &m->apply
 		     : o == 'R' ? &m->rollback
 		     : o == 'h' ? &m->help
+		     : o == 'P' ? &m->repropose
 				: NULL;
 
 	if (flag)
@@ -143,6 +149,7 @@ int hb_migrate_parse(struct hb_migrate_cli *m, int argc, char **argv,
 		{"apply", no_argument, NULL, 'A'},
 		{"rollback", no_argument, NULL, 'R'},
 		{"help", no_argument, NULL, 'h'},
+		{"repropose", no_argument, NULL, 'P'},
 		{0},
 	};
 	int o;

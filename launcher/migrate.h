@@ -25,6 +25,7 @@ struct hb_migrate_cli {
 	const char *audit_dir;	/* for the check (and learn) runs */
 	bool user_field;	/* --user-field: FILE has one */
 	bool learn, apply, rollback, help;
+	bool repropose; /* replace the policies an earlier run wrote */
 };
 
 /* hivebox migrate's options, from argv[2] on. */

@@ -474,6 +474,7 @@ struct proposal {
 	struct hb_strv ro, rw;
 	struct hb_strv left_out; /* "PATH: why" */
 	char *here;		 /* the script's directory, for its modules */
+	bool kept;		 /* written by an earlier run: kept as it is */
 	char module[64];	 /* ... one of which the script imports */
 };
 
@@ -924,7 +925,10 @@ static void judged_reasons(FILE *out, const struct verdict *v,
 	reason(out, s->risk_ok, s->pts[1], "hivebox check: risk %s%s%s%s",
 	       v->risk, v->risky.n ? " (" : "", buf, v->risky.n ? ")" : "");
 	list_text(v->outside.n ? &v->outside : &v->readonly, buf, sizeof(buf));
-	if (s->pts[2])
+	if (s->pts[2] && p->kept)
+		reason(out, true, s->pts[2],
+		       "its literal paths are in the policy");
+	else if (s->pts[2])
 		reason(out, true, s->pts[2],
 		       "its literal paths are in the policy (%zu granted)",
 		       p->ro.n + p->rw.n + !!p->here);
@@ -988,8 +992,18 @@ int hb_mig_score(struct hb_mig_ctx *c, const struct hb_crontab *t,
 	}
 	fprintf(c->out, "    policy %s\n", j->policy);
 	hb_policy_init(&pol);
-	r = propose(c, t, j, source, &p, &v);
-	if (r == 0 && c->m->learn && v.status == 0) {
+	p.kept = !c->m->repropose &&
+		 faccessat(c->dir_fd, hb_mig_base(j->policy), F_OK,
+			   AT_SYMLINK_NOFOLLOW) == 0 &&
+		 may_replace(c, hb_mig_base(j->policy)) == 0;
+	if (p.kept)
+		fprintf(c->out, "    kept as an earlier run wrote it (and you "
+				"may have edited it); --repropose proposes "
+				"it anew\n");
+	if (p.kept && c->m->learn)
+		fprintf(c->out, "    learn: not run on a kept policy\n");
+	r = p.kept ? check(c, j, &v) : propose(c, t, j, source, &p, &v);
+	if (r == 0 && c->m->learn && v.status == 0 && !p.kept) {
 		r = learn_step(c, t, j, source, &p, v.network);
 		verdict_free(&v);
 		if (r == 0)

@@ -499,3 +499,27 @@ def test_sources_of_one_name_never_share_a_policy(gov):
                           "is there that hivebox migrate did not write "
                           "for this crontab; not replaced\n"), run.stderr
     assert hand.read_text() == f"[policy]\nextends = {STRICT}\n"
+
+
+def test_apply_keeps_the_policy_reviewed_after_the_dry_run(gov):
+    """The dry run's policy is the one to review: --apply scores the job
+    against it as edited, and wraps the line with it; --repropose
+    proposes it anew."""
+    assert gov.migrate().returncode == 0
+    tally = gov.policies / f"{gov.label}-tally.ini"
+    proposed = tally.read_text()
+    tally.write_text(proposed + "; reviewed by ops\n")
+    again = gov.migrate("--repropose")
+    assert again.returncode == 0, again.stderr
+    assert "kept as an earlier run" not in again.stdout
+    assert tally.read_text() == proposed
+    reviewed = proposed + "; reviewed by ops\n"
+    tally.write_text(reviewed)
+    run = gov.migrate("--apply")
+    assert run.returncode == 0, run.stderr
+    block = blocks(run.stdout)[8]
+    assert "kept as an earlier run wrote it" in block, block
+    assert "ok  15  its literal paths are in the policy\n" in block
+    assert score(block) == 100, block
+    assert tally.read_text() == reviewed
+    assert gov.crontab.read_bytes() == gov.expected()
