@@ -55,7 +55,9 @@ void hb_migrate_usage(FILE *out)
 	      "keep their trail\n"
 	      "  --learn         also run each job once under 'hivebox learn': "
 	      "this EXECUTES\n"
-	      "                  it, as root, on a read-only view of the host\n"
+	      "                  it, as the script's owner, on a read-only "
+	      "view "
+	      "of the host\n"
 	      "  --repropose     propose anew the policies an earlier run "
 	      "wrote (kept\n"
 	      "                  as they are, and reviewed edits with them, "
@@ -1102,8 +1104,8 @@ int hb_migrate_run(const struct hb_migrate_cli *m, FILE *out,
 
 	if (r == 0 && m->learn)
 		fprintf(out, "--learn: each job is EXECUTED once by hivebox "
-			     "learn, as root, on a read-only view of the "
-			     "host\n");
+			     "learn, as its script's owner, on a read-only "
+			     "view of the host\n");
 	if (r == 0 && m->user) {
 		r = hb_migrate_source_label(m->user, NULL, false, &s.label);
 		r = r ?: one_source(&c, &s, true, diag);

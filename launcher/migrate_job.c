@@ -826,6 +826,23 @@ static int learn(struct hb_mig_ctx *c, const struct hb_crontab *t,
 	return r;
 }
 
+/* hivebox learn runs the script as its owner: a job cron runs as
+ * another user would be learned doing what it does not do. */
+static bool learn_as_cron(const struct hb_mig_ctx *c,
+			  const struct hb_mig_job *j)
+{
+	struct passwd *pw = getpwnam(j->user);
+	struct stat st;
+
+	if (stat(j->script, &st) == 0 && pw && pw->pw_uid == st.st_uid)
+		return true;
+	fprintf(c->out,
+		"    learn: not run: cron runs the job as %s, hivebox learn "
+		"would run it as the script's owner; learn it by hand\n",
+		j->user);
+	return false;
+}
+
 /* --learn: the proposal becomes JOB.base.ini, and JOB.ini what learn
  * writes on top of it.  A learn that fails leaves the proposal. */
 static int learn_step(struct hb_mig_ctx *c, const struct hb_crontab *t,
@@ -836,6 +853,8 @@ static int learn_step(struct hb_mig_ctx *c, const struct hb_crontab *t,
 	size_t n = strlen(j->policy);
 	int status = 0, r;
 
+	if (!learn_as_cron(c, j))
+		return 0;
 	if (asprintf(&base, "%.*s.base.ini", (int)(n - 4), j->policy) < 0)
 		return -ENOMEM;
 	r = write_policy(c, t, j, source, p, base);

@@ -523,3 +523,18 @@ def test_apply_keeps_the_policy_reviewed_after_the_dry_run(gov):
     assert score(block) == 100, block
     assert tally.read_text() == reviewed
     assert gov.crontab.read_bytes() == gov.expected()
+
+
+def test_learn_is_not_run_as_another_user_than_crons(gov):
+    """hivebox learn runs a script as its owner (root here): a job cron
+    runs as nobody is not learned, and the report says so."""
+    tab = gov.dir / "learnas"
+    tab.write_text(f"5 0 * * * nobody python3 {gov.dir}/gov/report.py\n")
+    run = gov.migrate("--learn", "--user-field",
+                      source=["--crontab", str(tab)])
+    assert run.returncode == 0, run.stderr
+    assert ("    learn: not run: cron runs the job as nobody, hivebox "
+            "learn would run it as the script's owner; learn it by "
+            "hand\n") in run.stdout, run.stdout
+    assert "learn: running" not in run.stdout
+    assert not list(gov.policies.glob("*.base.ini"))
