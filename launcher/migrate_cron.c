@@ -39,19 +39,25 @@ static int tok_add(struct tok *t, char c)
 	return 0;
 }
 
-static int cmd_push(struct hb_cron_cmd *c, struct tok *t, size_t end)
+static int words_push(struct hb_cron_word **v, size_t *n, struct tok *t,
+		      size_t end)
 {
-	struct hb_cron_word *w = realloc(c->w, (c->n + 1) * sizeof(*w));
+	struct hb_cron_word *w = realloc(*v, (*n + 1) * sizeof(*w));
 
 	if (!w)
 		return -ENOMEM;
-	c->w = w;
-	w[c->n] = (struct hb_cron_word){t->start, end, NULL, t->plain};
-	w[c->n].value = strdup(t->buf ? t->buf : "");
-	if (!w[c->n].value)
+	*v = w;
+	w[*n] = (struct hb_cron_word){t->start, end, NULL, t->plain};
+	w[*n].value = strdup(t->buf ? t->buf : "");
+	if (!w[*n].value)
 		return -ENOMEM;
-	c->n++;
+	(*n)++;
 	return 0;
+}
+
+static int cmd_push(struct hb_cron_cmd *c, struct tok *t, size_t end)
+{
+	return words_push(&c->w, &c->n, t, end);
 }
 
 static int line_push_cmd(struct hb_cron_line *l)
@@ -79,7 +85,7 @@ static bool is_assignment(const struct hb_cron_cmd *c, const char *v)
 }
 
 /* The word read ends at end: a word of the command, a redirection's
- * target (dropped), or a leading assignment (dropped). */
+ * target (dropped), or a leading assignment (kept apart). */
 static int word_end(struct hb_cron_line *l, struct tok *t, size_t end,
 		    bool *redir_target)
 {
@@ -92,6 +98,8 @@ static int word_end(struct hb_cron_line *l, struct tok *t, size_t end,
 		*redir_target = false;
 	else if (!is_assignment(c, t->buf ? t->buf : ""))
 		r = cmd_push(c, t, end);
+	else
+		r = words_push(&c->assign, &c->n_assign, t, end);
 	t->in_word = false;
 	t->len = 0;
 	if (t->buf)
@@ -409,6 +417,9 @@ void hb_crontab_free(struct hb_crontab *t)
 		for (size_t c = 0; c < l->n_cmds; c++) {
 			for (size_t w = 0; w < l->cmds[c].n; w++)
 				free(l->cmds[c].w[w].value);
+			for (size_t a = 0; a < l->cmds[c].n_assign; a++)
+				free(l->cmds[c].assign[a].value);
+			free(l->cmds[c].assign);
 			free(l->cmds[c].w);
 		}
 		free(l->cmds);

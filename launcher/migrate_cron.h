@@ -25,11 +25,13 @@ struct hb_cron_word {
 	bool plain;
 };
 
-/* One simple command, without its leading VAR=value assignments and its
- * redirections (the shell does those whatever the program is). */
+/* One simple command, without its redirections (the shell does those
+ * whatever the program is); its leading VAR=value assignments apart. */
 struct hb_cron_cmd {
 	struct hb_cron_word *w;
 	size_t n;
+	struct hb_cron_word *assign; /* "NAME=value" */
+	size_t n_assign;
 };
 
 struct hb_cron_line {

@@ -6,6 +6,7 @@
 #include "check.h"
 #include "policy.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -475,6 +476,7 @@ struct proposal {
 	struct hb_strv left_out; /* "PATH: why" */
 	char *here;		 /* the script's directory, for its modules */
 	bool kept;		 /* written by an earlier run: kept as it is */
+	struct hb_strv env;	 /* "NAME=value" the crontab gives the job */
 	char module[64];	 /* ... one of which the script imports */
 };
 
@@ -484,6 +486,75 @@ static void proposal_free(struct proposal *p)
 	hb_strv_clear(&p->ro);
 	hb_strv_clear(&p->rw);
 	hb_strv_clear(&p->left_out);
+	hb_strv_clear(&p->env);
+}
+
+static int left_out(struct proposal *p, const char *path, const char *why);
+
+/* cron's own variables, and those the sandbox sets itself (PATH, HOME)
+ * or cron sets per user: not the job's to carry. */
+static bool cron_own(const char *name)
+{
+	static const char *const own[] = {
+		"SHELL",	"MAILTO",
+		"MAILFROM",	"CRON_TZ",
+		"PATH",		"HOME",
+		"LOGNAME",	"USER",
+		"CONTENT_TYPE", "CONTENT_TRANSFER_ENCODING",
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(own); i++)
+		if (strcmp(name, own[i]) == 0)
+			return true;
+	return false;
+}
+
+/* NAME=value into the proposal's [environment], or left out, why. */
+static int env_one(struct proposal *p, const char *name, const char *value,
+		   bool plain)
+{
+	_cleanup_free_ char *kv = NULL;
+
+	if (asprintf(&kv, "%s=%s", name, value) < 0)
+		return -ENOMEM;
+	if (!plain)
+		return left_out(p, kv, "the shell computes its value");
+	/* An INI line: no comment character, no blank its parser trims. */
+	if (strpbrk(kv, ";#\n") || strlen(kv) > POLICY_PATH_MAX ||
+	    (value[0] && (isspace((unsigned char)value[0]) ||
+			  isspace((unsigned char)value[strlen(value) - 1]))))
+		return left_out(p, kv, "a policy line cannot hold its value");
+	/* A later setting of the name replaces an earlier one. */
+	for (size_t i = 0; i < p->env.n; i++)
+		if (strncmp(p->env.v[i], kv, strlen(name) + 1) == 0) {
+			free(p->env.v[i]);
+			p->env.v[i] = TAKE_PTR(kv);
+			return 0;
+		}
+	return hb_strv_push(&p->env, kv);
+}
+
+/* What the crontab gives the job's environment: its env lines above the
+ * job (but cron's own), then the command's leading assignments.  The
+ * sandbox starts from an empty environment, so these are set in it. */
+static int job_env(const struct hb_crontab *t, const struct hb_mig_job *j,
+		   struct proposal *p)
+{
+	const struct hb_cron_cmd *c = &t->lines[j->line].cmds[j->cmd];
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < j->line; i++) {
+		const struct hb_cron_line *l = &t->lines[i];
+		if (l->kind == HB_CRON_ENV && !cron_own(l->name))
+			r = env_one(p, l->name, l->value, true);
+	}
+	for (size_t a = 0; r == 0 && a < c->n_assign; a++) {
+		const char *kv = c->assign[a].value, *eq = strchr(kv, '=');
+		_cleanup_free_ char *name = strndup(kv, (size_t)(eq - kv));
+		r = name ? env_one(p, name, eq + 1, c->assign[a].plain)
+			 : -ENOMEM;
+	}
+	return r;
 }
 
 /* Too wide to grant for one literal path: /, a top-level directory, a
@@ -589,11 +660,15 @@ static void list_lines(FILE *f, const char *key, const struct hb_strv *v,
 		fprintf(f, "; %s\n%s = %s\n", why, key, v->v[i]);
 }
 
-static void env_lines(FILE *f, const struct hb_py_opts *o)
+static void env_lines(FILE *f, const struct hb_py_opts *o,
+		      const struct hb_strv *env)
 {
-	if (!o->unbuffered && !o->no_bytecode && !o->optimize)
+	if (!o->unbuffered && !o->no_bytecode && !o->optimize && !env->n)
 		return;
 	fputs("[environment]\n", f);
+	for (size_t i = 0; i < env->n; i++)
+		fprintf(f, "; the crontab sets it for the job\nset = %s\n",
+			env->v[i]);
 	if (o->unbuffered)
 		fputs("; python -u on the cron line\nset = "
 		      "PYTHONUNBUFFERED=1\n",
@@ -650,7 +725,7 @@ static int policy_text(const struct hb_mig_ctx *c, const struct hb_crontab *t,
 	list_lines(f, "read_write", &p->rw, "a path the script writes");
 	for (size_t i = 0; i < p->left_out.n; i++)
 		fprintf(f, "; left out: %.180s\n", p->left_out.v[i]);
-	env_lines(f, &j->py.opts);
+	env_lines(f, &j->py.opts, &p->env);
 	return fclose(f) == 0 ? 0 : -ENOMEM;
 }
 
@@ -771,6 +846,8 @@ static int propose(struct hb_mig_ctx *c, const struct hb_crontab *t,
 {
 	int r = sibling_module(j, p);
 
+	if (r == 0)
+		r = job_env(t, j, p);
 	if (r == 0)
 		r = write_policy(c, t, j, source, p, j->policy);
 

@@ -538,3 +538,31 @@ def test_learn_is_not_run_as_another_user_than_crons(gov):
             "hand\n") in run.stdout, run.stdout
     assert "learn: running" not in run.stdout
     assert not list(gov.policies.glob("*.base.ini"))
+
+
+def test_crontab_environment_reaches_the_job(gov):
+    """The sandbox starts from an empty environment: the crontab's env
+    lines above the job (not cron's own) and the command's leading
+    assignments are set by the policy; a computed one is left out, and
+    said so."""
+    job = gov.dir / "gov" / "envjob.py"
+    job.write_text("import os\nfor k in ('LEVEL', 'GREETING', 'MAILTO', "
+                   "'LATER', 'WHO'):\n    print(k, os.environ.get(k))\n")
+    tab = gov.dir / "envtab"
+    tab.write_text("MAILTO=ops@example.org\nLEVEL=3\n"
+                   f"5 0 * * * GREETING=hi WHO=$LOGNAME python3 {job}\n"
+                   "LATER=no\n")
+    run = gov.migrate("--apply", source=["--crontab", str(tab)])
+    assert run.returncode == 0, run.stderr
+    assert "left out of the policy: WHO=$LOGNAME: the shell computes its " \
+           "value" in run.stdout, run.stdout
+    policy = (gov.policies / f"{label(tab)}-envjob.ini").read_text()
+    assert "set = LEVEL=3\n" in policy and "set = GREETING=hi\n" in policy
+    assert "MAILTO" not in policy and "LATER" not in policy
+    cmd = cron_command(tab.read_bytes(), 3)
+    out = subprocess.run(["sh", "-c", cmd], env={"PATH": "/usr/bin:/bin"},
+                         cwd="/", stdin=subprocess.DEVNULL,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out
+    assert out.stdout == ("LEVEL 3\nGREETING hi\nMAILTO None\nLATER None\n"
+                          "WHO None\n"), out.stdout
