@@ -481,7 +481,17 @@ static int py_option(const char *w, struct hb_py_opts *o, const char **why)
 			o->no_bytecode = true;
 		else if (*p == 'O')
 			o->optimize++;
-		else if (!strchr("EsI", *p)) {
+		else if (*p == 'I' || *p == 'P') {
+			/* hivebox puts the script's directory first on
+			 * sys.path: the job would import other modules. */
+			*why = "python -I and -P keep the script's directory "
+			       "off sys.path, which hivebox puts first";
+			return -1;
+		} else if (*p == 'E') {
+			*why = "python -E ignores the PYTHON* variables the "
+			       "policy would set";
+			return -1;
+		} else if (*p != 's') {
 			*why = "a python option hivebox cannot pass on";
 			return -1;
 		}

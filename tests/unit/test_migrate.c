@@ -174,7 +174,15 @@ Test(migrate_cron, python_forms)
 	cr_assert_eq(classify("python3 -W error x.py").form, HB_PY_REFUSED);
 	/* -v changes what the job prints: not dropped silently. */
 	cr_assert_eq(classify("python3 -v x.py").form, HB_PY_REFUSED);
-	cr_assert_eq(classify("python3 -I -s x.py").form, HB_PY_INTERP);
+	/* -s holds in the sandbox (no user site under its HOME); -I, -P
+	 * and -E would not: hivebox puts the script's directory first on
+	 * sys.path and the policy sets PYTHON* variables. */
+	cr_assert_eq(classify("python3 -s x.py").form, HB_PY_INTERP);
+	cr_assert_eq(classify("python3 -I x.py").form, HB_PY_REFUSED);
+	cr_assert_str_eq(classify("python3 -sP x.py").why,
+			 "python -I and -P keep the script's directory off "
+			 "sys.path, which hivebox puts first");
+	cr_assert_eq(classify("python3 -E x.py").form, HB_PY_REFUSED);
 	cr_assert_eq(classify("python3").form, HB_PY_REFUSED);
 	cr_assert_eq(classify("python3-config --libs").form, HB_PY_NONE);
 	cr_assert_eq(classify("/srv/gov/job.py").form, HB_PY_NONE);
