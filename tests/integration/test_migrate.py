@@ -326,17 +326,7 @@ def test_user_crontab_through_crontab_command(gov, cron_user):
                 if ".hivebox-" in p.name]
 
 
-def learn_known() -> bool:
-    run = subprocess.run([str(HIVEBOX), "learn", "--help"],
-                         capture_output=True, text=True, timeout=60)
-    return run.returncode == 0
-
-
 def test_learn_writes_the_policy_the_job_then_runs_under(gov):
-    if not learn_known():
-        pytest.skip("'hivebox learn' is not a verb of this build yet "
-                    "(issue 14's learn is built apart); migrate --learn "
-                    "needs it")
     tab = gov.dir / "learn"
     tab.write_text(f"5 0 * * * cd {gov.dir}/gov && python3 tally.py\n")
     run = gov.migrate("--learn", source=["--crontab", str(tab)])
