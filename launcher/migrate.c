@@ -33,8 +33,8 @@ void hb_migrate_usage(FILE *out)
 	      "| --cron-d DIR]\n"
 	      "                       [--policy-dir DIR] [--base FILE] "
 	      "[--audit-dir DIR]\n"
-	      "                       [--learn] [--repropose] [--apply | "
-	      "--rollback]\n"
+	      "                       [--learn] [--repropose] [--min-score N]\n"
+	      "                       [--apply | --rollback]\n"
 	      "Find the Python jobs of a crontab, score how well each would "
 	      "run under\n"
 	      "hivebox, and write a policy for each into the policy directory "
@@ -62,6 +62,10 @@ void hb_migrate_usage(FILE *out)
 	      "wrote (kept\n"
 	      "                  as they are, and reviewed edits with them, "
 	      "without it)\n"
+	      "  --min-score N   --apply wraps only the jobs that parse and "
+	      "score at least N\n"
+	      "                  (default 50); the others are left as they "
+	      "are\n"
 	      "  --apply         back the crontab up, then run each job under "
 	      "hivebox --policy\n"
 	      "  --rollback      put back the crontab saved by --apply, byte "
@@ -121,6 +125,24 @@ static bool take_option(struct hb_migrate_cli *m, int o)
 	return false;
 }
 
+/* --min-score N: 0 to 100. */
+static int take_min_score(struct hb_migrate_cli *m, const char *arg,
+			  struct hb_diag *diag)
+{
+	char *end = NULL;
+	long n;
+
+	errno = 0;
+	n = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || n < 0 || n > 100)
+		return hb_diag_set(diag, NULL, 0,
+				   "migrate: --min-score '%s': a number from 0 "
+				   "to 100",
+				   arg);
+	m->min_score = (int)n;
+	return 0;
+}
+
 static bool take_flag(struct hb_migrate_cli *m, int o)
 {
 	bool *flag = o == 'f'	? &m->user_field
@@ -152,15 +174,20 @@ int hb_migrate_parse(struct hb_migrate_cli *m, int argc, char **argv,
 		{"rollback", no_argument, NULL, 'R'},
 		{"help", no_argument, NULL, 'h'},
 		{"repropose", no_argument, NULL, 'P'},
+		{"min-score", required_argument, NULL, 'S'},
 		{0},
 	};
 	int o;
 
 	memset(m, 0, sizeof(*m));
+	m->min_score = HB_MIGRATE_MIN_SCORE;
 	optind = 2;
 	opterr = 0;
 	while ((o = getopt_long(argc, argv, ":hu:", opts, NULL)) != -1) {
-		if (take_option(m, o) || (take_flag(m, o) && !m->help))
+		if (o == 'S' && take_min_score(m, optarg, diag) < 0)
+			return -EINVAL;
+		if (o == 'S' || take_option(m, o) ||
+		    (take_flag(m, o) && !m->help))
 			continue;
 		if (m->help)
 			return 0;
@@ -678,6 +705,17 @@ static int edits_of(const struct hb_mig_ctx *c, const struct hb_crontab *t,
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		if (!wrappable(&jobs[i]))
 			continue;
+		if (!jobs[i].parses || jobs[i].score < c->m->min_score) {
+			fprintf(c->out,
+				"  line %u: left as it is: %s (score %d, "
+				"--min-score %d)\n",
+				t->lines[jobs[i].line].lineno,
+				jobs[i].parses ? "its score is too low"
+					       : "hivebox check did not judge "
+						 "it, or it does not parse",
+				jobs[i].score, c->m->min_score);
+			continue;
+		}
 		r = hb_cron_wrap(&t->lines[jobs[i].line].cmds[jobs[i].cmd],
 				 &jobs[i].py, c->hivebox, jobs[i].policy,
 				 jobs[i].script, &e[k]);

@@ -26,7 +26,11 @@ struct hb_migrate_cli {
 	bool user_field;	/* --user-field: FILE has one */
 	bool learn, apply, rollback, help;
 	bool repropose; /* replace the policies an earlier run wrote */
+	int min_score;	/* --apply wraps no job that scores less */
 };
+
+/* --min-score when not given. */
+#define HB_MIGRATE_MIN_SCORE 50
 
 /* hivebox migrate's options, from argv[2] on. */
 int hb_migrate_parse(struct hb_migrate_cli *m, int argc, char **argv,

@@ -28,6 +28,8 @@ struct hb_mig_job {
 	struct hb_cron_py py;
 	char *user, *cwd, *script, *interp, *venv, *policy;
 	bool missing, args_plain; /* args_plain: no argument is computed */
+	bool parses;		  /* hivebox check judged it, and it parses */
+	int score;
 };
 
 struct hb_mig_ctx {

@@ -1044,14 +1044,16 @@ static void judged_reasons(FILE *out, const struct verdict *v,
 	       v->spawn_where);
 }
 
-/* The score and a line for each part of it. */
-static void score(FILE *out, const struct hb_mig_job *j,
-		  const struct verdict *v, const struct hb_policy *pol,
-		  const struct proposal *p)
+/* The score and a line for each part of it; kept in the job, which
+ * --apply wraps only if it parses and scores at least --min-score. */
+static void score(FILE *out, struct hb_mig_job *j, const struct verdict *v,
+		  const struct hb_policy *pol, const struct proposal *p)
 {
 	struct points s = {0};
 
-	fprintf(out, "    score %d/100\n", points(j, v, pol, &s));
+	j->score = points(j, v, pol, &s);
+	j->parses = s.judged && v->parses;
+	fprintf(out, "    score %d/100\n", j->score);
 	if (s.judged)
 		judged_reasons(out, v, p, &s);
 	else

@@ -129,6 +129,10 @@ def test_dry_run_scores_each_job_and_writes_its_policy(gov):
     # Not Python: not reported at all.
     assert "find" not in run.stdout and "logger" not in run.stdout
     assert "would change:" in run.stdout
+    # --apply wraps only jobs that parse and score --min-score (50).
+    assert ("  line 16: left as it is: hivebox check did not judge it, or "
+            "it does not parse (score ") in run.stdout, run.stdout
+    assert "  line 14: left as it is" not in run.stdout
     assert (f"  - 5 0 * * * cd {gov.dir}/gov && python3 tally.py >> "
             f"{gov.dir}/gov/tally.log 2>&1") in run.stdout
     names = sorted(p.name for p in gov.policies.glob("*.ini"))
@@ -363,6 +367,8 @@ def test_learn_writes_the_policy_the_job_then_runs_under(gov):
      "--apply and --rollback together"),
     (["--crontab", "c.tab", "--bogus"], "unknown option '--bogus' for "
                                         "migrate"),
+    (["--crontab", "c.tab", "--min-score", "101"],
+     "migrate: --min-score '101': a number from 0 to 100"),
     (["-u", "hbmig-no-such-user"], "migrate: -u hbmig-no-such-user: no "
                                    "such user"),
 ])
