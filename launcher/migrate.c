@@ -496,8 +496,13 @@ static int open_dirs(struct hb_mig_ctx *c, bool create, bool backup,
 	_cleanup_free_ char *b = NULL;
 	int r = 0;
 
+	/* 0711: a job cron runs as another user than root reads its own
+	 * policy there (hivebox runs as him), but lists none. */
+	if (c->dir_fd < 0 && create)
+		r = hb_mkdir_p(c->policy_dir, 0755, 0711);
+	if (c->dir_fd < 0 && r == 0)
+		r = hb_open_own_dir(c->policy_dir, false);
 	if (c->dir_fd < 0) {
-		r = hb_open_own_dir(c->policy_dir, create);
 		if (r < 0)
 			return hb_diag_set(diag, c->policy_dir, 0,
 					   "cannot use: %s", dir_error(r));

@@ -766,18 +766,40 @@ static int may_replace(const struct hb_mig_ctx *c, const char *name)
 	return base && says_ours(c, base) == 1 ? 0 : -EEXIST;
 }
 
+/* Who reads the job's policy: root, as which hivebox reads it for a
+ * root job; for a job cron runs as another user, hivebox runs as him,
+ * so his group reads it too (0640 root:GROUP).  Not the world: it
+ * copies the cron command, which may hold a token. */
+static void policy_owner(const struct hb_mig_job *j, struct stat *st)
+{
+	struct passwd *pw = getpwnam(j->user);
+
+	memset(st, 0, sizeof(*st));
+	st->st_uid = geteuid();
+	st->st_gid = getegid();
+	st->st_mode = 0600;
+	if (pw && pw->pw_uid != 0) {
+		st->st_gid = pw->pw_gid;
+		st->st_mode = 0640;
+	}
+}
+
 static int write_policy(const struct hb_mig_ctx *c, const struct hb_crontab *t,
 			const struct hb_mig_job *j, const char *source,
 			const struct proposal *p, const char *path)
 {
+	struct stat like;
+
 	_cleanup_free_ char *text = NULL;
 	int r = may_replace(c, hb_mig_base(path));
 
 	if (r == 0)
 		r = policy_text(c, t, j, source, p, &text);
 	if (r == 0)
+		policy_owner(j, &like);
+	if (r == 0)
 		r = hb_mig_write_atomic(c->dir_fd, hb_mig_base(path), text,
-					strlen(text), 0600, NULL);
+					strlen(text), 0, &like);
 	return r;
 }
 

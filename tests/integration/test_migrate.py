@@ -143,7 +143,7 @@ def test_dry_run_scores_each_job_and_writes_its_policy(gov):
     # They copy the cron command, which may hold a token: root's alone.
     for name in names:
         assert stat.S_IMODE((gov.policies / name).stat().st_mode) == 0o600
-    assert stat.S_IMODE(gov.policies.stat().st_mode) == 0o700
+    assert stat.S_IMODE(gov.policies.stat().st_mode) == 0o711
     assert f"extends = {gov.base}\n" in tally
     # It imports tallylib from beside it: its directory is shown, which
     # holds the config it reads; what it writes is made writable.
@@ -319,6 +319,12 @@ def test_user_crontab_through_crontab_command(gov, cron_user):
         b"python3 tally.py", f"{HIVEBOX.resolve()} --policy "
         f"{gov.policies}/user-{cron_user}-tally.ini tally.py".encode())
     assert crontab_of(cron_user) == wrapped
+    # cron runs the job, hivebox with it, as the user: his group reads
+    # the policy (through a directory it cannot list), the world not.
+    policy = gov.policies / f"user-{cron_user}-tally.ini"
+    st = policy.stat()
+    assert (stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid) == \
+        (0o640, 0, pwd.getpwnam(cron_user).pw_gid)
     backup = gov.policies / ".backup" / f"user-{cron_user}.crontab"
     assert backup.read_bytes() == original
     again = gov.migrate("--apply", source=src)
@@ -562,3 +568,49 @@ def test_crontab_environment_reaches_the_job(gov):
     assert out.returncode == 0, out
     assert out.stdout == ("LEVEL 3\nGREETING hi\nMAILTO None\nLATER None\n"
                           "WHO None\n"), out.stdout
+
+
+@pytest.fixture
+def open_dir():
+    """A directory any user can traverse (the test's own is 0700),
+    removed at the end, also on failure."""
+    import tempfile
+    path = Path(tempfile.mkdtemp(dir=REPO / "build", prefix="mig-as-"))
+    path.chmod(0o755)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path)
+
+
+def test_wrapped_job_runs_as_the_cron_user(gov, cron_user, open_dir):
+    """cron runs a user's wrapped job, hivebox with it, as that user:
+    he must be able to read his policy, and the job runs as him."""
+    job = open_dir / "whoami.py"
+    job.write_text("import os\nprint('uid', os.getuid())\n")
+    job.chmod(0o644)
+    home = open_dir / "home"
+    home.mkdir()
+    pw = pwd.getpwnam(cron_user)
+    os.chown(home, pw.pw_uid, pw.pw_gid)
+    tab = open_dir / "tab"
+    tab.write_text(f"@daily python3 {job}\n")
+    subprocess.run([CRONTAB_BIN, "-u", cron_user, str(tab)], check=True)
+    policies = open_dir / "policies"
+    run = subprocess.run(
+        [str(HIVEBOX), "migrate", "-u", cron_user, "--policy-dir",
+         str(policies), "--base", str(STRICT), "--audit-dir",
+         str(gov.hb.audit_dir), "--apply"], cwd=open_dir,
+        stdin=subprocess.DEVNULL, capture_output=True, text=True,
+        timeout=300)
+    assert run.returncode == 0, run
+    cmd = crontab_of(cron_user).decode().split("\n")[0].split(None, 1)[1]
+    assert cmd.startswith(f"{HIVEBOX.resolve()} --policy {policies}/")
+    job_run = subprocess.run(
+        ["setpriv", f"--reuid={pw.pw_uid}", f"--regid={pw.pw_gid}",
+         "--clear-groups", "sh", "-c", cmd],
+        env={"PATH": "/usr/bin:/bin", "HOME": str(home)}, cwd="/",
+        stdin=subprocess.DEVNULL, capture_output=True, text=True,
+        timeout=120)
+    assert job_run.returncode == 0, job_run
+    assert job_run.stdout == f"uid {pw.pw_uid}\n"
