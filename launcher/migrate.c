@@ -951,15 +951,17 @@ static int rollback_source(struct hb_mig_ctx *c, const struct hb_mig_source *s,
 	/* No directory (or no .backup) is no backup; one not ours is an
 	 * error whatever required says. */
 	if (r == 0 && open_dirs(c, false, true, &dd) < 0) {
-		r = c->dir_fd < 0 && access(c->policy_dir, F_OK) < 0 ? -ENOENT
-		    : c->dir_fd >= 0 && faccessat(c->dir_fd, ".backup", F_OK,
-						  AT_SYMLINK_NOFOLLOW) < 0
-			    ? -ENOENT
-			    : open_dirs(c, false, true, diag);
+		bool none = c->dir_fd < 0
+				    ? access(c->policy_dir, F_OK) < 0
+				    : faccessat(c->dir_fd, ".backup", F_OK,
+						AT_SYMLINK_NOFOLLOW) < 0;
+		if (!none)
+			return open_dirs(c, false, true, diag);
+		r = -ENOENT;
 	}
-	r = r
-		    ?: read_file_at(c->backup_fd, hb_mig_base(path), &text,
-				    &len, &st);
+	if (r == 0)
+		r = read_file_at(c->backup_fd, hb_mig_base(path), &text, &len,
+				 &st);
 	if (r < 0 && (r != -ENOENT || required))
 		return hb_diag_set(diag, path, 0,
 				   "cannot roll back: no backup here: %s",

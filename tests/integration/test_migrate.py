@@ -455,6 +455,15 @@ def test_policy_dir_and_backup_must_be_ours(gov):
     run = gov.migrate("--rollback")
     assert run.returncode == EXIT_HIVEBOX, run
     assert gov.crontab.read_bytes() == gov.expected()
+    # A .backup others can write is not rolled back from either.
+    gov.backup().unlink()
+    os.chmod(gov.backup().parent, 0o777)
+    run = gov.migrate("--rollback")
+    assert run.returncode == EXIT_HIVEBOX, run
+    assert run.stderr == (f"hivebox: {gov.policies}/.backup: cannot use: "
+                          "not a directory of ours: owned by another user, "
+                          "or writable by group or others\n"), run.stderr
+    assert gov.crontab.read_bytes() == gov.expected()
 
 
 def test_crontab_in_a_directory_others_write_is_not_rewritten(gov):
