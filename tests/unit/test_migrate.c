@@ -97,6 +97,11 @@ Test(migrate_cron, quotes_assignments_and_expansions)
 	cr_assert(t.lines[0].cmds[0].w[1].plain);
 	cr_assert_str_eq(word(&t, 0, 0, 2), "a b");
 	cr_assert_not(t.lines[0].cmds[0].w[3].plain);
+	/* The leading assignment is kept apart, for the policy. */
+	cr_assert_eq(t.lines[0].cmds[0].n_assign, 1);
+	cr_assert_str_eq(t.lines[0].cmds[0].assign[0].value, "FOO=1");
+	cr_assert(t.lines[0].cmds[0].assign[0].plain);
+	cr_assert_eq(t.lines[0].cmds[1].n_assign, 0);
 	hb_cron_python(&t.lines[0].cmds[0], &py);
 	cr_assert_eq(py.form, HB_PY_INTERP);
 	cr_assert_eq(py.script, 1);
