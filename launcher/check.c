@@ -167,29 +167,6 @@ int hb_check_policy_memfd(const char *text, char path[64])
 	return TAKE_FD(fd);
 }
 
-/* All of fd, up to max bytes. */
-static int read_all(int fd, size_t max, char **ret)
-{
-	_cleanup_free_ char *buf = malloc(max + 1);
-	size_t len = 0;
-	ssize_t n;
-
-	if (!buf)
-		return -ENOMEM;
-	while ((n = read(fd, buf + len, max + 1 - len)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		len += (size_t)n;
-		if (len > max)
-			return -EFBIG;
-	}
-	buf[len] = '\0';
-	*ret = TAKE_PTR(buf);
-	return 0;
-}
-
 int hb_check_capture(char *const *argv, size_t max, char **ret_out,
 		     int *ret_status)
 {
@@ -215,7 +192,7 @@ int hb_check_capture(char *const *argv, size_t max, char **ret_out,
 		_exit(127);
 	}
 	hb_closep(&wr);
-	r = read_all(rd, max, ret_out);
+	r = hb_read_all(rd, max, ret_out, NULL);
 	/* Reaped whatever was read: a child left behind is not ours to
 	 * leave. */
 	hb_closep(&rd);

@@ -315,30 +315,6 @@ int hb_migrate_crontab_argv(const char *user, const char *file,
 
 #include "migrate_internal.h"
 
-/* All of fd, up to max bytes: NUL-terminated, its length in *ret_len. */
-static int read_fd(int fd, size_t max, char **ret, size_t *ret_len)
-{
-	_cleanup_free_ char *buf = malloc(max + 1);
-	size_t len = 0;
-	ssize_t n;
-
-	if (!buf)
-		return -ENOMEM;
-	while ((n = read(fd, buf + len, max + 1 - len)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		len += (size_t)n;
-		if (len > max)
-			return -EFBIG;
-	}
-	buf[len] = '\0';
-	*ret = TAKE_PTR(buf);
-	*ret_len = len;
-	return 0;
-}
-
 static void child(const char *path, char *const *argv, const char *cwd,
 		  int null, int wr)
 {
@@ -376,7 +352,7 @@ int hb_mig_run(const char *path, char *const *argv, const char *cwd,
 		child(path, argv, cwd, null, wr);
 	hb_closep(&wr);
 	if (ret_out)
-		r = read_fd(rd, 4 * CRONTAB_MAX, ret_out, ret_len);
+		r = hb_read_all(rd, 4 * CRONTAB_MAX, ret_out, ret_len);
 	hb_closep(&rd);
 	while (waitpid(pid, status, 0) < 0)
 		if (errno != EINTR) {
@@ -532,7 +508,7 @@ static int read_file_at(int dirfd, const char *path, char **ret,
 		return -errno;
 	if (!S_ISREG(st->st_mode))
 		return -EINVAL;
-	return read_fd(fd, CRONTAB_MAX, ret, ret_len);
+	return hb_read_all(fd, CRONTAB_MAX, ret, ret_len);
 }
 
 static int read_file(const char *path, char **ret, size_t *ret_len,

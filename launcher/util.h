@@ -109,6 +109,11 @@ int hb_open_own_dir(const char *path, bool create);
 /* pidfd_send_signal(2): sig to the process pidfd holds; 0 or -errno. */
 int hb_pidfd_signal(int pidfd, int sig);
 
+/* All of fd up to EOF, at most max bytes (-EFBIG past that), read
+ * across short reads and EINTR: malloc'd, NUL-terminated, its length in
+ * *ret_len if ret_len is not NULL. */
+int hb_read_all(int fd, size_t max, char **ret, size_t *ret_len);
+
 /* write() until all of buf is out, across short writes and EINTR. */
 int hb_write_all(int fd, const void *buf, size_t len);
 

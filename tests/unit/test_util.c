@@ -572,3 +572,37 @@ Test(escape_bytes, every_byte_round_trips)
 	cr_assert_arr_eq(back, in, sizeof(in));
 	free(out);
 }
+
+/* A pipe holding text, its write end closed: what hb_read_all reads. */
+static int pipe_of(const char *text)
+{
+	int p[2];
+
+	cr_assert_eq(pipe(p), 0);
+	cr_assert_eq(write(p[1], text, strlen(text)), (ssize_t)strlen(text));
+	close(p[1]);
+	return p[0];
+}
+
+Test(util, read_all_up_to_max)
+{
+	char *out = NULL;
+	size_t len = 0;
+	int fd = pipe_of("0123456789");
+
+	cr_assert_eq(hb_read_all(fd, 10, &out, &len), 0);
+	close(fd);
+	cr_assert_str_eq(out, "0123456789");
+	cr_assert_eq(len, 10);
+	free(out);
+	out = NULL;
+	fd = pipe_of("0123456789");
+	cr_assert_eq(hb_read_all(fd, 9, &out, NULL), -EFBIG);
+	close(fd);
+	cr_assert_null(out);
+	fd = pipe_of("");
+	cr_assert_eq(hb_read_all(fd, 9, &out, NULL), 0);
+	close(fd);
+	cr_assert_str_eq(out, "");
+	free(out);
+}
