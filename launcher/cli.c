@@ -200,6 +200,16 @@ static const struct {
 		   "signed with the directory's key.\n"},
 };
 
+int hb_cli_bad_option(int opt, char **argv, const char *verb,
+		      struct hb_diag *diag)
+{
+	if (opt == ':')
+		return hb_diag_set(diag, NULL, 0, "option '%s' needs a value",
+				   argv[optind - 1]);
+	return hb_diag_set(diag, NULL, 0, "unknown option '%s' for %s",
+			   argv[optind - 1], verb);
+}
+
 void hb_cli_audit_usage(const char *sub, FILE *out)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(audit_usage); i++)
@@ -274,14 +284,12 @@ static int parse_audit_verb(struct hb_cli *cli, int argc, char **argv,
 		case 'U':
 			a->unsigned_ = true;
 			break;
-		case ':':
-			return hb_diag_set(diag, NULL, 0,
-					   "option '%s' needs a value",
-					   argv[optind - 1]);
-		default:
-			return hb_diag_set(diag, NULL, 0,
-					   "unknown option '%s' for audit %s",
-					   argv[optind - 1], a->sub);
+		default: {
+			char verb[32];
+
+			snprintf(verb, sizeof(verb), "audit %s", a->sub);
+			return hb_cli_bad_option(c, argv, verb, diag);
+		}
 		}
 	}
 	if (optind < argc && strcmp(a->sub, "verify") == 0)
@@ -327,14 +335,8 @@ static int parse_check_verb(struct hb_cli *cli, int argc, char **argv,
 		case 'h':
 			cli->verb = HB_VERB_HELP;
 			return 0;
-		case ':':
-			return hb_diag_set(diag, NULL, 0,
-					   "option '%s' needs a value",
-					   argv[optind - 1]);
 		default:
-			return hb_diag_set(diag, NULL, 0,
-					   "unknown option '%s' for check",
-					   argv[optind - 1]);
+			return hb_cli_bad_option(o, argv, "check", diag);
 		}
 	}
 	if (c->fail_at && hb_risk_from_string(c->fail_at) < 0)
@@ -430,14 +432,8 @@ static int parse_doctor_verb(struct hb_cli *cli, int argc, char **argv,
 		case 'h':
 			dc->help = true;
 			return 0;
-		case ':':
-			return hb_diag_set(diag, NULL, 0,
-					   "option '%s' needs a value",
-					   argv[optind - 1]);
 		default:
-			return hb_diag_set(diag, NULL, 0,
-					   "unknown option '%s' for doctor",
-					   argv[optind - 1]);
+			return hb_cli_bad_option(o, argv, "doctor", diag);
 		}
 	}
 	if (optind < argc)
@@ -500,14 +496,8 @@ static int parse_replay_verb(struct hb_cli *cli, int argc, char **argv,
 		case 'h':
 			rp->help = true;
 			return 0;
-		case ':':
-			return hb_diag_set(diag, NULL, 0,
-					   "option '%s' needs a value",
-					   argv[optind - 1]);
 		default:
-			return hb_diag_set(diag, NULL, 0,
-					   "unknown option '%s' for replay",
-					   argv[optind - 1]);
+			return hb_cli_bad_option(o, argv, "replay", diag);
 		}
 	}
 	if (optind + 1 != argc)

@@ -107,6 +107,10 @@ struct hb_cli {
 int hb_cli_parse(struct hb_cli *cli, int argc, char **argv,
 		 struct hb_diag *diag);
 void hb_cli_usage(FILE *out);
+/* A verb's getopt error (opt ':' or '?') for argv[optind - 1], in one
+ * line: "option '--x' needs a value", "unknown option '--x' for VERB". */
+int hb_cli_bad_option(int opt, char **argv, const char *verb,
+		      struct hb_diag *diag);
 
 /* hivebox doctor --help */
 void hb_cli_doctor_usage(FILE *out);

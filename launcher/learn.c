@@ -6,6 +6,7 @@
  * processes, ends it at the base's timeout, and then looks at the host
  * for what each recorded path is there.  The host is never written. */
 #include "learn_internal.h"
+#include "cli.h"
 #include "config.h"
 #include "ids.h"
 #include "plan.h"
@@ -95,14 +96,8 @@ int hb_learn_cli_parse(struct hb_learn_cli *c, int argc, char **argv,
 		case 'h':
 			c->help = true;
 			return 0;
-		case ':':
-			return hb_diag_set(diag, NULL, 0,
-					   "option '%s' needs a value",
-					   argv[optind - 1]);
 		default:
-			return hb_diag_set(diag, NULL, 0,
-					   "unknown option '%s' for learn",
-					   argv[optind - 1]);
+			return hb_cli_bad_option(o, argv, "learn", diag);
 		}
 	}
 	if (optind >= argc)

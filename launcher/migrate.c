@@ -4,6 +4,7 @@
  * and with --apply put the job under hivebox; --rollback undoes it.
  * hivebox check and hivebox learn are run as hivebox runs any verb of its
  * own: /proc/self/exe, executed, never through a shell. */
+#include "cli.h"
 #include "migrate.h"
 #include "check.h"
 #include "migrate_cron.h"
@@ -191,13 +192,7 @@ int hb_migrate_parse(struct hb_migrate_cli *m, int argc, char **argv,
 			continue;
 		if (m->help)
 			return 0;
-		if (o == ':')
-			return hb_diag_set(diag, NULL, 0,
-					   "option '%s' needs a value",
-					   argv[optind - 1]);
-		return hb_diag_set(diag, NULL, 0,
-				   "unknown option '%s' for migrate",
-				   argv[optind - 1]);
+		return hb_cli_bad_option(o, argv, "migrate", diag);
 	}
 	if (optind < argc)
 		return hb_diag_set(diag, NULL, 0,
