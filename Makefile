@@ -308,7 +308,10 @@ deb-check:
 	rm -rf $(DEB_CHECK)
 	scripts/deb-build $(DEB_CHECK)
 	scripts/deb-build --version $(DEB_VERSION)+cycle1 $(DEB_CHECK)
-	lintian --fail-on error,warning --display-info --pedantic \
+	# lintian leaves a cache file in its TMPDIR: keep it in the build.
+	mkdir -p $(DEB_CHECK)/tmp
+	TMPDIR=$(CURDIR)/$(DEB_CHECK)/tmp lintian --fail-on error,warning \
+		--display-info --pedantic \
 		$(DEB_CHECK)/hivebox_$(DEB_VERSION)_$(DEB_ARCH).deb
 	scripts/deb-cycle $(DEB_CHECK)/hivebox_$(DEB_VERSION)_$(DEB_ARCH).deb \
 		$(DEB_CHECK)/hivebox_$(DEB_VERSION)+cycle1_$(DEB_ARCH).deb
