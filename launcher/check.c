@@ -170,43 +170,9 @@ int hb_check_policy_memfd(const char *text, char path[64])
 int hb_check_capture(char *const *argv, size_t max, char **ret_out,
 		     int *ret_status)
 {
-	_cleanup_close_ int rd = -1, wr = -1, null = -1;
-	int p[2], r;
-	pid_t pid;
-
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return -errno;
-	rd = p[0];
-	wr = p[1];
-	null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (null < 0)
-		return -errno;
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		/* The run's stdin is the job's: the analyzer gets none. */
-		if (dup2(null, STDIN_FILENO) < 0 || dup2(wr, STDOUT_FILENO) < 0)
-			_exit(127);
-		execv("/proc/self/exe", argv);
-		_exit(127);
-	}
-	hb_closep(&wr);
-	r = hb_read_all(rd, max, ret_out, NULL);
-	/* Reaped whatever was read: a child left behind is not ours to
-	 * leave. */
-	hb_closep(&rd);
-	while (waitpid(pid, ret_status, 0) < 0)
-		if (errno != EINTR) {
-			if (r == 0) {
-				free(*ret_out);
-				*ret_out = NULL;
-			}
-			return -errno;
-		}
-	if (r < 0)
-		return r;
-	return 0;
+	/* The run's stdin is the job's: the analyzer gets none. */
+	return hb_run_capture("/proc/self/exe", argv, NULL, max, ret_out, NULL,
+			      ret_status);
 }
 
 int hb_check_resolve(const char *cwd, const char *path, char **ret)

@@ -25,9 +25,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* A crontab larger than this is not one to rewrite. */
-#define CRONTAB_MAX (1u << 20)
-
 void hb_migrate_usage(FILE *out)
 {
 	fputs("Usage: hivebox migrate [--crontab FILE [--user-field] | -u USER "
@@ -310,57 +307,6 @@ int hb_migrate_crontab_argv(const char *user, const char *file,
 
 #include "migrate_internal.h"
 
-static void child(const char *path, char *const *argv, const char *cwd,
-		  int null, int wr)
-{
-	hb_signals_reset();
-	if (dup2(null, STDIN_FILENO) < 0 ||
-	    (wr >= 0 && dup2(wr, STDOUT_FILENO) < 0))
-		_exit(127);
-	if (cwd && chdir(cwd) < 0)
-		_exit(125);
-	execv(path, argv);
-	_exit(127);
-}
-
-int hb_mig_run(const char *path, char *const *argv, const char *cwd,
-	       char **ret_out, size_t *ret_len, int *status)
-{
-	_cleanup_close_ int rd = -1, wr = -1, null = -1;
-	int p[2], r = 0;
-	pid_t pid;
-
-	if (ret_out) {
-		if (pipe2(p, O_CLOEXEC) < 0)
-			return -errno;
-		rd = p[0];
-		wr = p[1];
-	}
-	null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (null < 0)
-		return -errno;
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0)
-		child(path, argv, cwd, null, wr);
-	hb_closep(&wr);
-	if (ret_out)
-		r = hb_read_all(rd, 4 * CRONTAB_MAX, ret_out, ret_len);
-	hb_closep(&rd);
-	while (waitpid(pid, status, 0) < 0)
-		if (errno != EINTR) {
-			r = r ?: -errno;
-			break;
-		}
-	if (r < 0 && ret_out && *ret_out) {
-		free(*ret_out);
-		*ret_out = NULL;
-	}
-	return r;
-}
-
 /* The directory path lies in, relative to dirfd, fsynced. */
 static int fsync_dir_of(int dirfd, const char *path)
 {
@@ -430,26 +376,6 @@ int hb_mig_write_atomic(int dirfd, const char *path, const char *text,
 	return fsync_dir_of(dirfd, path);
 }
 
-/* name in dirfd, a directory of ours: owned by euid, written by no one
- * else, not a symlink; made (0700) when create and missing.  Its fd. */
-static int own_dir_at(int dirfd, const char *name, bool create)
-{
-	_cleanup_close_ int fd = -1;
-	struct stat st;
-
-	if (create && mkdirat(dirfd, name, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	fd = openat(dirfd, name,
-		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (st.st_uid != geteuid() || (st.st_mode & 022))
-		return -EPERM;
-	return TAKE_FD(fd);
-}
-
 static const char *dir_error(int r)
 {
 	return r == -EPERM ? "not a directory of ours: owned by another "
@@ -481,7 +407,7 @@ static int open_dirs(struct hb_mig_ctx *c, bool create, bool backup,
 	}
 	if (!backup || c->backup_fd >= 0)
 		return 0;
-	r = own_dir_at(c->dir_fd, ".backup", create);
+	r = hb_open_own_dir_at(c->dir_fd, ".backup", create);
 	if (r < 0 && asprintf(&b, "%s/.backup", c->policy_dir) < 0)
 		return -ENOMEM;
 	if (r < 0)
@@ -520,8 +446,8 @@ static int crontab_cmd(const char *user, const char *file, const char *cwd,
 	int status = 0, r = hb_migrate_crontab_argv(user, file, &argv);
 
 	if (r == 0)
-		r = hb_mig_run(HB_MIGRATE_CRONTAB, argv.v, cwd, ret_out,
-			       ret_len, &status);
+		r = hb_run_capture(HB_MIGRATE_CRONTAB, argv.v, cwd,
+				   4 * CRONTAB_MAX, ret_out, ret_len, &status);
 	hb_strv_clear(&argv);
 	if (r == 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
 		r = -EIO;

@@ -45,11 +45,10 @@ struct hb_mig_ctx {
 	FILE *out;
 };
 
-/* Run path with argv, stdin on /dev/null, in cwd if not NULL; stdout
- * captured into *ret_out (NUL-terminated, *ret_len bytes) if ret_out,
- * else left as it is.  status as waitpid() gives it. */
-int hb_mig_run(const char *path, char *const *argv, const char *cwd,
-	       char **ret_out, size_t *ret_len, int *status);
+/* The largest crontab read, and four times that for what a program
+ * run on it prints. */
+#define CRONTAB_MAX (1u << 20)
+
 /* Write len bytes to path (relative to dirfd, or AT_FDCWD) through a
  * temporary file in the same directory and a rename: path is the old
  * file or the new, never half.  Mode and owner as like's, or mode. */

@@ -458,8 +458,8 @@ static int check_one(const struct hb_mig_ctx *c, const char *policy,
 		}
 	}
 	if (r == 0)
-		r = hb_mig_run("/proc/self/exe", argv.v, NULL, &out, &len,
-			       &v->status);
+		r = hb_run_capture("/proc/self/exe", argv.v, NULL,
+				   4 * CRONTAB_MAX, &out, &len, &v->status);
 	hb_strv_clear(&argv);
 	if (r < 0)
 		return r;
@@ -919,8 +919,8 @@ static int learn(struct hb_mig_ctx *c, const struct hb_crontab *t,
 		r = hb_strv_push(&argv, cmd->w[w].value);
 	fflush(c->out);
 	if (r == 0)
-		r = hb_mig_run("/proc/self/exe", argv.v, j->cwd, NULL, NULL,
-			       status);
+		r = hb_run_capture("/proc/self/exe", argv.v, j->cwd, 0, NULL,
+				   NULL, status);
 	hb_strv_clear(&argv);
 	return r;
 }

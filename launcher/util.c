@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 
 int hb_diag_set(struct hb_diag *d, const char *file, unsigned line,
 		const char *fmt, ...)
@@ -181,10 +182,26 @@ int hb_mkdir_p(const char *path, mode_t parent_mode, mode_t mode)
 	return 0;
 }
 
-int hb_open_own_dir(const char *path, bool create)
+int hb_open_own_dir_at(int dirfd, const char *name, bool create)
 {
 	_cleanup_close_ int fd = -1;
 	struct stat st;
+
+	if (create && mkdirat(dirfd, name, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	fd = openat(dirfd, name,
+		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (st.st_uid != geteuid() || (st.st_mode & 022))
+		return -EPERM;
+	return TAKE_FD(fd);
+}
+
+int hb_open_own_dir(const char *path, bool create)
+{
 	int r;
 
 	if (!path || !*path)
@@ -194,14 +211,60 @@ int hb_open_own_dir(const char *path, bool create)
 		if (r < 0)
 			return r;
 	}
-	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
+	return hb_open_own_dir_at(AT_FDCWD, path, false);
+}
+
+static _Noreturn void run_child(const char *path, char *const *argv,
+				const char *cwd, int null, int wr)
+{
+	hb_signals_reset();
+	if (dup2(null, STDIN_FILENO) < 0 ||
+	    (wr >= 0 && dup2(wr, STDOUT_FILENO) < 0))
+		_exit(127);
+	if (cwd && chdir(cwd) < 0)
+		_exit(125);
+	execv(path, argv);
+	_exit(127);
+}
+
+int hb_run_capture(const char *path, char *const *argv, const char *cwd,
+		   size_t max, char **ret_out, size_t *ret_len, int *status)
+{
+	_cleanup_close_ int rd = -1, wr = -1, null = -1;
+	int p[2], r = 0;
+	pid_t pid;
+
+	if (ret_out) {
+		if (pipe2(p, O_CLOEXEC) < 0)
+			return -errno;
+		rd = p[0];
+		wr = p[1];
+	}
+	null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (null < 0)
 		return -errno;
-	if (fstat(fd, &st) < 0)
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
 		return -errno;
-	if (st.st_uid != geteuid() || (st.st_mode & 022))
-		return -EPERM;
-	return TAKE_FD(fd);
+	if (pid == 0)
+		run_child(path, argv, cwd, null, wr);
+	hb_closep(&wr);
+	if (ret_out)
+		r = hb_read_all(rd, max, ret_out, ret_len);
+	/* Reaped whatever was read: a child left behind is not ours to
+	 * leave. */
+	hb_closep(&rd);
+	while (waitpid(pid, status, 0) < 0)
+		if (errno != EINTR) {
+			r = r ?: -errno;
+			break;
+		}
+	if (r < 0 && ret_out && *ret_out) {
+		free(*ret_out);
+		*ret_out = NULL;
+	}
+	return r;
 }
 
 int hb_read_all(int fd, size_t max, char **ret, size_t *ret_len)

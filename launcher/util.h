@@ -105,6 +105,10 @@ int hb_mkdir_p(const char *path, mode_t parent_mode, mode_t mode);
 /* Open the directory path (made 0700 first, with its parents, if
  * create), which must be the caller's and writable by no one else
  * (-EPERM): what it holds decides what hivebox does next. */
+/* name in dirfd (AT_FDCWD: a path), made 0700 when create and missing:
+ * its fd if it is a directory, not a symlink, owned by euid and written
+ * by no one else (-EPERM if not). */
+int hb_open_own_dir_at(int dirfd, const char *name, bool create);
 int hb_open_own_dir(const char *path, bool create);
 /* pidfd_send_signal(2): sig to the process pidfd holds; 0 or -errno. */
 int hb_pidfd_signal(int pidfd, int sig);
@@ -113,6 +117,14 @@ int hb_pidfd_signal(int pidfd, int sig);
  * across short reads and EINTR: malloc'd, NUL-terminated, its length in
  * *ret_len if ret_len is not NULL. */
 int hb_read_all(int fd, size_t max, char **ret, size_t *ret_len);
+
+/* Run path with argv (its signal dispositions the defaults), stdin on
+ * /dev/null, in cwd if not NULL; its stdout captured into *ret_out
+ * (at most max bytes, NUL-terminated, the length in *ret_len if not
+ * NULL) if ret_out, else left as it is.  Reaped; status as waitpid()
+ * gives it. */
+int hb_run_capture(const char *path, char *const *argv, const char *cwd,
+		   size_t max, char **ret_out, size_t *ret_len, int *status);
 
 /* write() until all of buf is out, across short writes and EINTR. */
 int hb_write_all(int fd, const void *buf, size_t len);

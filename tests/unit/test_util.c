@@ -606,3 +606,49 @@ Test(util, read_all_up_to_max)
 	cr_assert_str_eq(out, "");
 	free(out);
 }
+
+Test(util, open_own_dir_at_refuses_what_is_not_ours)
+{
+	char base[] = "/tmp/hb-owndir-XXXXXX";
+	int dir, fd, r;
+
+	cr_assert_not_null(mkdtemp(base));
+	dir = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	cr_assert_geq(dir, 0);
+	fd = hb_open_own_dir_at(dir, "made", true);
+	cr_assert_geq(fd, 0);
+	close(fd);
+	cr_assert_eq(hb_open_own_dir_at(dir, "absent", false), -ENOENT);
+	cr_assert_eq(symlinkat("made", dir, "link"), 0);
+	/* O_NOFOLLOW with O_DIRECTORY: a symlink is "not a directory". */
+	r = hb_open_own_dir_at(dir, "link", false);
+	cr_assert(r == -ENOTDIR || r == -ELOOP, "%d", r);
+	cr_assert_eq(fchmodat(dir, "made", 0770, 0), 0);
+	cr_assert_eq(hb_open_own_dir_at(dir, "made", true), -EPERM);
+	unlinkat(dir, "link", 0);
+	unlinkat(dir, "made", AT_REMOVEDIR);
+	close(dir);
+	rmdir(base);
+}
+
+Test(util, run_capture_reads_stdout_in_cwd_and_reaps)
+{
+	char *argv[] = {"/bin/sh", "-c", "pwd; exit 3", NULL};
+	char *big[] = {"/bin/sh", "-c", "echo 0123456789", NULL};
+	char *out = NULL;
+	size_t len = 0;
+	int status = 0;
+
+	cr_assert_eq(
+		hb_run_capture("/bin/sh", argv, "/", 64, &out, &len, &status),
+		0);
+	cr_assert_str_eq(out, "/\n");
+	cr_assert_eq(len, 2);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 3);
+	free(out);
+	out = NULL;
+	cr_assert_eq(
+		hb_run_capture("/bin/sh", big, NULL, 5, &out, NULL, &status),
+		-EFBIG);
+	cr_assert_null(out);
+}
